@@ -1,0 +1,363 @@
+"""Cost tables: travel times between villages and facilities.
+
+A cost table is a long DataFrame with columns ``origin``, ``destination``, ``travel_time_min`` and
+(optionally) ``distance_m``. Values of ``origin``/``destination`` are the index labels of the layers
+passed in; pairs beyond the time limit are **absent**, never NaN-filled. Every measure in
+:mod:`accessibility.measures` consumes this table, so a table from any router (or a CSV from a
+ministry, via :func:`read_costs`) works with all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidValueError, MissingColumnError, suggest
+from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from .network import Network
+
+__all__ = ["attachments", "euclidean_costs", "nearest_costs", "read_costs", "travel_costs"]
+
+_log = logging.getLogger(__name__)
+
+COST_COLUMNS = ("origin", "destination", "travel_time_min", "distance_m")
+
+
+def attachments(
+    located: pd.DataFrame, network: Network, mode: str, *, side: str
+) -> dict[str, np.ndarray]:
+    """How located points join the graph.
+
+    ``side="leave"``: costs from each point to the ends of its edge (to ``v`` along the edge's
+    direction, to ``u`` against it). ``side="arrive"``: costs from the ends of its edge to the point.
+    Connector legs are included. Rows for directions the mode may not travel are dropped.
+
+    Returns
+    -------
+    dict
+        ``id`` (position of the point), ``node``, ``cost`` (min), ``cost2`` (m).
+    """
+    ok = located["snapped"].to_numpy()
+    pos = np.flatnonzero(ok)
+    e = located["edge"].to_numpy()[ok]
+    t = located["fraction"].to_numpy()[ok]
+    c = located["connector_min"].to_numpy()[ok]
+    cd = located["snap_distance_m"].to_numpy()[ok]
+    edges = network.edges
+    u = edges["u"].to_numpy()[e]
+    v = edges["v"].to_numpy()[e]
+    fwd = edges[f"{mode}_fwd_min"].to_numpy()[e]
+    bwd = edges[f"{mode}_bwd_min"].to_numpy()[e]
+    length = edges["length_m"].to_numpy()[e]
+    if side == "leave":  # point -> v along the edge, point -> u against it
+        parts = [(v, (1 - t) * fwd, (1 - t) * length, fwd), (u, t * bwd, t * length, bwd)]
+    elif side == "arrive":  # u -> point along the edge, v -> point against it
+        parts = [(u, t * fwd, t * length, fwd), (v, (1 - t) * bwd, (1 - t) * length, bwd)]
+    else:  # pragma: no cover - internal
+        raise ValueError(side)
+    ids, nodes, costs, costs2 = [], [], [], []
+    for node, along, along_m, full in parts:
+        keep = np.isfinite(full)
+        ids.append(pos[keep])
+        nodes.append(node[keep])
+        with np.errstate(invalid="ignore"):
+            costs.append((c + np.where(along > 0, along, 0.0))[keep])
+        costs2.append((cd + along_m)[keep])
+    return {
+        "id": np.concatenate(ids).astype(np.int64),
+        "node": np.concatenate(nodes).astype(np.int64),
+        "cost": np.concatenate(costs),
+        "cost2": np.concatenate(costs2),
+    }
+
+
+def _same_edge_pairs(
+    lo: pd.DataFrame, ld: pd.DataFrame, network: Network, mode: str, max_time_min: float
+) -> pd.DataFrame:
+    """Direct travel along an edge between an origin and a destination snapped to the same edge."""
+    o = lo.loc[lo["snapped"], ["edge", "fraction", "connector_min", "snap_distance_m"]]
+    d = ld.loc[ld["snapped"], ["edge", "fraction", "connector_min", "snap_distance_m"]]
+    o = o.assign(o_pos=np.flatnonzero(lo["snapped"].to_numpy()))
+    d = d.assign(d_pos=np.flatnonzero(ld["snapped"].to_numpy()))
+    m = o.merge(d, on="edge", suffixes=("_o", "_d"))
+    if m.empty:
+        return pd.DataFrame({"o": [], "d": [], "cost": [], "cost2": []})
+    e = m["edge"].to_numpy()
+    fwd = network.edges[f"{mode}_fwd_min"].to_numpy()[e]
+    bwd = network.edges[f"{mode}_bwd_min"].to_numpy()[e]
+    length = network.edges["length_m"].to_numpy()[e]
+    dt = m["fraction_d"].to_numpy() - m["fraction_o"].to_numpy()
+    along = np.where(dt >= 0, dt * fwd, -dt * bwd)
+    ok = np.isfinite(along)
+    cost = m["connector_min_o"].to_numpy() + np.where(ok, along, 0) + m["connector_min_d"].to_numpy()
+    cost2 = (
+        m["snap_distance_m_o"].to_numpy() + np.abs(dt) * length + m["snap_distance_m_d"].to_numpy()
+    )
+    keep = ok & (cost <= max_time_min)
+    return pd.DataFrame(
+        {"o": m["o_pos"].to_numpy()[keep], "d": m["d_pos"].to_numpy()[keep],
+         "cost": cost[keep], "cost2": cost2[keep]}
+    )
+
+
+def _locate_both(
+    network: Network, origins: Any, destinations: Any, mode: str, max_snap_m: float,
+    connector_speed_kmh: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _loc(x: Any, what: str) -> pd.DataFrame:
+        if isinstance(x, pd.DataFrame) and not isinstance(x, gpd.GeoDataFrame) and "edge" in x:
+            return x  # already located
+        return locate(x, network, mode=mode, max_snap_m=max_snap_m,
+                      connector_speed_kmh=connector_speed_kmh, what=what)
+
+    return _loc(origins, "origins"), _loc(destinations, "destinations")
+
+
+def travel_costs(
+    network: Network,
+    origins: gpd.GeoDataFrame | pd.DataFrame,
+    destinations: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    mode: str = "car",
+    max_time_min: float = 60.0,
+    max_snap_m: float = MAX_SNAP_M,
+    connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Travel times over the network from every origin to every destination within a limit.
+
+    Each trip is: walk from the origin to its snap point on the nearest usable edge, drive (or walk,
+    cycle) along the network, walk from the road to the destination. Snap points lie on edges, so the
+    part of the edge between the snap point and the junction is counted exactly.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    origins, destinations
+        Point layers (index = ids), or the output of :func:`accessibility.locate` for them.
+    mode
+        Travel mode (one of ``network.modes``).
+    max_time_min
+        Pairs slower than this are left out (``inf`` = no limit).
+    max_snap_m, connector_speed_kmh
+        See :func:`accessibility.locate`.
+    n_jobs
+        Routing threads (default: the ``n_jobs`` option, all cores).
+
+    Returns
+    -------
+    DataFrame
+        ``origin``, ``destination``, ``travel_time_min``, ``distance_m`` (along the fastest route,
+        connector legs included), sorted by origin then destination (in the layers' order).
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> demo = acc.load_demo()
+    >>> net = acc.network_from_roads(demo.roads)
+    >>> costs = acc.travel_costs(net, demo.villages, demo.facilities, max_time_min=30)
+    >>> list(costs.columns)
+    ['origin', 'destination', 'travel_time_min', 'distance_m']
+    """
+    from .routing import many_to_many
+
+    if not (max_time_min > 0):
+        raise InvalidValueError(f"max_time_min must be > 0 minutes, got {max_time_min}")
+    lo, ld = _locate_both(network, origins, destinations, mode, max_snap_m, connector_speed_kmh)
+    graph = network.graph(mode)
+    leave = attachments(lo, network, mode, side="leave")
+    arrive = attachments(ld, network, mode, side="arrive")
+    if len(ld) < len(lo):
+        # search backwards from the (fewer) destinations, recording origins
+        res = many_to_many(
+            graph.reversed(),
+            source_id=arrive["id"], source_node=arrive["node"], source_cost=arrive["cost"],
+            source_cost2=arrive["cost2"],
+            target_id=leave["id"], target_node=leave["node"], target_cost=leave["cost"],
+            target_cost2=leave["cost2"], max_cost=max_time_min, n_jobs=n_jobs,
+        )
+        o_pos, d_pos = res["target"], res["source"]
+    else:
+        res = many_to_many(
+            graph,
+            source_id=leave["id"], source_node=leave["node"], source_cost=leave["cost"],
+            source_cost2=leave["cost2"],
+            target_id=arrive["id"], target_node=arrive["node"], target_cost=arrive["cost"],
+            target_cost2=arrive["cost2"], max_cost=max_time_min, n_jobs=n_jobs,
+        )
+        o_pos, d_pos = res["source"], res["target"]
+    table = pd.DataFrame({"o": o_pos, "d": d_pos, "cost": res["cost"], "cost2": res["cost2"]})
+    direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+    if len(direct):
+        table = pd.concat([table, direct], ignore_index=True)
+        table = table.sort_values(["o", "d", "cost", "cost2"], kind="stable")
+        table = table.drop_duplicates(["o", "d"], keep="first")
+    table = table.sort_values(["o", "d"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "origin": lo.index.to_numpy()[table["o"].to_numpy(np.int64)],
+            "destination": ld.index.to_numpy()[table["d"].to_numpy(np.int64)],
+            "travel_time_min": table["cost"].to_numpy(np.float64),
+            "distance_m": table["cost2"].to_numpy(np.float64),
+        }
+    )
+    _log.info(
+        "cost table: %d pairs within %s min (%d origins, %d destinations, mode %s)",
+        len(out), max_time_min, len(lo), len(ld), mode,
+    )
+    return out
+
+
+def nearest_costs(
+    network: Network,
+    origins: gpd.GeoDataFrame | pd.DataFrame,
+    destinations: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    k: int = 1,
+    mode: str = "car",
+    max_time_min: float = float("inf"),
+    max_snap_m: float = MAX_SNAP_M,
+    connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
+) -> pd.DataFrame:
+    """The ``k`` nearest destinations of every origin, in one multi-source search.
+
+    Returns
+    -------
+    DataFrame
+        ``origin``, ``destination``, ``travel_time_min``, ``distance_m``, ``rank`` (1 = nearest);
+        origins with nothing reachable are absent.
+    """
+    from .routing import nearest_k
+
+    if k < 1:
+        raise InvalidValueError(f"k must be >= 1, got {k}")
+    lo, ld = _locate_both(network, origins, destinations, mode, max_snap_m, connector_speed_kmh)
+    graph = network.graph(mode).reversed()
+    leave = attachments(lo, network, mode, side="leave")
+    arrive = attachments(ld, network, mode, side="arrive")
+    # searching backwards from destinations: each origin keeps its k nearest destinations
+    res = nearest_k(
+        graph, source_id=arrive["id"], source_node=arrive["node"], source_cost=arrive["cost"],
+        source_cost2=arrive["cost2"], target_id=leave["id"], target_node=leave["node"],
+        target_cost=leave["cost"], target_cost2=leave["cost2"], k=k, max_cost=max_time_min,
+    )
+    table = pd.DataFrame(
+        {"o": res["target"], "d": res["source"], "cost": res["cost"], "cost2": res["cost2"]}
+    )
+    direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+    if len(direct):
+        table = pd.concat([table, direct], ignore_index=True)
+    table = table.sort_values(["o", "cost", "d"], kind="stable").drop_duplicates(["o", "d"])
+    table["rank"] = table.groupby("o").cumcount() + 1
+    table = table[table["rank"] <= k]
+    return pd.DataFrame(
+        {
+            "origin": lo.index.to_numpy()[table["o"].to_numpy(np.int64)],
+            "destination": ld.index.to_numpy()[table["d"].to_numpy(np.int64)],
+            "travel_time_min": table["cost"].to_numpy(np.float64),
+            "distance_m": table["cost2"].to_numpy(np.float64),
+            "rank": table["rank"].to_numpy(np.int64),
+        }
+    )
+
+
+def euclidean_costs(
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    max_distance_m: float = float("inf"),
+    crs: Any | None = None,
+) -> pd.DataFrame:
+    """Straight-line distances (coverage radii) between two point layers, in a metric CRS.
+
+    Returns
+    -------
+    DataFrame
+        ``origin``, ``destination``, ``distance_m`` for pairs within ``max_distance_m``.
+    """
+    from scipy.spatial import cKDTree
+
+    from .locate import _check_points
+    from .network import metric_crs
+
+    _check_points(origins, "origins")
+    _check_points(destinations, "destinations")
+    work = metric_crs(origins, crs)
+    a = origins.geometry.to_crs(work)
+    b = destinations.geometry.to_crs(work)
+    axy = np.column_stack([a.x.to_numpy(), a.y.to_numpy()])
+    bxy = np.column_stack([b.x.to_numpy(), b.y.to_numpy()])
+    if np.isfinite(max_distance_m):
+        mat = cKDTree(axy).sparse_distance_matrix(cKDTree(bxy), max_distance_m, output_type="coo_matrix")
+        oi, di, dist = mat.row, mat.col, mat.data
+        # sparse_distance_matrix leaves out exact zeros: add coincident pairs
+        zero = cKDTree(axy).query_ball_tree(cKDTree(bxy), 0.0)
+        zo = np.repeat(np.arange(len(zero)), [len(z) for z in zero])
+        zd = np.array([j for z in zero for j in z], dtype=np.int64)
+        oi = np.concatenate([oi, zo])
+        di = np.concatenate([di, zd])
+        dist = np.concatenate([dist, np.zeros(len(zo))])
+    else:
+        oi = np.repeat(np.arange(len(axy)), len(bxy))
+        di = np.tile(np.arange(len(bxy)), len(axy))
+        dist = np.hypot(axy[oi, 0] - bxy[di, 0], axy[oi, 1] - bxy[di, 1])
+    t = pd.DataFrame({"o": oi, "d": di, "dist": dist}).drop_duplicates(["o", "d"])
+    t = t.sort_values(["o", "d"])
+    return pd.DataFrame(
+        {
+            "origin": origins.index.to_numpy()[t["o"].to_numpy()],
+            "destination": destinations.index.to_numpy()[t["d"].to_numpy()],
+            "distance_m": t["dist"].to_numpy(np.float64),
+        }
+    )
+
+
+def read_costs(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    origin: str = "origin",
+    destination: str = "destination",
+    cost: str = "travel_time_min",
+) -> pd.DataFrame:
+    """Read and check a cost table from a CSV/Parquet file or DataFrame made by any router.
+
+    Columns are renamed to ``origin``, ``destination``, ``travel_time_min``; NaN or infinite costs
+    are dropped (absent = unreachable); negative costs and duplicate pairs are errors.
+    """
+    if isinstance(source, pd.DataFrame):
+        df = source.copy()
+    else:
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"cost table {path!r} does not exist")
+        df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+    for col in (origin, destination, cost):
+        if col not in df.columns:
+            raise MissingColumnError(
+                f"the cost table has no column {col!r}.{suggest(col, df.columns)} "
+                f"Columns found: {list(df.columns)[:10]}"
+            )
+    df = df.rename(columns={origin: "origin", destination: "destination", cost: "travel_time_min"})
+    values = pd.to_numeric(df["travel_time_min"], errors="coerce")
+    text = values.isna() & df["travel_time_min"].notna()
+    if text.any():
+        raise InvalidValueError(
+            f"{int(text.sum())} cost value(s) are not numbers, e.g. "
+            f"{df.loc[text, 'travel_time_min'].head(3).tolist()}"
+        )
+    df["travel_time_min"] = values.astype(float)
+    if (df["travel_time_min"] < 0).any():
+        raise InvalidValueError("cost table has negative travel times; costs must be >= 0")
+    df = df[np.isfinite(df["travel_time_min"])]
+    if df.duplicated(["origin", "destination"]).any():
+        raise InvalidValueError(
+            "cost table has duplicate origin-destination pairs; keep one row per pair (e.g. the "
+            "minimum with `df.groupby(['origin','destination']).min()`)"
+        )
+    return df.reset_index(drop=True)

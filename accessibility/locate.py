@@ -1,0 +1,207 @@
+"""Turning villages and facilities into routable points.
+
+Points are snapped to the nearest **edge** (not node) that the travel mode may use; the walk from the
+point to the road (the connector) is part of every travel time. Points farther from any road than
+``max_snap_m`` are flagged and left out of routing rather than snapped across a river into another
+valley.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import CRSError, DuplicateIdError, EmptyLayerError, GeometryError, InvalidValueError
+from .network import Network
+
+__all__ = ["locate", "to_points"]
+
+_log = logging.getLogger(__name__)
+
+#: Default walking speed on the off-network leg (km/h); Tobler's hiking function on flat ground.
+CONNECTOR_SPEED_KMH = 5.0
+#: Default largest accepted distance from a point to the road it is snapped to (m).
+MAX_SNAP_M = 1000.0
+
+
+def to_points(
+    layer: gpd.GeoDataFrame,
+    *,
+    method: str = "representative",
+    population_raster: Any | None = None,
+) -> gpd.GeoDataFrame:
+    """Turn polygons (village boundaries) into points, explicitly.
+
+    Parameters
+    ----------
+    layer
+        Points, polygons or a mix; points are kept as they are.
+    method
+        ``"representative"`` (a point guaranteed inside the polygon), ``"centroid"`` (may fall
+        outside a concave polygon), or ``"population"`` (population-weighted centre from
+        ``population_raster``, a GeoTIFF path; see :mod:`accessibility.raster`).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with point geometries, same index and columns.
+    """
+    if method not in ("representative", "centroid", "population"):
+        raise InvalidValueError(
+            f"method={method!r}; use 'representative', 'centroid' or 'population'"
+        )
+    out = layer.copy()
+    geom = out.geometry
+    poly = geom.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if not poly.any():
+        return out
+    if method == "population":
+        if population_raster is None:
+            raise InvalidValueError("method='population' needs population_raster=<GeoTIFF path>")
+        from .raster import population_weighted_points
+
+        pts = population_weighted_points(out.loc[poly], population_raster)
+        new = geom.copy()
+        new.loc[poly] = pts.to_numpy()
+        return out.set_geometry(new)
+    new = geom.copy()
+    if method == "centroid":
+        new.loc[poly] = geom.loc[poly].centroid
+    else:
+        new.loc[poly] = geom.loc[poly].representative_point()
+    return out.set_geometry(new)
+
+
+def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
+    if not isinstance(points, gpd.GeoDataFrame):
+        raise InvalidValueError(f"{what} must be a GeoDataFrame, got {type(points).__name__}")
+    if len(points) == 0:
+        raise EmptyLayerError(f"the {what} layer is empty")
+    if points.crs is None:
+        raise CRSError(
+            f"the {what} layer has no CRS; set it with `.set_crs(...)` (e.g. 'EPSG:4326' or "
+            "'EPSG:4490' for longitude/latitude)"
+        )
+    if not points.index.is_unique:
+        dups = points.index[points.index.duplicated()].unique()[:5].tolist()
+        raise DuplicateIdError(
+            f"the {what} ids (the index) are not unique, e.g. {dups}; make them unique "
+            "(e.g. `.reset_index(drop=True)` or set a unique id column as index)"
+        )
+    types = points.geometry.geom_type.dropna()
+    bad = ~types.isin(["Point"])
+    if bad.any():
+        raise GeometryError(
+            f"the {what} layer must hold points; found {types[bad].value_counts().to_dict()}. "
+            "Turn polygons into points explicitly with `accessibility.to_points(layer, "
+            "method='representative')`"
+        )
+
+
+def locate(
+    points: gpd.GeoDataFrame,
+    network: Network,
+    *,
+    mode: str = "car",
+    max_snap_m: float = MAX_SNAP_M,
+    connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
+    what: str = "points",
+) -> pd.DataFrame:
+    """Snap points to the nearest edge usable by ``mode``.
+
+    The connector leg (from the point straight to its snap point) is walked at
+    ``connector_speed_kmh`` and added to every travel time from or to the point.
+
+    Parameters
+    ----------
+    points
+        Point layer, index = ids, any CRS (reprojected to the network's).
+    network
+        The road network.
+    mode
+        Only edges this mode may use (in at least one direction) are candidates.
+    max_snap_m
+        Points farther than this from every candidate edge are flagged (``snapped`` False) and get
+        no travel times.
+    connector_speed_kmh
+        Walking speed on the off-network leg.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``points``: ``edge``, ``fraction`` (position along the edge from ``u``, 0-1),
+        ``snap_x``, ``snap_y`` (in the network CRS), ``snap_distance_m``, ``connector_min``,
+        ``component`` (connected component of the edge, 0 = largest) and ``snapped``.
+    """
+    _check_points(points, what)
+    network._check_mode(mode)
+    if not connector_speed_kmh > 0:
+        raise InvalidValueError(f"connector_speed_kmh must be > 0, got {connector_speed_kmh}")
+    if not max_snap_m > 0:
+        raise InvalidValueError(f"max_snap_m must be > 0, got {max_snap_m}")
+    geom = points.geometry
+    if points.crs != network.crs:
+        geom = geom.to_crs(network.crs)
+    edges = network.edges
+    key = f"tree:{mode}"
+    if key not in network._cache:
+        usable = np.flatnonzero(
+            np.isfinite(edges[f"{mode}_fwd_min"].to_numpy())
+            | np.isfinite(edges[f"{mode}_bwd_min"].to_numpy())
+        )
+        if len(usable) == 0:
+            raise InvalidValueError(f"no edge of the network may be used by mode {mode!r}")
+        network._cache[key] = (usable, shapely.STRtree(edges.geometry.to_numpy()[usable]))
+    usable, tree = network._cache[key]
+    arr = geom.to_numpy()
+    valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    n = len(arr)
+    edge = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    if valid.any():
+        (pi, ti), d = tree.query_nearest(arr[valid], return_distance=True, all_matches=False)
+        vi = np.flatnonzero(valid)[pi]
+        edge[vi] = usable[ti]
+        dist[vi] = d
+    has = edge >= 0
+    frac = np.zeros(n)
+    snap = np.full((n, 2), np.nan)
+    if has.any():
+        lines = edges.geometry.to_numpy()[edge[has]]
+        frac[has] = shapely.line_locate_point(lines, arr[has], normalized=True)
+        snap[has] = shapely.get_coordinates(
+            shapely.line_interpolate_point(lines, frac[has], normalized=True)
+        )
+    snapped = has & (dist <= max_snap_m)
+    comp = np.full(n, -1, dtype=np.int64)
+    if has.any():
+        comp[has] = network.nodes["component"].to_numpy()[edges["u"].to_numpy()[edge[has]]]
+    out = pd.DataFrame(
+        {
+            "edge": edge,
+            "fraction": frac,
+            "snap_x": snap[:, 0],
+            "snap_y": snap[:, 1],
+            "snap_distance_m": dist,
+            "connector_min": np.where(has, dist / 1000.0 / connector_speed_kmh * 60.0, np.inf),
+            "component": comp,
+            "snapped": snapped,
+        },
+        index=points.index,
+    )
+    n_far = int((has & ~snapped).sum())
+    if n_far:
+        far = points.index[has & ~snapped][:5].tolist()
+        _log.warning(
+            "%d of %d %s are more than %.0f m from any road usable by %s (e.g. %s); they are "
+            "flagged (snapped=False) and get no travel times. Check their coordinates or raise "
+            "max_snap_m.", n_far, n, what, max_snap_m, mode, far,
+        )
+    if (~valid).any():
+        _log.warning("%d %s have empty geometry and are not located", int((~valid).sum()), what)
+    return out

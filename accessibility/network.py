@@ -1,0 +1,922 @@
+"""Routable road networks from road layers, OSM files and osmnx graphs.
+
+A :class:`Network` owns one projected metric CRS, the nodes and edges as GeoDataFrames (for maps
+and catchments) and, per travel mode, compact CSR arrays for the routing kernel
+(:mod:`accessibility.routing`).
+
+Edges are undirected road pieces between two junctions, oriented ``u -> v`` along their geometry;
+each mode has a travel time in each direction (``{mode}_fwd_min``, ``{mode}_bwd_min``; ``inf`` where
+the mode may not go that way, e.g. against a one-way street by car or on an expressway on foot).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from .errors import (
+    CRSError,
+    EmptyLayerError,
+    GeometryError,
+    InvalidValueError,
+    MissingColumnError,
+    NetworkError,
+    suggest,
+)
+from .speeds import MODES, normalise_class, speed_profile
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from .routing import CSRGraph
+
+__all__ = [
+    "Network",
+    "metric_crs",
+    "network_from_osm",
+    "network_from_osmnx",
+    "network_from_roads",
+    "speed_profile",
+]
+
+_log = logging.getLogger(__name__)
+
+_FORBID_COLUMN = {"car": "no_car", "bike": "no_bike", "ebike": "no_bike", "walk": "no_walk"}
+_TRUE = {"1", "true", "yes", "y", "t", "是", "单行"}
+_REVERSE = {"-1", "reverse"}
+
+#: Columns commonly holding a road class, offered when the asked-for one is missing.
+CLASS_COLUMN_CANDIDATES = ("road_class", "highway", "fclass", "class", "type", "等级", "道路等级", "kind")
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A routable road network in a projected metric CRS.
+
+    Attributes
+    ----------
+    nodes
+        Junctions and dead ends: index ``0..n-1``, columns ``x``, ``y``, ``component`` (weakly
+        connected component, 0 = largest) and point geometry.
+    edges
+        Road pieces between nodes: index ``0..m-1``, columns ``u``, ``v``, ``length_m``,
+        ``road_class``, ``oneway``, ``name`` and per mode ``{mode}_speed_kmh``, ``{mode}_fwd_min``,
+        ``{mode}_bwd_min``; line geometry oriented ``u -> v``.
+    modes
+        Travel modes with edge times.
+    report
+        What the builder found and repaired (snapped endpoints, joined T-junctions, dropped pieces,
+        connected components).
+    """
+
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    modes: tuple[str, ...]
+    report: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def crs(self) -> CRS:
+        """The network's projected metric CRS."""
+        return self.edges.crs
+
+    def __repr__(self) -> str:
+        return (
+            f"<Network {len(self.nodes):,} nodes, {len(self.edges):,} edges, "
+            f"{self.report.get('n_components', '?')} component(s), modes {list(self.modes)}, "
+            f"CRS {self.crs.to_string()}>"
+        )
+
+    def _check_mode(self, mode: str) -> None:
+        if mode not in self.modes:
+            raise NetworkError(
+                f"the network has no travel times for mode {mode!r}; it has {list(self.modes)}."
+                + suggest(mode, self.modes)
+            )
+
+    def graph(self, mode: str) -> CSRGraph:
+        """CSR arrays for routing in ``mode`` (cached); arc costs in minutes, cost2 in metres."""
+        self._check_mode(mode)
+        key = f"graph:{mode}"
+        if key not in self._cache:
+            from .routing import csr_from_arcs
+
+            e = self.edges
+            u = e["u"].to_numpy(np.int64)
+            v = e["v"].to_numpy(np.int64)
+            ids = np.arange(len(e), dtype=np.int64)
+            length = e["length_m"].to_numpy(np.float64)
+            self._cache[key] = csr_from_arcs(
+                len(self.nodes),
+                np.concatenate([u, v]),
+                np.concatenate([v, u]),
+                np.concatenate(
+                    [e[f"{mode}_fwd_min"].to_numpy(np.float64), e[f"{mode}_bwd_min"].to_numpy(np.float64)]
+                ),
+                cost2=np.concatenate([length, length]),
+                arc_edge=np.concatenate([ids, ids]),
+            )
+        return self._cache[key]
+
+    def with_edge_times(
+        self, mode: str, fwd_min: Sequence[float] | np.ndarray, bwd_min: Sequence[float] | np.ndarray
+    ) -> Network:
+        """Return a new network whose ``mode`` edge times are replaced (arrays aligned to edges).
+
+        Used for slope-aware walking (:mod:`accessibility.raster`) and scenarios (upgraded roads).
+        A new mode name adds a mode.
+        """
+        fwd = np.asarray(fwd_min, dtype=np.float64)
+        bwd = np.asarray(bwd_min, dtype=np.float64)
+        if fwd.shape != (len(self.edges),) or bwd.shape != (len(self.edges),):
+            raise InvalidValueError(
+                f"edge times must have one value per edge ({len(self.edges)}); got {fwd.shape} and "
+                f"{bwd.shape}"
+            )
+        if np.any(fwd < 0) or np.any(bwd < 0) or np.isnan(fwd).any() or np.isnan(bwd).any():
+            raise InvalidValueError("edge times must be >= 0 minutes (inf = not allowed), not NaN")
+        edges = self.edges.copy()
+        edges[f"{mode}_fwd_min"] = fwd
+        edges[f"{mode}_bwd_min"] = bwd
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.fmin(fwd, bwd)
+            edges[f"{mode}_speed_kmh"] = np.where(
+                np.isfinite(t) & (t > 0), edges["length_m"].to_numpy() / 1000.0 / (t / 60.0), 0.0
+            )
+        modes = self.modes if mode in self.modes else (*self.modes, mode)
+        return Network(self.nodes, edges, modes, dict(self.report))
+
+    def components(self, mode: str | None = None, *, strong: bool = False) -> pd.Series:
+        """Component label of every node (0 = largest).
+
+        With ``mode`` and ``strong=True``, strongly connected components of that mode's directed
+        graph: nodes outside the largest one are one-way traps (you can leave but not return, or
+        the reverse).
+        """
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = len(self.nodes)
+        if mode is None:
+            e = self.edges
+            mat = csr_matrix(
+                (np.ones(len(e)), (e["u"].to_numpy(), e["v"].to_numpy())), shape=(n, n)
+            )
+            _, labels = connected_components(mat, directed=False)
+        else:
+            g = self.graph(mode)
+            tails = np.repeat(np.arange(n), np.diff(g.indptr))
+            mat = csr_matrix((np.ones(len(g.head)), (tails, g.head)), shape=(n, n))
+            _, labels = connected_components(
+                mat, directed=True, connection="strong" if strong else "weak"
+            )
+        return pd.Series(_relabel_by_size(labels), index=self.nodes.index, name="component")
+
+    def to_networkx(self, mode: str) -> nx.MultiDiGraph:
+        """An osmnx-style ``MultiDiGraph`` for ``mode``.
+
+        Node attributes ``x``, ``y``; edge attributes ``length`` (m), ``travel_time`` (s),
+        ``travel_time_min``, ``edge_id``, ``road_class``, ``geometry``; graph attribute ``crs``.
+        """
+        import networkx as nx
+
+        self._check_mode(mode)
+        g = nx.MultiDiGraph(crs=self.crs)
+        g.add_nodes_from(
+            (int(i), {"x": float(x), "y": float(y)})
+            for i, x, y in zip(self.nodes.index, self.nodes["x"], self.nodes["y"], strict=True)
+        )
+        e = self.edges
+        geoms = e.geometry.to_numpy()
+        rev = shapely.reverse(geoms)
+        for col, reverse in ((f"{mode}_fwd_min", False), (f"{mode}_bwd_min", True)):
+            t = e[col].to_numpy()
+            ok = np.isfinite(t)
+            src = e["v" if reverse else "u"].to_numpy()[ok]
+            dst = e["u" if reverse else "v"].to_numpy()[ok]
+            gg = (rev if reverse else geoms)[ok]
+            for a, b, eid, tt, ln, cls, geom in zip(
+                src, dst, e.index[ok], t[ok], e["length_m"].to_numpy()[ok],
+                e["road_class"].to_numpy()[ok], gg, strict=True,
+            ):
+                g.add_edge(
+                    int(a), int(b), edge_id=int(eid), length=float(ln), travel_time=float(tt) * 60.0,
+                    travel_time_min=float(tt), road_class=cls, geometry=geom, reversed=reverse,
+                )
+        return g
+
+    def summary(self) -> str:
+        """A few lines on size, repairs and connectivity, for logs and notebooks."""
+        r = self.report
+        lines = [repr(self)]
+        for key in (
+            "n_input_lines", "n_crossings_not_joined", "n_crossings_split", "n_endpoints_snapped", "n_t_junctions_joined", "n_zero_length_dropped",
+            "n_empty_dropped", "n_self_loops", "n_components", "largest_component_share",
+            "unknown_classes",
+        ):
+            if key in r:
+                lines.append(f"  {key}: {r[key]}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# CRS helpers
+
+
+def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) -> CRS:
+    """The projected metric CRS to compute in: ``crs`` if given, the layer's own if projected in
+    metres, otherwise the local UTM zone of the layer's centre.
+
+    Raises
+    ------
+    CRSError
+        If the layer has no CRS, or ``crs`` is geographic.
+    """
+    if crs is not None:
+        out = CRS.from_user_input(crs)
+        if not out.is_projected:
+            raise CRSError(
+                f"crs={out.to_string()} is geographic (degrees); give a projected CRS in metres, "
+                "e.g. the local UTM zone or a CGCS2000 Gauss-Kruger zone"
+            )
+        return out
+    if gdf.crs is None:
+        raise CRSError(
+            "the road layer has no CRS; set it with `roads.set_crs(...)` (e.g. 'EPSG:4490' for "
+            "CGCS2000 longitude/latitude) before building the network"
+        )
+    own = CRS.from_user_input(gdf.crs)
+    if own.is_projected:
+        unit = own.axis_info[0].unit_name if own.axis_info else "metre"
+        if unit in ("metre", "meter", "m"):
+            return own
+    utm = gdf.estimate_utm_crs()
+    _log.info("computing in %s (local UTM) because the input CRS is %s", utm.name, own.name)
+    return utm
+
+
+# --------------------------------------------------------------------------------------------------
+# topology
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Relabel component ids so that 0 is the largest, 1 the next, ... (ties by first node)."""
+    if len(labels) == 0:
+        return labels.astype(np.int64)
+    counts = np.bincount(labels)
+    first = np.full(len(counts), len(labels), dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(len(labels)))
+    order = np.lexsort((first, -counts))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[labels].astype(np.int64)
+
+
+def _cluster_points(xy: np.ndarray, tol: float) -> np.ndarray:
+    """Label points so that points closer than ``tol`` (transitively) share a label.
+
+    Labels are the index of the cluster's first point, so they are deterministic.
+    """
+    _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    labels = first[inverse]
+    if tol <= 0 or len(first) < 2:
+        return labels
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    uniq = xy[first]
+    pairs = cKDTree(uniq).query_pairs(tol, output_type="ndarray")
+    if len(pairs) == 0:
+        return labels
+    n = len(uniq)
+    mat = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, comp = connected_components(mat, directed=False)
+    # representative of each component: its smallest original point index
+    rep = np.full(comp.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(rep, comp, first)
+    return rep[comp][inverse]
+
+
+def _join_t_junctions(
+    geoms: np.ndarray, tol: float
+) -> tuple[np.ndarray, int]:
+    """Move dangling line ends that lie within ``tol`` of another line's interior onto that line,
+    inserting a vertex there so the two lines can be split at the junction."""
+    if tol <= 0 or len(geoms) < 2:
+        return geoms, 0
+    starts = shapely.get_point(geoms, 0)
+    ends = shapely.get_point(geoms, -1)
+    ends_xy = np.concatenate([shapely.get_coordinates(starts), shapely.get_coordinates(ends)])
+    owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
+    which = np.concatenate([np.zeros(len(geoms), int), np.full(len(geoms), -1)])
+    # vertices of all lines: an end within tol of any vertex of another line is already joined
+    coords, cidx = shapely.get_coordinates(geoms, return_index=True)
+    from scipy.spatial import cKDTree
+
+    vtree = cKDTree(coords)
+    near_vertex = vtree.query_ball_point(ends_xy, tol)
+    dangling = np.array(
+        [not any(cidx[j] != owner[i] for j in near) for i, near in enumerate(near_vertex)], bool
+    )
+    if not dangling.any():
+        return geoms, 0
+    cand = np.flatnonzero(dangling)
+    pts = shapely.points(ends_xy[cand])
+    tree = shapely.STRtree(geoms)
+    hit_pt, hit_line = tree.query(pts, predicate="dwithin", distance=tol)
+    keep = owner[cand[hit_pt]] != hit_line
+    hit_pt, hit_line = hit_pt[keep], hit_line[keep]
+    if len(hit_pt) == 0:
+        return geoms, 0
+    # one target per dangling end: the nearest line (ties: lowest index)
+    d = shapely.distance(pts[hit_pt], geoms[hit_line])
+    order = np.lexsort((hit_line, d, hit_pt))
+    _, firsts = np.unique(hit_pt[order], return_index=True)
+    sel = order[firsts]
+    hit_pt, hit_line = hit_pt[sel], hit_line[sel]
+    geoms = geoms.copy()
+    inserts: dict[int, list[float]] = {}
+    moved: dict[tuple[int, int], np.ndarray] = {}
+    for p, line in zip(hit_pt, hit_line, strict=True):
+        end_i = cand[p]
+        dist = float(shapely.line_locate_point(geoms[line], pts[p]))
+        inserts.setdefault(int(line), []).append(dist)
+        proj = shapely.get_coordinates(shapely.line_interpolate_point(geoms[line], dist))[0]
+        moved[(int(owner[end_i]), int(which[end_i]))] = proj
+    for line, dists in inserts.items():
+        geoms[line] = _insert_vertices(geoms[line], sorted(dists))
+    for (line, pos), xy in moved.items():
+        c = shapely.get_coordinates(geoms[line]).copy()
+        c[pos] = xy
+        geoms[line] = shapely.linestrings(c)
+    return geoms, len(moved)
+
+
+def _crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
+    """Find lines that cross without a shared vertex (bridges, or digitising without nodes).
+
+    With ``split``, a vertex is inserted into both lines at each such crossing so they are joined
+    there; otherwise they are only counted (bridges and underpasses must not become junctions).
+    """
+    if len(geoms) < 2:
+        return geoms, 0
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="crosses")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return geoms, 0
+    inter = shapely.intersection(geoms[a], geoms[b])
+    parts, pidx = shapely.get_parts(inter, return_index=True)
+    is_pt = shapely.get_type_id(parts) == 0
+    parts, pidx = parts[is_pt], pidx[is_pt]
+    pxy = np.round(shapely.get_coordinates(parts), 6)
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    vkeys = pd.MultiIndex.from_arrays([line_of, *np.round(coords, 6).T])
+    la, lb = a[pidx], b[pidx]
+    in_a = pd.MultiIndex.from_arrays([la, pxy[:, 0], pxy[:, 1]]).isin(vkeys)
+    in_b = pd.MultiIndex.from_arrays([lb, pxy[:, 0], pxy[:, 1]]).isin(vkeys)
+    new = ~(in_a & in_b)
+    n_new = int(new.sum())
+    if not split or n_new == 0:
+        return geoms, n_new
+    geoms = geoms.copy()
+    inserts: dict[int, list[float]] = {}
+    for line, pt in zip(np.r_[la[new], lb[new]], np.r_[parts[new], parts[new]], strict=True):
+        inserts.setdefault(int(line), []).append(float(shapely.line_locate_point(geoms[line], pt)))
+    for line, dists in inserts.items():
+        geoms[line] = _insert_vertices(geoms[line], sorted(dists))
+    return geoms, n_new
+
+
+def _insert_vertices(line: shapely.LineString, dists: list[float]) -> shapely.LineString:
+    c = shapely.get_coordinates(line)
+    seg = np.hypot(*np.diff(c, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    out = [c[0]]
+    j = 0
+    for i in range(1, len(c)):
+        while j < len(dists) and dists[j] < cum[i]:
+            if dists[j] > cum[i - 1]:
+                f = (dists[j] - cum[i - 1]) / seg[i - 1]
+                out.append(c[i - 1] + f * (c[i] - c[i - 1]))
+            j += 1
+        out.append(c[i])
+    return shapely.linestrings(np.asarray(out))
+
+
+def _split_lines(
+    geoms: np.ndarray, *, tol: float, vertex_keys: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Split lines into edges at junctions.
+
+    A vertex becomes a node when it is a line end or is shared (within ``tol``, or by equal
+    ``vertex_keys`` such as OSM node ids) by two or more line vertices.
+    """
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    if vertex_keys is None:
+        keys = _cluster_points(coords, tol)
+    else:
+        keys = np.asarray(vertex_keys, dtype=np.int64)
+    n_snapped = 0
+    if vertex_keys is None and tol > 0:
+        # clusters that merged different coordinates = endpoints / vertices snapped together
+        exact = _cluster_points(coords, 0.0)
+        pairs = np.unique(np.stack([keys, exact], axis=1), axis=0)
+        n_snapped = int(len(pairs) - len(np.unique(pairs[:, 0])))
+    # drop consecutive repeated keys within a line (zero-length segments after snapping)
+    same_line = np.r_[False, line_of[1:] == line_of[:-1]]
+    dup = same_line & np.r_[False, keys[1:] == keys[:-1]]
+    n_dup_vertices = int(dup.sum())
+    coords, line_of, keys = coords[~dup], line_of[~dup], keys[~dup]
+    n = len(keys)
+    is_start = np.r_[True, line_of[1:] != line_of[:-1]]
+    is_end = np.r_[line_of[1:] != line_of[:-1], True]
+    _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    is_node = is_start | is_end | (counts[inv] >= 2)
+    # node coordinates: the first vertex of each key (deterministic), snapped vertices moved there
+    first_of_key = np.full(len(counts), n, dtype=np.int64)
+    np.minimum.at(first_of_key, inv, np.arange(n))
+    node_keys_pos = first_of_key[inv]
+    coords = np.where(is_node[:, None], coords[node_keys_pos], coords)
+    pos = np.flatnonzero(is_node)
+    # edges between consecutive node vertices of the same line
+    a, b = pos[:-1], pos[1:]
+    ok = (line_of[a] == line_of[b]) & ~is_end[a]
+    a, b = a[ok], b[ok]
+    sizes = b - a + 1
+    vidx = np.repeat(a, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    edge_geoms = shapely.linestrings(coords[vidx], indices=np.repeat(np.arange(len(a)), sizes))
+    # compact node ids
+    node_key_ids, node_idx = np.unique(inv[pos], return_inverse=True)
+    node_xy = coords[first_of_key[node_key_ids]]
+    node_of_vertex = np.full(n, -1, dtype=np.int64)
+    node_of_vertex[pos] = node_idx.ravel()
+    return {
+        "node_xy": node_xy,
+        "u": node_of_vertex[a],
+        "v": node_of_vertex[b],
+        "line": line_of[a],
+        "geometry": edge_geoms,
+        "n_endpoints_snapped": n_snapped,
+        "n_duplicate_vertices_dropped": n_dup_vertices,
+    }
+
+
+def _parse_oneway(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(oneway, reverse) flags from True/False, 1/0/-1, 'yes'/'no'/'-1', '是' ..."""
+    text = values.astype("string").str.strip().str.lower().fillna("")
+    rev = text.isin(_REVERSE).to_numpy()
+    one = (text.isin(_TRUE) | rev).to_numpy()
+    return one, rev
+
+
+def _assemble(
+    geoms: np.ndarray,
+    attrs: pd.DataFrame,
+    crs: CRS,
+    *,
+    profile: str | Mapping[str, Mapping[str, float]],
+    profile_name: str | None,
+    modes: Sequence[str],
+    speed_columns: Mapping[str, str],
+    tol: float,
+    vertex_keys: np.ndarray | None,
+    report: dict[str, Any],
+    join_t_junctions: bool,
+    split_crossings: bool = False,
+    oneway_ignored_by: Sequence[str] = ("walk",),
+) -> Network:
+    """Shared back end: lines + per-line attributes -> Network."""
+    speeds = speed_profile(profile, modes=tuple(modes))
+    if vertex_keys is None:
+        geoms, n_cross = _crossings(geoms, split=split_crossings)
+        report["n_crossings_split" if split_crossings else "n_crossings_not_joined"] = n_cross
+        if n_cross and not split_crossings:
+            _log.warning(
+                "%d place(s) where roads cross without a shared vertex were NOT joined (they may be "
+                "bridges or underpasses). If your layer was digitised without nodes at junctions, "
+                "pass split_crossings=True.", n_cross,
+            )
+    if join_t_junctions and vertex_keys is None:
+        geoms, n_t = _join_t_junctions(geoms, tol)
+        report["n_t_junctions_joined"] = n_t
+    parts = _split_lines(geoms, tol=tol, vertex_keys=vertex_keys)
+    report["n_endpoints_snapped"] = parts["n_endpoints_snapped"]
+    line = parts["line"]
+    egeoms = parts["geometry"]
+    length = shapely.length(egeoms)
+    zero = length <= 0
+    report["n_zero_length_dropped"] = int(zero.sum())
+    u, v = parts["u"][~zero], parts["v"][~zero]
+    line, egeoms, length = line[~zero], egeoms[~zero], length[~zero]
+    report["n_self_loops"] = int((u == v).sum())
+
+    a = attrs.iloc[line].reset_index(drop=True)
+    classes = a["road_class"].map(lambda c: normalise_class(c, profile_name))
+    edges = gpd.GeoDataFrame(
+        {
+            "u": u.astype(np.int64),
+            "v": v.astype(np.int64),
+            "length_m": length,
+            "road_class": classes.astype(str).to_numpy(),
+            "oneway": a["oneway"].to_numpy(bool),
+            "name": a["name"].to_numpy(object) if "name" in a else None,
+        },
+        geometry=egeoms,
+        crs=crs,
+    )
+    for col in ("source_id",):
+        if col in a:
+            edges[col] = a[col].to_numpy()
+    unknown_all: set[str] = set()
+    for mode in modes:
+        table = speeds[mode]
+        known = classes.isin(list(table))
+        unknown_all |= set(classes[~known])
+        sp = classes.map(table).fillna(table.get("unknown", 0.0)).to_numpy(np.float64)
+        col = speed_columns.get(mode)
+        if col is not None:
+            given = pd.to_numeric(a[col], errors="coerce").to_numpy(np.float64)
+            bad = np.isfinite(given) & (given <= 0)
+            if bad.any():
+                raise InvalidValueError(
+                    f"speed column {col!r} has {int(bad.sum())} zero or negative speed(s) (e.g. "
+                    f"{given[bad][:3].tolist()}); use a positive km/h value, or leave it empty to use "
+                    "the class speed"
+                )
+            # a per-edge speed replaces the class speed where the mode may use the road at all
+            sp = np.where(np.isfinite(given) & (sp > 0), given, sp)
+        forbid = _FORBID_COLUMN.get(mode)
+        if forbid is not None and forbid in a:
+            sp = np.where(a[forbid].to_numpy(bool), 0.0, sp)
+        with np.errstate(divide="ignore"):
+            t = np.where(sp > 0, length / 1000.0 / sp * 60.0, np.inf)
+        oneway = edges["oneway"].to_numpy() & (mode not in oneway_ignored_by)
+        edges[f"{mode}_speed_kmh"] = sp
+        edges[f"{mode}_fwd_min"] = t
+        edges[f"{mode}_bwd_min"] = np.where(oneway, np.inf, t)
+    if unknown_all:
+        report["unknown_classes"] = sorted(unknown_all)
+        _log.warning(
+            "road classes %s are not in the speed profile; they use its 'unknown' speed. Add them "
+            "with speeds={...} or map them to known classes.", sorted(unknown_all)[:10],
+        )
+
+    node_xy = parts["node_xy"]
+    # renumber nodes along a space-filling curve for memory locality in routing
+    from .routing import spatial_order
+
+    order = np.asarray(spatial_order(node_xy[:, 0], node_xy[:, 1]), dtype=np.int64)
+    new_id = np.empty_like(order)
+    new_id[order] = np.arange(len(order))
+    node_xy = node_xy[order]
+    edges["u"] = new_id[edges["u"].to_numpy()]
+    edges["v"] = new_id[edges["v"].to_numpy()]
+    nodes = gpd.GeoDataFrame(
+        {"x": node_xy[:, 0], "y": node_xy[:, 1]},
+        geometry=shapely.points(node_xy),
+        crs=crs,
+    )
+    nodes.index.name = "node"
+    edges.index.name = "edge"
+    net = Network(nodes, edges, tuple(modes), report)
+    comp = net.components()
+    nodes["component"] = comp.to_numpy()
+    n_comp = int(comp.max()) + 1 if len(comp) else 0
+    report.update(
+        n_nodes=len(nodes),
+        n_edges=len(edges),
+        n_components=n_comp,
+        largest_component_share=round(float((comp == 0).mean()), 4) if len(comp) else 0.0,
+        nodes_outside_largest=int((comp != 0).sum()),
+    )
+    for mode in modes:
+        strong = net.components(mode, strong=True)
+        report[f"{mode}_strong_components"] = int(strong.max()) + 1 if len(strong) else 0
+    _log.info("built %r", net)
+    if n_comp > 1:
+        _log.info(
+            "the network has %d connected components; %d node(s) lie outside the largest. All are "
+            "kept; points located on small components are flagged.", n_comp,
+            report["nodes_outside_largest"],
+        )
+    return net
+
+
+# --------------------------------------------------------------------------------------------------
+# builders
+
+
+def network_from_roads(
+    roads: gpd.GeoDataFrame | str | os.PathLike,
+    *,
+    layer: str | None = None,
+    class_column: str = "road_class",
+    oneway_column: str | None = "oneway",
+    name_column: str | None = "name",
+    speed_column: str | Mapping[str, str] | None = None,
+    profile: str | Mapping[str, Mapping[str, float]] = "china",
+    speeds: Mapping[str, Mapping[str, float]] | None = None,
+    modes: Sequence[str] = MODES,
+    tolerance_m: float = 1.0,
+    join_t_junctions: bool = True,
+    split_crossings: bool = False,
+    crs: Any | None = None,
+) -> Network:
+    """Build a routable network from a road line layer.
+
+    Lines are split where they meet (shared vertices, and ends within ``tolerance_m`` of another line
+    are joined to it), one-way streets are honoured for vehicles, and each edge gets a travel time
+    per mode from the speed table of its class.
+
+    Parameters
+    ----------
+    roads
+        Line layer (GeoDataFrame, or a GeoPackage / Shapefile / GeoJSON path).
+    layer
+        Layer name inside a multi-layer file.
+    class_column
+        Column with the road class (Chinese classes 高速/国道/省道/县道/乡道/村道 or English names
+        for the ``"china"`` profile; OSM ``highway`` values for ``"osm"``).
+    oneway_column
+        Column with one-way flags (True/1/"yes"/"是"; "-1" = against the digitised direction);
+        ``None`` = all two-way. Walking ignores one-way restrictions.
+    name_column
+        Road names, kept on the edges.
+    speed_column
+        Per-edge speed (km/h) replacing the class speed for ``car``; or ``{mode: column}``.
+    profile
+        ``"china"``, ``"osm"`` or a full ``{mode: {class: km/h}}`` table.
+    speeds
+        Overrides of the profile, e.g. ``{"car": {"county": 45}}``.
+    modes
+        Modes to compute times for (default walk, bike, ebike, car).
+    tolerance_m
+        Ends and vertices closer than this are joined.
+    join_t_junctions
+        Join dangling ends lying within ``tolerance_m`` of another line's interior.
+    split_crossings
+        Also join lines where they cross without a shared vertex. Off by default because such
+        crossings are often bridges; the report counts them (``n_crossings_not_joined``) and a
+        warning says when there are any.
+    crs
+        Projected metric CRS to compute in; default: the layer's if metric, else local UTM.
+
+    Returns
+    -------
+    Network
+        In the metric CRS; ``network.report`` says what was repaired and how many connected
+        components there are (all are kept).
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> demo = acc.load_demo()
+    >>> net = acc.network_from_roads(demo.roads, class_column="road_class")
+    >>> net.report["n_components"]
+    1
+    """
+    if isinstance(roads, gpd.GeoDataFrame):
+        gdf = roads
+    else:
+        from .io import read_layer
+
+        gdf = read_layer(roads, layer=layer)
+    if len(gdf) == 0:
+        raise EmptyLayerError("the road layer is empty; check the file and layer name")
+    if class_column not in gdf.columns:
+        cands = [c for c in gdf.columns if str(c).lower() in CLASS_COLUMN_CANDIDATES]
+        hint = f" Columns that look like road classes: {cands}." if cands else ""
+        raise MissingColumnError(
+            f"the road layer has no column {class_column!r} for the road class.{hint}"
+            f"{suggest(class_column, [str(c) for c in gdf.columns])} Pass class_column=... "
+            f"(available: {[str(c) for c in gdf.columns if c != gdf.geometry.name][:12]})"
+        )
+    for col, what in ((oneway_column, "oneway_column"), (name_column, "name_column")):
+        if col is not None and col not in gdf.columns and col not in ("oneway", "name"):
+            raise MissingColumnError(
+                f"the road layer has no column {col!r} ({what}).{suggest(col, gdf.columns)}"
+            )
+    speed_columns: dict[str, str] = (
+        {"car": speed_column} if isinstance(speed_column, str) else dict(speed_column or {})
+    )
+    for mode, col in speed_columns.items():
+        if col not in gdf.columns:
+            raise MissingColumnError(
+                f"the road layer has no speed column {col!r} (for mode {mode!r})."
+                + suggest(col, gdf.columns)
+            )
+    work_crs = metric_crs(gdf, crs)
+    report: dict[str, Any] = {"n_input_lines": len(gdf)}
+    geom = gdf.geometry
+    bad_type = ~geom.geom_type.isin(["LineString", "MultiLineString"]) & ~geom.is_empty & geom.notna()
+    if bad_type.any():
+        raise GeometryError(
+            f"the road layer must hold lines; found {geom[bad_type].geom_type.value_counts().to_dict()}"
+            " — convert polygons to their boundaries or drop them"
+        )
+    keep = geom.notna() & ~geom.is_empty
+    report["n_empty_dropped"] = int((~keep).sum())
+    src = gdf.loc[keep]
+    attrs = pd.DataFrame(index=src.index)
+    attrs["road_class"] = src[class_column].to_numpy()
+    if oneway_column is not None and oneway_column in src.columns:
+        one, rev = _parse_oneway(src[oneway_column])
+    else:
+        one, rev = np.zeros(len(src), bool), np.zeros(len(src), bool)
+    attrs["oneway"] = one
+    if name_column is not None and name_column in src.columns:
+        attrs["name"] = src[name_column].to_numpy()
+    for col in speed_columns.values():
+        attrs[col] = src[col].to_numpy()
+    attrs["source_id"] = src.index.to_numpy()
+    g = src.geometry.to_crs(work_crs) if src.crs != work_crs else src.geometry
+    g = g.force_2d() if g.has_z.any() else g
+    arr = g.to_numpy()
+    arr = np.where(rev, shapely.reverse(arr), arr)
+    # explode multi-lines, keeping each part's attributes
+    parts, part_idx = shapely.get_parts(arr, return_index=True)
+    report["n_multipart_exploded"] = int(len(parts) - len(arr))
+    attrs = attrs.iloc[part_idx].reset_index(drop=True)
+    return _assemble(
+        parts,
+        attrs,
+        work_crs,
+        profile=profile if speeds is None else speed_profile(profile, overrides=speeds),
+        profile_name=profile if isinstance(profile, str) else None,
+        modes=modes,
+        speed_columns=speed_columns,
+        tol=float(tolerance_m),
+        vertex_keys=None,
+        report=report,
+        join_t_junctions=join_t_junctions,
+        split_crossings=split_crossings,
+    )
+
+
+def network_from_osm(
+    path: str | os.PathLike,
+    *,
+    modes: Sequence[str] = MODES,
+    profile: str | Mapping[str, Mapping[str, float]] = "osm",
+    speeds: Mapping[str, Mapping[str, float]] | None = None,
+    use_maxspeed: bool = True,
+    crs: Any | None = None,
+) -> Network:
+    """Build a network from an OpenStreetMap file, offline.
+
+    Reads ``.osm``, ``.osm.gz``, ``.osm.bz2`` XML and ``.osm.pbf`` with pyosmium. Every way with a
+    ``highway`` tag that some mode may use is kept, and **all connected components are kept** (no
+    silent "largest component only"); ``network.report`` says how many there are. Junctions are OSM
+    nodes shared by ways, so no snapping tolerance is needed. ``oneway=yes/-1`` and roundabouts are
+    honoured for vehicles; ``maxspeed`` (km/h or mph) replaces the class speed for cars when
+    ``use_maxspeed``.
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> net = acc.network_from_osm("../shared/data/osm/north-bayreuth.osm.gz")  # doctest: +SKIP
+    """
+    from .osm import read_osm_roads
+
+    roads = read_osm_roads(path)
+    if len(roads["geometry"]) == 0:
+        raise EmptyLayerError(f"{os.fspath(path)!r} has no ways with a highway tag")
+    lines = roads["geometry"]
+    attrs = roads["attrs"]
+    gs = gpd.GeoSeries(lines, crs="EPSG:4326")
+    work_crs = metric_crs(gs, crs)
+    proj = gs.to_crs(work_crs).to_numpy()
+    report: dict[str, Any] = {"n_input_lines": len(lines), "source": os.fspath(path)}
+    speed_columns = {"car": "maxspeed_kmh"} if use_maxspeed else {}
+    return _assemble(
+        proj,
+        attrs,
+        work_crs,
+        profile=profile if speeds is None else speed_profile(profile, overrides=speeds),
+        profile_name=profile if isinstance(profile, str) else None,
+        modes=modes,
+        speed_columns=speed_columns,
+        tol=0.0,
+        vertex_keys=roads["vertex_keys"],
+        report=report,
+        join_t_junctions=False,
+    )
+
+
+def network_from_osmnx(
+    graph: nx.MultiDiGraph,
+    *,
+    modes: Sequence[str] = MODES,
+    profile: str | Mapping[str, Mapping[str, float]] = "osm",
+    speeds: Mapping[str, Mapping[str, float]] | None = None,
+    use_maxspeed: bool = True,
+    crs: Any | None = None,
+) -> Network:
+    """Build a network from an osmnx ``MultiDiGraph`` the user already has.
+
+    Pairs of opposite directed edges of the same way become one two-way edge; a directed edge with no
+    partner becomes a one-way edge (walkable both ways). Nodes keep their positions; components are
+    all kept.
+    """
+    import osmnx as ox
+
+    if graph.number_of_edges() == 0:
+        raise EmptyLayerError("the osmnx graph has no edges")
+    _, edges = ox.graph_to_gdfs(graph, nodes=True, edges=True, fill_edge_geometry=True)
+    edges = edges.reset_index()
+    u = edges["u"].to_numpy()
+    v = edges["v"].to_numpy()
+    geoms = edges.geometry.to_numpy()
+    # match each edge with an opposite partner of the same length (same way, other direction)
+    lk = np.round(shapely.length(geoms), 6)
+    key_fwd = pd.MultiIndex.from_arrays([u, v, lk])
+    key_bwd = pd.MultiIndex.from_arrays([v, u, lk])
+    has_partner = key_fwd.isin(key_bwd)
+    canonical = (u < v) | ((u == v) & (edges["key"].to_numpy() % 2 == 0))
+    keep = ~has_partner | (has_partner & canonical)
+    # an edge u<v whose partner is kept instead: drop duplicates of the same pair/length
+    e = edges.loc[keep].copy()
+    e["oneway_flag"] = ~has_partner[keep]
+
+    def _first(x: Any) -> Any:
+        return x[0] if isinstance(x, list) and x else x
+
+    hw = e["highway"].map(_first) if "highway" in e else pd.Series("unknown", index=e.index)
+    attrs = pd.DataFrame(
+        {
+            "road_class": hw.to_numpy(),
+            "oneway": e["oneway_flag"].to_numpy(bool),
+            "name": e["name"].map(_first).to_numpy() if "name" in e else None,
+        }
+    )
+    speed_columns: dict[str, str] = {}
+    if use_maxspeed and "maxspeed" in e:
+        from .osm import parse_maxspeed
+
+        attrs["maxspeed_kmh"] = e["maxspeed"].map(lambda s: parse_maxspeed(_first(s))).to_numpy()
+        speed_columns["car"] = "maxspeed_kmh"
+    node_ids = np.concatenate([e["u"].to_numpy(), e["v"].to_numpy()])
+    gs = gpd.GeoSeries(e.geometry.to_numpy(), crs=graph.graph.get("crs", "EPSG:4326"))
+    work_crs = metric_crs(gs, crs)
+    proj = gs.to_crs(work_crs).to_numpy()
+    # junctions are the osmnx nodes: give the end vertices their node id, interior vertices unique keys
+    coords, line_of = shapely.get_coordinates(proj, return_index=True)
+    keys = -1 - np.arange(len(coords), dtype=np.int64)
+    starts = np.r_[True, line_of[1:] != line_of[:-1]]
+    ends = np.r_[line_of[1:] != line_of[:-1], True]
+    keys[starts] = node_ids[: len(e)]
+    keys[ends] = node_ids[len(e):]
+    report: dict[str, Any] = {"n_input_lines": int(graph.number_of_edges()), "source": "osmnx"}
+    return _assemble(
+        proj,
+        attrs,
+        work_crs,
+        profile=profile if speeds is None else speed_profile(profile, overrides=speeds),
+        profile_name=profile if isinstance(profile, str) else None,
+        modes=modes,
+        speed_columns=speed_columns,
+        tol=0.0,
+        vertex_keys=keys,
+        report=report,
+        join_t_junctions=False,
+    )
+
+
+def read_network_input(source: Any, **kwargs: Any) -> Network:
+    """Build a network from whatever the user has: a Network, GeoDataFrame, road file, OSM file or
+    osmnx graph."""
+    if isinstance(source, Network):
+        return source
+    if isinstance(source, gpd.GeoDataFrame):
+        return network_from_roads(source, **kwargs)
+    if isinstance(source, str | os.PathLike):
+        name = Path(source).name.lower()
+        if name.endswith((".osm", ".osm.gz", ".osm.bz2", ".pbf", ".osm.pbf")):
+            return network_from_osm(source, **kwargs)
+        return network_from_roads(source, **kwargs)
+    try:
+        import networkx as nx
+
+        if isinstance(source, nx.MultiDiGraph):
+            return network_from_osmnx(source, **kwargs)
+    except ImportError:  # pragma: no cover
+        pass
+    raise NetworkError(
+        f"cannot build a network from {type(source).__name__}; give a road GeoDataFrame, a "
+        "GeoPackage/Shapefile path, an OSM file (.osm, .osm.gz, .osm.bz2, .osm.pbf) or an osmnx graph"
+    )

@@ -1,0 +1,228 @@
+"""Reading OpenStreetMap files offline with pyosmium: roads, places (villages) and facilities.
+
+Works on ``.osm``, ``.osm.gz``, ``.osm.bz2`` XML and ``.osm.pbf``. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InvalidValueError
+
+__all__ = ["parse_maxspeed", "read_osm_places", "read_osm_pois", "read_osm_roads"]
+
+_log = logging.getLogger(__name__)
+
+#: highway=* values that are not usable roads.
+EXCLUDED_HIGHWAYS = frozenset(
+    {
+        "construction", "proposed", "abandoned", "disused", "razed", "platform", "raceway",
+        "bus_stop", "elevator", "rest_area", "services", "no", "bus_guideway", "escape",
+        "emergency_bay", "via_ferrata", "street_lamp", "traffic_signals", "crossing",
+    }
+)
+
+_MPH = re.compile(r"^\s*([\d.]+)\s*mph\s*$", re.IGNORECASE)
+_NUM = re.compile(r"^\s*([\d.]+)\s*(km/h|kmh|kph)?\s*$", re.IGNORECASE)
+
+
+def parse_maxspeed(value: Any) -> float:
+    """km/h from an OSM ``maxspeed`` value ("50", "30 mph", "50 km/h"); NaN when not a number."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return float("nan")
+    text = str(value).split(";")[0]
+    m = _MPH.match(text)
+    if m:
+        return float(m.group(1)) * 1.609344
+    m = _NUM.match(text)
+    if m:
+        return float(m.group(1))
+    return float("nan")
+
+
+def _check_path(path: str | os.PathLike) -> str:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"OSM file {str(p)!r} does not exist")
+    name = p.name.lower()
+    if not name.endswith((".osm", ".osm.gz", ".osm.bz2", ".pbf", ".xml", ".xml.gz", ".xml.bz2")):
+        raise InvalidValueError(
+            f"{str(p)!r} is not an OSM file; give .osm, .osm.gz, .osm.bz2 or .osm.pbf"
+        )
+    return os.fspath(p)
+
+
+def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
+    """Every way with a usable ``highway`` tag, as lon/lat lines with OSM node ids per vertex.
+
+    Returns
+    -------
+    dict
+        ``geometry`` (array of LineStrings, EPSG:4326), ``attrs`` (DataFrame: road_class, oneway,
+        name, maxspeed_kmh, no_car, no_bike, no_walk, source_id = way id) and ``vertex_keys`` (OSM
+        node id of every vertex, in ``shapely.get_coordinates`` order). Ways that run through nodes
+        missing from the extract are split there.
+    """
+    import osmium
+
+    fp = (
+        osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway").enable_for(osmium.osm.WAY))
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+    )
+    xs: list[float] = []
+    ys: list[float] = []
+    ids: list[int] = []
+    line_sizes: list[int] = []
+    rows: list[tuple[Any, ...]] = []
+    n_missing = 0
+    for w in fp:
+        tags = w.tags
+        hw = tags.get("highway")
+        if hw is None or hw in EXCLUDED_HIGHWAYS or tags.get("area") == "yes":
+            continue
+        oneway_tag = tags.get("oneway", "")
+        rev = oneway_tag == "-1"
+        oneway = rev or oneway_tag in ("yes", "true", "1") or (
+            tags.get("junction") in ("roundabout", "circular") and oneway_tag != "no"
+        ) or (hw in ("motorway", "motorway_link") and oneway_tag != "no")
+        access = tags.get("access", "")
+        private = access in ("no", "private")
+        mv = tags.get("motor_vehicle", tags.get("motorcar", ""))
+        no_car = (private and mv not in ("yes", "designated", "destination")) or mv in ("no", "private")
+        bicycle = tags.get("bicycle", "")
+        no_bike = (private and bicycle not in ("yes", "designated")) or bicycle in ("no", "private")
+        foot = tags.get("foot", "")
+        no_walk = (private and foot not in ("yes", "designated")) or foot in ("no", "private")
+        row = (hw, oneway, rev, tags.get("name"), parse_maxspeed(tags.get("maxspeed")),
+               no_car, no_bike, no_walk, w.id)
+        piece_x: list[float] = []
+        piece_y: list[float] = []
+        piece_id: list[int] = []
+        for r in w.nodes:
+            loc = r.location
+            if not loc.valid():
+                n_missing += 1
+                if len(piece_id) >= 2:
+                    xs.extend(piece_x), ys.extend(piece_y), ids.extend(piece_id)
+                    line_sizes.append(len(piece_id))
+                    rows.append(row)
+                piece_x, piece_y, piece_id = [], [], []
+                continue
+            piece_x.append(loc.lon)
+            piece_y.append(loc.lat)
+            piece_id.append(r.ref)
+        if len(piece_id) >= 2:
+            xs.extend(piece_x), ys.extend(piece_y), ids.extend(piece_id)
+            line_sizes.append(len(piece_id))
+            rows.append(row)
+    if n_missing:
+        _log.info("%d way node(s) lie outside the extract; their ways were split there", n_missing)
+    attrs = pd.DataFrame(
+        rows,
+        columns=["road_class", "oneway", "reverse", "name", "maxspeed_kmh", "no_car", "no_bike",
+                 "no_walk", "source_id"],
+    )
+    coords = np.column_stack([np.asarray(xs, float), np.asarray(ys, float)])
+    keys = np.asarray(ids, dtype=np.int64)
+    sizes = np.asarray(line_sizes, dtype=np.int64)
+    line_index = np.repeat(np.arange(len(sizes)), sizes)
+    # ways tagged oneway=-1 run against their node order: reverse them
+    rev = attrs["reverse"].to_numpy(bool)
+    if rev.any():
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        order = np.arange(len(keys))
+        for i in np.flatnonzero(rev):
+            s, n = starts[i], sizes[i]
+            order[s : s + n] = order[s : s + n][::-1]
+        coords, keys = coords[order], keys[order]
+    geoms = (
+        shapely.linestrings(coords, indices=line_index) if len(sizes) else np.array([], dtype=object)
+    )
+    return {"geometry": np.asarray(geoms), "attrs": attrs.drop(columns="reverse"), "vertex_keys": keys}
+
+
+def read_osm_pois(
+    path: str | os.PathLike,
+    tags: Mapping[str, Iterable[str] | bool],
+    *,
+    extra_tags: Iterable[str] = ("name", "capacity", "beds", "population"),
+) -> gpd.GeoDataFrame:
+    """Points of interest (nodes, and ways as the representative point of their outline).
+
+    Parameters
+    ----------
+    tags
+        ``{key: [values]}`` to keep (``True`` keeps any value), e.g.
+        ``{"amenity": ["school", "clinic", "hospital", "doctors"]}``.
+    extra_tags
+        Further tags copied into columns when present.
+
+    Returns
+    -------
+    GeoDataFrame
+        Index ``osm_id`` ("n123" / "w456"), a column per requested key and extra tag, EPSG:4326.
+    """
+    import osmium
+
+    want = {k: (None if v is True else set(v)) for k, v in tags.items()}
+    fp = osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+    recs: list[dict[str, Any]] = []
+    geoms: list[Any] = []
+    keys = list(want)
+    extras = [t for t in extra_tags if t not in want]
+    for obj in fp:
+        t = obj.tags
+        hit = False
+        for k, vals in want.items():
+            val = t.get(k)
+            if val is not None and (vals is None or val in vals):
+                hit = True
+                break
+        if not hit:
+            continue
+        if obj.is_node():
+            geom = shapely.Point(obj.location.lon, obj.location.lat)
+            oid = f"n{obj.id}"
+        else:
+            pts = [(r.lon, r.lat) for r in obj.nodes if r.location.valid()]
+            if not pts:
+                continue
+            if len(pts) >= 4 and pts[0] == pts[-1]:
+                geom = shapely.Polygon(pts).representative_point()
+            else:
+                geom = shapely.LineString(pts).interpolate(0.5, normalized=True) if len(pts) > 1 \
+                    else shapely.Point(pts[0])
+            oid = f"w{obj.id}"
+        rec = {"osm_id": oid}
+        for k in keys + extras:
+            rec[k] = t.get(k)
+        recs.append(rec)
+        geoms.append(geom)
+    gdf = gpd.GeoDataFrame(recs, geometry=geoms, crs="EPSG:4326",
+                           columns=["osm_id", *keys, *extras])
+    return gdf.set_index("osm_id")
+
+
+def read_osm_places(
+    path: str | os.PathLike,
+    *,
+    places: Iterable[str] = ("city", "town", "village", "hamlet", "suburb", "neighbourhood",
+                             "isolated_dwelling"),
+) -> gpd.GeoDataFrame:
+    """Settlements (``place=*`` nodes and areas) as points, with ``name``, ``place`` and
+    ``population`` (numeric where tagged, NaN otherwise)."""
+    gdf = read_osm_pois(path, {"place": list(places)}, extra_tags=("name", "population"))
+    gdf["population"] = pd.to_numeric(gdf["population"], errors="coerce")
+    return gdf
