@@ -1,0 +1,485 @@
+"""Tests of the routing engine against scipy.sparse.csgraph, networkx and a brute-force oracle.
+
+Random graphs come from hypothesis and include one-way arcs, zero-cost arcs, parallel arcs,
+self-loops and disconnected parts. Primary costs are multiples of 1/4 in most tests so that sums are
+exact in binary and ties (which decide ``cost2``) really happen; one test uses arbitrary floats.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import dijkstra
+
+from accessibility import set_options
+from accessibility.errors import InvalidValueError, MemoryEstimateError, NetworkError
+from accessibility.routing import (
+    CSRGraph,
+    csr_from_arcs,
+    distances_from,
+    estimate_pairs_bytes,
+    iter_many_to_many,
+    many_to_many,
+    nearest_k,
+    opportunities_within,
+    permute_graph,
+    spatial_order,
+)
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+# ------------------------------------------------------------------------------------------
+# strategies and oracles
+# ------------------------------------------------------------------------------------------
+
+
+@st.composite
+def graphs(draw, max_nodes=14, dyadic=True):
+    """Arc lists (n, tail, head, cost, cost2); about a third of the nodes may be isolated."""
+    n = draw(st.integers(1, max_nodes))
+    m = draw(st.integers(0, 3 * n))
+    node = st.integers(0, n - 1)
+    tail = np.array(draw(st.lists(node, min_size=m, max_size=m)), np.int64)
+    head = np.array(draw(st.lists(node, min_size=m, max_size=m)), np.int64)
+    if dyadic:
+        cost = np.array(draw(st.lists(st.integers(0, 12), min_size=m, max_size=m)), float) / 4
+    else:
+        fl = st.floats(0, 10, allow_nan=False, allow_infinity=False)
+        cost = np.array(draw(st.lists(fl, min_size=m, max_size=m)), float)
+    cost2 = np.array(draw(st.lists(st.integers(0, 50), min_size=m, max_size=m)), float) * 10.0
+    return n, tail, head, cost, cost2
+
+
+@st.composite
+def rows(draw, n, max_ids=4, max_rows=7):
+    """Seed / attachment rows: id, node, cost, cost2 (ids may repeat: several rows per id)."""
+    r = draw(st.integers(1, max_rows))
+    ids = draw(st.lists(st.integers(0, max_ids), min_size=r, max_size=r))
+    nodes = draw(st.lists(st.integers(0, n - 1), min_size=r, max_size=r))
+    costs = draw(st.lists(st.integers(0, 6), min_size=r, max_size=r))
+    costs2 = draw(st.lists(st.integers(0, 9), min_size=r, max_size=r))
+    return (
+        np.array(ids, np.int64) * 3 + 1,  # sparse, non-contiguous ids
+        np.array(nodes, np.int64),
+        np.array(costs, float) / 4,
+        np.array(costs2, float),
+    )
+
+
+def scipy_matrix(n, tail, head, cost):
+    """Sparse matrix keeping the cheapest of parallel arcs (scipy would sum duplicates)."""
+    best = {}
+    for t, h, c in zip(tail.tolist(), head.tolist(), cost.tolist(), strict=True):
+        if (t, h) not in best or c < best[(t, h)]:
+            best[(t, h)] = c
+    if not best:
+        return sp.csr_matrix((n, n))
+    keys = list(best)
+    r = [k[0] for k in keys]
+    c = [k[1] for k in keys]
+    # explicit zeros are edges for scipy's csgraph when given as a sparse matrix
+    return sp.csr_matrix((np.array([best[k] for k in keys]), (r, c)), shape=(n, n))
+
+
+def lex_dijkstra(n, tail, head, cost, cost2, seeds):
+    """Independent oracle: heapq Dijkstra on (cost, cost2) tuples from seeds [(node, c, c2)]."""
+    adj = [[] for _ in range(n)]
+    for t, h, c, c2 in zip(
+        tail.tolist(), head.tolist(), cost.tolist(), cost2.tolist(), strict=True
+    ):
+        if math.isfinite(c):
+            adj[t].append((h, c, c2))
+    best = {}
+    heap = [(c, c2, u) for u, c, c2 in seeds]
+    heapq.heapify(heap)
+    while heap:
+        c, c2, u = heapq.heappop(heap)
+        if u in best:
+            continue
+        best[u] = (c, c2)
+        for v, a, a2 in adj[u]:
+            if v not in best:
+                heapq.heappush(heap, (c + a, c2 + a2, v))
+    return best
+
+
+def brute_pairs(n, tail, head, cost, cost2, src, tgt, max_cost):
+    """Every (source, target) -> (cost, cost2) by the lexicographic oracle."""
+    sid, snode, scost, scost2 = src
+    tid, tnode, tcost, tcost2 = tgt
+    out = {}
+    for s in np.unique(sid):
+        m = sid == s
+        seeds = list(zip(snode[m].tolist(), scost[m].tolist(), scost2[m].tolist(), strict=True))
+        best = lex_dijkstra(n, tail, head, cost, cost2, seeds)
+        for j in range(tid.shape[0]):
+            u = int(tnode[j])
+            if u not in best:
+                continue
+            cand = (best[u][0] + tcost[j], best[u][1] + tcost2[j])
+            if cand[0] > max_cost:
+                continue
+            key = (int(s), int(tid[j]))
+            if key not in out or cand < out[key]:
+                out[key] = cand
+    return out
+
+
+def as_dict(res):
+    return {
+        (int(s), int(t)): (c, c2)
+        for s, t, c, c2 in zip(res["source"], res["target"], res["cost"], res["cost2"], strict=True)
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# graph construction
+# ------------------------------------------------------------------------------------------
+
+
+def test_csr_from_arcs_drops_non_finite_and_is_stable():
+    g = csr_from_arcs(
+        3, [1, 0, 0, 1], [2, 2, 1, 0], [1.0, np.inf, 3.0, np.nan], arc_edge=[10, 11, 12, 13]
+    )
+    assert g.indptr.tolist() == [0, 1, 2, 2]
+    assert g.head.tolist() == [1, 2]
+    assert g.arc_edge.tolist() == [12, 10]
+    assert g.cost.dtype == np.float64 and g.head.dtype == np.int64
+    assert g.cost2.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("tail", "head", "cost", "match"),
+    [
+        ([0], [1], [-1.0], "negative"),
+        ([0], [3], [1.0], "outside"),
+        ([-1], [1], [1.0], "outside"),
+        ([0, 1], [1], [1.0, 1.0], "one length"),
+        ([0.5], [1], [1.0], "integers"),
+    ],
+)
+def test_csr_from_arcs_rejects_bad_input(tail, head, cost, match):
+    with pytest.raises(NetworkError, match=match):
+        csr_from_arcs(3, tail, head, cost)
+
+
+def test_reversed_flips_arcs_and_is_cached():
+    g = csr_from_arcs(3, [0, 1, 1], [1, 2, 0], [1.0, 2.0, 5.0], cost2=[1, 2, 3], arc_edge=[4, 5, 6])
+    r = g.reversed()
+    assert r is g.reversed() and r.reversed() is g
+    arcs = set(
+        zip(r.tails().tolist(), r.head.tolist(), r.cost.tolist(), r.arc_edge.tolist(), strict=True)
+    )
+    assert arcs == {(1, 0, 1.0, 4), (2, 1, 2.0, 5), (0, 1, 5.0, 6)}
+
+
+def test_spatial_order_hilbert_and_permute_graph_keeps_distances():
+    # the first-order Hilbert curve visits (0,0), (0,1), (1,1), (1,0)
+    order = spatial_order(np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0]))
+    assert order.tolist() == [0, 3, 2, 1]
+    rng = np.random.default_rng(1)
+    x, y = rng.random(200), rng.random(200)
+    order = spatial_order(x, y)
+    assert np.array_equal(np.sort(order), np.arange(200))
+    # consecutive points along the curve are much closer than random pairs
+    step = np.hypot(np.diff(x[order]), np.diff(y[order])).mean()
+    assert step < 0.5 * np.hypot(np.diff(x), np.diff(y)).mean()
+    tail, head = rng.integers(0, 200, 600), rng.integers(0, 200, 600)
+    c = rng.random(600)
+    g2, new_id = permute_graph(csr_from_arcs(200, tail, head, c), order)
+    d1 = dijkstra(scipy_matrix(200, tail, head, c))
+    nodes, cost = distances_from(g2, seed_node=[new_id[5]], max_cost=np.inf)
+    finite = np.isfinite(d1[5])
+    assert np.array_equal(np.sort(new_id[np.flatnonzero(finite)]), nodes)
+    np.testing.assert_allclose(cost, d1[5][order][nodes], rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------
+# searches against references
+# ------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(data=st.data())
+def test_distances_from_equals_scipy(data):
+    n, tail, head, cost, cost2 = data.draw(graphs(dyadic=False))
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    seed = data.draw(st.integers(0, n - 1))
+    limit = data.draw(st.sampled_from([np.inf, 0.0, 3.0, 7.5]))
+    ref = dijkstra(scipy_matrix(n, tail, head, cost), indices=seed, limit=limit)
+    nodes, dist = distances_from(g, seed_node=[seed], seed_cost=[0.0], max_cost=limit)
+    expect = np.flatnonzero(np.isfinite(ref) & (ref <= limit))
+    assert nodes.tolist() == expect.tolist()
+    np.testing.assert_allclose(dist, ref[expect], rtol=0, atol=1e-9)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_many_to_many_equals_oracle_and_scipy(data):
+    n, tail, head, cost, cost2 = data.draw(graphs())
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    src = data.draw(rows(n))
+    tgt = data.draw(rows(n, max_ids=6))
+    max_cost = data.draw(st.sampled_from([np.inf, 0.0, 1.0, 2.5, 4.0]))
+    res = many_to_many(
+        g,
+        source_id=src[0],
+        source_node=src[1],
+        source_cost=src[2],
+        source_cost2=src[3],
+        target_id=tgt[0],
+        target_node=tgt[1],
+        target_cost=tgt[2],
+        target_cost2=tgt[3],
+        max_cost=max_cost,
+        n_jobs=1,
+    )
+    got = as_dict(res)
+    # sorted by source, then target
+    keys = list(zip(res["source"].tolist(), res["target"].tolist(), strict=True))
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    # lexicographic oracle: same pairs, same cost and cost2 (tie-break on cost2)
+    expect = brute_pairs(n, tail, head, cost, cost2, src, tgt, max_cost)
+    assert set(got) == set(expect)
+    for key, (c, c2) in expect.items():
+        assert got[key][0] == pytest.approx(c, abs=1e-9)
+        assert got[key][1] == pytest.approx(c2, abs=1e-9)
+    # scipy: node-to-node distances plus offsets give the same primary costs
+    dmat = dijkstra(scipy_matrix(n, tail, head, cost))
+    for (s, t), (c, _) in got.items():
+        ms, mt = src[0] == s, tgt[0] == t
+        ref = np.min(src[2][ms][:, None] + dmat[np.ix_(src[1][ms], tgt[1][mt])] + tgt[2][mt])
+        assert c == pytest.approx(ref, abs=1e-9)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_many_to_many_arbitrary_floats_equal_networkx(data):
+    """Random real costs: the shortest path is unique, so cost2 must equal networkx's path's."""
+    n, tail, head, cost, cost2 = data.draw(graphs(dyadic=False))
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    for t, h, c, c2 in zip(
+        tail.tolist(), head.tolist(), cost.tolist(), cost2.tolist(), strict=True
+    ):
+        if not G.has_edge(t, h) or (c, c2) < (G[t][h]["w"], G[t][h]["w2"]):
+            G.add_edge(t, h, w=c, w2=c2)
+    res = many_to_many(
+        g,
+        source_id=np.arange(n),
+        source_node=np.arange(n),
+        target_id=np.arange(n),
+        target_node=np.arange(n),
+        max_cost=12.0,
+        n_jobs=1,
+    )
+    got = as_dict(res)
+    expect = {}
+    for s in range(n):
+        dist, paths = nx.single_source_dijkstra(G, s, weight="w")
+        for t, d in dist.items():
+            if d <= 12.0:
+                p = paths[t]
+                expect[(s, t)] = (d, sum(G[a][b]["w2"] for a, b in itertools.pairwise(p)))
+    assert set(got) == set(expect)
+    for key, (c, c2) in expect.items():
+        assert got[key][0] == pytest.approx(c, abs=1e-9)
+        # with continuous costs ties have probability zero except through zero-cost arcs
+        if not np.any(cost == 0):
+            assert got[key][1] == pytest.approx(c2, abs=1e-9)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_many_to_many_deterministic_across_threads_and_chunks(data):
+    n, tail, head, cost, cost2 = data.draw(graphs(max_nodes=30))
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    src = data.draw(rows(n, max_ids=20, max_rows=30))
+    tgt = data.draw(rows(n, max_ids=20, max_rows=30))
+    kw = {
+        "source_id": src[0],
+        "source_node": src[1],
+        "source_cost": src[2],
+        "target_id": tgt[0],
+        "target_node": tgt[1],
+        "target_cost": tgt[2],
+        "max_cost": 3.0,
+    }
+    one = many_to_many(g, **kw, n_jobs=1)
+    two = many_to_many(g, **kw, n_jobs=2)
+    parts = list(iter_many_to_many(g, **kw, n_jobs=2, sources_per_chunk=1))
+    for key in ("source", "target", "cost", "cost2"):
+        assert np.array_equal(one[key], two[key])
+        joined = np.concatenate([p[key] for p in parts]) if parts else np.zeros(0)
+        assert np.array_equal(one[key], joined)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_nearest_k_equals_brute_force(data):
+    n, tail, head, cost, cost2 = data.draw(graphs())
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    src = data.draw(rows(n, max_ids=5))
+    tgt = data.draw(rows(n, max_ids=6))
+    k = data.draw(st.integers(1, 4))
+    max_cost = data.draw(st.sampled_from([np.inf, 1.0, 3.0]))
+    res = nearest_k(
+        g,
+        source_id=src[0],
+        source_node=src[1],
+        source_cost=src[2],
+        source_cost2=src[3],
+        target_id=tgt[0],
+        target_node=tgt[1],
+        target_cost=tgt[2],
+        target_cost2=tgt[3],
+        k=k,
+        max_cost=max_cost,
+    )
+    pairs = brute_pairs(n, tail, head, cost, cost2, src, tgt, max_cost)
+    expect = []
+    for t in np.unique(tgt[0]).tolist():
+        cands = sorted((c, c2, s) for (s, tt), (c, c2) in pairs.items() if tt == t)[:k]
+        expect += [(t, r, s, c, c2) for r, (c, c2, s) in enumerate(cands)]
+    got = list(
+        zip(
+            res["target"].tolist(),
+            res["rank"].tolist(),
+            res["source"].tolist(),
+            res["cost"].tolist(),
+            res["cost2"].tolist(),
+            strict=True,
+        )
+    )
+    assert [e[:3] for e in got] == [e[:3] for e in expect]
+    np.testing.assert_allclose([e[3:] for e in got], [e[3:] for e in expect], atol=1e-9)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_opportunities_within_equals_scipy(data):
+    n, tail, head, cost, _ = data.draw(graphs(max_nodes=20))
+    g = csr_from_arcs(n, tail, head, cost)
+    r = data.draw(st.integers(1, 8))
+    src = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=r, max_size=r)))
+    w = np.array(data.draw(st.lists(st.integers(1, 100), min_size=r, max_size=r)), float)
+    limit = data.draw(st.sampled_from([0.0, 1.5, 4.0]))
+    dmat = dijkstra(scipy_matrix(n, tail, head, cost))
+    expect = ((dmat[src] <= limit) * w[:, None]).sum(axis=0)
+    got1 = opportunities_within(g, source_node=src, weight=w, max_cost=limit, n_jobs=1)
+    got2 = opportunities_within(g, source_node=src, weight=w, max_cost=limit, n_jobs=2)
+    np.testing.assert_allclose(got1, expect, rtol=0, atol=1e-9)
+    assert np.array_equal(got1, got2)
+    # node -> facility direction on the reversed graph
+    back = opportunities_within(g.reversed(), source_node=src, weight=w, max_cost=limit)
+    np.testing.assert_allclose(back, ((dmat[:, src] <= limit) * w).sum(axis=1), atol=1e-9)
+
+
+def test_hand_worked_edge_based_source_and_target():
+    """Village on edge 0-1 (2 min long) at 25 %, facility reached from node 3 or node 2.
+
+    0 --2--> 1 --1--> 2 --4--> 3, plus 0 --9--> 3.  Seeds: node 0 at 0.5 + 1 (walk) = 1.5 min,
+    node 1 at 1.5 + 1 = 2.5 min. Facility attached at node 2 with 3 min and at node 3 with 0.5 min.
+    Via node 2: 2.5 + 1 + 3 = 6.5; via node 3: 2.5 + 1 + 4 + 0.5 = 8.0 or 1.5 + 9 + 0.5 = 11.0.
+    """
+    g = csr_from_arcs(
+        4, [0, 1, 2, 0], [1, 2, 3, 3], [2.0, 1.0, 4.0, 9.0], cost2=[200, 100, 400, 900]
+    )
+    res = many_to_many(
+        g,
+        source_id=[0, 0],
+        source_node=[0, 1],
+        source_cost=[1.5, 2.5],
+        source_cost2=[50, 150],
+        target_id=[0, 0],
+        target_node=[2, 3],
+        target_cost=[3.0, 0.5],
+        target_cost2=[10, 20],
+        max_cost=60,
+    )
+    assert res["cost"].tolist() == [6.5]
+    assert res["cost2"].tolist() == [150 + 100 + 10]
+    # one-way: nothing goes back from node 3
+    back = many_to_many(g, source_id=[0], source_node=[3], target_id=[1], target_node=[0])
+    assert back["cost"].size == 0
+    # the bound is inclusive
+    res = many_to_many(
+        g, source_id=[0], source_node=[0], target_id=[1], target_node=[2], max_cost=3
+    )
+    assert res["cost"].tolist() == [3.0]
+
+
+# ------------------------------------------------------------------------------------------
+# memory guard and validation
+# ------------------------------------------------------------------------------------------
+
+
+def test_memory_guard_refuses_with_estimate():
+    rng = np.random.default_rng(0)
+    n = 400
+    tail = np.r_[np.arange(n - 1), np.arange(1, n)]
+    head = np.r_[np.arange(1, n), np.arange(n - 1)]
+    g = csr_from_arcs(n, tail, head, rng.random(tail.size))
+    kw = {
+        "source_id": np.arange(n),
+        "source_node": np.arange(n),
+        "target_id": np.arange(n),
+        "target_node": np.arange(n),
+    }
+    assert estimate_pairs_bytes(n * n) == 32 * n * n
+    full = many_to_many(g, **kw, n_jobs=1)
+    assert full["cost"].size == n * n
+    with (
+        set_options(max_memory_bytes=SCRATCH_LIMIT),
+        pytest.raises(MemoryEstimateError, match="GB"),
+    ):
+        many_to_many(g, **kw, n_jobs=1)
+    # a bound small enough keeps the result small, so the same call passes
+    with set_options(max_memory_bytes=SCRATCH_LIMIT):
+        small = many_to_many(g, **kw, max_cost=0.5, n_jobs=1)
+    assert 0 < small["cost"].size < n * n // 10
+    with set_options(max_memory_bytes=1000), pytest.raises(MemoryEstimateError, match="scratch"):
+        many_to_many(g, **kw, n_jobs=1)
+
+
+SCRATCH_LIMIT = 400 * 64 + 200_000  # scratch fits, the full 400 x 400 table (5.1 MB) does not
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"source_id": [-1]}, ">= 0"),
+        ({"source_node": [9]}, "nodes"),
+        ({"source_cost": [np.nan]}, "finite"),
+        ({"target_cost": [-1.0]}, "finite"),
+        ({"max_cost": -1}, "max_cost"),
+        ({"target_id": [0.5]}, "integers"),
+    ],
+)
+def test_many_to_many_validates(kwargs, match):
+    g = csr_from_arcs(3, [0], [1], [1.0])
+    kw = {"source_id": [0], "source_node": [0], "target_id": [0], "target_node": [1]}
+    kw.update(kwargs)
+    with pytest.raises(InvalidValueError, match=match):
+        many_to_many(g, **kw)
+
+
+def test_empty_inputs():
+    g = csr_from_arcs(2, [], [], [])
+    assert isinstance(g, CSRGraph) and g.n_arcs == 0
+    res = many_to_many(g, source_id=[], source_node=[], target_id=[], target_node=[])
+    assert all(v.size == 0 for v in res.values())
+    res = nearest_k(g, source_id=[1], source_node=[0], target_id=[2], target_node=[1], k=2)
+    assert res["target"].size == 0
