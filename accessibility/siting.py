@@ -1113,6 +1113,85 @@ def _heuristic(
     raise InvalidValueError(problem)  # pragma: no cover
 
 
+def _cover_within(
+    inst: _Instance, radius: float, p: int, deadline: float
+) -> np.ndarray | str | None:
+    """Open mask using at most ``p`` new sites covering every village within ``radius``.
+
+    Returns None when proven impossible, ``"unknown"`` when the time ran out.
+    """
+    within = inst.t <= radius
+    if _unreachable(inst, within).any():
+        return None
+    built = _build("set_covering", inst, {"standard_min": radius})
+    built.model.rows_(
+        np.zeros(int((~inst.fixed).sum())),
+        built.y0 + np.flatnonzero(~inst.fixed),
+        1.0,
+        -np.inf,
+        float(p),
+        1,
+    )
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return "unknown"
+    res = built.model.solve(relax=False, time_limit_s=left, mip_rel_gap=0.0)
+    if res.status == 2:
+        return None
+    if res.x is None:
+        return "unknown"
+    return _decode_open(res.x, built, inst)
+
+
+def _fill_to_p(inst: _Instance, open_mask: np.ndarray, p: int) -> np.ndarray:
+    """Add sites (largest cut in weighted travel time) until exactly ``p`` new sites are open."""
+    open_mask = open_mask.copy()
+    _, cur = _nearest_open(inst, open_mask)
+    cur = np.where(np.isfinite(cur), cur, 1e12)
+    sl = _site_slices(inst)
+    while int((open_mask & ~inst.fixed).sum()) < p:
+        save = inst.w[inst.pi] * np.maximum(0.0, cur[inst.pi] - inst.t) + 1e-12
+        gain = np.bincount(inst.pj, weights=save, minlength=inst.m)
+        gain[open_mask] = -np.inf
+        j = int(np.argmax(gain))
+        open_mask[j] = True
+        ks = np.arange(sl[j], sl[j + 1])
+        np.minimum.at(cur, inst.pi[ks], inst.t[ks])
+    return open_mask
+
+
+def _pcenter_search(
+    inst: _Instance, p: int, *, improve: bool, deadline: float
+) -> tuple[np.ndarray, float, str]:
+    """Exact uncapacitated p-center by bisection over the distinct travel times.
+
+    Each step solves a set-covering MILP "can at most p new sites cover every village within
+    r?" (Minieka 1970; Daskin 2013, ch. 5). Returns (open mask, lower bound, status).
+    """
+    _, t_near = _nearest_open(inst, np.ones(inst.m, bool))
+    lower = float(t_near.max())
+    best = _greedy_center(inst, p, improve=improve, deadline=deadline)
+    _, t_best = _nearest_open(inst, best)
+    upper = float(t_best.max())
+    levels = np.unique(inst.t)
+    levels = levels[(levels >= lower) & (levels <= upper)]
+    lo, hi = 0, len(levels) - 1  # levels[hi] feasible (greedy); levels below lo are infeasible
+    status = "optimal"
+    while lo < hi:
+        mid = (lo + hi) // 2
+        got = _cover_within(inst, float(levels[mid]), p, deadline)
+        if isinstance(got, str):
+            status = "time_limit"
+            break
+        if got is None:
+            lo = mid + 1
+        else:
+            best = got
+            hi = mid
+    bound = float(levels[lo]) if len(levels) else upper
+    return _fill_to_p(inst, best, p), bound, status
+
+
 def _solve(
     problem: str,
     inst: _Instance,
@@ -1158,6 +1237,22 @@ def _solve(
         _check_served(problem, res, inst, prm)
         return res
 
+    if problem == "p_center" and not capacitated:
+        open_mask, bound, status = _pcenter_search(
+            inst, prm["p"], improve=improve, deadline=t0 + time_limit_s
+        )
+        return _finish(
+            problem,
+            inst,
+            prm,
+            open_mask,
+            None,
+            None,
+            bound=bound,
+            status=status,
+            method="milp-highs (radius bisection)",
+            t0=t0,
+        )
     built = _build(problem, inst, prm)
     sol = built.model.solve(relax=False, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     if sol.status == 2 or (sol.x is None and sol.status != 1):
