@@ -216,7 +216,7 @@ def _prepare(
             raise MissingColumnError(
                 f"the cost table has no column {col!r}.{suggest(col, costs.columns)} "
                 f"Columns found: {', '.join(map(str, costs.columns))}"
-                + ("; choose the cost column with cost=" if col == cost else "")
+                + ("; pass cost='<column>' to use another cost column" if col == cost else "")
             )
     if unknown_ids not in ("raise", "drop"):
         raise InvalidValueError(f"unknown_ids must be 'raise' or 'drop', got {unknown_ids!r}")

@@ -1,0 +1,512 @@
+"""Measures: against PySAL access (to 1e-9), on a hand-worked example, and on published properties.
+
+The hand-worked example (``small``) has four villages and two facilities::
+
+    village  population      cost to X   cost to Y
+    A        100             5           20
+    B        200             15          10
+    C        300             40          25
+    D         50             (none)      (none)
+
+    facility  supply
+    X         10
+    Y          6
+
+D reaches nothing; C reaches X only beyond 30 minutes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessibility import decay
+from accessibility import measures as M
+from accessibility.errors import (
+    ConfigError,
+    DuplicateIdError,
+    InvalidValueError,
+    MissingColumnError,
+)
+
+# PySAL access (the reference) uses pandas' deprecated inplace= keyword
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def small():
+    pop = pd.Series(
+        [100.0, 200.0, 300.0, 50.0],
+        index=pd.Index(["A", "B", "C", "D"], name="village_id"),
+        name="population",
+    )
+    sup = pd.Series([10.0, 6.0], index=pd.Index(["X", "Y"], name="facility_id"), name="doctors")
+    costs = pd.DataFrame(
+        {
+            "origin": ["A", "A", "B", "B", "C", "C"],
+            "destination": ["X", "Y", "X", "Y", "X", "Y"],
+            "travel_time_min": [5.0, 20.0, 15.0, 10.0, 40.0, 25.0],
+            "distance_m": [4000.0, 15000.0, 11000.0, 9000.0, 35000.0, 21000.0],
+        }
+    )
+    return costs, pop, sup
+
+
+def random_case(seed: int, nv: int = 40, nf: int = 9, limit: float = 60.0, keep: float = 0.7):
+    """Random villages/facilities, a sparse cost table with ids as strings and costs to 0.1 min."""
+    rng = np.random.default_rng(seed)
+    vid = np.array([f"v{i:03d}" for i in range(nv)])
+    fid = np.array([f"f{j:02d}" for j in range(nf)])
+    pop = pd.Series(rng.integers(20, 5000, nv).astype(float), index=pd.Index(vid, name="vid"))
+    sup = pd.Series(rng.integers(1, 30, nf).astype(float), index=pd.Index(fid, name="fid"))
+    o, d = np.meshgrid(np.arange(nv), np.arange(nf), indexing="ij")
+    c = rng.uniform(0, limit * 1.3, o.size).round(1)
+    mask = (c <= limit) & (rng.random(o.size) < keep)
+    costs = pd.DataFrame(
+        {
+            "origin": vid[o.ravel()][mask],
+            "destination": fid[d.ravel()][mask],
+            "travel_time_min": c[mask],
+        }
+    )
+    return costs.sample(frac=1.0, random_state=seed).reset_index(drop=True), pop, sup
+
+
+def pysal(costs, pop, sup):
+    from access import Access
+
+    return Access(
+        demand_df=pop.rename("pop").to_frame(),
+        demand_index=True,
+        demand_value="pop",
+        supply_df=sup.rename("doc").to_frame(),
+        supply_index=True,
+        supply_value="doc",
+        cost_df=costs.copy(),
+        cost_origin="origin",
+        cost_dest="destination",
+        cost_name="travel_time_min",
+    )
+
+
+def aligned(ref: pd.Series, index: pd.Index) -> np.ndarray:
+    """PySAL leaves villages without any pair out (NaN after its join); ours are 0 there."""
+    return ref.reindex(index).fillna(0.0).to_numpy()
+
+
+# --------------------------------------------------------------------------- PySAL access
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_sfca_equals_pysal_access(seed):
+    costs, pop, sup = random_case(seed)
+    acc = pysal(costs, pop, sup)
+    ref = acc.two_stage_fca(name="r", max_cost=30)["r_doc"]
+    ours = M.two_sfca(costs, pop, sup, limit_min=30)
+    np.testing.assert_allclose(ours.to_numpy(), aligned(ref, pop.index), rtol=1e-9, atol=0)
+    # a continuous decay is applied in both steps, as access does since the 2022 fix
+    from access import weights
+
+    ref = acc.two_stage_fca(name="g", max_cost=45, weight_fn=weights.gaussian(20))["g_doc"]
+    ours = M.two_sfca(costs, pop, sup, decay=decay.gaussian(20, limit_min=45))
+    np.testing.assert_allclose(ours.to_numpy(), aligned(ref, pop.index), rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_e2sfca_and_three_sfca_equal_pysal_access_defaults(seed):
+    costs, pop, sup = random_case(seed)
+    acc = pysal(costs, pop, sup)
+    ref = acc.enhanced_two_stage_fca(name="e")["e_doc"]
+    np.testing.assert_allclose(
+        M.e2sfca(costs, pop, sup).to_numpy(), aligned(ref, pop.index), rtol=1e-9, atol=0
+    )
+    ref = acc.three_stage_fca(name="t")["t_doc"]
+    np.testing.assert_allclose(
+        M.three_sfca(costs, pop, sup).to_numpy(), aligned(ref, pop.index), rtol=1e-9, atol=0
+    )
+
+
+def test_three_sfca_with_custom_zones_equals_pysal_access():
+    from access import weights
+
+    costs, pop, sup = random_case(5)
+    ref = pysal(costs, pop, sup).three_stage_fca(
+        name="t", weight_fn=weights.step_fn({15: 1.0, 30: 0.5, 45: 0.1})
+    )["t_doc"]
+    ours = M.three_sfca(costs, pop, sup, decay=decay.zones([15, 30, 45], [1.0, 0.5, 0.1]))
+    np.testing.assert_allclose(ours.to_numpy(), aligned(ref, pop.index), rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (decay.power(1.5, min_cost=1), ("gravity", {"scale": 1, "alpha": -1.5, "min_dist": 1})),
+        (decay.gaussian(15), ("gaussian", {"sigma": 15})),
+        (decay.step(30), ("step_fn", {"step_dict": {30: 1}})),
+    ],
+)
+def test_gravity_equals_pysal_weighted_catchment(ours, theirs):
+    from access import weights
+
+    costs, pop, sup = random_case(6)
+    fn = getattr(weights, theirs[0])(**theirs[1])
+    ref = pysal(costs, pop, sup).weighted_catchment(name="g", weight_fn=fn)["g_doc"]
+    got = M.gravity(costs, pop, sup, decay=ours)
+    np.testing.assert_allclose(got.to_numpy(), aligned(ref, pop.index), rtol=1e-9, atol=0)
+
+
+# --------------------------------------------------------------------------- hand-worked
+
+
+def test_two_sfca_by_hand(small):
+    costs, pop, sup = small
+    # X's 30-min catchment: A (5) + B (15) -> 300 people, R_X = 10/300
+    # Y's catchment: A (20) + B (10) + C (25) -> 600 people, R_Y = 6/600
+    r_x, r_y = 10 / 300, 6 / 600
+    got = M.two_sfca(costs, pop, sup, limit_min=30)
+    np.testing.assert_allclose(got, [r_x + r_y, r_x + r_y, r_y, 0.0], rtol=1e-15)
+    assert got.name == "2sfca" and got.index.equals(pop.index)
+    # population-weighted sum = total supply reachable: 100*(1/30+1/100) + 200*(...) + 300/100
+    assert (got * pop).sum() == pytest.approx(16.0)
+
+
+def test_two_and_m2sfca_with_linear_decay_by_hand(small):
+    costs, pop, sup = small
+    # linear(40): w = 1 - c/40 -> A-X .875, A-Y .5, B-X .625, B-Y .75, C-X 0, C-Y .375
+    # demand at X: 100*.875 + 200*.625 = 212.5;  at Y: 100*.5 + 200*.75 + 300*.375 = 312.5
+    r_x, r_y = 10 / 212.5, 6 / 312.5
+    two = M.two_sfca(costs, pop, sup, decay=decay.linear(40))
+    np.testing.assert_allclose(
+        two, [0.875 * r_x + 0.5 * r_y, 0.625 * r_x + 0.75 * r_y, 0.375 * r_y, 0], rtol=1e-14
+    )
+    m2 = M.m2sfca(costs, pop, sup, decay=decay.linear(40))  # weights squared in step 2
+    np.testing.assert_allclose(
+        m2,
+        [0.875**2 * r_x + 0.5**2 * r_y, 0.625**2 * r_x + 0.75**2 * r_y, 0.375**2 * r_y, 0],
+        rtol=1e-14,
+    )
+
+
+def test_three_sfca_by_hand(small):
+    costs, pop, sup = small
+    # step(30) selection weights: A and B split 1/2-1/2 between X and Y, C goes to Y only.
+    # demand at X: .5*100 + .5*200 = 150; at Y: .5*100 + .5*200 + 300 = 450
+    r_x, r_y = 10 / 150, 6 / 450
+    got = M.three_sfca(costs, pop, sup, decay=decay.step(30))
+    np.testing.assert_allclose(got, [0.5 * r_x + 0.5 * r_y] * 2 + [r_y, 0], rtol=1e-14)
+    assert (got * pop).sum() == pytest.approx(16.0)
+
+
+def test_bfca_by_hand_and_conservation(small):
+    costs, pop, sup = small
+    # step(30): row-balanced weights A: X .5, Y .5; B: .5/.5; C: Y 1.
+    # column-balanced: X: A .5, B .5; Y: A 1/3, B 1/3, C 1/3.
+    # balanced demand: X .5*100+.5*200 = 150, Y 50+100+300 = 450 (sum 600 = all who reach one)
+    l_x, l_y = 10 / 150, 6 / 450
+    got = M.bfca(costs, pop, sup, limit_min=30)
+    np.testing.assert_allclose(got, [0.5 * l_x + l_y / 3] * 2 + [l_y / 3, 0], rtol=1e-14)
+    # no service inflation: sum_i A_i = sum_j L_j; supply handed out: 150 L_X + 450 L_Y = 16
+    assert got.sum() == pytest.approx(l_x + l_y)
+    assert 150 * l_x + 450 * l_y == pytest.approx(sup.sum())
+
+
+def test_spatial_availability_by_hand(small):
+    costs, pop, sup = small
+    # step(30): X's 10 split 100:200 between A and B -> 10/3, 20/3;
+    #           Y's 6 split 100:200:300 between A, B, C -> 1, 2, 3
+    got = M.spatial_availability(costs, pop, sup, limit_min=30)
+    np.testing.assert_allclose(got, [10 / 3 + 1, 20 / 3 + 2, 3, 0], rtol=1e-14)
+    assert got.sum() == pytest.approx(16.0)  # totals sum to the total supply
+    pc = M.spatial_availability(costs, pop, sup, limit_min=30, per_capita=True)
+    np.testing.assert_allclose(pc, M.two_sfca(costs, pop, sup, limit_min=30), rtol=1e-14)
+    # alpha = 0: every village counts the same: X -> 5, 5; Y -> 2, 2, 2
+    a0 = M.spatial_availability(costs, pop, sup, limit_min=30, alpha=0)
+    np.testing.assert_allclose(a0, [7, 7, 2, 0], rtol=1e-14)
+
+
+def test_gravity_cumulative_and_intervals_by_hand(small):
+    costs, pop, sup = small
+    # exponential half-life 10: weight 2**(-c/10)
+    g = M.gravity(costs, pop, sup, decay=decay.exponential(half_life_min=10))
+    expected = [
+        10 * 2**-0.5 + 6 * 2**-2,
+        10 * 2**-1.5 + 6 * 2**-1,
+        10 * 2**-4 + 6 * 2**-2.5,
+        0.0,
+    ]
+    np.testing.assert_allclose(g, expected, rtol=1e-14)
+    # within 15 min (inclusive): A reaches X; B reaches X (15) and Y (10); C, D nothing
+    assert M.cumulative(costs, pop, sup, limit_min=15).tolist() == [1, 2, 0, 0]
+    assert M.cumulative(costs, pop, sup, limit_min=15, weight="supply").tolist() == [10, 16, 0, 0]
+    bands = M.cumulative_intervals(costs, pop, sup, breaks_min=[0, 15, 30])
+    assert list(bands.columns) == ["0_15min", "15_30min"]
+    assert bands.to_numpy().tolist() == [[1, 1], [2, 0], [0, 1], [0, 0]]
+    full = M.cumulative_intervals(costs, pop, sup, breaks_min=[0, 15, 30, 60], weight="supply")
+    np.testing.assert_array_equal(
+        full.sum(axis=1), M.cumulative(costs, pop, sup, limit_min=60, weight="supply")
+    )
+
+
+def test_nearest_measures_by_hand(small):
+    costs, pop, sup = small
+    near = M.nearest_cost(costs, pop, sup)
+    assert near.tolist() == [5, 10, 25, math.inf]  # D reaches nothing: explicitly inf
+    assert near.name == "nearest_min"
+    fac = M.nearest_facility(costs, pop, sup)
+    assert fac.iloc[:3].tolist() == ["X", "Y", "Y"] and pd.isna(fac.iloc[3])
+    mean2 = M.mean_nearest_cost(costs, pop, sup, n=2)
+    assert mean2.tolist() == [12.5, 12.5, 32.5, math.inf]
+    assert M.mean_nearest_cost(costs, pop, sup, n=3).tolist() == [math.inf] * 4
+    dist = M.nearest_cost(costs, pop, sup, cost="distance_m")
+    assert dist.name == "nearest_m" and dist.tolist() == [4000, 9000, 21000, math.inf]
+
+
+def test_huff_by_hand(small):
+    costs, pop, sup = small
+    out = M.huff_probabilities(costs, pop, sup, decay=decay.power(1, min_cost=1))
+    # A: X 10/5 = 2, Y 6/20 = 0.3 -> P(X) = 2 / 2.3
+    a = out[out.origin == "A"].set_index("destination").probability
+    assert a["X"] == pytest.approx(2 / 2.3) and a["Y"] == pytest.approx(0.3 / 2.3)
+    assert set(out.columns) == {"origin", "destination", "probability", "travel_time_min"}
+    np.testing.assert_allclose(out.groupby("origin").probability.sum(), 1.0)
+    assert "D" not in set(out.origin)
+
+
+def test_kd2sfca_is_2sfca_with_the_kernel_and_scale_free():
+    costs, pop, sup = random_case(7)
+    got = M.kd2sfca(costs, pop, sup, bandwidth_min=30)
+    k = decay.gaussian_kernel(30)
+    pd.testing.assert_series_equal(
+        got, M.two_sfca(costs, pop, sup, decay=k).rename("kd2sfca"), rtol=1e-14
+    )
+    # a kernel's constant factor cancels: 7 * K gives the same accessibility
+    scaled = M.two_sfca(costs, pop, sup, decay=lambda c: 7.0 * k(c))
+    np.testing.assert_allclose(scaled, got, rtol=1e-12)
+    quartic = M.kd2sfca(costs, pop, sup, bandwidth_min=30, kernel="quartic")
+    assert not np.allclose(quartic, got)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_published_properties_on_random_cases(seed):
+    costs, pop, sup = random_case(seed + 10)
+    f = decay.gaussian(15, limit_min=50)
+    w = f(costs.travel_time_min.to_numpy())
+    reached = sup.index.isin(costs.destination[w > 0])
+    # 2SFCA: population-weighted sum equals the total supply reachable (any decay)
+    two = M.two_sfca(costs, pop, sup, decay=f)
+    assert (two * pop).sum() == pytest.approx(sup[reached].sum(), rel=1e-12)
+    # spatial availability: totals sum to the total supply; per capita (alpha=1) is 2SFCA
+    sa = M.spatial_availability(costs, pop, sup, decay=f)
+    assert sa.sum() == pytest.approx(sup[reached].sum(), rel=1e-12)
+    pc = M.spatial_availability(costs, pop, sup, decay=f, per_capita=True)
+    np.testing.assert_allclose(pc, two, rtol=1e-12)
+    # M2SFCA never exceeds the supply (weights <= 1), equals 2SFCA for a step decay
+    assert (M.m2sfca(costs, pop, sup, decay=f) * pop).sum() <= sup.sum() * (1 + 1e-12)
+    np.testing.assert_allclose(
+        M.m2sfca(costs, pop, sup, limit_min=30), M.two_sfca(costs, pop, sup, limit_min=30)
+    )
+    # BFCA: no service inflation (sum of A = sum of levels of service)
+    b = M.bfca(costs, pop, sup, decay=f)
+    wdf = costs.assign(w=w)[w > 0]
+    wi = wdf.w / wdf.groupby("origin").w.transform("sum")
+    served = (wi * pop.reindex(wdf.origin).to_numpy()).groupby(wdf.destination).sum()
+    levels = sup.reindex(served.index) / served
+    assert b.sum() == pytest.approx(levels.sum(), rel=1e-12)
+    assert (levels * served).sum() == pytest.approx(sup[reached].sum(), rel=1e-12)
+    assert served.sum() == pytest.approx(pop[pop.index.isin(wdf.origin)].sum(), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+def test_results_follow_the_demand_index_and_inputs_are_untouched(small):
+    costs, pop, sup = small
+    before = (costs.copy(), pop.copy(), sup.copy())
+    shuffled = pop.iloc[[3, 1, 0, 2]]
+    got = M.two_sfca(costs.iloc[::-1], shuffled, sup, limit_min=30)
+    assert got.index.equals(shuffled.index) and got.index.name == "village_id"
+    ref = M.two_sfca(costs, pop, sup, limit_min=30)
+    pd.testing.assert_series_equal(got, ref.reindex(shuffled.index))
+    pd.testing.assert_frame_equal(costs, before[0])
+    pd.testing.assert_series_equal(pop, before[1])
+    pd.testing.assert_series_equal(sup, before[2])
+
+
+def test_categorical_and_integer_ids(small):
+    costs, pop, sup = small
+    cat = costs.astype({"origin": "category", "destination": "category"})
+    pd.testing.assert_series_equal(
+        M.two_sfca(cat, pop, sup, limit_min=30), M.two_sfca(costs, pop, sup, limit_min=30)
+    )
+    ipop = pop.set_axis([10, 20, 30, 40])
+    icosts = costs.assign(origin=costs.origin.map({"A": 10, "B": 20, "C": 30}))
+    np.testing.assert_array_equal(M.nearest_cost(icosts, ipop, sup).to_numpy(), [5, 10, 25, np.inf])
+
+
+def test_empty_cost_table_gives_zeros_and_inf(small):
+    _, pop, sup = small
+    empty = pd.DataFrame({"origin": [], "destination": [], "travel_time_min": []})
+    assert M.two_sfca(empty, pop, sup, limit_min=30).tolist() == [0, 0, 0, 0]
+    assert M.nearest_cost(empty, pop, sup).tolist() == [math.inf] * 4
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_negative_or_missing_demand_and_supply(small):
+    costs, pop, sup = small
+    with pytest.raises(InvalidValueError, match=r"demand must be finite and >= 0.*'B'"):
+        M.two_sfca(costs, pop.replace(200.0, -1.0), sup, limit_min=30)
+    with pytest.raises(InvalidValueError, match=r"supply is missing for 1 facility.*'Y'"):
+        M.two_sfca(costs, pop, sup.replace(6.0, np.nan), limit_min=30)
+    with pytest.raises(InvalidValueError, match="numeric"):
+        M.two_sfca(costs, pop.astype(str), sup, limit_min=30)
+    with pytest.raises(InvalidValueError, match="pandas Series"):
+        M.two_sfca(costs, pop.to_numpy(), sup, limit_min=30)
+    # values that a measure does not use are not checked
+    assert M.nearest_cost(costs, pop, sup.replace(6.0, np.nan)).iloc[0] == 5
+
+
+def test_ids_missing_from_the_layers(small):
+    costs, pop, sup = small
+    extra = pd.concat(
+        [
+            costs,
+            pd.DataFrame(
+                {"origin": ["Q", "A"], "destination": ["X", "Z"], "travel_time_min": [1.0, 2.0]}
+            ),
+        ]
+    )
+    with pytest.raises(
+        InvalidValueError, match=r"origin id\(s\) not in demand.*'Q'.*'Z'.*unknown_ids='drop'"
+    ):
+        M.two_sfca(extra, pop, sup, limit_min=30)
+    dropped = M.two_sfca(extra, pop, sup, limit_min=30, unknown_ids="drop")
+    pd.testing.assert_series_equal(dropped, M.two_sfca(costs, pop, sup, limit_min=30))
+
+
+def test_bad_cost_tables(small):
+    costs, pop, sup = small
+    with pytest.raises(MissingColumnError, match=r"Did you mean 'travel_time_mins'.*cost="):
+        M.two_sfca(
+            costs.rename(columns={"travel_time_min": "travel_time_mins"}), pop, sup, limit_min=30
+        )
+    with pytest.raises(InvalidValueError, match="dropna"):
+        M.two_sfca(costs.assign(travel_time_min=[5, np.nan, 1, 1, 1, 1]), pop, sup, limit_min=30)
+    with pytest.raises(InvalidValueError, match="negative"):
+        M.two_sfca(costs.assign(travel_time_min=-1.0), pop, sup, limit_min=30)
+    with pytest.raises(DuplicateIdError, match="'A' -> 'X'"):
+        M.two_sfca(pd.concat([costs, costs.iloc[:1]]), pop, sup, limit_min=30)
+    with pytest.raises(DuplicateIdError, match="duplicated village ids"):
+        M.two_sfca(costs, pd.concat([pop, pop.iloc[:1]]), sup, limit_min=30)
+
+
+def test_decay_problems(small):
+    costs, pop, sup = small
+    with pytest.raises(InvalidValueError, match="not decreasing"):
+        M.two_sfca(costs, pop, sup, decay=lambda c: np.asarray(c) / 60.0)
+    with pytest.raises(InvalidValueError, match="needs a decay"):
+        M.gravity(costs, pop, sup)
+    with pytest.raises(InvalidValueError, match="not both"):
+        M.two_sfca(costs, pop, sup, decay=decay.step(30), limit_min=30)
+    with pytest.raises(ConfigError, match="Did you mean 'step'"):
+        M.two_sfca(costs, pop, sup, decay={"kind": "stpe", "limit_min": 30})
+    got = M.two_sfca(costs, pop, sup, decay=lambda c: np.where(np.asarray(c) <= 30, 1.0, 0.0))
+    pd.testing.assert_series_equal(got, M.two_sfca(costs, pop, sup, limit_min=30))
+
+
+# --------------------------------------------------------------------------- measure_table
+
+SPECS = [
+    {"measure": "nearest"},
+    {"measure": "mean_nearest", "n": 2},
+    {"measure": "cumulative", "limit_min": 30},
+    {"measure": "cumulative", "limit_min": 30, "weight": "supply"},
+    {"measure": "intervals", "breaks_min": [0, 15, 30]},
+    {"measure": "gravity", "decay": {"kind": "exponential", "half_life_min": 20}},
+    {"measure": "2sfca", "decay": {"kind": "step", "limit_min": 30}},
+    {"measure": "e2sfca"},
+    {"measure": "m2sfca", "decay": {"kind": "linear", "limit_min": 40}},
+    {"measure": "3sfca"},
+    {"measure": "kd2sfca", "bandwidth_min": 30},
+    {"measure": "bfca", "limit_min": 30},
+    {"measure": "spatial_availability", "decay": {"kind": "power", "beta": 1.5}},
+    {"measure": "coverage", "limit_min": 30},
+    {"measure": "2sfca", "limit_min": 45, "name": "my_column"},
+]
+
+
+def test_measure_table_columns_and_values(small):
+    costs, pop, sup = small
+    t = M.measure_table(costs, pop, sup, specs=SPECS, prefix="clinic")
+    assert list(t.columns) == [
+        "clinic_nearest_min",
+        "clinic_mean2_nearest_min",
+        "clinic_count_30min",
+        "clinic_supply_30min",
+        "clinic_count_0_15min",
+        "clinic_count_15_30min",
+        "clinic_gravity_exp_hl20min",
+        "clinic_2sfca_30min",
+        "clinic_e2sfca_30min",
+        "clinic_m2sfca_lin40min",
+        "clinic_3sfca_60min",
+        "clinic_kd2sfca_30min",
+        "clinic_bfca_30min",
+        "clinic_sa_pow1p5",
+        "clinic_coverage_30min",
+        "my_column",
+    ]
+    assert t.index.equals(pop.index)
+    np.testing.assert_array_equal(t.clinic_nearest_min, M.nearest_cost(costs, pop, sup))
+    np.testing.assert_array_equal(t.clinic_2sfca_30min, M.two_sfca(costs, pop, sup, limit_min=30))
+    np.testing.assert_array_equal(t.my_column, M.two_sfca(costs, pop, sup, limit_min=45))
+    np.testing.assert_array_equal(
+        t.clinic_gravity_exp_hl20min,
+        M.gravity(costs, pop, sup, decay=decay.exponential(half_life_min=20)),
+    )
+    np.testing.assert_array_equal(t.clinic_3sfca_60min, M.three_sfca(costs, pop, sup))
+    np.testing.assert_array_equal(
+        t.clinic_sa_pow1p5,
+        M.spatial_availability(costs, pop, sup, decay=decay.power(1.5), per_capita=True),
+    )
+    assert M.measure_table(costs, pop, sup, specs=SPECS[:1]).columns.tolist() == ["nearest_min"]
+    dist = M.measure_table(costs, pop, sup, specs=[{"measure": "nearest", "cost": "distance_m"}])
+    assert dist.columns.tolist() == ["nearest_m"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({"measure": "2sfac", "limit_min": 30}, "Did you mean '2sfca'"),
+        ({"measure": "2sfca", "limit_mins": 30}, "Did you mean 'limit_min'"),
+        ({"measure": "gravity", "decay": {"kind": "exponental", "beta": 0.1}}, "Did you mean"),
+        ({"measure": "cumulative"}, "missing key"),
+        ({"measure": "bfca"}, "needs 'decay'"),
+        ({"measure": "huff"}, "huff_probabilities"),
+        ({"limit_min": 30}, "no 'measure'"),
+        ("2sfca", "must be a dict"),
+    ],
+)
+def test_measure_table_spec_errors(small, spec, match):
+    costs, pop, sup = small
+    with pytest.raises(ConfigError, match=match):
+        M.measure_table(costs, pop, sup, specs=[spec], prefix="x")
+
+
+def test_measure_table_duplicate_columns(small):
+    costs, pop, sup = small
+    specs = [
+        {"measure": "2sfca", "limit_min": 30},
+        {"measure": "2sfca", "decay": {"kind": "step", "limit_min": 30}},
+    ]
+    with pytest.raises(ConfigError, match="produced twice"):
+        M.measure_table(costs, pop, sup, specs=specs, prefix="x")
