@@ -111,12 +111,16 @@ class SitingResult:
     fixed
         Ids of the fixed (existing) sites.
     assignment
-        One row per village, indexed exactly like the demand, columns ``site`` (the site serving
-        the village, ``None`` when none does), ``travel_time_min`` (time to that site, ``inf``
-        when none), ``covered`` (bool: served within the standard; for the p-median and p-center
-        without a standard: served at all), ``served_share`` (0..1, share of the village's demand
-        allocated; 1 or 0 except for split capacitated assignment), ``nearest_site`` and
-        ``nearest_time_min`` (the nearest open site whatever the capacities) and ``demand``.
+        One row per village, indexed exactly like the demand, with columns
+
+        - ``site``: the site serving the village (missing, NaN/None, when none does);
+        - ``travel_time_min``: time to that site (``inf`` when none);
+        - ``covered``: bool, served within the standard (for the p-median and p-center,
+          which have no standard: served at all);
+        - ``served_share``: 0..1, share of the village's demand allocated (1 or 0 except for
+          split capacitated assignment);
+        - ``nearest_site``, ``nearest_time_min``: the nearest open site, whatever capacities;
+        - ``demand``: the village's demand.
     objective
         Objective value of the solution in the model's own unit (see each function).
     bound
@@ -1263,7 +1267,7 @@ def _solve(
     else:
         status = "time_limit"
         logger.warning(
-            "%s: time limit of %.1f s reached; keeping the best solution found",
+            "%s: time limit of %g s reached; keeping the best solution found",
             problem,
             time_limit_s,
         )
@@ -1274,26 +1278,8 @@ def _solve(
                 "raise time_limit_s."
             )
         logger.warning("%s: no MILP solution within the time limit; using the heuristic", problem)
-        open_mask = _heuristic(
-            problem, inst, prm, improve=improve, deadline=time.perf_counter() + 60
-        )
-        x = b2 = None
-        if capacitated:
-            x, b2 = _assign_fixed(problem, inst, prm, open_mask, time_limit_s)
-        res = _finish(
-            problem,
-            inst,
-            prm,
-            open_mask,
-            x,
-            b2,
-            bound=bound,
-            status="time_limit",
-            method="greedy+interchange",
-            t0=t0,
-        )
-        _check_served(problem, res, inst, prm)
-        return res
+        res = _heuristic_result(problem, inst, prm, improve, time_limit_s, t0, bound=bound)
+        return _replace(res, status="time_limit")
     open_mask = _decode_open(sol.x, built, inst)
     if problem == "equity_covering" and prm.get("tie_break", True):
         # stage 2: keep the best worst-group share, maximise total coverage among those answers
@@ -1307,7 +1293,7 @@ def _solve(
             if sol2.status != 0:
                 status = "time_limit"
     x = sol.x if capacitated else None
-    return _finish(
+    res = _finish(
         problem,
         inst,
         prm,
@@ -1319,6 +1305,63 @@ def _solve(
         method="milp-highs",
         t0=t0,
     )
+    if status == "time_limit" and not capacitated and problem != "set_covering":
+        # the incumbent may be poor when time runs out: keep the heuristic answer if better
+        alt = _heuristic_result(problem, inst, prm, improve, time_limit_s, t0, bound=bound)
+        better = (
+            alt.objective > res.objective
+            if _sense(problem) < 0
+            else (alt.objective < res.objective)
+        )
+        if better:
+            res = _replace(alt, status="time_limit")
+    return res
+
+
+def _sense(problem: str) -> float:
+    """-1 for maximisation problems, +1 for minimisation."""
+    return -1.0 if problem in ("maximal_covering", "equity_covering") else 1.0
+
+
+def _replace(res: SitingResult, **changes: Any) -> SitingResult:
+    import dataclasses
+
+    return dataclasses.replace(res, **changes)
+
+
+def _heuristic_result(
+    problem: str,
+    inst: _Instance,
+    prm: dict,
+    improve: bool,
+    time_limit_s: float,
+    t0: float,
+    *,
+    bound: float,
+) -> SitingResult:
+    """Heuristic answer after a MILP timeout; the bound is the MILP's (or the LP's if none)."""
+    open_mask = _heuristic(
+        problem, inst, prm, improve=improve, deadline=time.perf_counter() + max(1.0, time_limit_s)
+    )
+    x = b2 = None
+    if inst.cap is not None:
+        x, b2 = _assign_fixed(problem, inst, prm, open_mask, time_limit_s)
+    if not math.isfinite(bound):
+        bound = _lp_bound(problem, inst, prm, max(1.0, time_limit_s))
+    res = _finish(
+        problem,
+        inst,
+        prm,
+        open_mask,
+        x,
+        b2,
+        bound=bound,
+        status="time_limit",
+        method="greedy+interchange" if improve else "greedy",
+        t0=t0,
+    )
+    _check_served(problem, res, inst, prm)
+    return res
 
 
 def _unc(inst: _Instance, open_mask: np.ndarray) -> tuple:
