@@ -352,3 +352,25 @@ def test_detect_errors():
         detect_datum_offset(points.set_crs(None, allow_override=True), roads)
     with pytest.raises(EmptyLayerError, match="0 point geometries"):
         detect_datum_offset(points.iloc[:0], roads)
+
+
+def _demo_or_skip():
+    try:
+        from accessibility.datasets import load_demo
+
+        return load_demo()
+    except (ImportError, FileNotFoundError) as exc:  # demo data not generated yet
+        pytest.skip(f"demo county unavailable: {exc}")
+
+
+def test_demo_county_facilities_shifted_into_gcj02_are_caught():
+    demo = _demo_or_skip()
+    report = detect_datum_offset(demo.facilities, demo.roads, warn=False)
+    assert report.verdict == "consistent"
+    amap = convert_points(demo.facilities, "wgs84", "gcj02")
+    with pytest.warns(InputWarning, match="GCJ-02"):
+        report = detect_datum_offset(amap, demo.roads, layer_name="facilities")
+    assert report.verdict == "gcj02"
+    fixed = convert_points(amap, "gcj02", "wgs84")
+    assert fixed.index.equals(demo.facilities.index)
+    assert fixed.geometry.distance(demo.facilities.geometry).max() < 0.01

@@ -650,3 +650,26 @@ def test_extent_overlap_wrong_crs():
     gdf = villages().to_crs(32649).set_crs(32650, allow_override=True)
     with pytest.raises(CRSError, match="likely cause is a wrong CRS"):
         check_extent_overlap(gdf, _county())
+
+
+def test_demo_county_layers_validate_cleanly():
+    try:
+        from accessibility.datasets import load_demo
+
+        demo = load_demo()
+    except (ImportError, FileNotFoundError) as exc:  # demo data not generated yet
+        pytest.skip(f"demo county unavailable: {exc}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        v = validate_locations(
+            demo.villages,
+            nonnegative_columns=["population", "pop_school_age", "pop_elderly"],
+            required_columns=["name", "township"],
+            reference_extent=demo.roads,
+        )
+        f = validate_locations(demo.facilities, kind="facilities", nonnegative_columns=["capacity"])
+        r = validate_roads(demo.roads, "road_class")
+    assert v.index.equals(demo.villages.index) and f.index.equals(demo.facilities.index)
+    assert len(r) == len(demo.roads)
+    assert check_same_crs(v, f, r) == demo.crs
+    assert (check_extent_overlap(v, r) < 10_000).all()
