@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import os
@@ -63,7 +64,7 @@ AREA_TYPES: tuple[str, ...] = ("urban", "rural", "all")
 #: How trustworthy a number is: national standard, national policy goal, typical practice, local.
 LEVELS: tuple[str, ...] = ("national", "policy", "typical", "local")
 #: Travel modes used in hints (other modes are accepted unless they look like a typo of these).
-KNOWN_MODES: tuple[str, ...] = ("walk", "bike", "ebike", "car", "bus", "transit")
+KNOWN_MODES: tuple[str, ...] = ("walk", "bike", "ebike", "motorbike", "car", "bus", "transit")
 #: Columns of a standards table, in order.
 STANDARD_COLUMNS: tuple[str, ...] = (
     "name",
@@ -286,7 +287,7 @@ def _entry_row(
     mode = entry.get("mode")
     if not isinstance(mode, str) or not mode.strip():
         problems.append(f"{where}: 'mode' is required, a text such as 'walk' or 'car'")
-    elif mode not in KNOWN_MODES and suggest(mode, KNOWN_MODES):
+    elif mode not in KNOWN_MODES and difflib.get_close_matches(mode, KNOWN_MODES, cutoff=0.75):
         problems.append(f"{where}: unknown mode {mode!r}.{suggest(mode, KNOWN_MODES)}")
     for key, required in (("source", True), ("note", False), ("population", False)):
         value = entry.get(key)
