@@ -521,9 +521,9 @@ def _check_location_geometry(
     types[present] = shapely.get_type_id(geoms[present])
     # non-finite coordinates
     bad_xy = np.zeros(len(geoms), dtype=bool)
-    for i in np.flatnonzero(present):
-        xy = shapely.get_coordinates(geoms[i])
-        bad_xy[i] = not np.all(np.isfinite(xy))
+    idx = np.flatnonzero(present)
+    coords, which = shapely.get_coordinates(geoms[present], return_index=True)
+    bad_xy[idx[np.unique(which[~np.isfinite(coords).all(axis=1)])]] = True
     if bad_xy.any():
         problems.add(
             GeometryError,
