@@ -54,6 +54,11 @@ def attachments(
     fwd = edges[f"{mode}_fwd_min"].to_numpy()[e]
     bwd = edges[f"{mode}_bwd_min"].to_numpy()[e]
     length = edges["length_m"].to_numpy()[e]
+    with np.errstate(invalid="ignore"):  # 0 * inf where a direction is closed; dropped below
+        return _attach(pos, c, cd, u, v, t, fwd, bwd, length, side)
+
+
+def _attach(pos, c, cd, u, v, t, fwd, bwd, length, side) -> dict[str, np.ndarray]:
     if side == "leave":  # point -> v along the edge, point -> u against it
         parts = [(v, (1 - t) * fwd, (1 - t) * length, fwd), (u, t * bwd, t * length, bwd)]
     elif side == "arrive":  # u -> point along the edge, v -> point against it
@@ -65,8 +70,7 @@ def attachments(
         keep = np.isfinite(full)
         ids.append(pos[keep])
         nodes.append(node[keep])
-        with np.errstate(invalid="ignore"):
-            costs.append((c + np.where(along > 0, along, 0.0))[keep])
+        costs.append((c + along)[keep])
         costs2.append((cd + along_m)[keep])
     return {
         "id": np.concatenate(ids).astype(np.int64),
@@ -94,26 +98,42 @@ def _same_edge_pairs(
     dt = m["fraction_d"].to_numpy() - m["fraction_o"].to_numpy()
     along = np.where(dt >= 0, dt * fwd, -dt * bwd)
     ok = np.isfinite(along)
-    cost = m["connector_min_o"].to_numpy() + np.where(ok, along, 0) + m["connector_min_d"].to_numpy()
+    cost = (
+        m["connector_min_o"].to_numpy() + np.where(ok, along, 0) + m["connector_min_d"].to_numpy()
+    )
     cost2 = (
         m["snap_distance_m_o"].to_numpy() + np.abs(dt) * length + m["snap_distance_m_d"].to_numpy()
     )
     keep = ok & (cost <= max_time_min)
     return pd.DataFrame(
-        {"o": m["o_pos"].to_numpy()[keep], "d": m["d_pos"].to_numpy()[keep],
-         "cost": cost[keep], "cost2": cost2[keep]}
+        {
+            "o": m["o_pos"].to_numpy()[keep],
+            "d": m["d_pos"].to_numpy()[keep],
+            "cost": cost[keep],
+            "cost2": cost2[keep],
+        }
     )
 
 
 def _locate_both(
-    network: Network, origins: Any, destinations: Any, mode: str, max_snap_m: float,
+    network: Network,
+    origins: Any,
+    destinations: Any,
+    mode: str,
+    max_snap_m: float,
     connector_speed_kmh: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     def _loc(x: Any, what: str) -> pd.DataFrame:
         if isinstance(x, pd.DataFrame) and not isinstance(x, gpd.GeoDataFrame) and "edge" in x:
             return x  # already located
-        return locate(x, network, mode=mode, max_snap_m=max_snap_m,
-                      connector_speed_kmh=connector_speed_kmh, what=what)
+        return locate(
+            x,
+            network,
+            mode=mode,
+            max_snap_m=max_snap_m,
+            connector_speed_kmh=connector_speed_kmh,
+            what=what,
+        )
 
     return _loc(origins, "origins"), _loc(destinations, "destinations")
 
@@ -177,19 +197,31 @@ def travel_costs(
         # search backwards from the (fewer) destinations, recording origins
         res = many_to_many(
             graph.reversed(),
-            source_id=arrive["id"], source_node=arrive["node"], source_cost=arrive["cost"],
+            source_id=arrive["id"],
+            source_node=arrive["node"],
+            source_cost=arrive["cost"],
             source_cost2=arrive["cost2"],
-            target_id=leave["id"], target_node=leave["node"], target_cost=leave["cost"],
-            target_cost2=leave["cost2"], max_cost=max_time_min, n_jobs=n_jobs,
+            target_id=leave["id"],
+            target_node=leave["node"],
+            target_cost=leave["cost"],
+            target_cost2=leave["cost2"],
+            max_cost=max_time_min,
+            n_jobs=n_jobs,
         )
         o_pos, d_pos = res["target"], res["source"]
     else:
         res = many_to_many(
             graph,
-            source_id=leave["id"], source_node=leave["node"], source_cost=leave["cost"],
+            source_id=leave["id"],
+            source_node=leave["node"],
+            source_cost=leave["cost"],
             source_cost2=leave["cost2"],
-            target_id=arrive["id"], target_node=arrive["node"], target_cost=arrive["cost"],
-            target_cost2=arrive["cost2"], max_cost=max_time_min, n_jobs=n_jobs,
+            target_id=arrive["id"],
+            target_node=arrive["node"],
+            target_cost=arrive["cost"],
+            target_cost2=arrive["cost2"],
+            max_cost=max_time_min,
+            n_jobs=n_jobs,
         )
         o_pos, d_pos = res["source"], res["target"]
     table = pd.DataFrame({"o": o_pos, "d": d_pos, "cost": res["cost"], "cost2": res["cost2"]})
@@ -209,7 +241,11 @@ def travel_costs(
     )
     _log.info(
         "cost table: %d pairs within %s min (%d origins, %d destinations, mode %s)",
-        len(out), max_time_min, len(lo), len(ld), mode,
+        len(out),
+        max_time_min,
+        len(lo),
+        len(ld),
+        mode,
     )
     return out
 
@@ -243,9 +279,17 @@ def nearest_costs(
     arrive = attachments(ld, network, mode, side="arrive")
     # searching backwards from destinations: each origin keeps its k nearest destinations
     res = nearest_k(
-        graph, source_id=arrive["id"], source_node=arrive["node"], source_cost=arrive["cost"],
-        source_cost2=arrive["cost2"], target_id=leave["id"], target_node=leave["node"],
-        target_cost=leave["cost"], target_cost2=leave["cost2"], k=k, max_cost=max_time_min,
+        graph,
+        source_id=arrive["id"],
+        source_node=arrive["node"],
+        source_cost=arrive["cost"],
+        source_cost2=arrive["cost2"],
+        target_id=leave["id"],
+        target_node=leave["node"],
+        target_cost=leave["cost"],
+        target_cost2=leave["cost2"],
+        k=k,
+        max_cost=max_time_min,
     )
     table = pd.DataFrame(
         {"o": res["target"], "d": res["source"], "cost": res["cost"], "cost2": res["cost2"]}
@@ -294,7 +338,9 @@ def euclidean_costs(
     axy = np.column_stack([a.x.to_numpy(), a.y.to_numpy()])
     bxy = np.column_stack([b.x.to_numpy(), b.y.to_numpy()])
     if np.isfinite(max_distance_m):
-        mat = cKDTree(axy).sparse_distance_matrix(cKDTree(bxy), max_distance_m, output_type="coo_matrix")
+        mat = cKDTree(axy).sparse_distance_matrix(
+            cKDTree(bxy), max_distance_m, output_type="coo_matrix"
+        )
         oi, di, dist = mat.row, mat.col, mat.data
         # sparse_distance_matrix leaves out exact zeros: add coincident pairs
         zero = cKDTree(axy).query_ball_tree(cKDTree(bxy), 0.0)

@@ -200,7 +200,13 @@ def locate(
         _log.warning(
             "%d of %d %s are more than %.0f m from any road usable by %s (e.g. %s); they are "
             "flagged (snapped=False) and get no travel times. Check their coordinates or raise "
-            "max_snap_m.", n_far, n, what, max_snap_m, mode, far,
+            "max_snap_m.",
+            n_far,
+            n,
+            what,
+            max_snap_m,
+            mode,
+            far,
         )
     if (~valid).any():
         _log.warning("%d %s have empty geometry and are not located", int((~valid).sum()), what)

@@ -56,7 +56,16 @@ _TRUE = {"1", "true", "yes", "y", "t", "是", "单行"}
 _REVERSE = {"-1", "reverse"}
 
 #: Columns commonly holding a road class, offered when the asked-for one is missing.
-CLASS_COLUMN_CANDIDATES = ("road_class", "highway", "fclass", "class", "type", "等级", "道路等级", "kind")
+CLASS_COLUMN_CANDIDATES = (
+    "road_class",
+    "highway",
+    "fclass",
+    "class",
+    "type",
+    "等级",
+    "道路等级",
+    "kind",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +130,10 @@ class Network:
                 np.concatenate([u, v]),
                 np.concatenate([v, u]),
                 np.concatenate(
-                    [e[f"{mode}_fwd_min"].to_numpy(np.float64), e[f"{mode}_bwd_min"].to_numpy(np.float64)]
+                    [
+                        e[f"{mode}_fwd_min"].to_numpy(np.float64),
+                        e[f"{mode}_bwd_min"].to_numpy(np.float64),
+                    ]
                 ),
                 cost2=np.concatenate([length, length]),
                 arc_edge=np.concatenate([ids, ids]),
@@ -129,7 +141,10 @@ class Network:
         return self._cache[key]
 
     def with_edge_times(
-        self, mode: str, fwd_min: Sequence[float] | np.ndarray, bwd_min: Sequence[float] | np.ndarray
+        self,
+        mode: str,
+        fwd_min: Sequence[float] | np.ndarray,
+        bwd_min: Sequence[float] | np.ndarray,
     ) -> Network:
         """Return a new network whose ``mode`` edge times are replaced (arrays aligned to edges).
 
@@ -206,12 +221,25 @@ class Network:
             dst = e["u" if reverse else "v"].to_numpy()[ok]
             gg = (rev if reverse else geoms)[ok]
             for a, b, eid, tt, ln, cls, geom in zip(
-                src, dst, e.index[ok], t[ok], e["length_m"].to_numpy()[ok],
-                e["road_class"].to_numpy()[ok], gg, strict=True,
+                src,
+                dst,
+                e.index[ok],
+                t[ok],
+                e["length_m"].to_numpy()[ok],
+                e["road_class"].to_numpy()[ok],
+                gg,
+                strict=True,
             ):
                 g.add_edge(
-                    int(a), int(b), edge_id=int(eid), length=float(ln), travel_time=float(tt) * 60.0,
-                    travel_time_min=float(tt), road_class=cls, geometry=geom, reversed=reverse,
+                    int(a),
+                    int(b),
+                    edge_id=int(eid),
+                    length=float(ln),
+                    travel_time=float(tt) * 60.0,
+                    travel_time_min=float(tt),
+                    road_class=cls,
+                    geometry=geom,
+                    reversed=reverse,
                 )
         return g
 
@@ -220,8 +248,16 @@ class Network:
         r = self.report
         lines = [repr(self)]
         for key in (
-            "n_input_lines", "n_crossings_not_joined", "n_crossings_split", "n_endpoints_snapped", "n_t_junctions_joined", "n_zero_length_dropped",
-            "n_empty_dropped", "n_self_loops", "n_components", "largest_component_share",
+            "n_input_lines",
+            "n_crossings_not_joined",
+            "n_crossings_split",
+            "n_endpoints_snapped",
+            "n_t_junctions_joined",
+            "n_zero_length_dropped",
+            "n_empty_dropped",
+            "n_self_loops",
+            "n_components",
+            "largest_component_share",
             "unknown_classes",
         ):
             if key in r:
@@ -309,9 +345,7 @@ def _cluster_points(xy: np.ndarray, tol: float) -> np.ndarray:
     return rep[comp][inverse]
 
 
-def _join_t_junctions(
-    geoms: np.ndarray, tol: float
-) -> tuple[np.ndarray, int]:
+def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     """Move dangling line ends that lie within ``tol`` of another line's interior onto that line,
     inserting a vertex there so the two lines can be split at the junction."""
     if tol <= 0 or len(geoms) < 2:
@@ -458,7 +492,9 @@ def _split_lines(
     ok = (line_of[a] == line_of[b]) & ~is_end[a]
     a, b = a[ok], b[ok]
     sizes = b - a + 1
-    vidx = np.repeat(a, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    vidx = np.repeat(a, sizes) + (
+        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    )
     edge_geoms = shapely.linestrings(coords[vidx], indices=np.repeat(np.arange(len(a)), sizes))
     # compact node ids
     node_key_ids, node_idx = np.unique(inv[pos], return_inverse=True)
@@ -509,7 +545,8 @@ def _assemble(
             _log.warning(
                 "%d place(s) where roads cross without a shared vertex were NOT joined (they may be "
                 "bridges or underpasses). If your layer was digitised without nodes at junctions, "
-                "pass split_crossings=True.", n_cross,
+                "pass split_crossings=True.",
+                n_cross,
             )
     if join_t_junctions and vertex_keys is None:
         geoms, n_t = _join_t_junctions(geoms, tol)
@@ -573,7 +610,8 @@ def _assemble(
         report["unknown_classes"] = sorted(unknown_all)
         _log.warning(
             "road classes %s are not in the speed profile; they use its 'unknown' speed. Add them "
-            "with speeds={...} or map them to known classes.", sorted(unknown_all)[:10],
+            "with speeds={...} or map them to known classes.",
+            sorted(unknown_all)[:10],
         )
 
     node_xy = parts["node_xy"]
@@ -611,7 +649,8 @@ def _assemble(
     if n_comp > 1:
         _log.info(
             "the network has %d connected components; %d node(s) lie outside the largest. All are "
-            "kept; points located on small components are flagged.", n_comp,
+            "kept; points located on small components are flagged.",
+            n_comp,
             report["nodes_outside_largest"],
         )
     return net
@@ -723,7 +762,9 @@ def network_from_roads(
     work_crs = metric_crs(gdf, crs)
     report: dict[str, Any] = {"n_input_lines": len(gdf)}
     geom = gdf.geometry
-    bad_type = ~geom.geom_type.isin(["LineString", "MultiLineString"]) & ~geom.is_empty & geom.notna()
+    bad_type = (
+        ~geom.geom_type.isin(["LineString", "MultiLineString"]) & ~geom.is_empty & geom.notna()
+    )
     if bad_type.any():
         raise GeometryError(
             f"the road layer must hold lines; found {geom[bad_type].geom_type.value_counts().to_dict()}"
@@ -839,11 +880,20 @@ def network_from_osmnx(
         raise EmptyLayerError("the osmnx graph has no edges")
     _, edges = ox.graph_to_gdfs(graph, nodes=True, edges=True, fill_edge_geometry=True)
     edges = edges.reset_index()
+    n_not_road = 0
+    if "highway" in edges:
+        # graph_from_xml turns every way into edges (landuse outlines too): keep roads only
+        road = edges["highway"].notna().to_numpy()
+        n_not_road = int((~road).sum())
+        edges = edges.loc[road].reset_index(drop=True)
+    if "length" in edges:
+        lk = np.round(edges["length"].to_numpy(np.float64), 2)
+    else:
+        lk = np.round(shapely.length(edges.geometry.to_numpy()), 9)
     u = edges["u"].to_numpy()
     v = edges["v"].to_numpy()
-    geoms = edges.geometry.to_numpy()
+    edges.geometry.to_numpy()
     # match each edge with an opposite partner of the same length (same way, other direction)
-    lk = np.round(shapely.length(geoms), 6)
     key_fwd = pd.MultiIndex.from_arrays([u, v, lk])
     key_bwd = pd.MultiIndex.from_arrays([v, u, lk])
     has_partner = key_fwd.isin(key_bwd)
@@ -880,8 +930,12 @@ def network_from_osmnx(
     starts = np.r_[True, line_of[1:] != line_of[:-1]]
     ends = np.r_[line_of[1:] != line_of[:-1], True]
     keys[starts] = node_ids[: len(e)]
-    keys[ends] = node_ids[len(e):]
-    report: dict[str, Any] = {"n_input_lines": int(graph.number_of_edges()), "source": "osmnx"}
+    keys[ends] = node_ids[len(e) :]
+    report: dict[str, Any] = {
+        "n_input_lines": int(graph.number_of_edges()),
+        "source": "osmnx",
+        "n_non_road_edges_dropped": n_not_road,
+    }
     return _assemble(
         proj,
         attrs,

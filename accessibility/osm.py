@@ -26,9 +26,25 @@ _log = logging.getLogger(__name__)
 #: highway=* values that are not usable roads.
 EXCLUDED_HIGHWAYS = frozenset(
     {
-        "construction", "proposed", "abandoned", "disused", "razed", "platform", "raceway",
-        "bus_stop", "elevator", "rest_area", "services", "no", "bus_guideway", "escape",
-        "emergency_bay", "via_ferrata", "street_lamp", "traffic_signals", "crossing",
+        "construction",
+        "proposed",
+        "abandoned",
+        "disused",
+        "razed",
+        "platform",
+        "raceway",
+        "bus_stop",
+        "elevator",
+        "rest_area",
+        "services",
+        "no",
+        "bus_guideway",
+        "escape",
+        "emergency_bay",
+        "via_ferrata",
+        "street_lamp",
+        "traffic_signals",
+        "crossing",
     }
 )
 
@@ -94,19 +110,34 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
             continue
         oneway_tag = tags.get("oneway", "")
         rev = oneway_tag == "-1"
-        oneway = rev or oneway_tag in ("yes", "true", "1") or (
-            tags.get("junction") in ("roundabout", "circular") and oneway_tag != "no"
-        ) or (hw in ("motorway", "motorway_link") and oneway_tag != "no")
+        oneway = (
+            rev
+            or oneway_tag in ("yes", "true", "1")
+            or (tags.get("junction") in ("roundabout", "circular") and oneway_tag != "no")
+            or (hw in ("motorway", "motorway_link") and oneway_tag != "no")
+        )
         access = tags.get("access", "")
         private = access in ("no", "private")
         mv = tags.get("motor_vehicle", tags.get("motorcar", ""))
-        no_car = (private and mv not in ("yes", "designated", "destination")) or mv in ("no", "private")
+        no_car = (private and mv not in ("yes", "designated", "destination")) or mv in (
+            "no",
+            "private",
+        )
         bicycle = tags.get("bicycle", "")
         no_bike = (private and bicycle not in ("yes", "designated")) or bicycle in ("no", "private")
         foot = tags.get("foot", "")
         no_walk = (private and foot not in ("yes", "designated")) or foot in ("no", "private")
-        row = (hw, oneway, rev, tags.get("name"), parse_maxspeed(tags.get("maxspeed")),
-               no_car, no_bike, no_walk, w.id)
+        row = (
+            hw,
+            oneway,
+            rev,
+            tags.get("name"),
+            parse_maxspeed(tags.get("maxspeed")),
+            no_car,
+            no_bike,
+            no_walk,
+            w.id,
+        )
         piece_x: list[float] = []
         piece_y: list[float] = []
         piece_id: list[int] = []
@@ -131,8 +162,17 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
         _log.info("%d way node(s) lie outside the extract; their ways were split there", n_missing)
     attrs = pd.DataFrame(
         rows,
-        columns=["road_class", "oneway", "reverse", "name", "maxspeed_kmh", "no_car", "no_bike",
-                 "no_walk", "source_id"],
+        columns=[
+            "road_class",
+            "oneway",
+            "reverse",
+            "name",
+            "maxspeed_kmh",
+            "no_car",
+            "no_bike",
+            "no_walk",
+            "source_id",
+        ],
     )
     coords = np.column_stack([np.asarray(xs, float), np.asarray(ys, float)])
     keys = np.asarray(ids, dtype=np.int64)
@@ -148,9 +188,15 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
             order[s : s + n] = order[s : s + n][::-1]
         coords, keys = coords[order], keys[order]
     geoms = (
-        shapely.linestrings(coords, indices=line_index) if len(sizes) else np.array([], dtype=object)
+        shapely.linestrings(coords, indices=line_index)
+        if len(sizes)
+        else np.array([], dtype=object)
     )
-    return {"geometry": np.asarray(geoms), "attrs": attrs.drop(columns="reverse"), "vertex_keys": keys}
+    return {
+        "geometry": np.asarray(geoms),
+        "attrs": attrs.drop(columns="reverse"),
+        "vertex_keys": keys,
+    }
 
 
 def read_osm_pois(
@@ -202,24 +248,35 @@ def read_osm_pois(
             if len(pts) >= 4 and pts[0] == pts[-1]:
                 geom = shapely.Polygon(pts).representative_point()
             else:
-                geom = shapely.LineString(pts).interpolate(0.5, normalized=True) if len(pts) > 1 \
+                geom = (
+                    shapely.LineString(pts).interpolate(0.5, normalized=True)
+                    if len(pts) > 1
                     else shapely.Point(pts[0])
+                )
             oid = f"w{obj.id}"
         rec = {"osm_id": oid}
         for k in keys + extras:
             rec[k] = t.get(k)
         recs.append(rec)
         geoms.append(geom)
-    gdf = gpd.GeoDataFrame(recs, geometry=geoms, crs="EPSG:4326",
-                           columns=["osm_id", *keys, *extras])
+    gdf = gpd.GeoDataFrame(
+        recs, geometry=geoms, crs="EPSG:4326", columns=["osm_id", *keys, *extras]
+    )
     return gdf.set_index("osm_id")
 
 
 def read_osm_places(
     path: str | os.PathLike,
     *,
-    places: Iterable[str] = ("city", "town", "village", "hamlet", "suburb", "neighbourhood",
-                             "isolated_dwelling"),
+    places: Iterable[str] = (
+        "city",
+        "town",
+        "village",
+        "hamlet",
+        "suburb",
+        "neighbourhood",
+        "isolated_dwelling",
+    ),
 ) -> gpd.GeoDataFrame:
     """Settlements (``place=*`` nodes and areas) as points, with ``name``, ``place`` and
     ``population`` (numeric where tagged, NaN otherwise)."""

@@ -1,0 +1,213 @@
+"""The TOML project file: inputs, column mapping, network, services, measures, outputs.
+
+Every key is checked: an unknown key is an error that names it and suggests the closest valid key;
+paths are resolved relative to the project file. See ``docs/project_file.md`` for the reference and
+``data/demo_project.toml`` for a complete example.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, suggest
+
+__all__ = ["DEFAULTS", "load_config", "validate_config"]
+
+_ANY = object()
+
+#: The schema: allowed keys with their default values (types are checked against the defaults;
+#: ``None`` defaults accept any scalar of the documented type).
+DEFAULTS: dict[str, Any] = {
+    "project": {"name": "accessibility project", "crs": None},
+    "input": {
+        "roads": None,
+        "roads_layer": None,
+        "osm": None,
+        "villages": None,
+        "villages_layer": None,
+        "facilities": None,
+        "facilities_layer": None,
+        "townships": None,
+        "townships_layer": None,
+    },
+    "columns": {
+        "village_id": None,
+        "village_name": "name",
+        "population": "population",
+        "township": "township",
+        "area_type": "area_type",
+        "facility_id": None,
+        "facility_name": "name",
+        "service": "service",
+        "capacity": "capacity",
+        "road_class": "road_class",
+        "oneway": "oneway",
+        "road_name": "name",
+        "road_speed": None,
+    },
+    "network": {
+        "profile": "china",
+        "modes": ["walk", "bike", "ebike", "car"],
+        "tolerance_m": 1.0,
+        "split_crossings": False,
+        "max_snap_m": 1000.0,
+        "connector_speed_kmh": 5.0,
+        "speeds": _ANY,
+    },
+    "analysis": {
+        "mode": "car",
+        "thresholds_min": [15, 30, 60],
+        "max_time_min": None,
+        "services": None,
+        "village_polygons": "representative",
+    },
+    "services": _ANY,  # per-service tables, checked by _check_service
+    "equity": {
+        "standards": "default",
+        "groups": ["area_type", "township"],
+        "income": None,
+    },
+    "output": {
+        "folder": "accessibility_output",
+        "geopackage": "accessibility.gpkg",
+        "csv": "villages.csv",
+        "report": "report.html",
+        "overwrite": True,
+        "roads": True,
+    },
+}
+
+SERVICE_KEYS: dict[str, Any] = {
+    "mode": "car",
+    "thresholds_min": [15, 30, 60],
+    "max_time_min": None,
+    "demand": "population",
+    "supply": "capacity",
+    "label": None,
+    "measures": [],
+}
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if default is None or default is _ANY:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return True
+
+
+def _check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> None:
+    for key, value in table.items():
+        if key not in schema:
+            raise ConfigError(
+                f"unknown key {key!r} in [{where}].{suggest(key, schema)} "
+                f"Valid keys: {', '.join(sorted(schema))}"
+            )
+        default = schema[key]
+        if isinstance(default, dict) and default is not _ANY:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{where}] {key} must be a table, got {value!r}")
+            _check_table(value, default, f"{where}.{key}" if where else key)
+        elif not _type_ok(value, default):
+            raise ConfigError(
+                f"[{where}] {key} = {value!r} has the wrong type; expected "
+                f"{type(default).__name__} like {default!r}"
+            )
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> dict[str, Any]:
+    """Check a project configuration (as parsed from TOML) and fill in defaults.
+
+    Paths in ``[input]`` and ``[output] folder`` are resolved relative to ``base_dir``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown keys (with a "Did you mean" hint), wrong types, missing required inputs.
+    """
+    _check_table(raw, DEFAULTS, "")
+    schema_defaults = {k: v for k, v in DEFAULTS.items() if v is not _ANY}
+    cfg = _merge(schema_defaults, {k: v for k, v in raw.items() if k != "services"})
+    for key, val in list(cfg.items()):
+        if isinstance(val, dict):
+            cfg[key] = {k: v for k, v in val.items() if v is not _ANY}
+    services = raw.get("services", {})
+    if not isinstance(services, dict):
+        raise ConfigError(
+            "[services] must be a table of per-service tables, e.g. [services.clinic]"
+        )
+    cfg["services"] = {}
+    for name, table in services.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"[services.{name}] must be a table, got {table!r}")
+        _check_table(table, SERVICE_KEYS, f"services.{name}")
+        cfg["services"][name] = _merge(
+            {
+                **SERVICE_KEYS,
+                "mode": cfg["analysis"]["mode"],
+                "thresholds_min": cfg["analysis"]["thresholds_min"],
+                "max_time_min": cfg["analysis"]["max_time_min"],
+            },
+            table,
+        )
+    inp = cfg["input"]
+    if not inp.get("roads") and not inp.get("osm"):
+        raise ConfigError(
+            '[input] needs `roads = "roads.gpkg"` (a road layer) or `osm = "area.osm.pbf"`'
+        )
+    if inp.get("roads") and inp.get("osm"):
+        raise ConfigError("[input] has both `roads` and `osm`; keep one of them")
+    for key in ("villages", "facilities"):
+        if not inp.get(key):
+            raise ConfigError(f'[input] needs `{key} = "path"`')
+    base = Path(base_dir)
+    for key in ("roads", "osm", "villages", "facilities", "townships"):
+        if inp.get(key):
+            p = Path(os.path.expanduser(inp[key]))
+            p = p if p.is_absolute() else base / p
+            if not p.exists():
+                raise ConfigError(f"[input] {key} = {inp[key]!r}: file {str(p)!r} does not exist")
+            inp[key] = str(p)
+    folder = Path(os.path.expanduser(cfg["output"]["folder"]))
+    cfg["output"]["folder"] = str(folder if folder.is_absolute() else base / folder)
+    thresholds = cfg["analysis"]["thresholds_min"]
+    if not thresholds or any(not isinstance(t, int | float) or t <= 0 for t in thresholds):
+        raise ConfigError(f"[analysis] thresholds_min must be positive minutes, got {thresholds!r}")
+    return cfg
+
+
+def load_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a TOML project file."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"project file {str(p)!r} does not exist")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{str(p)!r} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{str(p)!r} is not UTF-8 text; save it as UTF-8") from exc
+    return validate_config(raw, base_dir=p.resolve().parent)

@@ -1,0 +1,474 @@
+"""The whole job: roads + villages + facilities -> per-village accessibility layers and outputs.
+
+:func:`accessibility_layer` is the notebook entry point (data in, new GeoDataFrame out);
+:func:`run_project` runs a TOML project file end to end and writes the GeoPackage, CSV and report;
+:func:`run_demo` does that on the embedded demo county.
+
+Per-village columns (``{s}`` is a service name such as ``clinic``; ``{t}`` a threshold in minutes):
+
+==============================  ==========================================================
+``snap_distance_m``             distance from the village point to the road it was snapped to
+``snapped``                     located on a usable road within ``max_snap_m``
+``{s}_nearest_id``              id of the nearest facility of that service (empty if none)
+``{s}_nearest_min``             travel time to it, minutes (NaN when unreachable)
+``{s}_nearest_km``              route length to it, km
+``{s}_reachable``               some facility of the service is reachable at all
+``{s}_n_{t}min``                number of facilities reachable within ``t`` minutes
+``{s}_{supply}_{t}min``         total supply (e.g. ``capacity``, ``doctors``) within ``t`` minutes
+measure columns                 from ``[services.{s}] measures`` (see docs/measures.md)
+==============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .costs import nearest_costs, travel_costs
+from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
+from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate, to_points
+from .network import Network
+
+__all__ = ["RunResult", "accessibility_layer", "run_demo", "run_project", "service_specs"]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLDS_MIN: tuple[float, ...] = (15, 30, 60)
+
+
+def _tlabel(t: float) -> str:
+    return f"{int(t)}" if float(t).is_integer() else f"{t:g}".replace(".", "_")
+
+
+def service_specs(
+    facilities: pd.DataFrame,
+    services: Mapping[str, Mapping[str, Any]] | Sequence[str] | None,
+    *,
+    service_column: str,
+    mode: str,
+    thresholds_min: Sequence[float],
+    max_time_min: float | None,
+    demand: str,
+    supply: str | None,
+) -> dict[str, dict[str, Any]]:
+    """Normalise the ``services`` argument to ``{service: spec}`` with every key filled in."""
+    present = list(pd.unique(facilities[service_column].dropna().astype(str)))
+    if services is None:
+        names: list[str] = sorted(present)
+        given: Mapping[str, Mapping[str, Any]] = {}
+    elif isinstance(services, Mapping):
+        names = list(services)
+        given = services
+    else:
+        names = [str(s) for s in services]
+        given = {}
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if name not in present:
+            raise InvalidValueError(
+                f"service {name!r} has no facilities (column {service_column!r} holds "
+                f"{sorted(present)}).{suggest(name, present)}"
+            )
+        spec = {
+            "mode": mode,
+            "thresholds_min": list(thresholds_min),
+            "max_time_min": max_time_min,
+            "demand": demand,
+            "supply": supply,
+            "measures": [],
+            "label": None,
+        }
+        spec.update({k: v for k, v in dict(given.get(name, {})).items() if v is not None})
+        ts = sorted(float(t) for t in spec["thresholds_min"])
+        if not ts or ts[0] <= 0:
+            raise InvalidValueError(f"thresholds_min for {name!r} must be positive minutes")
+        spec["thresholds_min"] = ts
+        spec["max_time_min"] = float(spec["max_time_min"] or ts[-1])
+        out[name] = spec
+    return out
+
+
+def accessibility_layer(
+    network: Network,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    service_column: str = "service",
+    services: Mapping[str, Mapping[str, Any]] | Sequence[str] | None = None,
+    mode: str = "car",
+    thresholds_min: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    max_time_min: float | None = None,
+    demand: str = "population",
+    supply: str | None = "capacity",
+    max_snap_m: float = MAX_SNAP_M,
+    connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
+    n_jobs: int | None = None,
+    return_costs: bool = False,
+) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame]]:
+    """Per-village accessibility to every service: nearest facility, counts and supply within
+    thresholds, reachability flags, and any measures asked for.
+
+    Parameters
+    ----------
+    network
+        Road network (:func:`accessibility.network_from_roads` and friends).
+    villages
+        Village points (index = village id); polygons must be turned into points first
+        (:func:`accessibility.to_points`).
+    facilities
+        Facility points with a service type column and a supply column.
+    service_column
+        Column of ``facilities`` naming the service type.
+    services
+        Which services, as a list, or ``{service: spec}`` where a spec may set ``mode``,
+        ``thresholds_min``, ``max_time_min``, ``demand``, ``supply`` and ``measures`` (a list of
+        measure specs for :func:`accessibility.measures.measure_table`). Default: every service
+        present.
+    mode, thresholds_min, max_time_min, demand, supply
+        Defaults for services that do not set their own. ``max_time_min`` bounds routing (default:
+        the largest threshold); the nearest facility is found whatever its distance.
+    max_snap_m, connector_speed_kmh
+        See :func:`accessibility.locate`.
+    return_costs
+        Also return the cost table of each service.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``villages`` (same index, CRS and columns) with the columns listed in this
+        module's documentation.
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> demo = acc.load_demo()
+    >>> net = acc.network_from_roads(demo.roads)
+    >>> layer = acc.accessibility_layer(net, demo.villages, demo.facilities)
+    >>> layer["clinic_nearest_min"].notna().all()
+    True
+    """
+    if service_column not in facilities.columns:
+        raise MissingColumnError(
+            f"facilities have no column {service_column!r} naming the service type."
+            f"{suggest(service_column, facilities.columns)} Pass service_column=..."
+        )
+    specs = service_specs(
+        facilities,
+        services,
+        service_column=service_column,
+        mode=mode,
+        thresholds_min=thresholds_min,
+        max_time_min=max_time_min,
+        demand=demand,
+        supply=supply,
+    )
+    for name, spec in specs.items():
+        if spec["demand"] and spec["measures"] and spec["demand"] not in villages.columns:
+            raise MissingColumnError(
+                f"villages have no demand column {spec['demand']!r} (service {name!r})."
+                + suggest(spec["demand"], villages.columns)
+            )
+        if spec["supply"] and spec["supply"] not in facilities.columns:
+            raise MissingColumnError(
+                f"facilities have no supply column {spec['supply']!r} (service {name!r})."
+                + suggest(spec["supply"], facilities.columns)
+            )
+    out = villages.copy()
+    cost_tables: dict[str, pd.DataFrame] = {}
+    modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
+    for i, m in enumerate(modes):
+        located = locate(
+            villages,
+            network,
+            mode=m,
+            max_snap_m=max_snap_m,
+            connector_speed_kmh=connector_speed_kmh,
+            what="villages",
+        )
+        if i == 0:
+            out["snap_distance_m"] = located["snap_distance_m"].to_numpy()
+            out["snapped"] = located["snapped"].to_numpy()
+            out["on_main_network"] = (located["component"] == 0).to_numpy()
+        if len(modes) > 1:
+            out[f"snapped_{m}"] = located["snapped"].to_numpy()
+        mode_services = [s for s, spec in specs.items() if spec["mode"] == m]
+        fac = facilities[facilities[service_column].astype(str).isin(mode_services)]
+        loc_fac = locate(
+            fac,
+            network,
+            mode=m,
+            max_snap_m=max_snap_m,
+            connector_speed_kmh=connector_speed_kmh,
+            what="facilities",
+        )
+        limit = max(specs[s]["max_time_min"] for s in mode_services)
+        costs_all = travel_costs(
+            network, located, loc_fac, mode=m, max_time_min=limit, n_jobs=n_jobs
+        )
+        service_of = fac[service_column].astype(str)
+        costs_all["service"] = service_of.reindex(costs_all["destination"]).to_numpy()
+        for s in mode_services:
+            spec = specs[s]
+            ids = service_of.index[service_of == s]
+            costs = costs_all.loc[
+                (costs_all["service"] == s)
+                & (costs_all["travel_time_min"] <= spec["max_time_min"]),
+                ["origin", "destination", "travel_time_min", "distance_m"],
+            ].reset_index(drop=True)
+            cost_tables[s] = costs
+            near = nearest_costs(network, located, loc_fac.loc[ids], k=1, mode=m)
+            near = near.set_index("origin").reindex(out.index)
+            out[f"{s}_nearest_id"] = (
+                near["destination"]
+                .astype(object)
+                .where(near["destination"].notna(), None)
+                .to_numpy()
+            )
+            out[f"{s}_nearest_min"] = near["travel_time_min"].to_numpy(np.float64)
+            out[f"{s}_nearest_km"] = (near["distance_m"] / 1000.0).to_numpy(np.float64)
+            out[f"{s}_reachable"] = near["travel_time_min"].notna().to_numpy()
+            sup = None
+            if spec["supply"]:
+                sup = pd.to_numeric(fac[spec["supply"]], errors="coerce")
+            for t in spec["thresholds_min"]:
+                within = costs[costs["travel_time_min"] <= t]
+                out[f"{s}_n_{_tlabel(t)}min"] = (
+                    within.groupby("origin")
+                    .size()
+                    .reindex(out.index, fill_value=0)
+                    .to_numpy(np.int64)
+                )
+                if sup is not None:
+                    total = within.assign(v=sup.reindex(within["destination"]).to_numpy())
+                    out[f"{s}_{spec['supply']}_{_tlabel(t)}min"] = (
+                        total.groupby("origin")["v"]
+                        .sum()
+                        .reindex(out.index, fill_value=0.0)
+                        .to_numpy(np.float64)
+                    )
+            if spec["measures"]:
+                from .measures import measure_table
+
+                if sup is None:
+                    raise ConfigError(f"service {s!r} has measures but no supply column")
+                table = measure_table(
+                    costs,
+                    pd.to_numeric(villages[spec["demand"]], errors="coerce"),
+                    sup.loc[ids],
+                    specs=spec["measures"],
+                    prefix=s,
+                )
+                for col in table.columns:
+                    out[col] = table[col].reindex(out.index).to_numpy()
+        n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
+        if any(n_un.values()):
+            _log.warning("villages with no reachable facility (by service): %s", n_un)
+    return (out, cost_tables) if return_costs else out
+
+
+# --------------------------------------------------------------------------------------------------
+# running a project
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_project` produced: the layers and where they were written."""
+
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    network: Network
+    costs: dict[str, pd.DataFrame]
+    townships: gpd.GeoDataFrame | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        files = ", ".join(f"{k}={v.name}" for k, v in self.files.items())
+        return (
+            f"<RunResult {len(self.villages)} villages, {len(self.facilities)} facilities; {files}>"
+        )
+
+
+def _read(path: str, layer: str | None) -> gpd.GeoDataFrame:
+    from .io import read_layer
+
+    return read_layer(path, layer=layer)
+
+
+def _set_id(gdf: gpd.GeoDataFrame, column: str | None, key: str, what: str) -> gpd.GeoDataFrame:
+    if column is None:
+        return gdf
+    if column not in gdf.columns:
+        if gdf.index.name == column:
+            return gdf
+        raise MissingColumnError(
+            f"the {what} layer has no id column {column!r} ([columns] {key})."
+            f"{suggest(column, gdf.columns)} Columns: {[str(c) for c in gdf.columns][:15]}"
+        )
+    return gdf.set_index(column, drop=True)
+
+
+def _require(gdf: pd.DataFrame, column: str | None, key: str, what: str) -> None:
+    if column and column not in gdf.columns:
+        raise MissingColumnError(
+            f"the {what} layer has no column {column!r} (set by [columns] {key} in the project "
+            f"file).{suggest(column, [str(c) for c in gdf.columns])} Columns found: "
+            f"{[str(c) for c in gdf.columns if c != 'geometry'][:15]}"
+        )
+
+
+def run_project(
+    config: str | os.PathLike | Mapping[str, Any],
+    *,
+    out_dir: str | os.PathLike | None = None,
+    n_jobs: int | None = None,
+) -> RunResult:
+    """Run a project end to end: read inputs, build the network, compute per-village layers, write
+    the GeoPackage (with QGIS styles), the CSV and the report.
+
+    Parameters
+    ----------
+    config
+        Path of a TOML project file, or an already validated configuration dict
+        (:func:`accessibility.config.load_config`).
+    out_dir
+        Overrides ``[output] folder``.
+    """
+    from .config import load_config
+    from .network import network_from_osm, network_from_roads
+
+    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+    cols = cfg["columns"]
+    inp = cfg["input"]
+    outc = cfg["output"]
+    folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
+    gpkg_path = folder / outc["geopackage"] if outc["geopackage"] else None
+    csv_path = folder / outc["csv"] if outc["csv"] else None
+    report_path = folder / outc["report"] if outc["report"] else None
+    from ._files import check_writable
+
+    for p in (gpkg_path, csv_path, report_path):  # fail before the work, not after it
+        if p is not None:
+            check_writable(p, overwrite=bool(outc["overwrite"]))
+
+    villages = _read(inp["villages"], inp["villages_layer"])
+    facilities = _read(inp["facilities"], inp["facilities_layer"])
+    villages = _set_id(villages, cols["village_id"], "village_id", "villages")
+    facilities = _set_id(facilities, cols["facility_id"], "facility_id", "facilities")
+    _require(facilities, cols["service"], "service", "facilities")
+    ana = cfg["analysis"]
+    specs = cfg["services"] or None
+    for s, spec in (specs or {}).items():
+        _require(
+            villages,
+            spec.get("demand") if spec.get("measures") else None,
+            f"(services.{s}.demand)",
+            "villages",
+        )
+        _require(facilities, spec.get("supply"), f"(services.{s}.supply)", "facilities")
+    if specs is None and ana["services"]:
+        specs = {s: {} for s in ana["services"]}
+    _require(villages, cols["population"], "population", "villages")
+    villages = to_points(villages, method=ana["village_polygons"])
+
+    net_cfg = cfg["network"]
+    if inp["osm"]:
+        network = network_from_osm(
+            inp["osm"],
+            modes=net_cfg["modes"],
+            profile=net_cfg["profile"] if net_cfg["profile"] != "china" else "osm",
+            speeds=net_cfg.get("speeds"),
+            crs=cfg["project"]["crs"],
+        )
+    else:
+        network = network_from_roads(
+            inp["roads"],
+            layer=inp["roads_layer"],
+            class_column=cols["road_class"],
+            oneway_column=cols["oneway"],
+            name_column=cols["road_name"],
+            speed_column=cols["road_speed"],
+            profile=net_cfg["profile"],
+            speeds=net_cfg.get("speeds"),
+            modes=net_cfg["modes"],
+            tolerance_m=net_cfg["tolerance_m"],
+            split_crossings=net_cfg["split_crossings"],
+            crs=cfg["project"]["crs"],
+        )
+    _log.info("%s", network.summary())
+    layer, costs = accessibility_layer(
+        network,
+        villages,
+        facilities,
+        service_column=cols["service"],
+        services=specs,
+        mode=ana["mode"],
+        thresholds_min=ana["thresholds_min"],
+        max_time_min=ana["max_time_min"],
+        demand=cols["population"],
+        supply=cols["capacity"],
+        max_snap_m=net_cfg["max_snap_m"],
+        connector_speed_kmh=net_cfg["connector_speed_kmh"],
+        n_jobs=n_jobs,
+        return_costs=True,
+    )
+    result = RunResult(
+        villages=layer, facilities=facilities, network=network, costs=costs, config=cfg
+    )
+    _write_outputs(result, cfg, gpkg_path, csv_path, report_path)
+    return result
+
+
+def _write_outputs(
+    result: RunResult,
+    cfg: Mapping[str, Any],
+    gpkg_path: Path | None,
+    csv_path: Path | None,
+    report_path: Path | None,
+) -> None:
+    from .io import write_geopackage, write_table
+    from .styles import default_styles
+
+    overwrite = bool(cfg["output"]["overwrite"])
+    layers: dict[str, gpd.GeoDataFrame] = {"villages": result.villages}
+    fac = result.facilities.copy()
+    layers["facilities"] = fac
+    if cfg["output"]["roads"]:
+        keep = ["u", "v", "road_class", "name", "oneway", "length_m"]
+        keep += [c for c in result.network.edges.columns if c.endswith(("_speed_kmh", "_min"))]
+        layers["roads"] = result.network.edges[
+            [c for c in keep if c in result.network.edges] + ["geometry"]
+        ]
+    if result.townships is not None:
+        layers["townships"] = result.townships
+    crs = result.villages.crs
+    layers = {k: (v.to_crs(crs) if v.crs != crs else v) for k, v in layers.items()}
+    if gpkg_path is not None:
+        write_geopackage(gpkg_path, layers, styles=default_styles(layers), overwrite=overwrite)
+        result.files["geopackage"] = gpkg_path
+    if csv_path is not None:
+        table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
+        write_table(csv_path, table.reset_index(), overwrite=overwrite)
+        result.files["csv"] = csv_path
+    _ = report_path  # the report is added by the equity module when available
+
+
+def run_demo(out_dir: str | os.PathLike = "demo_output", *, n_jobs: int | None = None) -> RunResult:
+    """Run the whole job on the embedded synthetic demo county and write its outputs to ``out_dir``.
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> result = acc.run_demo("demo_output")  # doctest: +SKIP
+    """
+    from .datasets import demo_project
+
+    return run_project(demo_project(), out_dir=out_dir, n_jobs=n_jobs)

@@ -1,0 +1,181 @@
+"""Building networks: topology repair, speeds, one-way, components, OSM files, osmnx graphs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from accessibility.errors import (
+    ConfigError,
+    CRSError,
+    EmptyLayerError,
+    GeometryError,
+    InvalidValueError,
+    MissingColumnError,
+    NetworkError,
+)
+from accessibility.network import network_from_osm, network_from_osmnx, network_from_roads
+from accessibility.speeds import speed_profile
+
+CRS = "EPSG:32649"
+
+
+def layer(lines, classes=None, **cols):
+    classes = classes or ["county"] * len(lines)
+    return gpd.GeoDataFrame(
+        {"road_class": classes, **cols}, geometry=[shapely.LineString(c) for c in lines], crs=CRS
+    )
+
+
+def test_split_at_shared_vertices_and_t_junction_within_tolerance():
+    roads = layer(
+        [
+            [(0, 0), (1000, 0), (2000, 0)],  # main road, vertex at x=1000
+            [(1000, 0), (1000, 1000)],  # meets at the shared vertex
+            [(1500, 0.6), (1500, 800)],  # ends 0.6 m from the main road's interior: a T-junction
+            [(2000, 0.4), (3000, 0)],  # starts 0.4 m from the main road's end: snapped
+        ]
+    )
+    net = network_from_roads(roads, tolerance_m=1.0, modes=("car",))
+    assert net.report["n_t_junctions_joined"] == 1
+    assert net.report["n_endpoints_snapped"] == 1
+    assert net.report["n_components"] == 1
+    # main road split at x=1000 and x=1500 and joined at 2000: 3 + 1 + 1 + 1 edges
+    assert len(net.edges) == 6
+    assert len(net.nodes) == 7  # 5 on the main road line, 2 dead ends
+    assert net.edges["length_m"].sum() == pytest.approx(2000 + 1000 + 800 + 1000, abs=1.5)
+
+
+def test_gap_larger_than_tolerance_keeps_components_and_reports_them():
+    roads = layer([[(0, 0), (1000, 0)], [(1005, 0), (2000, 0)]])
+    net = network_from_roads(roads, tolerance_m=1.0, modes=("car",))
+    assert net.report["n_components"] == 2  # both kept, none dropped
+    assert sorted(net.nodes["component"].unique()) == [0, 1]
+
+
+def test_crossings_not_joined_unless_asked():
+    roads = layer([[(0, 0), (1000, 0)], [(500, -500), (500, 500)]])
+    bridge = network_from_roads(roads, modes=("car",))
+    assert bridge.report["n_crossings_not_joined"] == 1
+    assert bridge.report["n_components"] == 2
+    noded = network_from_roads(roads, modes=("car",), split_crossings=True)
+    assert noded.report["n_crossings_split"] == 1
+    assert noded.report["n_components"] == 1
+    assert len(noded.edges) == 4
+
+
+def test_speeds_per_class_and_mode_and_overrides():
+    roads = layer([[(0, 0), (1000, 0)], [(0, 0), (0, 1000)]], ["高速", "村道"])
+    net = network_from_roads(roads)
+    e = net.edges.set_index("road_class")
+    assert e.loc["expressway", "car_speed_kmh"] == 100
+    assert e.loc["village", "car_fwd_min"] == pytest.approx(1000 / 1000 / 20 * 60)
+    assert np.isinf(e.loc["expressway", "walk_fwd_min"])  # no walking on expressways
+    fast = network_from_roads(roads, speeds={"car": {"村道": 30}})
+    assert fast.edges.set_index("road_class").loc["village", "car_speed_kmh"] == 30
+
+
+def test_per_edge_speed_column_overrides_class_speed():
+    roads = layer(
+        [[(0, 0), (1000, 0)], [(0, 0), (0, 1000)]], ["county", "county"], limit=[60.0, np.nan]
+    )
+    net = network_from_roads(roads, speed_column="limit", modes=("car",))
+    assert sorted(net.edges["car_speed_kmh"]) == [40.0, 60.0]
+    bad = roads.assign(limit=[0.0, 10.0])
+    with pytest.raises(InvalidValueError, match="zero or negative"):
+        network_from_roads(bad, speed_column="limit")
+
+
+def test_geographic_input_gets_local_utm():
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"]},
+        geometry=[shapely.LineString([(111.0, 27.0), (111.01, 27.0)])],
+        crs="EPSG:4490",
+    )
+    net = network_from_roads(roads, modes=("car",))
+    assert net.crs.is_projected
+    assert net.crs.utm_zone == "49N"
+    assert net.edges["length_m"].iloc[0] == pytest.approx(992, rel=0.01)
+
+
+def test_unknown_class_warns_and_uses_unknown_speed(caplog):
+    roads = layer([[(0, 0), (1000, 0)]], ["spaceway"])
+    net = network_from_roads(roads, modes=("car",))
+    assert net.report["unknown_classes"] == ["spaceway"]
+    assert net.edges["car_speed_kmh"].iloc[0] == speed_profile("china")["car"]["unknown"]
+    assert "not in the speed profile" in caplog.text
+
+
+def test_bad_road_layers():
+    with pytest.raises(EmptyLayerError):
+        network_from_roads(layer([]).iloc[:0])
+    with pytest.raises(MissingColumnError, match="highway"):
+        network_from_roads(layer([[(0, 0), (1, 0)]]).rename(columns={"road_class": "highway"}))
+    with pytest.raises(CRSError, match="no CRS"):
+        network_from_roads(layer([[(0, 0), (1, 0)]]).set_crs(None, allow_override=True))
+    pts = gpd.GeoDataFrame({"road_class": ["x"]}, geometry=[shapely.Point(0, 0)], crs=CRS)
+    with pytest.raises(GeometryError, match="lines"):
+        network_from_roads(pts)
+    with pytest.raises(ConfigError, match="Did you mean 'osm'"):
+        network_from_roads(layer([[(0, 0), (1, 0)]]), profile="osn")
+
+
+def test_self_loop_and_multipart_and_3d():
+    loop = shapely.LineString([(0, 0), (100, 0), (100, 100), (0, 0)])
+    multi = shapely.MultiLineString([[(0, 0), (-100, 0)], [(-100, 0), (-200, 0)]])
+    z = shapely.LineString([(0, 0, 5), (0, -100, 7)])
+    roads = gpd.GeoDataFrame({"road_class": ["village"] * 3}, geometry=[loop, multi, z], crs=CRS)
+    net = network_from_roads(roads, modes=("car",))
+    assert net.report["n_self_loops"] == 1
+    assert net.report["n_multipart_exploded"] == 1
+    assert net.report["n_components"] == 1
+
+
+def test_mode_errors_and_with_edge_times():
+    net = network_from_roads(layer([[(0, 0), (1000, 0)]]), modes=("car",))
+    with pytest.raises(NetworkError, match="Did you mean 'car'"):
+        net.graph("cars")
+    slow = net.with_edge_times("car", [10.0], [20.0])
+    assert slow.edges["car_fwd_min"].iloc[0] == 10.0
+    assert net.edges["car_fwd_min"].iloc[0] == pytest.approx(1.5)  # the input is unchanged
+    with pytest.raises(InvalidValueError):
+        net.with_edge_times("car", [-1.0], [1.0])
+
+
+def test_one_way_trap_shows_in_strong_components():
+    roads = layer([[(0, 0), (1000, 0)], [(1000, 0), (2000, 0)]], oneway=[False, True])
+    net = network_from_roads(roads, modes=("car", "walk"))
+    assert net.report["car_strong_components"] == 2
+    assert net.report["walk_strong_components"] == 1
+
+
+def test_to_networkx_matches_edges():
+    roads = layer([[(0, 0), (1000, 0)], [(1000, 0), (2000, 0)]], oneway=[False, True])
+    net = network_from_roads(roads, modes=("car",))
+    g = net.to_networkx("car")
+    assert g.number_of_edges() == 3  # two-way edge twice, one-way once
+    assert g.graph["crs"] == net.crs
+
+
+@pytest.mark.shared_data
+def test_osm_files_keep_all_components(shared_data):
+    net = network_from_osm(shared_data / "osm" / "north-bayreuth.osm.gz")
+    assert net.report["n_components"] > 1  # fragments are kept, not silently dropped
+    assert net.report["n_nodes"] > 700
+    pbf = network_from_osm(shared_data / "osm" / "imperial-county.osm.pbf", modes=("car",))
+    assert pbf.crs.utm_zone == "11N"
+    assert pbf.edges["length_m"].sum() / 1000 > 6000  # the data README: ~6,470 km drive graph
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_osmnx_graph_round_trip(shared_data):
+    import osmnx as ox
+
+    g = ox.graph_from_xml(shared_data / "osm" / "north-bayreuth.osm.gz", retain_all=True)
+    net = network_from_osmnx(g, modes=("car", "walk"))
+    direct = network_from_osm(shared_data / "osm" / "north-bayreuth.osm.gz", modes=("car", "walk"))
+    # the same roads: total length within 1 %
+    assert net.edges["length_m"].sum() == pytest.approx(direct.edges["length_m"].sum(), rel=0.01)
