@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 __all__ = [
     "AccessibilityError",
-    "ConfigError",
     "CRSError",
+    "ConfigError",
     "DuplicateIdError",
     "EmptyLayerError",
     "GeometryError",

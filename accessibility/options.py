@@ -35,7 +35,7 @@ _VALIDATORS = {
 }
 
 
-class set_options:  # noqa: N801 - used like a function, as in xarray
+class set_options:
     """Set options globally, or temporarily inside a ``with`` block.
 
     Parameters
