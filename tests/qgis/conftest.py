@@ -1,0 +1,29 @@
+"""Real-QGIS tests: skipped unless the system Python (/usr/bin/python3) can import qgis.core.
+
+Install QGIS with ``.ci/install_qgis.sh`` (Debian's python3-qgis, qgis-providers, qgis).
+Every test in this folder carries the ``qgis`` marker: ``pytest -m "not qgis"`` leaves them out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from qgis_helpers import qgis_version
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.qgis)
+
+
+@pytest.fixture(scope="session")
+def qgis() -> str:
+    """The QGIS version; skips the test when QGIS is not installed for the system Python."""
+    version = qgis_version()
+    if version is None:
+        pytest.skip("QGIS is not installed for /usr/bin/python3 (run .ci/install_qgis.sh)")
+    return version
