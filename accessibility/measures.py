@@ -260,10 +260,10 @@ def _prepare(
         keep = ~(bad_o | bad_d)
         log.info("dropping %d cost-table rows whose ids are not in the layers", (~keep).sum())
         o, d, c = o[keep], d[keep], c[keep]
-    if o.size:
+    if o.size and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
         key = o * np.int64(max(len(destinations), 1)) + d
-        if pd.Index(key).has_duplicates:
-            dup = pd.Index(key).duplicated()
+        dup = pd.Index(key).duplicated()
+        if dup.any():
             first = int(np.flatnonzero(dup)[0])
             raise DuplicateIdError(
                 f"the cost table lists {int(dup.sum())} origin-destination pair(s) more than "
@@ -272,6 +272,16 @@ def _prepare(
                 f"[{cost!r}].min()"
             )
     return _Pairs(o, d, c, dem, sup, origins, destinations, cost)
+
+
+def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
+    """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
+    key = o * np.int64(max(n_d, 1)) + d
+    space = n_o * max(n_d, 1)
+    if space <= 4 * key.size + 1_000_000:  # dense enough: count in a table
+        return bool(np.bincount(key, minlength=space).max(initial=0) > 1)
+    srt = np.sort(key)
+    return bool((srt[1:] == srt[:-1]).any())
 
 
 def _resolve_decay(
