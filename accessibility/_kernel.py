@@ -8,8 +8,10 @@ Ordering of labels is lexicographic on ``(cost, cost2)`` (and the source index i
 search), so ties on the primary cost are broken by the secondary cost and results are deterministic.
 
 Per-search scratch arrays are reused between searches: a node's state is a "generation stamp"
-(``state[u] == 2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing
-n-sized is cleared between searches.
+(``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing n-sized is
+cleared between searches. A node's cost, secondary cost and state sit side by side in one row of
+``node`` (one cache line per node visit); the heap stores (cost, cost2, node) rows and uses lazy
+deletion (no position array to keep up to date).
 """
 
 from __future__ import annotations
@@ -21,64 +23,69 @@ _JIT = {"cache": True, "nogil": True}
 
 
 # --------------------------------------------------------------------------------------------
-# indexed binary heap keyed on (d, d2), with decrease-key
+# binary heap with lazy deletion; one row (d, d2, node) per entry so a level is one cache access
 # --------------------------------------------------------------------------------------------
 
 
 @njit(**_JIT)
-def _sift_up(hd, hd2, hn, pos, i):
-    d = hd[i]
-    d2 = hd2[i]
-    u = hn[i]
+def _push(heap, size, d, d2, u):
+    """Push (d, d2, u) on a heap of ``size`` rows (capacity checked by the caller)."""
+    i = size
     while i > 0:
         p = (i - 1) >> 1
-        pd = hd[p]
-        if d < pd or (d == pd and d2 < hd2[p]):
-            hd[i] = pd
-            hd2[i] = hd2[p]
-            w = hn[p]
-            hn[i] = w
-            pos[w] = i
+        pd = heap[p, 0]
+        if d < pd or (d == pd and d2 < heap[p, 1]):
+            heap[i, 0] = pd
+            heap[i, 1] = heap[p, 1]
+            heap[i, 2] = heap[p, 2]
             i = p
         else:
             break
-    hd[i] = d
-    hd2[i] = d2
-    hn[i] = u
-    pos[u] = i
+    heap[i, 0] = d
+    heap[i, 1] = d2
+    heap[i, 2] = u
 
 
 @njit(**_JIT)
-def _sift_down(hd, hd2, hn, pos, i, size):
-    d = hd[i]
-    d2 = hd2[i]
-    u = hn[i]
+def _pop(heap, size):
+    """Remove the root of a heap of ``size`` rows (read it first); the last row sifts down."""
+    size -= 1
+    if size == 0:
+        return
+    d = heap[size, 0]
+    d2 = heap[size, 1]
+    u = heap[size, 2]
+    i = 0
     while True:
         c = 2 * i + 1
         if c >= size:
             break
-        cd = hd[c]
-        cd2 = hd2[c]
+        cd = heap[c, 0]
+        cd2 = heap[c, 1]
         r = c + 1
         if r < size:
-            rd = hd[r]
-            if rd < cd or (rd == cd and hd2[r] < cd2):
+            rd = heap[r, 0]
+            if rd < cd or (rd == cd and heap[r, 1] < cd2):
                 c = r
                 cd = rd
-                cd2 = hd2[r]
+                cd2 = heap[r, 1]
         if cd < d or (cd == d and cd2 < d2):
-            hd[i] = cd
-            hd2[i] = cd2
-            w = hn[c]
-            hn[i] = w
-            pos[w] = i
+            heap[i, 0] = cd
+            heap[i, 1] = cd2
+            heap[i, 2] = heap[c, 2]
             i = c
         else:
             break
-    hd[i] = d
-    hd2[i] = d2
-    hn[i] = u
-    pos[u] = i
+    heap[i, 0] = d
+    heap[i, 1] = d2
+    heap[i, 2] = u
+
+
+@njit(**_JIT)
+def _grow(heap):
+    new = np.empty((2 * heap.shape[0], 3), np.float64)
+    new[: heap.shape[0]] = heap
+    return new
 
 
 @njit(**_JIT)
@@ -95,24 +102,20 @@ def _search(
     bound,
     is_target,
     n_target_nodes,
-    dist,
-    dist2,
-    state,
+    node,
     run,
-    hd,
-    hd2,
-    hn,
-    pos,
+    heap,
     settled,
 ):
-    """Bounded multi-seed Dijkstra; returns the number of settled nodes (listed in ``settled``).
+    """Bounded multi-seed Dijkstra; returns (number of settled nodes, heap (possibly grown)).
 
     Seeds are rows ``s0:s1`` of the seed arrays. Nodes with cost ``> bound`` are not settled. When
     ``n_target_nodes > 0`` the search stops once that many nodes flagged in ``is_target`` settled.
-    Costs of settled nodes are in ``dist`` / ``dist2``.
+    ``node[u] = (cost, cost2, state)``: state ``2*run`` reached, ``2*run + 1`` settled, anything
+    smaller unreached (so the array is never cleared). Settled nodes are listed in ``settled``.
     """
-    reached = 2 * run
-    done = reached + 1
+    reached = 2.0 * run
+    done = reached + 1.0
     size = 0
     for s in range(s0, s1):
         u = seed_node[s]
@@ -120,36 +123,26 @@ def _search(
         c2 = seed_cost2[s]
         if c > bound:
             continue
-        if state[u] == reached:
-            if c < dist[u] or (c == dist[u] and c2 < dist2[u]):
-                dist[u] = c
-                dist2[u] = c2
-                i = pos[u]
-                hd[i] = c
-                hd2[i] = c2
-                _sift_up(hd, hd2, hn, pos, i)
-        else:
-            state[u] = reached
-            dist[u] = c
-            dist2[u] = c2
-            hd[size] = c
-            hd2[size] = c2
-            hn[size] = u
-            size += 1
-            _sift_up(hd, hd2, hn, pos, size - 1)
+        if node[u, 2] == reached and not (c < node[u, 0] or (c == node[u, 0] and c2 < node[u, 1])):
+            continue
+        node[u, 0] = c
+        node[u, 1] = c2
+        node[u, 2] = reached
+        if size == heap.shape[0]:
+            heap = _grow(heap)
+        _push(heap, size, c, c2, u)
+        size += 1
     nset = 0
     found = 0
     while size > 0:
-        u = hn[0]
-        d = hd[0]
-        d2 = hd2[0]
+        d = heap[0, 0]
+        d2 = heap[0, 1]
+        u = np.int64(heap[0, 2])
+        _pop(heap, size)
         size -= 1
-        if size > 0:
-            hd[0] = hd[size]
-            hd2[0] = hd2[size]
-            hn[0] = hn[size]
-            _sift_down(hd, hd2, hn, pos, 0, size)
-        state[u] = done
+        if node[u, 2] == done:
+            continue  # a stale entry: u was settled by a better one
+        node[u, 2] = done
         settled[nset] = u
         nset += 1
         if n_target_nodes > 0 and is_target[u]:
@@ -158,54 +151,42 @@ def _search(
                 break
         for a in range(indptr[u], indptr[u + 1]):
             v = head[a]
-            sv = state[v]
-            if sv == done:
-                continue
             nd = d + cost[a]
             if nd > bound:
                 continue
+            sv = node[v, 2]
+            if sv == done:
+                continue
             nd2 = d2 + cost2[a]
             if sv == reached:
-                dv = dist[v]
-                if nd < dv or (nd == dv and nd2 < dist2[v]):
-                    dist[v] = nd
-                    dist2[v] = nd2
-                    i = pos[v]
-                    hd[i] = nd
-                    hd2[i] = nd2
-                    _sift_up(hd, hd2, hn, pos, i)
-            else:
-                state[v] = reached
-                dist[v] = nd
-                dist2[v] = nd2
-                hd[size] = nd
-                hd2[size] = nd2
-                hn[size] = v
-                size += 1
-                _sift_up(hd, hd2, hn, pos, size - 1)
-    return nset
+                dv = node[v, 0]
+                if nd > dv or (nd == dv and nd2 >= node[v, 1]):
+                    continue
+            node[v, 0] = nd
+            node[v, 1] = nd2
+            node[v, 2] = reached
+            if size == heap.shape[0]:
+                heap = _grow(heap)
+            _push(heap, size, nd, nd2, v)
+            size += 1
+    return nset, heap
 
 
 @njit(**_JIT)
 def _buffers(n):
-    dist = np.empty(n, np.float64)
-    dist2 = np.empty(n, np.float64)
-    state = np.zeros(n, np.int64)
-    hd = np.empty(n, np.float64)
-    hd2 = np.empty(n, np.float64)
-    hn = np.empty(n, np.int64)
-    pos = np.empty(n, np.int64)
+    node = np.zeros((n, 3), np.float64)
+    heap = np.empty((max(1024, n // 8), 3), np.float64)
     settled = np.empty(n, np.int64)
-    return dist, dist2, state, hd, hd2, hn, pos, settled
+    return node, heap, settled
 
 
 @njit(**_JIT)
 def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
     """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
     n = indptr.shape[0] - 1
-    dist, dist2, state, hd, hd2, hn, pos, settled = _buffers(n)
+    node, heap, settled = _buffers(n)
     is_target = np.zeros(1, np.bool_)
-    nset = _search(
+    nset, heap = _search(
         indptr,
         head,
         cost,
@@ -218,18 +199,13 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
         bound,
         is_target,
         0,
-        dist,
-        dist2,
-        state,
+        node,
         1,
-        hd,
-        hd2,
-        hn,
-        pos,
+        heap,
         settled,
     )
     nodes = settled[:nset].copy()
-    return nodes, dist[nodes], dist2[nodes]
+    return nodes, node[nodes, 0], node[nodes, 1]
 
 
 @njit(**_JIT)
@@ -260,7 +236,7 @@ def many_to_many_chunk(
     pairs with cost ``<= max_cost``.
     """
     n = indptr.shape[0] - 1
-    dist, dist2, state, hd, hd2, hn, pos, settled = _buffers(n)
+    node, heap, settled = _buffers(n)
     best_c = np.empty(n_tid, np.float64)
     best_c2 = np.empty(n_tid, np.float64)
     stamp = np.full(n_tid, -1, np.int64)
@@ -272,7 +248,7 @@ def many_to_many_chunk(
     out_c2 = np.empty(cap, np.float64)
     cnt = 0
     for g in range(g0, g1):
-        nset = _search(
+        nset, heap = _search(
             indptr,
             head,
             cost,
@@ -285,14 +261,9 @@ def many_to_many_chunk(
             bound,
             is_target,
             n_target_nodes,
-            dist,
-            dist2,
-            state,
+            node,
             g - g0 + 1,
-            hd,
-            hd2,
-            hn,
-            pos,
+            heap,
             settled,
         )
         nt = 0
@@ -300,8 +271,8 @@ def many_to_many_chunk(
             u = settled[j]
             if not is_target[u]:
                 continue
-            d = dist[u]
-            d2 = dist2[u]
+            d = node[u, 0]
+            d2 = node[u, 1]
             for a in range(att_ptr[u], att_ptr[u + 1]):
                 c = d + att_cost[a]
                 if c > max_cost:
@@ -347,12 +318,12 @@ def many_to_many_chunk(
 def opportunities_chunk(indptr, head, cost, cost2, src_node, weight, i0, i1, bound, acc):
     """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
     n = indptr.shape[0] - 1
-    dist, dist2, state, hd, hd2, hn, pos, settled = _buffers(n)
+    node, heap, settled = _buffers(n)
     zero = np.zeros(src_node.shape[0], np.float64)
     is_target = np.zeros(1, np.bool_)
     for i in range(i0, i1):
         w = weight[i]
-        nset = _search(
+        nset, heap = _search(
             indptr,
             head,
             cost,
@@ -365,14 +336,9 @@ def opportunities_chunk(indptr, head, cost, cost2, src_node, weight, i0, i1, bou
             bound,
             is_target,
             0,
-            dist,
-            dist2,
-            state,
+            node,
             i - i0 + 1,
-            hd,
-            hd2,
-            hn,
-            pos,
+            heap,
             settled,
         )
         for j in range(nset):
