@@ -860,8 +860,8 @@ def standards_compliance(
     villages: pd.DataFrame,
     standards: pd.DataFrame | None = None,
     *,
-    time_column: str = "{service}_nearest_min",
-    distance_column: str = "{service}_nearest_m",
+    time_column: str | Mapping[str, str] = "{service}_nearest_min",
+    distance_column: str | Mapping[str, str] = "{service}_nearest_km",
     area_type: str = "area_type",
     mode: str | None = None,
     missing: Literal["raise", "skip"] = "raise",
@@ -883,13 +883,17 @@ def standards_compliance(
     standards
         Standards table (:func:`accessibility.standards.load_standards`); ``None`` = built-in.
     time_column, distance_column
-        Column patterns with ``{service}`` and optionally ``{mode}`` placeholders.
+        Column patterns with ``{service}`` and optionally ``{mode}`` placeholders, e.g.
+        ``"{service}_{mode}_nearest_min"``; or a mapping mode -> pattern such as
+        ``{"car": "{service}_nearest_min", "walk": "{service}_walk_nearest_min"}`` (standards for
+        modes not in the mapping are skipped with a warning). A distance pattern ending in
+        ``_km`` is read as kilometres and converted to metres.
     area_type
         Column with "urban"/"rural" (case and spaces ignored).
     mode
-        The travel mode the layer's times were computed for. If given and a pattern has no
-        ``{mode}``, standards for other modes are skipped with a warning (a walking standard
-        compared with car times would be meaningless).
+        The travel mode of the layer's times when a pattern has no ``{mode}``: standards for
+        other modes are then skipped with a warning (a walking standard compared with car times
+        would be meaningless). ``None`` compares every standard with the columns as they are.
     missing
         ``"raise"`` (default) a :class:`MissingColumnError` when a value column is absent, or
         ``"skip"`` that standard with a warning.
@@ -925,24 +929,38 @@ def standards_compliance(
     columns: dict[str, pd.Series] = {}
     for name, rows in table.groupby("name", sort=False):
         unit = rows["unit"].iloc[0]
-        pattern = time_column if unit == "min" else distance_column
+        patterns = time_column if unit == "min" else distance_column
         meets = pd.Series(pd.NA, index=villages.index, dtype="boolean")
         value_out = pd.Series(np.nan, index=villages.index)
         threshold_out = pd.Series(np.nan, index=villages.index)
         shortfall_out = pd.Series(np.nan, index=villages.index)
         used = False
         for row in rows.itertuples(index=False):
-            if mode is not None and "{mode}" not in pattern and row.mode != mode:
-                logger.warning(
-                    "standard %s/%s is for mode %r but the layer's times are for %r; skipped "
-                    "(compute %s times too, or edit the standard's mode)",
-                    name,
-                    row.area_type,
-                    row.mode,
-                    mode,
-                    row.mode,
-                )
-                continue
+            if isinstance(patterns, Mapping):
+                if row.mode not in patterns:
+                    logger.warning(
+                        "standard %s/%s is for mode %r but no columns are given for that mode "
+                        "(modes: %s); skipped",
+                        name,
+                        row.area_type,
+                        row.mode,
+                        list(patterns),
+                    )
+                    continue
+                pattern = patterns[row.mode]
+            else:
+                pattern = patterns
+                if mode is not None and "{mode}" not in pattern and row.mode != mode:
+                    logger.warning(
+                        "standard %s/%s is for mode %r but the layer's times are for %r; skipped "
+                        "(compute %s times too, or edit the standard's mode)",
+                        name,
+                        row.area_type,
+                        row.mode,
+                        mode,
+                        row.mode,
+                    )
+                    continue
             cols = [pattern.format(service=s, mode=row.mode) for s in row.services]
             absent = [c for c in cols if c not in villages.columns]
             if absent:
@@ -957,6 +975,8 @@ def standards_compliance(
                 logger.warning("%s; skipped", msg)
                 continue
             vals = villages[cols].apply(pd.to_numeric, errors="coerce").astype(float)
+            if unit == "m" and pattern.endswith("_km"):
+                vals = vals * 1000.0
             value = vals.min(axis=1, skipna=True)  # nearest of the services; all-NaN stays NaN
             if row.area_type == "all":
                 applies = pd.Series(True, index=villages.index)

@@ -456,7 +456,7 @@ def test_standards_compliance_by_area_type():
 
 def test_standards_compliance_distance_and_area_type_spelling(caplog):
     v = _villages()
-    v["clinic_nearest_m"] = v["clinic_nearest_min"] * 100
+    v["clinic_nearest_km"] = v["clinic_nearest_min"] * 0.1  # the pipeline writes kilometres
     v["area_type"] = v["area_type"].str.upper().str.pad(8)  # " URBAN", tolerated
     v.loc["v30", "area_type"] = "suburban"
     table = _table(
@@ -472,7 +472,13 @@ def test_standards_compliance_distance_and_area_type_spelling(caplog):
     assert "area type other than" in caplog.text
     assert pd.isna(c.loc["v30", "clinic_meets"])
     assert "clinic_threshold_m" in c.columns
-    assert c.loc["v00", "clinic_meets"] == (v.loc["v00", "clinic_nearest_m"] <= 500)
+    km = v["clinic_nearest_km"].drop("v30")
+    assert c["clinic_value_m"].drop("v30").to_numpy() == pytest.approx(km.to_numpy() * 1000)
+    assert c.loc["v00", "clinic_meets"] == (v.loc["v00", "clinic_nearest_km"] <= 0.5)
+    assert c.loc["v35", "clinic_meets"] == (v.loc["v35", "clinic_nearest_km"] <= 2.0)
+    v["clinic_nearest_m"] = v["clinic_nearest_km"] * 1000
+    c_m = eq.standards_compliance(v, table, distance_column="{service}_nearest_m")
+    assert c_m["clinic_meets"].equals(c["clinic_meets"])
 
 
 def test_standards_compliance_mode_and_missing_columns(caplog):
@@ -494,6 +500,17 @@ def test_standards_compliance_mode_and_missing_columns(caplog):
         v, table, time_column="{service}_{mode}_nearest_min", mode="walk", missing="skip"
     )
     assert "clinic_meets" in c.columns
+    # a mapping mode -> pattern: walking standards read walking columns, car standards car ones
+    v["day_care_walk_min"] = 3.0
+    with caplog.at_level(logging.WARNING, logger="accessibility.equity"):
+        c = eq.standards_compliance(
+            v, table, time_column={"car": "{service}_nearest_min", "walk": "{service}_walk_min"}
+        )
+    assert c["day_care_meets"].all()
+    assert c["clinic_value_min"].equals(v["clinic_nearest_min"])
+    c = eq.standards_compliance(v, table, time_column={"walk": "{service}_walk_min"})
+    assert list(c.columns[:1]) == ["day_care_meets"]
+    assert "no columns are given for that mode" in caplog.text
     with pytest.raises(MissingColumnError, match="area-type column"):
         eq.standards_compliance(v.drop(columns="area_type"), _table(SIMPLE))
 
