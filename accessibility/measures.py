@@ -685,8 +685,9 @@ def two_sfca(
     Properties: :math:`\\sum_i P_i A_i = \\sum_j S_j` over the facilities reached by someone with
     demand (the population-weighted mean equals the overall ratio). Facilities whose catchment
     has no demand get ``R_j = 0`` (their supply is unused), so villages that reach nothing get
-    0. Equals PySAL ``access``'s ``two_stage_fca`` (``access`` >= 1.1.4, after the 2022 fix
-    that made it sum the *weighted* ratios).
+    0. Equals PySAL ``access``'s ``two_stage_fca`` with the same weight function (releases since
+    February 2022: pysal/access PR #26 made it sum the *weighted* ratios; older releases differ
+    whenever the weight is not a plain cut-off).
 
     Reference: Luo, W. & Wang, F. (2003). Measures of spatial accessibility to health care in a
     GIS environment: synthesis and a case study in the Chicago region. *Environment and
