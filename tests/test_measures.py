@@ -510,3 +510,28 @@ def test_measure_table_duplicate_columns(small):
     ]
     with pytest.raises(ConfigError, match="produced twice"):
         M.measure_table(costs, pop, sup, specs=specs, prefix="x")
+
+
+def test_k_nearest_sorting_and_linear_paths_agree_and_ties_follow_supply_order():
+    costs, pop, sup = random_case(21, nv=30, nf=15, keep=0.9)
+    costs = costs.assign(travel_time_min=costs.travel_time_min.round(-1))  # many ties
+    # n <= 8 uses repeated linear passes, n > 8 one sort; both must pick the same pairs
+    for n in (1, 3, 8):
+        linear_path = M.mean_nearest_cost(costs, pop, sup, n=n)
+        p = M._prepare(costs, pop, sup, use_demand=False, use_supply=False)
+        order = np.lexsort((p.d, p.c, p.o))
+        so = p.o[order]
+        rank = np.arange(so.size) - np.searchsorted(so, so, side="left")
+        keep = order[rank < n]
+        count = np.bincount(p.o[keep], minlength=p.n_o)
+        brute = np.where(count >= n, np.bincount(p.o[keep], p.c[keep], p.n_o) / n, np.inf)
+        np.testing.assert_allclose(linear_path, brute, rtol=1e-12)
+    many = M.mean_nearest_cost(costs, pop, sup, n=10)
+    by_hand = costs.groupby("origin").travel_time_min.apply(
+        lambda s: s.nsmallest(10).mean() if len(s) >= 10 else np.inf
+    )
+    np.testing.assert_allclose(many, by_hand.reindex(pop.index).fillna(np.inf), rtol=1e-12)
+    tie = pd.DataFrame(
+        {"origin": ["v000", "v000"], "destination": ["f03", "f01"], "travel_time_min": [7.0, 7.0]}
+    )
+    assert M.nearest_facility(tie, pop, sup).iloc[0] == "f01"  # f01 comes first in supply
