@@ -460,7 +460,9 @@ def _onto(r: Raster, layer: Any) -> np.ndarray:
         return np.asarray(gs)
     cell = min(r.res)
     if r.crs.is_geographic:
-        cell_m = cell * 111_320.0 * math.cos(math.radians(np.clip(np.mean(r.bounds[1::2]), -85, 85)))
+        cell_m = (
+            cell * 111_320.0 * math.cos(math.radians(np.clip(np.mean(r.bounds[1::2]), -85, 85)))
+        )
     else:
         cell_m = cell * (r.crs.axis_info[0].unit_conversion_factor or 1.0)
     if src.is_geographic:
@@ -531,10 +533,20 @@ def _bilinear(r: Raster, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     r1 = np.minimum(r0 + 1, nrows - 1)
     wx, wy = fc - c0, fr - r0
     v = r.values
-    top = v[r0, c0] * (1 - wx) + v[r0, c1] * wx
-    bot = v[r1, c0] * (1 - wx) + v[r1, c1] * wx
-    # exact hits on a cell centre must not be spoiled by a NaN neighbour with weight 0
-    val = np.where(wy == 0, top, np.where(wy == 1, bot, top * (1 - wy) + bot * wy))
+    val = np.zeros(len(fc))
+    bad = np.zeros(len(fc), dtype=bool)
+    # a neighbour with weight 0 (exact hit on a cell centre row/column) must not spread its NaN
+    for rr, cc, w in (
+        (r0, c0, (1 - wx) * (1 - wy)),
+        (r0, c1, wx * (1 - wy)),
+        (r1, c0, (1 - wx) * wy),
+        (r1, c1, wx * wy),
+    ):
+        z = v[rr, cc]
+        used = w > 0
+        bad |= used & np.isnan(z)
+        val += np.where(used, w * np.nan_to_num(z), 0.0)
+    val[bad] = np.nan
     out[inside] = val
     return out
 
@@ -647,9 +659,7 @@ def _centre_ids(r: Raster, geoms: np.ndarray) -> np.ndarray:
     if not ok.any():
         return ids
     shapes = [(geoms[i], int(i)) for i in np.nonzero(ok)[0]]
-    ids = rasterize(
-        shapes, out_shape=r.shape, transform=r.transform, fill=-1, dtype="int32"
-    )
+    ids = rasterize(shapes, out_shape=r.shape, transform=r.transform, fill=-1, dtype="int32")
     boundary = rasterize(
         [(shapely.boundary(g), 1) for g, _ in shapes],
         out_shape=r.shape,
@@ -1066,6 +1076,7 @@ def edge_walk_times(
     spacing_m: float = 30.0,
     flat_speed_kmh: float | None = None,
     length_column: str | None = "length_m",
+    mode: str = "walk",
 ) -> pd.DataFrame:
     """Slope-aware walking times along every network edge, in both directions.
 
@@ -1094,6 +1105,9 @@ def edge_walk_times(
     length_column
         Column with the horizontal edge length in metres (as the network's ``length_m``); when absent
         the geometry length in the metric CRS is used.
+    mode
+        Where the edges have ``{mode}_fwd_min`` / ``{mode}_bwd_min`` columns, directions closed to
+        the mode there (infinite time, e.g. a motorway) stay closed (inf) in the result.
 
     Returns
     -------
@@ -1140,6 +1154,10 @@ def edge_walk_times(
         geoms, lengths, metric, dem_path, spacing_m=spacing_m, flat_speed_kmh=flat_speed_kmh
     )
     out.index = edges.index
+    for col, new in ((f"{mode}_fwd_min", "walk_fwd_min"), (f"{mode}_bwd_min", "walk_bwd_min")):
+        if col in edges.columns:
+            closed = ~np.isfinite(edges[col].to_numpy(dtype=float))
+            out.loc[closed, new] = np.inf
     return out
 
 
@@ -1906,8 +1924,7 @@ def zonal_travel_time(
         mn = np.where(cnt > 0, mn, value.to_numpy())
         out["min_travel_time_min"] = np.where(polys, mn, np.nan)
         out["mean_travel_time_min"] = np.where(polys, mean, np.nan)
-    finite = np.isfinite(out.drop(columns=[], errors="ignore").to_numpy(float))
-    out["reachable"] = finite.any(axis=1)
+    out["reachable"] = np.isfinite(out.to_numpy(float)).any(axis=1)
     return out
 
 

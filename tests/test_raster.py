@@ -713,3 +713,22 @@ def test_bayreuth_steep_roads_walk_in_the_expected_direction(shared_data):
     # flat-ground sanity: edges that neither climb nor descend are walked at the flat speed
     level = (w["climb_m"] + w["descent_m"]) == 0
     np.testing.assert_allclose(w["walk_fwd_min"][level], flat[level], rtol=1e-9)
+
+
+def test_edge_walk_keeps_closed_directions_closed():
+    e = edges_frame([LineString([(50, 100), (250, 100)]), LineString([(50, 50), (250, 50)])])
+    e["walk_fwd_min"] = [2.0, np.inf]
+    e["walk_bwd_min"] = [np.inf, 2.0]
+    w = R.edge_walk_times(e, plane_dem())
+    assert np.isinf(w["walk_bwd_min"].iloc[0]) and np.isinf(w["walk_fwd_min"].iloc[1])
+    assert np.isfinite(w["walk_fwd_min"].iloc[0]) and np.isfinite(w["walk_bwd_min"].iloc[1])
+
+
+def test_bilinear_dem_sampling_next_to_nodata():
+    # a sample exactly on a cell centre is that cell's value even when a neighbour is nodata;
+    # a sample between a valid cell and a nodata cell is unknown (NaN)
+    dem = grid([[10.0, np.nan], [30.0, 40.0]], cell=10.0)
+    z = R._bilinear(dem, np.array([5.0, 5.0, 10.0]), np.array([15.0, 10.0, 15.0]))
+    assert z[0] == 10.0
+    assert z[1] == 20.0  # halfway between 10 and 30
+    assert np.isnan(z[2])
