@@ -128,6 +128,13 @@ def _check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str
             )
 
 
+def _defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema's default values, leaving out free-form entries (``_ANY``)."""
+    return {
+        k: (_defaults(v) if isinstance(v, dict) else v) for k, v in schema.items() if v is not _ANY
+    }
+
+
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for k, v in over.items():
@@ -149,11 +156,7 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         Unknown keys (with a "Did you mean" hint), wrong types, missing required inputs.
     """
     _check_table(raw, DEFAULTS, "")
-    schema_defaults = {k: v for k, v in DEFAULTS.items() if v is not _ANY}
-    cfg = _merge(schema_defaults, {k: v for k, v in raw.items() if k != "services"})
-    for key, val in list(cfg.items()):
-        if isinstance(val, dict):
-            cfg[key] = {k: v for k, v in val.items() if v is not _ANY}
+    cfg = _merge(_defaults(DEFAULTS), {k: v for k, v in raw.items() if k != "services"})
     services = raw.get("services", {})
     if not isinstance(services, dict):
         raise ConfigError(

@@ -37,7 +37,14 @@ from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
 from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate, to_points
 from .network import Network
 
-__all__ = ["RunResult", "accessibility_layer", "run_demo", "run_project", "service_specs"]
+__all__ = [
+    "RunResult",
+    "accessibility_layer",
+    "demo_project",
+    "run_demo",
+    "run_project",
+    "service_specs",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -442,8 +449,9 @@ def _write_outputs(
     fac = result.facilities.copy()
     layers["facilities"] = fac
     if cfg["output"]["roads"]:
+        # speeds per mode (0 = the mode may not use the road); times follow from length and speed
         keep = ["u", "v", "road_class", "name", "oneway", "length_m"]
-        keep += [c for c in result.network.edges.columns if c.endswith(("_speed_kmh", "_min"))]
+        keep += [c for c in result.network.edges.columns if c.endswith("_speed_kmh")]
         layers["roads"] = result.network.edges[
             [c for c in keep if c in result.network.edges] + ["geometry"]
         ]
@@ -469,6 +477,12 @@ def run_demo(out_dir: str | os.PathLike = "demo_output", *, n_jobs: int | None =
     >>> import accessibility as acc
     >>> result = acc.run_demo("demo_output")  # doctest: +SKIP
     """
-    from .datasets import demo_project
-
     return run_project(demo_project(), out_dir=out_dir, n_jobs=n_jobs)
+
+
+def demo_project() -> dict[str, Any]:
+    """The validated project configuration of the embedded demo county (``data/demo_project.toml``)."""
+    from .config import load_config
+    from .datasets import demo_path
+
+    return load_config(demo_path().parent / "demo_project.toml")

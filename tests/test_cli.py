@@ -1,0 +1,103 @@
+"""The command line and the whole job on the demo county."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from accessibility.cli import main
+from accessibility.config import load_config
+from accessibility.errors import ConfigError
+from accessibility.pipeline import demo_project, run_demo
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out), out
+
+
+def test_demo_writes_geopackage_and_csv(demo_run):
+    result, out = demo_run
+    gpkg = out / "demo_accessibility.gpkg"
+    assert gpkg.exists() and (out / "demo_villages.csv").exists()
+    layers = set(gpd.list_layers(gpkg)["name"])
+    assert {"villages", "facilities", "roads"} <= layers
+    with sqlite3.connect(gpkg) as con:
+        styled = {r[0] for r in con.execute("select f_table_name from layer_styles")}
+    assert {"villages", "facilities", "roads"} <= styled
+    villages = gpd.read_file(gpkg, layer="villages")
+    assert len(villages) == len(result.villages) == 354
+
+
+def test_every_village_has_a_time_or_an_unreachable_flag(demo_run):
+    result, _ = demo_run
+    v = result.villages
+    for s in ("hospital", "health_centre", "clinic", "primary_school", "junior_school",
+              "elder_care", "day_care"):
+        t = v[f"{s}_nearest_min"]
+        assert (np.isfinite(t) | ~v[f"{s}_reachable"]).all()
+        assert (t.notna() == v[f"{s}_reachable"]).all()
+        # counts grow with the threshold
+        cols = sorted((c for c in v.columns if c.startswith(f"{s}_n_")), key=lambda c: int(c.split("_")[-1][:-3]))
+        for a, b in zip(cols[:-1], cols[1:], strict=True):
+            assert (v[a] <= v[b]).all()
+
+
+def test_demo_shows_urban_rural_gap(demo_run):
+    result, _ = demo_run
+    med = result.villages.groupby("area_type")["health_centre_nearest_min"].median()
+    assert med["rural"] > med["urban"]
+
+
+def test_csv_matches_layer(demo_run):
+    result, out = demo_run
+    csv = pd.read_csv(out / "demo_villages.csv", encoding="utf-8-sig")
+    assert csv["village_id"].tolist() == result.villages.index.tolist()
+    np.testing.assert_allclose(csv["clinic_nearest_min"], result.villages["clinic_nearest_min"])
+    assert csv["name"].str.contains("村").any()  # Chinese names survive
+
+
+def test_cli_demo_and_errors(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "d"), "--quiet"]) == 0
+    assert (tmp_path / "d" / "demo_accessibility.gpkg").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[input]\nroads = "x.gpkg"\n[analysys]\nmode = "car"\n', encoding="utf-8")
+    assert main(["run", str(bad), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'analysys'" in err and "Did you mean 'analysis'" in err
+
+
+def test_project_file_errors(tmp_path):
+    cfg = demo_project()
+    assert "clinic" in cfg["services"]
+    p = tmp_path / "p.toml"
+    p.write_text('[input]\nroads = "nowhere.gpkg"\nvillages = "v"\nfacilities = "f"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(p)
+    p.write_text('[services.clinic]\nthreshold_min = [15]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="Did you mean 'thresholds_min'"):
+        load_config(p)
+    p.write_text('[analysis]\nthresholds_min = "15"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="wrong type"):
+        load_config(p)
+
+
+def test_missing_column_names_key_and_fix(tmp_path):
+    demo = REPO / "data" / "demo_project.toml"
+    text = demo.read_text(encoding="utf-8").replace('population = "population"', 'population = "pop"')
+    text = text.replace('"demo_county.gpkg"', f'"{REPO / "data" / "demo_county.gpkg"}"')
+    p = tmp_path / "p.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(KeyError, match=r"no column 'pop'.*\[columns\] population"):
+        from accessibility.pipeline import run_project
+
+        run_project(p, out_dir=tmp_path / "o")
+    assert not (tmp_path / "o" / "demo_accessibility.gpkg").exists()
