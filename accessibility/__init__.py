@@ -28,28 +28,65 @@ _LAZY: dict[str, str] = {
     "network_from_roads": "network",
     "network_from_osm": "network",
     "network_from_osmnx": "network",
-    "speed_profile": "network",
+    "speed_profile": "speeds",
+    "read_osm_places": "osm",
+    "read_osm_pois": "osm",
     # locating points
     "locate": "locate",
     "to_points": "locate",
     # costs
     "travel_costs": "costs",
+    "nearest_costs": "costs",
     "euclidean_costs": "costs",
     "read_costs": "costs",
+    # measures
+    "cumulative": "measures",
+    "cumulative_intervals": "measures",
+    "gravity": "measures",
+    "nearest_cost": "measures",
+    "nearest_facility": "measures",
+    "mean_nearest_cost": "measures",
+    "two_sfca": "measures",
+    "e2sfca": "measures",
+    "m2sfca": "measures",
+    "three_sfca": "measures",
+    "kd2sfca": "measures",
+    "bfca": "measures",
+    "spatial_availability": "measures",
+    "huff_probabilities": "measures",
+    "measure_table": "measures",
+    "capacity_coverage": "coverage",
     # per-village layer and the whole job
     "accessibility_layer": "pipeline",
     "run_project": "pipeline",
     "run_demo": "pipeline",
+    "demo_project": "pipeline",
+    "load_config": "config",
     # data
     "load_demo": "datasets",
+    # input checks and Chinese coordinates
+    "validate_locations": "validate",
+    "validate_roads": "validate",
+    "convert_points": "chinacrs",
+    "detect_datum_offset": "chinacrs",
     # output
     "write_geopackage": "io",
+    "read_layer": "io",
+}
+
+# submodules reachable as attributes (``acc.decay.step(30)``)
+_SUBMODULES = {
+    "catchments", "charts", "chinacrs", "config", "costs", "coverage", "datasets", "decay",
+    "equity", "io", "locate", "measures", "network", "osm", "pipeline", "planning", "raster",
+    "report", "routing", "siting", "speeds", "styles", "validate",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'accessibility' has no attribute {name!r}")
@@ -59,4 +96,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
