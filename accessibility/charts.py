@@ -37,6 +37,7 @@ __all__ = [
     "CJK_FONT_NAMES",
     "chart_text",
     "cjk_font",
+    "cluster_map",
     "coverage_gap_chart",
     "distribution_chart",
     "figure_png",
@@ -325,7 +326,7 @@ def distribution_chart(
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:
-            fig.legend(handles, labels, loc="outside upper right", ncols=2, frameon=False)
+            fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
         fig.suptitle(title + "  (dashed: standard)", fontsize=10)
     return fig
 
@@ -393,25 +394,7 @@ def village_map(
             if top is None:
                 top = float(np.percentile(v[ok], 95)) if ok.any() else 1.0
             if units is not None:
-                units.boundary.plot(ax=ax, color="0.55", lw=0.6)
-                if unit_label and unit_label in units.columns:
-                    pts = units.geometry.representative_point()
-                    for p, name, alt in zip(
-                        pts,
-                        units[unit_label],
-                        units[unit_label_fallback]
-                        if unit_label_fallback in units.columns
-                        else [None] * len(units),
-                        strict=True,
-                    ):
-                        ax.annotate(
-                            chart_text(name, alt),
-                            (p.x, p.y),
-                            fontsize=6,
-                            color="0.3",
-                            ha="center",
-                            va="center",
-                        )
+                _draw_units(ax, units, unit_label, unit_label_fallback)
             sc = ax.scatter(
                 x[ok],
                 y[ok],
@@ -427,11 +410,79 @@ def village_map(
                 ax.scatter(
                     x[~ok], y[~ok], marker="x", s=14, color="black", lw=0.8, label="unreachable"
                 )
-                ax.legend(loc="lower left", fontsize=6, frameon=False)
+                ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=7, frameon=False)
             cb = fig.colorbar(sc, ax=ax, shrink=0.7, extend="max")
             cb.set_label(colorbar_label, fontsize=7)
             cb.ax.tick_params(labelsize=7)
             ax.set_title(chart_text(label))
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            ax.set_xlim(xmin, xmax)
+            ax.set_ylim(ymin, ymax)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ("left", "bottom"):
+                ax.spines[side].set_visible(False)
+        for ax in axes[n:]:
+            ax.set_visible(False)
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _draw_units(ax: Any, units: Any, unit_label: str | None, fallback: str | None) -> None:
+    units.boundary.plot(ax=ax, color="0.55", lw=0.6)
+    if unit_label and unit_label in units.columns:
+        alts = units[fallback] if fallback in units.columns else [None] * len(units)
+        for p, name, alt in zip(
+            units.geometry.representative_point(), units[unit_label], alts, strict=True
+        ):
+            ax.annotate(
+                chart_text(name, alt),
+                (p.x, p.y),
+                fontsize=6,
+                color="0.3",
+                ha="center",
+                va="center",
+            )
+
+
+def cluster_map(
+    villages: Any,
+    flags: Mapping[str, pd.Series],
+    *,
+    units: Any = None,
+    unit_label: str | None = "name",
+    unit_label_fallback: str | None = "name_pinyin",
+    ncols: int = 3,
+    title: str = "Hot spots of poor access (local Moran's I, High-High, p <= 0.05)",
+    label: str = "hot spot",
+) -> Any:
+    """Small-multiple maps marking flagged villages (e.g. ``poor_access_cluster`` from
+    :func:`accessibility.equity.local_clusters`) in dark red over grey villages.
+    """
+    n = len(flags)
+    nrows, ncols = _grid(n, ncols)
+    if units is not None and villages.crs is not None and units.crs is not None:
+        units = units.to_crs(villages.crs)
+    geom = villages.geometry
+    if not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    x, y = geom.x.to_numpy(), geom.y.to_numpy()
+    xmin, ymin, xmax, ymax = (units if units is not None else villages).total_bounds
+    aspect = (ymax - ymin) / (xmax - xmin) if xmax > xmin else 1.0
+    with font_context():
+        fig = _figure(3.0 * ncols, (3.0 * aspect + 0.45) * nrows + 0.5)
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, (name, flag) in zip(axes, flags.items(), strict=False):
+            f = flag.reindex(villages.index).fillna(False).astype(bool).to_numpy()
+            if units is not None:
+                _draw_units(ax, units, unit_label, unit_label_fallback)
+            ax.scatter(x[~f], y[~f], s=5, color="0.8", linewidths=0)
+            ax.scatter(x[f], y[f], s=12, color="#a50f15", linewidths=0, label=label)
+            ax.set_title(f"{chart_text(name)} ({int(f.sum())})")
+            ax.set_xlabel("")
+            ax.set_ylabel("")
             ax.set_xlim(xmin, xmax)
             ax.set_ylim(ymin, ymax)
             ax.set_aspect("equal")
