@@ -47,41 +47,6 @@ def _push(heap, size, d, d2, u):
 
 
 @njit(**_JIT)
-def _pop(heap, size):
-    """Remove the root of a heap of ``size`` rows (read it first); the last row sifts down."""
-    size -= 1
-    if size == 0:
-        return
-    d = heap[size, 0]
-    d2 = heap[size, 1]
-    u = heap[size, 2]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        cd = heap[c, 0]
-        cd2 = heap[c, 1]
-        r = c + 1
-        if r < size:
-            rd = heap[r, 0]
-            if rd < cd or (rd == cd and heap[r, 1] < cd2):
-                c = r
-                cd = rd
-                cd2 = heap[r, 1]
-        if cd < d or (cd == d and cd2 < d2):
-            heap[i, 0] = cd
-            heap[i, 1] = cd2
-            heap[i, 2] = heap[c, 2]
-            i = c
-        else:
-            break
-    heap[i, 0] = d
-    heap[i, 1] = d2
-    heap[i, 2] = u
-
-
-@njit(**_JIT)
 def _grow(heap):
     new = np.empty((2 * heap.shape[0], 3), np.float64)
     new[: heap.shape[0]] = heap
@@ -107,15 +72,17 @@ def _search(
     heap,
     settled,
 ):
-    """Bounded multi-seed Dijkstra; returns (number of settled nodes, heap (possibly grown)).
+    """Bounded multi-seed Dijkstra; returns the number of settled nodes, or -1 if ``heap`` is full.
 
     Seeds are rows ``s0:s1`` of the seed arrays. Nodes with cost ``> bound`` are not settled. When
     ``n_target_nodes > 0`` the search stops once that many nodes flagged in ``is_target`` settled.
     ``node[u] = (cost, cost2, state)``: state ``2*run`` reached, ``2*run + 1`` settled, anything
     smaller unreached (so the array is never cleared). Settled nodes are listed in ``settled``.
+    On -1 the caller grows the heap and runs the search again with a new ``run``.
     """
     reached = 2.0 * run
     done = reached + 1.0
+    cap = heap.shape[0]
     size = 0
     for s in range(s0, s1):
         u = seed_node[s]
@@ -128,8 +95,8 @@ def _search(
         node[u, 0] = c
         node[u, 1] = c2
         node[u, 2] = reached
-        if size == heap.shape[0]:
-            heap = _grow(heap)
+        if size == cap:
+            return -1
         _push(heap, size, c, c2, u)
         size += 1
     nset = 0
@@ -138,8 +105,36 @@ def _search(
         d = heap[0, 0]
         d2 = heap[0, 1]
         u = np.int64(heap[0, 2])
-        _pop(heap, size)
+        # pop: sift the last row down from the root
         size -= 1
+        if size > 0:
+            ld = heap[size, 0]
+            ld2 = heap[size, 1]
+            lu = heap[size, 2]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                cd = heap[c, 0]
+                cd2 = heap[c, 1]
+                r = c + 1
+                if r < size:
+                    rd = heap[r, 0]
+                    if rd < cd or (rd == cd and heap[r, 1] < cd2):
+                        c = r
+                        cd = rd
+                        cd2 = heap[r, 1]
+                if cd < ld or (cd == ld and cd2 < ld2):
+                    heap[i, 0] = cd
+                    heap[i, 1] = cd2
+                    heap[i, 2] = heap[c, 2]
+                    i = c
+                else:
+                    break
+            heap[i, 0] = ld
+            heap[i, 1] = ld2
+            heap[i, 2] = lu
         if node[u, 2] == done:
             continue  # a stale entry: u was settled by a better one
         node[u, 2] = done
@@ -150,10 +145,10 @@ def _search(
             if found == n_target_nodes:
                 break
         for a in range(indptr[u], indptr[u + 1]):
-            v = head[a]
             nd = d + cost[a]
             if nd > bound:
                 continue
+            v = head[a]
             sv = node[v, 2]
             if sv == done:
                 continue
@@ -165,11 +160,73 @@ def _search(
             node[v, 0] = nd
             node[v, 1] = nd2
             node[v, 2] = reached
-            if size == heap.shape[0]:
-                heap = _grow(heap)
-            _push(heap, size, nd, nd2, v)
+            if size == cap:
+                return -1
+            # push: sift up from the end
+            i = size
             size += 1
-    return nset, heap
+            while i > 0:
+                p = (i - 1) >> 1
+                pd = heap[p, 0]
+                if nd < pd or (nd == pd and nd2 < heap[p, 1]):
+                    heap[i, 0] = pd
+                    heap[i, 1] = heap[p, 1]
+                    heap[i, 2] = heap[p, 2]
+                    i = p
+                else:
+                    break
+            heap[i, 0] = nd
+            heap[i, 1] = nd2
+            heap[i, 2] = v
+    return nset
+
+
+@njit(**_JIT)
+def _run(
+    indptr,
+    head,
+    cost,
+    cost2,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    s0,
+    s1,
+    bound,
+    is_target,
+    n_target_nodes,
+    node,
+    run,
+    heap,
+    settled,
+):
+    """:func:`_search`, growing the heap and repeating when it overflows.
+
+    Returns (number settled, the run stamp used, the heap, possibly grown).
+    """
+    while True:
+        nset = _search(
+            indptr,
+            head,
+            cost,
+            cost2,
+            seed_node,
+            seed_cost,
+            seed_cost2,
+            s0,
+            s1,
+            bound,
+            is_target,
+            n_target_nodes,
+            node,
+            run,
+            heap,
+            settled,
+        )
+        if nset >= 0:
+            return nset, run, heap
+        heap = _grow(heap)
+        run += 1
 
 
 @njit(**_JIT)
@@ -186,7 +243,7 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
     n = indptr.shape[0] - 1
     node, heap, settled = _buffers(n)
     is_target = np.zeros(1, np.bool_)
-    nset, heap = _search(
+    nset, _, heap = _run(
         indptr,
         head,
         cost,
@@ -247,8 +304,9 @@ def many_to_many_chunk(
     out_c = np.empty(cap, np.float64)
     out_c2 = np.empty(cap, np.float64)
     cnt = 0
+    run = 0
     for g in range(g0, g1):
-        nset, heap = _search(
+        nset, run, heap = _run(
             indptr,
             head,
             cost,
@@ -262,7 +320,7 @@ def many_to_many_chunk(
             is_target,
             n_target_nodes,
             node,
-            g - g0 + 1,
+            run + 1,
             heap,
             settled,
         )
@@ -321,9 +379,10 @@ def opportunities_chunk(indptr, head, cost, cost2, src_node, weight, i0, i1, bou
     node, heap, settled = _buffers(n)
     zero = np.zeros(src_node.shape[0], np.float64)
     is_target = np.zeros(1, np.bool_)
+    run = 0
     for i in range(i0, i1):
         w = weight[i]
-        nset, heap = _search(
+        nset, run, heap = _run(
             indptr,
             head,
             cost,
@@ -337,7 +396,7 @@ def opportunities_chunk(indptr, head, cost, cost2, src_node, weight, i0, i1, bou
             is_target,
             0,
             node,
-            i - i0 + 1,
+            run + 1,
             heap,
             settled,
         )

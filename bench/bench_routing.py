@@ -334,7 +334,10 @@ def _child(a: argparse.Namespace) -> None:
     a.scratch = HERE / "_cache"
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = globals()[f"case_{a.case}"](a)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    out["peak_rss_mb"] = ru.ru_maxrss / 1024
+    out["cpu_s_process"] = ru.ru_utime + ru.ru_stime
+    out["load_avg_1min"] = os.getloadavg()[0]
     out["start_rss_mb"] = base / 1024
     print(json.dumps(out))
 
