@@ -21,9 +21,10 @@ measure columns                 from ``[services.{s}] measures`` (see docs/measu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import pandas as pd
 
 from .costs import nearest_costs, travel_costs
 from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
-from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate, to_points
+from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
 
 __all__ = [
@@ -310,26 +311,48 @@ def _read(path: str, layer: str | None) -> gpd.GeoDataFrame:
     return read_layer(path, layer=layer)
 
 
-def _set_id(gdf: gpd.GeoDataFrame, column: str | None, key: str, what: str) -> gpd.GeoDataFrame:
-    if column is None:
-        return gdf
-    if column not in gdf.columns:
-        if gdf.index.name == column:
-            return gdf
-        raise MissingColumnError(
-            f"the {what} layer has no id column {column!r} ([columns] {key})."
-            f"{suggest(column, gdf.columns)} Columns: {[str(c) for c in gdf.columns][:15]}"
-        )
-    return gdf.set_index(column, drop=True)
+@contextlib.contextmanager
+def _project_keys(keys: Mapping[str, list[str]]) -> Iterator[None]:
+    """Add the project-file key that named a missing column to the error message."""
+    try:
+        yield
+    except MissingColumnError as exc:
+        named = [
+            f"'{c}' is set by {' and '.join(k)}" for c, k in keys.items() if f"'{c}'" in str(exc)
+        ]
+        if not named:
+            raise
+        raise type(exc)(f"{exc} In the project file, {'; '.join(named)}.") from exc
 
 
-def _require(gdf: pd.DataFrame, column: str | None, key: str, what: str) -> None:
-    if column and column not in gdf.columns:
-        raise MissingColumnError(
-            f"the {what} layer has no column {column!r} (set by [columns] {key} in the project "
-            f"file).{suggest(column, [str(c) for c in gdf.columns])} Columns found: "
-            f"{[str(c) for c in gdf.columns if c != 'geometry'][:15]}"
-        )
+def _validated_locations(
+    inp: Mapping[str, Any],
+    cols: Mapping[str, Any],
+    ana: Mapping[str, Any],
+    demand_cols: set[str],
+    supply_cols: set[str],
+    roads: gpd.GeoDataFrame | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from .validate import validate_locations
+
+    villages = validate_locations(
+        _read(inp["villages"], inp["villages_layer"]),
+        kind="villages",
+        id_column=cols["village_id"],
+        required_columns=sorted(demand_cols),
+        nonnegative_columns=sorted(demand_cols),
+        polygons=ana["village_polygons"],
+        reference_extent=roads,
+    )
+    facilities = validate_locations(
+        _read(inp["facilities"], inp["facilities_layer"]),
+        kind="facilities",
+        id_column=cols["facility_id"],
+        required_columns=[cols["service"], *sorted(supply_cols)],
+        nonnegative_columns=sorted(supply_cols),
+        reference_extent=roads,
+    )
+    return villages, facilities
 
 
 def run_project(
@@ -366,27 +389,52 @@ def run_project(
         if p is not None:
             check_writable(p, overwrite=bool(outc["overwrite"]))
 
-    villages = _read(inp["villages"], inp["villages_layer"])
-    facilities = _read(inp["facilities"], inp["facilities_layer"])
-    villages = _set_id(villages, cols["village_id"], "village_id", "villages")
-    facilities = _set_id(facilities, cols["facility_id"], "facility_id", "facilities")
-    _require(facilities, cols["service"], "service", "facilities")
+    from .validate import check_extent_overlap, validate_roads
+
     ana = cfg["analysis"]
     specs = cfg["services"] or None
-    for s, spec in (specs or {}).items():
-        _require(
-            villages,
-            spec.get("demand") if spec.get("measures") else None,
-            f"(services.{s}.demand)",
-            "villages",
-        )
-        _require(facilities, spec.get("supply"), f"(services.{s}.supply)", "facilities")
     if specs is None and ana["services"]:
         specs = {s: {} for s in ana["services"]}
-    _require(villages, cols["population"], "population", "villages")
-    villages = to_points(villages, method=ana["village_polygons"])
-
+    demand_cols = {cols["population"]}
+    supply_cols = {cols["capacity"]} if cols["capacity"] else set()
+    for spec in (specs or {}).values():
+        if spec.get("demand"):
+            demand_cols.add(spec["demand"])
+        if spec.get("supply"):
+            supply_cols.add(spec["supply"])
     net_cfg = cfg["network"]
+    roads = None
+    if inp["roads"]:
+        from .speeds import speed_profile
+
+        roads = _read(inp["roads"], inp["roads_layer"])
+        profile = speed_profile(net_cfg["profile"], overrides=net_cfg.get("speeds"))
+        roads = validate_roads(
+            roads,
+            cols["road_class"],
+            cols["road_speed"],
+            known_classes={c for table in profile.values() for c in table},
+        )
+    # where each column name comes from in the project file, for error messages
+    keys: dict[str, list[str]] = {}
+    for key in ("village_id", "population", "facility_id", "service", "capacity"):
+        if cols[key]:
+            keys.setdefault(cols[key], []).append(f"[columns] {key}")
+    for name, spec in (specs or {}).items():
+        for key in ("demand", "supply"):
+            if spec.get(key):
+                keys.setdefault(spec[key], []).append(f"[services.{name}] {key}")
+    # every problem of a layer is reported at once, each with its fix
+    with _project_keys(keys):
+        villages, facilities = _validated_locations(inp, cols, ana, demand_cols, supply_cols, roads)
+    if roads is not None:
+        from .chinacrs import detect_datum_offset
+
+        check_extent_overlap(villages, roads, points_name="villages")
+        check_extent_overlap(facilities, roads, points_name="facilities")
+        detect_datum_offset(facilities, roads, layer_name="facilities")
+        detect_datum_offset(villages, roads, layer_name="villages")
+
     if inp["osm"]:
         network = network_from_osm(
             inp["osm"],
@@ -397,8 +445,7 @@ def run_project(
         )
     else:
         network = network_from_roads(
-            inp["roads"],
-            layer=inp["roads_layer"],
+            roads,
             class_column=cols["road_class"],
             oneway_column=cols["oneway"],
             name_column=cols["road_name"],

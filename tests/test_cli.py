@@ -96,7 +96,7 @@ def test_missing_column_names_key_and_fix(tmp_path):
     text = text.replace('"demo_county.gpkg"', f'"{REPO / "data" / "demo_county.gpkg"}"')
     p = tmp_path / "p.toml"
     p.write_text(text, encoding="utf-8")
-    with pytest.raises(KeyError, match=r"no column 'pop'.*\[columns\] population"):
+    with pytest.raises(KeyError, match=r"column .pop.*\[columns\] population"):
         from accessibility.pipeline import run_project
 
         run_project(p, out_dir=tmp_path / "o")
