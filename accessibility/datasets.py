@@ -41,8 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import OutputError
-
 if TYPE_CHECKING:
     import geopandas as gpd
     import pyproj
@@ -334,7 +332,7 @@ def make_demo_county(
     population_raster
         Also write ``demo_population.tif``.
     overwrite
-        Replace existing files; if False an existing file raises :class:`OutputError`.
+        Replace existing files; if False an existing file raises :class:`~accessibility.errors.OutputError`.
 
     Returns
     -------
@@ -347,11 +345,12 @@ def make_demo_county(
     >>> from accessibility.datasets import make_demo_county
     >>> demo = make_demo_county(tempfile.mkdtemp())  # doctest: +SKIP
     """
+    from ._files import check_writable
+
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create demo folder {str(out)!r}: {exc.strerror}") from exc
+    names = [GPKG_NAME, DEM_NAME] + ([POPULATION_NAME] if population_raster else [])
+    for name in names:  # fail before the work, not after it
+        check_writable(out / name, overwrite=overwrite)
     layers, rasters = _generate(seed)
     _write_gpkg(layers, out / GPKG_NAME, overwrite=overwrite)
     dem, transform, nodata = rasters["dem"]
@@ -489,19 +488,15 @@ def _generate(
     seed: int,
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, tuple[np.ndarray, Any, float]]]:
     """Build every layer and raster in memory (no I/O)."""
-    import shapely
 
-    county = _county_boundary(_stage_rng(seed, 1))
     centres = {key: (x * 1000.0, y * 1000.0) for key, _, _, x, y in _TOWNSHIPS}
-    for key, (x, y) in centres.items():
-        if not county.contains(shapely.Point(x, y)):
-            raise RuntimeError(f"township centre {key} fell outside the county boundary")
+    county = _county_boundary(_stage_rng(seed, 1), centres)
     townships = _township_polygons(county, centres)
     dem, transform, valid = _dem(_stage_rng(seed, 2), county)
     grid = _urban_grid(_stage_rng(seed, 3), centres[_SEAT])
     villages = _villages(_stage_rng(seed, 4), county, townships, centres, grid, dem, transform)
     lines = _roads(_stage_rng(seed, 5), county, centres, grid, villages)
-    facilities = _facilities(_stage_rng(seed, 6), villages, centres, grid)
+    facilities = _facilities(_stage_rng(seed, 6), county, villages, centres, grid)
     population = _population_raster(villages, county, transform, dem.shape)
     dem = np.where(valid, dem, np.float32(-9999.0)).astype(np.float32)
     population = np.where(valid, population, np.float32(-1.0)).astype(np.float32)
@@ -514,25 +509,29 @@ def _generate(
     return layers, {"dem": (dem, shifted, -9999.0), "population": (population, shifted, -1.0)}
 
 
-def _county_boundary(rng: np.random.Generator) -> Polygon:
-    """A lumpy super-ellipse stretched to fill the 40 x 35 km extent (less a 500 m margin)."""
+def _county_boundary(rng: np.random.Generator, centres: dict[str, tuple[float, float]]) -> Polygon:
+    """A lumpy super-ellipse stretched to fill the 40 x 35 km extent (less a 500 m margin).
+
+    Shapes are drawn until every township centre lies at least 1.5 km inside the boundary.
+    """
     import shapely
 
     theta = np.linspace(0.0, 2.0 * np.pi, 240, endpoint=False)
-    radius = np.ones_like(theta)
-    for k, amp in ((2, 0.05), (3, 0.05), (4, 0.035), (5, 0.03), (7, 0.02), (11, 0.012)):
-        radius += amp * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
-    p = 2.6
     c, s = np.cos(theta), np.sin(theta)
-    ux = np.sign(c) * np.abs(c) ** (2 / p) * radius
-    uy = np.sign(s) * np.abs(s) ** (2 / p) * radius
-    x = 500.0 + (ux - ux.min()) / (ux.max() - ux.min()) * (_W - 1000.0)
-    y = 500.0 + (uy - uy.min()) / (uy.max() - uy.min()) * (_H - 1000.0)
-    ring = [(_r(a), _r(b)) for a, b in zip(x, y, strict=True)]
-    poly = shapely.Polygon(ring)
-    if not poly.is_valid:
-        raise RuntimeError("generated county boundary is not valid")
-    return poly
+    inner = shapely.points(list(centres.values()))
+    for _ in range(500):
+        radius = np.ones_like(theta)
+        for k, amp in ((2, 0.05), (3, 0.05), (4, 0.035), (5, 0.03), (7, 0.02), (11, 0.012)):
+            radius += amp * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
+        p = 2.6
+        ux = np.sign(c) * np.abs(c) ** (2 / p) * radius
+        uy = np.sign(s) * np.abs(s) ** (2 / p) * radius
+        x = 500.0 + (ux - ux.min()) / (ux.max() - ux.min()) * (_W - 1000.0)
+        y = 500.0 + (uy - uy.min()) / (uy.max() - uy.min()) * (_H - 1000.0)
+        poly = shapely.Polygon([(_r(a), _r(b)) for a, b in zip(x, y, strict=True)])
+        if poly.is_valid and shapely.contains(poly.buffer(-1500.0), inner).all():
+            return poly
+    raise RuntimeError("could not draw a county boundary around the township centres")
 
 
 def _township_polygons(county: Polygon, centres: dict[str, tuple[float, float]]) -> dict:
@@ -774,6 +773,7 @@ def _villages(
         v["terrain"] = _terrain(m)
         v["elevation_m"] = round(_sample(dem, transform, v["x"], v["y"]), 1)
         v["area_type"] = "urban" if v["settlement"] == "county_seat" else "rural"
+    core = county.buffer(-30.0)
     out.sort(
         key=lambda v: (
             order[v["township"]],
@@ -806,38 +806,50 @@ def _villages(
         # where the village road ends: a few dozen to a few hundred metres from the centre
         r = rng.uniform(40.0, 140.0 + 160.0 * m)
         phi = rng.uniform(0, 2 * np.pi)
+        if not shapely.contains_xy(core, v["x"] + r * math.cos(phi), v["y"] + r * math.sin(phi)):
+            phi = math.atan2(_H / 2 - v["y"], _W / 2 - v["x"])  # turn inwards at the border
         v["entrance"] = (_r(v["x"] + r * math.cos(phi)), _r(v["y"] + r * math.sin(phi)))
     return out
 
 
 def _meander(
-    rng: np.random.Generator, a: tuple[float, float], b: tuple[float, float]
+    rng: np.random.Generator,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    inside: Polygon | None = None,
 ) -> list[tuple[float, float]]:
     """A road from a to b that winds more where the terrain is mountainous.
 
     The offset from the chord is ``A(t) * sin(pi t)^0.7 * sin(pi k t + phi)`` with the amplitude
     and the number of bends k growing with the mountain factor; the ends stay exactly at a and b.
+    With ``inside``, the bends are flattened until the road stays within that polygon.
     """
+    import shapely
+
     ax, ay = a
     bx, by = b
     length = math.hypot(bx - ax, by - ay)
     if length < 1.0:
         return [a, b]
     m_mid = float(_mountain_factor((ax + bx) / 2, (ay + by) / 2))
-    k = max(1, round(length * m_mid / 550.0))
+    k = max(1, round(length * (0.1 + 0.9 * m_mid) / 320.0))  # bends: ~every 320 m up high
     n = max(2, math.ceil(length / (130.0 if m_mid > 0.25 else 350.0)), 8 * k + 2)
     t = np.linspace(0.0, 1.0, n + 1)
     px, py = ax + (bx - ax) * t, ay + (by - ay) * t
     nx, ny = -(by - ay) / length, (bx - ax) / length
     m = _mountain_factor(px, py)
-    amp = np.minimum(length * (0.025 + 0.10 * m), 60.0 + 260.0 * m)
+    amp = np.minimum(length * (0.025 + 0.09 * m), 40.0 + 190.0 * m)
     phase = rng.uniform(0, 2 * np.pi) if k > 1 else (0.0 if rng.random() < 0.5 else np.pi)
     off = amp * np.sin(np.pi * t) ** 0.7 * np.sin(np.pi * k * t + phase)
     if k == 1:
         off = amp * np.sin(np.pi * t) * (1.0 if phase == 0.0 else -1.0)
-    xs, ys = px + off * nx, py + off * ny
-    pts = [(_r(x), _r(y)) for x, y in zip(xs[1:-1], ys[1:-1], strict=True)]
-    return [a, *pts, b]
+    for scale in (1.0, 0.5, 0.25, 0.0):
+        xs, ys = px + scale * off * nx, py + scale * off * ny
+        pts = [(_r(x), _r(y)) for x, y in zip(xs[1:-1], ys[1:-1], strict=True)]
+        xy = [a, *pts, b]
+        if inside is None or inside.covers(shapely.LineString(xy)):
+            break
+    return xy
 
 
 def _polyline(rng: np.random.Generator, waypoints: Sequence[tuple[float, float]]) -> list:
@@ -918,7 +930,7 @@ def _roads(
         return tuple(grid_pts[j])
 
     link_end = nearest_grid(interchange)
-    lines.append(_Line(_polyline(rng, [interchange, link_end]), "provincial", "高速连接线"))
+    lines.append(_Line(_meander(rng, interchange, link_end, county), "provincial", "高速连接线"))
     # national road G353 west-east through the seat, provincial S217 south-north
     lines.append(
         _Line(
@@ -974,7 +986,7 @@ def _roads(
         a = nearest_grid(c[kb]) if ka == _SEAT else c[ka]
         b = c[kb]
         lines.append(
-            _Line(_polyline(rng, [a, b]), "county", f"{short[ka]}{short[kb]}公路", f"X{n:03d}")
+            _Line(_meander(rng, a, b, county), "county", f"{short[ka]}{short[kb]}公路", f"X{n:03d}")
         )
 
     # village links: connect the village nearest to the network first (a Prim-like tree)
@@ -1016,7 +1028,9 @@ def _roads(
             q = geom.interpolate(s + shift if s + shift < geom.length else s - shift)
             p = (_r(q.x), _r(q.y))
         p = _insert_vertex(lines[parent], p, snap_m=5.0)
-        link = _Line(_meander(rng, p, e), "village", "", kind="link", village=vi, parent=parent)
+        link = _Line(
+            _meander(rng, p, e, county), "village", "", kind="link", village=vi, parent=parent
+        )
         lines.append(link)
         geoms.append(shapely.LineString(link.xy))
         d_new = shapely.distance(geoms[-1], points)
@@ -1087,7 +1101,7 @@ def _roads(
         va, vb = villages[a], villages[b]
         lines.append(
             _Line(
-                _meander(rng, va["entrance"], vb["entrance"]),
+                _meander(rng, va["entrance"], vb["entrance"], county),
                 "village",
                 f"{va['name']}—{vb['name']}村道",
                 f"C{n_village + n_loop:03d}",
@@ -1221,19 +1235,29 @@ def _make_gaps(lines: list[_Line], gaps_m: Sequence[float]) -> None:
 
 def _facilities(
     rng: np.random.Generator,
+    county: Polygon,
     villages: list[dict[str, Any]],
     centres: dict[str, tuple[float, float]],
     grid: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Facilities with capacities; generous in the seat, thin in the mountain townships."""
+    import shapely
+
     rows: list[dict[str, Any]] = []
     seat_village = {
         v["township"]: i for i, v in enumerate(villages) if v["settlement"] != "village"
     }
 
+    core = county.buffer(-20.0)
+
     def near(x: float, y: float, lo: float, hi: float) -> tuple[float, float]:
-        r, phi = rng.uniform(lo, hi), rng.uniform(0, 2 * np.pi)
-        return _r(x + r * math.cos(phi)), _r(y + r * math.sin(phi))
+        """A point lo..hi metres from (x, y), inside the county."""
+        for _ in range(50):
+            r, phi = rng.uniform(lo, hi), rng.uniform(0, 2 * np.pi)
+            px, py = x + r * math.cos(phi), y + r * math.sin(phi)
+            if shapely.contains_xy(core, px, py):
+                break
+        return _r(px), _r(py)
 
     def add(service, name, level, vi, xy, capacity, unit, doctors=0, teachers=0) -> None:
         rows.append(
@@ -1294,7 +1318,7 @@ def _facilities(
         )
     for n, vi in enumerate(urban):
         v = villages[vi]
-        if n % 3 == 0:
+        if n % 2 == 1:
             doctors = int(rng.integers(3, 7))
             add(
                 "clinic",
