@@ -1174,10 +1174,19 @@ def _pcenter_search(
     """
     _, t_near = _nearest_open(inst, np.ones(inst.m, bool))
     lower = float(t_near.max())
-    best = _greedy_center(inst, p, improve=improve, deadline=deadline)
+    # a quick upper bound; the interchange would cost more than the bisection it saves
+    best = _greedy_center(inst, p, improve=False, deadline=deadline)
     _, t_best = _nearest_open(inst, best)
     upper = float(t_best.max())
     levels = np.unique(inst.t)
+    if not math.isfinite(upper):  # the greedy left villages unserved: is any answer feasible?
+        got = _cover_within(inst, float(levels[-1]), p, deadline)
+        if got is None:
+            raise InfeasibleError(_infeasible_message("p_center", {}, "no cover with p sites"))
+        if isinstance(got, str):
+            raise InfeasibleError("p_center: no feasible answer found in time; raise time_limit_s.")
+        best = got
+        upper = float(levels[-1])
     levels = levels[(levels >= lower) & (levels <= upper)]
     lo, hi = 0, len(levels) - 1  # levels[hi] feasible (greedy); levels below lo are infeasible
     status = "optimal"

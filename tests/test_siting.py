@@ -674,3 +674,21 @@ def test_candidates_from_layer_and_villages():
     )
     assert set(r.selected) <= set(vv)
     assert r.assignment["covered"].all()
+
+
+def test_p_center_infeasible_when_p_sites_cannot_reach_everyone():
+    # two far-apart clusters, each reachable only by its own site: p=1 cannot serve both
+    costs = pd.DataFrame(
+        {
+            "origin": ["a", "b", "c", "d"],
+            "destination": ["s1", "s1", "s2", "s2"],
+            "travel_time_min": [1.0, 2.0, 1.0, 2.0],
+        }
+    )
+    demand = pd.Series(1.0, index=["a", "b", "c", "d"])
+    with pytest.raises(InfeasibleError, match="p_center is infeasible"):
+        p_center(costs, demand, p=1)
+    with pytest.raises(InfeasibleError):
+        p_center(costs, demand, p=1, method="greedy")
+    r = p_center(costs, demand, p=0, fixed=["s1", "s2"])
+    assert r.objective == 2.0 and r.selected == ["s1", "s2"]
