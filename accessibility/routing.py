@@ -51,8 +51,8 @@ _log = logging.getLogger(__name__)
 
 #: bytes per (source, target, cost, cost2) row of a many-to-many result
 PAIR_BYTES = 32
-#: bytes of scratch memory per node per search thread (dist, dist2, state, heap, position, list)
-SCRATCH_BYTES_PER_NODE = 64
+#: bytes of scratch memory per node per search thread (cost, cost2, state, settled list, heap)
+SCRATCH_BYTES_PER_NODE = 40
 #: number of partial sums used by :func:`opportunities_within` (fixed, so results do not depend
 #: on the number of threads)
 _N_PARTIALS = 8

@@ -233,15 +233,16 @@ def case_networkx(a):
     for s in sample:
         nx.single_source_dijkstra_path_length(G, int(s), cutoff=60.0)
     dt = time.perf_counter() - t0
-    # ours on the same sample, one thread, for the ratio
+    # ours on the first 200 facilities, one thread, for the per-source ratio
     _warmup()
     _, csr, _, _ = _graph(a.n)
     rev = csr.reversed()
+    ours_sample = x["fac_node"][:200]
     t1 = time.perf_counter()
     many_to_many(
         rev,
-        source_id=np.arange(len(sample)),
-        source_node=sample,
+        source_id=np.arange(len(ours_sample)),
+        source_node=ours_sample,
         target_id=np.arange(a.villages),
         target_node=x["vil_node"],
         max_cost=60.0,
@@ -251,7 +252,7 @@ def case_networkx(a):
     return {
         "per_source_ms": 1000 * dt / len(sample),
         "extrapolated_s": dt / len(sample) * a.facilities,
-        "ours_per_source_ms_1thread": 1000 * ours / len(sample),
+        "ours_per_source_ms_1thread": 1000 * ours / len(ours_sample),
         "sample": len(sample),
     }
 
@@ -321,11 +322,11 @@ def _run_case(name: str, a: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
     wall = time.perf_counter() - t0
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
+    start = proc.stdout.rfind('{"')  # pandana prints progress on the same line
+    if proc.returncode != 0 or start < 0:
         err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": err[:200], "process_s": wall}
-    out = json.loads(lines[-1])
+    out = json.loads(proc.stdout[start:].splitlines()[0])
     out["process_s"] = wall
     return out
 
@@ -463,11 +464,14 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
         else:
             row("networkx", None)
         po, pp = get("ours_opportunities"), get("pandana_aggregate")
+        pb = get("pandana_aggregate", "build_s")
         same = res.get("_opp_compare", "")
         row(
             "ours_opportunities",
             po,
-            f"{pp / po:.0f}x faster than pandana" if po and pp else "",
+            f"{pp / po:.2f}x pandana aggregate alone; {(pp + pb) / po:.0f}x incl. its build"
+            if po and pp and pb is not None
+            else "",
             f"capacity within 30 min at every node; {same}",
         )
         pb = get("pandana_aggregate", "build_s")
@@ -501,7 +505,9 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
             ok = pp / po >= 100
             targets.append(
                 f"- {n:,}-node opportunities ≥ 100x faster than pandana: "
-                f"**{'met' if ok else 'NOT met'}** ({pp / po:.0f}x; {same})"
+                f"**{'met' if ok else 'NOT met'}** ({pp / po:.2f}x against `aggregate` alone, "
+                f"{(pp + (pb or 0)) / po:.0f}x counting pandana's network build + precompute; "
+                f"{same})"
             )
         elif n < 1_000_000 and po and "error" in res.get("pandana_aggregate", {}):
             targets.append(f"- {n:,}-node opportunities vs pandana: pandana failed to run")
