@@ -1069,6 +1069,7 @@ def _roads(
         and ln.road_class == "village"
         and j not in has_children
         and villages[ln.village]["m"] > 0.75
+        and villages[ln.village]["settlement"] == "village"
     ]
     leaves.sort(key=lambda j: -villages[lines[j].village]["elevation_m"])
     track_villages = set()
@@ -1111,7 +1112,12 @@ def _roads(
 
     _node(lines)
     _fix_near_misses(lines)
-    _make_gaps(lines, [1.2, 1.5, 1.8, 1.0, 1.6])
+    seats = {
+        j
+        for j, ln in enumerate(lines)
+        if ln.kind == "link" and villages[ln.village]["settlement"] != "village"
+    }
+    _make_gaps(lines, [1.2, 1.5, 1.8, 1.3, 1.6], skip=seats)
     return lines
 
 
@@ -1185,7 +1191,7 @@ def _fix_near_misses(lines: list[_Line]) -> None:
                     break
 
 
-def _make_gaps(lines: list[_Line], gaps_m: Sequence[float]) -> None:
+def _make_gaps(lines: list[_Line], gaps_m: Sequence[float], *, skip: set[int]) -> None:
     """Pull the junction end of a few leaf village roads back by 1-2 m from the road they join.
 
     These are the deliberate topology errors a network builder's repair (snapping dead ends within
@@ -1202,7 +1208,7 @@ def _make_gaps(lines: list[_Line], gaps_m: Sequence[float]) -> None:
     for j, ln in enumerate(lines):
         if done == len(gaps_m):
             break
-        if ln.kind != "link" or ln.road_class != "village" or j in has_children:
+        if ln.kind != "link" or ln.road_class != "village" or j in has_children or j in skip:
             continue
         if _mountain_factor(*ln.xy[0]) > 0.3 or count[ln.xy[0]] != 2:
             continue
@@ -1224,7 +1230,7 @@ def _make_gaps(lines: list[_Line], gaps_m: Sequence[float]) -> None:
         new = (_r(ln.xy[0][0] + dx / seg * g), _r(ln.xy[0][1] + dy / seg * g))
         pt = shapely.Point(new)
         dist = min(shapely.LineString(o.xy).distance(pt) for i, o in enumerate(lines) if i != j)
-        if not 0.9 <= dist <= 2.0:
+        if not 1.05 <= dist <= 1.95:
             continue
         ln.xy[0] = new
         ln.gap_m = round(dist, 2)
@@ -1305,7 +1311,7 @@ def _facilities(
         )
     for n in range(3):
         vi = urban[(n * 5 + 3) % len(urban)]
-        seats = int(round(rng.uniform(1_600, 2_400), -1))
+        seats = int(round(rng.uniform(2_000, 3_000), -1))
         add(
             "junior_school",
             f"县第{numerals[n]}中学",
@@ -1374,7 +1380,7 @@ def _facilities(
                 teachers=round(seats / 16),
             )
             if m < 0.85:  # the two remotest mountain townships have no junior school
-                seats = int(round(rng.uniform(600, 1_000) * (1.0 - 0.4 * m), -1))
+                seats = int(round(rng.uniform(800, 1_300) * (1.0 - 0.4 * m), -1))
                 add(
                     "junior_school",
                     f"{tag}中学",
