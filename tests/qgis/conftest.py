@@ -1,7 +1,7 @@
 """Real-QGIS tests: skipped unless the system Python (/usr/bin/python3) can import qgis.core.
 
 Install QGIS with ``.ci/install_qgis.sh`` (Debian's python3-qgis, qgis-providers, qgis).
-Every test in this folder carries the ``qgis`` marker: ``pytest -m "not qgis"`` leaves them out.
+Every test here that runs QGIS (uses the ``qgis`` fixture) carries the ``qgis`` marker: ``pytest -m "not qgis"`` leaves them out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
+        here = HERE in Path(str(item.fspath)).resolve().parents
+        if here and "qgis" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.qgis)
 
 
