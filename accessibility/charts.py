@@ -91,7 +91,35 @@ def cjk_font() -> str | None:
     """
     from matplotlib import font_manager
 
-    names = sorted({f.name for f in font_manager.fontManager.ttflist})
+    found = _match_cjk(font_manager.fontManager.ttflist)
+    if found is None:
+        # matplotlib's font cache predates a font installed later: register CJK files directly
+        added = False
+        try:
+            paths = font_manager.findSystemFonts()
+        except OSError:  # pragma: no cover - unreadable font folders
+            paths = []
+        for path in paths:
+            if _CJK_FILE_RE.search(path.rsplit("/", 1)[-1]):
+                try:
+                    font_manager.fontManager.addfont(path)
+                    added = True
+                except (OSError, RuntimeError, ValueError):  # pragma: no cover - broken file
+                    continue
+        if added:
+            found = _match_cjk(font_manager.fontManager.ttflist)
+    return found
+
+
+_CJK_FILE_RE = re.compile(
+    r"(wqy|NotoSansCJK|NotoSerifCJK|NotoSansSC|SourceHan|DroidSansFallback|simhei|msyh|"
+    r"PingFang|uming|ukai)",
+    re.IGNORECASE,
+)
+
+
+def _match_cjk(fonts: Any) -> str | None:
+    names = sorted({f.name for f in fonts})
     for wanted in CJK_FONT_NAMES:
         for name in names:
             if wanted.lower() in name.lower():

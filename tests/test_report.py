@@ -265,7 +265,21 @@ def test_cjk_font_lookup(monkeypatch):
         assert charts.cjk_font() == "Noto Sans CJK JP"  # Noto is preferred over WenQuanYi
         charts.cjk_font.cache_clear()
         monkeypatch.setattr(font_manager.fontManager, "ttflist", [FakeFont("DejaVu Sans")])
+        monkeypatch.setattr(font_manager, "findSystemFonts", lambda: [])
         assert charts.cjk_font() is None
+        # a font installed after matplotlib built its cache is found and registered
+        charts.cjk_font.cache_clear()
+        fonts = ["/usr/share/fonts/x/DejaVuSans.ttf", "/usr/share/fonts/wqy/wqy-microhei.ttc"]
+        monkeypatch.setattr(font_manager, "findSystemFonts", lambda: fonts)
+        added = []
+
+        def addfont(path):
+            added.append(path)
+            font_manager.fontManager.ttflist.append(FakeFont("WenQuanYi Micro Hei"))
+
+        monkeypatch.setattr(font_manager.fontManager, "addfont", addfont)
+        assert charts.cjk_font() == "WenQuanYi Micro Hei"
+        assert added == [fonts[1]]
     finally:
         charts.cjk_font.cache_clear()
     assert charts.has_cjk("白沙镇") and not charts.has_cjk("Baisha")
