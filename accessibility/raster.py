@@ -260,25 +260,31 @@ def read_raster(
         srcs = [rasterio.open(p) for p in paths]
         try:
             crs = srcs[0].crs
-            nodata = srcs[0].nodata
             merge_bounds = None
             if bounds is not None:
                 b = _bounds_to(bounds, bounds_crs, crs)
                 rx, ry = srcs[0].res
                 full = [s.bounds for s in srcs]
+                # snap to the first tile's grid so no cell is shifted (merge aligns the output
+                # grid on the bounds it is given)
+                x0, y0 = srcs[0].bounds.left, srcs[0].bounds.top
+                left = max(b[0] - pad_cells * rx, min(f.left for f in full))
+                bottom = max(b[1] - pad_cells * ry, min(f.bottom for f in full))
+                right = min(b[2] + pad_cells * rx, max(f.right for f in full))
+                top = min(b[3] + pad_cells * ry, max(f.top for f in full))
                 merge_bounds = (
-                    max(b[0] - pad_cells * rx, min(f.left for f in full)),
-                    max(b[1] - pad_cells * ry, min(f.bottom for f in full)),
-                    min(b[2] + pad_cells * rx, max(f.right for f in full)),
-                    min(b[3] + pad_cells * ry, max(f.top for f in full)),
+                    x0 + math.floor(round((left - x0) / rx, 9)) * rx,
+                    y0 - math.ceil(round((y0 - bottom) / ry, 9)) * ry,
+                    x0 + math.ceil(round((right - x0) / rx, 9)) * rx,
+                    y0 - math.floor(round((y0 - top) / ry, 9)) * ry,
                 )
-            arr, transform = merge(srcs, bounds=merge_bounds, indexes=[band])
+            arr, transform = merge(
+                srcs, bounds=merge_bounds, indexes=[band], dtype="float64", nodata=np.nan
+            )
         finally:
             for s in srcs:
                 s.close()
-        values = arr[0].astype(np.float64)
-        if nodata is not None:
-            values[arr[0] == nodata] = np.nan
+        values = arr[0]
         return Raster(values, transform, crs, f"{Path(paths[0]).name} (+{len(paths) - 1} tiles)")
 
     with rasterio.open(paths[0]) as src:
