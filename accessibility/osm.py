@@ -97,10 +97,7 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
         .with_filter(osmium.filter.KeyFilter("highway").enable_for(osmium.osm.WAY))
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     )
-    xs: list[float] = []
-    ys: list[float] = []
-    ids: list[int] = []
-    line_sizes: list[int] = []
+    chunks: list[list[tuple[int, int, int]]] = []
     rows: list[tuple[Any, ...]] = []
     n_missing = 0
     for w in fp:
@@ -138,25 +135,19 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
             no_walk,
             w.id,
         )
-        piece_x: list[float] = []
-        piece_y: list[float] = []
-        piece_id: list[int] = []
+        piece: list[tuple[int, int, int]] = []
         for r in w.nodes:
             loc = r.location
-            if not loc.valid():
-                n_missing += 1
-                if len(piece_id) >= 2:
-                    xs.extend(piece_x), ys.extend(piece_y), ids.extend(piece_id)
-                    line_sizes.append(len(piece_id))
-                    rows.append(row)
-                piece_x, piece_y, piece_id = [], [], []
+            if loc.valid():
+                piece.append((r.ref, loc.x, loc.y))  # x, y: fixed-point 1e-7 degrees
                 continue
-            piece_x.append(loc.lon)
-            piece_y.append(loc.lat)
-            piece_id.append(r.ref)
-        if len(piece_id) >= 2:
-            xs.extend(piece_x), ys.extend(piece_y), ids.extend(piece_id)
-            line_sizes.append(len(piece_id))
+            n_missing += 1
+            if len(piece) >= 2:
+                chunks.append(piece)
+                rows.append(row)
+            piece = []
+        if len(piece) >= 2:
+            chunks.append(piece)
             rows.append(row)
     if n_missing:
         _log.info("%d way node(s) lie outside the extract; their ways were split there", n_missing)
@@ -174,9 +165,10 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
             "source_id",
         ],
     )
-    coords = np.column_stack([np.asarray(xs, float), np.asarray(ys, float)])
-    keys = np.asarray(ids, dtype=np.int64)
-    sizes = np.asarray(line_sizes, dtype=np.int64)
+    sizes = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
+    flat = np.array([v for c in chunks for v in c], dtype=np.int64).reshape(-1, 3)
+    keys = flat[:, 0].copy()
+    coords = flat[:, 1:].astype(np.float64) / 1e7
     line_index = np.repeat(np.arange(len(sizes)), sizes)
     # ways tagged oneway=-1 run against their node order: reverse them
     rev = attrs["reverse"].to_numpy(bool)
@@ -223,7 +215,12 @@ def read_osm_pois(
     import osmium
 
     want = {k: (None if v is True else set(v)) for k, v in tags.items()}
-    fp = osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+    # locations are stored for every node before the key filter drops untagged objects
+    fp = (
+        osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter(*want))
+    )
     recs: list[dict[str, Any]] = []
     geoms: list[Any] = []
     keys = list(want)
