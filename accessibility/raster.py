@@ -957,7 +957,7 @@ def allocate_population(
 # --------------------------------------------------------------------------------------------------
 
 
-def tobler_speed_kmh(grade: Any, *, flat_speed_kmh: float | None = None) -> np.ndarray:
+def tobler_speed_kmh(grade: Any, *, flat_speed_kmh: Any | None = None) -> np.ndarray:
     """Walking speed on a slope by Tobler's hiking function.
 
     v = 6 exp(-3.5 |s + 0.05|) km/h, with s = dh/dx the grade in the direction of travel (rise over
@@ -970,7 +970,8 @@ def tobler_speed_kmh(grade: Any, *, flat_speed_kmh: float | None = None) -> np.n
     grade
         Grade(s) dh/dx, dimensionless.
     flat_speed_kmh
-        Speed on flat ground; default Tobler's own 5.04 km/h.
+        Speed on flat ground (a number or an array broadcasting with ``grade``); default Tobler's
+        own 5.04 km/h.
 
     Returns
     -------
@@ -989,9 +990,10 @@ def tobler_speed_kmh(grade: Any, *, flat_speed_kmh: float | None = None) -> np.n
     s = np.asarray(grade, dtype=float)
     if flat_speed_kmh is None:
         return 6.0 * np.exp(-3.5 * np.abs(s + 0.05))
-    if not flat_speed_kmh > 0:
+    flat = np.asarray(flat_speed_kmh, dtype=float)
+    if not (flat > 0).all():
         raise InvalidValueError(f"flat_speed_kmh must be > 0; got {flat_speed_kmh}")
-    return flat_speed_kmh * np.exp(-3.5 * (np.abs(s + 0.05) - 0.05))
+    return flat * np.exp(-3.5 * (np.abs(s + 0.05) - 0.05))
 
 
 def _edges_of(network_or_edges: Any) -> tuple[gpd.GeoDataFrame, Any]:
@@ -1015,7 +1017,7 @@ def _line_profiles(
     dem: Any,
     *,
     spacing_m: float,
-    flat_speed_kmh: float | None,
+    flat_speed_kmh: float | np.ndarray | None,
 ) -> pd.DataFrame:
     """Walking times along lines (in a metric CRS) from DEM elevations sampled every ~spacing_m."""
     import shapely
@@ -1024,7 +1026,7 @@ def _line_profiles(
         raise InvalidValueError(f"spacing_m must be > 0; got {spacing_m}")
     n = len(geoms)
     geom_len = shapely.length(geoms)
-    nseg = np.maximum(1, np.ceil(geom_len / spacing_m)).astype(np.int64)
+    nseg = np.maximum(1, np.ceil(np.nan_to_num(lengths_m) / spacing_m)).astype(np.int64)
     nseg[~(geom_len > 0)] = 1
     npts = nseg + 1
     starts = np.concatenate([[0], np.cumsum(npts)[:-1]])
@@ -1061,8 +1063,11 @@ def _line_profiles(
         dz = np.where(bad, 0.0, dz)
     with np.errstate(invalid="ignore", divide="ignore"):
         grade = np.where(seg_len > 0, dz / seg_len, 0.0)
-    v_f = tobler_speed_kmh(grade, flat_speed_kmh=flat_speed_kmh)
-    v_b = tobler_speed_kmh(-grade, flat_speed_kmh=flat_speed_kmh)
+    flat = flat_speed_kmh
+    if flat is not None and np.ndim(flat) == 1:
+        flat = np.asarray(flat, dtype=float)[seg_owner]
+    v_f = tobler_speed_kmh(grade, flat_speed_kmh=flat)
+    v_b = tobler_speed_kmh(-grade, flat_speed_kmh=flat)
     t_f = seg_len / (v_f * 1000.0 / 60.0)
     t_b = seg_len / (v_b * 1000.0 / 60.0)
     return pd.DataFrame(
@@ -1080,7 +1085,7 @@ def edge_walk_times(
     dem_path: Any,
     *,
     spacing_m: float = 30.0,
-    flat_speed_kmh: float | None = None,
+    flat_speed_kmh: float | str | None = None,
     length_column: str | None = "length_m",
     mode: str = "walk",
 ) -> pd.DataFrame:
@@ -1106,8 +1111,10 @@ def edge_walk_times(
     spacing_m
         Sampling interval along edges (30-50 m suits SRTM's 30-90 m cells).
     flat_speed_kmh
-        Walking speed on flat ground (see :func:`tobler_speed_kmh`); default 5.04 km/h. Use the
-        network's walking speed to keep flat edges unchanged.
+        Walking speed on flat ground (see :func:`tobler_speed_kmh`): a number, or the name of an
+        edge column with per-edge speeds (``"walk_speed_kmh"`` of a Network keeps flat edges exactly
+        at the network's times; edges with speed 0 or NaN come out closed, inf). Default: Tobler's
+        5.04 km/h.
     length_column
         Column with the horizontal edge length in metres (as the network's ``length_m``); when absent
         the geometry length in the metric CRS is used.
@@ -1124,7 +1131,8 @@ def edge_walk_times(
 
     Examples
     --------
-    >>> times = edge_walk_times(net, "N49E011.hgt.zip", flat_speed_kmh=4.5)  # doctest: +SKIP
+    >>> times = edge_walk_times(net, "N49E011.hgt.zip", flat_speed_kmh="walk_speed_kmh")
+    ... # doctest: +SKIP
     >>> net = net.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
     ... # doctest: +SKIP
     """
@@ -1156,10 +1164,22 @@ def edge_walk_times(
             lengths = (
                 lengths * pyproj.CRS.from_user_input(metric).axis_info[0].unit_conversion_factor
             )
-    out = _line_profiles(
-        geoms, lengths, metric, dem_path, spacing_m=spacing_m, flat_speed_kmh=flat_speed_kmh
-    )
+    flat: float | np.ndarray | None
+    no_speed = np.zeros(len(edges), dtype=bool)
+    if isinstance(flat_speed_kmh, str):
+        if flat_speed_kmh not in edges.columns:
+            raise MissingColumnError(
+                f"edges have no speed column {flat_speed_kmh!r}; columns are "
+                f"{list(edges.columns)}.{suggest(flat_speed_kmh, edges.columns)}"
+            )
+        flat = edges[flat_speed_kmh].to_numpy(dtype=float)
+        no_speed = ~(flat > 0)
+        flat = np.where(no_speed, 1.0, flat)
+    else:
+        flat = flat_speed_kmh
+    out = _line_profiles(geoms, lengths, metric, dem_path, spacing_m=spacing_m, flat_speed_kmh=flat)
     out.index = edges.index
+    out.loc[no_speed, ["walk_fwd_min", "walk_bwd_min"]] = np.inf
     for col, new in ((f"{mode}_fwd_min", "walk_fwd_min"), (f"{mode}_bwd_min", "walk_bwd_min")):
         if col in edges.columns:
             closed = ~np.isfinite(edges[col].to_numpy(dtype=float))

@@ -760,3 +760,31 @@ def test_bilinear_dem_sampling_next_to_nodata():
     assert z[0] == 10.0
     assert z[1] == 20.0  # halfway between 10 and 30
     assert np.isnan(z[2])
+
+
+def test_edge_walk_per_edge_flat_speeds():
+    # per-edge flat speeds from a column: on the 10 % plane edge 0 (4 km/h flat) uphill takes
+    # 200 m / (4000/60 m/min * exp(-3.5 * 0.1)) = 4.2572 min; edge 1 has speed 0: closed
+    e = edges_frame([LineString([(50, 100), (250, 100)]), LineString([(50, 50), (250, 50)])])
+    e["walk_speed_kmh"] = [4.0, 0.0]
+    w = R.edge_walk_times(e, plane_dem(), flat_speed_kmh="walk_speed_kmh")
+    assert w["walk_fwd_min"].iloc[0] == pytest.approx(200 / (4000 / 60 * math.exp(-0.35)))
+    assert w["walk_bwd_min"].iloc[0] == pytest.approx(200 / (4000 / 60))
+    assert np.isinf(w.iloc[1][["walk_fwd_min", "walk_bwd_min"]]).all()
+    with pytest.raises(MissingColumnError, match="Did you mean"):
+        R.edge_walk_times(e, plane_dem(), flat_speed_kmh="walk_speed_kph")
+
+
+def test_edge_walk_times_plug_into_a_real_network(shared_data):
+    network = pytest.importorskip("accessibility.network")
+    net = network.network_from_osm(shared_data / "osm" / "north-bayreuth.osm.gz")
+    tiles = [shared_data / "dem" / "N49E011.hgt.zip", shared_data / "dem" / "N50E011.hgt.zip"]
+    w = R.edge_walk_times(net, tiles, flat_speed_kmh="walk_speed_kmh")
+    assert w.index.equals(net.edges.index)
+    net2 = net.with_edge_times("walk", w["walk_fwd_min"], w["walk_bwd_min"])
+    e = net.edges
+    # closed stays closed, open stays open; level edges keep the network's own flat time
+    np.testing.assert_array_equal(np.isinf(w["walk_fwd_min"]), np.isinf(e["walk_fwd_min"]))
+    level = ((w["climb_m"] + w["descent_m"]) == 0) & np.isfinite(e["walk_fwd_min"])
+    np.testing.assert_allclose(w["walk_fwd_min"][level], e["walk_fwd_min"][level], rtol=1e-9)
+    assert (net2.edges["walk_fwd_min"] != net2.edges["walk_bwd_min"]).sum() > 1000
