@@ -165,18 +165,19 @@ def _prepare_with_index(
 
 
 def _align(series: pd.Series, index: pd.Index, *, what: str, left: str, right: str) -> pd.Series:
+    """``series`` reindexed to ``index``; every id of ``index`` must be in ``series`` (extra ids in
+    ``series`` are ignored, e.g. full populations with ``values.dropna()``)."""
     if series.index.has_duplicates:
         raise InvalidValueError(f"{what}: {right} has duplicate index labels; ids must be unique")
     if series.index.equals(index):
         return series
     missing = index.difference(series.index)
-    extra = series.index.difference(index)
-    if len(missing) or len(extra):
+    if len(missing):
+        extra = series.index.difference(index)
         raise InvalidValueError(
             f"{what}: {right} do not match {left}: {len(missing)} village id(s) of {left} are "
-            f"not in {right} (e.g. {list(missing[:3])}) and {len(extra)} id(s) of {right} are not "
-            f"in {left} (e.g. {list(extra[:3])}). Pass both from the same villages layer, or "
-            f"align them first with {right}.reindex({left}.index)"
+            f"not in {right} (e.g. {list(missing[:3])}; {right} have {len(extra)} other id(s), "
+            f"e.g. {list(extra[:3])}). Pass both from the same villages layer"
         )
     return series.reindex(index)
 

@@ -294,6 +294,9 @@ def test_weights_that_do_not_match():
     x = pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"])
     with pytest.raises(InvalidValueError, match="do not match"):
         eq.gini(x, pd.Series([1.0, 1.0, 1.0], index=["a", "b", "x"]))
+    # extra ids in the weights are ignored (e.g. full populations with values.dropna())
+    full = pd.Series([1.0, 2.0, 1.0, 5.0], index=["a", "b", "c", "d"])
+    assert eq.gini(x, full) == pytest.approx(eq.gini([1.0, 2.0, 3.0], [1.0, 2.0, 1.0]))
     with pytest.raises(InvalidValueError, match="weights have 2 entries"):
         eq.theil_t([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(InvalidValueError, match="negative"):
@@ -423,6 +426,9 @@ def test_clustering_bad_input():
         eq.morans_i(pd.Series(1.0, index=v.index), v)
     with pytest.raises(InvalidValueError, match="do not match"):
         eq.local_clusters(v["clinic_nearest_min"], v.iloc[:-1])
+    # a measure for some villages only is fine: its locations are looked up by id
+    sub = eq.morans_i(v["clinic_nearest_min"].iloc[:-3], v, k=4, permutations=0)
+    assert sub["n"] == len(v) - 3
 
 
 # ----------------------------------------------------------------------------------------------
