@@ -788,3 +788,57 @@ def test_edge_walk_times_plug_into_a_real_network(shared_data):
     level = ((w["climb_m"] + w["descent_m"]) == 0) & np.isfinite(e["walk_fwd_min"])
     np.testing.assert_allclose(w["walk_fwd_min"][level], e["walk_fwd_min"][level], rtol=1e-9)
     assert (net2.edges["walk_fwd_min"] != net2.edges["walk_bwd_min"]).sum() > 1000
+
+
+def test_raster_validation_and_memory_estimate():
+    with pytest.raises(InvalidValueError, match="rotated"):
+        R.Raster(np.ones((2, 2)), Affine(10, 1, 0, 0, -10, 0), UTM)
+    with pytest.raises(CRSError):
+        R.Raster(np.ones((2, 2)), Affine(10, 0, 0, 0, -10, 0), None)
+    with pytest.raises(InvalidValueError, match="2-D"):
+        R.Raster(np.ones(3), Affine(10, 0, 0, 0, -10, 0), UTM)
+    from accessibility.errors import MemoryEstimateError
+    from accessibility.options import set_options
+
+    r = grid(np.full((50, 50), 0.01))
+    with set_options(max_memory_bytes=1000), pytest.raises(MemoryEstimateError, match="GB"):
+        R.travel_time_surface(r, np.array([centre(r, 0, 0)]))
+
+
+def test_read_raster_window_and_roundtrip(tmp_path):
+    r = grid(np.arange(20.0).reshape(4, 5))
+    path = R.write_raster(r, tmp_path / "a.tif", description="value")
+    full = R.read_raster(path)
+    np.testing.assert_array_equal(full.values, r.values)
+    assert full.description == "value"
+    # window around the cell (2, 3) (centre x=350, y=150) without padding
+    win = R.read_raster(path, bounds=(320, 120, 380, 180), pad_cells=0)
+    assert win.values.tolist() == [[13.0]]
+    assert win.transform.c == 300 and win.transform.f == 200
+    # bounds given in another CRS
+    b = gpd.GeoSeries([box(320, 120, 380, 180)], crs=UTM).to_crs("EPSG:4326").total_bounds
+    win2 = R.read_raster(path, bounds=tuple(b), bounds_crs="EPSG:4326", pad_cells=0)
+    assert 13.0 in win2.values
+    with pytest.raises(InvalidValueError, match="overlap"):
+        R.read_raster(path, bounds=(1e6, 1e6, 1e6 + 1, 1e6 + 1))
+    with pytest.raises(FileNotFoundError):
+        R.read_raster(tmp_path / "missing.tif")
+
+
+def test_geographic_friction_with_dem_in_another_crs():
+    # the DEM (UTM, flat) is sampled at the degree grid's cell centres; a flat DEM changes nothing
+    r = grid(np.full((5, 6), 0.002), cell=0.01, crs="EPSG:4326", x0=116.0, y0=40.0)
+    dem = R.Raster(np.full((20, 20), 50.0), Affine(1000, 0, 400_000, 0, -1000, 4_440_000), UTM)
+    src = np.array([centre(r, 2, 2)])
+    a = R.travel_time_surface(r, src).values
+    b = R.travel_time_surface(r, src, dem=dem).values
+    np.testing.assert_allclose(a, b, rtol=0, atol=0)
+    # a DEM rising 5 % to the east: eastward trips are slower than on the flat, westward ones
+    # (5 % down, Tobler's fastest grade) faster
+    tilt = R.Raster(
+        np.tile(np.arange(20.0) * 100.0, (20, 1)),
+        Affine(1000, 0, 400_000, 0, -1000, 4_440_000),
+        UTM,
+    )
+    c = R.travel_time_surface(r, src, dem=tilt, direction="from_sources").values
+    assert c[2, 4] > a[2, 4] and c[2, 0] < a[2, 0]
