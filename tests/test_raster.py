@@ -836,7 +836,7 @@ def test_geographic_friction_with_dem_in_another_crs():
     # a DEM rising 5 % to the east: eastward trips are slower than on the flat, westward ones
     # (5 % down, Tobler's fastest grade) faster
     tilt = R.Raster(
-        np.tile(np.arange(20.0) * 100.0, (20, 1)),
+        np.tile(np.arange(20.0) * 50.0, (20, 1)),
         Affine(1000, 0, 400_000, 0, -1000, 4_440_000),
         UTM,
     )
