@@ -396,6 +396,20 @@ def test_categorized_qml_other_and_widths():
     ]
     assert widths == ["1.1", "0.3", "0.3"]
     assert "other" not in categorized_qml("s", {"a": ("#000000", "A")}, "Point", other=None)
+    assert r.get("symbollevels") == "0"
+
+
+def test_categorized_first_on_top_uses_symbol_levels():
+    qml = categorized_qml(
+        "service",
+        {"hospital": ("#e31a1c", "医院"), "clinic": ("#ff7f00", "村卫生室")},
+        "Point",
+        first_on_top=True,
+    )
+    r = _renderer(qml)
+    assert r.get("symbollevels") == "1"
+    passes = [int(s.find("layer").get("pass")) for s in r.findall("symbols/symbol")]
+    assert passes == [2, 1, 0]  # hospital drawn last (on top), "other" first
 
 
 def test_labels_and_opacity():

@@ -12,10 +12,11 @@ villages
     green -> red, and a purple "unreachable" class for NULL (no facility within the time limit).
 facilities
     categorised by ``service`` (hospital, health_centre, clinic, primary_school, junior_school,
-    elder_care, day_care), bilingual legend.
+    elder_care, day_care), bilingual legend, larger markers higher up the service hierarchy,
+    hospitals drawn on top.
 roads
-    categorised by ``road_class`` with line width by class (Chinese classes and OSM ``highway``
-    values).
+    categorised by ``road_class`` with line width by class, higher classes drawn on top (Chinese
+    classes and OSM ``highway`` values).
 catchments
     graduated fill on ``band_min`` (15 / 30 / 60 min), semi-transparent.
 townships
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NULL_SENTINEL",
     "ROAD_STYLES",
+    "SERVICE_SIZES_MM",
     "SERVICE_STYLES",
     "TIME_BREAKS_MIN",
     "Color",
@@ -68,6 +70,17 @@ logger = logging.getLogger(__name__)
 TIME_BREAKS_MIN: tuple[float, ...] = (0.0, 15.0, 30.0, 60.0, float("inf"))
 TIME_COLORS: tuple[str, ...] = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")
 UNREACHABLE: tuple[str, str] = ("#762a83", "unreachable 不可达")
+
+#: marker size (mm) per service: higher levels of the service hierarchy are larger
+SERVICE_SIZES_MM: dict[str, float] = {
+    "hospital": 4.6,
+    "health_centre": 3.8,
+    "junior_school": 3.4,
+    "elder_care": 3.4,
+    "primary_school": 3.0,
+    "clinic": 2.6,
+    "day_care": 2.6,
+}
 
 #: service -> (colour, legend label)
 SERVICE_STYLES: dict[str, tuple[str, str]] = {
@@ -210,7 +223,14 @@ def facility_qml(
     gtype = geometry_type or (geometry_type_of(facilities) if facilities is not None else "Point")
     cats = dict(SERVICE_STYLES if styles is None else styles)
     return categorized_qml(
-        field, cats, gtype, size_mm=3.2, outline=(255, 255, 255), label_field=label_field
+        field,
+        cats,
+        gtype,
+        sizes_mm=SERVICE_SIZES_MM,
+        size_mm=3.0,
+        outline=(255, 255, 255),
+        label_field=label_field,
+        first_on_top=True,
     )
 
 
@@ -248,6 +268,7 @@ def road_qml(
         size_mm=0.25,
         other=((190, 190, 190), "other"),
         label_field=label_field,
+        first_on_top=True,
     )
 
 

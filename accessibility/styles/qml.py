@@ -178,6 +178,7 @@ def _symbol(
     outline: Color = (50, 50, 50),
     outline_width_mm: float | None = None,
     alpha: float | None = None,
+    render_pass: int = 0,
 ) -> str:
     cls, props = _symbol_props(
         stype,
@@ -191,7 +192,7 @@ def _symbol(
     return (
         f'      <symbol type="{stype}" name={quoteattr(name)} alpha="1" clip_to_extent="1" '
         'force_rhr="0">\n'
-        f'{ind}<layer class="{cls}" enabled="1" locked="0" pass="0">\n'
+        f'{ind}<layer class="{cls}" enabled="1" locked="0" pass="{int(render_pass)}">\n'
         f"{_options(props, ind + '  ')}"
         f"{ind}</layer>\n"
         "      </symbol>\n"
@@ -418,6 +419,7 @@ def categorized_qml(
     fill_alpha: float | None = None,
     opacity: float = 1.0,
     label_field: str | None = None,
+    first_on_top: bool = False,
 ) -> str:
     """QML for a categorised renderer: one symbol per distinct value of a field.
 
@@ -437,6 +439,9 @@ def categorized_qml(
         use ``size_mm``.
     size_mm, outline, fill_alpha, opacity, label_field
         As in :func:`single_qml`.
+    first_on_top
+        Draw the categories in reverse order of ``categories`` (QGIS symbol levels), so that the
+        first ones (hospitals, expressways) are drawn over the others.
 
     Returns
     -------
@@ -476,6 +481,7 @@ def categorized_qml(
                 size_mm=sizes.get(value, size_mm),
                 outline=outline,
                 alpha=fill_alpha,
+                render_pass=len(items) - i if first_on_top else 0,
             )
         )
     if other is not None:
@@ -488,7 +494,8 @@ def categorized_qml(
             _symbol(str(i), stype, other[0], size_mm=size_mm, outline=outline, alpha=fill_alpha)
         )
     renderer = (
-        f'  <renderer-v2 type="categorizedSymbol" attr={quoteattr(field)} symbollevels="0" '
+        f'  <renderer-v2 type="categorizedSymbol" attr={quoteattr(field)} '
+        f'symbollevels="{1 if first_on_top else 0}" '
         'forceraster="0" enableorderby="0">\n'
         "    <categories>\n" + "".join(cats) + "    </categories>\n"
         "    <symbols>\n" + "".join(symbols) + "    </symbols>\n"
