@@ -434,7 +434,7 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
             best = (
                 min(x for x in (get("ours_table"), get("ours_table_hilbert")) if x) if t else None
             )
-            ratio = f"ours {sd['extrapolated_s'] / best:.1f}x faster" if best else ""
+            ratio = f"ours {sd['extrapolated_s'] / best:.1f}x scipy speed" if best else ""
             row(
                 "scipy_dense",
                 sd["extrapolated_s"],
