@@ -727,6 +727,8 @@ def zonal_population(
     """
     import shapely
 
+    from .options import progress
+
     _check_crs(zones, "the zones")
     if len(zones) == 0:
         raise EmptyLayerError("the zones layer has no features")
@@ -746,7 +748,7 @@ def zonal_population(
         sums = np.zeros(len(geoms))
         t = pop.transform
         nrows, ncols = pop.shape
-        for i, g in enumerate(geoms):
+        for i, g in progress(enumerate(geoms), desc="zonal population", total=len(geoms)):
             if g is None or g.is_empty:
                 continue
             minx, miny, maxx, maxy = g.bounds
@@ -1865,7 +1867,7 @@ def catchment_surface(
     """
     fr = _as_raster(friction)
     _, label = _cost_distance(fr, sources, **kwargs)
-    index = sources.index if hasattr(sources, "index") else pd.RangeIndex(len(label))
+    index = sources.index if hasattr(sources, "index") else pd.RangeIndex(len(np.asarray(sources)))
     return fr.replace(label, "catchment"), index
 
 

@@ -842,3 +842,15 @@ def test_geographic_friction_with_dem_in_another_crs():
     )
     c = R.travel_time_surface(r, src, dem=tilt, direction="from_sources").values
     assert c[2, 4] > a[2, 4] and c[2, 0] < a[2, 0]
+
+
+def test_catchments_from_coordinates_and_geotiff(tmp_path):
+    r = grid(np.full((1, 4), 0.01))
+    catch, labels = R.catchment_surface(r, np.array([centre(r, 0, 0), centre(r, 0, 3)]))
+    assert list(labels) == [0, 1]
+    assert catch.values.tolist() == [[0, 0, 1, 1]] or catch.values.tolist() == [[0, 1, 1, 1]]
+    path = R.write_raster(catch, tmp_path / "c.tif", dtype="int32", nodata=-1)
+    with rasterio.open(path) as ds:
+        assert ds.dtypes[0] == "int32" and ds.nodata == -1
+        assert ds.descriptions[0] == "catchment"
+        np.testing.assert_array_equal(ds.read(1), catch.values)
