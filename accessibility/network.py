@@ -725,7 +725,7 @@ def network_from_roads(
     --------
     >>> import accessibility as acc
     >>> demo = acc.load_demo()
-    >>> net = acc.network_from_roads(demo.roads, class_column="road_class")
+    >>> net = acc.network_from_roads(demo.roads, class_column="road_class", tolerance_m=2.5)
     >>> net.report["n_components"]
     1
     """

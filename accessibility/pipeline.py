@@ -119,6 +119,7 @@ def accessibility_layer(
     max_snap_m: float = MAX_SNAP_M,
     connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
     n_jobs: int | None = None,
+    nearest_modes: Mapping[str, Sequence[str]] | None = None,
     return_costs: bool = False,
 ) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame]]:
     """Per-village accessibility to every service: nearest facility, counts and supply within
@@ -145,6 +146,10 @@ def accessibility_layer(
         the largest threshold); the nearest facility is found whatever its distance.
     max_snap_m, connector_speed_kmh
         See :func:`accessibility.locate`.
+    nearest_modes
+        ``{service: [mode, ...]}``: also give the nearest time in these modes as
+        ``{s}_{mode}_nearest_min`` (planning standards are set per mode: a walking standard for
+        urban clinics, a driving one for rural health centres).
     return_costs
         Also return the cost table of each service.
 
@@ -279,6 +284,23 @@ def accessibility_layer(
         n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
         if any(n_un.values()):
             _log.warning("villages with no reachable facility (by service): %s", n_un)
+    for s, extra in (nearest_modes or {}).items():
+        if s not in specs:
+            continue
+        ids = facilities.index[facilities[service_column].astype(str) == s]
+        for m in dict.fromkeys(extra):
+            near = nearest_costs(
+                network,
+                villages,
+                facilities.loc[ids],
+                k=1,
+                mode=m,
+                max_snap_m=max_snap_m,
+                connector_speed_kmh=connector_speed_kmh,
+            ).set_index("origin")
+            out[f"{s}_{m}_nearest_min"] = (
+                near["travel_time_min"].reindex(out.index).to_numpy(np.float64)
+            )
     return (out, cost_tables) if return_costs else out
 
 
@@ -297,6 +319,7 @@ class RunResult:
     townships: gpd.GeoDataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    standards_table: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         files = ", ".join(f"{k}={v.name}" for k, v in self.files.items())
@@ -458,6 +481,7 @@ def run_project(
             crs=cfg["project"]["crs"],
         )
     _log.info("%s", network.summary())
+    standards = _standards(cfg)
     layer, costs = accessibility_layer(
         network,
         villages,
@@ -472,13 +496,74 @@ def run_project(
         max_snap_m=net_cfg["max_snap_m"],
         connector_speed_kmh=net_cfg["connector_speed_kmh"],
         n_jobs=n_jobs,
+        nearest_modes=_standard_modes(
+            standards, list(facilities[cols["service"]].astype(str).unique())
+        )
+        if standards is not None
+        else None,
         return_costs=True,
     )
     result = RunResult(
         villages=layer, facilities=facilities, network=network, costs=costs, config=cfg
     )
-    _write_outputs(result, cfg, gpkg_path, csv_path, report_path)
+    if standards is not None:
+        _equity(result, cfg, standards)
+    _write_outputs(result, cfg, gpkg_path, csv_path, report_path, standards)
     return result
+
+
+def _standards(cfg: Mapping[str, Any]) -> pd.DataFrame | None:
+    from .standards import load_standards
+
+    name = cfg["equity"]["standards"]
+    if not name or name == "none":
+        return None
+    return load_standards(None if name == "default" else name)
+
+
+def _standard_modes(standards: pd.DataFrame, services: Sequence[str]) -> dict[str, list[str]]:
+    """The travel modes the standards ask for, per service."""
+    out: dict[str, list[str]] = {}
+    for _, row in standards.iterrows():
+        if row.get("unit", "min") != "min":
+            continue
+        for s in row["services"]:
+            if s in services:
+                out.setdefault(s, [])
+                if row["mode"] not in out[s]:
+                    out[s].append(row["mode"])
+    return out
+
+
+def _equity(result: RunResult, cfg: Mapping[str, Any], standards: pd.DataFrame) -> None:
+    """Standards compliance per village and the township summary layer."""
+    from .equity import join_units, standards_compliance, unit_summary
+
+    layer = result.villages
+    cols = cfg["columns"]
+    modes = {m for ms in _standard_modes(standards, list(result.costs)).values() for m in ms}
+    time_column = {m: "{service}_" + m + "_nearest_min" for m in modes}
+    compliance = standards_compliance(
+        layer, standards, time_column=time_column, area_type=cols["area_type"], missing="skip"
+    )
+    meets = [c for c in compliance.columns if c.endswith("_meets")]
+    for c in meets:
+        layer[c] = compliance[c].astype("boolean")
+    for c in compliance.columns:
+        if c.endswith("_shortfall_min"):
+            layer[c] = compliance[c]
+    by = cols["township"]
+    townships_path = cfg["input"]["townships"]
+    if by and by in layer.columns and townships_path:
+        summary = unit_summary(
+            layer, compliance, by=by, population=cols["population"], standards=standards
+        )
+        units = _read(townships_path, cfg["input"]["townships_layer"])
+        if by not in units.columns:
+            _log.warning("townships layer has no %r column; no summary layer", by)
+        else:
+            result.townships = join_units(summary, units, on=by)
+    result.standards_table = standards
 
 
 def _write_outputs(
@@ -487,6 +572,7 @@ def _write_outputs(
     gpkg_path: Path | None,
     csv_path: Path | None,
     report_path: Path | None,
+    standards: pd.DataFrame | None = None,
 ) -> None:
     from .io import write_geopackage, write_table
     from .styles import default_styles
@@ -513,7 +599,29 @@ def _write_outputs(
         table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
         write_table(csv_path, table.reset_index(), overwrite=overwrite)
         result.files["csv"] = csv_path
-    _ = report_path  # the report is added by the equity module when available
+    if report_path is not None and standards is not None:
+        from .report import write_report
+
+        cols = cfg["columns"]
+        modes = {m for ms in _standard_modes(standards, list(result.costs)).values() for m in ms}
+        rank_by = cfg["equity"]["income"]
+        write_report(
+            report_path,
+            result.villages,
+            townships=result.townships,
+            title=f"{cfg['project']['name']}: accessibility and equity of public services",
+            overwrite=overwrite,
+            standards=standards,
+            services=list(result.costs),
+            time_column="{service}_nearest_min",
+            standard_columns={m: "{service}_" + m + "_nearest_min" for m in modes},
+            mode=None,
+            unit=cols["township"],
+            population=cols["population"],
+            area_type=cols["area_type"],
+            rank_by=rank_by if rank_by in result.villages.columns else None,
+        )
+        result.files["report"] = report_path
 
 
 def run_demo(out_dir: str | os.PathLike = "demo_output", *, n_jobs: int | None = None) -> RunResult:

@@ -29,10 +29,10 @@ def test_demo_writes_geopackage_and_csv(demo_run):
     gpkg = out / "demo_accessibility.gpkg"
     assert gpkg.exists() and (out / "demo_villages.csv").exists()
     layers = set(gpd.list_layers(gpkg)["name"])
-    assert {"villages", "facilities", "roads"} <= layers
+    assert {"villages", "facilities", "roads", "townships"} <= layers
     with sqlite3.connect(gpkg) as con:
         styled = {r[0] for r in con.execute("select f_table_name from layer_styles")}
-    assert {"villages", "facilities", "roads"} <= styled
+    assert {"villages", "facilities", "roads", "townships"} <= styled
     villages = gpd.read_file(gpkg, layer="villages")
     assert len(villages) == len(result.villages) == 354
 
@@ -101,3 +101,17 @@ def test_missing_column_names_key_and_fix(tmp_path):
 
         run_project(p, out_dir=tmp_path / "o")
     assert not (tmp_path / "o" / "demo_accessibility.gpkg").exists()
+
+
+def test_demo_standards_and_report(demo_run):
+    result, out = demo_run
+    v = result.villages
+    # nearest times in the mode each standard is set in, and compliance per village
+    assert {"clinic_walk_nearest_min", "health_centre_car_nearest_min"} <= set(v.columns)
+    meets = [c for c in v.columns if c.endswith("_meets")]
+    assert meets, "no standards evaluated"
+    # a walking standard is met only where the walking time is within it
+    html = (out / "demo_report.html").read_text(encoding="utf-8")
+    assert "<img" in html and "http://" not in html and "https://" not in html
+    towns = result.townships
+    assert len(towns) == 11 and towns.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
