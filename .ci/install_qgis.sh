@@ -7,6 +7,9 @@
 #
 #   .ci/install_qgis.sh                       # install what is missing
 #   QGIS_SKIP_INSTALL=1 .ci/install_qgis.sh   # never install (the qgis tests then skip)
+#   .ci/install_qgis.sh --backports DIR       # ALSO unpack QGIS 3.40 LTR from bookworm-backports
+#                                             # into DIR (dpkg -x; the system QGIS is untouched);
+#                                             # run tests on it with ACCESSIBILITY_QGIS_PREFIX=DIR/usr
 #
 # Exit status: 0 when QGIS is usable or installation was skipped on purpose / impossible
 # (no apt-get, not root and no sudo: the qgis tests skip); 1 when apt-get ran but QGIS still
@@ -14,6 +17,36 @@
 set -euo pipefail
 
 SYS_PY=${QGIS_PYTHON:-/usr/bin/python3}
+
+unpack_backports() {
+    # Download QGIS from bookworm-backports with a private apt state (no change to the system's
+    # sources or packages) and unpack it into "$1".
+    local dest=$1 state
+    state=$(mktemp -d)
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs" "$dest"
+    printf '%s\n' \
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main" \
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+        >"$state/sources.list"
+    local apt=(apt-get -q -o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
+               -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache")
+    "${apt[@]}" update
+    local pkgs
+    pkgs=$("${apt[@]}" install -s --no-install-recommends -t bookworm-backports python3-qgis qgis-providers \
+           | awk '/^Inst/{print $2}')
+    (cd "$state/debs" && "${apt[@]}" download -t bookworm-backports $pkgs)
+    for deb in "$state/debs"/*.deb; do dpkg -x "$deb" "$dest"; done
+    rm -rf "$state"
+    echo "install_qgis: unpacked $(LD_LIBRARY_PATH="$dest/usr/lib/x86_64-linux-gnu:$dest/usr/lib" \
+        PYTHONPATH="$dest/usr/lib/python3/dist-packages:$dest/usr/share/qgis/python" \
+        "$SYS_PY" -c 'from qgis.core import Qgis; print(Qgis.QGIS_VERSION)' 2>/dev/null || echo '?') into $dest;" \
+        "run the tests with ACCESSIBILITY_QGIS_PREFIX=$dest/usr"
+}
+
+BACKPORTS_DIR=""
+if [ "${1:-}" = "--backports" ]; then
+    BACKPORTS_DIR=${2:?"usage: $0 --backports DIR"}
+fi
 PACKAGES=(python3-qgis qgis-providers qgis fonts-wqy-microhei)
 
 qgis_version() {
@@ -28,6 +61,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ] && qgis_version >/dev/null; then
     echo "install_qgis: QGIS $(qgis_version) already installed"
+    if [ -n "$BACKPORTS_DIR" ]; then unpack_backports "$BACKPORTS_DIR"; fi
     exit 0
 fi
 
@@ -57,6 +91,7 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommen
 
 if version=$(qgis_version); then
     echo "install_qgis: QGIS $version installed"
+    if [ -n "$BACKPORTS_DIR" ]; then unpack_backports "$BACKPORTS_DIR"; fi
 else
     echo "install_qgis: installation finished but $SYS_PY cannot import qgis.core" >&2
     exit 1

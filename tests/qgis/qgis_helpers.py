@@ -3,6 +3,9 @@
 QGIS lives in Debian's Python (/usr/bin/python3, NumPy 1.x); the project's venv has NumPy 2.x, so
 QGIS code never runs in the test process: it runs in a subprocess with a clean environment and
 temporary XDG/config folders (nothing is written to $HOME), and reports back through JSON files.
+
+``ACCESSIBILITY_QGIS_PREFIX=/some/usr`` runs another QGIS unpacked there (for example 3.40 from
+bookworm-backports, extracted with ``dpkg -x``; see docs/qgis.md) instead of the installed one.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ def _base_env(home: Path) -> dict[str, str]:
         "QT_QPA_PLATFORM": "offscreen",
         "HOME": str(home),
     }
+    prefix = os.environ.get("ACCESSIBILITY_QGIS_PREFIX")
+    if prefix:
+        env["QGIS_PREFIX_PATH"] = prefix
+        env["LD_LIBRARY_PATH"] = f"{prefix}/lib/x86_64-linux-gnu:{prefix}/lib"
+        env["PYTHONPATH"] = f"{prefix}/lib/python3/dist-packages:{prefix}/share/qgis/python"
     return env
 
 

@@ -19,11 +19,12 @@ import sys
 
 
 def main(spec_path, result_path):
-    sys.path.append("/usr/share/qgis/python/plugins")
+    from qgis.core import QgsApplication
+
+    sys.path.append(QgsApplication.pkgDataPath() + "/python/plugins")
     import processing
     from processing.core.Processing import Processing
     from qgis.core import (
-        QgsApplication,
         QgsProcessingContext,
         QgsProcessingException,
         QgsProcessingFeedback,
