@@ -5,8 +5,8 @@ Load it in QGIS in either way:
 * Processing Toolbox -> Scripts (Python icon) -> "Add Script to Toolbox..." and pick this file;
   the algorithm appears under Scripts -> Accessibility as "Village accessibility to services".
 * Python console: ``exec(open("/path/to/accessibility_algorithm.py").read());
-  QgsApplication.processingRegistry().addProvider(AccessibilityProvider())`` -> provider
-  "Accessibility", algorithm id ``accessibility:accessibility_run``.
+  register_provider()`` -> provider "Accessibility", algorithm id
+  ``accessibility:accessibility_run`` (usable with ``processing.run``).
 
 QGIS runs under its own Python (on Debian the system Python with Debian's NumPy and GDAL), which
 must not import the ``accessibility`` package from another environment. So the algorithm does not
