@@ -1228,7 +1228,10 @@ def _solve(
         x = built = None
         if capacitated:
             x, built = _assign_fixed(problem, inst, prm, open_mask, time_limit_s)
-        remaining = max(1.0, time_limit_s - (time.perf_counter() - t0))
+        # the LP relaxation of a large p-median / p-center can take far longer than the
+        # heuristic itself: give it what is left of the time limit, at most 30 s (gap = nan
+        # when it does not finish)
+        remaining = min(30.0, max(1.0, time_limit_s - (time.perf_counter() - t0)))
         bound = _lp_bound(problem, inst, prm, remaining) if lp_bound else float("nan")
         name = (
             "greedy+interchange"
@@ -1482,7 +1485,8 @@ def maximal_covering(
     mip_rel_gap
         Relative gap at which HiGHS stops.
     lp_bound
-        With ``method="greedy"``, solve the LP relaxation to report a bound and gap.
+        With ``method="greedy"``, solve the LP relaxation to report a bound and gap (within
+        the time limit, at most 30 s; otherwise ``bound`` and ``gap`` are ``nan``).
 
     Returns
     -------
