@@ -462,3 +462,19 @@ def test_village_and_township_defaults():
     assert lowers[0] == 0.2 and lowers[-1] == 1e15
     assert ET.fromstring(qml).find("labeling/settings/text-style").get("fieldName") == "name"
     assert _renderer(road_qml()).get("attr") == "road_class"
+
+
+def test_style_row_names_the_real_geometry_column(tmp_path, layers):
+    roads = layers["roads"].rename_geometry("shape")
+    path = io.write_geopackage(tmp_path / "g.gpkg", {"roads": roads})
+    con = sqlite3.connect(path)
+    try:
+        geom_col = con.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = 'roads'"
+        ).fetchone()[0]
+        styled = con.execute(
+            "SELECT f_geometry_column FROM layer_styles WHERE f_table_name = 'roads'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert styled == geom_col
