@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
         "split_crossings": False,
         "max_snap_m": 1000.0,
         "connector_speed_kmh": 5.0,
+        "dem": None,
         "speeds": _ANY,
     },
     "analysis": {
@@ -187,6 +188,13 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         if not inp.get(key):
             raise ConfigError(f'[input] needs `{key} = "path"`')
     base = Path(base_dir)
+    dem = cfg["network"].get("dem")
+    if dem:
+        p = Path(os.path.expanduser(dem))
+        p = p if p.is_absolute() else base / p
+        if not p.exists():
+            raise ConfigError(f"[network] dem = {dem!r}: file {str(p)!r} does not exist")
+        cfg["network"]["dem"] = str(p)
     for key in ("roads", "osm", "villages", "facilities", "townships"):
         if inp.get(key):
             p = Path(os.path.expanduser(inp[key]))

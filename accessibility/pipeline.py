@@ -480,6 +480,13 @@ def run_project(
             split_crossings=net_cfg["split_crossings"],
             crs=cfg["project"]["crs"],
         )
+    if net_cfg.get("dem") and "walk" in network.modes:
+        from .raster import edge_walk_times
+
+        # slope-aware walking (Tobler): uphill slower than downhill, flat edges unchanged
+        times = edge_walk_times(network, net_cfg["dem"], flat_speed_kmh="walk_speed_kmh")
+        network = network.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
+        network.report["walk_times_from_dem"] = net_cfg["dem"]
     _log.info("%s", network.summary())
     standards = _standards(cfg)
     layer, costs = accessibility_layer(

@@ -115,3 +115,22 @@ def test_demo_standards_and_report(demo_run):
     assert "<img" in html and "http://" not in html and "https://" not in html
     towns = result.townships
     assert len(towns) == 11 and towns.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_dem_makes_mountain_walks_slower(demo_run, tmp_path):
+    result, _ = demo_run
+    assert "walk_times_from_dem" in result.network.report
+    from accessibility.pipeline import run_project
+
+    cfg = demo_project()
+    cfg["network"]["dem"] = None
+    cfg["output"].update(geopackage="", csv="", report="")
+    flat = run_project(cfg, out_dir=tmp_path).villages
+    hilly = result.villages
+    mountain = hilly["terrain"] == "mountain"
+    plain = hilly["terrain"] == "plain"
+    d = hilly["clinic_nearest_min"] - flat["clinic_nearest_min"]
+    # walking over hills takes longer on average; on the plain little changes
+    assert d[mountain].mean() > 0.5
+    assert d[mountain].mean() > d[plain].mean() + 0.5
+    assert d[plain].abs().median() < 0.5
