@@ -93,7 +93,8 @@ def test_project_file_errors(tmp_path):
 def test_missing_column_names_key_and_fix(tmp_path):
     demo = REPO / "data" / "demo_project.toml"
     text = demo.read_text(encoding="utf-8").replace('population = "population"', 'population = "pop"')
-    text = text.replace('"demo_county.gpkg"', f'"{REPO / "data" / "demo_county.gpkg"}"')
+    for name in ("demo_county.gpkg", "demo_dem.tif"):
+        text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     p = tmp_path / "p.toml"
     p.write_text(text, encoding="utf-8")
     with pytest.raises(KeyError, match=r"column .pop.*\[columns\] population"):
