@@ -40,13 +40,23 @@ def test_demo_writes_geopackage_and_csv(demo_run):
 def test_every_village_has_a_time_or_an_unreachable_flag(demo_run):
     result, _ = demo_run
     v = result.villages
-    for s in ("hospital", "health_centre", "clinic", "primary_school", "junior_school",
-              "elder_care", "day_care"):
+    for s in (
+        "hospital",
+        "health_centre",
+        "clinic",
+        "primary_school",
+        "junior_school",
+        "elder_care",
+        "day_care",
+    ):
         t = v[f"{s}_nearest_min"]
         assert (np.isfinite(t) | ~v[f"{s}_reachable"]).all()
         assert (t.notna() == v[f"{s}_reachable"]).all()
         # counts grow with the threshold
-        cols = sorted((c for c in v.columns if c.startswith(f"{s}_n_")), key=lambda c: int(c.split("_")[-1][:-3]))
+        cols = sorted(
+            (c for c in v.columns if c.startswith(f"{s}_n_")),
+            key=lambda c: int(c.split("_")[-1][:-3]),
+        )
         for a, b in zip(cols[:-1], cols[1:], strict=True):
             assert (v[a] <= v[b]).all()
 
@@ -79,10 +89,12 @@ def test_project_file_errors(tmp_path):
     cfg = demo_project()
     assert "clinic" in cfg["services"]
     p = tmp_path / "p.toml"
-    p.write_text('[input]\nroads = "nowhere.gpkg"\nvillages = "v"\nfacilities = "f"\n', encoding="utf-8")
+    p.write_text(
+        '[input]\nroads = "nowhere.gpkg"\nvillages = "v"\nfacilities = "f"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(p)
-    p.write_text('[services.clinic]\nthreshold_min = [15]\n', encoding="utf-8")
+    p.write_text("[services.clinic]\nthreshold_min = [15]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="Did you mean 'thresholds_min'"):
         load_config(p)
     p.write_text('[analysis]\nthresholds_min = "15"\n', encoding="utf-8")
@@ -92,7 +104,9 @@ def test_project_file_errors(tmp_path):
 
 def test_missing_column_names_key_and_fix(tmp_path):
     demo = REPO / "data" / "demo_project.toml"
-    text = demo.read_text(encoding="utf-8").replace('population = "population"', 'population = "pop"')
+    text = demo.read_text(encoding="utf-8").replace(
+        'population = "population"', 'population = "pop"'
+    )
     for name in ("demo_county.gpkg", "demo_dem.tif"):
         text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     p = tmp_path / "p.toml"
