@@ -10,6 +10,9 @@ from qgis_helpers import assert_layer_ok, check_layers, gpkg_layer_specs
 
 from accessibility import io
 
+# running the whole demo job takes 10-80 s depending on the machine and its load
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo_report(qgis, tmp_path_factory):
