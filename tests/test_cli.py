@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_every_village_has_a_time_or_an_unreachable_flag(demo_run):
             (c for c in v.columns if c.startswith(f"{s}_n_")),
             key=lambda c: int(c.split("_")[-1][:-3]),
         )
-        for a, b in zip(cols[:-1], cols[1:], strict=True):
+        for a, b in itertools.pairwise(cols):
             assert (v[a] <= v[b]).all()
 
 

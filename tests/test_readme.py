@@ -28,7 +28,7 @@ def test_readme_python_quickstart_runs(tmp_path, monkeypatch):
     block = re.findall(r"```python\n(.*?)```", readme, flags=re.S)[0]
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(block, "README.md", "exec"), namespace)  # our own README
     layer = namespace["layer"]
     assert layer["clinic_doctors_per_head"].notna().all()
     assert (tmp_path / "clinics.gpkg").exists()

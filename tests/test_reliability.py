@@ -47,7 +47,7 @@ def _gpkg_ok(path):
 
 
 def test_interrupted_run_leaves_previous_geopackage_intact(first_run, tmp_path, monkeypatch):
-    result, out = first_run
+    _result, out = first_run
     gpkg = out / "demo_accessibility.gpkg"
     before_bytes = gpkg.read_bytes()
     before = _gpkg_ok(gpkg)
@@ -133,7 +133,7 @@ def test_memory_estimate_refuses_with_the_estimate():
     )
     with (
         acc.set_options(max_memory_bytes=10_000),
-        pytest.raises(MemoryEstimateError, match="GB|MB|bytes"),
+        pytest.raises(MemoryEstimateError, match=r"GB|MB|bytes"),
     ):
         travel_costs(net, pts, pts, max_time_min=60)
 
