@@ -42,39 +42,41 @@ def to_points(
     layer
         Points, polygons or a mix; points are kept as they are.
     method
-        ``"representative"`` (a point guaranteed inside the polygon), ``"centroid"`` (may fall
-        outside a concave polygon), or ``"population"`` (population-weighted centre from
-        ``population_raster``, a GeoTIFF path; see :mod:`accessibility.raster`).
+        ``"representative"`` (a point guaranteed inside the polygon), ``"centroid"`` (computed in
+        a local metric CRS; may fall outside a concave polygon), or ``"population"``
+        (population-weighted mean of the ``population_raster`` cells inside the polygon, a
+        GeoTIFF path; the representative point where a polygon holds nobody).
 
     Returns
     -------
     GeoDataFrame
         A copy with point geometries, same index and columns.
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> demo = acc.load_demo()
+    >>> points = acc.to_points(demo.townships, method="representative")
+    >>> points.geom_type.unique().tolist()
+    ['Point']
     """
-    if method not in ("representative", "centroid", "population"):
+    from .validate import _polygon_points
+
+    how = {"representative": "representative", "centroid": "centroid", "population": "weighted"}
+    if method not in how:
         raise InvalidValueError(
             f"method={method!r}; use 'representative', 'centroid' or 'population'"
         )
+    if method == "population" and population_raster is None:
+        raise InvalidValueError("method='population' needs population_raster=<GeoTIFF path>")
     out = layer.copy()
     geom = out.geometry
     poly = geom.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if not poly.any():
         return out
-    if method == "population":
-        if population_raster is None:
-            raise InvalidValueError("method='population' needs population_raster=<GeoTIFF path>")
-        from .raster import population_weighted_points
-
-        pts = population_weighted_points(out.loc[poly], population_raster)
-        new = geom.copy()
-        new.loc[poly] = pts.to_numpy()
-        return out.set_geometry(new)
-    new = geom.copy()
-    if method == "centroid":
-        new.loc[poly] = geom.loc[poly].centroid
-    else:
-        new.loc[poly] = geom.loc[poly].representative_point()
-    return out.set_geometry(new)
+    values = geom.to_numpy().copy()
+    values[poly] = _polygon_points(values[poly], out.crs, how[method], population_raster)
+    return out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
 
 
 def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
