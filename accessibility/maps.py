@@ -527,7 +527,10 @@ def _band_colors(bands: Sequence[float]) -> dict[float, str]:
         for b in bands:
             out[b] = CATCHMENT_COLORS[CATCHMENT_BREAKS_MIN.index(b) - 1]
         return out
-    colors = _class_colors("RdYlGn_r", max(len(bands), 2))
+    # dark (near) to light (far), readable under semi-transparent fills
+    colors = _class_colors(["#2c7fb8", "#41b6c4", "#a1dab4", "#ffffcc", "#fdae61", "#d7191c"], 6)
+    if len(bands) > 6:
+        colors = _class_colors("YlGnBu_r", len(bands))
     return {b: colors[i] for i, b in enumerate(sorted(bands))}
 
 
@@ -595,6 +598,18 @@ def _label_villages(
                 f"{list(missing[:3])}; pass ids from the layer's index"
             )
     fallback = villages[label_fallback] if label_fallback in villages.columns else None
+    fontsize = 7.0
+    to_pt = 72.0 / ax.figure.dpi
+    placed: list[tuple[float, float, float, float]] = []
+    # label positions tried in turn: (dx, dy) in points and the alignment that goes with them
+    candidates = (
+        (3, 3, "left", "bottom"),
+        (3, -3, "left", "top"),
+        (-3, 3, "right", "bottom"),
+        (-3, -3, "right", "top"),
+        (0, 6, "center", "bottom"),
+        (0, -6, "center", "top"),
+    )
     n = 0
     for vid in ids:
         p = geom.loc[vid]
@@ -603,12 +618,31 @@ def _label_villages(
         )
         if not text:
             continue
+        # approximate box of the text in points (CJK glyphs are square, Latin ones ~0.6 wide)
+        w = 1.25 * fontsize * sum(1.0 if _has_cjk(ch) else 0.6 for ch in text)
+        h = 1.25 * fontsize * 1.2
+        px, py = (np.asarray(ax.transData.transform((p.x, p.y))) * to_pt).tolist()
+        choice, box_ = candidates[0], None
+        for cand in candidates:
+            dx, dy, ha, va = cand
+            x0 = px + dx - (w if ha == "right" else w / 2 if ha == "center" else 0.0)
+            y0 = py + dy - (h if va == "top" else 0.0)
+            b = (x0, y0, x0 + w, y0 + h)
+            if box_ is None:
+                box_ = b
+            if not any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in placed):
+                choice, box_ = cand, b
+                break
+        placed.append(box_)
+        dx, dy, ha, va = choice
         t = ax.annotate(
             text,
             (p.x, p.y),
-            xytext=(3, 3),
+            xytext=(dx, dy),
             textcoords="offset points",
-            fontsize=7,
+            ha=ha,
+            va=va,
+            fontsize=fontsize,
             zorder=15,
             path_effects=_halo(),
         )
@@ -632,7 +666,7 @@ def _new_axes(ax: Any, bounds: np.ndarray, *, legend_room_in: float = 2.3) -> tu
     return fig, fig.add_subplot()
 
 
-def _frame(ax: Any, bounds: np.ndarray, pad: float = 0.03) -> None:
+def _frame(ax: Any, bounds: np.ndarray, pad: float = 0.05) -> None:
     xmin, ymin, xmax, ymax = bounds
     dx, dy = (xmax - xmin) * pad, (ymax - ymin) * pad
     ax.set_xlim(xmin - dx, xmax + dx)
@@ -640,7 +674,10 @@ def _frame(ax: Any, bounds: np.ndarray, pad: float = 0.03) -> None:
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     for side in ax.spines.values():
+        side.set_visible(True)
         side.set_color("0.6")
         side.set_linewidth(0.6)
 
@@ -665,6 +702,8 @@ def _add_legends(
     if second:
         if legends:
             ax.add_artist(legends[0])
+            # add_artist clips to the axes, which also hides it from constrained layout
+            legends[0].set_clip_on(False)
         leg2 = ax.legend(
             handles=second,
             loc="lower left",
@@ -897,12 +936,12 @@ def village_map(
                 )
         if facilities is not None:
             layer_handles = _draw_facilities(ax, facilities, service_column) + layer_handles
-        _label_villages(ax, vil, geom, labels, label_column, label_fallback)
         _frame(ax, bounds)
         _add_legends(ax, value_handles, legend_title or column, layer_handles)
         ax.set_title(title if title is not None else column, fontsize=10)
         # fix the final limits (aspect adjusts them at draw time) before measuring for the scale bar
         ax.apply_aspect()
+        _label_villages(ax, vil, geom, labels, label_column, label_fallback)
         if scale_bar:
             _add_scale_bar(ax, crs)
         if north_arrow:
@@ -949,7 +988,8 @@ def catchment_map(
     villages, roads, facilities, units
         Optional layers drawn with the bands (any CRS).
     colors
-        ``{band: colour}``; default green/yellow/orange/red as in the QGIS catchment style.
+        ``{band: colour}``; default: green/yellow/orange for 15/30/60 minutes as in the QGIS
+        catchment style, otherwise blues (near) to pale green (far).
     alpha
         Opacity of the band fill.
 
@@ -1064,7 +1104,6 @@ def catchment_map(
                         label=f"outside all bands ({int((~inside).sum())})",
                     )
                 )
-            _label_villages(ax, villages, geom, labels, label_column, label_fallback)
         if facilities is not None:
             layer_handles = _draw_facilities(ax, facilities, service_column) + layer_handles
         _frame(ax, bounds)
@@ -1072,6 +1111,8 @@ def catchment_map(
         default_title = "Catchments" + (f": {service.replace('_', ' ')}" if service else "")
         ax.set_title(title if title is not None else default_title, fontsize=10)
         ax.apply_aspect()
+        if villages is not None:
+            _label_villages(ax, villages, geom, labels, label_column, label_fallback)
         if scale_bar:
             _add_scale_bar(ax, crs)
         if north_arrow:
