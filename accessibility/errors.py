@@ -17,6 +17,7 @@ __all__ = [
     "DuplicateIdError",
     "EmptyLayerError",
     "GeometryError",
+    "InputFileError",
     "InvalidValueError",
     "MemoryEstimateError",
     "MissingColumnError",
@@ -68,6 +69,10 @@ class SnapError(ValueError, AccessibilityError):
 
 class ConfigError(ValueError, AccessibilityError):
     """A project (TOML) file is wrong: unknown key, wrong type, missing file."""
+
+
+class InputFileError(FileNotFoundError, ConfigError):
+    """An input file does not exist (also a :class:`FileNotFoundError`)."""
 
 
 class OutputError(OSError, AccessibilityError):

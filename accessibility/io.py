@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from .errors import (
     ConfigError,
     CRSError,
+    InputFileError,
     InvalidValueError,
     MissingColumnError,
     suggest,
@@ -63,9 +64,6 @@ LAYER_STYLES_DDL = (
 _RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
 _SUFFIX_INF = "_is_inf"
 
-
-class InputFileError(FileNotFoundError, ConfigError):
-    """An input file does not exist (also a :class:`FileNotFoundError`)."""
 
 
 # --------------------------------------------------------------------------------------------------
