@@ -609,7 +609,7 @@ def _new_road_line(
         node_xy = network.nodes[["x", "y"]].to_numpy()
         for pos in (0, -1):
             p = shapely.Point(coords[pos])
-            (_, j), d = tree.query_nearest(p, return_distance=True, all_matches=False)
+            (_, j), d = tree.query_nearest([p], return_distance=True, all_matches=False)
             if len(j) == 0 or d[0] > snap:
                 _log.warning(
                     "%s: the road end %s is more than %g m from any road; it stays unconnected",
