@@ -666,6 +666,16 @@ def _new_axes(ax: Any, bounds: np.ndarray, *, legend_room_in: float = 2.3) -> tu
     return fig, fig.add_subplot()
 
 
+def _bounds(layer: Any, extra: Any = None) -> np.ndarray:
+    """Extent of a layer, grown to include ``extra`` (facilities off the villages' extent)."""
+    b = np.asarray(layer.total_bounds, dtype=float)
+    if extra is not None and len(extra):
+        e = np.asarray(extra.total_bounds, dtype=float)
+        if np.isfinite(e).all():
+            b = np.array([min(b[0], e[0]), min(b[1], e[1]), max(b[2], e[2]), max(b[3], e[3])])
+    return b
+
+
 def _frame(ax: Any, bounds: np.ndarray, pad: float = 0.05) -> None:
     xmin, ymin, xmax, ymax = bounds
     dx, dy = (xmax - xmin) * pad, (ymax - ymin) * pad
@@ -844,7 +854,7 @@ def village_map(
     colors = _class_colors(cmap, k)
     names = class_labels(b, unit=unit)
 
-    bounds = np.asarray((units if units is not None else vil).total_bounds, dtype=float)
+    bounds = _bounds(units if units is not None else vil, None if units is not None else facilities)
     with font_context():
         fig, ax = _new_axes(ax, bounds)
         layer_handles: list[Any] = []
@@ -1036,7 +1046,7 @@ def catchment_map(
     bands = _dissolved_bands(cat, band_column)
     unit = "m" if band_column.endswith("_m") else "min"
     bounds_layer = units if units is not None else (villages if villages is not None else bands)
-    bounds = np.asarray(bounds_layer.total_bounds, dtype=float)
+    bounds = _bounds(bounds_layer, None if units is not None else facilities)
     with font_context():
         fig, ax = _new_axes(ax, bounds)
         if colors is not None:
