@@ -69,9 +69,18 @@ _LAZY: dict[str, str] = {
     "validate_roads": "validate",
     "convert_points": "chinacrs",
     "detect_datum_offset": "chinacrs",
+    # facility siting
+    "maximal_covering": "siting",
+    "p_median": "siting",
+    "set_covering": "siting",
+    "p_center": "siting",
+    "equity_covering": "siting",
+    "grid_candidates": "siting",
     # output
     "write_geopackage": "io",
+    "write_table": "io",
     "read_layer": "io",
+    "write_report": "report",
 }
 
 # submodules reachable as attributes (``acc.decay.step(30)``)

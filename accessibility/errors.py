@@ -17,6 +17,7 @@ __all__ = [
     "DuplicateIdError",
     "EmptyLayerError",
     "GeometryError",
+    "InfeasibleError",
     "InputFileError",
     "InvalidValueError",
     "MemoryEstimateError",
@@ -69,6 +70,17 @@ class SnapError(ValueError, AccessibilityError):
 
 class ConfigError(ValueError, AccessibilityError):
     """A project (TOML) file is wrong: unknown key, wrong type, missing file."""
+
+
+class InfeasibleError(InvalidValueError):
+    """A siting problem has no feasible solution (e.g. a village no candidate can reach).
+
+    ``villages`` lists the ids of the villages that cannot be served, when they are known.
+    """
+
+    def __init__(self, message: str, villages: Iterable[object] = ()) -> None:
+        super().__init__(message)
+        self.villages = list(villages)
 
 
 class InputFileError(FileNotFoundError, ConfigError):

@@ -40,7 +40,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,6 +50,7 @@ from .errors import (
     DuplicateIdError,
     EmptyLayerError,
     GeometryError,
+    InfeasibleError,
     InvalidValueError,
     MissingColumnError,
     suggest,
@@ -77,17 +77,6 @@ Assignment = Literal["single", "split"]
 
 _COST_COLUMNS = ("origin", "destination", "travel_time_min")
 _TOL = 1e-6
-
-
-class InfeasibleError(InvalidValueError):
-    """A siting problem has no feasible solution (e.g. a village no candidate can reach).
-
-    ``villages`` lists the ids of the villages that cannot be served, when they are known.
-    """
-
-    def __init__(self, message: str, villages: Iterable[Any] = ()) -> None:
-        super().__init__(message)
-        self.villages = list(villages)
 
 
 # --------------------------------------------------------------------------------------------
