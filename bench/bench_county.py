@@ -61,7 +61,9 @@ def run(path: Path, out: Path) -> list[tuple[str, float]]:
     layers = {
         "villages": layer,
         "facilities": facilities,
-        "roads": net.edges[["road_class", "name", "length_m", "car_speed_kmh", "geometry"]].to_crs(crs),
+        "roads": net.edges[["road_class", "name", "length_m", "car_speed_kmh", "geometry"]].to_crs(
+            crs
+        ),
     }
     write_geopackage(out / "imperial.gpkg", layers, styles=default_styles(layers))
     write_table(out / "imperial_villages.csv", layer.drop(columns="geometry").reset_index())

@@ -1,0 +1,34 @@
+"""Assemble BENCHMARKS.md from the result files the benchmark scripts write.
+
+Each script in bench/ prints its table and writes ``bench/results/<topic>.md``; this script puts
+them together in a fixed order. Run the benchmarks first, then ``python bench/collect.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ORDER = ["routing", "county", "measures", "catchments", "raster", "siting", "planning", "dask"]
+
+HEADER = """# Benchmarks
+
+Measured on this project's own 2-core machines (the same kind as CI's), which are shared and noisy:
+read the **ratios** against the reference measured in the same run, not the absolute seconds.
+Every figure below is reproduced by the command given in its section; `python bench/collect.py`
+assembles this file from `bench/results/*.md`.
+
+"""
+
+
+def main() -> None:
+    parts = [HEADER]
+    files = {p.stem: p for p in (HERE / "results").glob("*.md")}
+    for name in [*ORDER, *sorted(set(files) - set(ORDER))]:
+        if name in files:
+            parts.append(files[name].read_text(encoding="utf-8").strip() + "\n\n")
+    (HERE.parent / "BENCHMARKS.md").write_text("".join(parts), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
