@@ -23,38 +23,22 @@ _JIT = {"cache": True, "nogil": True}
 
 
 # --------------------------------------------------------------------------------------------
-# binary heap with lazy deletion; one row (d, d2, node) per entry so a level is one cache access
+# bounded single-source searches: 4-ary heap with lazy deletion, structure of arrays
 # --------------------------------------------------------------------------------------------
+#
+# Layout (chosen by profiling on 1M-node road graphs, see bench/results/routing.md):
+# * the graph's ``indptr``/``head`` are int32 when they fit (half the index traffic);
+# * the per-node state is a separate int32 "generation stamp" (``2*run`` reached, ``2*run + 1``
+#   settled, anything smaller unreached), so settled neighbours are skipped after touching only
+#   4 bytes, and nothing n-sized is cleared between searches;
+# * the heap is 4-ary (half the depth of a binary heap, the four children share a cache line)
+#   and stored as separate key / secondary key / node arrays, so comparisons touch only keys.
+# * :func:`_search1` carries no secondary cost; it is about 1.5x faster than :func:`_search2`
+#   and is used whenever the secondary cost is not wanted or is zero everywhere.
 
 
 @njit(**_JIT)
-def _push(heap, size, d, d2, u):
-    """Push (d, d2, u) on a heap of ``size`` rows (capacity checked by the caller)."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        pd = heap[p, 0]
-        if d < pd or (d == pd and d2 < heap[p, 1]):
-            heap[i, 0] = pd
-            heap[i, 1] = heap[p, 1]
-            heap[i, 2] = heap[p, 2]
-            i = p
-        else:
-            break
-    heap[i, 0] = d
-    heap[i, 1] = d2
-    heap[i, 2] = u
-
-
-@njit(**_JIT)
-def _grow(heap):
-    new = np.empty((2 * heap.shape[0], 3), np.float64)
-    new[: heap.shape[0]] = heap
-    return new
-
-
-@njit(**_JIT)
-def _search(
+def _search2(
     indptr,
     head,
     cost,
@@ -67,22 +51,25 @@ def _search(
     bound,
     is_target,
     n_target_nodes,
-    node,
+    dist,
+    stamp,
     run,
-    heap,
+    hk,
+    hk2,
+    hv,
     settled,
 ):
-    """Bounded multi-seed Dijkstra; returns the number of settled nodes, or -1 if ``heap`` is full.
+    """Bounded multi-seed Dijkstra on ``(cost, cost2)``; returns the number settled, -1 if the heap
+    is full.
 
     Seeds are rows ``s0:s1`` of the seed arrays. Nodes with cost ``> bound`` are not settled. When
     ``n_target_nodes > 0`` the search stops once that many nodes flagged in ``is_target`` settled.
-    ``node[u] = (cost, cost2, state)``: state ``2*run`` reached, ``2*run + 1`` settled, anything
-    smaller unreached (so the array is never cleared). Settled nodes are listed in ``settled``.
-    On -1 the caller grows the heap and runs the search again with a new ``run``.
+    ``dist[u] = (cost, cost2)`` of reached nodes; settled nodes are listed in ``settled``. On -1
+    the caller grows the heap and runs the search again with a new ``run``.
     """
-    reached = 2.0 * run
-    done = reached + 1.0
-    cap = heap.shape[0]
+    reached = 2 * run
+    done = reached + 1
+    cap = hk.shape[0]
     size = 0
     for s in range(s0, s1):
         u = seed_node[s]
@@ -90,54 +77,65 @@ def _search(
         c2 = seed_cost2[s]
         if c > bound:
             continue
-        if node[u, 2] == reached and not (c < node[u, 0] or (c == node[u, 0] and c2 < node[u, 1])):
+        if stamp[u] == reached and not (c < dist[u, 0] or (c == dist[u, 0] and c2 < dist[u, 1])):
             continue
-        node[u, 0] = c
-        node[u, 1] = c2
-        node[u, 2] = reached
+        dist[u, 0] = c
+        dist[u, 1] = c2
+        stamp[u] = reached
         if size == cap:
             return -1
-        _push(heap, size, c, c2, u)
+        i = size
         size += 1
+        while i > 0:
+            p = (i - 1) >> 2
+            pd = hk[p]
+            if c < pd or (c == pd and c2 < hk2[p]):
+                hk[i] = pd
+                hk2[i] = hk2[p]
+                hv[i] = hv[p]
+                i = p
+            else:
+                break
+        hk[i] = c
+        hk2[i] = c2
+        hv[i] = u
     nset = 0
     found = 0
     while size > 0:
-        d = heap[0, 0]
-        d2 = heap[0, 1]
-        u = np.int64(heap[0, 2])
-        # pop: sift the last row down from the root
+        d = hk[0]
+        d2 = hk2[0]
+        u = hv[0]
         size -= 1
         if size > 0:
-            ld = heap[size, 0]
-            ld2 = heap[size, 1]
-            lu = heap[size, 2]
+            ld = hk[size]
+            ld2 = hk2[size]
+            lu = hv[size]
             i = 0
             while True:
-                c = 2 * i + 1
+                c = 4 * i + 1
                 if c >= size:
                     break
-                cd = heap[c, 0]
-                cd2 = heap[c, 1]
-                r = c + 1
-                if r < size:
-                    rd = heap[r, 0]
-                    if rd < cd or (rd == cd and heap[r, 1] < cd2):
-                        c = r
-                        cd = rd
-                        cd2 = heap[r, 1]
-                if cd < ld or (cd == ld and cd2 < ld2):
-                    heap[i, 0] = cd
-                    heap[i, 1] = cd2
-                    heap[i, 2] = heap[c, 2]
-                    i = c
+                e = min(c + 4, size)
+                b = c
+                bd = hk[c]
+                for j in range(c + 1, e):
+                    jd = hk[j]
+                    if jd < bd or (jd == bd and hk2[j] < hk2[b]):
+                        b = j
+                        bd = jd
+                if bd < ld or (bd == ld and hk2[b] < ld2):
+                    hk[i] = bd
+                    hk2[i] = hk2[b]
+                    hv[i] = hv[b]
+                    i = b
                 else:
                     break
-            heap[i, 0] = ld
-            heap[i, 1] = ld2
-            heap[i, 2] = lu
-        if node[u, 2] == done:
+            hk[i] = ld
+            hk2[i] = ld2
+            hv[i] = lu
+        if stamp[u] == done:
             continue  # a stale entry: u was settled by a better one
-        node[u, 2] = done
+        stamp[u] = done
         settled[nset] = u
         nset += 1
         if n_target_nodes > 0 and is_target[u]:
@@ -145,40 +143,173 @@ def _search(
             if found == n_target_nodes:
                 break
         for a in range(indptr[u], indptr[u + 1]):
+            v = head[a]
+            sv = stamp[v]
+            if sv == done:
+                continue
             nd = d + cost[a]
             if nd > bound:
                 continue
-            v = head[a]
-            sv = node[v, 2]
-            if sv == done:
-                continue
             nd2 = d2 + cost2[a]
             if sv == reached:
-                dv = node[v, 0]
-                if nd > dv or (nd == dv and nd2 >= node[v, 1]):
+                dv = dist[v, 0]
+                if nd > dv or (nd == dv and nd2 >= dist[v, 1]):
                     continue
-            node[v, 0] = nd
-            node[v, 1] = nd2
-            node[v, 2] = reached
+            dist[v, 0] = nd
+            dist[v, 1] = nd2
+            stamp[v] = reached
             if size == cap:
                 return -1
-            # push: sift up from the end
             i = size
             size += 1
             while i > 0:
-                p = (i - 1) >> 1
-                pd = heap[p, 0]
-                if nd < pd or (nd == pd and nd2 < heap[p, 1]):
-                    heap[i, 0] = pd
-                    heap[i, 1] = heap[p, 1]
-                    heap[i, 2] = heap[p, 2]
+                p = (i - 1) >> 2
+                pd = hk[p]
+                if nd < pd or (nd == pd and nd2 < hk2[p]):
+                    hk[i] = pd
+                    hk2[i] = hk2[p]
+                    hv[i] = hv[p]
                     i = p
                 else:
                     break
-            heap[i, 0] = nd
-            heap[i, 1] = nd2
-            heap[i, 2] = v
+            hk[i] = nd
+            hk2[i] = nd2
+            hv[i] = v
     return nset
+
+
+@njit(**_JIT)
+def _search1(
+    indptr,
+    head,
+    cost,
+    seed_node,
+    seed_cost,
+    s0,
+    s1,
+    bound,
+    is_target,
+    n_target_nodes,
+    dist,
+    stamp,
+    run,
+    hk,
+    hv,
+    settled,
+):
+    """:func:`_search2` without a secondary cost (``dist[u, 0]`` only; ``dist[u, 1]`` untouched)."""
+    reached = 2 * run
+    done = reached + 1
+    cap = hk.shape[0]
+    size = 0
+    for s in range(s0, s1):
+        u = seed_node[s]
+        c = seed_cost[s]
+        if c > bound:
+            continue
+        if stamp[u] == reached and not c < dist[u, 0]:
+            continue
+        dist[u, 0] = c
+        stamp[u] = reached
+        if size == cap:
+            return -1
+        i = size
+        size += 1
+        while i > 0:
+            p = (i - 1) >> 2
+            if c < hk[p]:
+                hk[i] = hk[p]
+                hv[i] = hv[p]
+                i = p
+            else:
+                break
+        hk[i] = c
+        hv[i] = u
+    nset = 0
+    found = 0
+    while size > 0:
+        d = hk[0]
+        u = hv[0]
+        size -= 1
+        if size > 0:
+            ld = hk[size]
+            lu = hv[size]
+            i = 0
+            while True:
+                c = 4 * i + 1
+                if c >= size:
+                    break
+                e = min(c + 4, size)
+                b = c
+                bd = hk[c]
+                for j in range(c + 1, e):
+                    if hk[j] < bd:
+                        b = j
+                        bd = hk[j]
+                if bd < ld:
+                    hk[i] = bd
+                    hv[i] = hv[b]
+                    i = b
+                else:
+                    break
+            hk[i] = ld
+            hv[i] = lu
+        if stamp[u] == done:
+            continue
+        stamp[u] = done
+        settled[nset] = u
+        nset += 1
+        if n_target_nodes > 0 and is_target[u]:
+            found += 1
+            if found == n_target_nodes:
+                break
+        for a in range(indptr[u], indptr[u + 1]):
+            v = head[a]
+            sv = stamp[v]
+            if sv == done:
+                continue
+            nd = d + cost[a]
+            if nd > bound:
+                continue
+            if sv == reached and nd >= dist[v, 0]:
+                continue
+            dist[v, 0] = nd
+            stamp[v] = reached
+            if size == cap:
+                return -1
+            i = size
+            size += 1
+            while i > 0:
+                p = (i - 1) >> 2
+                if nd < hk[p]:
+                    hk[i] = hk[p]
+                    hv[i] = hv[p]
+                    i = p
+                else:
+                    break
+            hk[i] = nd
+            hv[i] = v
+    return nset
+
+
+@njit(**_JIT)
+def _buffers(n, like):
+    """Scratch for searches on an ``n``-node graph whose node ids have the dtype of ``like``."""
+    dist = np.zeros((n, 2), np.float64)
+    stamp = np.zeros(n, np.int32)
+    m = max(1024, n // 8)
+    hk = np.empty(m, np.float64)
+    hk2 = np.empty(m, np.float64)
+    hv = np.empty(m, like.dtype)
+    settled = np.empty(n, like.dtype)
+    return dist, stamp, hk, hk2, hv, settled
+
+
+@njit(**_JIT)
+def _grow(a):
+    new = np.empty(2 * a.shape[0], a.dtype)
+    new[: a.shape[0]] = a
+    return new
 
 
 @njit(**_JIT)
@@ -195,55 +326,73 @@ def _run(
     bound,
     is_target,
     n_target_nodes,
-    node,
+    with2,
+    dist,
+    stamp,
     run,
-    heap,
+    hk,
+    hk2,
+    hv,
     settled,
 ):
-    """:func:`_search`, growing the heap and repeating when it overflows.
-
-    Returns (number settled, the run stamp used, the heap, possibly grown).
-    """
+    """One search (:func:`_search2` if ``with2`` else :func:`_search1`), growing the heap and
+    repeating when it overflows. Returns (number settled, run stamp used, hk, hk2, hv)."""
     while True:
-        nset = _search(
-            indptr,
-            head,
-            cost,
-            cost2,
-            seed_node,
-            seed_cost,
-            seed_cost2,
-            s0,
-            s1,
-            bound,
-            is_target,
-            n_target_nodes,
-            node,
-            run,
-            heap,
-            settled,
-        )
+        if with2:
+            nset = _search2(
+                indptr,
+                head,
+                cost,
+                cost2,
+                seed_node,
+                seed_cost,
+                seed_cost2,
+                s0,
+                s1,
+                bound,
+                is_target,
+                n_target_nodes,
+                dist,
+                stamp,
+                run,
+                hk,
+                hk2,
+                hv,
+                settled,
+            )
+        else:
+            nset = _search1(
+                indptr,
+                head,
+                cost,
+                seed_node,
+                seed_cost,
+                s0,
+                s1,
+                bound,
+                is_target,
+                n_target_nodes,
+                dist,
+                stamp,
+                run,
+                hk,
+                hv,
+                settled,
+            )
         if nset >= 0:
-            return nset, run, heap
-        heap = _grow(heap)
+            return nset, run, hk, hk2, hv
+        hk = _grow(hk)
+        hk2 = _grow(hk2)
+        hv = _grow(hv)
         run += 1
-
-
-@njit(**_JIT)
-def _buffers(n):
-    node = np.zeros((n, 3), np.float64)
-    heap = np.empty((max(1024, n // 8), 3), np.float64)
-    settled = np.empty(n, np.int64)
-    return node, heap, settled
 
 
 @njit(**_JIT)
 def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
     """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
     n = indptr.shape[0] - 1
-    node, heap, settled = _buffers(n)
-    is_target = np.zeros(1, np.bool_)
-    nset, _, heap = _run(
+    dist, stamp, hk, hk2, hv, settled = _buffers(n, head)
+    nset, _, hk, hk2, hv = _run(
         indptr,
         head,
         cost,
@@ -254,15 +403,19 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
         0,
         seed_node.shape[0],
         bound,
-        is_target,
+        np.zeros(1, np.bool_),
         0,
-        node,
+        True,
+        dist,
+        stamp,
         1,
-        heap,
+        hk,
+        hk2,
+        hv,
         settled,
     )
-    nodes = settled[:nset].copy()
-    return nodes, node[nodes, 0], node[nodes, 1]
+    nodes = settled[:nset].astype(np.int64)
+    return nodes, dist[nodes, 0], dist[nodes, 1]
 
 
 @njit(**_JIT)
@@ -286,17 +439,19 @@ def many_to_many_chunk(
     n_tid,
     bound,
     max_cost,
+    with2,
 ):
     """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
 
     Returns (source index, target index, cost, cost2), sorted by source then target index, only
-    pairs with cost ``<= max_cost``.
+    pairs with cost ``<= max_cost``. Without ``with2`` the secondary cost is not carried and
+    ``cost2`` is NaN.
     """
     n = indptr.shape[0] - 1
-    node, heap, settled = _buffers(n)
+    dist, stamp, hk, hk2, hv, settled = _buffers(n, head)
     best_c = np.empty(n_tid, np.float64)
     best_c2 = np.empty(n_tid, np.float64)
-    stamp = np.full(n_tid, -1, np.int64)
+    tstamp = np.full(n_tid, -1, np.int64)
     touched = np.empty(n_tid, np.int64)
     cap = 1024
     out_g = np.empty(cap, np.int64)
@@ -306,7 +461,7 @@ def many_to_many_chunk(
     cnt = 0
     run = 0
     for g in range(g0, g1):
-        nset, run, heap = _run(
+        nset, run, hk, hk2, hv = _run(
             indptr,
             head,
             cost,
@@ -319,9 +474,13 @@ def many_to_many_chunk(
             bound,
             is_target,
             n_target_nodes,
-            node,
+            with2,
+            dist,
+            stamp,
             run + 1,
-            heap,
+            hk,
+            hk2,
+            hv,
             settled,
         )
         nt = 0
@@ -329,16 +488,16 @@ def many_to_many_chunk(
             u = settled[j]
             if not is_target[u]:
                 continue
-            d = node[u, 0]
-            d2 = node[u, 1]
+            d = dist[u, 0]
+            d2 = dist[u, 1] if with2 else np.nan
             for a in range(att_ptr[u], att_ptr[u + 1]):
                 c = d + att_cost[a]
                 if c > max_cost:
                     continue
                 c2 = d2 + att_cost2[a]
                 t = att_tid[a]
-                if stamp[t] != g:
-                    stamp[t] = g
+                if tstamp[t] != g:
+                    tstamp[t] = g
                     best_c[t] = c
                     best_c2[t] = c2
                     touched[nt] = t
@@ -373,31 +532,35 @@ def many_to_many_chunk(
 
 
 @njit(**_JIT)
-def opportunities_chunk(indptr, head, cost, cost2, src_node, weight, i0, i1, bound, acc):
+def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc):
     """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
     n = indptr.shape[0] - 1
-    node, heap, settled = _buffers(n)
+    dist, stamp, hk, hk2, hv, settled = _buffers(n, head)
     zero = np.zeros(src_node.shape[0], np.float64)
-    is_target = np.zeros(1, np.bool_)
+    no_targets = np.zeros(1, np.bool_)
     run = 0
     for i in range(i0, i1):
         w = weight[i]
-        nset, run, heap = _run(
+        nset, run, hk, hk2, hv = _run(
             indptr,
             head,
             cost,
-            cost2,
+            cost,
             src_node,
             zero,
             zero,
             i,
             i + 1,
             bound,
-            is_target,
+            no_targets,
             0,
-            node,
+            False,
+            dist,
+            stamp,
             run + 1,
-            heap,
+            hk,
+            hk2,
+            hv,
             settled,
         )
         for j in range(nset):
@@ -561,3 +724,182 @@ def nearest_k_labels(
             _kpush(hd, hd2, hs, hn, size, nd, d2 + cost2[a], s, v)
             size += 1
     return lab_src, lab_d, lab_d2, lab_cnt
+
+
+# --------------------------------------------------------------------------------------------
+# nearest source per node (k = 1): one label per node, one heap keyed on (d, d2, source)
+# --------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _less3(a0, a1, a2, b0, b1, b2):
+    return a0 < b0 or (a0 == b0 and (a1 < b1 or (a1 == b1 and a2 < b2)))
+
+
+@njit(**_JIT)
+def nearest_one(
+    indptr,
+    head,
+    cost,
+    cost2,
+    seed_src,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    bound,
+    is_target,
+    n_target_nodes,
+    att_ptr,
+    att_tid,
+    att_cost,
+    att_cost2,
+    n_tid,
+    max_cost,
+):
+    """Nearest source of every target id by one multi-source Dijkstra (k = 1).
+
+    Every node keeps one label ``(cost, cost2, source)``, the lexicographic minimum over sources
+    (so ties on cost go to the smaller cost2, then to the smaller source index), which is what
+    :func:`nearest_k_labels` keeps with ``k = 1``. The heap holds rows ``(d, d2, source, node)``
+    with lazy deletion. Targets then take the best of their attachment rows.
+
+    Returns (best source index or -1, cost, cost2) per target index; pairs beyond ``max_cost``
+    are -1.
+    """
+    n = indptr.shape[0] - 1
+    # lab[u] = (d, d2, source, state): state 0 unreached, 1 reached, 2 settled
+    lab = np.zeros((n, 4), np.float64)
+    cap = max(1024, seed_node.shape[0] + 16, n // 16)
+    heap = np.empty((cap, 4), np.float64)
+    size = 0
+    for r in range(seed_node.shape[0]):
+        c = seed_cost[r]
+        if c > bound:
+            continue
+        u = seed_node[r]
+        c2 = seed_cost2[r]
+        s = float(seed_src[r])
+        if lab[u, 3] == 1.0 and not _less3(c, c2, s, lab[u, 0], lab[u, 1], lab[u, 2]):
+            continue
+        lab[u, 0] = c
+        lab[u, 1] = c2
+        lab[u, 2] = s
+        lab[u, 3] = 1.0
+        if size == cap:
+            cap *= 2
+            tmp = np.empty((cap, 4), np.float64)
+            tmp[:size] = heap[:size]
+            heap = tmp
+        i = size
+        size += 1
+        while i > 0:
+            p = (i - 1) >> 1
+            if _less3(c, c2, s, heap[p, 0], heap[p, 1], heap[p, 2]):
+                heap[i, 0] = heap[p, 0]
+                heap[i, 1] = heap[p, 1]
+                heap[i, 2] = heap[p, 2]
+                heap[i, 3] = heap[p, 3]
+                i = p
+            else:
+                break
+        heap[i, 0] = c
+        heap[i, 1] = c2
+        heap[i, 2] = s
+        heap[i, 3] = u
+    found = 0
+    while size > 0:
+        d = heap[0, 0]
+        d2 = heap[0, 1]
+        s = heap[0, 2]
+        u = np.int64(heap[0, 3])
+        size -= 1
+        if size > 0:
+            l0 = heap[size, 0]
+            l1 = heap[size, 1]
+            l2 = heap[size, 2]
+            l3 = heap[size, 3]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                r = c + 1
+                if r < size and _less3(
+                    heap[r, 0], heap[r, 1], heap[r, 2], heap[c, 0], heap[c, 1], heap[c, 2]
+                ):
+                    c = r
+                if _less3(heap[c, 0], heap[c, 1], heap[c, 2], l0, l1, l2):
+                    heap[i, 0] = heap[c, 0]
+                    heap[i, 1] = heap[c, 1]
+                    heap[i, 2] = heap[c, 2]
+                    heap[i, 3] = heap[c, 3]
+                    i = c
+                else:
+                    break
+            heap[i, 0] = l0
+            heap[i, 1] = l1
+            heap[i, 2] = l2
+            heap[i, 3] = l3
+        if lab[u, 3] == 2.0:
+            continue  # stale entry
+        lab[u, 3] = 2.0
+        if n_target_nodes > 0 and is_target[u]:
+            found += 1
+            if found == n_target_nodes:
+                break
+        for a in range(indptr[u], indptr[u + 1]):
+            nd = d + cost[a]
+            if nd > bound:
+                continue
+            v = head[a]
+            sv = lab[v, 3]
+            if sv == 2.0:
+                continue
+            nd2 = d2 + cost2[a]
+            if sv == 1.0 and not _less3(nd, nd2, s, lab[v, 0], lab[v, 1], lab[v, 2]):
+                continue
+            lab[v, 0] = nd
+            lab[v, 1] = nd2
+            lab[v, 2] = s
+            lab[v, 3] = 1.0
+            if size == cap:
+                cap *= 2
+                tmp = np.empty((cap, 4), np.float64)
+                tmp[:size] = heap[:size]
+                heap = tmp
+            i = size
+            size += 1
+            while i > 0:
+                p = (i - 1) >> 1
+                if _less3(nd, nd2, s, heap[p, 0], heap[p, 1], heap[p, 2]):
+                    heap[i, 0] = heap[p, 0]
+                    heap[i, 1] = heap[p, 1]
+                    heap[i, 2] = heap[p, 2]
+                    heap[i, 3] = heap[p, 3]
+                    i = p
+                else:
+                    break
+            heap[i, 0] = nd
+            heap[i, 1] = nd2
+            heap[i, 2] = s
+            heap[i, 3] = v
+    best_s = np.full(n_tid, -1, np.int64)
+    best_c = np.full(n_tid, np.inf)
+    best_c2 = np.full(n_tid, np.inf)
+    for u in range(n):
+        if att_ptr[u] == att_ptr[u + 1] or lab[u, 3] != 2.0:
+            continue
+        d = lab[u, 0]
+        d2 = lab[u, 1]
+        s = lab[u, 2]
+        for a in range(att_ptr[u], att_ptr[u + 1]):
+            c = d + att_cost[a]
+            if c > max_cost:
+                continue
+            c2 = d2 + att_cost2[a]
+            t = att_tid[a]
+            if best_s[t] < 0 or _less3(c, c2, s, best_c[t], best_c2[t], float(best_s[t])):
+                best_s[t] = np.int64(s)
+                best_c[t] = c
+                best_c2[t] = c2
+    return best_s, best_c, best_c2
