@@ -308,7 +308,7 @@ def _hash(parts: Sequence[Any]) -> str:
     for p in parts:
         if isinstance(p, gpd.GeoDataFrame):
             h.update(pd.util.hash_pandas_object(p.drop(columns=p.geometry.name), index=True).values)
-            h.update(np.asarray(shapely.to_wkb(p.geometry.to_numpy()), dtype=object).tobytes())
+            h.update(b"".join(shapely.to_wkb(p.geometry.to_numpy())))
             h.update(str(p.columns.tolist()).encode())
             h.update(str(p.crs.to_wkt() if p.crs else None).encode())
         elif isinstance(p, np.ndarray):
