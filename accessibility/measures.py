@@ -14,18 +14,28 @@ of supply per person) and ``inf`` where a cost is asked for (:func:`nearest_cost
 All computation is vectorised over the pairs (``numpy.bincount`` over integer codes), so a cost
 table of millions of rows takes seconds.
 
-The sample examples below run on the bundled demo county::
-
-    from accessibility.datasets import load_demo
-    from accessibility.network import network_from_roads
-    from accessibility.costs import travel_costs
-
-    demo = load_demo()
-    clinics = demo.facilities[demo.facilities.service == "clinic"]
-    costs = travel_costs(network_from_roads(demo.roads), demo.villages, clinics,
-                         mode="car", max_time_min=60)
-
 References for each measure are in its docstring and in ``docs/measures.md``.
+
+Examples
+--------
+The examples of this module run on the bundled (synthetic) demo county: 354 villages, its 221
+village clinics, and the cost table of car travel times up to 60 minutes. Two villages are shown:
+``V001`` (an urban community in the county seat) and ``V216`` (a mountain village of Taoyuan
+township, the second farthest from a clinic).
+
+>>> import accessibility as acc
+>>> from accessibility import decay
+>>> from accessibility.measures import *
+>>> demo = acc.load_demo()
+>>> villages = demo.villages
+>>> clinics = demo.facilities[demo.facilities["service"] == "clinic"]
+>>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+>>> costs = acc.travel_costs(net, villages, clinics, mode="car", max_time_min=60)
+>>> len(villages), len(clinics), len(costs)
+(354, 221, 65780)
+>>> two = ["V001", "V216"]
+>>> villages.loc[two, "name_pinyin"].tolist()
+['Jiefang Shequ', 'Dongchong Cun']
 """
 
 from __future__ import annotations
@@ -373,7 +383,13 @@ def cumulative(
 
     Examples
     --------
-    >>> cumulative(costs, demand, clinics["capacity"], limit_min=30)  # doctest: +SKIP
+    >>> n30 = cumulative(costs, villages["population"], clinics, limit_min=30)
+    >>> n30.name, n30[two].tolist()
+    ('count_30min', [142.0, 0.0])
+    >>> doctors = cumulative(costs, villages["population"], clinics["doctors"], limit_min=30,
+    ...                      weight="supply")
+    >>> doctors.name, doctors[two].tolist()
+    ('supply_30min', [271.0, 0.0])
     """
     if weight not in ("count", "supply"):
         raise InvalidValueError(
@@ -410,7 +426,11 @@ def cumulative_intervals(
     .. math:: A_i^{(k)} = \\sum_j a_j \\, [b_{k-1} < c_{ij} \\le b_k]
 
     The first band includes its lower bound. Summing the columns gives
-    :func:`cumulative` at the last break (when ``b0 = 0``).
+    :func:`cumulative` at the last break (when ``b0 = 0``). Units: facilities (count) or supply
+    units (beds, seats) per band.
+
+    Reference: Wachs, M. & Kumagai, T. G. (1973). Physical accessibility as a social indicator.
+    *Socio-Economic Planning Sciences* 7(5), 437-456 (cumulative opportunities, here by band).
 
     Returns
     -------
@@ -420,8 +440,15 @@ def cumulative_intervals(
 
     Examples
     --------
-    >>> cumulative_intervals(costs, demand, clinics["capacity"],
-    ...                      breaks_min=[0, 15, 30, 60])  # doctest: +SKIP
+    >>> bands = cumulative_intervals(costs, villages["population"], clinics,
+    ...                              breaks_min=[0, 15, 30, 60])
+    >>> bands.loc[two]
+                0_15min  15_30min  30_60min
+    village_id
+    V001           33.0     109.0      76.0
+    V216            0.0       0.0      62.0
+    >>> bands.sum(axis=1).equals(cumulative(costs, villages["population"], clinics, limit_min=60))
+    True
     """
     if weight not in ("count", "supply"):
         raise InvalidValueError(f"weight must be 'count' or 'supply', got {weight!r}")
@@ -487,9 +514,10 @@ def gravity(
 
     Examples
     --------
-    >>> from accessibility import decay
-    >>> gravity(costs, demand, clinics["doctors"],
-    ...         decay=decay.exponential(half_life_min=20))  # doctest: +SKIP
+    >>> g = gravity(costs, villages["population"], clinics["doctors"],
+    ...             decay=decay.exponential(half_life_min=20))
+    >>> g.name, g[two].round(2).tolist()
+    ('gravity', [176.61, 21.3])
     """
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids, use_demand=False)
     f = _resolve_decay(decay, limit_min, p, fn="gravity")
@@ -553,7 +581,9 @@ def nearest_cost(
 
     Examples
     --------
-    >>> nearest_cost(costs, demand, clinics)  # doctest: +SKIP
+    >>> t = nearest_cost(costs, villages["population"], clinics)
+    >>> t.name, t[two].round(1).tolist()
+    ('nearest_min', [5.2, 34.1])
     """
     p = _prepare(
         costs,
@@ -580,11 +610,18 @@ def nearest_facility(
 ) -> pd.Series:
     """Id of the nearest facility (ties go to the facility listed first in ``supply``).
 
-    Villages that reach no facility get a missing value (``None``/NaN).
+    .. math:: j^*_i = \\arg\\min_j c_{ij}
+
+    Units: a facility id (a label of ``supply``'s index). Villages that reach no facility get a
+    missing value (``None``/NaN).
+
+    Reference: Pereira, R. H. M. & Herszenhut, D. (2023). *Introduction to urban accessibility*,
+    ch. 2 (minimum travel cost), Ipea.
 
     Examples
     --------
-    >>> nearest_facility(costs, demand, clinics)  # doctest: +SKIP
+    >>> nearest_facility(costs, villages["population"], clinics)[two].tolist()
+    ['CL002', 'CL158']
     """
     p = _prepare(
         costs,
@@ -625,7 +662,9 @@ def mean_nearest_cost(
 
     Examples
     --------
-    >>> mean_nearest_cost(costs, demand, clinics, n=3)  # doctest: +SKIP
+    >>> m3 = mean_nearest_cost(costs, villages["population"], clinics, n=3)
+    >>> m3.name, m3[two].round(1).tolist()
+    ('mean3_nearest_min', [6.0, 36.2])
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise InvalidValueError(f"n must be a whole number >= 1, got {n!r}")
@@ -695,7 +734,11 @@ def two_sfca(
 
     Examples
     --------
-    >>> two_sfca(costs, villages["population"], clinics["doctors"], limit_min=30)  # doctest: +SKIP
+    >>> a = two_sfca(costs, villages["population"], clinics["doctors"], limit_min=30)
+    >>> a.name, (a[two] * 1000).round(3).tolist()  # doctors per 1,000 residents
+    ('2sfca', [1.204, 0.0])
+    >>> round(float((a * villages["population"]).sum()), 6)  # = the county's 402 doctors
+    402.0
     """
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = _resolve_decay(decay, limit_min, p, fn="two_sfca")
@@ -730,7 +773,9 @@ def e2sfca(
 
     Examples
     --------
-    >>> e2sfca(costs, villages["population"], clinics["doctors"])  # doctest: +SKIP
+    >>> a = e2sfca(costs, villages["population"], clinics["doctors"])  # 10/20/30 min zones
+    >>> a.name, (a[two] * 1000).round(3).tolist()  # doctors per 1,000 residents
+    ('e2sfca', [1.257, 0.0])
     """
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = (
@@ -767,9 +812,11 @@ def m2sfca(
 
     Examples
     --------
-    >>> from accessibility import decay
-    >>> m2sfca(costs, villages["population"], clinics["doctors"],
-    ...        decay=decay.gaussian(20))  # doctest: +SKIP
+    >>> a = m2sfca(costs, villages["population"], clinics["doctors"], decay=decay.gaussian(20))
+    >>> a.name, (a[two] * 1000).round(3).tolist()  # doctors per 1,000 residents
+    ('m2sfca', [0.638, 0.003])
+    >>> round(float((a * villages["population"]).sum()), 1)  # < 402 doctors: suboptimal placement
+    197.2
     """
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = _resolve_decay(decay, limit_min, p, fn="m2sfca")
@@ -809,7 +856,9 @@ def three_sfca(
 
     Examples
     --------
-    >>> three_sfca(costs, villages["population"], clinics["doctors"])  # doctest: +SKIP
+    >>> a = three_sfca(costs, villages["population"], clinics["doctors"])
+    >>> a.name, (a[two] * 1000).round(3).tolist()  # doctors per 1,000 residents
+    ('3sfca', [0.832, 0.067])
     """
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     default = _decay.zones(THREE_SFCA_BREAKS_MIN, THREE_SFCA_WEIGHTS)
@@ -852,8 +901,9 @@ def kd2sfca(
 
     Examples
     --------
-    >>> kd2sfca(costs, villages["population"], clinics["doctors"],
-    ...         bandwidth_min=30)  # doctest: +SKIP
+    >>> a = kd2sfca(costs, villages["population"], clinics["doctors"], bandwidth_min=30)
+    >>> a.name, (a[two] * 1000).round(3).tolist()  # doctors per 1,000 residents
+    ('kd2sfca', [1.151, 0.0])
     """
     kernels = {"gaussian": _decay.gaussian_kernel, "quartic": _decay.quartic_kernel}
     if kernel not in kernels:
@@ -898,7 +948,9 @@ def bfca(
 
     Examples
     --------
-    >>> bfca(costs, villages["population"], clinics["doctors"], limit_min=30)  # doctest: +SKIP
+    >>> a = bfca(costs, villages["population"], clinics["doctors"], limit_min=30)
+    >>> a.name, (a[two] * 1000).round(3).tolist()
+    ('bfca', [1.063, 0.0])
     """
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = _resolve_decay(decay, limit_min, p, fn="bfca")
@@ -949,9 +1001,12 @@ def spatial_availability(
 
     Examples
     --------
-    >>> from accessibility import decay
-    >>> spatial_availability(costs, villages["population"], clinics["capacity"],
-    ...                      decay=decay.exponential(half_life_min=15))  # doctest: +SKIP
+    >>> v = spatial_availability(costs, villages["population"], clinics["doctors"],
+    ...                          decay=decay.exponential(half_life_min=15))
+    >>> v.name, v[two].round(3).tolist()  # doctors allotted to each village
+    ('spatial_availability', [6.49, 0.091])
+    >>> round(float(v.sum()), 6)  # every one of the 402 doctors is allotted once
+    402.0
     """
     a = _decay._positive("alpha", alpha, kind="spatial_availability", allow_zero=True)
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
@@ -989,7 +1044,9 @@ def huff_probabilities(
 
     .. math:: P_{ij} = \\frac{S_j^{\\alpha} f(c_{ij})}{\\sum_k S_k^{\\alpha} f(c_{ik})}
 
-    The classic form uses ``decay=decay.power(beta)``; the default here is ``power(2)``.
+    Huff's original model is ``alpha=1`` with ``decay=decay.power(lambda)`` (attractiveness
+    over travel time to the power lambda); the default here is ``power(2)``. Units: probability
+    (0 to 1, dimensionless).
 
     Returns
     -------
@@ -1004,7 +1061,15 @@ def huff_probabilities(
 
     Examples
     --------
-    >>> huff_probabilities(costs, villages["population"], clinics["capacity"])  # doctest: +SKIP
+    >>> p = huff_probabilities(costs, villages["population"], clinics["doctors"])
+    >>> p.columns.tolist()
+    ['origin', 'destination', 'probability', 'travel_time_min']
+    >>> print(p[p.origin == "V216"].nlargest(2, "probability").round(3).to_string(index=False))
+    origin destination  probability  travel_time_min
+      V216       CL152        0.039           39.677
+      V216       CL164        0.036           41.143
+    >>> round(float(p.groupby("origin")["probability"].sum().max()), 12)
+    1.0
     """
     a = _decay._positive("alpha", alpha, kind="huff_probabilities", allow_zero=True)
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids, use_demand=False)
@@ -1118,9 +1183,16 @@ def measure_table(
 
     Examples
     --------
-    >>> measure_table(costs, villages["population"], clinics["doctors"], prefix="clinic",
-    ...               specs=[{"measure": "nearest"},
-    ...                      {"measure": "2sfca", "limit_min": 30}])  # doctest: +SKIP
+    >>> table = measure_table(costs, villages["population"], clinics["doctors"], prefix="clinic",
+    ...                       specs=[{"measure": "nearest"},
+    ...                              {"measure": "2sfca", "limit_min": 30}])
+    >>> table.columns.tolist()
+    ['clinic_nearest_min', 'clinic_2sfca_30min']
+    >>> table.loc[two].round(4)
+                clinic_nearest_min  clinic_2sfca_30min
+    village_id
+    V001                    5.2051              0.0012
+    V216                   34.0581              0.0000
     """
     if isinstance(specs, Mapping) or not isinstance(specs, Sequence):
         raise ConfigError(
