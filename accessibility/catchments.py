@@ -1191,7 +1191,7 @@ def population_covered(
     >>> from accessibility.catchments import coverage_radii, population_covered
     >>> demo = acc.load_demo()
     >>> c = coverage_radii(demo.facilities.head(3), 2000)
-    >>> population_covered(c, demo.villages)["n_villages"].ge(0).all()
+    >>> bool(population_covered(c, demo.villages)["n_villages"].ge(0).all())
     True
     """
     _check_layer(catchments, "catchments", points=False)
