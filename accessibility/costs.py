@@ -338,17 +338,10 @@ def euclidean_costs(
     axy = np.column_stack([a.x.to_numpy(), a.y.to_numpy()])
     bxy = np.column_stack([b.x.to_numpy(), b.y.to_numpy()])
     if np.isfinite(max_distance_m):
-        mat = cKDTree(axy).sparse_distance_matrix(
-            cKDTree(bxy), max_distance_m, output_type="coo_matrix"
+        pairs = cKDTree(axy).sparse_distance_matrix(
+            cKDTree(bxy), max_distance_m, output_type="ndarray"
         )
-        oi, di, dist = mat.row, mat.col, mat.data
-        # sparse_distance_matrix leaves out exact zeros: add coincident pairs
-        zero = cKDTree(axy).query_ball_tree(cKDTree(bxy), 0.0)
-        zo = np.repeat(np.arange(len(zero)), [len(z) for z in zero])
-        zd = np.array([j for z in zero for j in z], dtype=np.int64)
-        oi = np.concatenate([oi, zo])
-        di = np.concatenate([di, zd])
-        dist = np.concatenate([dist, np.zeros(len(zo))])
+        oi, di, dist = pairs["i"], pairs["j"], pairs["v"]
     else:
         oi = np.repeat(np.arange(len(axy)), len(bxy))
         di = np.tile(np.arange(len(bxy)), len(axy))

@@ -359,11 +359,13 @@ def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     coords, cidx = shapely.get_coordinates(geoms, return_index=True)
     from scipy.spatial import cKDTree
 
-    vtree = cKDTree(coords)
-    near_vertex = vtree.query_ball_point(ends_xy, tol)
-    dangling = np.array(
-        [not any(cidx[j] != owner[i] for j in near) for i, near in enumerate(near_vertex)], bool
-    )
+    # every (end, vertex) pair closer than tol, exact coincidences included
+    near = cKDTree(ends_xy).sparse_distance_matrix(cKDTree(coords), tol, output_type="ndarray")
+    end_idx, vertex_idx = near["i"], near["j"]
+    other = cidx[vertex_idx] != owner[end_idx]
+    joined = np.zeros(len(ends_xy), dtype=bool)
+    joined[end_idx[other]] = True
+    dangling = ~joined
     if not dangling.any():
         return geoms, 0
     cand = np.flatnonzero(dangling)
@@ -407,8 +409,23 @@ def _crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
     if len(geoms) < 2:
         return geoms, 0
     tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="crosses")
+    a, b = tree.query(geoms)  # bounding boxes only: cheap
     keep = a < b
+    a, b = a[keep], b[keep]
+    # two straight segments sharing an end point cannot cross: skip the predicate for them
+    n_pts = shapely.get_num_points(geoms)
+    starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    straight = (n_pts[a] == 2) & (n_pts[b] == 2)
+    share = (
+        (starts[a] == starts[b]).all(1)
+        | (starts[a] == ends[b]).all(1)
+        | (ends[a] == starts[b]).all(1)
+        | (ends[a] == ends[b]).all(1)
+    )
+    keep = ~(straight & share)
+    a, b = a[keep], b[keep]
+    keep = shapely.crosses(geoms[a], geoms[b])
     a, b = a[keep], b[keep]
     if len(a) == 0:
         return geoms, 0
@@ -563,7 +580,17 @@ def _assemble(
     report["n_self_loops"] = int((u == v).sum())
 
     a = attrs.iloc[line].reset_index(drop=True)
-    classes = a["road_class"].map(lambda c: normalise_class(c, profile_name))
+    # normalise each distinct class once (aliases such as 县道 -> county)
+    raw = a["road_class"].astype(object)
+    distinct = pd.unique(raw)
+    lookup = {c: normalise_class(c, profile_name) for c in distinct}
+    classes = (
+        pd.Series(
+            [lookup[c] for c in distinct], index=pd.Index(distinct, dtype=object), dtype=object
+        )
+        .reindex(raw.to_numpy())
+        .reset_index(drop=True)
+    )
     edges = gpd.GeoDataFrame(
         {
             "u": u.astype(np.int64),
