@@ -130,6 +130,8 @@ def test_euclidean_costs_in_metres_from_degrees():
     e = euclidean_costs(a, b, max_distance_m=5000)
     assert e["destination"].tolist() == ["near"]
     assert e["distance_m"].iloc[0] == pytest.approx(992, rel=0.01)  # 0.01 deg lon at 27N
+    same = euclidean_costs(a, a.rename(index={"a": "here"}), max_distance_m=10)
+    assert same["distance_m"].tolist() == [0.0]  # coincident points are kept
 
 
 def test_bad_points_errors():
