@@ -141,6 +141,7 @@ def test_partitioned_equals_single_machine(project: dict, reference: pd.DataFram
     assert result.files["geopackage"].exists()
 
 
+@pytest.mark.slow
 def test_resume_after_worker_dies(project: dict, reference: pd.DataFrame, client, tmp_path) -> None:
     from distributed.diagnostics.plugin import WorkerPlugin
 
