@@ -18,8 +18,8 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from accessibility.config import load_config  # noqa: E402
-from accessibility.distributed import (  # noqa: E402
+from accessibility.config import load_config
+from accessibility.distributed import (
     PartitionError,
     buffer_radius_m,
     deterministic_snapping,
@@ -28,8 +28,8 @@ from accessibility.distributed import (  # noqa: E402
     run_partitioned,
     write_region_project,
 )
-from accessibility.errors import ConfigError, MissingColumnError  # noqa: E402
-from accessibility.options import set_options  # noqa: E402
+from accessibility.errors import ConfigError, MissingColumnError
+from accessibility.options import set_options
 
 SERVICES = {
     "clinic": {
