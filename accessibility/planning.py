@@ -2064,6 +2064,7 @@ def run_siting(
     standard_min: float | None = None,
     max_time_min: float | None = None,
     keep_existing: bool = True,
+    new_attributes: Mapping[str, Any] | None = None,
     method: str = "exact",
     time_limit_s: float = 60.0,
     group_column: str = "township",
@@ -2105,6 +2106,9 @@ def run_siting(
         for the p-median and p-center.
     keep_existing
         Keep the existing facilities of the service open (fixed sites).
+    new_attributes
+        Columns of every new facility in the evaluation, e.g. ``{"doctors": 4, "capacity": 10}``
+        (otherwise the new sites add no supply to the 2SFCA columns).
     method, time_limit_s
         ``"exact"`` (MILP, HiGHS) or ``"greedy"``; solver time limit.
     group_column
@@ -2260,9 +2264,15 @@ def run_siting(
             f"objective {sres.objective:.6g} ({sres.status}, gap {sres.gap:.3g})"
         ),
     )
-    if isinstance(candidates, str) and candidates == "villages":
-        pass
-    else:  # x/y of non-village sites are in the villages' CRS; make them network CRS
+    for e in scenario["add_facility"]:
+        for k, v in (new_attributes or {}).items():
+            if k in ("capacity", "doctors", "teachers", "name", "township"):
+                e[k] = v
+            elif k not in ("id", "service"):
+                e.setdefault("attributes", {})[k] = v
+    if not (
+        isinstance(candidates, str) and candidates == "villages"
+    ):  # x/y of non-village sites are in the villages' CRS; make them network CRS
         for e in scenario["add_facility"]:
             if "x" in e:
                 pt = gpd.GeoSeries([shapely.Point(e["x"], e["y"])], crs=villages.crs).to_crs(
