@@ -28,6 +28,24 @@ O'Donnell, O. et al. (2008). *Analyzing Health Equity Using Household Survey Dat
 (concentration index). Foster, J., Greer, J., Thorbecke, E. (1984). A class of decomposable poverty
 measures. *Econometrica* 52. Anselin, L. (1995). Local indicators of spatial association - LISA.
 *Geographical Analysis* 27.
+
+Examples
+--------
+The examples run on the bundled (synthetic) demo county: the per-village layer of car travel
+times to every service, checked against the built-in Chinese planning standards.
+
+>>> import accessibility as acc
+>>> from accessibility.equity import *
+>>> from accessibility.standards import load_standards
+>>> demo = acc.load_demo()
+>>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+>>> layer = acc.accessibility_layer(net, demo.villages, demo.facilities)  # car times
+>>> standards = load_standards()
+>>> compliance = standards_compliance(layer, standards, mode="car", missing="skip")
+>>> clinic = fill_unreachable(layer["clinic_nearest_min"], 60)  # minutes to the nearest clinic
+>>> pop = layer["population"]
+>>> len(layer), round(float(clinic.max()), 1)
+(354, 44.4)
 """
 
 from __future__ import annotations
@@ -243,6 +261,9 @@ def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     curve points (cumulative population and value shares, villages sorted by value). 0 = everyone
     has the same value; values near 1 = one village holds everything. Unit-free.
 
+    Reference: Gini, C. (1912). *Variabilità e mutabilità*. Bologna: Cuppini; the weighted form
+    as in Cowell (2011), *Measuring Inequality*, 3rd ed., ch. 2.
+
     Parameters
     ----------
     values
@@ -264,6 +285,8 @@ def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     >>> from accessibility.equity import gini
     >>> gini([1, 2, 3, 4])
     0.25
+    >>> round(gini(clinic, pop), 4)  # minutes to the nearest clinic, population-weighted
+    0.4045
     """
     x, w = _prepare(values, weights, what="gini")
     p, ly = _lorenz_points(x, w)
@@ -276,6 +299,11 @@ def lorenz_curve(values: ArrayLike, weights: ArrayLike | None = None) -> pd.Data
     Villages are sorted by value (lowest first); the first row is (0, 0) and the last (1, 1). For a
     travel time, the curve shows which share of all person-minutes the best-served people carry.
 
+    Units: shares (0 to 1) of the population and of the measure.
+
+    Reference: Lorenz, M. O. (1905). Methods of measuring the concentration of wealth.
+    *Publications of the American Statistical Association* 9(70), 209-219.
+
     Returns
     -------
     pandas.DataFrame
@@ -286,6 +314,11 @@ def lorenz_curve(values: ArrayLike, weights: ArrayLike | None = None) -> pd.Data
     >>> from accessibility.equity import lorenz_curve
     >>> lorenz_curve([1, 3], [1, 1])["value_share"].tolist()
     [0.0, 0.25, 1.0]
+    >>> lorenz_curve(clinic, pop).iloc[[0, 177, -1]].round(4)
+         population_share  value_share
+    0              0.0000       0.0000
+    177            0.4906       0.2126
+    354            1.0000       1.0000
     """
     x, w = _prepare(values, weights, what="lorenz_curve")
     p, ly = _lorenz_points(x, w)
@@ -301,11 +334,17 @@ def theil_t(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     Zeros are allowed. Same as PySAL ``inequality.theil.Theil`` on a list with each village repeated
     once per person.
 
+    Unit-free (natural logarithms).
+
+    Reference: Theil, H. (1967). *Economics and Information Theory*. Amsterdam: North-Holland.
+
     Examples
     --------
     >>> from accessibility.equity import theil_t
     >>> round(theil_t([1, 1, 1, 1]), 12)
     0.0
+    >>> round(theil_t(clinic, pop), 4)
+    0.2972
     """
     x, w = _prepare(values, weights, what="theil_t")
     return _theil_t(x, w)
@@ -328,6 +367,10 @@ def theil_l(values: ArrayLike, weights: ArrayLike | None = None) -> float:
 
     More sensitive than T at the bottom of the distribution. Undefined when any value is 0.
 
+    Unit-free (natural logarithms).
+
+    Reference: Theil, H. (1967). *Economics and Information Theory*. Amsterdam: North-Holland.
+
     Raises
     ------
     InvalidValueError
@@ -339,6 +382,8 @@ def theil_l(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     >>> from accessibility.equity import theil_l
     >>> round(theil_l([1, 4], [1, 1]), 6)  # ln(2.5) - (ln 1 + ln 4) / 2
     0.223144
+    >>> round(theil_l(clinic, pop), 4)
+    0.3153
     """
     x, w = _prepare(values, weights, what="theil_l")
     _require_positive(x, "theil_l")
@@ -379,6 +424,11 @@ def theil_decomposition(
     The between part is the inequality that would remain if everyone in a group had the group's
     mean: with urban/rural groups it is the urban-rural gap's share of all inequality.
 
+    Unit-free (natural logarithms).
+
+    Reference: Shorrocks, A. F. (1980). The class of additively decomposable inequality
+    measures. *Econometrica* 48(3), 613-625.
+
     Parameters
     ----------
     values
@@ -406,6 +456,14 @@ def theil_decomposition(
     >>> d = theil_decomposition([1, 1, 3, 3], ["a", "a", "b", "b"])
     >>> round(float(d.loc["between", "theil"]), 6), round(float(d.loc["within", "theil"]), 12)
     (0.130812, 0.0)
+    >>> theil_decomposition(clinic, layer["area_type"], pop)["theil"].round(4)
+    group
+    rural      0.3478
+    urban      0.0192
+    between    0.0064
+    within     0.2909
+    total      0.2972
+    Name: theil, dtype: float64
     """
     if index not in ("T", "L"):
         raise InvalidValueError(f"theil_decomposition: index must be 'T' or 'L', got {index!r}")
@@ -463,11 +521,18 @@ def coefficient_of_variation(values: ArrayLike, weights: ArrayLike | None = None
     This is the formula of China's compulsory-education balance audits (weights = pupils per
     school); compare with :data:`CV_LIMIT_PRIMARY` (0.50) and :data:`CV_LIMIT_JUNIOR` (0.45).
 
+    Unit-free.
+
+    Reference: Ministry of Education (2017), 《县域义务教育优质均衡发展督导评估办法》
+    (教督〔2017〕6号), the audit's 差异系数.
+
     Examples
     --------
     >>> from accessibility.equity import coefficient_of_variation
     >>> coefficient_of_variation([2, 4, 4, 4, 5, 5, 7, 9])  # std 2, mean 5
     0.4
+    >>> round(coefficient_of_variation(clinic, pop), 4)
+    0.9222
     """
     x, w = _prepare(values, weights, what="coefficient_of_variation")
     mu = np.sum(w * x) / np.sum(w)
@@ -489,11 +554,19 @@ def palma(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     the people with the *longest* times. Returns ``inf`` when the bottom 40 % hold nothing (e.g.
     40 % of people have 0 facilities within reach).
 
+    Unit-free (a ratio of shares).
+
+    Reference: Palma, J. G. (2011). Homogeneity and heterogeneity in the distribution of income.
+    *Development and Change* 42(1), 87-153; Cobham, A. & Sumner, A. (2013). Is it all about the
+    tails? The Palma measure of income inequality. Center for Global Development, Working Paper 343.
+
     Examples
     --------
     >>> from accessibility.equity import palma
     >>> round(palma([1] * 9 + [10]), 6)  # top 10 % hold 10/19, bottom 40 % hold 4/19
     2.5
+    >>> round(palma(clinic, pop), 4)  # the 10 % farthest carry this many times the 40 % nearest
+    1.974
     """
     x, w = _prepare(values, weights, what="palma")
     p, ly = _lorenz_points(x, w)
@@ -517,11 +590,19 @@ def concentration_index(
     the measure is concentrated among the better-off. For a *travel time* (a "bad"), C < 0 means
     poorer villages travel longer (pro-rich access). Ranking a measure by itself gives its Gini.
 
+    Unit-free, in [-1, 1].
+
+    Reference: Wagstaff, A., Paci, P. & van Doorslaer, E. (1991). On the measurement of
+    inequalities in health. *Social Science & Medicine* 33(5), 545-557; O'Donnell, O. et al.
+    (2008). *Analyzing Health Equity Using Household Survey Data*, ch. 8. World Bank.
+
     Examples
     --------
     >>> from accessibility.equity import concentration_index
     >>> concentration_index([4, 3, 2, 1], rank_by=[10, 20, 30, 40])
     -0.25
+    >>> round(concentration_index(clinic, layer["income_yuan"], pop), 4)
+    -0.0862
     """
     x, w, idx = _prepare_with_index(values, weights, what="concentration_index")
     r = _like_values(rank_by, values, what="concentration_index", right="rank_by").loc[idx]
@@ -568,6 +649,12 @@ def fgt(
     the mean relative shortfall (per person, in units of the standard), :math:`P_2` weighs large
     shortfalls more (severity). For times, gaps above 1 are possible (twice the standard = 1).
 
+    Units: :math:`P_0` is a population share (0 to 1); :math:`P_1`, :math:`P_2` are unit-free
+    (gaps in units of the standard).
+
+    Reference: Foster, J., Greer, J. & Thorbecke, E. (1984). A class of decomposable poverty
+    measures. *Econometrica* 52(3), 761-766.
+
     Parameters
     ----------
     values
@@ -591,6 +678,8 @@ def fgt(
     >>> from accessibility.equity import fgt
     >>> fgt([10, 20, 30, 60], 30).round(4).tolist()  # gaps 0, 0, 0, 1
     [0.25, 0.25, 0.25]
+    >>> fgt(clinic, 15, pop).round(4).tolist()  # against a 15-minute standard
+    [0.016, 0.0084, 0.0105]
     """
     if isinstance(standard, bool) or not isinstance(standard, int | float | np.number):
         raise InvalidValueError(f"fgt: standard must be a number, got {standard!r}")
@@ -696,7 +785,10 @@ def morans_i(
     with :math:`z` the deviations from the mean and row-standardised KNN weights (so
     :math:`S_0 = n`). I > E[I] = -1/(n-1): similar values cluster (poor access is concentrated in
     some areas); I < E[I]: neighbours differ. Computed with PySAL ``esda.Moran``; the permutation
-    p-value uses a seeded generator so it is reproducible.
+    p-value uses a seeded generator so it is reproducible. Unit-free.
+
+    Reference: Moran, P. A. P. (1950). Notes on continuous stochastic phenomena. *Biometrika*
+    37(1/2), 17-23; Cliff, A. D. & Ord, J. K. (1981). *Spatial Processes*. London: Pion.
 
     Parameters
     ----------
@@ -721,7 +813,9 @@ def morans_i(
     Examples
     --------
     >>> from accessibility.equity import morans_i
-    >>> morans_i(villages["clinic_nearest_min"], villages)  # doctest: +SKIP
+    >>> mi = morans_i(clinic, layer)
+    >>> mi[["I", "expected_I", "p_sim"]].round(4).tolist()
+    [0.3466, -0.0028, 0.001]
     """
     from esda.moran import Moran
 
@@ -809,6 +903,14 @@ def local_clusters(
     computed with numpy. For travel times (``poor="high"``)
     High-High villages are hot spots of poor access; for supply ratios use ``poor="low"``.
 
+    .. math:: I_i = (n - 1) \\frac{z_i \\sum_j w_{ij} z_j}{\\sum_k z_k^2}
+
+    with :math:`z` the deviations from the mean and row-standardised k-nearest-neighbour weights
+    (esda's form). Unit-free.
+
+    Reference: Anselin, L. (1995). Local indicators of spatial association - LISA.
+    *Geographical Analysis* 27(2), 93-115.
+
     Returns
     -------
     pandas.DataFrame
@@ -818,7 +920,17 @@ def local_clusters(
     Examples
     --------
     >>> from accessibility.equity import local_clusters
-    >>> local_clusters(villages["clinic_nearest_min"], villages)  # doctest: +SKIP
+    >>> lisa = local_clusters(clinic, layer, permutations=99)
+    >>> lisa["cluster"].value_counts().sort_index()
+    cluster
+    High-High           16
+    High-Low             7
+    Low-High             4
+    Low-Low             66
+    not significant    261
+    Name: count, dtype: int64
+    >>> lisa.loc["V216", "cluster"], bool(lisa.loc["V216", "poor_access_cluster"])
+    ('High-High', True)
     """
     from esda.moran import Moran_Local
 
@@ -909,8 +1021,14 @@ def standards_compliance(
     Examples
     --------
     >>> from accessibility.equity import standards_compliance
-    >>> c = standards_compliance(villages)  # doctest: +SKIP
-    >>> c["primary_school_meets"].mean()  # doctest: +SKIP
+    >>> c = standards_compliance(layer, standards, mode="car", missing="skip")
+    >>> c.columns[:4].tolist()
+    ['hospital_meets', 'hospital_value_min', 'hospital_threshold_min', 'hospital_shortfall_min']
+    >>> c.loc[["V001", "V216"], ["hospital_meets", "hospital_shortfall_min"]].round(1)
+                hospital_meets  hospital_shortfall_min
+    village_id
+    V001                  True                     0.0
+    V216                 False                    21.6
     """
     table = _standards(standards)
     if missing not in ("raise", "skip"):
@@ -1116,7 +1234,14 @@ def coverage_rates(
     Examples
     --------
     >>> from accessibility.equity import coverage_rates
-    >>> coverage_rates(villages, compliance, by="area_type")  # doctest: +SKIP
+    >>> rates = coverage_rates(layer, compliance, by="area_type", standards=standards)
+    >>> rates["coverage_rate"].round(3).head(4)
+    standard       group
+    hospital       rural    0.723
+                   urban    1.000
+    health_centre  rural    0.947
+                   urban      NaN
+    Name: coverage_rate, dtype: float64
     """
     what = "coverage_rates"
     compliance = _align_frame(compliance, villages.index, what=what)
@@ -1171,6 +1296,12 @@ def coverage_table(
     pandas.DataFrame
         Columns ``grouping`` ("all", "area_type", "township", ...), ``standard``, ``group`` and
         the columns of :func:`coverage_rates`.
+    Examples
+    --------
+    >>> from accessibility.equity import coverage_table
+    >>> table = coverage_table(layer, compliance, standards=standards)
+    >>> table["grouping"].unique().tolist()
+    ['all', 'area_type', 'township']
     """
     parts = []
     for grouping in [None, *groupings]:
@@ -1226,7 +1357,13 @@ def underserved(
     Examples
     --------
     >>> from accessibility.equity import underserved
-    >>> underserved(villages, compliance, top=10)  # doctest: +SKIP
+    >>> worst = underserved(layer, compliance, top=3, standards=standards)
+    >>> worst.loc[worst["standard"] == worst["standard"].iloc[0],
+    ...           ["village_id", "population", "shortfall", "rank"]].round(1)
+      village_id  population  shortfall  rank
+    0       V088      2788.0       17.0     1
+    1       V346      1218.0       38.8     2
+    2       V154      1601.0       27.7     3
     """
     what = "underserved"
     compliance = _align_frame(compliance, villages.index, what=what)
@@ -1310,7 +1447,14 @@ def unit_summary(
     Examples
     --------
     >>> from accessibility.equity import unit_summary
-    >>> unit_summary(villages, compliance, by="township")  # doctest: +SKIP
+    >>> units = unit_summary(layer, compliance, by="township", standards=standards)
+    >>> len(units), units.columns[:4].tolist()
+    (11, ['villages', 'population', 'hospital_coverage', 'hospital_population_not_meeting'])
+    >>> units.loc[["Chengguan", "Taoyuan"], "clinic_nearest_min_mean"].round(1)
+    township
+    Chengguan    4.1
+    Taoyuan      4.9
+    Name: clinic_nearest_min_mean, dtype: float64
     """
     what = "unit_summary"
     groups = _group_labels(villages, by, what=what)
@@ -1364,7 +1508,9 @@ def join_units(summary: pd.DataFrame, units: Any, *, on: str = "township") -> An
     Examples
     --------
     >>> from accessibility.equity import join_units
-    >>> layer = join_units(unit_summary(villages, compliance), demo.townships)  # doctest: +SKIP
+    >>> towns = join_units(unit_summary(layer, compliance), demo.townships)
+    >>> type(towns).__name__, len(towns), towns.crs == demo.townships.crs
+    ('GeoDataFrame', 11, True)
     """
     column = _column(units, on, what="join_units", role="unit column")
     unmatched = summary.index.difference(pd.Index(column.dropna().unique()))
@@ -1433,6 +1579,16 @@ def inequality_table(
         Index = measure; columns ``mean``, ``gini``, ``theil_t``, ``theil_t_between``,
         ``theil_t_within``, ``between_share``, ``theil_l``, ``cv``, ``palma``,
         ``concentration_index``, ``mean_<group>`` for each group, ``notes``.
+    Examples
+    --------
+    >>> from accessibility.equity import inequality_table
+    >>> t = inequality_table(layer, ["clinic_nearest_min", "primary_school_nearest_min"],
+    ...                      groups="area_type", rank_by="income_yuan", unreachable_fill=60)
+    >>> t[["mean", "gini", "theil_t", "cv"]].round(3)
+                                 mean   gini  theil_t     cv
+    measure
+    clinic_nearest_min          3.937  0.404    0.297  0.922
+    primary_school_nearest_min  6.991  0.357    0.215  0.704
     """
     rows = {}
     for col in columns:
@@ -1521,6 +1677,16 @@ def urban_rural_gap(
         ``column``, ``mean_urban``, ``mean_rural`` (population-weighted, reachable villages) and
         ``rural_to_urban_ratio``. Note the urban and rural rates are measured against their own
         (usually different) standards.
+    Examples
+    --------
+    >>> from accessibility.equity import urban_rural_gap
+    >>> gap = urban_rural_gap(layer, compliance, standards=standards)
+    >>> gap.loc["hospital", ["coverage_urban", "coverage_rural", "mean_urban", "mean_rural"]].round(1)
+    coverage_urban     1.0
+    coverage_rural     0.7
+    mean_urban         4.8
+    mean_rural        24.6
+    Name: hospital, dtype: float64
     """
     what = "urban_rural_gap"
     area = _column(villages, area_type, what=what, role="area-type column")
