@@ -38,8 +38,10 @@ Examples
 ...                                 services=["health_centre"])
 >>> fig = maps.village_map(layer, "health_centre_nearest_min", roads=demo.roads,
 ...                        facilities=demo.facilities[demo.facilities.service == "health_centre"])
->>> fig.savefig("health_centres.png", dpi=150)  # doctest: +SKIP
->>> maps.interactive_map(layer, "health_centre_nearest_min").save("map.html")  # doctest: +SKIP
+>>> fig.savefig("health_centres.png", dpi=150)
+>>> m = maps.interactive_map(layer, "health_centre_nearest_min")
+>>> m.save("map.html")
+'map.html'
 """
 
 from __future__ import annotations
@@ -820,7 +822,7 @@ def village_map(
     >>> net = acc.network_from_roads(demo.roads)
     >>> layer = acc.accessibility_layer(net, demo.villages, demo.facilities, services=["clinic"])
     >>> fig = village_map(layer, "clinic_nearest_min", roads=demo.roads, breaks=[0, 5, 10, 20, 30])
-    >>> fig.savefig("clinics.png", dpi=150)  # doctest: +SKIP
+    >>> fig.savefig("clinics.png", dpi=150)
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -1166,7 +1168,8 @@ class InteractiveMap:
 
         Examples
         --------
-        >>> m.save("villages_map.html")  # doctest: +SKIP
+        >>> m = interactive_map(demo.villages, "population")
+        >>> m.save("villages_map.html")
         'villages_map.html'
         """
         from ._files import atomic_path
@@ -1299,7 +1302,7 @@ body {{ font: 13px/1.35 "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft Ya
       pointToLayer: function (f, latlng) {{
         var p = f.properties;
         return L.circleMarker(latlng, {{ radius: p._radius || layer.radius, color: p._stroke || "#333",
-          weight: 1, fillColor: p._color, fillOpacity: 0.95 }});
+          weight: p._weight || 1, fillColor: p._color, fillOpacity: 0.95 }});
       }},
       onEachFeature: function (f, l) {{
         if (layer.popup.length) {{ l.bindPopup(popup(f.properties, layer.popup)); }}
@@ -1497,7 +1500,7 @@ def interactive_map(
             "data": _geojson(layer, popup_columns, {"_color": color_of}),
             "popup": popup_columns,
             "tooltip": tooltip_column if tooltip_column in layer.columns else None,
-            "radius": 6,
+            "radius": 5,
             "fillOpacity": 0.85,
             "opacity": 1,
         }
@@ -1539,7 +1542,8 @@ def interactive_map(
                     {
                         "_color": [pal_f[s] for s in svc],
                         "_stroke": ["#000"] * len(svc),
-                        "_radius": [5] * len(svc),
+                        "_radius": [7] * len(svc),
+                        "_weight": [2] * len(svc),
                     },
                 ),
                 "popup": fcols,
