@@ -31,7 +31,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     p.add_argument("--n-jobs", type=int, default=None, help="routing threads (default: all cores)")
 
 
@@ -53,6 +55,36 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("project", help="project file, see docs/project_file.md")
     run.add_argument("--out", default=None, help="output folder (overrides [output] folder)")
     _common(run)
+
+    scen = sub.add_parser(
+        "scenario", help="evaluate a planning scenario (new or closed facilities, road upgrades)"
+    )
+    scen.add_argument("project", help="project file (TOML)")
+    scen.add_argument("scenario", help="scenario file (TOML), see docs/planning.md")
+    scen.add_argument("--out", default=None, help="output folder (default: [output] folder)")
+    _common(scen)
+
+    site = sub.add_parser("site", help="where to build next: optimal sites for new facilities")
+    site.add_argument("project", help="project file (TOML)")
+    site.add_argument("--service", required=True, help="service to site (e.g. health_centre)")
+    site.add_argument(
+        "--objective",
+        default="mclp",
+        choices=["mclp", "p_median", "lscp", "p_center", "equity"],
+        help="maximal covering (default), p-median, set covering, p-center, or equity (max-min "
+        "share within the standard across groups)",
+    )
+    site.add_argument("--p", type=int, default=1, help="number of new sites (default 1)")
+    site.add_argument(
+        "--candidates",
+        default="villages",
+        help="'villages' (default), a point layer path, or a grid spacing in metres (e.g. 2000)",
+    )
+    site.add_argument("--standard-min", type=float, default=None, help="coverage standard (min)")
+    site.add_argument("--method", default="exact", choices=["exact", "greedy"])
+    site.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
+    site.add_argument("--out", default=None, help="output folder (default: [output] folder)")
+    _common(site)
 
     check = sub.add_parser("check", help="check a project file and its inputs without running")
     check.add_argument("project")
@@ -88,6 +120,33 @@ def _dispatch(args: argparse.Namespace) -> int:
         result = run_demo(args.out, n_jobs=args.n_jobs)
     elif args.command == "run":
         result = run_project(Path(args.project), out_dir=args.out, n_jobs=args.n_jobs)
+    elif args.command == "scenario":
+        from .planning import run_scenario
+
+        res = run_scenario(
+            Path(args.project), Path(args.scenario), out_dir=args.out, n_jobs=args.n_jobs
+        )
+        print(res.summary.to_string())
+        for kind, path in getattr(res, "files", {}).items():
+            print(f"{kind}: {path}")
+        return 0
+    elif args.command == "site":
+        from .planning import run_siting
+
+        candidates: str | float = args.candidates
+        try:
+            candidates = float(args.candidates)
+        except ValueError:
+            pass
+        siting, res = run_siting(
+            Path(args.project), service=args.service, objective=args.objective, p=args.p,
+            candidates=candidates, standard_min=args.standard_min, method=args.method,
+            time_limit_s=args.time_limit, out_dir=args.out, n_jobs=args.n_jobs,
+        )  # fmt: skip
+        print(siting.summary())
+        for kind, path in getattr(res, "files", {}).items():
+            print(f"{kind}: {path}")
+        return 0
     elif args.command == "check":
         from .config import load_config
 

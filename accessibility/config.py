@@ -188,6 +188,16 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         if not inp.get(key):
             raise ConfigError(f'[input] needs `{key} = "path"`')
     base = Path(base_dir)
+    std = cfg["equity"].get("standards")
+    if std and std not in ("default", "none"):
+        p = Path(os.path.expanduser(std))
+        p = p if p.is_absolute() else base / p
+        if not p.exists():
+            raise ConfigError(
+                f"[equity] standards = {std!r}: file {str(p)!r} does not exist; use \"default\" "
+                "for the built-in Chinese standards or give the path of your own TOML table"
+            )
+        cfg["equity"]["standards"] = str(p)
     dem = cfg["network"].get("dem")
     if dem:
         p = Path(os.path.expanduser(dem))

@@ -96,7 +96,8 @@ def _same_edge_pairs(
     bwd = network.edges[f"{mode}_bwd_min"].to_numpy()[e]
     length = network.edges["length_m"].to_numpy()[e]
     dt = m["fraction_d"].to_numpy() - m["fraction_o"].to_numpy()
-    along = np.where(dt >= 0, dt * fwd, -dt * bwd)
+    with np.errstate(invalid="ignore"):  # 0 * inf on a closed direction; masked below
+        along = np.where(dt >= 0, dt * fwd, -dt * bwd)
     ok = np.isfinite(along)
     cost = (
         m["connector_min_o"].to_numpy() + np.where(ok, along, 0) + m["connector_min_d"].to_numpy()

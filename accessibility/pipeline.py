@@ -39,9 +39,11 @@ from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
 
 __all__ = [
+    "ProjectInputs",
     "RunResult",
     "accessibility_layer",
     "demo_project",
+    "load_project_inputs",
     "run_demo",
     "run_project",
     "service_specs",
@@ -378,40 +380,27 @@ def _validated_locations(
     return villages, facilities
 
 
-def run_project(
-    config: str | os.PathLike | Mapping[str, Any],
-    *,
-    out_dir: str | os.PathLike | None = None,
-    n_jobs: int | None = None,
-) -> RunResult:
-    """Run a project end to end: read inputs, build the network, compute per-village layers, write
-    the GeoPackage (with QGIS styles), the CSV and the report.
+@dataclass
+class ProjectInputs:
+    """A project's inputs, validated, and its network, exactly as :func:`run_project` uses them."""
 
-    Parameters
-    ----------
-    config
-        Path of a TOML project file, or an already validated configuration dict
-        (:func:`accessibility.config.load_config`).
-    out_dir
-        Overrides ``[output] folder``.
-    """
+    config: dict[str, Any]
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    network: Network
+    specs: dict[str, dict[str, Any]] | None
+    townships: gpd.GeoDataFrame | None = None
+
+
+def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> ProjectInputs:
+    """Read and validate a project's layers and build its network (with slope-aware walking when
+    ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting."""
     from .config import load_config
     from .network import network_from_osm, network_from_roads
 
     cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
     cols = cfg["columns"]
     inp = cfg["input"]
-    outc = cfg["output"]
-    folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
-    gpkg_path = folder / outc["geopackage"] if outc["geopackage"] else None
-    csv_path = folder / outc["csv"] if outc["csv"] else None
-    report_path = folder / outc["report"] if outc["report"] else None
-    from ._files import check_writable
-
-    for p in (gpkg_path, csv_path, report_path):  # fail before the work, not after it
-        if p is not None:
-            check_writable(p, overwrite=bool(outc["overwrite"]))
-
     from .validate import check_extent_overlap, validate_roads
 
     ana = cfg["analysis"]
@@ -488,6 +477,47 @@ def run_project(
         network = network.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
         network.report["walk_times_from_dem"] = net_cfg["dem"]
     _log.info("%s", network.summary())
+    townships = None
+    if inp["townships"]:
+        townships = _read(inp["townships"], inp["townships_layer"])
+    return ProjectInputs(cfg, villages, facilities, network, specs, townships)
+
+
+def run_project(
+    config: str | os.PathLike | Mapping[str, Any],
+    *,
+    out_dir: str | os.PathLike | None = None,
+    n_jobs: int | None = None,
+) -> RunResult:
+    """Run a project end to end: read inputs, build the network, compute per-village layers, write
+    the GeoPackage (with QGIS styles), the CSV and the report.
+
+    Parameters
+    ----------
+    config
+        Path of a TOML project file, or an already validated configuration dict
+        (:func:`accessibility.config.load_config`).
+    out_dir
+        Overrides ``[output] folder``.
+    """
+    from .config import load_config
+
+    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+    cols = cfg["columns"]
+    outc = cfg["output"]
+    folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
+    gpkg_path = folder / outc["geopackage"] if outc["geopackage"] else None
+    csv_path = folder / outc["csv"] if outc["csv"] else None
+    report_path = folder / outc["report"] if outc["report"] else None
+    from ._files import check_writable
+
+    for p in (gpkg_path, csv_path, report_path):  # fail before the work, not after it
+        if p is not None:
+            check_writable(p, overwrite=bool(outc["overwrite"]))
+
+    project = load_project_inputs(cfg)
+    villages, facilities, network = project.villages, project.facilities, project.network
+    specs, ana, net_cfg = project.specs, cfg["analysis"], cfg["network"]
     standards = _standards(cfg)
     layer, costs = accessibility_layer(
         network,
@@ -514,7 +544,7 @@ def run_project(
         villages=layer, facilities=facilities, network=network, costs=costs, config=cfg
     )
     if standards is not None:
-        _equity(result, cfg, standards)
+        _equity(result, cfg, standards, project.townships)
     _write_outputs(result, cfg, gpkg_path, csv_path, report_path, standards)
     return result
 
@@ -542,7 +572,12 @@ def _standard_modes(standards: pd.DataFrame, services: Sequence[str]) -> dict[st
     return out
 
 
-def _equity(result: RunResult, cfg: Mapping[str, Any], standards: pd.DataFrame) -> None:
+def _equity(
+    result: RunResult,
+    cfg: Mapping[str, Any],
+    standards: pd.DataFrame,
+    townships: gpd.GeoDataFrame | None,
+) -> None:
     """Standards compliance per village and the township summary layer."""
     from .equity import join_units, standards_compliance, unit_summary
 
@@ -560,12 +595,11 @@ def _equity(result: RunResult, cfg: Mapping[str, Any], standards: pd.DataFrame) 
         if c.endswith("_shortfall_min"):
             layer[c] = compliance[c]
     by = cols["township"]
-    townships_path = cfg["input"]["townships"]
-    if by and by in layer.columns and townships_path:
+    if by and by in layer.columns and townships is not None:
         summary = unit_summary(
             layer, compliance, by=by, population=cols["population"], standards=standards
         )
-        units = _read(townships_path, cfg["input"]["townships_layer"])
+        units = townships
         if by not in units.columns:
             _log.warning("townships layer has no %r column; no summary layer", by)
         else:

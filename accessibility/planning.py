@@ -1846,93 +1846,25 @@ class _Project:
 
 def _load_project(project: str | os.PathLike | Mapping[str, Any]) -> _Project:
     """Read a project's inputs and build its network exactly as :func:`run_project` does."""
-    from .config import load_config
-    from .io import read_layer
-    from .network import network_from_osm, network_from_roads
-    from .speeds import speed_profile
-    from .validate import validate_locations, validate_roads
+    from .pipeline import load_project_inputs
 
-    if isinstance(project, str | os.PathLike):
-        cfg = load_config(project)
-        base_dir = Path(project).resolve().parent
-    else:
-        cfg, base_dir = dict(project), Path(".")
-    cols, inp, net_cfg, ana = cfg["columns"], cfg["input"], cfg["network"], cfg["analysis"]
-    specs = cfg["services"] or None
-    if specs is None and ana["services"]:
-        specs = {s: {} for s in ana["services"]}
-    roads = None
-    if inp["roads"]:
-        profile = speed_profile(net_cfg["profile"], overrides=net_cfg.get("speeds"))
-        roads = validate_roads(
-            read_layer(inp["roads"], layer=inp["roads_layer"]),
-            cols["road_class"],
-            cols["road_speed"],
-            known_classes={c for t in profile.values() for c in t},
-        )
-    demand_cols = {cols["population"]} | {
-        s["demand"] for s in (specs or {}).values() if s.get("demand")
-    }
-    supply_cols = ({cols["capacity"]} if cols["capacity"] else set()) | {
-        s["supply"] for s in (specs or {}).values() if s.get("supply")
-    }
-    villages = validate_locations(
-        read_layer(inp["villages"], layer=inp["villages_layer"]),
-        kind="villages",
-        id_column=cols["village_id"],
-        required_columns=sorted(demand_cols),
-        nonnegative_columns=sorted(demand_cols),
-        polygons=ana["village_polygons"],
-        reference_extent=roads,
-    )
-    facilities = validate_locations(
-        read_layer(inp["facilities"], layer=inp["facilities_layer"]),
-        kind="facilities",
-        id_column=cols["facility_id"],
-        required_columns=[cols["service"], *sorted(supply_cols)],
-        nonnegative_columns=sorted(supply_cols),
-        reference_extent=roads,
-    )
-    if inp["osm"]:
-        network = network_from_osm(
-            inp["osm"],
-            modes=net_cfg["modes"],
-            profile=net_cfg["profile"] if net_cfg["profile"] != "china" else "osm",
-            speeds=net_cfg.get("speeds"),
-            crs=cfg["project"]["crs"],
-        )
-        profile_name = net_cfg["profile"] if net_cfg["profile"] != "china" else "osm"
-    else:
-        network = network_from_roads(
-            roads,
-            class_column=cols["road_class"],
-            oneway_column=cols["oneway"],
-            name_column=cols["road_name"],
-            speed_column=cols["road_speed"],
-            profile=net_cfg["profile"],
-            speeds=net_cfg.get("speeds"),
-            modes=net_cfg["modes"],
-            tolerance_m=net_cfg["tolerance_m"],
-            split_crossings=net_cfg["split_crossings"],
-            crs=cfg["project"]["crs"],
-        )
-        profile_name = net_cfg["profile"]
-    townships = None
-    if inp.get("townships"):
-        townships = read_layer(inp["townships"], layer=inp["townships_layer"])
-    std = cfg.get("equity", {}).get("standards", "default")
-    if isinstance(std, str) and std != "default":
-        p = Path(std)
-        std = str(p if p.is_absolute() else base_dir / p)
+    loaded = load_project_inputs(project)
+    cfg, net_cfg = loaded.config, loaded.config["network"]
+    profile_name = net_cfg["profile"]
+    if cfg["input"]["osm"] and profile_name == "china":
+        profile_name = "osm"
     inputs = PlanningInputs(
-        network,
-        villages,
-        facilities,
-        service_column=cols["service"],
+        loaded.network,
+        loaded.villages,
+        loaded.facilities,
+        service_column=cfg["columns"]["service"],
         profile=profile_name,
         speeds=net_cfg.get("speeds"),
     )
-    return _Project(cfg, inputs, specs or {}, townships, std, Path(cfg["output"]["folder"]))
+    std = cfg.get("equity", {}).get("standards", "default")
+    return _Project(
+        cfg, inputs, loaded.specs or {}, loaded.townships, std, Path(cfg["output"]["folder"])
+    )
 
 
 def _eval_kwargs(proj: _Project, n_jobs: int | None) -> dict[str, Any]:

@@ -150,3 +150,23 @@ def test_dem_makes_mountain_walks_slower(demo_run, tmp_path):
     assert d[mountain].mean() > 0.5
     assert d[mountain].mean() > d[plain].mean() + 0.5
     assert d[plain].abs().median() < 0.5
+
+
+def test_cli_scenario_and_site(tmp_path, capsys):
+    scenario = REPO / "data" / "demo_scenarios" / "a_yunfeng_health_centre.toml"
+    project = REPO / "data" / "demo_project.toml"
+    out = tmp_path / "scen"
+    assert main(["scenario", str(project), str(scenario), "--out", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "health_centre" in printed
+    assert list(out.glob("scenario_*.gpkg"))
+    site_out = tmp_path / "site"
+    code = main(
+        ["site", str(project), "--service", "health_centre", "--objective", "mclp", "--p", "1",
+         "--standard-min", "30", "--out", str(site_out), "-q"]
+    )  # fmt: skip
+    assert code == 0
+    assert list(site_out.glob("*.gpkg"))
+    bad = main(["site", str(project), "--service", "helth_centre", "--out", str(site_out), "-q"])
+    assert bad == 2
+    assert "Did you mean 'health_centre'" in capsys.readouterr().err
