@@ -30,6 +30,28 @@ Report 93-1.
 Ray, N., Ebener, S. (2008). AccessMod 3.0: computing geographic coverage and accessibility to health
 care services using anisotropic movement of patients. International Journal of Health Geographics 7:63.
 Weiss, D. J. et al. (2020). Global maps of travel time to healthcare facilities. Nature Medicine 26.
+
+Examples
+--------
+The examples run on the bundled (synthetic) demo county and its two rasters,
+``data/demo_dem.tif`` (elevation, metres) and ``data/demo_population.tif`` (people per cell), both
+on the same grid of 100 m cells in EPSG:4546. The friction surface is walking at 4 km/h off the
+roads, with the roads burned in at their car speeds:
+
+>>> import numpy as np
+>>> import accessibility as acc
+>>> from accessibility.raster import *
+>>> demo = acc.load_demo()
+>>> villages = demo.villages
+>>> clinics = demo.facilities[demo.facilities["service"] == "clinic"]
+>>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+>>> dem = read_raster(demo.dem_path)
+>>> pop = demo.population_path
+>>> offroad = Raster(np.full(dem.shape, 4.0), dem.transform, dem.crs)  # km/h everywhere
+>>> fr = burn_roads(friction_from_speed(offroad), net.edges, speed_kmh="car_speed_kmh")
+>>> tt = travel_time_surface(fr, clinics)  # minutes to the nearest clinic
+>>> dem.shape, dem.res
+((370, 420), (100.0, 100.0))
 """
 
 from __future__ import annotations
@@ -233,8 +255,14 @@ def read_raster(
 
     Examples
     --------
-    >>> dem = read_raster("../shared/data/dem/N49E011.hgt.zip")  # doctest: +SKIP
-    >>> dem.shape  # doctest: +SKIP
+    >>> dem = read_raster(demo.dem_path)
+    >>> dem.shape, dem.crs.to_epsg(), round(float(np.nanmax(dem.values)))
+    ((370, 420), 4546, 1016)
+
+    SRTM tiles, zipped, are read the same way (real data beside the project):
+
+    >>> srtm = read_raster("../shared/data/dem/N49E011.hgt.zip")  # doctest: +SKIP
+    >>> srtm.shape  # doctest: +SKIP
     (1201, 1201)
     """
     import rasterio
@@ -394,7 +422,9 @@ def write_raster(
 
     Examples
     --------
-    >>> write_raster(times, "travel_time.tif")  # doctest: +SKIP
+    >>> path = write_raster(tt, "time_to_clinic.tif", description="minutes to the nearest clinic")
+    >>> path.name, read_raster(path).shape
+    ('time_to_clinic.tif', (370, 420))
     """
     import rasterio
 
@@ -611,8 +641,14 @@ def population_points(
 
     Examples
     --------
-    >>> pts = population_points("../shared/data/population/wpop_ahrvalley.tif")  # doctest: +SKIP
-    >>> round(pts["population"].sum())  # doctest: +SKIP
+    >>> pts = population_points(pop)
+    >>> len(pts), round(float(pts["population"].sum()))
+    (80470, 526435)
+
+    On a WorldPop raster in degrees (real data beside the project):
+
+    >>> wpop = population_points("../shared/data/population/wpop_ahrvalley.tif")  # doctest: +SKIP
+    >>> round(wpop["population"].sum())  # doctest: +SKIP
     191420
     """
     import geopandas as gpd
@@ -723,7 +759,13 @@ def zonal_population(
 
     Examples
     --------
-    >>> pop = zonal_population("wpop.tif", townships)  # doctest: +SKIP
+    >>> per_township = zonal_population(pop, demo.townships.set_index("township"))
+    >>> per_township.round().astype(int).sort_values().tail(3)
+    township
+    Baisha        56893
+    Hekou         71213
+    Chengguan    112791
+    Name: population, dtype: int64
     """
     import shapely
 
@@ -841,7 +883,11 @@ def assign_population_cells(
 
     Examples
     --------
-    >>> cells = assign_population_cells("wpop.tif", villages, max_distance_m=5000)  # doctest: +SKIP
+    >>> cells = assign_population_cells(pop, villages, max_distance_m=5000)
+    >>> cells.columns.tolist()
+    ['row', 'col', 'population', 'geometry', 'village', 'distance_m']
+    >>> len(cells), int(cells["village"].isna().sum())
+    (80470, 0)
     """
     from scipy.spatial import cKDTree
 
@@ -947,7 +993,11 @@ def allocate_population(
 
     Examples
     --------
-    >>> villages["population"] = allocate_population("wpop.tif", villages)  # doctest: +SKIP
+    >>> from_raster = allocate_population(pop, villages)
+    >>> from_raster[["V001", "V216"]].round().tolist()
+    [5587.0, 1060.0]
+    >>> villages.loc[["V001", "V216"], "population"].tolist()  # the layer's own counts
+    [5838, 1060]
     """
     cells = assign_population_cells(population, villages, **kwargs)
     sums = cells.dropna(subset=["village"]).groupby("village")["population"].sum()
@@ -1133,10 +1183,13 @@ def edge_walk_times(
 
     Examples
     --------
-    >>> times = edge_walk_times(net, "N49E011.hgt.zip", flat_speed_kmh="walk_speed_kmh")
-    ... # doctest: +SKIP
-    >>> net = net.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
-    ... # doctest: +SKIP
+    >>> times = edge_walk_times(net, demo.dem_path, flat_speed_kmh="walk_speed_kmh")
+    >>> times.columns.tolist()
+    ['walk_fwd_min', 'walk_bwd_min', 'climb_m', 'descent_m']
+    >>> hilly = net.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
+    >>> slower = hilly.edges["walk_fwd_min"] / net.edges["walk_fwd_min"]
+    >>> round(float(slower[np.isfinite(slower)].max()), 2)  # steepest climb vs the flat time
+    11.62
     """
     import shapely
 
@@ -1223,7 +1276,14 @@ def connector_walk_times(
 
     Examples
     --------
-    >>> legs = connector_walk_times(villages, snapped.geometry, "N49E011.hgt.zip")  # doctest: +SKIP
+    >>> import geopandas as gpd
+    >>> from accessibility.locate import locate
+    >>> snap = locate(villages, net, mode="walk")
+    >>> snapped = gpd.points_from_xy(snap["snap_x"], snap["snap_y"], crs=net.crs)
+    >>> legs = connector_walk_times(villages, gpd.GeoSeries(snapped, index=villages.index),
+    ...                             demo.dem_path)
+    >>> legs.loc["V216"].round(1).tolist()
+    [249.7, 3.3, 4.6, 0.0]
     """
     import geopandas as gpd
     import shapely
@@ -1373,7 +1433,9 @@ def burn_roads(
 
     Examples
     --------
-    >>> fr = burn_roads(friction, net.edges, speed_kmh="car_speed_kmh")  # doctest: +SKIP
+    >>> burned = burn_roads(friction_from_speed(offroad), net.edges, speed_kmh="car_speed_kmh")
+    >>> round(float((burned.values < 1 / (4.0 * 1000 / 60)).mean()), 3)  # share of road cells
+    0.044
     """
     from rasterio.features import rasterize
 
@@ -1439,7 +1501,19 @@ def add_barriers(
 
     Examples
     --------
-    >>> fr = add_barriers(fr, rivers, bridges=bridge_points)  # doctest: +SKIP
+    A made-up river across the county (the demo has none), bridged where the roads cross it:
+
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> left, bottom, right, top = dem.bounds
+    >>> y = (bottom + top) / 2
+    >>> river = gpd.GeoDataFrame(geometry=[LineString([(left, y), (right, y)])], crs=dem.crs)
+    >>> bridges = gpd.GeoDataFrame(geometry=net.edges.intersection(river.geometry.iloc[0]),
+    ...                            crs=dem.crs)
+    >>> bridges = bridges[~bridges.is_empty]
+    >>> blocked = add_barriers(fr, river, bridges=bridges)
+    >>> int(np.isnan(blocked.values).sum() - np.isnan(fr.values).sum())  # impassable cells
+    408
     """
     from rasterio.features import rasterize
 
@@ -1819,9 +1893,16 @@ def travel_time_surface(
 
     Examples
     --------
-    >>> fr = read_raster("../shared/data/friction/SEN_friction_surface.tif")  # doctest: +SKIP
-    >>> tt = travel_time_surface(fr, clinics)  # doctest: +SKIP
-    >>> write_raster(tt, "time_to_clinic.tif")  # doctest: +SKIP
+    >>> tt = travel_time_surface(fr, clinics)
+    >>> round(float(np.nanmedian(tt.values)), 1), round(float(np.nanmax(tt.values)), 1)
+    (13.2, 179.1)
+    >>> hilly = travel_time_surface(fr, clinics, dem=dem)  # anisotropic: Tobler off the roads
+    >>> bool(np.nanmean(hilly.values) > np.nanmean(tt.values))
+    True
+
+    On a Malaria Atlas Project friction surface (real data beside the project):
+
+    >>> sen = read_raster("../shared/data/friction/SEN_friction_surface.tif")  # doctest: +SKIP
     """
     fr = _as_raster(friction)
     cost, _ = _cost_distance(
@@ -1862,8 +1943,10 @@ def catchment_surface(
 
     Examples
     --------
-    >>> catch, labels = catchment_surface(fr, clinics)  # doctest: +SKIP
-    >>> write_raster(catch, "catchments.tif", dtype="int32", nodata=-1)  # doctest: +SKIP
+    >>> catch, labels = catchment_surface(fr, clinics)
+    >>> len(labels), labels[0]
+    (221, 'CL001')
+    >>> path = write_raster(catch, "catchments.tif", dtype="int32", nodata=-1)
     """
     fr = _as_raster(friction)
     _, label = _cost_distance(fr, sources, **kwargs)
@@ -1893,7 +1976,8 @@ def sample_raster(raster: Raster | str | os.PathLike, points: Any) -> pd.Series:
 
     Examples
     --------
-    >>> villages["tt_min"] = sample_raster(tt, villages)  # doctest: +SKIP
+    >>> sample_raster(tt, villages)[["V001", "V216"]].round(1).tolist()
+    [3.8, 33.5]
     """
     r = _as_raster(raster)
     _check_crs(points, "the points")
@@ -1929,7 +2013,11 @@ def zonal_travel_time(
 
     Examples
     --------
-    >>> zonal_travel_time(tt, villages).head()  # doctest: +SKIP
+    >>> zonal_travel_time(tt, villages).loc[["V001", "V216"]].round(1)
+                travel_time_min  reachable
+    village_id
+    V001                    3.8       True
+    V216                   33.5       True
     """
     import shapely
 
@@ -1980,7 +2068,12 @@ def compare_with_network(
 
     Examples
     --------
-    >>> cmp = compare_with_network(zonal_travel_time(tt, villages), costs)  # doctest: +SKIP
+    >>> costs = acc.travel_costs(net, villages, clinics, mode="car", max_time_min=60)
+    >>> cmp = compare_with_network(zonal_travel_time(tt, villages), costs)
+    >>> cmp.loc[["V001", "V216"]].round(1)
+          raster_travel_time_min  network_travel_time_min  difference_min  ratio
+    V001                     3.8                      5.2            -1.4    0.7
+    V216                    33.5                     34.1            -0.6    1.0
     """
     if isinstance(raster_times, pd.DataFrame):
         if "travel_time_min" not in raster_times.columns:
