@@ -5,6 +5,19 @@ A cost table is a long DataFrame with columns ``origin``, ``destination``, ``tra
 passed in; pairs beyond the time limit are **absent**, never NaN-filled. Every measure in
 :mod:`accessibility.measures` consumes this table, so a table from any router (or a CSV from a
 ministry, via :func:`read_costs`) works with all of them.
+
+Examples
+--------
+The examples run on the bundled (synthetic) demo county and its village clinics:
+
+>>> import accessibility as acc
+>>> from accessibility.costs import *
+>>> demo = acc.load_demo()
+>>> villages = demo.villages
+>>> clinics = demo.facilities[demo.facilities["service"] == "clinic"]
+>>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+>>> len(villages), len(clinics)
+(354, 221)
 """
 
 from __future__ import annotations
@@ -41,6 +54,13 @@ def attachments(
     -------
     dict
         ``id`` (position of the point), ``node``, ``cost`` (min), ``cost2`` (m).
+
+    Examples
+    --------
+    >>> from accessibility.locate import locate
+    >>> legs = attachments(locate(villages, net, mode="car"), net, "car", side="leave")
+    >>> sorted(legs), bool((legs["cost"] >= 0).all())
+    (['cost', 'cost2', 'id', 'node'], True)
     """
     ok = located["snapped"].to_numpy()
     pos = np.flatnonzero(ok)
@@ -179,12 +199,11 @@ def travel_costs(
 
     Examples
     --------
-    >>> import accessibility as acc
-    >>> demo = acc.load_demo()
-    >>> net = acc.network_from_roads(demo.roads)
-    >>> costs = acc.travel_costs(net, demo.villages, demo.facilities, max_time_min=30)
+    >>> costs = travel_costs(net, villages, clinics, mode="car", max_time_min=30)
     >>> list(costs.columns)
     ['origin', 'destination', 'travel_time_min', 'distance_m']
+    >>> costs.iloc[0].tolist()[:2], round(float(costs["travel_time_min"].max()), 2)
+    (['V001', 'CL001'], 30.0)
     """
     from .routing import many_to_many
 
@@ -269,6 +288,14 @@ def nearest_costs(
     DataFrame
         ``origin``, ``destination``, ``travel_time_min``, ``distance_m``, ``rank`` (1 = nearest);
         origins with nothing reachable are absent.
+
+    Examples
+    --------
+    >>> near = nearest_costs(net, villages, clinics, k=2, mode="car")
+    >>> print(near[near.origin == "V216"].round(1).to_string(index=False))
+    origin destination  travel_time_min  distance_m  rank
+      V216       CL158             34.1     12550.0     1
+      V216       CL154             35.0     12651.2     2
     """
     from .routing import nearest_k
 
@@ -325,6 +352,12 @@ def euclidean_costs(
     -------
     DataFrame
         ``origin``, ``destination``, ``distance_m`` for pairs within ``max_distance_m``.
+
+    Examples
+    --------
+    >>> radius = euclidean_costs(villages, clinics, max_distance_m=3000)
+    >>> radius.columns.tolist(), int((radius.origin == "V001").sum())  # clinics within 3 km
+    (['origin', 'destination', 'distance_m'], 10)
     """
     from scipy.spatial import cKDTree
 
@@ -369,6 +402,18 @@ def read_costs(
 
     Columns are renamed to ``origin``, ``destination``, ``travel_time_min``; NaN or infinite costs
     are dropped (absent = unreachable); negative costs and duplicate pairs are errors.
+
+    Examples
+    --------
+    A table from another router, with its own column names and an unreachable pair:
+
+    >>> import pandas as pd
+    >>> pd.DataFrame({"from": ["V001", "V001", "V216"], "to": ["CL001", "CL002", "CL001"],
+    ...               "minutes": [5.3, 5.2, float("nan")]}).to_csv("od.csv", index=False)
+    >>> read_costs("od.csv", origin="from", destination="to", cost="minutes")
+      origin destination  travel_time_min
+    0   V001       CL001              5.3
+    1   V001       CL002              5.2
     """
     if isinstance(source, pd.DataFrame):
         df = source.copy()

@@ -12,6 +12,19 @@ same numbers are read as metres.
 Cut-offs are inclusive: a pair whose cost equals ``limit_min`` is inside (as in PySAL ``access``,
 which keeps ``cost <= max_cost``).
 
+Weights are unit-free (1 at cost 0, never increasing with the cost).
+
+References
+----------
+Kwan, M.-P. (1998). Space-time and integral measures of individual accessibility: a comparative
+analysis using a point-based framework. *Geographical Analysis* 30(3), 191-216 (inverse power,
+negative exponential, Gaussian and cumulative-opportunity decays). Geurs, K. T. & van Wee, B.
+(2004). Accessibility evaluation of land-use and transport strategies: review and research
+directions. *Journal of Transport Geography* 12(2), 127-140. Luo, W. & Qi, Y. (2009), *Health &
+Place* 15(4), 1100-1107 (zone weights). Dai, D. (2010), *Health & Place* 16(5), 1038-1052
+(Gaussian kernel). Pereira, R. H. M. & Herszenhut, D. (2023). *Introduction to urban
+accessibility*, Ipea (linear and logistic decays of the R package *accessibility*).
+
 Examples
 --------
 >>> from accessibility import decay
@@ -78,6 +91,14 @@ class Decay:
         Cost beyond which every weight is 0, or ``None``.
     tag
         Short text for column names, e.g. ``"30min"`` or ``"exp_hl20min"``.
+
+    Examples
+    --------
+    >>> f = exponential(half_life_min=20, limit_min=60)
+    >>> f.kind, f.limit_min, f.tag
+    ('exponential', 60.0, 'exp_hl20min_60min')
+    >>> f([0, 20, 61]).round(3).tolist()
+    [1.0, 0.5, 0.0]
     """
 
     __slots__ = ("_fn", "kind", "limit_min", "params", "tag")
@@ -173,6 +194,15 @@ def check_decay(
     InvalidValueError
         If ``f`` does not return one finite, non-negative weight per cost, or if a weight
         increases with the cost (the message gives the first offending pair of costs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_decay(lambda c: np.exp(-0.1 * c))  # fine: returns None
+    >>> check_decay(lambda c: 1 + 0.01 * c)
+    Traceback (most recent call last):
+    ...
+    accessibility.errors.InvalidValueError: decay is not decreasing: ...
     """
     hi = float(max_cost) if math.isfinite(max_cost) and max_cost > 0 else 240.0
     grid = np.linspace(0.0, hi, 2049)
@@ -595,6 +625,17 @@ def as_decay(decay: Decay | Mapping[str, Any] | Callable[[np.ndarray], Any]) -> 
     """Turn a :class:`Decay`, a spec dict or a plain callable into a :class:`Decay`.
 
     A plain callable is wrapped as kind ``"custom"`` (no cut-off) after :func:`check_decay`.
+
+    Examples
+    --------
+    >>> as_decay({"kind": "step", "limit_min": 30})
+    step(limit_min=30)
+    >>> import numpy as np
+    >>> def halve_every_10_min(c):
+    ...     return 0.5 ** (np.asarray(c) / 10)
+    >>> f = as_decay(halve_every_10_min)
+    >>> f.kind, f.tag, f([0, 10]).tolist()
+    ('custom', 'custom_halve_every_10_min', [1.0, 0.5])
     """
     if isinstance(decay, Decay):
         return decay
