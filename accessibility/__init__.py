@@ -104,6 +104,10 @@ _LAZY: dict[str, str] = {
     "p_center": "siting",
     "equity_covering": "siting",
     "grid_candidates": "siting",
+    # maps
+    "village_map": "maps",
+    "catchment_map": "maps",
+    "interactive_map": "maps",
     # output
     "write_geopackage": "io",
     "write_table": "io",
@@ -114,7 +118,7 @@ _LAZY: dict[str, str] = {
 # submodules reachable as attributes (``acc.decay.step(30)``)
 _SUBMODULES = {
     "catchments", "charts", "chinacrs", "config", "costs", "coverage", "datasets", "decay",
-    "equity", "io", "locate", "measures", "network", "osm", "pipeline", "planning", "raster",
+    "equity", "io", "locate", "maps", "measures", "network", "osm", "pipeline", "planning", "raster",
     "report", "routing", "siting", "speeds", "styles", "validate",
 }
 
