@@ -7,6 +7,17 @@ and catchments) and, per travel mode, compact CSR arrays for the routing kernel
 Edges are undirected road pieces between two junctions, oriented ``u -> v`` along their geometry;
 each mode has a travel time in each direction (``{mode}_fwd_min``, ``{mode}_bwd_min``; ``inf`` where
 the mode may not go that way, e.g. against a one-way street by car or on an expressway on foot).
+
+Examples
+--------
+The examples run on the bundled (synthetic) demo county:
+
+>>> import accessibility as acc
+>>> from accessibility.network import *
+>>> demo = acc.load_demo()
+>>> net = network_from_roads(demo.roads, tolerance_m=2.5)
+>>> net.modes, net.crs.to_epsg()
+(('walk', 'bike', 'ebike', 'car'), 4546)
 """
 
 from __future__ import annotations
@@ -86,6 +97,17 @@ class Network:
     report
         What the builder found and repaired (snapped endpoints, joined T-junctions, dropped pieces,
         connected components).
+
+    Examples
+    --------
+    >>> len(net.nodes), len(net.edges)
+    (619, 722)
+    >>> round(float(net.edges["length_m"].sum()) / 1000)  # km of road
+    700
+    >>> g = net.graph("car")  # CSR arrays for the routing kernel
+    >>> slower = net.with_edge_times("car", net.edges["car_fwd_min"] * 2, net.edges["car_bwd_min"] * 2)
+    >>> float(slower.edges["car_fwd_min"].iloc[0] / net.edges["car_fwd_min"].iloc[0])
+    2.0
     """
 
     nodes: gpd.GeoDataFrame
@@ -277,6 +299,13 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) ->
     ------
     CRSError
         If the layer has no CRS, or ``crs`` is geographic.
+
+    Examples
+    --------
+    >>> metric_crs(demo.villages).to_epsg()  # already projected in metres: kept
+    4546
+    >>> metric_crs(demo.villages.to_crs(4326)).name  # degrees: the local UTM zone
+    'WGS 84 / UTM zone 49N'
     """
     if crs is not None:
         out = CRS.from_user_input(crs)
@@ -750,9 +779,7 @@ def network_from_roads(
 
     Examples
     --------
-    >>> import accessibility as acc
-    >>> demo = acc.load_demo()
-    >>> net = acc.network_from_roads(demo.roads, class_column="road_class", tolerance_m=2.5)
+    >>> net = network_from_roads(demo.roads, class_column="road_class", tolerance_m=2.5)
     >>> net.report["n_components"]
     1
     """
@@ -900,6 +927,14 @@ def network_from_osmnx(
     Pairs of opposite directed edges of the same way become one two-way edge; a directed edge with no
     partner becomes a one-way edge (walkable both ways). Nodes keep their positions; components are
     all kept.
+
+    Examples
+    --------
+    On an OSM extract (real data beside the project):
+
+    >>> import osmnx as ox  # doctest: +SKIP
+    >>> graph = ox.graph_from_xml("../shared/data/osm/north-bayreuth.osm.gz")  # doctest: +SKIP
+    >>> net = network_from_osmnx(graph, modes=("walk", "car"))  # doctest: +SKIP
     """
     import osmnx as ox
 
