@@ -841,8 +841,10 @@ class _TieBreakTree:
     (a village whose nearest road point is a junction is equally near every edge there) in the
     tree's internal order, which depends on every edge in the tree; a network built from a part of
     the roads could then snap the village to another edge at the same junction, and its times
-    could differ in the last bit. Here ties go to the edge with the smallest end coordinates
-    ``(x_u, y_u, x_v, y_v)``, which are the same in every network holding that edge.
+    could differ in the last bit. Here ties go to the edge with the smallest key ``(x_u, y_u, x_v,
+    y_v, length_m, x and y of its second vertex, travel times of the mode)``, which is the same in
+    every network holding that edge (the later terms separate parallel roads between the same
+    junctions).
     """
 
     def __init__(self, tree: Any, key: np.ndarray) -> None:
@@ -854,7 +856,7 @@ class _TieBreakTree:
     ) -> Any:
         (pi, ti), d = self.tree.query_nearest(geoms, return_distance=True, all_matches=True)
         k = self.key[ti]
-        order = np.lexsort((k[:, 3], k[:, 2], k[:, 1], k[:, 0], d, pi))
+        order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), d, pi))
         pi, ti, d = pi[order], ti[order], d[order]
         first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
         idx = np.vstack([pi[first], ti[first]])
@@ -872,16 +874,24 @@ def deterministic_snapping(network: Any) -> Any:
     """
     edges = network.edges
     xy = network.nodes[["x", "y"]].to_numpy(np.float64)
-    ends = np.hstack([xy[edges["u"].to_numpy()], xy[edges["v"].to_numpy()]])
+    second = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 1))
+    base = np.column_stack(
+        [
+            xy[edges["u"].to_numpy()],
+            xy[edges["v"].to_numpy()],
+            edges["length_m"].to_numpy(np.float64),
+            second,
+        ]
+    )
     for mode in network.modes:
-        usable = np.flatnonzero(
-            np.isfinite(edges[f"{mode}_fwd_min"].to_numpy())
-            | np.isfinite(edges[f"{mode}_bwd_min"].to_numpy())
-        )
+        fwd = edges[f"{mode}_fwd_min"].to_numpy(np.float64)
+        bwd = edges[f"{mode}_bwd_min"].to_numpy(np.float64)
+        usable = np.flatnonzero(np.isfinite(fwd) | np.isfinite(bwd))
         if len(usable) == 0:
             continue
+        key = np.column_stack([base, fwd, bwd])[usable]
         tree = shapely.STRtree(edges.geometry.to_numpy()[usable])
-        network._cache[f"tree:{mode}"] = (usable, _TieBreakTree(tree, ends[usable]))
+        network._cache[f"tree:{mode}"] = (usable, _TieBreakTree(tree, key))
     return network
 
 
