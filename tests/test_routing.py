@@ -369,6 +369,76 @@ def test_nearest_k_equals_brute_force(data):
 
 @SETTINGS
 @given(data=st.data())
+def test_many_to_many_without_secondary_cost_has_same_costs(data):
+    """secondary=False skips cost2 (NaN); an all-zero cost2 takes the same fast path, exactly 0."""
+    n, tail, head, cost, cost2 = data.draw(graphs(max_nodes=20))
+    src = data.draw(rows(n, max_ids=6))
+    tgt = data.draw(rows(n, max_ids=6))
+    max_cost = data.draw(st.sampled_from([np.inf, 2.0]))
+    kw = {
+        "source_id": src[0],
+        "source_node": src[1],
+        "source_cost": src[2],
+        "target_id": tgt[0],
+        "target_node": tgt[1],
+        "target_cost": tgt[2],
+        "max_cost": max_cost,
+    }
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    full = many_to_many(g, **kw)
+    fast = many_to_many(g, **kw, secondary=False)
+    for key in ("source", "target", "cost"):
+        assert np.array_equal(full[key], fast[key])
+    if cost2.any():
+        assert np.isnan(fast["cost2"]).all()
+    else:  # nothing to carry: exact zeros either way
+        assert np.array_equal(fast["cost2"], full["cost2"])
+    zero = many_to_many(csr_from_arcs(n, tail, head, cost), **kw)
+    for key in ("source", "target", "cost"):
+        assert np.array_equal(full[key], zero[key])
+    assert np.array_equal(zero["cost2"], np.zeros(zero["cost"].shape[0]))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_nearest_k1_equals_scipy_min_only_and_k_label_search(data):
+    """The dedicated k=1 kernel: costs equal scipy (min over seeds of seed cost + Dijkstra); source, cost
+    and cost2 (ties included) equal the general k-label search's first label."""
+    n, tail, head, cost, cost2 = data.draw(graphs(max_nodes=25))
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    src = data.draw(rows(n, max_ids=8, max_rows=10))
+    tgt = data.draw(rows(n, max_ids=10, max_rows=12))
+    max_cost = data.draw(st.sampled_from([np.inf, 1.0, 2.5]))
+    kw = {
+        "source_id": src[0],
+        "source_node": src[1],
+        "source_cost": src[2],
+        "source_cost2": src[3],
+        "target_id": tgt[0],
+        "target_node": tgt[1],
+        "target_cost": tgt[2],
+        "target_cost2": tgt[3],
+        "max_cost": max_cost,
+    }
+    one = nearest_k(g, **kw, k=1)
+    two = nearest_k(g, **kw, k=2)
+    first = two["rank"] == 0
+    for key in ("target", "source", "cost", "cost2", "rank"):
+        assert np.array_equal(one[key], two[key][first])
+    # scipy: min over seeds of seed cost + scipy's distance from the seed node
+    dmat = dijkstra(scipy_matrix(n, tail, head, cost), indices=src[1])
+    d = (dmat + src[2][:, None]).min(axis=0)
+    expect = {}
+    for t, node, c in zip(tgt[0].tolist(), tgt[1].tolist(), tgt[2].tolist(), strict=True):
+        v = d[node] + c
+        if v <= max_cost and v < expect.get(t, np.inf):
+            expect[t] = v
+    assert one["target"].tolist() == sorted(expect)
+    np.testing.assert_allclose(one["cost"], [expect[t] for t in sorted(expect)], atol=1e-9)
+
+
+@SETTINGS
+@given(data=st.data())
 def test_opportunities_within_equals_scipy(data):
     n, tail, head, cost, _ = data.draw(graphs(max_nodes=20))
     g = csr_from_arcs(n, tail, head, cost)
