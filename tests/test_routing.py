@@ -401,9 +401,9 @@ def test_many_to_many_without_secondary_cost_has_same_costs(data):
 
 @SETTINGS
 @given(data=st.data())
-def test_nearest_k1_equals_scipy_min_only_and_k_label_search(data):
-    """The dedicated k=1 kernel: costs equal scipy (min over seeds of seed cost + Dijkstra); source, cost
-    and cost2 (ties included) equal the general k-label search's first label."""
+def test_nearest_k1_equals_scipy_and_k_label_search(data):
+    """The dedicated k=1 kernel: costs equal scipy's (min over seeds of seed cost + Dijkstra);
+    source, cost and cost2 (ties included) equal the general k-label search's first label."""
     n, tail, head, cost, cost2 = data.draw(graphs(max_nodes=25))
     g = csr_from_arcs(n, tail, head, cost, cost2)
     src = data.draw(rows(n, max_ids=8, max_rows=10))
