@@ -241,7 +241,8 @@ def main() -> None:
     for workers in (2, 16, 64, 256):
         h = nat_cpu_h / workers
         lines.append(
-            f"| {workers} worker processes | {h:.1f} h | about {rss_mb:.0f} MB (peak RSS "
+            f"| {workers} worker processes | {h:.2f} h ({h * 60:.0f} min) | about {rss_mb:.0f} MB "
+            "(peak RSS "
             "measured here) |"
         )
     lines += [
