@@ -33,6 +33,28 @@ table become variables, so the models stay small when the table was built with a
 
 Results are :class:`SitingResult` objects: the selected site ids, a per-village assignment table
 indexed like the demand, the objective, a bound, the relative gap, the solver status and the time.
+
+Examples
+--------
+Besides the small hand-worked example in each docstring, every model runs on the bundled
+(synthetic) demo county: candidate sites on a 3 km grid, the 11 township health centres kept open
+(``fixed``), car travel times up to 60 minutes:
+
+>>> import geopandas as gpd
+>>> import pandas as pd
+>>> import accessibility as acc
+>>> from accessibility.siting import *
+>>> demo = acc.load_demo()
+>>> villages = demo.villages
+>>> centres = demo.facilities[demo.facilities["service"] == "health_centre"]
+>>> candidates = grid_candidates(demo.townships, spacing_m=3000)
+>>> sites = gpd.GeoDataFrame(geometry=pd.concat([candidates.geometry, centres.geometry]),
+...                          crs=demo.crs)
+>>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+>>> county_costs = acc.travel_costs(net, villages, sites, mode="car", max_time_min=60)
+>>> pop = villages["population"]
+>>> len(candidates), len(centres), len(county_costs)
+(124, 11, 33504)
 """
 
 from __future__ import annotations
@@ -1445,6 +1467,8 @@ def maximal_covering(
     :math:`x_{ij}` binary (all-or-nothing: a village is served wholly by one site or not at
     all); ``"split"`` lets a village's demand be split between sites (continuous :math:`x`).
 
+    Units: the objective is population covered (demand units).
+
     Parameters
     ----------
     costs
@@ -1496,6 +1520,9 @@ def maximal_covering(
     >>> r = maximal_covering(costs, demand, p=1, standard_min=15)
     >>> r.selected, r.objective
     (['s1'], 100.0)
+    >>> r = maximal_covering(county_costs, pop, p=3, standard_min=15, fixed=centres.index)
+    >>> r.new_sites, r.status, round(float(r.objective / pop.sum()), 4)  # share within 15 min
+    (['g000005', 'g000068', 'g000076'], 'optimal', 0.773)
     """
     _check_common(method, assignment, time_limit_s)
     inst = _prepare(costs, demand, candidates=candidates, fixed=fixed, capacities=capacities)
@@ -1548,6 +1575,8 @@ def p_median(
     unserved at a cost of ``penalty_min`` minutes per person (then it is unserved whenever all
     open sites are farther than that).
 
+    Units: the objective is population-weighted travel time (person-minutes).
+
     Parameters
     ----------
     costs, demand, candidates, fixed, capacities, assignment, method, improve, time_limit_s,
@@ -1578,6 +1607,9 @@ def p_median(
     >>> demand = pd.Series({"a": 10.0, "b": 30.0})
     >>> p_median(costs, demand, p=1).selected
     ['s2']
+    >>> r = p_median(county_costs, pop, p=3, fixed=centres.index)
+    >>> r.new_sites, round(float(r.objective / pop.sum()), 2)  # mean minutes per resident
+    (['g000005', 'g000068', 'g000076'], 10.86)
     """
     _check_common(method, assignment, time_limit_s)
     inst = _prepare(costs, demand, candidates=candidates, fixed=fixed, capacities=capacities)
@@ -1631,6 +1663,8 @@ def set_covering(
     are named in the :class:`InfeasibleError` (``err.villages``). Every village in ``demand``
     must be covered, including zero-population ones (drop them from ``demand`` if unwanted).
 
+    Units: the objective is the number of new sites.
+
     Parameters
     ----------
     costs, demand, standard_min, candidates, fixed, capacities, method, time_limit_s,
@@ -1659,6 +1693,15 @@ def set_covering(
     >>> demand = pd.Series({"a": 1.0, "b": 1.0, "c": 1.0})
     >>> set_covering(costs, demand, standard_min=10).objective
     2.0
+    >>> try:
+    ...     set_covering(county_costs, pop, standard_min=20, fixed=centres.index)
+    ... except InfeasibleError as err:
+    ...     unreachable = err.villages  # no site, new or old, within 20 min
+    >>> len(unreachable), unreachable[:3]
+    (9, ['V186', 'V216', 'V247'])
+    >>> r = set_covering(county_costs, pop.drop(unreachable), standard_min=20, fixed=centres.index)
+    >>> r.objective, r.status
+    (24.0, 'optimal')
     """
     _check_common(method, assignment, time_limit_s)
     inst = _prepare(costs, demand, candidates=candidates, fixed=fixed, capacities=capacities)
@@ -1706,6 +1749,8 @@ def p_center(
     ``capacities``, :math:`\sum_i w_i x_{ij} \le C_j y_j` is added and ``assignment`` chooses
     all-or-nothing (``"single"``) or split assignment.
 
+    Units: the objective is the largest travel time (minutes).
+
     Parameters
     ----------
     costs, demand, p, candidates, fixed, capacities, assignment, method, improve, time_limit_s,
@@ -1733,6 +1778,9 @@ def p_center(
     >>> r = p_center(costs, demand, p=1)
     >>> r.selected, r.objective
     (['s2'], 12.0)
+    >>> r = p_center(county_costs, pop, p=3, fixed=centres.index)
+    >>> r.new_sites, round(r.objective, 2)
+    (['g000112', 'g000117', 'g000082'], 41.86)
     """
     _check_common(method, assignment, time_limit_s)
     inst = _prepare(costs, demand, candidates=candidates, fixed=fixed, capacities=capacities)
@@ -1781,6 +1829,12 @@ def equity_covering(
     answer is not needlessly wasteful for the better-off groups. For the other equity objective,
     the smallest worst travel time, use :func:`p_center`.
 
+    Units: the objective is a population share (0 to 1).
+
+    Reference: Marsh, M. T. & Schilling, D. A. (1994). Equity measurement in facility location
+    analysis: a review and framework. *European Journal of Operational Research* 74(1), 1-17
+    (max-min objectives); the covering constraints are Church & ReVelle's (1974) MCLP.
+
     Parameters
     ----------
     costs, demand, p, standard_min, candidates, fixed, method, time_limit_s, mip_rel_gap, lp_bound
@@ -1808,6 +1862,10 @@ def equity_covering(
     (['s2'], 0.667)
     >>> maximal_covering(costs, demand, p=1, standard_min=10, fixed=["s1"]).new_sites
     ['s3']
+    >>> r = equity_covering(county_costs, pop, villages["township"], p=3, standard_min=15,
+    ...                     fixed=centres.index)
+    >>> r.new_sites, round(r.objective, 4)  # the worst township's share within 15 min
+    (['g000056', 'g000110', 'g000059'], 0.515)
     """
     _check_common(method, "single", time_limit_s)
     inst = _prepare(costs, demand, candidates=candidates, fixed=fixed)
