@@ -47,7 +47,6 @@ __all__ = [
     "PartitionedRunResult",
     "Region",
     "buffer_radius_m",
-    "deterministic_snapping",
     "make_region",
     "max_speeds_kmh",
     "run_partitioned",
@@ -834,67 +833,6 @@ def _execute(
 # the task (runs on a worker)
 
 
-class _TieBreakTree:
-    """An STRtree stand-in whose nearest-edge answer does not depend on which other edges exist.
-
-    ``shapely.STRtree.query_nearest(all_matches=False)`` returns one of several equidistant edges
-    (a village whose nearest road point is a junction is equally near every edge there) in the
-    tree's internal order, which depends on every edge in the tree; a network built from a part of
-    the roads could then snap the village to another edge at the same junction, and its times
-    could differ in the last bit. Here ties go to the edge with the smallest key ``(x_u, y_u, x_v,
-    y_v, length_m, x and y of its second vertex, travel times of the mode)``, which is the same in
-    every network holding that edge (the later terms separate parallel roads between the same
-    junctions).
-    """
-
-    def __init__(self, tree: Any, key: np.ndarray) -> None:
-        self.tree = tree
-        self.key = key
-
-    def query_nearest(
-        self, geoms: Any, return_distance: bool = True, all_matches: bool = False
-    ) -> Any:
-        (pi, ti), d = self.tree.query_nearest(geoms, return_distance=True, all_matches=True)
-        k = self.key[ti]
-        order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), d, pi))
-        pi, ti, d = pi[order], ti[order], d[order]
-        first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
-        idx = np.vstack([pi[first], ti[first]])
-        return (idx, d[first]) if return_distance else idx
-
-
-def deterministic_snapping(network: Any) -> Any:
-    """Make :func:`accessibility.locate` break ties between equidistant edges by the edges' end
-    coordinates instead of the spatial index's internal order (see :class:`_TieBreakTree`), so a
-    network built from a subset of the roads snaps every point exactly as the whole network does.
-
-    Returns the same network (its snapping cache filled). Partition tasks apply it; a
-    single-machine run gives bit-identical results when :func:`accessibility.locate.locate` uses
-    the same rule.
-    """
-    edges = network.edges
-    xy = network.nodes[["x", "y"]].to_numpy(np.float64)
-    second = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 1))
-    base = np.column_stack(
-        [
-            xy[edges["u"].to_numpy()],
-            xy[edges["v"].to_numpy()],
-            edges["length_m"].to_numpy(np.float64),
-            second,
-        ]
-    )
-    for mode in network.modes:
-        fwd = edges[f"{mode}_fwd_min"].to_numpy(np.float64)
-        bwd = edges[f"{mode}_bwd_min"].to_numpy(np.float64)
-        usable = np.flatnonzero(np.isfinite(fwd) | np.isfinite(bwd))
-        if len(usable) == 0:
-            continue
-        key = np.column_stack([base, fwd, bwd])[usable]
-        tree = shapely.STRtree(edges.geometry.to_numpy()[usable])
-        network._cache[f"tree:{mode}"] = (usable, _TieBreakTree(tree, key))
-    return network
-
-
 def _peak_rss_mb() -> float | None:
     try:
         import resource
@@ -924,7 +862,6 @@ def _partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs
 
             times = edge_walk_times(net, settings["dem"], flat_speed_kmh="walk_speed_kmh")
             net = net.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
-        deterministic_snapping(net)
         edges = net.edges
         for m, v in settings["vmax_kmh"].items():
             t = np.fmin(edges[f"{m}_fwd_min"].to_numpy(), edges[f"{m}_bwd_min"].to_numpy())

@@ -92,6 +92,24 @@ def to_points(
     return out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
 
 
+def _tie_keys(network: Network, mode: str) -> np.ndarray:
+    """Per edge: end coordinates, length, second vertex and the mode's times, to break ties
+    between equidistant edges the same way in every network that holds them."""
+    edges = network.edges
+    xy = network.nodes[["x", "y"]].to_numpy(np.float64)
+    second = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 1))
+    return np.column_stack(
+        [
+            xy[edges["u"].to_numpy()],
+            xy[edges["v"].to_numpy()],
+            edges["length_m"].to_numpy(np.float64),
+            second,
+            edges[f"{mode}_fwd_min"].to_numpy(np.float64),
+            edges[f"{mode}_bwd_min"].to_numpy(np.float64),
+        ]
+    )
+
+
 def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
     if not isinstance(points, gpd.GeoDataFrame):
         raise InvalidValueError(f"{what} must be a GeoDataFrame, got {type(points).__name__}")
@@ -181,15 +199,28 @@ def locate(
         )
         if len(usable) == 0:
             raise InvalidValueError(f"no edge of the network may be used by mode {mode!r}")
-        network._cache[key] = (usable, shapely.STRtree(edges.geometry.to_numpy()[usable]))
-    usable, tree = network._cache[key]
+        network._cache[key] = (
+            usable,
+            shapely.STRtree(edges.geometry.to_numpy()[usable]),
+            _tie_keys(network, mode)[usable],
+        )
+    usable, tree, tie_key = network._cache[key]
     arr = geom.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     n = len(arr)
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)
     if valid.any():
-        (pi, ti), d = tree.query_nearest(arr[valid], return_distance=True, all_matches=False)
+        # all equidistant edges (a point nearest to a junction is equally near every edge
+        # there), then the one with the smallest key: the choice depends only on the edges
+        # themselves, not on the index's internal order, so a network built from a part of the
+        # roads (a partition) snaps every point exactly as the whole network does
+        (pi, ti), d = tree.query_nearest(arr[valid], return_distance=True, all_matches=True)
+        k = tie_key[ti]
+        order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), d, pi))
+        pi, ti, d = pi[order], ti[order], d[order]
+        first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
+        pi, ti, d = pi[first], ti[first], d[first]
         vi = np.flatnonzero(valid)[pi]
         edge[vi] = usable[ti]
         dist[vi] = d

@@ -59,13 +59,9 @@ NATIONAL_COUNTIES = 2_800
 
 def _single(project: str, out: str, queue: mp.Queue) -> None:
     """Single-process run in a fresh process (so its peak RSS is its own)."""
-    import accessibility.network as network_module
-    from accessibility.distributed import deterministic_snapping
     from accessibility.options import set_options
     from accessibility.pipeline import run_project
 
-    original = network_module.network_from_roads
-    network_module.network_from_roads = lambda *a, **k: deterministic_snapping(original(*a, **k))
     with set_options(progress=False, n_jobs=1):
         run_project(project, out_dir=out)  # warm-up: numba cache load, file reads
         t0 = time.perf_counter()

@@ -22,7 +22,6 @@ from accessibility.config import load_config
 from accessibility.distributed import (
     PartitionError,
     buffer_radius_m,
-    deterministic_snapping,
     make_region,
     max_speeds_kmh,
     run_partitioned,
@@ -55,23 +54,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture(scope="module")
 def reference(project: dict) -> pd.DataFrame:
-    """The single-machine run (run_project), with the subset-invariant snapping tie-break that the
-    partitions use (see deterministic_snapping; pending the same rule in accessibility.locate)."""
-    import accessibility.network as network_module
+    """The single-machine run (run_project) of the same project."""
     from accessibility.pipeline import run_project
 
-    original = network_module.network_from_roads
-    mp = pytest.MonkeyPatch()
-    mp.setattr(
-        network_module,
-        "network_from_roads",
-        lambda *a, **k: deterministic_snapping(original(*a, **k)),
-    )
-    try:
-        with set_options(progress=False):
-            return run_project(project["config"], out_dir=project["folder"] / "single").villages
-    finally:
-        mp.undo()
+    with set_options(progress=False):
+        return run_project(project["config"], out_dir=project["folder"] / "single").villages
 
 
 @pytest.fixture(scope="module")
