@@ -54,6 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a project file (TOML)")
     run.add_argument("project", help="project file, see docs/project_file.md")
     run.add_argument("--out", default=None, help="output folder (overrides [output] folder)")
+    run.add_argument(
+        "--dask",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run county by county on Dask: a local cluster, or the scheduler at ADDRESS "
+        "(checkpoints let a re-run compute only what is missing; see docs/dask.md)",
+    )
+    run.add_argument(
+        "--partition-column",
+        default="county",
+        help="village column to split by with --dask (default: county)",
+    )
     _common(run)
 
     scen = sub.add_parser(
@@ -118,6 +132,15 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "demo":
         result = run_demo(args.out, n_jobs=args.n_jobs)
+    elif args.command == "run" and args.dask is not None:
+        from .distributed import run_partitioned
+
+        result = run_partitioned(
+            Path(args.project),
+            partition_column=args.partition_column,
+            scheduler=None if args.dask == "local" else args.dask,
+            out_dir=args.out,
+        )
     elif args.command == "run":
         result = run_project(Path(args.project), out_dir=args.out, n_jobs=args.n_jobs)
     elif args.command == "scenario":

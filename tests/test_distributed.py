@@ -181,3 +181,30 @@ def test_partition_checks(project: dict, client) -> None:
     cfg["services"]["clinic"]["measures"] = [{"measure": "3sfca", "limit_min": 30}]
     with pytest.raises(ConfigError, match="3sfca"):
         run_partitioned(cfg, scheduler=client)
+
+
+def test_cli_run_with_dask(project: dict, reference: pd.DataFrame, client, tmp_path) -> None:
+    """`accessibility run project.toml --dask ADDRESS` uses the given scheduler, same numbers."""
+    from accessibility.cli import main
+
+    out = tmp_path / "cli"
+    assert (
+        main(
+            [
+                "run",
+                str(project["path"]),
+                "--dask",
+                client.scheduler.address,
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    got = pd.read_csv(next(out.glob("*.csv")), encoding="utf-8-sig")
+    want = reference.reset_index()
+    np.testing.assert_allclose(
+        got.set_index(want.columns[0])["clinic_nearest_min"].reindex(want[want.columns[0]]),
+        want["clinic_nearest_min"],
+    )
