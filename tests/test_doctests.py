@@ -38,6 +38,8 @@ MODULES = (
     "equity",
     "raster",
     "siting",
+    "pipeline",
+    "maps",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the
