@@ -293,9 +293,11 @@ def _search1(
 
 
 @njit(**_JIT)
-def _buffers(n, like):
-    """Scratch for searches on an ``n``-node graph whose node ids have the dtype of ``like``."""
-    dist = np.zeros((n, 2), np.float64)
+def _buffers(n, like, with2):
+    """Scratch for searches on an ``n``-node graph whose node ids have the dtype of ``like``.
+
+    ``dist`` has one column (cost) without ``with2``, so a search touches half the memory."""
+    dist = np.zeros((n, 2 if with2 else 1), np.float64)
     stamp = np.zeros(n, np.int32)
     m = max(1024, n // 8)
     hk = np.empty(m, np.float64)
@@ -391,7 +393,7 @@ def _run(
 def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
     """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
     n = indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = _buffers(n, head)
+    dist, stamp, hk, hk2, hv, settled = _buffers(n, head, True)
     nset, _, hk, hk2, hv = _run(
         indptr,
         head,
@@ -448,7 +450,7 @@ def many_to_many_chunk(
     ``cost2`` is NaN.
     """
     n = indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = _buffers(n, head)
+    dist, stamp, hk, hk2, hv, settled = _buffers(n, head, with2)
     best_c = np.empty(n_tid, np.float64)
     best_c2 = np.empty(n_tid, np.float64)
     tstamp = np.full(n_tid, -1, np.int64)
@@ -535,7 +537,7 @@ def many_to_many_chunk(
 def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc):
     """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
     n = indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = _buffers(n, head)
+    dist, stamp, hk, hk2, hv, settled = _buffers(n, head, False)
     zero = np.zeros(src_node.shape[0], np.float64)
     no_targets = np.zeros(1, np.bool_)
     run = 0
@@ -762,6 +764,10 @@ def nearest_one(
     (so ties on cost go to the smaller cost2, then to the smaller source index), which is what
     :func:`nearest_k_labels` keeps with ``k = 1``. The heap holds rows ``(d, d2, source, node)``
     with lazy deletion. Targets then take the best of their attachment rows.
+
+    Unlike the single-source searches this one keeps a binary heap of rows (array of
+    structures): its heap holds the fronts of all sources at once (10^5 rows on a 1M-node graph),
+    and there a 4-ary heap of separate arrays measured 1.3-1.6x slower (more cache lines per move).
 
     Returns (best source index or -1, cost, cost2) per target index; pairs beyond ``max_cost``
     are -1.
