@@ -752,6 +752,7 @@ def network_catchments(
     service_column: str | None = None,
     dissolve: bool = False,
     tolerance_m: float = TOLERANCE_M,
+    simplify_m: float = 0.0,
     n_jobs: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Network catchment polygons (isochrones) of every facility for several time bands.
@@ -819,6 +820,11 @@ def network_catchments(
         facilities (the area covered by the service), with ``n_facilities``.
     tolerance_m
         Largest shortfall of a polygon against the exact region (metres); smaller is slower.
+    simplify_m
+        If > 0, simplify the outlines afterwards (Douglas-Peucker, topology preserved): the
+        polygons then deviate from the construction above by up to ``simplify_m`` either way
+        (bands and rings are nested only up to it), for much smaller files (1 m halves the
+        vertices, 5 m leaves a quarter).
     n_jobs
         Threads (default: the ``n_jobs`` option).
 
@@ -843,6 +849,8 @@ def network_catchments(
     """
     if not (tolerance_m > 0 and math.isfinite(tolerance_m)):
         raise InvalidValueError(f"tolerance_m must be > 0 metres, got {tolerance_m}")
+    if not (simplify_m >= 0 and math.isfinite(simplify_m)):
+        raise InvalidValueError(f"simplify_m must be >= 0 metres, got {simplify_m}")
     p = _prepare(
         network,
         facilities,
@@ -904,6 +912,8 @@ def network_catchments(
         geoms[prev] = shapely.difference(geoms[prev], inner[prev])
         band_from = np.where(prev, np.r_[0.0, frame["band_min"].to_numpy()[:-1]], 0.0)
         frame.insert(frame.columns.get_loc("band_min"), "band_from_min", band_from)
+    if simplify_m > 0 and len(geoms):
+        geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=network.crs), crs=network.crs)
     _log.info(
         "catchments: %d facilities x %d bands (%s, %s, tolerance %.0f m)",

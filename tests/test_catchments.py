@@ -532,3 +532,14 @@ def test_population_from_raster(tmp_path):
     # overlapping circles each get their full share: density x area
     expected = 10.0 / 100**2 * circles.geometry.area.to_numpy()
     assert pop["population_raster"].to_numpy() == pytest.approx(expected, rel=1e-6)
+
+
+def test_simplify_fewer_vertices_within_bound(grid):
+    fac = points_gdf([(1330.0, 1090.0)], ["A"])
+    exact = network_catchments(grid, fac, mode="drive", bands_min=[3]).geometry.iloc[0]
+    simple = network_catchments(grid, fac, mode="drive", bands_min=[3], simplify_m=5.0)
+    simple = simple.geometry.iloc[0]
+    assert shapely.get_num_coordinates(simple) < 0.6 * shapely.get_num_coordinates(exact)
+    assert simple.hausdorff_distance(exact) <= 5.0 + 1e-6
+    with pytest.raises(InvalidValueError, match="simplify_m"):
+        network_catchments(grid, fac, mode="drive", simplify_m=-1)
