@@ -632,10 +632,10 @@ def many_to_many(
         parts.append(part)
         held += estimate_pairs_bytes(part["cost"].shape[0])
         done_sources += len(np.unique(part["source"])) if part["source"].size else 0
-        # the final concatenation holds everything twice for a moment
-        if worst > limit and 2 * held + scratch > limit:
+        # the final concatenation holds the pieces plus one column (a quarter) at a time
+        if worst > limit and 1.25 * held + scratch > limit:
             frac = max(done_sources, 1) / max(n_src, 1)
-            estimate = int(2 * held / frac) + scratch
+            estimate = int(1.25 * held / frac) + scratch
             _check_memory(
                 max(estimate, limit + 1),
                 f"the cost table ({n_src} sources x {n_tgt} targets; "
@@ -644,7 +644,13 @@ def many_to_many(
             )
     if not parts:
         return _empty_pairs()
-    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    # one column at a time, dropping the pieces as we go: the peak is the pieces plus one column
+    out = {}
+    for key in list(parts[0]):
+        out[key] = np.concatenate([p[key] for p in parts])
+        for p in parts:
+            del p[key]
+    return out
 
 
 def nearest_k(

@@ -6,11 +6,13 @@ villages are random nodes with a random off-network leg (0-5 min), capacities an
 
 Usage::
 
-    python bench/bench_routing.py --quick          # 100k graph only, a couple of minutes
-    python bench/bench_routing.py                  # 100k and 1M graphs (generation ~2 min once)
+    python bench/bench_routing.py --quick          # 100k graph only, a few minutes
+    python bench/bench_routing.py --max-load 1.5   # 100k and 1M graphs (generation ~4 min once);
+                                                   # each case first waits for a quiet machine
     python bench/bench_routing.py --cases ours_table,scipy_min_only --sizes 1000000
 
-Writes ``bench/results/routing.md`` (``--out``) and prints the same table.
+Writes ``bench/results/routing.md`` (``--out``): the table, the targets and the notes, all
+generated from the run's own figures (machine, load, versions, graph statistics, reach).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Recipe (all from one seed, so a graph is identical on every machine):
 
-1. ``n`` points uniform in a square at about 6 nodes/km² (a Chinese province's drivable OSM graph
-   has roughly that density); the generation order is random, so node ids carry no locality.
+1. ``n`` points uniform in a square at :data:`DENSITY_PER_KM2` (25 nodes/km², the intersection
+   density of a dense rural road network, so the 1M graph is 200 km square); the generation order
+   is random, so node ids carry no locality.
 2. Delaunay triangulation (``scipy.spatial.Delaunay``), thinned to a road-like mean degree of about
    2.8: the Euclidean minimum spanning tree keeps it connected, then the shortest of the remaining
    (randomly jittered) edges are added back until there are ``1.4 n`` edges.
@@ -33,6 +34,7 @@ Usage::
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -154,7 +156,7 @@ def _expressway_links(
         _, nodes = tree.query(np.column_stack([px, py]))
         nodes = [int(v) for v in nodes]
         nodes[0], nodes[-1] = int(cities[a]), int(cities[b])
-        for p, q in zip(nodes[:-1], nodes[1:], strict=True):
+        for p, q in itertools.pairwise(nodes):
             if p != q:
                 links.add((min(p, q), max(p, q)))
     if not links:
