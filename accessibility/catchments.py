@@ -176,7 +176,22 @@ def _edge_arrays(network: Network) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(total > 0, cum / total, 0.0)
     frac[ptr[1:] - 1] = 1.0
-    arrays = {"coords": coords, "ptr": ptr, "frac": frac, "key": 2.0 * owner + frac}
+    # people can leave a road on foot only where walking is allowed: not from an expressway
+    # between its interchanges (its end junctions still count through the roads meeting there)
+    e = network.edges
+    if "walk_fwd_min" in e.columns:
+        exit_ok = np.isfinite(e["walk_fwd_min"].to_numpy()) | np.isfinite(
+            e["walk_bwd_min"].to_numpy()
+        )
+    else:
+        exit_ok = np.ones(m, dtype=bool)
+    arrays = {
+        "coords": coords,
+        "ptr": ptr,
+        "frac": frac,
+        "key": 2.0 * owner + frac,
+        "exit": exit_ok,
+    }
     network._cache[key] = arrays
     return arrays
 
@@ -496,7 +511,7 @@ def _band_polygons(
         xa = np.where(zero, x0[pi], x0[pi] + sign * (ta - t0[pi]) / rate[pi])
         xb = np.where(zero, x1[pi], x0[pi] + sign * (tb - t0[pi]) / rate[pi])
     xa, xb = np.clip(xa, 0.0, 1.0), np.clip(xb, 0.0, 1.0)
-    good = np.abs(xb - xa) > 0
+    good = (np.abs(xb - xa) > 0) & ea["exit"][pieces["edge"][pi]]
     pi, sl, xa, xb = pi[good], sl[good], xa[good], xb[good]
     polys = np.zeros(0, object)
     groups = np.zeros(0, np.int64)
@@ -790,7 +805,9 @@ def network_catchments(
     nested: band ``k`` includes band ``k-1``. Reaching a catchment does not guarantee the travel
     time of :func:`accessibility.travel_costs`, which walks from a village to *its nearest* road;
     the catchment lets people walk to any reached road (so a village across a river from a
-    reached road but whose nearest road is another one is inside).
+    reached road but whose nearest road is another one is inside). Roads that pedestrians may
+    not use (expressways: the network's ``walk`` times are infinite there) carry traffic but are
+    not left on foot between their junctions, so they add no walking area of their own.
 
     Parameters
     ----------

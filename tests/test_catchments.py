@@ -543,3 +543,31 @@ def test_simplify_fewer_vertices_within_bound(grid):
     assert simple.hausdorff_distance(exact) <= 5.0 + 1e-6
     with pytest.raises(InvalidValueError, match="simplify_m"):
         network_catchments(grid, fac, mode="drive", simplify_m=-1)
+
+
+def test_no_walking_off_an_expressway_between_interchanges():
+    import geopandas as gpd
+    import shapely
+
+    from accessibility.catchments import network_catchments
+    from accessibility.network import network_from_roads
+
+    # a 12 km expressway with junctions (interchanges) only at its ends, county roads at both
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["expressway", "county", "county"]},
+        geometry=[
+            shapely.LineString([(0, 0), (12000, 0)]),
+            shapely.LineString([(0, 0), (0, -1000)]),
+            shapely.LineString([(12000, 0), (12000, -1000)]),
+        ],
+        crs="EPSG:32649",
+    )
+    net = network_from_roads(roads, modes=("car", "walk"))
+    fac = gpd.GeoDataFrame(geometry=[shapely.Point(0, -1000)], index=["h"], crs="EPSG:32649")
+    poly = network_catchments(net, fac, mode="car", bands_min=[10]).geometry.iloc[0]
+    # 1 km of county road (1.5 min) + 12 km of expressway (7.2 min): the far interchange is
+    # reached with 1.3 min to spare, and the county road there is partly reached
+    assert poly.contains(shapely.Point(12000, -50))
+    # ... but nobody gets out in the middle of the expressway: no walking area there
+    assert not poly.contains(shapely.Point(6000, 100))
+    assert not poly.contains(shapely.Point(6000, 0).buffer(1).centroid)
