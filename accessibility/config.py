@@ -68,6 +68,16 @@ DEFAULTS: dict[str, Any] = {
         "village_polygons": "representative",
     },
     "services": _ANY,  # per-service tables, checked by _check_service
+    "catchments": {
+        "services": [],
+        "bands_min": [5, 10, 15],
+        "rings": False,
+        "direction": "to_facility",
+        "walk_speed_kmh": 5.0,
+        "simplify_m": 5.0,
+        "radii_m": _ANY,
+        "compare_band_min": None,
+    },
     "equity": {
         "standards": "default",
         "groups": ["area_type", "township"],

@@ -324,6 +324,7 @@ class RunResult:
     files: dict[str, Path] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     standards_table: pd.DataFrame | None = None
+    extra_layers: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         files = ", ".join(f"{k}={v.name}" for k, v in self.files.items())
@@ -545,10 +546,76 @@ def run_project(
     result = RunResult(
         villages=layer, facilities=facilities, network=network, costs=costs, config=cfg
     )
+    if cfg["catchments"]["services"]:
+        _catchments(result, cfg, specs or {})
     if standards is not None:
         _equity(result, cfg, standards, project.townships)
     _write_outputs(result, cfg, gpkg_path, csv_path, report_path, standards)
     return result
+
+
+def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, Any]) -> None:
+    """Catchment polygons, coverage radii and the radius-vs-network comparison ([catchments])."""
+    from .catchments import compare_coverage, coverage_radii, network_catchments, population_covered
+
+    cc, cols = cfg["catchments"], cfg["columns"]
+    scol = cols["service"]
+    fac, villages, net = result.facilities, result.villages, result.network
+    present = set(fac[scol].astype(str))
+    unknown = [s for s in cc["services"] if s not in present]
+    if unknown:
+        raise ConfigError(
+            f"[catchments] services {unknown} have no facilities; services present: "
+            f"{sorted(present)}.{suggest(unknown[0], present)}"
+        )
+    per_facility, per_service, comparisons = [], [], []
+    radii = dict(cc.get("radii_m") or {})
+    for s in cc["services"]:
+        mode = (specs.get(s) or {}).get("mode") or cfg["analysis"]["mode"]
+        these = fac[fac[scol].astype(str) == s]
+        kw = {
+            "mode": mode,
+            "bands_min": cc["bands_min"],
+            "rings": cc["rings"],
+            "direction": cc["direction"],
+            "walk_speed_kmh": cc["walk_speed_kmh"],
+            "max_snap_m": cfg["network"]["max_snap_m"],
+            "service_column": scol,
+            "simplify_m": cc["simplify_m"],
+        }
+        per_facility.append(network_catchments(net, these, **kw))
+        per_service.append(network_catchments(net, these, dissolve=True, **kw))
+        band = float(cc["compare_band_min"] or max(cc["bands_min"]))
+        outside = (
+            ~villages.geometry.within(
+                per_service[-1].loc[per_service[-1]["band_min"] == band].geometry.union_all()
+            )
+            if len(per_service[-1])
+            else villages.geometry.notna()
+        )
+        villages[f"{s}_outside_{_tlabel(band)}min_catchment"] = outside.to_numpy()
+        if s in radii:
+            comp = compare_coverage(
+                villages, these, net, radius_m=float(radii[s]), band_min=band, mode=mode,
+                max_snap_m=cfg["network"]["max_snap_m"], walk_speed_kmh=cc["walk_speed_kmh"],
+            )  # fmt: skip
+            villages[f"{s}_radius_vs_network"] = comp["category"].astype(str).to_numpy()
+            comparisons.append(coverage_radii(these, float(radii[s]), service_column=scol))
+    crs = villages.crs
+    catch = pd.concat(per_facility, ignore_index=True).to_crs(crs)
+    by_service = pd.concat(per_service, ignore_index=True).to_crs(crs)
+    pop = population_covered(by_service, villages, cols["population"])
+    by_service = by_service.merge(
+        pop[["service", "band_min", "n_villages", "population"]],
+        on=["service", "band_min"],
+        how="left",
+    )
+    result.extra_layers["catchments"] = catch
+    result.extra_layers["catchments_by_service"] = by_service
+    if comparisons:
+        result.extra_layers["coverage_radii"] = pd.concat(comparisons, ignore_index=True).to_crs(
+            crs
+        )
 
 
 def _standards(cfg: Mapping[str, Any]) -> pd.DataFrame | None:
@@ -633,6 +700,7 @@ def _write_outputs(
         ]
     if result.townships is not None:
         layers["townships"] = result.townships
+    layers.update(result.extra_layers)
     crs = result.villages.crs
     layers = {k: (v.to_crs(crs) if v.crs != crs else v) for k, v in layers.items()}
     if gpkg_path is not None:

@@ -170,3 +170,18 @@ def test_cli_scenario_and_site(tmp_path, capsys):
     bad = main(["site", str(project), "--service", "helth_centre", "--out", str(site_out), "-q"])
     assert bad == 2
     assert "Did you mean 'health_centre'" in capsys.readouterr().err
+
+
+def test_demo_catchments_and_radii(demo_run):
+    result, out = demo_run
+    gpkg = out / "demo_accessibility.gpkg"
+    layers = set(gpd.list_layers(gpkg)["name"])
+    assert {"catchments", "catchments_by_service", "coverage_radii"} <= layers
+    with sqlite3.connect(gpkg) as con:
+        styled = {r[0] for r in con.execute("select f_table_name from layer_styles")}
+    assert {"catchments", "catchments_by_service"} <= styled
+    by_service = result.extra_layers["catchments_by_service"]
+    hc = by_service[by_service["service"] == "health_centre"].sort_values("band_min")
+    assert hc["population"].is_monotonic_increasing  # nested bands cover more people
+    cats = set(result.villages["health_centre_radius_vs_network"])
+    assert cats <= {"both", "radius_only", "network_only", "neither"} and "both" in cats
