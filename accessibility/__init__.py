@@ -104,6 +104,13 @@ _LAZY: dict[str, str] = {
     "p_center": "siting",
     "equity_covering": "siting",
     "grid_candidates": "siting",
+    # catchments
+    "network_catchments": "catchments",
+    "reached_roads": "catchments",
+    "coverage_radii": "catchments",
+    "compare_coverage": "catchments",
+    "population_covered": "catchments",
+    "uncovered_villages": "catchments",
     # maps
     "village_map": "maps",
     "catchment_map": "maps",
