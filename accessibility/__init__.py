@@ -32,8 +32,8 @@ _LAZY: dict[str, str] = {
     "read_osm_places": "osm",
     "read_osm_pois": "osm",
     # locating points
-    "locate": "locate",
-    "to_points": "locate",
+    "locate": "snapping",
+    "to_points": "snapping",
     # costs
     "travel_costs": "costs",
     "nearest_costs": "costs",
@@ -125,8 +125,8 @@ _LAZY: dict[str, str] = {
 # submodules reachable as attributes (``acc.decay.step(30)``)
 _SUBMODULES = {
     "catchments", "charts", "chinacrs", "config", "costs", "coverage", "datasets", "decay",
-    "equity", "io", "locate", "maps", "measures", "network", "osm", "pipeline", "planning", "raster",
-    "report", "routing", "siting", "speeds", "styles", "validate",
+    "equity", "io", "maps", "measures", "network", "osm", "pipeline", "planning", "raster",
+    "report", "routing", "siting", "snapping", "speeds", "styles", "validate",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

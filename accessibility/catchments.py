@@ -36,7 +36,7 @@ from .errors import (
     MissingColumnError,
     suggest,
 )
-from .locate import MAX_SNAP_M
+from .snapping import MAX_SNAP_M
 from .network import Network
 
 __all__ = [
@@ -262,7 +262,7 @@ def _searches(
 ) -> tuple[pd.DataFrame, Any, dict[str, np.ndarray]]:
     """Locate the facilities and prepare the search graph and seed rows."""
     from .costs import attachments
-    from .locate import locate
+    from .snapping import locate
 
     located = locate(
         facilities,

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidValueError, MissingColumnError, suggest
-from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
 
 __all__ = ["attachments", "euclidean_costs", "nearest_costs", "read_costs", "travel_costs"]
@@ -57,7 +57,7 @@ def attachments(
 
     Examples
     --------
-    >>> from accessibility.locate import locate
+    >>> from accessibility.snapping import locate
     >>> legs = attachments(locate(villages, net, mode="car"), net, "car", side="leave")
     >>> sorted(legs), bool((legs["cost"] >= 0).all())
     (['cost', 'cost2', 'id', 'node'], True)
@@ -361,7 +361,7 @@ def euclidean_costs(
     """
     from scipy.spatial import cKDTree
 
-    from .locate import _check_points
+    from .snapping import _check_points
     from .network import metric_crs
 
     _check_points(origins, "origins")

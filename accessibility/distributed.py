@@ -845,7 +845,7 @@ def _partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs
     """Compute one partition and write its checkpoint file; returns timing and memory."""
     from ._files import atomic_path
     from .errors import NetworkError
-    from .locate import locate
+    from .snapping import locate
     from .network import network_from_roads
     from .options import set_options
     from .pipeline import accessibility_layer

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .costs import nearest_costs, travel_costs
 from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
-from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
 
 __all__ = [

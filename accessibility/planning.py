@@ -62,7 +62,7 @@ import pandas as pd
 import shapely
 
 from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
-from .locate import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1277,7 +1277,7 @@ def connector_walk_times(
     Examples
     --------
     >>> import geopandas as gpd
-    >>> from accessibility.locate import locate
+    >>> from accessibility.snapping import locate
     >>> snap = locate(villages, net, mode="walk")
     >>> snapped = gpd.points_from_xy(snap["snap_x"], snap["snap_y"], crs=net.crs)
     >>> legs = connector_walk_times(villages, gpd.GeoSeries(snapped, index=villages.index),

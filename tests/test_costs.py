@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from accessibility.costs import euclidean_costs, nearest_costs, read_costs, travel_costs
 from accessibility.errors import CRSError, DuplicateIdError, GeometryError, InvalidValueError
-from accessibility.locate import locate
+from accessibility.snapping import locate
 from accessibility.network import network_from_roads
 
 CRS = "EPSG:32649"

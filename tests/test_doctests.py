@@ -33,7 +33,7 @@ MODULES = (
     "measures",
     "coverage",
     "costs",
-    "locate",
+    "snapping",
     "network",
     "equity",
     "raster",

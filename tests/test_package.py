@@ -23,3 +23,10 @@ def test_import_is_lazy_and_quiet():
 def test_every_public_name_resolves():
     for name in accessibility.__all__:
         assert getattr(accessibility, name) is not None, name
+
+
+def test_locate_is_the_function_even_after_submodules_load():
+    import accessibility.costs  # noqa: F401 - imports the snapping module under the hood
+
+    assert callable(accessibility.locate)
+    assert accessibility.locate.__module__ == "accessibility.snapping"

@@ -10,7 +10,7 @@ Examples
 The examples run on the bundled (synthetic) demo county:
 
 >>> import accessibility as acc
->>> from accessibility.locate import locate, to_points
+>>> from accessibility.snapping import locate, to_points
 >>> demo = acc.load_demo()
 >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
 >>> len(demo.villages), len(demo.townships)
