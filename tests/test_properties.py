@@ -46,8 +46,8 @@ from test_costs import oracle_costs  # the edge-table oracle, reused (tests/ is 
 from accessibility import decay as D
 from accessibility import measures as M
 from accessibility.costs import nearest_costs, travel_costs
-from accessibility.locate import locate
 from accessibility.network import network_from_roads
+from accessibility.snapping import locate
 from accessibility.speeds import normalise_class, speed_profile
 
 FAST = settings(
