@@ -496,7 +496,7 @@ def many_to_many_chunk(
                 c = d + att_cost[a]
                 if c > max_cost:
                     continue
-                c2 = d2 + att_cost2[a]
+                c2 = d2 + att_cost2[a] if with2 else np.nan
                 t = att_tid[a]
                 if tstamp[t] != g:
                     tstamp[t] = g
@@ -757,6 +757,7 @@ def nearest_one(
     att_cost2,
     n_tid,
     max_cost,
+    with2,
 ):
     """Nearest source of every target id by one multi-source Dijkstra (k = 1).
 
@@ -768,6 +769,9 @@ def nearest_one(
     Unlike the single-source searches this one keeps a binary heap of rows (array of
     structures): its heap holds the fronts of all sources at once (10^5 rows on a 1M-node graph),
     and there a 4-ary heap of separate arrays measured 1.3-1.6x slower (more cache lines per move).
+
+    Without ``with2`` the secondary cost is not carried (ties on cost then go to the smaller
+    source index) and ``cost2`` is NaN.
 
     Returns (best source index or -1, cost, cost2) per target index; pairs beyond ``max_cost``
     are -1.
@@ -783,7 +787,7 @@ def nearest_one(
         if c > bound:
             continue
         u = seed_node[r]
-        c2 = seed_cost2[r]
+        c2 = seed_cost2[r] if with2 else 0.0
         s = float(seed_src[r])
         if lab[u, 3] == 1.0 and not _less3(c, c2, s, lab[u, 0], lab[u, 1], lab[u, 2]):
             continue
@@ -861,7 +865,7 @@ def nearest_one(
             sv = lab[v, 3]
             if sv == 2.0:
                 continue
-            nd2 = d2 + cost2[a]
+            nd2 = d2 + cost2[a] if with2 else 0.0
             if sv == 1.0 and not _less3(nd, nd2, s, lab[v, 0], lab[v, 1], lab[v, 2]):
                 continue
             lab[v, 0] = nd
@@ -902,7 +906,7 @@ def nearest_one(
             c = d + att_cost[a]
             if c > max_cost:
                 continue
-            c2 = d2 + att_cost2[a]
+            c2 = d2 + att_cost2[a] if with2 else 0.0
             t = att_tid[a]
             if best_s[t] < 0 or _less3(c, c2, s, best_c[t], best_c2[t], float(best_s[t])):
                 best_s[t] = np.int64(s)

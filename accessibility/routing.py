@@ -666,11 +666,15 @@ def nearest_k(
     max_cost: float = math.inf,
     source_cost2: Any = None,
     target_cost2: Any = None,
+    secondary: bool = True,
 ) -> dict[str, np.ndarray]:
     """The ``k`` nearest distinct sources of every target, in one multi-source search.
 
     Costs are defined as in :func:`many_to_many`; every node keeps up to ``k`` labels from distinct
     sources (label-setting, in increasing ``(cost, cost2, source id)`` order), which is exact.
+    ``k=1`` runs a dedicated kernel (one label per node: the classic multi-source Dijkstra).
+    With ``k=1`` and ``secondary=False`` ``cost2`` is not carried (NaN, ties on cost go to the
+    smaller source id), which is faster; for ``k > 1`` ``secondary`` is ignored.
 
     Returns
     -------
@@ -710,6 +714,9 @@ def nearest_k(
     )
     seed_src = np.repeat(np.arange(p.src_ids.shape[0], dtype=np.int64), np.diff(p.src_ptr))
     if k == 1:
+        zero2 = not (graph.cost2.any() or p.seed_cost2.any() or p.att_cost2.any())
+        with2 = bool(secondary) and not zero2
+        fill2 = 0.0 if zero2 else math.nan
         best_s, best_c, best_c2 = _kernel.nearest_one(
             *_graph_arrays(graph),
             seed_src,
@@ -725,8 +732,11 @@ def nearest_k(
             p.att_cost2,
             p.tgt_ids.shape[0],
             p.max_cost,
+            with2,
         )
         hit = np.flatnonzero(best_s >= 0)
+        if not with2:
+            best_c2 = np.full(best_c.shape[0], fill2)
         return {
             "target": p.tgt_ids[hit],
             "source": p.src_ids[best_s[hit]],

@@ -435,6 +435,18 @@ def test_nearest_k1_equals_scipy_and_k_label_search(data):
             expect[t] = v
     assert one["target"].tolist() == sorted(expect)
     np.testing.assert_allclose(one["cost"], [expect[t] for t in sorted(expect)], atol=1e-9)
+    # without cost2: same targets and costs; ties on cost go to the smallest source id
+    fast = nearest_k(g, **kw, k=1, secondary=False)
+    assert np.array_equal(fast["target"], one["target"])
+    assert np.array_equal(fast["cost"], one["cost"])
+    pairs = brute_pairs(n, tail, head, cost, cost2, src, tgt, max_cost)
+    tie_src = [
+        min(s for (s, tt), (c, _) in pairs.items() if tt == t and c == one["cost"][i])
+        for i, t in enumerate(one["target"].tolist())
+    ]
+    assert fast["source"].tolist() == tie_src
+    zero2 = not (cost2.any() or src[3].any() or tgt[3].any())
+    assert np.isnan(fast["cost2"]).all() or zero2
 
 
 @SETTINGS
