@@ -308,7 +308,13 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) ->
     'WGS 84 / UTM zone 49N'
     """
     if crs is not None:
-        out = CRS.from_user_input(crs)
+        try:
+            out = CRS.from_user_input(crs)
+        except Exception as exc:  # pyproj raises its own CRSError for unknown codes
+            raise CRSError(
+                f"crs={crs!r} is not a CRS pyproj knows ({exc}); give an EPSG code such as "
+                "'EPSG:4546' (CGCS2000 / 3-degree Gauss-Kruger CM 111E) or a UTM zone"
+            ) from exc
         if not out.is_projected:
             raise CRSError(
                 f"crs={out.to_string()} is geographic (degrees); give a projected CRS in metres, "
@@ -325,7 +331,18 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) ->
         unit = own.axis_info[0].unit_name if own.axis_info else "metre"
         if unit in ("metre", "meter", "m"):
             return own
-    utm = gdf.estimate_utm_crs()
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
+        raise CRSError(
+            f"the layer says its CRS is {own.name} (degrees) but its coordinates span "
+            f"x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}, which are not longitudes and "
+            "latitudes; they look like metres. Set the CRS the coordinates are really in, e.g. "
+            "`layer.set_crs('EPSG:4546', allow_override=True)`"
+        )
+    try:
+        utm = gdf.estimate_utm_crs()
+    except RuntimeError as exc:  # pragma: no cover - pyproj finds no zone
+        raise CRSError(f"no UTM zone found for the layer ({exc}); pass crs=...") from exc
     _log.info("computing in %s (local UTM) because the input CRS is %s", utm.name, own.name)
     return utm
 
@@ -384,24 +401,21 @@ def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     ends_xy = np.concatenate([shapely.get_coordinates(starts), shapely.get_coordinates(ends)])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
     which = np.concatenate([np.zeros(len(geoms), int), np.full(len(geoms), -1)])
-    # vertices of all lines: an end within tol of any vertex of another line is already joined
+    # an end within tol of a vertex of a line is already joined to THAT line (decided per
+    # (end, line): two side roads meeting on a through road's interior join each other AND it)
     coords, cidx = shapely.get_coordinates(geoms, return_index=True)
     from scipy.spatial import cKDTree
 
     # every (end, vertex) pair closer than tol, exact coincidences included
     near = cKDTree(ends_xy).sparse_distance_matrix(cKDTree(coords), tol, output_type="ndarray")
-    end_idx, vertex_idx = near["i"], near["j"]
-    other = cidx[vertex_idx] != owner[end_idx]
-    joined = np.zeros(len(ends_xy), dtype=bool)
-    joined[end_idx[other]] = True
-    dangling = ~joined
-    if not dangling.any():
-        return geoms, 0
-    cand = np.flatnonzero(dangling)
-    pts = shapely.points(ends_xy[cand])
+    joined = pd.MultiIndex.from_arrays([near["i"], cidx[near["j"]]])
+    cand = np.arange(len(ends_xy))
+    pts = shapely.points(ends_xy)
     tree = shapely.STRtree(geoms)
     hit_pt, hit_line = tree.query(pts, predicate="dwithin", distance=tol)
-    keep = owner[cand[hit_pt]] != hit_line
+    keep = owner[hit_pt] != hit_line
+    hit_pt, hit_line = hit_pt[keep], hit_line[keep]
+    keep = ~pd.MultiIndex.from_arrays([hit_pt, hit_line]).isin(joined)
     hit_pt, hit_line = hit_pt[keep], hit_line[keep]
     if len(hit_pt) == 0:
         return geoms, 0
@@ -527,9 +541,13 @@ def _split_lines(
     _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
     inv = inv.ravel()
     is_node = is_start | is_end | (counts[inv] >= 2)
-    # node coordinates: the first vertex of each key (deterministic), snapped vertices moved there
-    first_of_key = np.full(len(counts), n, dtype=np.int64)
-    np.minimum.at(first_of_key, inv, np.arange(n))
+    # node coordinates: snapped vertices move to their key's representative:
+    # the representative of each key: its lexicographically smallest vertex, so the junction's
+    # position does not depend on the order of the input rows
+    order = np.lexsort((coords[:, 1], coords[:, 0], inv))
+    head = np.r_[True, inv[order][1:] != inv[order][:-1]] if n else np.zeros(0, dtype=bool)
+    first_of_key = np.empty(len(counts), dtype=np.int64)
+    first_of_key[inv[order][head]] = order[head]
     node_keys_pos = first_of_key[inv]
     coords = np.where(is_node[:, None], coords[node_keys_pos], coords)
     pos = np.flatnonzero(is_node)
@@ -826,9 +844,25 @@ def network_from_roads(
         )
     keep = geom.notna() & ~geom.is_empty
     report["n_empty_dropped"] = int((~keep).sum())
+    if not keep.any():
+        raise EmptyLayerError(
+            f"all {len(gdf)} road geometries are missing or empty; check the file and layer name"
+        )
     src = gdf.loc[keep]
+    xy, row = shapely.get_coordinates(src.geometry.to_numpy(), return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        rows = src.index[np.unique(row[bad])][:5].tolist()
+        raise GeometryError(
+            f"{len(np.unique(row[bad]))} road line(s) have NaN or infinite coordinates (e.g. rows "
+            f"{rows}); repair or drop them (`roads = roads[roads.is_valid]`)"
+        )
     attrs = pd.DataFrame(index=src.index)
-    attrs["road_class"] = src[class_column].to_numpy()
+    # osmnx-style list values (["primary", "secondary"]) take their first class
+    attrs["road_class"] = [
+        (v[0] if len(v) else None) if isinstance(v, list | tuple) else v
+        for v in src[class_column].to_numpy()
+    ]
     if oneway_column is not None and oneway_column in src.columns:
         one, rev = _parse_oneway(src[oneway_column])
     else:
@@ -842,6 +876,12 @@ def network_from_roads(
     g = src.geometry.to_crs(work_crs) if src.crs != work_crs else src.geometry
     g = g.force_2d() if g.has_z.any() else g
     arr = g.to_numpy()
+    span = np.abs(shapely.get_coordinates(arr)).max()
+    if not span < 1e9:  # no projected coordinate on Earth is a million kilometres from the origin
+        raise CRSError(
+            f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
+            "layer's CRS is probably wrong; set the CRS its coordinates are in"
+        )
     arr = np.where(rev, shapely.reverse(arr), arr)
     # explode multi-lines, keeping each part's attributes
     parts, part_idx = shapely.get_parts(arr, return_index=True)

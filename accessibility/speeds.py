@@ -243,7 +243,22 @@ def speed_profile(
     else:
         name = None
         table = {str(m): {str(k): float(v) for k, v in d.items()} for m, d in profile.items()}
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ConfigError(
+            f"speed overrides must be a table per mode like {{'car': {{'county': 45}}}}, got "
+            f"{overrides!r}"
+        )
     for mode, classes in (overrides or {}).items():
+        if not isinstance(classes, Mapping):
+            raise ConfigError(
+                f"speed overrides for mode {mode!r} must be a table of road class -> km/h like "
+                f"{{'county': 45}}, got {classes!r}"
+            )
+        for cls, speed in classes.items():
+            if isinstance(speed, bool) or not isinstance(speed, int | float):
+                raise ConfigError(
+                    f"speed override {mode}.{cls} = {speed!r} is not a number of km/h"
+                )
         if mode not in table:
             raise ConfigError(
                 f"speed override for unknown mode {mode!r}; modes are {sorted(table)}."
