@@ -577,6 +577,7 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
     lines += ["", "| graph | case | wall | ratio | peak RSS | notes |", "|---|---|---|---|---|---|"]
     targets: list[str] = []
     notes: list[str] = []
+    reach_notes: list[str] = []
     for n, res in results.items():
 
         def get(name, key="wall_s", res=res):
@@ -620,6 +621,11 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
             else:
                 row(name, None)
         sd = res.get("scipy_dense", {})
+        if "settled_per_source" in sd:
+            reach_notes.append(
+                f"this run, {n:,} nodes: {sd['settled_per_source']:,.0f} nodes settled per "
+                f"60-minute search, scipy {sd['per_source_cpu_ms']:.1f} ms CPU per facility"
+            )
         best_table = [
             x
             for x in (
@@ -763,6 +769,21 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
                     f"- 1M nearest no slower than scipy min_only: **{'met' if ok else 'NOT met'}** "
                     f"(ours {min(near):.2f} s vs scipy {sm:.2f} s)"
                 )
+        if n < 1_000_000 and po and pp and pp / po < 100 and pa.get("reach_30min"):
+            r30 = pa["reach_30min"]
+            theirs_rate = n * r30 / pp / 1e6
+            ours_rate = a.facilities * r30 / po / 1e6
+            notes.append(
+                f"- **Why opportunities are {pp / po:.0f}x, not 100x, faster than pandana.** "
+                f"pandana searches from each of the {n:,} nodes, we from each of the "
+                f"{a.facilities:,} facilities: {n / a.facilities:.0f}x fewer searches of the same "
+                f"reach (~{r30:,.0f} nodes). Per settled node both run at a similar rate "
+                f"(pandana ~{theirs_rate:.0f} M/s, ours ~{ours_rate:.0f} M/s over the "
+                f"{a.threads} cores; pandana's range query is a tight C++ Dijkstra on integer "
+                "keys), so the ratio stays near the search-count ratio. 100x would need twice "
+                "pandana's per-node rate or fewer settlements (a hierarchy). The results are "
+                "identical at every node."
+            )
         if n < 1_000_000 and po and pp:
             ok = pp / po >= 100
             ok_same = same.startswith("0 of")
@@ -782,9 +803,11 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
         f"1-minute load average before → after the case. With load above {os.cpu_count()} the "
         "two threads compete with other processes and wall times grow; CPU times (in the notes "
         "column) are less affected.",
-        "- Reach: the generator was calibrated so that a 60-minute search on the 1M graph settles "
-        "~10^5 nodes and scipy needs ~50 ms per facility (the issue's baseline is 53 ms). The "
-        "first version of the generator reached only ~9k nodes, which made every target easier.",
+        "- Reach: the generator is calibrated to the issue's baseline (scipy ~53 ms per facility "
+        "with a 60-minute limit on a 1M-node graph, i.e. ~10^5 settled nodes per search); "
+        + "; ".join(reach_notes)
+        + ". The first version of the generator settled only ~9k nodes per 60-minute search on "
+        "1M nodes, which made every target about ten times easier.",
         "- pandana's `aggregate` runs a plain Dijkstra range query from every node (not a CH "
         "query) on integer weights `max(int(w * 1000), 1)`. Fed float minutes, it truncates each "
         "edge to whole milliminutes, so long paths come out shorter and the 30-minute boundary "
