@@ -333,13 +333,18 @@ def _weights(pairs: _Pairs, f: Decay) -> np.ndarray:
     w = f(pairs.c)
     if w.shape != pairs.c.shape:
         raise InvalidValueError(f"decay {f!r} returned {w.shape} weights for {pairs.c.size} costs")
+    # weights below the smallest normal float (e.g. gaussian(1) at 38 min, ~1e-314) are noise, and
+    # dividing supply by them overflows the catchment ratios to inf/NaN: count them as 0
+    w = np.array(w, dtype=np.float64)
+    w[np.abs(w) < np.finfo(np.float64).tiny] = 0.0
     return w
 
 
 def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, 0 where den is 0 (nothing to divide among)."""
+    """num / den, 0 where den is 0 or subnormal (nothing to divide among; dividing by a
+    subnormal overflows)."""
     out = np.zeros_like(num, dtype=np.float64)
-    np.divide(num, den, out=out, where=den > 0)
+    np.divide(num, den, out=out, where=den >= np.finfo(np.float64).tiny)
     return out
 
 
