@@ -8,6 +8,7 @@ paths are resolved relative to the project file. See ``docs/project_file.md`` fo
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -156,6 +157,100 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_number(value: Any, where: str, *, allow_zero: bool = False) -> None:
+    """A finite number > 0 (or >= 0 with ``allow_zero``), else a ConfigError naming the key."""
+    ok = _is_number(value) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        want = "a finite number >= 0" if allow_zero else "a finite number > 0"
+        raise ConfigError(f"{where} = {value!r}: must be {want}")
+
+
+def _check_minutes(values: Any, where: str) -> None:
+    if (
+        not isinstance(values, list)
+        or not values
+        or any(not _is_number(t) or not math.isfinite(t) or t <= 0 for t in values)
+    ):
+        raise ConfigError(
+            f"{where} must be a list of positive minutes like [15, 30], got {values!r}"
+        )
+
+
+def _check_text(value: Any, where: str, what: str = "a file path in quotes") -> None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f'{where} = {value!r}: must be {what}, e.g. "roads.gpkg"')
+
+
+def _check_speeds(speeds: Any) -> None:
+    """``[network.speeds]``: mode -> road class -> km/h (finite, >= 0; 0 = not allowed)."""
+    example = "[network.speeds.car] county = 45"
+    if not isinstance(speeds, dict):
+        raise ConfigError(
+            f"[network] speeds = {speeds!r}: must be a table per mode, e.g. `{example}`"
+        )
+    for mode, classes in speeds.items():
+        if not isinstance(classes, dict):
+            raise ConfigError(
+                f"[network.speeds] {mode} = {classes!r}: must be a table of road class -> km/h, "
+                f"e.g. `{example}`"
+            )
+        for cls, kmh in classes.items():
+            if not _is_number(kmh) or not math.isfinite(kmh) or kmh < 0:
+                raise ConfigError(
+                    f"[network.speeds.{mode}] {cls} = {kmh!r}: must be a speed in km/h, a finite "
+                    "number >= 0 (0 = not allowed)"
+                )
+
+
+def _check_values(cfg: dict[str, Any]) -> None:
+    """Value checks beyond the types: paths are text, distances and speeds finite and positive."""
+    for key, value in cfg["input"].items():
+        what = "a layer name in quotes" if key.endswith("_layer") else "a file path in quotes"
+        if key.endswith("_layer") and isinstance(value, int) and not isinstance(value, bool):
+            continue  # a layer number
+        _check_text(value, f"[input] {key}", what)
+    for key, value in cfg["columns"].items():
+        _check_text(value, f"[columns] {key}", "a column name in quotes")
+    net = cfg["network"]
+    _check_text(net.get("dem"), "[network] dem")
+    _check_number(net["tolerance_m"], "[network] tolerance_m", allow_zero=True)
+    _check_number(net["max_snap_m"], "[network] max_snap_m")
+    _check_number(net["connector_speed_kmh"], "[network] connector_speed_kmh")
+    if not all(isinstance(m, str) for m in net["modes"]):
+        raise ConfigError(f"[network] modes must be a list of mode names, got {net['modes']!r}")
+    if "speeds" in net:
+        _check_speeds(net["speeds"])
+    ana = cfg["analysis"]
+    _check_minutes(ana["thresholds_min"], "[analysis] thresholds_min")
+    if ana.get("max_time_min") is not None:
+        _check_number(ana["max_time_min"], "[analysis] max_time_min")
+    for name, table in cfg["services"].items():
+        _check_minutes(table["thresholds_min"], f"[services.{name}] thresholds_min")
+        if table.get("max_time_min") is not None:
+            _check_number(table["max_time_min"], f"[services.{name}] max_time_min")
+    cat = cfg["catchments"]
+    _check_minutes(cat["bands_min"], "[catchments] bands_min")
+    _check_number(cat["walk_speed_kmh"], "[catchments] walk_speed_kmh")
+    _check_number(cat["simplify_m"], "[catchments] simplify_m", allow_zero=True)
+    if cat.get("compare_band_min") is not None:
+        _check_number(cat["compare_band_min"], "[catchments] compare_band_min")
+    radii = cat.get("radii_m")
+    if radii is not None:
+        if not isinstance(radii, dict):
+            raise ConfigError(
+                f"[catchments] radii_m = {radii!r}: must be a table like {{ clinic = 1500 }}"
+            )
+        for service, metres in radii.items():
+            _check_number(metres, f"[catchments.radii_m] {service}")
+    std = cfg["equity"].get("standards")
+    if std is not None and not isinstance(std, str):
+        _check_text(std, "[equity] standards")
+
+
 def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> dict[str, Any]:
     """Check a project configuration (as parsed from TOML) and fill in defaults.
 
@@ -164,7 +259,9 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
     Raises
     ------
     ConfigError
-        Unknown keys (with a "Did you mean" hint), wrong types, missing required inputs.
+        Unknown keys (with a "Did you mean" hint), wrong types, paths that are not text, distances,
+        speeds and minutes that are not finite and positive, ``[network.speeds]`` that is not a
+        table of tables of km/h, missing required inputs.
     """
     _check_table(raw, DEFAULTS, "")
     cfg = _merge(_defaults(DEFAULTS), {k: v for k, v in raw.items() if k != "services"})
@@ -187,6 +284,7 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
             },
             table,
         )
+    _check_values(cfg)
     inp = cfg["input"]
     if not inp.get("roads") and not inp.get("osm"):
         raise ConfigError(
@@ -204,7 +302,7 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         p = p if p.is_absolute() else base / p
         if not p.exists():
             raise ConfigError(
-                f"[equity] standards = {std!r}: file {str(p)!r} does not exist; use \"default\" "
+                f'[equity] standards = {std!r}: file {str(p)!r} does not exist; use "default" '
                 "for the built-in Chinese standards or give the path of your own TOML table"
             )
         cfg["equity"]["standards"] = str(p)
@@ -224,9 +322,6 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
             inp[key] = str(p)
     folder = Path(os.path.expanduser(cfg["output"]["folder"]))
     cfg["output"]["folder"] = str(folder if folder.is_absolute() else base / folder)
-    thresholds = cfg["analysis"]["thresholds_min"]
-    if not thresholds or any(not isinstance(t, int | float) or t <= 0 for t in thresholds):
-        raise ConfigError(f"[analysis] thresholds_min must be positive minutes, got {thresholds!r}")
     return cfg
 
 

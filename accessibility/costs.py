@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Hashable
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidValueError, MissingColumnError, suggest
-from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from .errors import ConfigError, InputFileError, InvalidValueError, MissingColumnError, suggest
 from .network import Network
+from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
 __all__ = ["attachments", "euclidean_costs", "nearest_costs", "read_costs", "travel_costs"]
 
@@ -361,8 +362,8 @@ def euclidean_costs(
     """
     from scipy.spatial import cKDTree
 
-    from .snapping import _check_points
     from .network import metric_crs
+    from .snapping import _check_points
 
     _check_points(origins, "origins")
     _check_points(destinations, "destinations")
@@ -391,6 +392,53 @@ def euclidean_costs(
     )
 
 
+_BAD = object()  # marks cost cells that are not numbers or text
+
+
+def _is_real_or_text(value: object) -> bool:
+    """True for real numbers (not bool or complex) and text, the cost cells worth parsing."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    return isinstance(value, int | float | str | np.integer | np.floating)
+
+
+def _read_cost_file(source: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV/Parquet cost file; every reading problem becomes a named error."""
+    try:
+        path = os.fspath(source)
+    except TypeError:
+        raise InvalidValueError(
+            f"a cost table must be a DataFrame or a CSV/Parquet path, got {type(source).__name__}"
+        ) from None
+    if not os.path.exists(path):
+        raise InputFileError(f"cost table {path!r} does not exist; check the path")
+    if os.path.isdir(path):
+        raise InputFileError(f"cost table {path!r} is a folder; give the CSV/Parquet file in it")
+    what = "Parquet" if path.endswith(".parquet") else "CSV"
+    try:
+        if what == "Parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ConfigError(
+            f"cost table {path!r} is empty; it needs a header row "
+            "(origin,destination,travel_time_min) and one row per pair"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"cost table {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as "
+            "UTF-8 (Excel: 'CSV UTF-8'), or read it yourself with "
+            "pd.read_csv(path, encoding='gb18030') and pass the DataFrame"
+        ) from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read cost table {path!r}: {exc}") from None
+    except Exception as exc:  # pandas/pyarrow parser errors of many types
+        raise ConfigError(
+            f"cannot read cost table {path!r} as {what}: {type(exc).__name__}: {exc}. Check that "
+            f"it is a {what} file (quotes closed, one header row)"
+        ) from None
+
+
 def read_costs(
     source: str | os.PathLike | pd.DataFrame,
     *,
@@ -415,22 +463,61 @@ def read_costs(
     0   V001       CL001              5.3
     1   V001       CL002              5.2
     """
-    if isinstance(source, pd.DataFrame):
-        df = source.copy()
-    else:
-        path = os.fspath(source)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"cost table {path!r} does not exist")
-        df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+    roles = {"origin": origin, "destination": destination, "cost": cost}
+    for role, col in roles.items():
+        if not isinstance(col, str | int):
+            raise InvalidValueError(
+                f"{role}= must be a column name (text), got {col!r} ({type(col).__name__})"
+            )
+    if len(set(roles.values())) < len(roles):
+        raise InvalidValueError(
+            f"origin=, destination= and cost= must name three different columns, got "
+            f"origin={origin!r}, destination={destination!r}, cost={cost!r}"
+        )
+    df = source.copy() if isinstance(source, pd.DataFrame) else _read_cost_file(source)
     for col in (origin, destination, cost):
         if col not in df.columns:
             raise MissingColumnError(
-                f"the cost table has no column {col!r}.{suggest(col, df.columns)} "
+                f"the cost table has no column {col!r}.{suggest(str(col), map(str, df.columns))} "
                 f"Columns found: {list(df.columns)[:10]}"
             )
+        if (df.columns == col).sum() > 1:
+            raise InvalidValueError(
+                f"the cost table has {(df.columns == col).sum()} columns named {col!r}; "
+                "rename or drop the extra ones"
+            )
+    for target, col in zip(
+        ("origin", "destination", "travel_time_min"), roles.values(), strict=True
+    ):
+        if target != col and target in df.columns and target not in roles.values():
+            raise InvalidValueError(
+                f"the cost table already has a column {target!r}, and renaming {col!r} to "
+                f"{target!r} would give two; drop one of them first, or pass "
+                f"{'cost' if target == 'travel_time_min' else target}={target!r}"
+            )
     df = df.rename(columns={origin: "origin", destination: "destination", cost: "travel_time_min"})
-    values = pd.to_numeric(df["travel_time_min"], errors="coerce")
-    text = values.isna() & df["travel_time_min"].notna()
+    for col in ("origin", "destination"):
+        unhashable = df[col].map(lambda v: not isinstance(v, Hashable))
+        if unhashable.any():
+            raise InvalidValueError(
+                f"{int(unhashable.sum())} {col} id(s) in column {roles[col]!r} are lists or other "
+                f"non-scalar values, e.g. {df.loc[unhashable, col].head(3).tolist()}; ids must "
+                "be text or integers, one per row"
+            )
+    raw = df["travel_time_min"]
+    if raw.dtype.kind in "mMc":
+        raise InvalidValueError(
+            f"cost column {cost!r} holds {raw.dtype} values; travel times must be real numbers "
+            "in minutes"
+            + (" (for durations use `.dt.total_seconds() / 60`)" if raw.dtype.kind == "m" else "")
+        )
+    if raw.dtype == object:
+        raw = raw.map(lambda v: np.nan if v is None else v if _is_real_or_text(v) else _BAD)
+    bad = raw.map(lambda v: v is _BAD) if raw.dtype == object else pd.Series(False, raw.index)
+    values = pd.to_numeric(raw.mask(bad), errors="coerce")
+    if values.dtype.kind == "c":
+        raise InvalidValueError(f"cost column {cost!r} holds complex numbers; use real minutes")
+    text = bad | (values.isna() & df["travel_time_min"].notna())
     if text.any():
         raise InvalidValueError(
             f"{int(text.sum())} cost value(s) are not numbers, e.g. "

@@ -20,8 +20,10 @@ GeoTIFFs are written by :func:`accessibility.raster.write_raster`.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,7 +65,7 @@ LAYER_STYLES_DDL = (
 
 _RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
 _SUFFIX_INF = "_is_inf"
-
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -142,7 +144,29 @@ def _prepare_frame(
             nonnull = s.dropna()
             if len(nonnull) and nonnull.map(lambda v: isinstance(v, bool | np.bool_)).all():
                 out[col] = s.astype("boolean")
+                continue
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = _replace_surrogates(out[col], name, col)
     return out
+
+
+def _replace_surrogates(s: pd.Series, name: str, col: str) -> pd.Series:
+    """Text with lone surrogates (undecodable bytes kept by ``errors="surrogateescape"``) cannot
+    be stored as UTF-8: replace them with U+FFFD and warn, naming the layer and column."""
+    bad = s.map(lambda v: isinstance(v, str) and _SURROGATE.search(v) is not None)
+    if not bad.any():
+        return s
+    logger.warning(
+        "layer %s, column %s: %d value(s) hold characters that are not valid Unicode (bytes "
+        "decoded with the wrong encoding?); written with U+FFFD in their place, e.g. %r",
+        name,
+        col,
+        int(bad.sum()),
+        s[bad].iloc[0],
+    )
+    fixed = s.copy()
+    fixed[bad] = s[bad].map(lambda v: re.sub(_SURROGATE, "\ufffd", v))
+    return fixed
 
 
 def _check_layer_name(name: object) -> str:
@@ -535,6 +559,14 @@ def read_layer(
     import pandas as pd
     import pyogrio
 
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except (LookupError, TypeError):
+            raise InvalidValueError(
+                f"encoding={encoding!r} is not a known text encoding; Chinese Shapefiles are "
+                'usually "GBK" or "GB18030", others "UTF-8"'
+            ) from None
     if isinstance(source, gpd.GeoDataFrame):
         if layer is not None:
             raise InvalidValueError("layer= only applies to files; a GeoDataFrame was given")

@@ -62,8 +62,8 @@ import pandas as pd
 import shapely
 
 from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
-from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
+from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
 if TYPE_CHECKING:  # pragma: no cover
     from .siting import SitingResult
@@ -219,7 +219,11 @@ def _check_entry(action: str, i: int, entry: Any, problems: list[str]) -> dict[s
     elif action == "merge_facilities":
         src = out.get("from")
         if src is not None and (not isinstance(src, list) or not src):
-            problems.append(f"{where}: from must be a non-empty list of facility ids")
+            problems.append(
+                f"{where}: from must be a non-empty list of facility ids, e.g. "
+                f'from = ["PS001", "PS002"]; got {src!r}'
+            )
+            out["from"] = []  # keep checking the rest, report every problem at once
         else:
             out["from"] = [str(x) for x in src or []]
         out["into"] = None if out["into"] is None else str(out["into"])

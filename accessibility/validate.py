@@ -423,8 +423,18 @@ def _polygon_points(
     # centroid, computed in a local metric CRS when the layer is geographic
     series = gpd.GeoSeries(geoms, crs=crs)
     if _geographic(crs):
-        metric = series.estimate_utm_crs()
-        return np.asarray(series.to_crs(metric).centroid.to_crs(crs).array, dtype=object)
+        minx, miny, maxx, maxy = series.total_bounds
+        if np.isfinite([minx, miny, maxx, maxy]).all() and (
+            max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90
+        ):
+            try:
+                metric = series.estimate_utm_crs()
+            except RuntimeError as exc:  # pyproj found no UTM zone
+                log.warning("no local UTM zone for the polygons (%s); planar centroids", exc)
+            else:
+                return np.asarray(series.to_crs(metric).centroid.to_crs(crs).array, dtype=object)
+        # outside the range of degrees (metres labelled as degrees): planar centroids, and the
+        # coordinate check reports the CRSError with its fix
     return shapely.centroid(geoms)
 
 
@@ -615,7 +625,26 @@ def _extent_bounds(reference: Any, crs: pyproj.CRS) -> tuple[float, float, float
         if reference.crs is not None and crs is not None and reference.crs != crs:
             reference = reference.to_crs(crs)
         return tuple(float(v) for v in reference.total_bounds)
-    minx, miny, maxx, maxy = (float(v) for v in reference)
+    return _extent_tuple(reference)
+
+
+def _extent_tuple(reference: Any) -> tuple[float, float, float, float]:
+    """``(minx, miny, maxx, maxy)`` as four finite floats, min <= max, else InvalidValueError."""
+    bad = InvalidValueError(
+        f"reference_extent={reference!r} must be a GeoDataFrame/GeoSeries or four finite numbers "
+        "(minx, miny, maxx, maxy) in the layer's CRS, e.g. `roads.total_bounds`"
+    )
+    if isinstance(reference, str | bytes) or not hasattr(reference, "__iter__"):
+        raise bad
+    try:
+        values = [float(v) for v in reference]
+    except (TypeError, ValueError):
+        raise bad from None
+    if len(values) != 4 or not np.isfinite(values).all():
+        raise bad
+    minx, miny, maxx, maxy = values
+    if minx > maxx or miny > maxy:
+        raise bad
     return minx, miny, maxx, maxy
 
 
@@ -814,6 +843,20 @@ def validate_locations(
             f"polygons={polygons!r} is not one of 'error', 'centroid', 'representative', "
             f"'weighted'.{suggest(str(polygons), ['centroid', 'representative', 'weighted'])}"
         )
+    for name, names in (
+        ("required_columns", required_columns),
+        ("numeric_columns", numeric_columns),
+        ("nonnegative_columns", nonnegative_columns),
+        ("text_columns", () if text_columns is None else text_columns),
+    ):
+        if isinstance(names, str) or not all(isinstance(c, str) for c in list(names)):
+            raise InvalidValueError(
+                f"{name}={names!r} must be a list of column names (text), e.g. ['population']"
+            )
+    if id_column is not None and not isinstance(id_column, str):
+        raise InvalidValueError(f"id_column={id_column!r} must be a column name (text) or None")
+    if reference_extent is not None and not hasattr(reference_extent, "total_bounds"):
+        _extent_tuple(reference_extent)
     problems = _Problems(what)
     out = gdf.copy()
     repairs: dict[str, Any] = {}
