@@ -246,9 +246,6 @@ def _check_values(cfg: dict[str, Any]) -> None:
             )
         for service, metres in radii.items():
             _check_number(metres, f"[catchments.radii_m] {service}")
-    std = cfg["equity"].get("standards")
-    if std is not None and not isinstance(std, str):
-        _check_text(std, "[equity] standards")
 
 
 def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> dict[str, Any]:

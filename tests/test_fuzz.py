@@ -9,17 +9,16 @@ column names and values (NaN, inf, text, negative numbers, lists, bytes), empty,
 wrongly typed geometries, random CRSs, random options, random and mutated TOML. Each call must
 either succeed or raise an ``AccessibilityError``.
 
-Crashes found by these tests are pinned by the strict ``xfail`` tests at the end (one precise input
-each, named in docs/reliability.md); while they are open the fuzzers tolerate exactly those inputs
-(see ``_known_*``), so that they keep looking for new ones. Remove a tolerance together with its
-xfail once the bug is fixed.
+Crashes found by these tests are pinned by the tests at the end (one precise input each, named in
+docs/reliability.md). While a bug is open its test is a strict ``xfail`` and the fuzzers tolerate
+exactly the inputs that trigger it (a ``_known_*`` helper), so that they keep looking for new ones;
+the tolerance goes together with the xfail once the bug is fixed. All found so far are fixed.
 """
 
 from __future__ import annotations
 
 import math
 import string
-import tomllib
 import warnings
 from pathlib import Path
 
@@ -33,8 +32,14 @@ from hypothesis import strategies as st
 
 from accessibility.config import DEFAULTS, SERVICE_KEYS, load_config, validate_config
 from accessibility.costs import read_costs
-from accessibility.errors import AccessibilityError
-from accessibility.io import read_layer
+from accessibility.errors import (
+    AccessibilityError,
+    ConfigError,
+    CRSError,
+    InputFileError,
+    InvalidValueError,
+)
+from accessibility.io import read_layer, write_geopackage
 from accessibility.network import network_from_roads
 from accessibility.planning import ACTIONS, load_scenario
 from accessibility.validate import validate_locations, validate_roads
@@ -224,15 +229,23 @@ def test_network_from_roads_gives_a_network_or_a_clear_error(roads, opts):
     ),
     id_column=st.sampled_from([None, "village_id", "vid"]),
     polygons=st.sampled_from(["error", "centroid", "representative", "weighted", "centre"]),
-    required=st.lists(st.sampled_from(["name", "population", "Name", "人口"]), max_size=2),
-    reference=st.sampled_from([None, (0.0, 0.0, 1000.0, 1000.0), (100.0, 20.0, 130.0, 50.0)]),
+    required=st.lists(st.sampled_from(["name", "population", "Name", "人口", 5, None]), max_size=2),
+    reference=st.sampled_from(
+        [
+            None,
+            (0.0, 0.0, 1000.0, 1000.0),
+            (100.0, 20.0, 130.0, 50.0),
+            (1.0, 2.0, 3.0),
+            (0.0, 0.0, float("nan"), 1.0),
+            (10.0, 0.0, 0.0, 10.0),
+            "extent",
+            5,
+        ]
+    ),
 )
 def test_validate_locations_cleans_or_says_what_is_wrong(
     gdf, id_column, polygons, required, reference
 ):
-    known: tuple[type[Exception], ...] = ()
-    if gdf.crs is not None and gdf.crs.is_geographic and polygons == "centroid":
-        known = (RuntimeError,)  # bug 11: centroids of polygons in degrees out of range
     kwargs = {"population_raster": None} if polygons != "weighted" else {}
     out = clean_outcome(
         validate_locations,
@@ -243,7 +256,6 @@ def test_validate_locations_cleans_or_says_what_is_wrong(
         required_columns=required,
         nonnegative_columns=["population"],
         reference_extent=reference,
-        tolerate=known,
         **kwargs,
     )
     if out is not None:  # a clean layer: unique ids, points, finite non-negative population
@@ -309,17 +321,8 @@ def test_read_costs_from_a_frame_reads_or_says_what_is_wrong(names, data, mappin
             for k in names
         }
     )
-    one_column_two_roles = len(set(mapping.values())) < len(mapping)
-    known: tuple[type[Exception], ...] = ()
-    if one_column_two_roles or any(
-        df[c].map(lambda v: isinstance(v, list)).any() for c in df.columns
-    ):
-        known = (TypeError, KeyError)  # bug 10: one column named twice; list-valued ids
-    out = clean_outcome(read_costs, df, tolerate=known, **mapping)
-    renamed_onto_existing = any(
-        k in ("origin", "destination") and v != k and k in df.columns for k, v in mapping.items()
-    )
-    if out is not None and not (one_column_two_roles or renamed_onto_existing):  # bug 14
+    out = clean_outcome(read_costs, df, **mapping)
+    if out is not None:
         assert {"origin", "destination", "travel_time_min"} <= set(out.columns)
         assert out.columns.is_unique
         t = out["travel_time_min"].to_numpy(float)
@@ -335,22 +338,13 @@ csv_texts = st.one_of(
     st.just("origin,destination,travel_time_min\n村,x,1\n".encode("gbk")),
 )
 
-# bug 9: read_costs lets pandas' reading errors through
-_CSV_ERRORS = (
-    FileNotFoundError,
-    IsADirectoryError,
-    UnicodeDecodeError,
-    pd.errors.EmptyDataError,
-    pd.errors.ParserError,
-)
-
 
 @FUZZ
 @given(content=csv_texts)
 def test_read_costs_from_a_file_reads_or_says_what_is_wrong(tmp_path_factory, content):
     path = tmp_path_factory.mktemp("costs") / "od.csv"
     path.write_bytes(content)
-    clean_outcome(read_costs, path, tolerate=(*_CSV_ERRORS, TypeError))
+    clean_outcome(read_costs, path)
 
 
 # =================================================================================================
@@ -369,13 +363,14 @@ def test_read_costs_from_a_file_reads_or_says_what_is_wrong(tmp_path_factory, co
     suffix=st.sampled_from([".gpkg", ".geojson", ".shp", ".csv", ""]),
     layer=st.sampled_from([None, "roads", "villages"]),
     index_col=st.sampled_from([None, "village_id"]),
+    encoding=st.sampled_from([None, "GBK", "utf-8", "bogus", ""]),
 )
 def test_read_layer_reads_or_says_what_is_wrong(
-    tmp_path_factory, content, suffix, layer, index_col
+    tmp_path_factory, content, suffix, layer, index_col, encoding
 ):
     path = tmp_path_factory.mktemp("layer") / f"input{suffix}"
     path.write_bytes(content)
-    clean_outcome(read_layer, path, layer, index_col=index_col)
+    clean_outcome(read_layer, path, layer, index_col=index_col, encoding=encoding)
 
 
 # =================================================================================================
@@ -426,18 +421,6 @@ def tables(draw, schema: dict, depth: int = 0) -> dict:
     return out
 
 
-_PATH_KEYS = {("input", k) for k in DEFAULTS["input"]} | {("network", "dem")}
-
-
-def _known_config_crash(raw: dict) -> tuple[type[Exception], ...]:
-    """Bug 8: non-text values of path-valued keys ([input] ..., [network] dem)."""
-    for section, key in _PATH_KEYS:
-        table = raw.get(section)
-        if isinstance(table, dict) and key in table and not isinstance(table[key], str | None):
-            return (TypeError,)
-    return ()
-
-
 @st.composite
 def configs(draw) -> dict:
     schema = {**DEFAULTS, "services": {"clinic": SERVICE_KEYS, "school": SERVICE_KEYS}}
@@ -453,10 +436,14 @@ def configs(draw) -> dict:
 @FUZZ
 @given(raw=configs())
 def test_validate_config_accepts_or_names_the_problem(raw):
-    cfg = clean_outcome(validate_config, raw, base_dir=REPO, tolerate=_known_config_crash(raw))
+    cfg = clean_outcome(validate_config, raw, base_dir=REPO)
     if cfg is not None:  # a valid configuration is complete
         assert set(DEFAULTS) <= set(cfg)
         assert all(t > 0 for t in cfg["analysis"]["thresholds_min"])
+        for key in ("tolerance_m", "max_snap_m", "connector_speed_kmh"):
+            assert math.isfinite(cfg["network"][key]) and cfg["network"][key] >= 0
+        for key in ("roads", "villages", "facilities", "osm", "townships"):
+            assert cfg["input"].get(key) is None or isinstance(cfg["input"][key], str)
 
 
 def _mutate(text: str, data) -> str:
@@ -488,15 +475,6 @@ def _mutate(text: str, data) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _toml_crash(text: str) -> tuple[type[Exception], ...]:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return ()
-    speeds = raw.get("network", {}).get("speeds") if isinstance(raw.get("network"), dict) else None
-    return _known_config_crash(raw) + ((AttributeError,) if speeds is not None else ())
-
-
 @FUZZ
 @given(data=st.data())
 def test_load_config_of_a_mutated_project_file(tmp_path_factory, data):
@@ -506,7 +484,7 @@ def test_load_config_of_a_mutated_project_file(tmp_path_factory, data):
         (folder / name).write_bytes(b"")
     path = folder / "project.toml"
     path.write_text(text, encoding="utf-8")
-    clean_outcome(load_config, path, tolerate=_toml_crash(text))
+    clean_outcome(load_config, path)
 
 
 @st.composite
@@ -520,19 +498,10 @@ def scenarios(draw) -> dict:
     return raw
 
 
-def _known_scenario_crash(raw) -> tuple[type[Exception], ...]:
-    """Bug 13: a merge_facilities `from` that is neither a list nor text."""
-    merges = raw.get("merge_facilities") if isinstance(raw, dict) else None
-    for entry in merges if isinstance(merges, list) else [merges]:
-        if isinstance(entry, dict) and not isinstance(entry.get("from"), list | str | None):
-            return (TypeError,)
-    return ()
-
-
 @FUZZ
 @given(raw=scenarios())
 def test_load_scenario_accepts_or_names_every_problem(raw):
-    sc = clean_outcome(load_scenario, raw, tolerate=_known_scenario_crash(raw))
+    sc = clean_outcome(load_scenario, raw)
     if sc is not None:
         assert set(ACTIONS) <= set(sc)
 
@@ -545,16 +514,12 @@ def test_load_scenario_of_a_mutated_scenario_file(tmp_path_factory, data, name):
     text = _mutate(name.read_text(encoding="utf-8"), data)
     path = tmp_path_factory.mktemp("scenario") / "plan.toml"
     path.write_text(text, encoding="utf-8")
-    try:
-        known = _known_scenario_crash(tomllib.loads(text))
-    except tomllib.TOMLDecodeError:
-        known = ()
-    clean_outcome(load_scenario, path, tolerate=known)
+    clean_outcome(load_scenario, path)
     clean_outcome(load_scenario, path.with_name("plan.tml"))  # a typo in the file name
 
 
 # =================================================================================================
-# the crashes found, one precise input each (strict xfail: remove the marker when fixed)
+# the crashes found, one precise input each (all fixed; kept as regression tests)
 # =================================================================================================
 
 CRS = "EPSG:32649"
@@ -573,10 +538,6 @@ def _must_be_clean(fn, *args, **kwargs):
             fn(*args, **kwargs)
         except AccessibilityError:
             pass
-
-
-def _bug(reason: str):
-    return pytest.mark.xfail(strict=True, reason=reason)
 
 
 LINE = shapely.LineString([(0, 0), (100, 0)])
@@ -614,63 +575,148 @@ def test_bug7_bad_speed_overrides(speeds):
     _must_be_clean(network_from_roads, _roads(LINE), speeds=speeds)
 
 
-@_bug("8: config.validate_config: os.path.expanduser on a non-text path (TypeError)")
+# bugs 8-14 (fixed): the named error, saying which key/column/file is wrong
+
+
 @pytest.mark.parametrize("section,key", [("input", "roads"), ("network", "dem")])
 def test_bug8_config_path_that_is_not_text(section, key):
     raw = {"input": {"roads": EXISTING, "villages": EXISTING, "facilities": EXISTING}}
     raw.setdefault(section, {})[key] = 5
-    _must_be_clean(validate_config, raw)
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key} = 5: must be a file path"):
+        validate_config(raw)
 
 
-@_bug("9: costs.read_costs: FileNotFoundError / pandas reading errors not wrapped")
-@pytest.mark.parametrize("content", [None, b"", b'a,b\n"x,1\n'], ids=["missing", "empty", "quote"])
-def test_bug9_unreadable_cost_files(tmp_path, content):
+@pytest.mark.parametrize(
+    "content,error,match",
+    [
+        (None, InputFileError, "does not exist"),
+        (b"", ConfigError, "is empty"),
+        (b'a,b\n"x,1\n', ConfigError, "cannot read cost table .* as CSV"),
+        ("origin,destination,travel_time_min\n村,x,1\n".encode("gbk"), ConfigError, "not UTF-8"),
+        ("folder", InputFileError, "is a folder"),
+    ],
+    ids=["missing", "empty", "quote", "gbk", "folder"],
+)
+def test_bug9_unreadable_cost_files(tmp_path, content, error, match):
     path = tmp_path / "od.csv"
-    if content is not None:
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
         path.write_bytes(content)
-    _must_be_clean(read_costs, path)
+    with pytest.raises(error, match=match) as info:
+        read_costs(path)
+    assert str(path) in str(info.value)
 
 
-@_bug("10: costs.read_costs: origin= and cost= naming one column (TypeError)")
-def test_bug10_cost_table_one_column_for_two_roles():
-    df = pd.DataFrame({"a": ["v"], "destination": ["f"], "travel_time_min": [1.0]})
-    _must_be_clean(read_costs, df, origin="a", cost="a")
+@pytest.mark.parametrize(
+    "kwargs,frame,match",
+    [
+        ({"origin": "a", "cost": "a"}, {"a": ["v"]}, "three different columns"),
+        ({"origin": ["a"]}, {"a": ["v"]}, "must be a column name"),
+        ({}, {"origin": [["v", "w"]]}, "lists or other non-scalar"),
+        ({}, {"travel_time_min": [1 + 2j]}, "complex"),
+        ({}, {"travel_time_min": pd.to_datetime(["2024-01-01"])}, "datetime64"),
+        ({}, {"travel_time_min": pd.to_timedelta(["5min"])}, "total_seconds"),
+        ({}, {"travel_time_min": pd.Series([True], dtype=object)}, "not numbers"),
+    ],
+    ids=[
+        "one-column-two-roles",
+        "list-name",
+        "list-ids",
+        "complex",
+        "datetime",
+        "timedelta",
+        "bool",
+    ],
+)
+def test_bug10_cost_table_ambiguous_or_non_scalar(kwargs, frame, match):
+    df = pd.DataFrame({"origin": ["v"], "destination": ["f"], "travel_time_min": [1.0]} | frame)
+    with pytest.raises(InvalidValueError, match=match):
+        read_costs(df, **kwargs)
 
 
-@_bug("11: validate._polygon_points: estimate_utm_crs RuntimeError for out-of-range degrees")
 def test_bug11_polygon_centroids_of_metres_labelled_as_degrees():
     gdf = gpd.GeoDataFrame(geometry=[shapely.box(500, 500, 600, 600)], crs=4326)
-    _must_be_clean(validate_locations, gdf, polygons="centroid")
+    with pytest.raises(CRSError, match=r"outside the range of degrees.*set_crs"):
+        validate_locations(gdf, polygons="centroid")
 
 
-@_bug("12: measures: weights below the smallest normal float overflow S/served to inf")
 def test_bug12_two_sfca_with_underflowing_weights_is_finite():
     from accessibility import decay
     from accessibility.measures import two_sfca
 
-    costs = pd.DataFrame(
-        {"origin": ["a", "b"], "destination": ["x", "x"], "travel_time_min": [38.0, 50.0]}
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        got = two_sfca(
-            costs,
-            pd.Series([1.0, 1.0], index=["a", "b"]),
-            pd.Series([10.0], index=["x"]),
-            decay=decay.gaussian(1),
+    # gaussian(1): exp(-38**2 / 2) ~ 1e-314 is subnormal (counts as 0), exp(-30**2 / 2) ~ 3e-196
+    # is not. By hand, 38/50 min: nobody is served, A = 0; 30/38 min: all 10 units go to a (the
+    # only demand with a weight), A_a = w * 10 / (1 * w) = 10, A_b = 0
+    for times, expected in (([38.0, 50.0], [0.0, 0.0]), ([30.0, 38.0], [10.0, 0.0])):
+        costs = pd.DataFrame(
+            {"origin": ["a", "b"], "destination": ["x", "x"], "travel_time_min": times}
         )
-    assert np.isfinite(got).all()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow or invalid-value warnings either
+            got = two_sfca(
+                costs,
+                pd.Series([1.0, 1.0], index=["a", "b"]),
+                pd.Series([10.0], index=["x"]),
+                decay=decay.gaussian(1),
+            )
+        np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-12)
 
 
-@_bug("13: planning._check_entry: `into in from` on a non-list `from` (TypeError)")
 def test_bug13_merge_from_that_is_not_a_list():
-    _must_be_clean(load_scenario, {"merge_facilities": {"from": 5, "into": "PS001"}})
+    with pytest.raises(ConfigError, match=r"from must be a non-empty list.*got 5") as info:
+        load_scenario({"merge_facilities": {"from": 5, "into": "PS001", "sum": "x"}})
+    assert "sum must be a list" in str(info.value)  # validation went on: every problem listed
 
 
-@_bug("14: costs.read_costs: renaming onto an existing column duplicates it silently")
 def test_bug14_cost_table_renamed_onto_an_existing_column():
     df = pd.DataFrame(
         {"from": ["a"], "origin": ["b"], "destination": ["x"], "travel_time_min": [1]}
     )
-    out = read_costs(df, origin="from")
-    assert out.columns.is_unique
+    with pytest.raises(InvalidValueError, match="already has a column 'origin'"):
+        read_costs(df, origin="from")
+
+
+# smaller findings (fixed)
+
+
+@pytest.mark.parametrize("encoding", ["bogus", ""])
+def test_read_layer_with_an_unknown_encoding(tmp_path, encoding):
+    path = tmp_path / "v.gpkg"
+    write_geopackage(path, {"v": _roads(LINE)})
+    with pytest.raises(InvalidValueError, match=r"not a known text encoding.*GBK"):
+        read_layer(path, encoding=encoding)
+
+
+def test_write_geopackage_replaces_lone_surrogates_and_warns(tmp_path, caplog):
+    roads = _roads(LINE, shapely.LineString([(100, 0), (100, 100)]))
+    roads["name"] = ["上\udcff村", "ok"]  # bytes decoded with errors="surrogateescape"
+    roads.index = pd.Index(["\ud800", "b"], name="road_id")
+    with caplog.at_level("WARNING", logger="accessibility.io"):
+        write_geopackage(tmp_path / "r.gpkg", {"roads": roads})
+    back = read_layer(tmp_path / "r.gpkg", index_col="road_id")
+    assert back["name"].tolist() == ["上\ufffd村", "ok"]
+    assert back.index.tolist() == ["\ufffd", "b"]
+    assert "column name: 1 value(s)" in caplog.text and "column road_id" in caplog.text
+    assert roads["name"].iloc[0] == "上\udcff村"  # the caller's frame is untouched
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"required_columns": [5]}, "required_columns=.* must be a list of column names"),
+        ({"required_columns": "name"}, "required_columns="),
+        ({"numeric_columns": [None]}, "numeric_columns="),
+        ({"id_column": 3}, "id_column=3"),
+        ({"reference_extent": (0, 0, 1)}, "four finite numbers"),
+        ({"reference_extent": (0, 0, float("nan"), 1)}, "four finite numbers"),
+        ({"reference_extent": (10, 0, 0, 10)}, "four finite numbers"),
+        ({"reference_extent": "extent"}, "four finite numbers"),
+        ({"reference_extent": 5}, "four finite numbers"),
+    ],
+)
+def test_validate_locations_arguments_are_checked(kwargs, match):
+    gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(1, 1)], crs=CRS)
+    with pytest.raises(InvalidValueError, match=match):
+        validate_locations(gdf, **kwargs)
+    validate_locations(gdf, reference_extent=(0, 0, 10, 10))  # a valid extent is fine

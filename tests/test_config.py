@@ -1,0 +1,129 @@
+"""validate_config: value checks beyond the schema's types (paths, speeds, distances, minutes).
+
+Found by the fuzz tests (tests/test_fuzz.py, bug 8 in docs/reliability.md): non-text paths crashed
+with a TypeError, and NaN, negative or infinite distances and speeds were accepted silently.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from accessibility.config import load_config, validate_config
+from accessibility.errors import ConfigError
+
+EXISTING = str(Path(__file__).resolve())
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _raw(**sections) -> dict:
+    raw = {"input": {"roads": EXISTING, "villages": EXISTING, "facilities": EXISTING}}
+    for name, table in sections.items():
+        raw.setdefault(name, {}).update(table)
+    return raw
+
+
+def test_a_minimal_project_is_valid_and_complete():
+    cfg = validate_config(_raw())
+    assert cfg["network"]["tolerance_m"] == 1.0 and cfg["input"]["roads"] == EXISTING
+
+
+@pytest.mark.parametrize(
+    "section,key,value",
+    [
+        ("input", "roads", 5),
+        ("input", "villages", ["a.gpkg"]),
+        ("input", "townships", True),
+        ("input", "villages_layer", 1.5),
+        ("network", "dem", 5),
+        ("columns", "village_id", 3),
+        ("equity", "standards", 7),
+    ],
+)
+def test_paths_and_names_must_be_text(section, key, value):
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key} = .*(must be|wrong type)"):
+        validate_config(_raw(**{section: {key: value}}))
+
+
+def test_a_layer_may_be_given_by_number():
+    assert validate_config(_raw(input={"villages_layer": 0}))["input"]["villages_layer"] == 0
+
+
+@pytest.mark.parametrize(
+    "section,key,value",
+    [
+        ("network", "tolerance_m", math.nan),
+        ("network", "tolerance_m", -1.0),
+        ("network", "max_snap_m", 0.0),
+        ("network", "max_snap_m", math.inf),
+        ("network", "connector_speed_kmh", -5.0),
+        ("catchments", "walk_speed_kmh", math.nan),
+        ("catchments", "simplify_m", -1.0),
+        ("catchments", "compare_band_min", 0),
+        ("analysis", "max_time_min", math.inf),
+    ],
+)
+def test_distances_speeds_and_minutes_must_be_finite_and_positive(section, key, value):
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key} = .*finite number"):
+        validate_config(_raw(**{section: {key: value}}))
+
+
+def test_zero_tolerance_and_simplification_are_allowed():
+    cfg = validate_config(_raw(network={"tolerance_m": 0}, catchments={"simplify_m": 0.0}))
+    assert cfg["network"]["tolerance_m"] == 0 and cfg["catchments"]["simplify_m"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "section,key,value",
+    [
+        ("analysis", "thresholds_min", [15, math.nan]),
+        ("analysis", "thresholds_min", [True]),
+        ("analysis", "thresholds_min", []),
+        ("catchments", "bands_min", [5, -10]),
+    ],
+)
+def test_minute_lists_must_be_positive_numbers(section, key, value):
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key} must be a list of positive"):
+        validate_config(_raw(**{section: {key: value}}))
+
+
+def test_service_thresholds_are_checked_too():
+    raw = _raw()
+    raw["services"] = {"clinic": {"thresholds_min": [math.inf]}}
+    with pytest.raises(ConfigError, match=r"\[services.clinic\] thresholds_min"):
+        validate_config(raw)
+
+
+@pytest.mark.parametrize(
+    "speeds,match",
+    [
+        (5, r"\[network\] speeds = 5: must be a table per mode"),
+        ({"car": 5}, r"\[network.speeds\] car = 5: must be a table of road class"),
+        ({"car": {"county": "fast"}}, r"\[network.speeds.car\] county = 'fast'"),
+        ({"car": {"county": -1}}, r"\[network.speeds.car\] county = -1"),
+        ({"car": {"county": math.nan}}, r"\[network.speeds.car\] county = nan"),
+        ({"car": {"county": True}}, r"\[network.speeds.car\] county = True"),
+    ],
+)
+def test_speed_overrides_must_be_tables_of_km_per_hour(speeds, match):
+    with pytest.raises(ConfigError, match=match):
+        validate_config(_raw(network={"speeds": speeds}))
+
+
+def test_valid_speed_overrides_pass_through():
+    speeds = {"car": {"county": 45, "village": 0}, "walk": {"track": 4.5}}
+    assert validate_config(_raw(network={"speeds": speeds}))["network"]["speeds"] == speeds
+
+
+def test_radii_must_be_positive_metres():
+    with pytest.raises(ConfigError, match=r"\[catchments.radii_m\] clinic = -5"):
+        validate_config(_raw(catchments={"radii_m": {"clinic": -5}}))
+    with pytest.raises(ConfigError, match=r"\[catchments\] radii_m = 5"):
+        validate_config(_raw(catchments={"radii_m": 5}))
+
+
+def test_the_demo_project_file_is_valid():
+    cfg = load_config(REPO / "data" / "demo_project.toml")
+    assert cfg["network"]["tolerance_m"] > 0
