@@ -32,7 +32,7 @@ township, the second farthest from a clinic).
 >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
 >>> costs = acc.travel_costs(net, villages, clinics, mode="car", max_time_min=60)
 >>> len(villages), len(clinics), len(costs)
-(354, 221, 65780)
+(354, 221, 65779)
 >>> two = ["V001", "V216"]
 >>> villages.loc[two, "name_pinyin"].tolist()
 ['Jiefang Shequ', 'Dongchong Cun']
