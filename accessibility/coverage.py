@@ -23,7 +23,7 @@ within 60 minutes:
 >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
 >>> costs = acc.travel_costs(net, villages, clinics, mode="car", max_time_min=60)
 >>> len(costs)
-65780
+65779
 """
 
 from __future__ import annotations
