@@ -21,12 +21,26 @@ assembles this file from `bench/results/*.md`.
 """
 
 
+def _as_section(text: str) -> str:
+    """Each result file becomes a level-2 section: shift its headings down when it starts at 1."""
+    first = next((line for line in text.splitlines() if line.startswith("#")), "")
+    if not first.startswith("# "):
+        return text
+    out = []
+    in_code = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        out.append("#" + line if line.startswith("#") and not in_code else line)
+    return "\n".join(out)
+
+
 def main() -> None:
     parts = [HEADER]
     files = {p.stem: p for p in (HERE / "results").glob("*.md")}
     for name in [*ORDER, *sorted(set(files) - set(ORDER))]:
         if name in files:
-            parts.append(files[name].read_text(encoding="utf-8").strip() + "\n\n")
+            parts.append(_as_section(files[name].read_text(encoding="utf-8")).strip() + "\n\n")
     (HERE.parent / "BENCHMARKS.md").write_text("".join(parts), encoding="utf-8")
 
 
