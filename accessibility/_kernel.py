@@ -7,11 +7,12 @@ the GIL (``nogil=True``) so :mod:`accessibility.routing` can run them on several
 Ordering of labels is lexicographic on ``(cost, cost2)`` (and the source index in the k-nearest
 search), so ties on the primary cost are broken by the secondary cost and results are deterministic.
 
-Per-search scratch arrays are reused between searches: a node's state is a "generation stamp"
-(``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing n-sized is
-cleared between searches. A node's cost, secondary cost and state sit side by side in one row of
-``node`` (one cache line per node visit); the heap stores (cost, cost2, node) rows and uses lazy
-deletion (no position array to keep up to date).
+Per-search scratch arrays are reused between searches: a node's state is an int32 "generation
+stamp" (``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing
+n-sized is cleared between searches. The single-source searches use a 4-ary heap with lazy deletion
+stored as separate arrays; the multi-source nearest searches use binary heaps of rows (see the
+comments at each kernel for why). Graph indices are int32 when they fit (see
+``routing._graph_arrays``); the kernels are compiled for whichever integer type they get.
 """
 
 from __future__ import annotations
