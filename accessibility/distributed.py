@@ -177,60 +177,17 @@ def buffer_radius_m(
 
 def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """Read and validate the inputs exactly as :func:`run_project` does."""
-    from .pipeline import (
-        _project_keys,
-        _read,
-        _standard_modes,
-        _standards,
-        _validated_locations,
-    )
-    from .speeds import speed_profile
-    from .validate import check_extent_overlap, validate_roads
+    from .pipeline import _standard_modes, _standards, read_validated_layers
 
     cols = cfg["columns"]
     inp = cfg["input"]
-    ana = cfg["analysis"]
-    net_cfg = cfg["network"]
     if inp["osm"] or not inp["roads"]:
         raise ConfigError(
             'partitioned runs read a road layer ([input] roads = "roads.gpkg"); an OSM file '
             "([input] osm) is not supported yet: convert it to a road layer first, e.g. with "
             "accessibility.osm or ogr2ogr"
         )
-    specs = cfg["services"] or None
-    if specs is None and ana["services"]:
-        specs = {s: {} for s in ana["services"]}
-    demand_cols = {cols["population"]}
-    supply_cols = {cols["capacity"]} if cols["capacity"] else set()
-    for spec in (specs or {}).values():
-        if spec.get("demand"):
-            demand_cols.add(spec["demand"])
-        if spec.get("supply"):
-            supply_cols.add(spec["supply"])
-    roads = _read(inp["roads"], inp["roads_layer"])
-    profile = speed_profile(net_cfg["profile"], overrides=net_cfg.get("speeds"))
-    roads = validate_roads(
-        roads,
-        cols["road_class"],
-        cols["road_speed"],
-        known_classes={c for table in profile.values() for c in table},
-    )
-    keys: dict[str, list[str]] = {}
-    for key in ("village_id", "population", "facility_id", "service", "capacity"):
-        if cols[key]:
-            keys.setdefault(cols[key], []).append(f"[columns] {key}")
-    for name, spec in (specs or {}).items():
-        for key in ("demand", "supply"):
-            if spec.get(key):
-                keys.setdefault(spec[key], []).append(f"[services.{name}] {key}")
-    with _project_keys(keys):
-        villages, facilities = _validated_locations(inp, cols, ana, demand_cols, supply_cols, roads)
-    from .chinacrs import detect_datum_offset
-
-    check_extent_overlap(villages, roads, points_name="villages")
-    check_extent_overlap(facilities, roads, points_name="facilities")
-    detect_datum_offset(facilities, roads, layer_name="facilities")
-    detect_datum_offset(villages, roads, layer_name="villages")
+    specs, roads, villages, facilities = read_validated_layers(cfg)
     standards = _standards(cfg)
     nearest_modes = (
         _standard_modes(standards, list(facilities[cols["service"]].astype(str).unique()))
@@ -845,10 +802,10 @@ def _partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs
     """Compute one partition and write its checkpoint file; returns timing and memory."""
     from ._files import atomic_path
     from .errors import NetworkError
-    from .snapping import locate
     from .network import network_from_roads
     from .options import set_options
     from .pipeline import accessibility_layer
+    from .snapping import locate
 
     path = Path(task["checkpoint"])
     if path.exists():  # another attempt finished it

@@ -35,8 +35,8 @@ import pandas as pd
 
 from .costs import nearest_costs, travel_costs
 from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
-from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from .network import Network
+from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
 __all__ = [
     "ProjectInputs",
@@ -395,13 +395,17 @@ class ProjectInputs:
     townships: gpd.GeoDataFrame | None = None
 
 
-def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> ProjectInputs:
-    """Read and validate a project's layers and build its network (with slope-aware walking when
-    ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting."""
-    from .config import load_config
-    from .network import network_from_osm, network_from_roads
-
-    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+def read_validated_layers(
+    cfg: Mapping[str, Any],
+) -> tuple[
+    dict[str, dict[str, Any]] | None,
+    gpd.GeoDataFrame | None,
+    gpd.GeoDataFrame,
+    gpd.GeoDataFrame,
+]:
+    """Read a validated configuration's layers and check them: ``(specs, roads, villages,
+    facilities)``, every problem of a layer reported at once with the project-file key that named
+    a missing column; extents, CRS and GCJ-02 offsets checked against the roads."""
     cols = cfg["columns"]
     inp = cfg["input"]
     from .validate import check_extent_overlap, validate_roads
@@ -449,6 +453,20 @@ def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> Projec
         check_extent_overlap(facilities, roads, points_name="facilities")
         detect_datum_offset(facilities, roads, layer_name="facilities")
         detect_datum_offset(villages, roads, layer_name="villages")
+    return specs, roads, villages, facilities
+
+
+def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> ProjectInputs:
+    """Read and validate a project's layers and build its network (with slope-aware walking when
+    ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting."""
+    from .config import load_config
+    from .network import network_from_osm, network_from_roads
+
+    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+    cols = cfg["columns"]
+    inp = cfg["input"]
+    net_cfg = cfg["network"]
+    specs, roads, villages, facilities = read_validated_layers(cfg)
 
     if inp["osm"]:
         network = network_from_osm(
