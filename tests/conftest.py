@@ -10,8 +10,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from accessibility import set_options
+
+# CI replays the same generated examples on every run (a red CI is then a real regression, not a
+# new random draw); locally hypothesis keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ACCESSIBILITY_SHARED_DATA", REPO.parent / "shared" / "data"))
