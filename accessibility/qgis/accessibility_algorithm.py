@@ -141,7 +141,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        # JSON string escapes (\\ \" \n \t \uXXXX) are valid TOML basic-string escapes
+        # JSON string escapes (backslash, quote, \n, \t, \u four-hex-digit) are valid TOML escapes
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
