@@ -124,9 +124,30 @@ _LAZY: dict[str, str] = {
 
 # submodules reachable as attributes (``acc.decay.step(30)``)
 _SUBMODULES = {
-    "catchments", "charts", "chinacrs", "config", "costs", "coverage", "datasets", "decay",
-    "equity", "io", "maps", "measures", "network", "osm", "pipeline", "planning", "raster",
-    "report", "routing", "siting", "snapping", "speeds", "styles", "validate",
+    "catchments",
+    "charts",
+    "chinacrs",
+    "config",
+    "costs",
+    "coverage",
+    "datasets",
+    "decay",
+    "equity",
+    "io",
+    "maps",
+    "measures",
+    "network",
+    "osm",
+    "pipeline",
+    "planning",
+    "raster",
+    "report",
+    "routing",
+    "siting",
+    "snapping",
+    "speeds",
+    "styles",
+    "validate",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -36,8 +36,8 @@ from .errors import (
     MissingColumnError,
     suggest,
 )
-from .snapping import MAX_SNAP_M
 from .network import Network
+from .snapping import MAX_SNAP_M
 
 __all__ = [
     "compare_coverage",

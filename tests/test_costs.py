@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from accessibility.costs import euclidean_costs, nearest_costs, read_costs, travel_costs
 from accessibility.errors import CRSError, DuplicateIdError, GeometryError, InvalidValueError
-from accessibility.snapping import locate
 from accessibility.network import network_from_roads
+from accessibility.snapping import locate
 
 CRS = "EPSG:32649"
 

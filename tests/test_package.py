@@ -26,7 +26,7 @@ def test_every_public_name_resolves():
 
 
 def test_locate_is_the_function_even_after_submodules_load():
-    import accessibility.costs  # noqa: F401 - imports the snapping module under the hood
+    import accessibility.costs
 
     assert callable(accessibility.locate)
     assert accessibility.locate.__module__ == "accessibility.snapping"
