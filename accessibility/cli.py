@@ -172,9 +172,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     elif args.command == "check":
         from .config import load_config
+        from .pipeline import read_validated_layers
 
         cfg = load_config(Path(args.project))
-        print(f"{args.project}: OK ({len(cfg['services'])} service table(s))")
+        _, roads, villages, facilities = read_validated_layers(cfg)
+        road_text = f"{len(roads)} road lines, " if roads is not None else ""
+        print(
+            f"{args.project}: OK — {road_text}{len(villages)} villages, {len(facilities)} "
+            f"facilities, {len(cfg['services'])} service table(s)"
+        )
         return 0
     else:  # pragma: no cover - argparse enforces the choices
         raise SystemExit(2)

@@ -185,3 +185,18 @@ def test_demo_catchments_and_radii(demo_run):
     assert hc["population"].is_monotonic_increasing  # nested bands cover more people
     cats = set(result.villages["health_centre_radius_vs_network"])
     assert cats <= {"both", "radius_only", "network_only", "neither"} and "both" in cats
+
+
+def test_cli_check_reads_and_validates_the_layers(tmp_path, capsys):
+    project = REPO / "data" / "demo_project.toml"
+    assert main(["check", str(project), "-q"]) == 0
+    assert "354 villages" in capsys.readouterr().out
+    text = project.read_text(encoding="utf-8").replace(
+        'capacity = "capacity"', 'capacity = "beds_total"'
+    )
+    for name in ("demo_county.gpkg", "demo_dem.tif"):
+        text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
+    bad = tmp_path / "p.toml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["check", str(bad), "-q"]) == 2
+    assert "beds_total" in capsys.readouterr().err
