@@ -387,11 +387,11 @@ def wgs84_to_bd09(
     >>> round(float(lon), 4), round(float(lat), 4)
     (120.0328, 30.2852)
     """
-    x, y = _arrays(lon, lat)
-    mask = in_china(x, y) if only_china else np.ones(x.shape, dtype=bool)
-    gx, gy = wgs84_to_gcj02(x, y, only_china=False)
-    bx, by = gcj02_to_bd09(gx, gy, only_china=False)
-    return np.where(mask, bx, x), np.where(mask, by, y)
+
+    def forward(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+        return gcj02_to_bd09(*wgs84_to_gcj02(x, y, only_china=False), only_china=False)
+
+    return _masked(forward, lon, lat, only_china)
 
 
 def bd09_to_wgs84(
@@ -417,11 +417,11 @@ def bd09_to_wgs84(
     >>> round(float(lon), 4), round(float(lat), 4)
     (120.0215, 30.2816)
     """
-    x, y = _arrays(lon, lat)
-    mask = in_china(x, y) if only_china else np.ones(x.shape, dtype=bool)
-    gx, gy = bd09_to_gcj02(x, y, only_china=False)
-    wx, wy = gcj02_to_wgs84(gx, gy, only_china=False)
-    return np.where(mask, wx, x), np.where(mask, wy, y)
+
+    def inverse(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+        return gcj02_to_wgs84(*bd09_to_gcj02(x, y, only_china=False), only_china=False)
+
+    return _masked(inverse, lon, lat, only_china)
 
 
 _STEPS = {

@@ -137,6 +137,32 @@ def _same_edge_pairs(
     )
 
 
+def _endpoints(seeds: dict[str, np.ndarray], targets: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Keyword arguments of a routing search from ``seeds`` to ``targets`` (attachment dicts)."""
+    return {
+        "source_id": seeds["id"],
+        "source_node": seeds["node"],
+        "source_cost": seeds["cost"],
+        "source_cost2": seeds["cost2"],
+        "target_id": targets["id"],
+        "target_node": targets["node"],
+        "target_cost": targets["cost"],
+        "target_cost2": targets["cost2"],
+    }
+
+
+def _labelled(table: pd.DataFrame, lo: pd.DataFrame, ld: pd.DataFrame) -> pd.DataFrame:
+    """Positions ``o``/``d`` -> the layers' id labels, as a cost table."""
+    return pd.DataFrame(
+        {
+            "origin": lo.index.to_numpy()[table["o"].to_numpy(np.int64)],
+            "destination": ld.index.to_numpy()[table["d"].to_numpy(np.int64)],
+            "travel_time_min": table["cost"].to_numpy(np.float64),
+            "distance_m": table["cost2"].to_numpy(np.float64),
+        }
+    )
+
+
 def _locate_both(
     network: Network,
     origins: Any,
@@ -217,33 +243,11 @@ def travel_costs(
     if len(ld) < len(lo):
         # search backwards from the (fewer) destinations, recording origins
         res = many_to_many(
-            graph.reversed(),
-            source_id=arrive["id"],
-            source_node=arrive["node"],
-            source_cost=arrive["cost"],
-            source_cost2=arrive["cost2"],
-            target_id=leave["id"],
-            target_node=leave["node"],
-            target_cost=leave["cost"],
-            target_cost2=leave["cost2"],
-            max_cost=max_time_min,
-            n_jobs=n_jobs,
+            graph.reversed(), **_endpoints(arrive, leave), max_cost=max_time_min, n_jobs=n_jobs
         )
         o_pos, d_pos = res["target"], res["source"]
     else:
-        res = many_to_many(
-            graph,
-            source_id=leave["id"],
-            source_node=leave["node"],
-            source_cost=leave["cost"],
-            source_cost2=leave["cost2"],
-            target_id=arrive["id"],
-            target_node=arrive["node"],
-            target_cost=arrive["cost"],
-            target_cost2=arrive["cost2"],
-            max_cost=max_time_min,
-            n_jobs=n_jobs,
-        )
+        res = many_to_many(graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs)
         o_pos, d_pos = res["source"], res["target"]
     table = pd.DataFrame({"o": o_pos, "d": d_pos, "cost": res["cost"], "cost2": res["cost2"]})
     direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
@@ -251,15 +255,7 @@ def travel_costs(
         table = pd.concat([table, direct], ignore_index=True)
         table = table.sort_values(["o", "d", "cost", "cost2"], kind="stable")
         table = table.drop_duplicates(["o", "d"], keep="first")
-    table = table.sort_values(["o", "d"], kind="stable")
-    out = pd.DataFrame(
-        {
-            "origin": lo.index.to_numpy()[table["o"].to_numpy(np.int64)],
-            "destination": ld.index.to_numpy()[table["d"].to_numpy(np.int64)],
-            "travel_time_min": table["cost"].to_numpy(np.float64),
-            "distance_m": table["cost2"].to_numpy(np.float64),
-        }
-    )
+    out = _labelled(table.sort_values(["o", "d"], kind="stable"), lo, ld)
     _log.info(
         "cost table: %d pairs within %s min (%d origins, %d destinations, mode %s)",
         len(out),
@@ -307,19 +303,7 @@ def nearest_costs(
     leave = attachments(lo, network, mode, side="leave")
     arrive = attachments(ld, network, mode, side="arrive")
     # searching backwards from destinations: each origin keeps its k nearest destinations
-    res = nearest_k(
-        graph,
-        source_id=arrive["id"],
-        source_node=arrive["node"],
-        source_cost=arrive["cost"],
-        source_cost2=arrive["cost2"],
-        target_id=leave["id"],
-        target_node=leave["node"],
-        target_cost=leave["cost"],
-        target_cost2=leave["cost2"],
-        k=k,
-        max_cost=max_time_min,
-    )
+    res = nearest_k(graph, **_endpoints(arrive, leave), k=k, max_cost=max_time_min)
     table = pd.DataFrame(
         {"o": res["target"], "d": res["source"], "cost": res["cost"], "cost2": res["cost2"]}
     )
@@ -329,15 +313,9 @@ def nearest_costs(
     table = table.sort_values(["o", "cost", "d"], kind="stable").drop_duplicates(["o", "d"])
     table["rank"] = table.groupby("o").cumcount() + 1
     table = table[table["rank"] <= k]
-    return pd.DataFrame(
-        {
-            "origin": lo.index.to_numpy()[table["o"].to_numpy(np.int64)],
-            "destination": ld.index.to_numpy()[table["d"].to_numpy(np.int64)],
-            "travel_time_min": table["cost"].to_numpy(np.float64),
-            "distance_m": table["cost2"].to_numpy(np.float64),
-            "rank": table["rank"].to_numpy(np.int64),
-        }
-    )
+    out = _labelled(table, lo, ld)
+    out["rank"] = table["rank"].to_numpy(np.int64)
+    return out
 
 
 def euclidean_costs(

@@ -288,14 +288,24 @@ def accessibility_layer(
         n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
         if any(n_un.values()):
             _log.warning("villages with no reachable facility (by service): %s", n_un)
+    located_villages: dict[str, pd.DataFrame] = {}
     for s, extra in (nearest_modes or {}).items():
         if s not in specs:
             continue
         ids = facilities.index[facilities[service_column].astype(str) == s]
         for m in dict.fromkeys(extra):
+            if m not in located_villages:  # snap the villages once per mode
+                located_villages[m] = locate(
+                    villages,
+                    network,
+                    mode=m,
+                    max_snap_m=max_snap_m,
+                    connector_speed_kmh=connector_speed_kmh,
+                    what="villages",
+                )
             near = nearest_costs(
                 network,
-                villages,
+                located_villages[m],
                 facilities.loc[ids],
                 k=1,
                 mode=m,
