@@ -18,12 +18,27 @@ Semantics shared by every search
 
 The compiled kernels live in :mod:`accessibility._kernel` (numba, cached on disk, GIL released so
 searches from different sources run on several threads).
+
+Contraction
+-----------
+Large many-to-many tables and opportunity sums first *contract* the graph
+(:mod:`accessibility._contract`): every node that is not a source or target node of the query is
+replaced by shortcut arcs between its neighbours, as long as that does not make the graph denser.
+On road graphs this leaves a core of 5-15 % of the nodes with the same costs between the query's
+nodes, so each search settles several times fewer nodes. Opportunity sums at every node then
+recover the contracted nodes by a downward sweep, shared by groups of nearby sources. Costs are
+the same as without contraction up to float rounding (a shortcut's cost is summed before the
+path's, ~1e-13 minutes). ``contract=None`` (the default) contracts when the searches are expected
+to settle many times the graph's nodes, estimated from a few sample searches; ``True``/``False``
+force it. See ``docs/routing.md``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,6 +71,16 @@ SCRATCH_BYTES_PER_NODE = 32
 #: number of partial sums used by :func:`opportunities_within` (fixed, so results do not depend
 #: on the number of threads)
 _N_PARTIALS = 8
+#: contraction passes: in pass ``p`` a node is contracted when the arcs it adds minus the arcs it
+#: removes is at most ``_CONTRACT_THRESHOLDS[p]`` (dead ends and chains first, then degree 3, ...)
+_CONTRACT_THRESHOLDS = np.array([0.0, 0.0, 2.0, 4.0, 8.0, 16.0])
+#: never contract a node with in-degree x out-degree above this (its shortcuts would be many)
+_CONTRACT_MAX_PRODUCT = 36
+#: ``contract=None`` contracts when the searches should settle at least this many times the
+#: number of nodes (contracting costs about as much as settling every node a few times)
+_CONTRACT_MIN_WORK = 8.0
+#: sources swept together by the contracted :func:`opportunities_within` (most)
+_GROUP_SIZE = 16
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,6 +358,98 @@ def _check_memory(estimate: int, what: str, hint: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# contraction
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Core:
+    """A contracted graph (see :mod:`accessibility._contract`) and how to map back to the graph."""
+
+    core_of: np.ndarray  # node -> core id (-1: contracted)
+    core_nodes: np.ndarray  # core id -> node
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # core CSR
+    d_ptr: np.ndarray  # down arcs by tail (node ids)
+    d_head: np.ndarray
+    d_cost: np.ndarray
+    level: np.ndarray
+    slot_ptr: np.ndarray
+    seconds: float
+
+    @property
+    def n_core(self) -> int:
+        return int(self.core_nodes.shape[0])
+
+
+def _core(graph: CSRGraph, keep: np.ndarray, bound: float) -> _Core:
+    """``graph`` with every node not flagged in ``keep`` contracted (the last one is cached)."""
+    from . import _contract
+
+    key = (hashlib.blake2b(np.packbits(keep).tobytes(), digest_size=16).hexdigest(), float(bound))
+    cached = graph._cache.get("core")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    indptr, head, cost, cost2 = _graph_arrays(graph)
+    t0 = time.perf_counter()
+    (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, d_cost2,
+     level) = _contract.contract(
+        indptr, head, cost, cost2, np.ascontiguousarray(keep, np.bool_), float(bound),
+        _CONTRACT_THRESHOLDS, _CONTRACT_MAX_PRODUCT,
+    )  # fmt: skip
+    d_ptr, d_head, d_cost, _ = _contract.down_csr(graph.n_nodes, d_tail, d_head, d_cost, d_cost2)
+    core = _Core(
+        core_of=core_of,
+        core_nodes=core_nodes,
+        arrays=(c_indptr, c_head, c_cost, c_cost2),
+        d_ptr=d_ptr,
+        d_head=d_head,
+        d_cost=d_cost,
+        level=level,
+        slot_ptr=_contract.level_slots(level),
+        seconds=time.perf_counter() - t0,
+    )
+    _log.debug(
+        "contracted %d nodes / %d arcs to a core of %d nodes / %d arcs in %.2f s",
+        graph.n_nodes,
+        graph.n_arcs,
+        core.n_core,
+        c_head.shape[0],
+        core.seconds,
+    )
+    graph._cache["core"] = (key, core)
+    return core
+
+
+def _want_core(
+    contract: bool | None,
+    graph: CSRGraph,
+    n_terminal_nodes: int,
+    n_sources: int,
+    sample: list[tuple[np.ndarray, np.ndarray]],
+    bound: float,
+) -> bool:
+    """Whether to contract: forced by ``contract``, else when the expected number of settled nodes
+    (sources x the mean reach of a few sample searches) is at least ``_CONTRACT_MIN_WORK`` x the
+    nodes, and the query's own nodes are not most of the graph (they cannot be contracted)."""
+    if contract is not None:
+        return bool(contract)
+    n = graph.n_nodes
+    if n == 0 or n_sources == 0 or n_terminal_nodes > n // 2:
+        return False
+    if n_sources * n < _CONTRACT_MIN_WORK * n:  # even a search reaching everything is not enough
+        return False
+    from . import _kernel
+
+    arrays = _graph_arrays(graph)
+    reach = []
+    for nodes, costs in sample:
+        found, _, _ = _kernel.distances(*arrays, nodes, costs, np.zeros(nodes.shape[0]), bound)
+        reach.append(found.shape[0])
+    work = n_sources * float(np.mean(reach)) if reach else 0.0
+    return work >= _CONTRACT_MIN_WORK * n
+
+
+# --------------------------------------------------------------------------------------------
 # searches
 # --------------------------------------------------------------------------------------------
 
@@ -466,6 +583,7 @@ def iter_many_to_many(
     n_jobs: int | None = None,
     sources_per_chunk: int | None = None,
     secondary: bool = True,
+    contract: bool | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
     """Like :func:`many_to_many`, but yield the result in pieces (consecutive groups of sources).
 
@@ -487,8 +605,28 @@ def iter_many_to_many(
         target_cost2,
     )
     n_jobs = resolve_n_jobs(n_jobs)
-    chunks = _chunks(p.src_ids.shape[0], n_jobs, sources_per_chunk)
+    n_src = p.src_ids.shape[0]
+    chunks = _chunks(n_src, n_jobs, sources_per_chunk)
     arrays = _graph_arrays(graph)
+    seed_node, att_ptr, is_target = p.seed_node, p.att_ptr, p.is_target
+    if n_src:
+        keep = p.is_target.copy()
+        keep[p.seed_node] = True
+        picks = np.unique(np.linspace(0, n_src - 1, min(3, n_src)).astype(np.int64))
+        sample = [
+            (
+                p.seed_node[p.src_ptr[g] : p.src_ptr[g + 1]],
+                p.seed_cost[p.src_ptr[g] : p.src_ptr[g + 1]],
+            )
+            for g in picks
+        ]
+        if _want_core(contract, graph, int(keep.sum()), n_src, sample, p.bound):
+            core = _core(graph, keep, p.bound)
+            arrays = core.arrays
+            # every source and target node is in the core; attachments keep their order
+            seed_node = core.core_of[p.seed_node]
+            att_ptr = np.append(p.att_ptr[core.core_nodes], p.att_ptr[-1])
+            is_target = np.ascontiguousarray(p.is_target[core.core_nodes])
     # carrying cost2 costs about a third of the search time; skip it when it is not wanted, or
     # when it is zero everywhere (then every cost2 is exactly 0)
     zero2 = not (graph.cost2.any() or p.seed_cost2.any() or p.att_cost2.any())
@@ -499,16 +637,16 @@ def iter_many_to_many(
         return _kernel.many_to_many_chunk(
             *arrays,
             p.src_ptr,
-            p.seed_node,
+            seed_node,
             p.seed_cost,
             p.seed_cost2,
             chunk[0],
             chunk[1],
-            p.att_ptr,
+            att_ptr,
             p.att_tid,
             p.att_cost,
             p.att_cost2,
-            p.is_target,
+            is_target,
             p.n_target_nodes,
             p.tgt_ids.shape[0],
             p.bound,
@@ -560,6 +698,7 @@ def many_to_many(
     target_cost2: Any = None,
     n_jobs: int | None = None,
     secondary: bool = True,
+    contract: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Sparse cost table: best cost from every source to every target within ``max_cost``.
 
@@ -585,6 +724,10 @@ def many_to_many(
     secondary
         Carry ``cost2`` along the paths (default). ``False`` makes the searches about 1.5x faster
         and returns ``cost2`` as NaN; ``cost`` is the same either way.
+    contract
+        Search a contracted graph keeping only the source and target nodes (see the module
+        docstring): ``None`` (default) decides from the expected work, ``True``/``False`` force
+        it. Costs agree either way to float rounding (~1e-13).
 
     Returns
     -------
@@ -628,6 +771,7 @@ def many_to_many(
         target_cost2=target_cost2,
         n_jobs=n_jobs,
         secondary=secondary,
+        contract=contract,
     ):
         parts.append(part)
         held += estimate_pairs_bytes(part["cost"].shape[0])
@@ -794,6 +938,7 @@ def opportunities_within(
     weight: Any,
     max_cost: float,
     n_jobs: int | None = None,
+    contract: bool | None = None,
 ) -> np.ndarray:
     """Cumulative opportunities at every node: the weight of sources reachable within ``max_cost``.
 
@@ -801,13 +946,19 @@ def opportunities_within(
     To measure travel from nodes to facilities pass ``graph.reversed()``. The sum is done in a fixed
     number of partial sums, so the result does not depend on ``n_jobs``.
 
+    With contraction (``contract``, see :func:`many_to_many`; the default decides from the
+    expected work) each source is searched on the contracted core and the contracted nodes are
+    filled in by a downward sweep shared by groups of up to 16 sources with consecutive node ids:
+    on a spatially numbered graph (:func:`spatial_order`, as :mod:`accessibility.network` builds
+    them) those are near each other and share most of the nodes they reach.
+
     Examples
     --------
     >>> g = csr_from_arcs(3, [0, 1], [1, 2], [1.0, 2.0])
     >>> opportunities_within(g, source_node=[0, 1], weight=[10.0, 1.0], max_cost=2).tolist()
     [10.0, 11.0, 1.0]
     """
-    from . import _kernel
+    from . import _contract, _kernel
 
     src = _nodes(source_node, "source_node", graph)
     w = np.asarray(weight, dtype=np.float64)
@@ -817,20 +968,66 @@ def opportunities_within(
     bound = _max_cost(max_cost)
     n_jobs = resolve_n_jobs(n_jobs)
     n = graph.n_nodes
-    n_parts = min(_N_PARTIALS, max(1, src.shape[0]))
-    _check_memory(
-        n_parts * n * 8 + min(n_jobs, n_parts) * n * SCRATCH_BYTES_PER_NODE,
-        "opportunity sums",
-        "use fewer threads",
-    )
-    bounds = np.linspace(0, src.shape[0], n_parts + 1).astype(np.int64)
-    arrays = _graph_arrays(graph)
+    m = src.shape[0]
+    keep = np.zeros(n, np.bool_)
+    keep[src] = True
+    picks = np.unique(np.linspace(0, m - 1, min(3, m)).astype(np.int64)) if m else []
+    sample = [(src[i : i + 1], np.zeros(1)) for i in picks]
+    use_core = m > 0 and _want_core(contract, graph, int(keep.sum()), m, sample, bound)
 
-    def run(i: int) -> np.ndarray:
-        acc = np.zeros(n, np.float64)
-        return _kernel.opportunities_chunk(
-            arrays[0], arrays[1], arrays[2], src, w, int(bounds[i]), int(bounds[i + 1]), bound, acc
+    if use_core:
+        group = _GROUP_SIZE
+        n_groups = math.ceil(m / group)
+        n_parts = min(_N_PARTIALS, n_groups)
+        _check_memory(
+            min(n_jobs, n_parts) * n * (8 * group + 32) + n_parts * n * 8,
+            "opportunity sums",
+            "use fewer threads",
         )
+        core = _core(graph, keep, bound)
+        # sources with consecutive core ids (= node order) are swept together
+        by_node = np.argsort(src, kind="stable")
+        s_core = np.ascontiguousarray(core.core_of[src[by_node]])
+        w_sorted = np.ascontiguousarray(w[by_node])
+        group_ptr = np.minimum(np.arange(n_groups + 1, dtype=np.int64) * group, m)
+        bounds = np.linspace(0, n_groups, n_parts + 1).astype(np.int64)
+        c_indptr, c_head, c_cost, _ = core.arrays
+
+        def run(i: int) -> np.ndarray:
+            return _contract.opportunities_group_chunk(
+                c_indptr,
+                c_head,
+                c_cost,
+                core.core_nodes,
+                core.d_ptr,
+                core.d_head,
+                core.d_cost,
+                core.level,
+                core.slot_ptr,
+                s_core,
+                w_sorted,
+                group_ptr,
+                int(bounds[i]),
+                int(bounds[i + 1]),
+                bound,
+            )
+
+    else:
+        n_parts = min(_N_PARTIALS, max(1, m))
+        _check_memory(
+            n_parts * n * 8 + min(n_jobs, n_parts) * n * SCRATCH_BYTES_PER_NODE,
+            "opportunity sums",
+            "use fewer threads",
+        )
+        bounds = np.linspace(0, m, n_parts + 1).astype(np.int64)
+        arrays = _graph_arrays(graph)
+
+        def run(i: int) -> np.ndarray:
+            acc = np.zeros(n, np.float64)
+            return _kernel.opportunities_chunk(
+                arrays[0], arrays[1], arrays[2], src, w, int(bounds[i]), int(bounds[i + 1]), bound,
+                acc,
+            )  # fmt: skip
 
     if n_jobs == 1:
         partial = [run(i) for i in range(n_parts)]

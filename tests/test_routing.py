@@ -234,6 +234,7 @@ def test_many_to_many_equals_oracle_and_scipy(data):
     src = data.draw(rows(n))
     tgt = data.draw(rows(n, max_ids=6))
     max_cost = data.draw(st.sampled_from([np.inf, 0.0, 1.0, 2.5, 4.0]))
+    contract = data.draw(st.booleans())
     res = many_to_many(
         g,
         source_id=src[0],
@@ -246,6 +247,7 @@ def test_many_to_many_equals_oracle_and_scipy(data):
         target_cost2=tgt[3],
         max_cost=max_cost,
         n_jobs=1,
+        contract=contract,
     )
     got = as_dict(res)
     # sorted by source, then target
@@ -286,6 +288,7 @@ def test_many_to_many_arbitrary_floats_equal_networkx(data):
         target_node=np.arange(n),
         max_cost=12.0,
         n_jobs=1,
+        contract=data.draw(st.booleans()),
     )
     got = as_dict(res)
     expect = {}
@@ -461,14 +464,107 @@ def test_opportunities_within_equals_scipy(data):
     w = np.array(data.draw(st.lists(st.integers(1, 100), min_size=r, max_size=r)), float)
     limit = data.draw(st.sampled_from([0.0, 1.5, 4.0]))
     dmat = dijkstra(scipy_matrix(n, tail, head, cost))
-    expect = ((dmat[src] <= limit) * w[:, None]).sum(axis=0)
-    got1 = opportunities_within(g, source_node=src, weight=w, max_cost=limit, n_jobs=1)
-    got2 = opportunities_within(g, source_node=src, weight=w, max_cost=limit, n_jobs=2)
-    np.testing.assert_allclose(got1, expect, rtol=0, atol=1e-9)
-    assert np.array_equal(got1, got2)
-    # node -> facility direction on the reversed graph
-    back = opportunities_within(g.reversed(), source_node=src, weight=w, max_cost=limit)
-    np.testing.assert_allclose(back, ((dmat[:, src] <= limit) * w).sum(axis=1), atol=1e-9)
+    expect = ((np.isfinite(dmat[src]) & (dmat[src] <= limit)) * w[:, None]).sum(axis=0)
+    for contract in (False, True):
+        kw = {"source_node": src, "weight": w, "max_cost": limit, "contract": contract}
+        got1 = opportunities_within(g, **kw, n_jobs=1)
+        got2 = opportunities_within(g, **kw, n_jobs=2)
+        np.testing.assert_allclose(got1, expect, rtol=0, atol=1e-9)
+        assert np.array_equal(got1, got2)
+        # node -> facility direction on the reversed graph
+        back = opportunities_within(g.reversed(), **kw)
+        np.testing.assert_allclose(back, ((dmat[:, src] <= limit) * w).sum(axis=1), atol=1e-9)
+
+
+@st.composite
+def road_like(draw, max_nodes=60):
+    """A sparse connected-ish graph (a random tree plus extra edges, mostly two-way, some one-way,
+    zero-cost and parallel arcs): chains, dead ends and degree-3 nodes for the contraction."""
+    n = draw(st.integers(2, max_nodes))
+    parent = [draw(st.integers(0, i - 1)) for i in range(1, n)]
+    extra = draw(st.integers(0, n))
+    node = st.integers(0, n - 1)
+    pairs = list(zip(range(1, n), parent, strict=True))
+    pairs += [(draw(node), draw(node)) for _ in range(extra)]
+    tail, head, cost = [], [], []
+    for a, b in pairs:
+        c = draw(st.integers(0, 12)) / 4
+        kind = draw(st.sampled_from(["two", "two", "two", "one", "back"]))
+        if kind in ("two", "one"):
+            tail.append(a), head.append(b), cost.append(c)
+        if kind in ("two", "back"):
+            tail.append(b), head.append(a), cost.append(c + draw(st.sampled_from([0, 0, 0.25])))
+    t, h = np.array(tail, np.int64), np.array(head, np.int64)
+    c = np.array(cost, float)
+    c2 = np.array(draw(st.lists(st.integers(0, 9), min_size=len(c), max_size=len(c))), float)
+    return n, t, h, c, c2
+
+
+@SETTINGS
+@given(data=st.data())
+def test_contraction_keeps_costs_between_kept_nodes_and_sweeps_the_rest(data):
+    """The contracted core has scipy's costs between kept nodes; the downward sweep gives every
+    node's opportunity sum (groups of sources larger than one group included)."""
+    from accessibility import _contract
+
+    n, tail, head, cost, cost2 = data.draw(road_like())
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    keep_nodes = np.unique(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n)))
+    keep = np.zeros(n, np.bool_)
+    keep[keep_nodes] = True
+    bound = data.draw(st.sampled_from([np.inf, 2.0, 5.0]))
+    core_of, core_nodes, ci, ch, cc, cc2, *_ = _contract.contract(
+        g.indptr, g.head, g.cost, g.cost2, keep, bound, np.array([0.0, 0.0, 2.0, 8.0]), 36
+    )
+    assert core_of[keep_nodes].min() >= 0 and np.array_equal(
+        core_nodes[core_of[keep_nodes]], keep_nodes
+    )
+    assert (core_of >= 0).sum() == core_nodes.shape[0]
+    core = csr_from_arcs(
+        core_nodes.shape[0], np.repeat(np.arange(core_nodes.shape[0]), np.diff(ci)), ch, cc, cc2
+    )
+    full = dijkstra(scipy_matrix(n, tail, head, cost))[np.ix_(keep_nodes, keep_nodes)]
+    small = dijkstra(scipy_matrix(core.n_nodes, core.tails(), core.head, core.cost))
+    small = small[np.ix_(core_of[keep_nodes], core_of[keep_nodes])]
+    within = full <= bound
+    np.testing.assert_allclose(small[within], full[within], atol=1e-9)
+    assert (small[~within] > bound).all()
+    # the sweep, through the public function; up to 40 sources spans several groups
+    r = data.draw(st.integers(1, 40))
+    src = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=r, max_size=r)))
+    w = np.array(data.draw(st.lists(st.integers(1, 9), min_size=r, max_size=r)), float)
+    limit = data.draw(st.sampled_from([0.0, 1.5, 4.0, np.inf]))
+    dmat = dijkstra(scipy_matrix(n, tail, head, cost))
+    expect = ((np.isfinite(dmat[src]) & (dmat[src] <= limit)) * w[:, None]).sum(axis=0)
+    got = opportunities_within(g, source_node=src, weight=w, max_cost=limit, contract=True)
+    np.testing.assert_allclose(got, expect, rtol=0, atol=1e-9)
+    # and the cost table between all pairs of a random subset, with cost2 ties
+    ids = np.arange(keep_nodes.shape[0])
+    kw = {"source_id": ids, "source_node": keep_nodes, "target_id": ids, "target_node": keep_nodes}
+    a = many_to_many(g, **kw, max_cost=limit, contract=True)
+    b = many_to_many(g, **kw, max_cost=limit, contract=False)
+    for key in ("source", "target"):
+        assert np.array_equal(a[key], b[key])
+    np.testing.assert_allclose(a["cost"], b["cost"], atol=1e-9)
+    np.testing.assert_allclose(a["cost2"], b["cost2"], atol=1e-9)
+
+
+def test_contraction_is_chosen_by_expected_work_and_cached():
+    """Auto mode contracts a big query on a chain-heavy graph, not a tiny one; the core of the
+    last query is reused."""
+    n = 2000
+    tail = np.arange(n - 1)
+    g = csr_from_arcs(n, np.r_[tail, tail + 1], np.r_[tail + 1, tail], np.ones(2 * (n - 1)))
+    big = {"source_id": np.arange(0, n, 100), "source_node": np.arange(0, n, 100)}
+    tg = {"target_id": np.arange(0, n, 50), "target_node": np.arange(0, n, 50)}
+    res = many_to_many(g, **big, **tg, max_cost=np.inf)
+    assert "core" in g._cache
+    _, core = g._cache["core"]
+    assert core.n_core == 40  # only the source and target nodes remain on a path graph
+    np.testing.assert_allclose(res["cost"], np.abs(res["source"] - res["target"]).astype(float))
+    h = csr_from_arcs(n, np.r_[tail, tail + 1], np.r_[tail + 1, tail], np.ones(2 * (n - 1)))
+    many_to_many(h, source_id=[0], source_node=[0], **tg, max_cost=3.0)
+    assert "core" not in h._cache  # one short search: not worth contracting
 
 
 def test_hand_worked_edge_based_source_and_target():

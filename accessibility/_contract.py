@@ -1,0 +1,502 @@
+"""Node contraction (numba) behind :mod:`accessibility.routing`: a smaller "core" graph that keeps
+every shortest-path cost between the nodes a query uses.
+
+A node that is not a terminal (a source or target node of the query) is *contracted*: its arcs are
+removed and, for every in-neighbour ``a`` and out-neighbour ``b`` (``a != b``), a shortcut arc
+``a -> b`` with the summed ``(cost, cost2)`` is added, or an existing ``a -> b`` arc is lowered to
+it. Costs between the remaining nodes are unchanged (the classic argument of contraction
+hierarchies), so a search on the core gives the same costs between terminals with fewer settled
+nodes. There is no witness search: a shortcut is added even when another path is as short, which
+is still exact; nodes are only contracted when that does not grow the number of arcs by more than
+a small threshold, so the core never gets denser than the road graph it came from. Dead ends
+(degree 1) and chains of degree-2 nodes, a third of a road graph, go first; then degree-3 nodes.
+
+For searches that must report every node (:func:`accessibility.routing.opportunities_within`), the
+contracted nodes are evaluated after the core search by a downward sweep: a contracted node's cost
+is the minimum over the arcs ``a -> x`` it had when it was contracted (``down`` arcs) of
+``cost(a) + cost(a -> x)`` -- exact because every ``a`` was contracted later (or is in the core).
+Nodes are grouped in *levels* (every down arc goes from a higher level to a lower one; the core is
+level 0) so the sweep needs no priority queue.
+
+Parallel arcs are merged keeping the lexicographically smallest ``(cost, cost2)``; self-loops are
+dropped (they are never on a shortest path).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._kernel import _buffers, _run
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@njit(**_JIT)
+def _ensure(nb, pc, pc2, need):
+    """The pool arrays, grown (doubled) to hold at least ``need`` entries."""
+    cap = nb.shape[0]
+    if need <= cap:
+        return nb, pc, pc2
+    while cap < need:
+        cap *= 2
+    nb2 = np.empty(cap, nb.dtype)
+    pc_2 = np.empty(cap, np.float64)
+    pc2_2 = np.empty(cap, np.float64)
+    k = nb.shape[0]
+    nb2[:k] = nb
+    pc_2[:k] = pc
+    pc2_2[:k] = pc2
+    return nb2, pc_2, pc2_2
+
+
+@njit(**_JIT)
+def _remove(nb, pc, pc2, start, length, x, y):
+    """Remove the entry for neighbour ``y`` from node ``x``'s list (swap with the last)."""
+    s = start[x]
+    e = s + length[x]
+    for i in range(s, e):
+        if nb[i] == y:
+            last = e - 1
+            nb[i] = nb[last]
+            pc[i] = pc[last]
+            pc2[i] = pc2[last]
+            length[x] -= 1
+            return
+
+
+@njit(**_JIT)
+def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
+    """Contract the nodes not flagged in ``keep``.
+
+    ``thresholds`` are the passes: in pass ``p`` a node is contracted when the shortcuts it adds
+    minus the arcs it removes is ``<= thresholds[p]`` and in-degree x out-degree ``<=
+    max_product``. Shortcuts and down arcs costing more than ``bound`` are not added (no search
+    bounded by ``bound`` could use them).
+
+    Returns ``(core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost,
+    d_cost2, level)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
+    ``core_nodes`` the original ids of the core nodes (ascending), the core graph in CSR over core
+    ids, the down arcs ``d_tail -> d_head`` in ORIGINAL ids (contracted nodes only as heads), and
+    ``level[v]`` (0 for core nodes, negative for contracted ones, every down arc from a higher to a
+    lower level).
+    """
+    n = indptr.shape[0] - 1
+    outdeg = np.zeros(n, np.int64)
+    indeg = np.zeros(n, np.int64)
+    for u in range(n):
+        for a in range(indptr[u], indptr[u + 1]):
+            v = head[a]
+            if v != u:
+                outdeg[u] += 1
+                indeg[v] += 1
+    # pool of adjacency blocks: out-list and in-list per node, room to grow by 2 each
+    ostart = np.empty(n, np.int64)
+    ocap = np.empty(n, np.int64)
+    olen = np.zeros(n, np.int64)
+    istart = np.empty(n, np.int64)
+    icap = np.empty(n, np.int64)
+    ilen = np.zeros(n, np.int64)
+    top = 0
+    for u in range(n):
+        ostart[u] = top
+        ocap[u] = outdeg[u] + 2
+        top += ocap[u]
+        istart[u] = top
+        icap[u] = indeg[u] + 2
+        top += icap[u]
+    size = max(1024, top + top // 2)
+    nb = np.empty(size, head.dtype)
+    pc = np.empty(size, np.float64)
+    pc2 = np.empty(size, np.float64)
+    for u in range(n):
+        for a in range(indptr[u], indptr[u + 1]):
+            v = head[a]
+            if v == u:
+                continue
+            c = cost[a]
+            c2 = cost2[a]
+            # out-list of u: merge parallel arcs
+            s = ostart[u]
+            found = False
+            for i in range(s, s + olen[u]):
+                if nb[i] == v:
+                    found = True
+                    if c < pc[i] or (c == pc[i] and c2 < pc2[i]):
+                        pc[i] = c
+                        pc2[i] = c2
+                        # mirror in v's in-list
+                        t = istart[v]
+                        for j in range(t, t + ilen[v]):
+                            if nb[j] == u:
+                                pc[j] = c
+                                pc2[j] = c2
+                                break
+                    break
+            if found:
+                continue
+            i = s + olen[u]
+            nb[i] = v
+            pc[i] = c
+            pc2[i] = c2
+            olen[u] += 1
+            j = istart[v] + ilen[v]
+            nb[j] = u
+            pc[j] = c
+            pc2[j] = c2
+            ilen[v] += 1
+
+    removed = np.zeros(n, np.bool_)
+    rank = np.full(n, -1, np.int64)
+    nrank = 0
+    dcap = max(1024, n)
+    d_tail = np.empty(dcap, head.dtype)
+    d_head = np.empty(dcap, head.dtype)
+    d_cost = np.empty(dcap, np.float64)
+    d_cost2 = np.empty(dcap, np.float64)
+    nd = 0
+    tmp_in = np.empty(64, head.dtype)
+    tmp_out = np.empty(64, head.dtype)
+    in_c = np.empty(64, np.float64)
+    in_c2 = np.empty(64, np.float64)
+    out_c = np.empty(64, np.float64)
+    out_c2 = np.empty(64, np.float64)
+    for p in range(thresholds.shape[0]):
+        thr = thresholds[p]
+        for x in range(n):
+            if removed[x] or keep[x]:
+                continue
+            ni = ilen[x]
+            no = olen[x]
+            if ni * no > max_product or ni > 64 or no > 64:
+                continue
+            common = 0
+            si = istart[x]
+            so = ostart[x]
+            for i in range(si, si + ni):
+                a = nb[i]
+                for j in range(so, so + no):
+                    if nb[j] == a:
+                        common += 1
+                        break
+            if ni * no - common - ni - no > thr:
+                continue
+            # copy x's lists, then detach x from its neighbours
+            for i in range(ni):
+                tmp_in[i] = nb[si + i]
+                in_c[i] = pc[si + i]
+                in_c2[i] = pc2[si + i]
+            for j in range(no):
+                tmp_out[j] = nb[so + j]
+                out_c[j] = pc[so + j]
+                out_c2[j] = pc2[so + j]
+            for i in range(ni):
+                _remove(nb, pc, pc2, ostart, olen, tmp_in[i], x)
+            for j in range(no):
+                _remove(nb, pc, pc2, istart, ilen, tmp_out[j], x)
+            ilen[x] = 0
+            olen[x] = 0
+            removed[x] = True
+            rank[x] = nrank
+            nrank += 1
+            # down arcs a -> x
+            for i in range(ni):
+                if in_c[i] > bound:
+                    continue
+                if nd == dcap:
+                    dcap *= 2
+                    t1 = np.empty(dcap, head.dtype)
+                    t1[:nd] = d_tail[:nd]
+                    d_tail = t1
+                    t2 = np.empty(dcap, head.dtype)
+                    t2[:nd] = d_head[:nd]
+                    d_head = t2
+                    t3 = np.empty(dcap, np.float64)
+                    t3[:nd] = d_cost[:nd]
+                    d_cost = t3
+                    t4 = np.empty(dcap, np.float64)
+                    t4[:nd] = d_cost2[:nd]
+                    d_cost2 = t4
+                d_tail[nd] = tmp_in[i]
+                d_head[nd] = x
+                d_cost[nd] = in_c[i]
+                d_cost2[nd] = in_c2[i]
+                nd += 1
+            # shortcuts a -> b
+            for i in range(ni):
+                a = tmp_in[i]
+                for j in range(no):
+                    b = tmp_out[j]
+                    if a == b:
+                        continue
+                    c = in_c[i] + out_c[j]
+                    if c > bound:
+                        continue
+                    c2 = in_c2[i] + out_c2[j]
+                    s = ostart[a]
+                    hit = -1
+                    for k in range(s, s + olen[a]):
+                        if nb[k] == b:
+                            hit = k
+                            break
+                    if hit >= 0:
+                        if c < pc[hit] or (c == pc[hit] and c2 < pc2[hit]):
+                            pc[hit] = c
+                            pc2[hit] = c2
+                            t = istart[b]
+                            for k in range(t, t + ilen[b]):
+                                if nb[k] == a:
+                                    pc[k] = c
+                                    pc2[k] = c2
+                                    break
+                        continue
+                    # append to a's out-list (moving the block if full)
+                    if olen[a] == ocap[a]:
+                        newcap = 2 * ocap[a] + 2
+                        nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
+                        s = ostart[a]
+                        for k in range(olen[a]):
+                            nb[top + k] = nb[s + k]
+                            pc[top + k] = pc[s + k]
+                            pc2[top + k] = pc2[s + k]
+                        ostart[a] = top
+                        ocap[a] = newcap
+                        top += newcap
+                    k = ostart[a] + olen[a]
+                    nb[k] = b
+                    pc[k] = c
+                    pc2[k] = c2
+                    olen[a] += 1
+                    if ilen[b] == icap[b]:
+                        newcap = 2 * icap[b] + 2
+                        nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
+                        s = istart[b]
+                        for k in range(ilen[b]):
+                            nb[top + k] = nb[s + k]
+                            pc[top + k] = pc[s + k]
+                            pc2[top + k] = pc2[s + k]
+                        istart[b] = top
+                        icap[b] = newcap
+                        top += newcap
+                    k = istart[b] + ilen[b]
+                    nb[k] = a
+                    pc[k] = c
+                    pc2[k] = c2
+                    ilen[b] += 1
+
+    # core graph over core ids (original order kept, so locality is kept)
+    core_of = np.full(n, -1, np.int64)
+    nc = 0
+    for u in range(n):
+        if not removed[u]:
+            core_of[u] = nc
+            nc += 1
+    core_nodes = np.empty(nc, np.int64)
+    c_indptr = np.zeros(nc + 1, indptr.dtype)
+    mc = 0
+    for u in range(n):
+        if not removed[u]:
+            cu = core_of[u]
+            core_nodes[cu] = u
+            mc += olen[u]
+            c_indptr[cu + 1] = mc
+    c_head = np.empty(mc, head.dtype)
+    c_cost = np.empty(mc, np.float64)
+    c_cost2 = np.empty(mc, np.float64)
+    for cu in range(nc):
+        u = core_nodes[cu]
+        s = ostart[u]
+        k = c_indptr[cu]
+        for i in range(olen[u]):
+            c_head[k + i] = core_of[nb[s + i]]
+            c_cost[k + i] = pc[s + i]
+            c_cost2[k + i] = pc2[s + i]
+    # levels: contracted nodes in reverse rank order sit below all their in-neighbours
+    by_rank = np.empty(nrank, np.int64)
+    for u in range(n):
+        if rank[u] >= 0:
+            by_rank[rank[u]] = u
+    level = np.zeros(n, np.int64)
+    # down arcs grouped by head
+    cnt = np.zeros(n + 1, np.int64)
+    for e in range(nd):
+        cnt[d_head[e] + 1] += 1
+    for u in range(n):
+        cnt[u + 1] += cnt[u]
+    pos = cnt[:-1].copy()
+    by_head = np.empty(nd, np.int64)
+    for e in range(nd):
+        h = d_head[e]
+        by_head[pos[h]] = e
+        pos[h] += 1
+    for r in range(nrank - 1, -1, -1):
+        x = by_rank[r]
+        lv = 0
+        for k in range(cnt[x], cnt[x + 1]):
+            t = level[d_tail[by_head[k]]]
+            if t < lv:
+                lv = t
+        level[x] = lv - 1
+    return (
+        core_of,
+        core_nodes,
+        c_indptr,
+        c_head,
+        c_cost,
+        c_cost2,
+        d_tail[:nd].copy(),
+        d_head[:nd].copy(),
+        d_cost[:nd].copy(),
+        d_cost2[:nd].copy(),
+        level,
+    )
+
+
+@njit(**_JIT)
+def down_csr(n, d_tail, d_head, d_cost, d_cost2):
+    """The down arcs as CSR over original node ids (grouped by tail)."""
+    ptr = np.zeros(n + 1, np.int64)
+    for e in range(d_tail.shape[0]):
+        ptr[d_tail[e] + 1] += 1
+    for u in range(n):
+        ptr[u + 1] += ptr[u]
+    pos = ptr[:-1].copy()
+    hd = np.empty(d_tail.shape[0], d_head.dtype)
+    c = np.empty(d_tail.shape[0], np.float64)
+    c2 = np.empty(d_tail.shape[0], np.float64)
+    for e in range(d_tail.shape[0]):
+        t = d_tail[e]
+        k = pos[t]
+        hd[k] = d_head[e]
+        c[k] = d_cost[e]
+        c2[k] = d_cost2[e]
+        pos[t] += 1
+    return ptr, hd, c, c2
+
+
+@njit(**_JIT)
+def level_slots(level):
+    """Offsets of each level's slot range in a per-search stack (level ``-l`` at
+    ``ptr[l]:ptr[l + 1]``)."""
+    n_levels = 1 - level.min() if level.shape[0] > 0 else 1
+    ptr = np.zeros(n_levels + 1, np.int64)
+    for x in range(level.shape[0]):
+        ptr[1 - level[x]] += 1
+    for lv in range(n_levels):
+        ptr[lv + 1] += ptr[lv]
+    return ptr
+
+
+@njit(**_JIT)
+def opportunities_group_chunk(
+    c_indptr,
+    c_head,
+    c_cost,
+    core_nodes,
+    d_ptr,
+    d_head,
+    d_cost,
+    level,
+    slot_ptr,
+    src_core,
+    weight,
+    group_ptr,
+    g0,
+    g1,
+    bound,
+):
+    """Sum ``weight[i]`` at every node within ``bound`` of source ``i`` (core id ``src_core[i]``),
+    for the groups of sources ``g0:g1`` (group ``g`` is rows ``group_ptr[g]:group_ptr[g + 1]``);
+    returns the sums, one per node of the original graph.
+
+    Each source of a group gets its own bounded search on the core; the downward sweep then visits
+    the union of their balls once, carrying one cost per source (a row of ``D``), so the per-node
+    work of the sweep -- the part that dominates -- is shared by the group. Sources close to each
+    other (consecutive node ids on a spatially numbered graph) share most of their balls.
+    """
+    n = level.shape[0]
+    nc = c_indptr.shape[0] - 1
+    dist, stamp, hk, hk2, hv, settled = _buffers(nc, c_head, False)
+    n_levels = slot_ptr.shape[0] - 1
+    kmax = 1
+    for g in range(g0, g1):
+        kmax = max(kmax, group_ptr[g + 1] - group_ptr[g])
+    D = np.empty((n, kmax), np.float64)
+    xstamp = np.zeros(n, np.int64)
+    acc = np.zeros(n, np.float64)
+    top = np.empty(n_levels, np.int64)
+    stack = np.empty(max(n, 1), np.int64)
+    wk = np.empty(kmax, np.float64)
+    zero = np.zeros(src_core.shape[0], np.float64)
+    no_targets = np.zeros(1, np.bool_)
+    run = 0
+    inf = np.inf
+    for g in range(g0, g1):
+        s0 = group_ptr[g]
+        K = group_ptr[g + 1] - s0
+        gen = g + 1
+        for lv in range(n_levels):
+            top[lv] = slot_ptr[lv]
+        for k in range(K):
+            wk[k] = weight[s0 + k]
+            nset, run, hk, hk2, hv = _run(
+                c_indptr,
+                c_head,
+                c_cost,
+                c_cost,
+                src_core,
+                zero,
+                zero,
+                s0 + k,
+                s0 + k + 1,
+                bound,
+                no_targets,
+                0,
+                False,
+                dist,
+                stamp,
+                run + 1,
+                hk,
+                hk2,
+                hv,
+                settled,
+            )
+            for j in range(nset):
+                cu = settled[j]
+                u = core_nodes[cu]
+                if xstamp[u] != gen:
+                    xstamp[u] = gen
+                    for q in range(K):
+                        D[u, q] = inf
+                    stack[top[0]] = u
+                    top[0] += 1
+                D[u, k] = dist[cu, 0]
+        for lv in range(n_levels):
+            p = slot_ptr[lv]
+            while p < top[lv]:
+                x = stack[p]
+                p += 1
+                s = 0.0
+                xmin = inf
+                for k in range(K):
+                    d = D[x, k]
+                    if d <= bound and d < inf:
+                        s += wk[k]
+                    xmin = min(xmin, d)
+                acc[x] += s
+                for a in range(d_ptr[x], d_ptr[x + 1]):
+                    c = d_cost[a]
+                    if xmin + c > bound:
+                        continue
+                    y = d_head[a]
+                    if xstamp[y] != gen:
+                        xstamp[y] = gen
+                        for k in range(K):
+                            D[y, k] = D[x, k] + c
+                        ly = -level[y]
+                        stack[top[ly]] = y
+                        top[ly] += 1
+                    else:
+                        for k in range(K):
+                            D[y, k] = min(D[y, k], D[x, k] + c)
+    return acc
