@@ -381,6 +381,12 @@ class _Core:
         return int(self.core_nodes.shape[0])
 
 
+def _contract_bytes(graph: CSRGraph) -> int:
+    """Peak working memory of contracting ``graph``: adjacency pools (20 bytes per entry, both
+    directions, room to grow), the down arcs and per-node arrays."""
+    return int(1.5 * 20 * (2 * graph.n_arcs + 4 * graph.n_nodes) + 24 * graph.n_arcs)
+
+
 def _core(graph: CSRGraph, keep: np.ndarray, bound: float) -> _Core:
     """``graph`` with every node not flagged in ``keep`` contracted (the last one is cached)."""
     from . import _contract
@@ -389,6 +395,7 @@ def _core(graph: CSRGraph, keep: np.ndarray, bound: float) -> _Core:
     cached = graph._cache.get("core")
     if cached is not None and cached[0] == key:
         return cached[1]
+    _check_memory(_contract_bytes(graph), "contracting the graph", "pass contract=False")
     indptr, head, cost, cost2 = _graph_arrays(graph)
     t0 = time.perf_counter()
     (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, d_cost2,
@@ -437,6 +444,8 @@ def _want_core(
     if n == 0 or n_sources == 0 or n_terminal_nodes > n // 2:
         return False
     if n_sources * n < _CONTRACT_MIN_WORK * n:  # even a search reaching everything is not enough
+        return False
+    if _contract_bytes(graph) > OPTIONS["max_memory_bytes"]:
         return False
     from . import _kernel
 

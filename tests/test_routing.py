@@ -663,3 +663,24 @@ def test_empty_inputs():
     assert all(v.size == 0 for v in res.values())
     res = nearest_k(g, source_id=[1], source_node=[0], target_id=[2], target_node=[1], k=2)
     assert res["target"].size == 0
+
+
+def test_contraction_respects_the_memory_limit():
+    """Auto mode skips contraction that would not fit ``max_memory_bytes``; forcing it refuses
+    with the estimate."""
+    n = 2000
+    tail = np.arange(n - 1)
+    kw = {
+        "source_id": np.arange(0, n, 100),
+        "source_node": np.arange(0, n, 100),
+        "target_id": np.arange(0, n, 50),
+        "target_node": np.arange(0, n, 50),
+        "n_jobs": 1,
+    }
+    g = csr_from_arcs(n, np.r_[tail, tail + 1], np.r_[tail + 1, tail], np.ones(2 * (n - 1)))
+    with set_options(max_memory_bytes=300_000):
+        res = many_to_many(g, **kw)
+        assert "core" not in g._cache
+        assert res["cost"].shape[0] == 20 * 40
+        with pytest.raises(MemoryEstimateError, match=r"contracting the graph.*contract=False"):
+            many_to_many(g, **kw, contract=True)
