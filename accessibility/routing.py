@@ -24,8 +24,8 @@ Contraction
 Large many-to-many tables and opportunity sums first *contract* the graph
 (:mod:`accessibility._contract`): every node that is not a source or target node of the query is
 replaced by shortcut arcs between its neighbours, as long as that does not make the graph denser.
-On road graphs this leaves a core of 5-15 % of the nodes with the same costs between the query's
-nodes, so each search settles several times fewer nodes. Opportunity sums at every node then
+On the benchmark road graphs this leaves a core of 4-8 % of the nodes, with the same costs between
+the query's nodes, so each search settles several times fewer nodes. Opportunity sums at every node then
 recover the contracted nodes by a downward sweep, shared by groups of nearby sources. Costs are
 the same as without contraction up to float rounding (a shortcut's cost is summed before the
 path's, ~1e-13 minutes). ``contract=None`` (the default) contracts when the searches are expected
