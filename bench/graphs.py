@@ -261,8 +261,14 @@ def summary(g: dict[str, np.ndarray]) -> str:
     )
     side = float(max(np.ptp(g["x"]), np.ptp(g["y"])))
     cls = ", ".join(f"{c[0]} {s:.1%}" for c, s in zip(CLASSES, km / km.sum(), strict=True))
+    # node degree = distinct neighbours (dead ends 1, chain nodes 2)
+    lo, hi = np.minimum(g["tail"], g["head"]), np.maximum(g["tail"], g["head"])
+    pairs = np.unique(lo.astype(np.int64) * n + hi)
+    deg = np.bincount(np.concatenate([pairs // n, pairs % n]), minlength=n)
+    share = [np.mean(deg == 1), np.mean(deg == 2), np.mean(deg >= 3)]
     return (
-        f"{n:,} nodes, {m:,} edges, {g['tail'].shape[0]:,} arcs, mean degree {2 * m / n:.2f}; "
+        f"{n:,} nodes, {m:,} edges, {g['tail'].shape[0]:,} arcs, mean degree {2 * m / n:.2f} "
+        f"(degree 1 / 2 / 3+: {share[0]:.1%} / {share[1]:.1%} / {share[2]:.1%}); "
         f"{side:.0f} km square; expressways {100 * km[0] / side**2:.1f} km per 100 km²; "
         f"road length by class: {cls}"
     )
