@@ -7,9 +7,10 @@ removed and, for every in-neighbour ``a`` and out-neighbour ``b`` (``a != b``), 
 it. Costs between the remaining nodes are unchanged (the classic argument of contraction
 hierarchies), so a search on the core gives the same costs between terminals with fewer settled
 nodes. There is no witness search: a shortcut is added even when another path is as short, which
-is still exact; nodes are only contracted when that does not grow the number of arcs by more than
-a small threshold, so the core never gets denser than the road graph it came from. Dead ends
-(degree 1) and chains of degree-2 nodes, a third of a road graph, go first; then degree-3 nodes.
+is still exact. A node is only contracted when the shortcuts it adds exceed the arcs it removes by
+at most a small threshold that grows pass by pass, and when in-degree x out-degree is small, so the
+core stays sparse: dead ends (degree 1) and chains of degree-2 nodes go first, then degree-3 nodes,
+and so on (on the benchmark road graphs the core keeps 4-8 % of the nodes and 8-14 % of the arcs).
 
 For searches that must report every node (:func:`accessibility.routing.opportunities_within`), the
 contracted nodes are evaluated after the core search by a downward sweep: a contracted node's cost

@@ -23,7 +23,7 @@ Contraction
 -----------
 Large many-to-many tables and opportunity sums first *contract* the graph
 (:mod:`accessibility._contract`): every node that is not a source or target node of the query is
-replaced by shortcut arcs between its neighbours, as long as that does not make the graph denser.
+replaced by shortcut arcs between its neighbours, as long as that adds only a few arcs.
 On the benchmark road graphs this leaves a core of 4-8 % of the nodes, with the same costs between
 the query's nodes, so each search settles several times fewer nodes. Opportunity sums at every node then
 recover the contracted nodes by a downward sweep, shared by groups of nearby sources. Costs are

@@ -817,7 +817,7 @@ def _report(results: dict, a: argparse.Namespace, graphs_info: dict) -> str:
                     f"{a.facilities:,} x {sd['settled_per_source']:,.0f} = {work / 1e6:.0f} M "
                     "nodes. Contraction first replaces every node that is not a facility or "
                     "village node by shortcuts between its neighbours (dead ends and chains, then "
-                    "degree-3 nodes, never making the graph denser; no witness search, so it "
+                    "degree-3 nodes, adding only a few arcs per node; no witness search, so it "
                     "costs well under a second), and the searches run on the small core that is "
                     f"left.{ablation}"
                 )
