@@ -32,6 +32,10 @@ from ._kernel import _buffers, _run
 
 _JIT = {"cache": True, "nogil": True}
 
+#: a node is not contracted next to a node with more arcs than this: every contraction scans its
+#: neighbours' arc lists, so hubs (a virtual super-source, say) would make contraction quadratic
+_MAX_SCAN = 256
+
 
 @njit(**_JIT)
 def _ensure(nb, pc, pc2, need):
@@ -170,6 +174,15 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
             ni = ilen[x]
             no = olen[x]
             if ni * no > max_product or ni > 64 or no > 64:
+                continue
+            hub = False
+            for i in range(istart[x], istart[x] + ni):
+                a = nb[i]
+                hub = hub or olen[a] > _MAX_SCAN or ilen[a] > _MAX_SCAN
+            for j in range(ostart[x], ostart[x] + no):
+                b = nb[j]
+                hub = hub or olen[b] > _MAX_SCAN or ilen[b] > _MAX_SCAN
+            if hub:
                 continue
             common = 0
             si = istart[x]

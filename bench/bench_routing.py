@@ -90,9 +90,12 @@ def _warmup() -> float:
 
     t0 = time.perf_counter()
     g = csr_from_arcs(3, [0, 1], [1, 2], [1.0, 1.0])
-    many_to_many(g, source_id=[0], source_node=[0], target_id=[0], target_node=[2], n_jobs=1)
+    for contract in (False, True):  # the contraction kernels too
+        kw = {"source_node": [0], "n_jobs": 1, "contract": contract}
+        many_to_many(g, source_id=[0], target_id=[0], target_node=[2], **kw)
+        many_to_many(g, source_id=[0], target_id=[0], target_node=[2], secondary=False, **kw)
+        opportunities_within(g, weight=[1.0], max_cost=5.0, **kw)
     nearest_k(g, source_id=[0], source_node=[0], target_id=[0], target_node=[2], k=1)
-    opportunities_within(g, source_node=[0], weight=[1.0], max_cost=5.0, n_jobs=1)
     return time.perf_counter() - t0
 
 

@@ -684,3 +684,20 @@ def test_contraction_respects_the_memory_limit():
         assert res["cost"].shape[0] == 20 * 40
         with pytest.raises(MemoryEstimateError, match=r"contracting the graph.*contract=False"):
             many_to_many(g, **kw, contract=True)
+
+
+def test_contraction_leaves_hubs_alone():
+    """Nodes next to a hub (more than 256 arcs) are kept, so contraction stays linear; the costs
+    through the hub are still right."""
+    n = 2001
+    leaves = np.arange(1, n)
+    g = csr_from_arcs(
+        n,
+        np.r_[np.zeros(n - 1, int), leaves],
+        np.r_[leaves, np.zeros(n - 1, int)],
+        np.ones(2 * (n - 1)),
+    )
+    kw = {"source_id": [0, 1], "source_node": [1, 2], "target_id": [0, 1], "target_node": [3, 4]}
+    res = many_to_many(g, **kw, contract=True)
+    assert g._cache["core"][1].n_core == n
+    assert res["cost"].tolist() == [2.0, 2.0, 2.0, 2.0]
