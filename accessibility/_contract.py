@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernel import _buffers, _run
+from ._kernel import _buffers, _grow, _run
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -154,11 +154,10 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
     removed = np.zeros(n, np.bool_)
     rank = np.full(n, -1, np.int64)
     nrank = 0
-    dcap = max(1024, n)
-    d_tail = np.empty(dcap, head.dtype)
-    d_head = np.empty(dcap, head.dtype)
-    d_cost = np.empty(dcap, np.float64)
-    d_cost2 = np.empty(dcap, np.float64)
+    d_tail = np.empty(max(1024, n), head.dtype)
+    d_head = np.empty(max(1024, n), head.dtype)
+    d_cost = np.empty(max(1024, n), np.float64)
+    d_cost2 = np.empty(max(1024, n), np.float64)
     nd = 0
     tmp_in = np.empty(64, head.dtype)
     tmp_out = np.empty(64, head.dtype)
@@ -217,20 +216,11 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
             for i in range(ni):
                 if in_c[i] > bound:
                     continue
-                if nd == dcap:
-                    dcap *= 2
-                    t1 = np.empty(dcap, head.dtype)
-                    t1[:nd] = d_tail[:nd]
-                    d_tail = t1
-                    t2 = np.empty(dcap, head.dtype)
-                    t2[:nd] = d_head[:nd]
-                    d_head = t2
-                    t3 = np.empty(dcap, np.float64)
-                    t3[:nd] = d_cost[:nd]
-                    d_cost = t3
-                    t4 = np.empty(dcap, np.float64)
-                    t4[:nd] = d_cost2[:nd]
-                    d_cost2 = t4
+                if nd == d_tail.shape[0]:
+                    d_tail = _grow(d_tail)
+                    d_head = _grow(d_head)
+                    d_cost = _grow(d_cost)
+                    d_cost2 = _grow(d_cost2)
                 d_tail[nd] = tmp_in[i]
                 d_head[nd] = x
                 d_cost[nd] = in_c[i]
@@ -264,7 +254,9 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
                                     pc2[k] = c2
                                     break
                         continue
-                    # append to a's out-list (moving the block if full)
+                    # append to a's out-list and b's in-list, moving a full block to the end of
+                    # the pool (written out twice: a helper returning the pool arrays measured
+                    # 1.6x slower on the 1M graph)
                     if olen[a] == ocap[a]:
                         newcap = 2 * ocap[a] + 2
                         nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
