@@ -359,8 +359,9 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
 
 
 @njit(**_JIT)
-def down_csr(n, d_tail, d_head, d_cost, d_cost2):
-    """The down arcs as CSR over original node ids (grouped by tail)."""
+def down_csr(n, d_tail, d_head, d_cost):
+    """The down arcs as CSR over original node ids (grouped by tail): ``(ptr, head, cost)``. The
+    sweep carries no secondary cost, so ``d_cost2`` is not needed here."""
     ptr = np.zeros(n + 1, np.int64)
     for e in range(d_tail.shape[0]):
         ptr[d_tail[e] + 1] += 1
@@ -369,15 +370,12 @@ def down_csr(n, d_tail, d_head, d_cost, d_cost2):
     pos = ptr[:-1].copy()
     hd = np.empty(d_tail.shape[0], d_head.dtype)
     c = np.empty(d_tail.shape[0], np.float64)
-    c2 = np.empty(d_tail.shape[0], np.float64)
     for e in range(d_tail.shape[0]):
-        t = d_tail[e]
-        k = pos[t]
+        k = pos[d_tail[e]]
         hd[k] = d_head[e]
         c[k] = d_cost[e]
-        c2[k] = d_cost2[e]
-        pos[t] += 1
-    return ptr, hd, c, c2
+        pos[d_tail[e]] += 1
+    return ptr, hd, c
 
 
 @njit(**_JIT)

@@ -398,12 +398,12 @@ def _core(graph: CSRGraph, keep: np.ndarray, bound: float) -> _Core:
     _check_memory(_contract_bytes(graph), "contracting the graph", "pass contract=False")
     indptr, head, cost, cost2 = _graph_arrays(graph)
     t0 = time.perf_counter()
-    (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, d_cost2,
+    (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _,
      level) = _contract.contract(
         indptr, head, cost, cost2, np.ascontiguousarray(keep, np.bool_), float(bound),
         _CONTRACT_THRESHOLDS, _CONTRACT_MAX_PRODUCT,
     )  # fmt: skip
-    d_ptr, d_head, d_cost, _ = _contract.down_csr(graph.n_nodes, d_tail, d_head, d_cost, d_cost2)
+    d_ptr, d_head, d_cost = _contract.down_csr(graph.n_nodes, d_tail, d_head, d_cost)
     core = _Core(
         core_of=core_of,
         core_nodes=core_nodes,

@@ -561,6 +561,11 @@ def test_contraction_is_chosen_by_expected_work_and_cached():
     _, core = g._cache["core"]
     assert core.n_core == 40  # only the source and target nodes remain on a path graph
     np.testing.assert_allclose(res["cost"], np.abs(res["source"] - res["target"]).astype(float))
+    again = many_to_many(g, **big, **tg, max_cost=np.inf)
+    assert g._cache["core"][1] is core  # same nodes and bound: the core is reused
+    assert np.array_equal(again["cost"], res["cost"])
+    many_to_many(g, **big, **tg, max_cost=500.0, contract=True)
+    assert g._cache["core"][1] is not core  # another bound: contracted again
     h = csr_from_arcs(n, np.r_[tail, tail + 1], np.r_[tail + 1, tail], np.ones(2 * (n - 1)))
     many_to_many(h, source_id=[0], source_node=[0], **tg, max_cost=3.0)
     assert "core" not in h._cache  # one short search: not worth contracting
