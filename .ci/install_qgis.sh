@@ -18,15 +18,28 @@ set -euo pipefail
 
 SYS_PY=${QGIS_PYTHON:-/usr/bin/python3}
 
+debian_mirror() {
+    # First "URIs:" (deb822) or "deb URI" (one-line) entry of the main archive in the apt sources.
+    {
+        cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/{print $2}'
+        cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+            | awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){print $i; break}}'
+    } | grep -v -- '-security' | head -n 1
+}
+
 unpack_backports() {
     # Download QGIS from bookworm-backports with a private apt state (no change to the system's
     # sources or packages) and unpack it into "$1".
     local dest=$1 state
     state=$(mktemp -d)
     mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs" "$dest"
+    # the Debian mirror this machine already uses (its apt sources), never a host written here
+    local mirror
+    mirror=$(debian_mirror)
+    [ -n "$mirror" ] || { echo "install_qgis: no Debian mirror in the apt sources" >&2; return 1; }
     printf '%s\n' \
-        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main" \
-        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm-backports main" \
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" \
         >"$state/sources.list"
     local apt=(apt-get -q -o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
                -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache")
