@@ -206,6 +206,28 @@ def _check_speeds(speeds: Any) -> None:
                 )
 
 
+#: The file ending each output must have: GDAL chooses its driver by the ending, so a GeoPackage
+#: named ``*.csv`` would be written as CSV (or fail half-way through the run).
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "geopackage": (".gpkg",),
+    "csv": (".csv",),
+    "report": (".html", ".htm"),
+}
+
+
+def _check_output_names(output: Mapping[str, Any]) -> None:
+    """Each output is a plain file name (or ``""`` to skip it) with its format's ending."""
+    for key, suffixes in OUTPUT_SUFFIXES.items():
+        name = output.get(key)
+        _check_text(name, f"[output] {key}", 'a file name in quotes (or "" to skip it)')
+        if name and not str(name).lower().endswith(suffixes):
+            stem = Path(str(name)).stem or "output"
+            raise ConfigError(
+                f"[output] {key} = {name!r}: must end with {' or '.join(suffixes)} (the "
+                f'{key} format), e.g. {key} = "{stem}{suffixes[0]}"; "" skips it'
+            )
+
+
 def _check_values(cfg: dict[str, Any]) -> None:
     """Value checks beyond the types: paths are text, distances and speeds finite and positive."""
     for key, value in cfg["input"].items():
@@ -232,6 +254,7 @@ def _check_values(cfg: dict[str, Any]) -> None:
         _check_minutes(table["thresholds_min"], f"[services.{name}] thresholds_min")
         if table.get("max_time_min") is not None:
             _check_number(table["max_time_min"], f"[services.{name}] max_time_min")
+    _check_output_names(cfg["output"])
     cat = cfg["catchments"]
     _check_minutes(cat["bands_min"], "[catchments] bands_min")
     _check_number(cat["walk_speed_kmh"], "[catchments] walk_speed_kmh")

@@ -127,3 +127,25 @@ def test_radii_must_be_positive_metres():
 def test_the_demo_project_file_is_valid():
     cfg = load_config(REPO / "data" / "demo_project.toml")
     assert cfg["network"]["tolerance_m"] > 0
+
+
+@pytest.mark.parametrize(
+    "key,name,fix",
+    [
+        ("geopackage", "villages.csv", 'geopackage = "villages.gpkg"'),
+        ("geopackage", "project.toml", 'geopackage = "project.gpkg"'),
+        ("csv", "result.gpkg", 'csv = "result.csv"'),
+        ("report", "report.pdf", 'report = "report.html"'),
+    ],
+)
+def test_output_names_must_have_their_formats_ending(key, name, fix):
+    # found by tests/test_reliability_properties.py: GDAL picks the driver by the ending, so a
+    # GeoPackage named *.csv was written as CSV and the run died after all the routing
+    with pytest.raises(ConfigError, match=rf"\[output\] {key} = '{name}': must end with") as err:
+        validate_config(_raw(output={key: name}))
+    assert fix in str(err.value)
+
+
+def test_output_names_may_be_empty_to_skip_and_any_case():
+    cfg = validate_config(_raw(output={"report": "", "geopackage": "Result.GPKG"}))
+    assert cfg["output"]["report"] == "" and cfg["output"]["geopackage"] == "Result.GPKG"
