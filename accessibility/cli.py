@@ -65,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--partition-column",
-        default="county",
-        help="village column to split by with --dask (default: county)",
+        default=None,
+        help="village column to split by with --dask (default: county, or the whole study "
+        "area as one partition when villages have no county column)",
     )
     _common(run)
 

@@ -177,7 +177,7 @@ def buffer_radius_m(
 
 def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """Read and validate the inputs exactly as :func:`run_project` does."""
-    from .pipeline import _standard_modes, _standards, read_validated_layers
+    from .pipeline import _read, _standard_modes, _standards, read_validated_layers
 
     cols = cfg["columns"]
     inp = cfg["input"]
@@ -188,6 +188,9 @@ def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
             "accessibility.osm or ogr2ogr"
         )
     specs, roads, villages, facilities = read_validated_layers(cfg)
+    townships = None
+    if inp["townships"]:
+        townships = _read(inp["townships"], inp["townships_layer"])
     standards = _standards(cfg)
     nearest_modes = (
         _standard_modes(standards, list(facilities[cols["service"]].astype(str).unique()))
@@ -198,6 +201,7 @@ def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "roads": roads,
         "villages": villages,
         "facilities": facilities,
+        "townships": townships,
         "specs": specs,
         "standards": standards,
         "nearest_modes": nearest_modes,
@@ -221,9 +225,15 @@ def _check_measures(specs: Mapping[str, Mapping[str, Any]]) -> bool:
     return two_step
 
 
+#: The village column partitioned by when none is named (and villages have it).
+DEFAULT_PARTITION_COLUMN = "county"
+#: The name of the one partition of a study area without a ``county`` column (one county).
+WHOLE_AREA = "all"
+
+
 def _labels(
     villages: gpd.GeoDataFrame,
-    partition_column: str,
+    partition_column: str | None,
     partitions: gpd.GeoDataFrame | None,
 ) -> pd.Series:
     if partitions is not None:
@@ -242,6 +252,15 @@ def _labels(
                 f"{missing[:5].tolist()}); give polygons that cover every village"
             )
         return lab.reindex(villages.index).astype(str)
+    if partition_column is None:
+        if DEFAULT_PARTITION_COLUMN not in villages.columns:
+            _log.info(
+                "villages have no %r column: the study area is one partition (name a unit "
+                "column with partition_column=... to split it)",
+                DEFAULT_PARTITION_COLUMN,
+            )
+            return pd.Series(WHOLE_AREA, index=villages.index)
+        partition_column = DEFAULT_PARTITION_COLUMN
     if partition_column not in villages.columns:
         raise MissingColumnError(
             f"villages have no column {partition_column!r} to partition by."
@@ -375,7 +394,7 @@ def _client(scheduler: Any, n_workers: int | None) -> tuple[Client, list[Any]]:
 def run_partitioned(
     config_or_path: str | os.PathLike | Mapping[str, Any],
     *,
-    partition_column: str = "county",
+    partition_column: str | None = None,
     partitions: gpd.GeoDataFrame | None = None,
     scheduler: str | Client | None = None,
     n_workers: int | None = None,
@@ -394,7 +413,9 @@ def run_partitioned(
         Path of a TOML project file, or a validated configuration dict
         (:func:`accessibility.config.load_config`).
     partition_column
-        Village column naming the unit each village belongs to (e.g. a county code).
+        Village column naming the unit each village belongs to (e.g. a county code). Default:
+        ``county`` when the villages have that column, else the whole study area is one
+        partition (a county-level project such as the demo county).
     partitions
         Instead of a column: unit polygons (index = unit name); villages are assigned to the
         polygon they lie in.
@@ -449,7 +470,7 @@ def run_partitioned(
     from ._files import check_writable
     from .config import load_config
     from .network import metric_crs
-    from .pipeline import _equity, _write_outputs, service_specs
+    from .pipeline import _finish_run, service_specs
 
     cfg = (
         load_config(config_or_path)
@@ -597,12 +618,34 @@ def run_partitioned(
         config=cfg,
         partitions=task_table,
     )
-    standards = prep["standards"]
-    if standards is not None:
-        _equity(result, cfg, standards)
-    _write_outputs(result, cfg, gpkg_path, csv_path, report_path, standards)
+    if cfg["catchments"]["services"]:
+        # catchment polygons need the whole network: the driver builds it (as run_project does);
+        # the roads output layer then holds its edges too, as in run_project
+        _log.info("[catchments]: building the whole network on the driver")
+        result.network = _build_network(roads, settings)
+    _finish_run(
+        result,
+        cfg,
+        specs=specs_in,
+        standards=prep["standards"],
+        townships=prep["townships"],
+        paths=(gpkg_path, csv_path, report_path),
+    )
     result.network = None  # type: ignore[assignment]
     return result
+
+
+def _build_network(roads: gpd.GeoDataFrame, settings: Mapping[str, Any]) -> Any:
+    """The network of ``roads`` as a partition task builds it (slope-aware walking with a DEM)."""
+    from .network import network_from_roads
+
+    net = network_from_roads(roads, **settings["network"])
+    if settings["dem"] and "walk" in net.modes:
+        from .raster import edge_walk_times
+
+        times = edge_walk_times(net, settings["dem"], flat_speed_kmh="walk_speed_kmh")
+        net = net.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
+    return net
 
 
 class _RoadsShim:
@@ -802,7 +845,6 @@ def _partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs
     """Compute one partition and write its checkpoint file; returns timing and memory."""
     from ._files import atomic_path
     from .errors import NetworkError
-    from .network import network_from_roads
     from .options import set_options
     from .pipeline import accessibility_layer
     from .snapping import locate
@@ -811,14 +853,8 @@ def _partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs
     if path.exists():  # another attempt finished it
         return {"computed": False, "seconds": 0.0, "peak_rss_mb": _peak_rss_mb()}
     t0 = time.perf_counter()
-    net_kw = dict(settings["network"])
     with set_options(progress=False):
-        net = network_from_roads(task["roads"], **net_kw)
-        if settings["dem"] and "walk" in net.modes:
-            from .raster import edge_walk_times
-
-            times = edge_walk_times(net, settings["dem"], flat_speed_kmh="walk_speed_kmh")
-            net = net.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
+        net = _build_network(task["roads"], settings)
         edges = net.edges
         for m, v in settings["vmax_kmh"].items():
             t = np.fmin(edges[f"{m}_fwd_min"].to_numpy(), edges[f"{m}_bwd_min"].to_numpy())

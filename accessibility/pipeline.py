@@ -574,12 +574,38 @@ def run_project(
     result = RunResult(
         villages=layer, facilities=facilities, network=network, costs=costs, config=cfg
     )
+    _finish_run(
+        result,
+        cfg,
+        specs=specs,
+        standards=standards,
+        townships=project.townships,
+        paths=(gpkg_path, csv_path, report_path),
+    )
+    return result
+
+
+def _finish_run(
+    result: RunResult,
+    cfg: Mapping[str, Any],
+    *,
+    specs: Mapping[str, Any] | None,
+    standards: pd.DataFrame | None,
+    townships: gpd.GeoDataFrame | None,
+    paths: tuple[Path | None, Path | None, Path | None],
+) -> None:
+    """Every per-run step after the per-village layer is assembled: catchments, equity (with the
+    township summary) and the outputs (GeoPackage, CSV, report). Shared by :func:`run_project` and
+    :func:`accessibility.distributed.run_partitioned`, so a step added here reaches both.
+
+    ``result.network`` must be a routable :class:`Network` when ``[catchments] services`` is set.
+    ``paths`` are the GeoPackage, CSV and report paths (None = not written).
+    """
     if cfg["catchments"]["services"]:
         _catchments(result, cfg, specs or {})
     if standards is not None:
-        _equity(result, cfg, standards, project.townships)
-    _write_outputs(result, cfg, gpkg_path, csv_path, report_path, standards)
-    return result
+        _equity(result, cfg, standards, townships)
+    _write_outputs(result, cfg, *paths, standards)
 
 
 def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, Any]) -> None:

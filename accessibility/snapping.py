@@ -38,6 +38,11 @@ _log = logging.getLogger(__name__)
 CONNECTOR_SPEED_KMH = 5.0
 #: Default largest accepted distance from a point to the road it is snapped to (m).
 MAX_SNAP_M = 1000.0
+#: Edges whose distance from a point is within this of the nearest edge's (m, 10 micrometres) are
+#: a tie, broken by the edges' own coordinates, so floating noise (a round trip through EPSG:4326
+#: moves coordinates by nanometres to micrometres) cannot flip the choice; a real difference of a
+#: tenth of a millimetre still decides (the demo county has one at 0.19 mm).
+SNAP_TIE_M = 1e-5
 
 
 def to_points(
@@ -94,20 +99,27 @@ def to_points(
 
 def _tie_keys(network: Network, mode: str) -> np.ndarray:
     """Per edge: end coordinates, length, second vertex and the mode's times, to break ties
-    between equidistant edges the same way in every network that holds them."""
+    between equidistant edges the same way in every network that holds them. Coordinates and
+    lengths are rounded to the millimetre and times to 1e-6 min, so the order does not depend on
+    the micrometres a reprojection moves them (two nodes with the same x keep the same x)."""
     edges = network.edges
     xy = network.nodes[["x", "y"]].to_numpy(np.float64)
     second = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 1))
-    return np.column_stack(
+    metres = np.column_stack(
         [
             xy[edges["u"].to_numpy()],
             xy[edges["v"].to_numpy()],
             edges["length_m"].to_numpy(np.float64),
             second,
+        ]
+    )
+    minutes = np.column_stack(
+        [
             edges[f"{mode}_fwd_min"].to_numpy(np.float64),
             edges[f"{mode}_bwd_min"].to_numpy(np.float64),
         ]
     )
+    return np.column_stack([np.round(metres, 3), np.round(minutes, 6)])
 
 
 def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
@@ -149,6 +161,15 @@ def locate(
 
     The connector leg (from the point straight to its snap point) is walked at
     ``connector_speed_kmh`` and added to every travel time from or to the point.
+
+    Ties: every edge within :data:`SNAP_TIE_M` (10 micrometres) of the nearest distance is
+    equally near (a point nearest to a junction is exactly as near every edge there; a point
+    midway between two roads is within floating noise of both). Among them the edge with the
+    smallest key (its end coordinates, length and second vertex rounded to the millimetre, then
+    its times) is chosen, so the choice depends only on the edges themselves: not on the spatial
+    index's order, not on the other edges in the network (a partition snaps as the whole network
+    does), and not on the micrometres a reprojection (e.g. a round trip through EPSG:4326) moves
+    the data.
 
     Parameters
     ----------
@@ -211,13 +232,21 @@ def locate(
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)
     if valid.any():
-        # all equidistant edges (a point nearest to a junction is equally near every edge
-        # there), then the one with the smallest key: the choice depends only on the edges
-        # themselves, not on the index's internal order, so a network built from a part of the
-        # roads (a partition) snaps every point exactly as the whole network does
-        (pi, ti), d = tree.query_nearest(arr[valid], return_distance=True, all_matches=True)
+        # all edges within SNAP_TIE_M of the nearest (a point nearest to a junction is equally
+        # near every edge there; a reprojection moves points and edges by micrometres), then the
+        # one with the smallest key: the choice depends only on the edges themselves, not on the
+        # index's internal order nor on floating noise, so a network built from a part of the
+        # roads (a partition) or from reprojected layers snaps every point as the whole one does
+        pts = arr[valid]
+        (p0, _), d0 = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        near = np.full(len(pts), np.inf)
+        near[p0] = d0
+        pi, ti = tree.query(pts, predicate="dwithin", distance=near + SNAP_TIE_M)
+        d = shapely.distance(pts[pi], tree.geometries[ti])
+        tied = d <= near[pi] + SNAP_TIE_M
+        pi, ti, d = pi[tied], ti[tied], d[tied]
         k = tie_key[ti]
-        order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), d, pi))
+        order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), pi))
         pi, ti, d = pi[order], ti[order], d[order]
         first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
         pi, ti, d = pi[first], ti[first], d[first]

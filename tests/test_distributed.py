@@ -11,7 +11,9 @@ fallback.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -208,3 +210,91 @@ def test_cli_run_with_dask(project: dict, reference: pd.DataFrame, client, tmp_p
         got.set_index(want.columns[0])["clinic_nearest_min"].reindex(want[want.columns[0]]),
         want["clinic_nearest_min"],
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# the shipped demo project, default configuration (equity, catchments, report): --dask must give
+# every output of the plain run
+
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_PROJECT = REPO / "data" / "demo_project.toml"
+
+
+def _assert_same_table(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Same columns in the same order, same rows, every cell equal (floats to 1e-9 relative)."""
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want)
+    for col in want.columns:
+        a, b = got[col], want[col]
+        if pd.api.types.is_float_dtype(b) or pd.api.types.is_float_dtype(a):
+            np.testing.assert_allclose(
+                a.to_numpy(np.float64), b.to_numpy(np.float64), rtol=1e-9, atol=0, err_msg=col
+            )
+        elif isinstance(b, gpd.GeoSeries):
+            assert a.geom_equals_exact(b, tolerance=0).all(), col
+        else:
+            assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(
+                b.notna(), None
+            ).tolist(), col
+
+
+@pytest.fixture(scope="module")
+def demo_plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`accessibility run data/demo_project.toml` (one process)."""
+    from accessibility.cli import main
+
+    out = tmp_path_factory.mktemp("demo-plain")
+    assert main(["run", str(DEMO_PROJECT), "--out", str(out), "-q"]) == 0
+    return out
+
+
+def test_cli_dask_on_the_demo_project_writes_every_output_of_the_plain_run(
+    demo_plain: Path, tmp_path: Path
+) -> None:
+    """`accessibility run data/demo_project.toml --dask` on the shipped default configuration
+    (equity with townships, catchments, report; no county column: one partition) writes the same
+    per-village table, cell by cell, and the same GeoPackage layers as the plain run."""
+    from accessibility.cli import main
+
+    out = tmp_path / "dask"
+    assert main(["run", str(DEMO_PROJECT), "--dask", "--out", str(out), "-q"]) == 0
+    cfg = load_config(DEMO_PROJECT)
+    names = cfg["output"]
+    for key in ("geopackage", "csv", "report"):
+        assert (out / names[key]).exists(), key
+    csv_want = pd.read_csv(demo_plain / names["csv"], encoding="utf-8-sig")
+    csv_got = pd.read_csv(out / names["csv"], encoding="utf-8-sig")
+    _assert_same_table(csv_got, csv_want)
+    for col in ("clinic_outside_30min_catchment", "clinic_radius_vs_network"):
+        assert col in csv_got.columns  # the [catchments] columns
+    assert any(c.endswith("_meets") for c in csv_got.columns)  # the equity columns
+    gpkg_want, gpkg_got = demo_plain / names["geopackage"], out / names["geopackage"]
+    layers = set(gpd.list_layers(gpkg_want)["name"])
+    assert {"townships", "catchments", "catchments_by_service", "coverage_radii"} <= layers
+    assert set(gpd.list_layers(gpkg_got)["name"]) == layers
+    _assert_same_table(
+        gpd.read_file(gpkg_got, layer="villages"), gpd.read_file(gpkg_want, layer="villages")
+    )
+    for layer in ("townships", "catchments_by_service"):
+        _assert_same_table(
+            gpd.read_file(gpkg_got, layer=layer), gpd.read_file(gpkg_want, layer=layer)
+        )
+
+
+def test_run_partitioned_on_the_demo_project_equals_the_plain_run(
+    demo_plain: Path, client, tmp_path: Path
+) -> None:
+    """The Python API (run_partitioned) on the shipped demo project: same villages layer (every
+    column), townships summary and catchment layers as the plain run's GeoPackage."""
+    cfg = load_config(DEMO_PROJECT)
+    with set_options(progress=False):
+        result = run_partitioned(DEMO_PROJECT, scheduler=client, out_dir=tmp_path / "api")
+    gpkg_want = demo_plain / cfg["output"]["geopackage"]
+    want = gpd.read_file(gpkg_want, layer="villages")
+    got = gpd.read_file(result.files["geopackage"], layer="villages")
+    _assert_same_table(got, want)
+    assert set(result.files) == {"geopackage", "csv", "report"}
+    assert result.townships is not None
+    assert {"catchments", "catchments_by_service", "coverage_radii"} <= set(result.extra_layers)
+    assert result.partitions["partition"].tolist() == ["all"]

@@ -44,3 +44,33 @@ def test_to_points_methods(tmp_path):
         acc.to_points(layer, method="middle")
     with pytest.raises(InvalidValueError, match="population_raster"):
         acc.to_points(layer, method="population")
+
+
+def test_snapping_is_stable_under_a_round_trip_through_epsg4326():
+    """The demo's layers written to EPSG:4326 and back to the project CRS move by nanometres;
+    village V001 lies (to 1e-10 m) equally far from two edges, and the near-tie used to flip to the
+    other edge (its hospital time 4.60 -> 5.20 min). Edges within SNAP_TIE_M of the nearest are a
+    tie broken by the edges' own (rounded) coordinates, so every time agrees."""
+    from accessibility.options import set_options
+    from accessibility.snapping import SNAP_TIE_M, locate
+
+    demo = acc.load_demo()
+    crs = demo.crs
+    with set_options(progress=False):
+        net = acc.network_from_roads(demo.roads, tolerance_m=2.5, crs=crs)
+        net_rt = acc.network_from_roads(demo.roads.to_crs(4326), tolerance_m=2.5, crs=crs)
+        villages_rt = demo.villages.to_crs(4326)
+        a = locate(demo.villages, net, mode="car")
+        b = locate(villages_rt, net_rt, mode="car")
+        # the near-tie: two edges within a nanometre of V001's nearest distance
+        p = demo.villages.geometry.loc["V001"]
+        d = np.sort(shapely.distance(net.edges.geometry.to_numpy(), p))
+        assert d[1] - d[0] < 1e-6 < SNAP_TIE_M
+        assert (a["edge"] == b["edge"]).all()
+        np.testing.assert_allclose(a["snap_distance_m"], b["snap_distance_m"], rtol=0, atol=1e-6)
+        la = acc.accessibility_layer(net, demo.villages, demo.facilities)
+        lb = acc.accessibility_layer(net_rt, villages_rt, demo.facilities.to_crs(4326))
+    times = [c for c in la.columns if c.endswith("_nearest_min")]
+    assert len(times) >= 7
+    for col in times:
+        np.testing.assert_allclose(lb[col], la[col], rtol=0, atol=1e-6, err_msg=col)
