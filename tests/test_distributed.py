@@ -234,9 +234,10 @@ def _assert_same_table(got: pd.DataFrame, want: pd.DataFrame) -> None:
         elif isinstance(b, gpd.GeoSeries):
             assert a.geom_equals_exact(b, tolerance=0).all(), col
         else:
-            assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(
-                b.notna(), None
-            ).tolist(), col
+            assert (
+                a.astype(object).where(a.notna(), None).tolist()
+                == b.astype(object).where(b.notna(), None).tolist()
+            ), col
 
 
 @pytest.fixture(scope="module")
