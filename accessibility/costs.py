@@ -223,6 +223,8 @@ def travel_costs(
     DataFrame
         ``origin``, ``destination``, ``travel_time_min``, ``distance_m`` (along the fastest route,
         connector legs included), sorted by origin then destination (in the layers' order).
+        ``attrs["max_time_min"]`` records the cut-off: the measures of
+        :mod:`accessibility.measures` refuse a limit beyond it.
 
     Examples
     --------
@@ -256,6 +258,9 @@ def travel_costs(
         table = table.sort_values(["o", "d", "cost", "cost2"], kind="stable")
         table = table.drop_duplicates(["o", "d"], keep="first")
     out = _labelled(table.sort_values(["o", "d"], kind="stable"), lo, ld)
+    # the cut-off travels with the table: measures refuse limits beyond it (a pair slower than
+    # this is absent, not unreachable)
+    out.attrs["max_time_min"] = float(max_time_min)
     _log.info(
         "cost table: %d pairs within %s min (%d origins, %d destinations, mode %s)",
         len(out),

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidValueError, suggest
-from .measures import DEFAULT_COST, UnknownIds, _prepare
+from .measures import DEFAULT_COST, UnknownIds, _check_reach, _prepare
 
 __all__ = ["CoverageResult", "capacity_coverage"]
 
@@ -192,6 +192,7 @@ def capacity_coverage(
         lim = float(limit_min)
         if not np.isfinite(lim) or lim < 0:
             raise InvalidValueError(f"limit_min must be a finite number >= 0, got {limit_min!r}")
+        _check_reach(p, lim, f"capacity_coverage(limit_min={lim:g})")
         p = p.keep(p.c <= lim)
     fac_order, order_kind = _facility_order(supply, order, ascending)
     rank = np.empty(p.n_d, dtype=np.int64)

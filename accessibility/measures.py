@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -68,6 +68,7 @@ __all__ = [
     "kd2sfca",
     "m2sfca",
     "mean_nearest_cost",
+    "measure_reaches",
     "measure_table",
     "nearest_cost",
     "nearest_facility",
@@ -105,6 +106,9 @@ class _Pairs:
     origins: pd.Index
     destinations: pd.Index
     cost: str
+    #: the table holds every pair with ``cost <= max_cost`` (``costs.attrs["max_time_min"]``, set
+    #: by :func:`accessibility.costs.travel_costs`); None when the table does not say
+    max_cost: float | None = None
 
     @property
     def n_o(self) -> int:
@@ -134,6 +138,7 @@ class _Pairs:
             self.origins,
             self.destinations,
             self.cost,
+            self.max_cost,
         )
 
 
@@ -281,7 +286,34 @@ def _prepare(
                 "row per pair, e.g. costs.groupby(['origin', 'destination'], as_index=False)"
                 f"[{cost!r}].min()"
             )
-    return _Pairs(o, d, c, dem, sup, origins, destinations, cost)
+    return _Pairs(o, d, c, dem, sup, origins, destinations, cost, _table_reach(costs, cost, c))
+
+
+def _table_reach(costs: pd.DataFrame, cost: str, c: np.ndarray) -> float | None:
+    """The cut-off a cost table records (``attrs["max_time_min"]``), if it is believable."""
+    if cost != DEFAULT_COST:
+        return None
+    value = costs.attrs.get("max_time_min") if isinstance(costs.attrs, Mapping) else None
+    try:
+        reach = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if np.isnan(reach) or (c.size and float(c.max()) > reach):
+        return None  # a stale record (the table was extended after it was cut): ignore it
+    return reach
+
+
+def _check_reach(p: _Pairs, need: float | None, what: str) -> None:
+    """Refuse a measure that weighs pairs beyond the cost table's recorded cut-off."""
+    if p.max_cost is None or need is None or not need > p.max_cost:
+        return
+    raise InvalidValueError(
+        f"{what} weighs pairs up to {need:g} min, but the cost table stops at {p.max_cost:g} min "
+        f"(costs.attrs['max_time_min'], recorded by travel_costs): the pairs between "
+        f"{p.max_cost:g} and {need:g} min are missing and the result would be wrong. Recompute "
+        f"the table with travel_costs(..., max_time_min={need:g}) or more, or use a limit of at "
+        f"most {p.max_cost:g} min"
+    )
 
 
 def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
@@ -295,6 +327,19 @@ def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bo
 
 
 def _resolve_decay(
+    decay: DecayLike | None,
+    limit_min: float | None,
+    pairs: _Pairs,
+    *,
+    fn: str,
+    default: Decay | None = None,
+) -> Decay:
+    f = _resolve_decay_fn(decay, limit_min, pairs, fn=fn, default=default)
+    _check_reach(pairs, f.limit_min, f"{fn}() with decay {f!r}")
+    return f
+
+
+def _resolve_decay_fn(
     decay: DecayLike | None,
     limit_min: float | None,
     pairs: _Pairs,
@@ -411,6 +456,7 @@ def cumulative(
         use_demand=False,
         use_supply=weight == "supply",
     )
+    _check_reach(p, lim, f"cumulative(limit_min={lim:g})")
     inside = p.c <= lim
     vals = inside.astype(np.float64) if weight == "count" else np.where(inside, p.supply[p.d], 0.0)
     return p.series(p.per_origin(vals), f"{weight}_{_decay._tag_number(lim)}min")
@@ -477,6 +523,7 @@ def cumulative_intervals(
         use_demand=False,
         use_supply=weight == "supply",
     )
+    _check_reach(p, float(b[-1]), f"cumulative_intervals(breaks_min={b.tolist()})")
     k = np.searchsorted(b, p.c, side="left")  # b[k-1] < c <= b[k]
     k[p.c == b[0]] = 1
     ok = (k >= 1) & (k < b.size)
@@ -788,6 +835,7 @@ def e2sfca(
         if decay is not None
         else _decay.zones(breaks_min, weights)
     )
+    _check_reach(p, f.limit_min, f"e2sfca() with zones {f!r}")
     _, a = _fca(p, _weights(p, f))
     return p.series(a, "e2sfca")
 
@@ -918,6 +966,7 @@ def kd2sfca(
         )
     f = kernels[kernel](bandwidth_min)
     p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
+    _check_reach(p, f.limit_min, f"kd2sfca(bandwidth_min={f.limit_min:g})")
     _, a = _fca(p, _weights(p, f))
     return p.series(a, "kd2sfca")
 
@@ -1137,68 +1186,8 @@ def _column_name(prefix: str, body: str) -> str:
     return f"{prefix}_{body}" if prefix else body
 
 
-def measure_table(
-    costs: pd.DataFrame,
-    demand: pd.Series,
-    supply: pd.Series,
-    *,
-    specs: Sequence[Mapping[str, Any]],
-    prefix: str = "",
-    unknown_ids: UnknownIds = "raise",
-) -> pd.DataFrame:
-    """Run several measures, given as plain dicts, into one table indexed like ``demand``.
-
-    Each spec names a ``measure`` and its parameters; decays are given as dicts for
-    :func:`accessibility.decay.decay_from_spec`. Examples::
-
-        {"measure": "2sfca", "decay": {"kind": "step", "limit_min": 30}}   # -> {prefix}_2sfca_30min
-        {"measure": "2sfca", "limit_min": 30}                              # same
-        {"measure": "gravity", "decay": {"kind": "exponential", "half_life_min": 20}}
-                                                              # -> {prefix}_gravity_exp_hl20min
-        {"measure": "cumulative", "limit_min": 30, "weight": "supply"}  # -> {prefix}_supply_30min
-        {"measure": "nearest"}                                          # -> {prefix}_nearest_min
-
-    Every spec may also give ``name`` (the column name, used as is) and ``cost`` (the cost
-    column, default ``travel_time_min``). The measures, their keys and their column names are
-    listed in ``docs/measures.md``. The cost table is validated and encoded once per cost
-    column.
-
-    Parameters
-    ----------
-    costs, demand, supply
-        As for every measure.
-    specs
-        List of measure specs.
-    prefix
-        Prepended to every generated column name with an underscore (e.g. the service type,
-        ``"clinic"``); ``""`` for none.
-    unknown_ids
-        As for every measure.
-
-    Returns
-    -------
-    DataFrame
-        Indexed like ``demand``; one column per spec (``intervals`` gives one per band).
-
-    Raises
-    ------
-    ConfigError
-        A spec is not a dict, names an unknown measure or key (with a "Did you mean" hint),
-        misses a required key, or two specs produce the same column name.
-
-    Examples
-    --------
-    >>> table = measure_table(costs, villages["population"], clinics["doctors"], prefix="clinic",
-    ...                       specs=[{"measure": "nearest"},
-    ...                              {"measure": "2sfca", "limit_min": 30}])
-    >>> table.columns.tolist()
-    ['clinic_nearest_min', 'clinic_2sfca_30min']
-    >>> table.loc[two].round(4)
-                clinic_nearest_min  clinic_2sfca_30min
-    village_id
-    V001                    5.2051              0.0012
-    V216                   34.0581              0.0000
-    """
+def _parse_specs(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any], str]]:
+    """Check measure specs (type, measure name, keys) and return ``(measure, spec, where)``."""
     if isinstance(specs, Mapping) or not isinstance(specs, Sequence):
         raise ConfigError(
             "specs must be a list of dicts like [{'measure': '2sfca', 'limit_min': 30}], got "
@@ -1246,6 +1235,153 @@ def measure_table(
                     "'limit_min'"
                 )
         parsed.append((measure, spec, where))
+    return parsed
+
+
+def _spec_reach(measure: str, spec: Mapping[str, Any], where: str) -> float | None:
+    """Largest travel time (min) a parsed spec weighs above 0; None when it has no bound."""
+    if spec.get("cost", DEFAULT_COST) != DEFAULT_COST:
+        return None  # read in another unit: routing is bounded in minutes only
+    if measure in ("cumulative", "coverage", "kd2sfca"):
+        key = "bandwidth_min" if measure == "kd2sfca" else "limit_min"
+        if spec.get(key) is None:
+            return None
+        return _decay._positive(key, spec[key], kind=measure, allow_zero=measure != "kd2sfca")
+    if measure == "intervals":
+        try:
+            return float(np.max(np.asarray(spec["breaks_min"], dtype=np.float64)))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{where}: breaks_min must be a list of numbers, got {spec['breaks_min']!r}"
+            ) from None
+    if measure in ("nearest", "mean_nearest"):
+        return None
+    f = _spec_decay(spec, where)
+    if f is None:
+        if measure == "e2sfca":
+            f = _decay.zones(
+                spec.get("breaks_min", E2SFCA_BREAKS_MIN), spec.get("weights", E2SFCA_WEIGHTS)
+            )
+        else:  # 3sfca's default zones
+            f = _decay.zones(THREE_SFCA_BREAKS_MIN, THREE_SFCA_WEIGHTS)
+    reaches = [f.limit_min]
+    if measure == "3sfca" and "selection_decay" in spec:
+        sel = _spec_decay(spec, where, key="selection_decay")
+        reaches.append(None if sel is None else sel.limit_min)
+    if any(r is None for r in reaches):
+        return None
+    return max(float(r) for r in reaches)  # type: ignore[arg-type]
+
+
+def measure_reaches(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, float | None]]:
+    """How far in travel time each measure spec looks: what its cost table must reach.
+
+    Parameters
+    ----------
+    specs
+        Measure specs as for :func:`measure_table`.
+
+    Returns
+    -------
+    list of (str, float or None)
+        Per spec, a label (``"measure spec #1 (2sfca)"``) and the largest travel time in minutes
+        that the measure weighs above 0 (a step or zone decay's limit, a kernel's bandwidth, the
+        last interval break). ``None`` when the measure has no such bound: decays that never reach
+        0 (exponential, Gaussian, power, logistic without ``limit_min``), ``nearest``,
+        ``mean_nearest``, ``coverage`` without ``limit_min``, and specs whose ``cost`` is not
+        ``travel_time_min``. Those are computed on whatever the table reaches (see the
+        ``unbounded_limit_min`` option of :func:`measure_table`).
+
+    Raises
+    ------
+    ConfigError
+        As :func:`measure_table` for a malformed spec or decay.
+
+    Examples
+    --------
+    >>> measure_reaches([{"measure": "2sfca", "limit_min": 30},
+    ...                  {"measure": "gravity", "decay": {"kind": "exponential",
+    ...                                                   "half_life_min": 20}}])
+    [('measure spec #1 (2sfca)', 30.0), ('measure spec #2 (gravity)', None)]
+    """
+    return [(where, _spec_reach(m, spec, where)) for m, spec, where in _parse_specs(specs)]
+
+
+def measure_table(
+    costs: pd.DataFrame,
+    demand: pd.Series,
+    supply: pd.Series,
+    *,
+    specs: Sequence[Mapping[str, Any]],
+    prefix: str = "",
+    unknown_ids: UnknownIds = "raise",
+    unbounded_limit_min: float | None = None,
+) -> pd.DataFrame:
+    """Run several measures, given as plain dicts, into one table indexed like ``demand``.
+
+    Each spec names a ``measure`` and its parameters; decays are given as dicts for
+    :func:`accessibility.decay.decay_from_spec`. Examples::
+
+        {"measure": "2sfca", "decay": {"kind": "step", "limit_min": 30}}   # -> {prefix}_2sfca_30min
+        {"measure": "2sfca", "limit_min": 30}                              # same
+        {"measure": "gravity", "decay": {"kind": "exponential", "half_life_min": 20}}
+                                                              # -> {prefix}_gravity_exp_hl20min
+        {"measure": "cumulative", "limit_min": 30, "weight": "supply"}  # -> {prefix}_supply_30min
+        {"measure": "nearest"}                                          # -> {prefix}_nearest_min
+
+    Every spec may also give ``name`` (the column name, used as is) and ``cost`` (the cost
+    column, default ``travel_time_min``). The measures, their keys and their column names are
+    listed in ``docs/measures.md``. The cost table is validated and encoded once per cost
+    column.
+
+    Parameters
+    ----------
+    costs, demand, supply
+        As for every measure.
+    specs
+        List of measure specs.
+    prefix
+        Prepended to every generated column name with an underscore (e.g. the service type,
+        ``"clinic"``); ``""`` for none.
+    unknown_ids
+        As for every measure.
+    unbounded_limit_min
+        Travel time (minutes) at which measures without a bound of their own are cut: decays
+        that never reach 0 (exponential, Gaussian, power, logistic without ``limit_min``),
+        ``nearest``, ``mean_nearest``, ``coverage`` without ``limit_min`` and specs with another
+        ``cost`` column see only the pairs with ``travel_time_min <= unbounded_limit_min``.
+        ``None`` (default): the whole table. Measures with a bound (:func:`measure_reaches`)
+        always see the whole table; a table that records a shorter cut-off
+        (``costs.attrs["max_time_min"]``) is refused.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``demand``; one column per spec (``intervals`` gives one per band).
+        ``attrs["measure_cutoff_min"]`` gives, per column, the travel time up to which pairs
+        were counted (the measure's own bound, or the cut-off of an unbounded measure; ``inf``
+        when neither the measure nor the table has one).
+
+    Raises
+    ------
+    ConfigError
+        A spec is not a dict, names an unknown measure or key (with a "Did you mean" hint),
+        misses a required key, or two specs produce the same column name.
+
+    Examples
+    --------
+    >>> table = measure_table(costs, villages["population"], clinics["doctors"], prefix="clinic",
+    ...                       specs=[{"measure": "nearest"},
+    ...                              {"measure": "2sfca", "limit_min": 30}])
+    >>> table.columns.tolist()
+    ['clinic_nearest_min', 'clinic_2sfca_30min']
+    >>> table.loc[two].round(4)
+                clinic_nearest_min  clinic_2sfca_30min
+    village_id
+    V001                    5.2051              0.0012
+    V216                   34.0581              0.0000
+    """
+    parsed = _parse_specs(specs)
 
     need_demand = any(
         m not in ("cumulative", "intervals", "nearest", "mean_nearest", "gravity")
@@ -1256,12 +1392,18 @@ def measure_table(
         or spec.get("weight", "count") == "supply"
         for m, spec, _ in parsed
     )
-    prepared: dict[str, _Pairs] = {}
+    cut = None
+    if unbounded_limit_min is not None:
+        cut = _decay._positive("unbounded_limit_min", unbounded_limit_min, kind="measure_table")
+    prepared: dict[tuple[str, bool], _Pairs] = {}
     columns: dict[str, pd.Series] = {}
+    cutoffs: dict[str, float] = {}
     for measure, spec, where in parsed:
         cost = spec.get("cost", DEFAULT_COST)
-        if cost not in prepared:
-            prepared[cost] = _prepare(
+        reach = _spec_reach(measure, spec, where)
+        truncate = reach is None and cut is not None
+        if (cost, False) not in prepared:
+            prepared[cost, False] = _prepare(
                 costs,
                 demand,
                 supply,
@@ -1270,7 +1412,27 @@ def measure_table(
                 use_demand=need_demand,
                 use_supply=need_supply,
             )
-        p = prepared[cost]
+        p = prepared[cost, False]
+        if truncate and (cost, True) not in prepared:
+            if cost == DEFAULT_COST:
+                reach_cut = cut if p.max_cost is None else min(cut, p.max_cost)
+                prepared[cost, True] = replace(p.keep(p.c <= cut), max_cost=reach_cut)
+            else:  # keep the pairs within the cut-off in travel time, then read the other cost
+                inside = (
+                    costs[costs[DEFAULT_COST] <= cut] if DEFAULT_COST in costs.columns else costs
+                )
+                prepared[cost, True] = _prepare(
+                    inside,
+                    demand,
+                    supply,
+                    cost=cost,
+                    unknown_ids=unknown_ids,
+                    use_demand=need_demand,
+                    use_supply=need_supply,
+                )
+        if truncate:
+            p = prepared[cost, True]
+        cutoff = reach if reach is not None else p.max_cost if cost == DEFAULT_COST else cut
         unit = _unit(cost)
         out: dict[str, pd.Series] = {}
         if measure == "cumulative":
@@ -1364,6 +1526,14 @@ def measure_table(
                     "'name' (e.g. name = 'clinic_2sfca_custom')"
                 )
             columns[col] = values.rename(col)
+            cutoffs[col] = float("inf") if cutoff is None else float(cutoff)
+            if truncate:
+                log.info(
+                    "%s: %s has no bound of its own; computed over the pairs within %g min",
+                    col,
+                    where,
+                    cut,
+                )
     first = next(iter(prepared.values()), None)
     index = (
         first.origins
@@ -1372,7 +1542,9 @@ def measure_table(
             demand, "demand", "village", use_values=False, example="villages['population']"
         )[0]
     )
-    return pd.DataFrame(columns, index=index)
+    table = pd.DataFrame(columns, index=index)
+    table.attrs["measure_cutoff_min"] = cutoffs
+    return table
 
 
 def _zone_tag(f: Decay, unit: str) -> str:
