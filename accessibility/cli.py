@@ -173,10 +173,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     elif args.command == "check":
         from .config import load_config
-        from .pipeline import read_validated_layers
+        from .pipeline import _read, read_validated_layers
+        from .projectcheck import check_project
 
         cfg = load_config(Path(args.project))
         _, roads, villages, facilities = read_validated_layers(cfg)
+        inp = cfg["input"]
+        townships = _read(inp["townships"], inp["townships_layer"]) if inp["townships"] else None
+        # everything the run needs that does not need routing (the run calls it too)
+        check_project(cfg, villages, facilities, townships=townships)
         road_text = f"{len(roads)} road lines, " if roads is not None else ""
         print(
             f"{args.project}: OK — {road_text}{len(villages)} villages, {len(facilities)} "

@@ -101,9 +101,68 @@ def service_specs(
         if not ts or ts[0] <= 0:
             raise InvalidValueError(f"thresholds_min for {name!r} must be positive minutes")
         spec["thresholds_min"] = ts
-        spec["max_time_min"] = float(spec["max_time_min"] or ts[-1])
+        spec.update(_reach(name, spec, ts))
         out[name] = spec
     return out
+
+
+def _reach(name: str, spec: Mapping[str, Any], ts: Sequence[float]) -> dict[str, Any]:
+    """How far the cost table of a service must reach, from its thresholds and measures.
+
+    ``max_time_min`` (the routing bound) becomes the largest of the thresholds and of every
+    measure's own bound; an explicit ``max_time_min`` smaller than one of them is refused.
+    ``unbounded_limit_min`` is where measures without a bound of their own are cut: the explicit
+    ``max_time_min``, else the largest threshold.
+    """
+    from .measures import measure_reaches
+
+    explicit = spec["max_time_min"]
+    if explicit is not None:
+        ok = isinstance(explicit, int | float) and not isinstance(explicit, bool)
+        if not ok or not float(explicit) > 0:
+            raise InvalidValueError(
+                f"max_time_min of service {name!r} must be a number of minutes > 0, got "
+                f"{explicit!r}"
+            )
+        explicit = float(explicit)
+    fix = (
+        "Raise max_time_min ([services.{s}] max_time_min or [analysis] max_time_min in a "
+        "project file) to at least {need:g}, or remove it so that routing reaches what the "
+        "outputs need."
+    )
+    if explicit is not None and ts[-1] > explicit:
+        raise ConfigError(
+            f"service {name!r}: thresholds_min {ts[-1]:g} needs travel times up to {ts[-1]:g} "
+            f"min, but max_time_min = {explicit:g} cuts routing there; the counts within "
+            f"{ts[-1]:g} min would miss every facility beyond {explicit:g} min. "
+            + fix.format(s=name, need=ts[-1])
+        )
+    try:
+        reaches = measure_reaches(spec["measures"] or [])
+    except (ConfigError, InvalidValueError) as exc:
+        raise type(exc)(f"service {name!r} ([services.{name}] measures): {exc}") from exc
+    base = explicit if explicit is not None else ts[-1]
+    reach = base
+    for where, need in reaches:
+        if need is None:
+            continue
+        if explicit is not None and need > explicit:
+            raise ConfigError(
+                f"service {name!r}: {where} weighs travel times up to {need:g} min, but "
+                f"max_time_min = {explicit:g} cuts routing there; the measure would be computed "
+                f"on a table missing the pairs between {explicit:g} and {need:g} min. "
+                + fix.format(s=name, need=need)
+                + f" Or lower the measure's limit to {explicit:g} min."
+            )
+        reach = max(reach, float(need))
+    if reach > base:
+        _log.info(
+            "service %s: routing to %g min (measures reach beyond the largest threshold, %g min)",
+            name,
+            reach,
+            base,
+        )
+    return {"max_time_min": reach, "unbounded_limit_min": base}
 
 
 def accessibility_layer(
@@ -144,8 +203,14 @@ def accessibility_layer(
         measure specs for :func:`accessibility.measures.measure_table`). Default: every service
         present.
     mode, thresholds_min, max_time_min, demand, supply
-        Defaults for services that do not set their own. ``max_time_min`` bounds routing (default:
-        the largest threshold); the nearest facility is found whatever its distance.
+        Defaults for services that do not set their own. Routing reaches every time an output
+        needs: the largest threshold and the largest limit of any measure (a step or zone decay's
+        limit, a kernel's bandwidth, ...). An explicit ``max_time_min`` smaller than one of them
+        is refused (:class:`~accessibility.errors.ConfigError`, naming the service, the measure
+        and both numbers). Measures with no bound of their own (decays that never reach 0,
+        ``nearest``, ...) are computed over the pairs within ``max_time_min``, default the
+        largest threshold; ``layer.attrs["measure_cutoff_min"]`` gives that cut-off per measure
+        column. The nearest facility is found whatever its distance.
     max_snap_m, connector_speed_kmh
         See :func:`accessibility.locate`.
     nearest_modes
@@ -200,6 +265,7 @@ def accessibility_layer(
             )
     out = villages.copy()
     cost_tables: dict[str, pd.DataFrame] = {}
+    cutoffs: dict[str, float] = {}
     modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
     for i, m in enumerate(modes):
         located = locate(
@@ -240,6 +306,7 @@ def accessibility_layer(
                 & (costs_all["travel_time_min"] <= spec["max_time_min"]),
                 ["origin", "destination", "travel_time_min", "distance_m"],
             ].reset_index(drop=True)
+            costs.attrs = {"max_time_min": float(spec["max_time_min"])}
             cost_tables[s] = costs
             near = nearest_costs(network, located, loc_fac.loc[ids], k=1, mode=m)
             near = near.set_index("origin").reindex(out.index)
@@ -282,9 +349,11 @@ def accessibility_layer(
                     sup.loc[ids],
                     specs=spec["measures"],
                     prefix=s,
+                    unbounded_limit_min=spec.get("unbounded_limit_min"),
                 )
                 for col in table.columns:
                     out[col] = table[col].reindex(out.index).to_numpy()
+                cutoffs.update(table.attrs.get("measure_cutoff_min", {}))
         n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
         if any(n_un.values()):
             _log.warning("villages with no reachable facility (by service): %s", n_un)
@@ -315,6 +384,7 @@ def accessibility_layer(
             out[f"{s}_{m}_nearest_min"] = (
                 near["travel_time_min"].reindex(out.index).to_numpy(np.float64)
             )
+    out.attrs["measure_cutoff_min"] = cutoffs
     return (out, cost_tables) if return_costs else out
 
 
@@ -466,9 +536,15 @@ def read_validated_layers(
     return specs, roads, villages, facilities
 
 
-def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> ProjectInputs:
+def load_project_inputs(
+    config: str | os.PathLike | Mapping[str, Any], *, check: bool = False
+) -> ProjectInputs:
     """Read and validate a project's layers and build its network (with slope-aware walking when
-    ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting."""
+    ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting.
+
+    With ``check=True`` everything :func:`run_project` needs that does not need routing is
+    checked first (:func:`accessibility.projectcheck.check_project`, as ``accessibility check``
+    does), before the network is built."""
     from .config import load_config
     from .network import network_from_osm, network_from_roads
 
@@ -477,6 +553,13 @@ def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> Projec
     inp = cfg["input"]
     net_cfg = cfg["network"]
     specs, roads, villages, facilities = read_validated_layers(cfg)
+    townships = None
+    if inp["townships"]:
+        townships = _read(inp["townships"], inp["townships_layer"])
+    if check:
+        from .projectcheck import check_project
+
+        check_project(cfg, villages, facilities, townships=townships)
 
     if inp["osm"]:
         network = network_from_osm(
@@ -508,9 +591,6 @@ def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> Projec
         network = network.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
         network.report["walk_times_from_dem"] = net_cfg["dem"]
     _log.info("%s", network.summary())
-    townships = None
-    if inp["townships"]:
-        townships = _read(inp["townships"], inp["townships_layer"])
     return ProjectInputs(cfg, villages, facilities, network, specs, townships)
 
 
@@ -546,7 +626,7 @@ def run_project(
         if p is not None:
             check_writable(p, overwrite=bool(outc["overwrite"]))
 
-    project = load_project_inputs(cfg)
+    project = load_project_inputs(cfg, check=True)  # fails before routing, as `check` does
     villages, facilities, network = project.villages, project.facilities, project.network
     specs, ana, net_cfg = project.specs, cfg["analysis"], cfg["network"]
     standards = _standards(cfg)
@@ -703,13 +783,33 @@ def _equity(
 ) -> None:
     """Standards compliance per village and the township summary layer."""
     from .equity import join_units, standards_compliance, unit_summary
+    from .projectcheck import applicable_standards
 
     layer = result.villages
     cols = cfg["columns"]
-    modes = {m for ms in _standard_modes(standards, list(result.costs)).values() for m in ms}
+    result.standards_table = standards
+    services = list(result.costs)
+    applicable = applicable_standards(standards, services)
+    if not len(applicable):
+        import warnings
+
+        from .validate import InputWarning
+
+        known = sorted({s for row in standards["services"] for s in row})
+        warnings.warn(
+            f"no standard applies to the services {services}: the standards table "
+            f"([equity] standards = {cfg['equity']['standards']!r}) is written for {known}. "
+            "No compliance is computed; to check these services write your own standards file "
+            "(accessibility.standards.write_default_standards gives a copy to edit) and set "
+            "[equity] standards to its path",
+            InputWarning,
+            stacklevel=3,
+        )
+        return
+    modes = {m for ms in _standard_modes(applicable, services).values() for m in ms}
     time_column = {m: "{service}_" + m + "_nearest_min" for m in modes}
     compliance = standards_compliance(
-        layer, standards, time_column=time_column, area_type=cols["area_type"], missing="skip"
+        layer, applicable, time_column=time_column, area_type=cols["area_type"], missing="skip"
     )
     meets = [c for c in compliance.columns if c.endswith("_meets")]
     for c in meets:
@@ -718,16 +818,15 @@ def _equity(
         if c.endswith("_shortfall_min"):
             layer[c] = compliance[c]
     by = cols["township"]
-    if by and by in layer.columns and townships is not None:
+    if meets and by and by in layer.columns and townships is not None:
         summary = unit_summary(
-            layer, compliance, by=by, population=cols["population"], standards=standards
+            layer, compliance, by=by, population=cols["population"], standards=applicable
         )
         units = townships
         if by not in units.columns:
             _log.warning("townships layer has no %r column; no summary layer", by)
         else:
             result.townships = join_units(summary, units, on=by)
-    result.standards_table = standards
 
 
 def _write_outputs(

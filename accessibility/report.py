@@ -154,8 +154,18 @@ def report_tables(
     table = load_standards(standards)
     svc = _services(villages, time_column, services)
     cols = {s: time_column.format(service=s, mode=mode or "") for s in svc}
-    # only standards whose services are all reported
-    table = table[[all(x in svc for x in row) for row in table["services"]]].reset_index(drop=True)
+    # the services any standard is written for (to say so when none of them is reported)
+    standard_services = sorted({x for row in table["services"] for x in row})
+    # only standards whose services are all reported (a boolean mask: an empty list would
+    # select no columns rather than no rows)
+    mask = np.array([all(x in svc for x in row) for row in table["services"]], dtype=bool)
+    table = table.loc[mask].reset_index(drop=True)
+    if not len(table):
+        logger.warning(
+            "report: no standard applies to the services %s; the standards are written for %s",
+            svc,
+            standard_services,
+        )
     pattern = standard_columns if standard_columns is not None else time_column
     check_mode = mode if standard_columns is None else None
     skipped = []
@@ -165,7 +175,7 @@ def report_tables(
         if reason:
             skipped.append({"standard": row.name, "area_type": row.area_type, "reason": reason})
         keep.append(reason is None)
-    evaluated = table[keep].reset_index(drop=True)
+    evaluated = table.loc[np.array(keep, dtype=bool)].reset_index(drop=True)
     if len(evaluated):
         compliance = eq.standards_compliance(
             villages,
@@ -325,7 +335,29 @@ def report_tables(
         "counts": counts,
         "unit": unit if has_unit else None,
         "area_type": area_type,
+        "standard_services": standard_services,
     }
+
+
+def _no_standard_note(t: dict[str, Any]) -> str:
+    """Plain words for a report where no standard applies to any service (else "")."""
+    if len(t["standards"]):
+        return ""
+    known = ", ".join(t.get("standard_services") or []) or "none"
+    return (
+        '<p class="note"><b>No standard applies to the services of this report</b> ('
+        + _e(", ".join(t["services"]))
+        + "), so coverage against standards (达标率) is not computed. The standards table used "
+        "is written for these services: "
+        + _e(known)
+        + ". To check your services, write your own standards file: "
+        '<code>accessibility.standards.write_default_standards("my_standards.toml")</code> '
+        "writes a copy of the built-in one to edit; name an entry after your service, or list "
+        "your services in its <code>services</code>. Then set "
+        '<code>[equity] standards = "my_standards.toml"</code> in the project file (or pass '
+        "<code>standards=</code> to <code>write_report</code>). Travel times, inequality and "
+        "the maps below do not depend on standards.</p>"
+    )
 
 
 def _skip_reason(
@@ -565,7 +597,9 @@ def report_html(
     ]
     add("<nav>" + "".join(f'<a href="#{a}">{_e(b)}</a>' for a, b in sections) + "</nav>")
 
-    add('<h2 id="findings">Key findings</h2><ul>')
+    add('<h2 id="findings">Key findings</h2>')
+    add(_no_standard_note(t))
+    add("<ul>")
     for f in _findings(t):
         add(f"<li>{f}</li>")
     add("</ul>")
@@ -618,6 +652,7 @@ def report_html(
 
     # --- coverage
     add('<h2 id="coverage">Coverage against standards (达标率)</h2>')
+    add(_no_standard_note(t))
     cov = t["coverage"]
     if len(cov):
         add("<h3>Overall, urban and rural</h3>")

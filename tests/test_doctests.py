@@ -40,6 +40,7 @@ MODULES = (
     "siting",
     "pipeline",
     "maps",
+    "projectcheck",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the
