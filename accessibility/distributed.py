@@ -191,6 +191,10 @@ def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
     townships = None
     if inp["townships"]:
         townships = _read(inp["townships"], inp["townships_layer"])
+    from .projectcheck import check_project
+
+    # what the run needs that does not need routing, as `accessibility check` and run_project
+    check_project(cfg, villages, facilities, townships=townships)
     standards = _standards(cfg)
     nearest_modes = (
         _standard_modes(standards, list(facilities[cols["service"]].astype(str).unique()))
