@@ -523,12 +523,15 @@ def _output_error(exc: BaseException, targets: list[Path]) -> OutputError | None
     return None
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} bytes"  # pragma: no cover
+def _size(n_bytes: int) -> str:
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    value = float(n_bytes)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def _cleanup(tmp: Path) -> None:
