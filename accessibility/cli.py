@@ -37,6 +37,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-jobs", type=int, default=None, help="routing threads (default: all cores)")
 
 
+def _overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overwrite",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="replace existing outputs, or (--no-overwrite) refuse before any work if one exists "
+        "(default: [output] overwrite of the project file, which defaults to true)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -69,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="village column to split by with --dask (default: county, or the whole study "
         "area as one partition when villages have no county column)",
     )
+    _overwrite(run)
     _common(run)
 
     scen = sub.add_parser(
@@ -77,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     scen.add_argument("project", help="project file (TOML)")
     scen.add_argument("scenario", help="scenario file (TOML), see docs/planning.md")
     scen.add_argument("--out", default=None, help="output folder (default: [output] folder)")
+    _overwrite(scen)
     _common(scen)
 
     site = sub.add_parser("site", help="where to build next: optimal sites for new facilities")
@@ -99,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     site.add_argument("--method", default="exact", choices=["exact", "greedy"])
     site.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
     site.add_argument("--out", default=None, help="output folder (default: [output] folder)")
+    _overwrite(site)
     _common(site)
 
     check = sub.add_parser("check", help="check a project file and its inputs without running")
@@ -109,9 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``accessibility`` command; returns the exit code."""
+    from ._files import committed_outputs
     from .errors import AccessibilityError
     from .options import set_options
 
+    already = len(committed_outputs())
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     try:
@@ -124,8 +139,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; outputs already in place were left untouched", file=sys.stderr)
+        print(_interrupted(committed_outputs()[already:]), file=sys.stderr)
         return 130
+
+
+def _interrupted(written: Sequence[Path]) -> str:
+    """What an interruption left on disk: outputs are only ever replaced as complete sets."""
+    if not written:
+        return "interrupted before any output was written; existing files were left as they were"
+    names = ", ".join(str(p) for p in written[:6])
+    if len(written) > 6:
+        names += f" and {len(written) - 6} more"
+    return (
+        f"interrupted after these outputs were written: {names}; they are complete, and the "
+        "outputs not yet written were left as they were"
+    )
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -141,14 +169,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             partition_column=args.partition_column,
             scheduler=None if args.dask == "local" else args.dask,
             out_dir=args.out,
+            overwrite=args.overwrite,
         )
     elif args.command == "run":
-        result = run_project(Path(args.project), out_dir=args.out, n_jobs=args.n_jobs)
+        result = run_project(
+            Path(args.project), out_dir=args.out, n_jobs=args.n_jobs, overwrite=args.overwrite
+        )
     elif args.command == "scenario":
         from .planning import run_scenario
 
         res = run_scenario(
-            Path(args.project), Path(args.scenario), out_dir=args.out, n_jobs=args.n_jobs
+            Path(args.project),
+            Path(args.scenario),
+            out_dir=args.out,
+            n_jobs=args.n_jobs,
+            overwrite=args.overwrite,
         )
         print(res.summary.to_string())
         for kind, path in getattr(res, "files", {}).items():
@@ -166,17 +201,20 @@ def _dispatch(args: argparse.Namespace) -> int:
             Path(args.project), service=args.service, objective=args.objective, p=args.p,
             candidates=candidates, standard_min=args.standard_min, method=args.method,
             time_limit_s=args.time_limit, out_dir=args.out, n_jobs=args.n_jobs,
+            overwrite=args.overwrite,
         )  # fmt: skip
         print(siting.summary())
         for kind, path in getattr(res, "files", {}).items():
             print(f"{kind}: {path}")
         return 0
     elif args.command == "check":
+        from ._files import check_output_paths
         from .config import load_config
         from .pipeline import _read, read_validated_layers
         from .projectcheck import check_project
 
         cfg = load_config(Path(args.project))
+        check_output_paths(cfg, writable=False)  # no output over an input or another output
         _, roads, villages, facilities = read_validated_layers(cfg)
         inp = cfg["input"]
         townships = _read(inp["townships"], inp["townships_layer"]) if inp["townships"] else None

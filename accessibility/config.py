@@ -356,4 +356,6 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(f"{str(p)!r} is not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{str(p)!r} is not UTF-8 text; save it as UTF-8") from exc
-    return validate_config(raw, base_dir=p.resolve().parent)
+    cfg = validate_config(raw, base_dir=p.resolve().parent)
+    cfg["_project_file"] = str(p.resolve())  # an input too: no output may write over it
+    return cfg

@@ -405,6 +405,7 @@ def run_partitioned(
     checkpoint_dir: str | os.PathLike | None = None,
     out_dir: str | os.PathLike | None = None,
     n_jobs: int = 1,
+    overwrite: bool | None = None,
 ) -> PartitionedRunResult:
     """Run a project split by administrative unit, one Dask task per unit, with checkpoints.
 
@@ -438,6 +439,8 @@ def run_partitioned(
         Overrides ``[output] folder``.
     n_jobs
         Routing threads inside each task.
+    overwrite
+        Overrides ``[output] overwrite``.
 
     Returns
     -------
@@ -471,27 +474,16 @@ def run_partitioned(
     >>> result = run_partitioned("province.toml", partition_column="county")  # doctest: +SKIP
     >>> result.partitions[["partition", "computed", "seconds"]]  # doctest: +SKIP
     """
-    from ._files import check_writable
-    from .config import load_config
     from .network import metric_crs
-    from .pipeline import _finish_run, service_specs
+    from .pipeline import _checked_outputs, _finish_run, service_specs
 
-    cfg = (
-        load_config(config_or_path)
-        if isinstance(config_or_path, str | os.PathLike)
-        else dict(config_or_path)
-    )
+    # outputs checked before any work: never over an input or one another, writable
+    cfg, (gpkg_path, csv_path, report_path) = _checked_outputs(config_or_path, out_dir, overwrite)
     cols = cfg["columns"]
     outc = cfg["output"]
     ana = cfg["analysis"]
     net_cfg = cfg["network"]
     folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
-    gpkg_path = folder / outc["geopackage"] if outc["geopackage"] else None
-    csv_path = folder / outc["csv"] if outc["csv"] else None
-    report_path = folder / outc["report"] if outc["report"] else None
-    for p in (gpkg_path, csv_path, report_path):
-        if p is not None:
-            check_writable(p, overwrite=bool(outc["overwrite"]))
     ckdir = Path(checkpoint_dir) if checkpoint_dir is not None else folder / "checkpoints"
     ckdir.mkdir(parents=True, exist_ok=True)
 

@@ -21,11 +21,13 @@ GeoTIFFs are written by :func:`accessibility.raster.write_raster`.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import datetime
 import logging
 import os
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -193,6 +195,7 @@ def write_geopackage(
     overwrite: bool = True,
     inf_flags: bool = True,
     index: bool | None = None,
+    timestamp: datetime.datetime | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage, each with an embedded QGIS default style.
 
@@ -220,6 +223,10 @@ def write_geopackage(
     index
         Write the index as a column (named after the index, ``"id"`` when unnamed). ``None``
         writes it unless it is an unnamed ``RangeIndex``.
+    timestamp
+        The time recorded in the file (``gpkg_contents.last_change``, ``layer_styles.
+        update_time``); default: now. The environment variable ``SOURCE_DATE_EPOCH`` (seconds
+        since 1970, UTC) wins over both, so that identical data give byte-identical files.
 
     Returns
     -------
@@ -249,10 +256,12 @@ def write_geopackage(
     import geopandas as gpd
     import pyogrio
 
-    from ._files import atomic_path, check_writable
+    from ._files import atomic_path, check_writable, final_path, output_timestamp
     from .styles import default_qml
 
     check_writable(path, overwrite=overwrite)
+    stamp = output_timestamp(timestamp)
+    when = None if stamp is None else stamp.astimezone(datetime.UTC).strftime(_GPKG_TIME)
     if not layers:
         raise InvalidValueError("write_geopackage needs at least one layer")
     seen: dict[str, str] = {}
@@ -291,7 +300,7 @@ def write_geopackage(
             _check_qml(style, name)
             qml[name] = style
 
-    with atomic_path(path, overwrite=overwrite) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp, _gdal_current_date(when):
         for i, (name, frame) in enumerate(prepared.items()):
             kwargs: dict[str, object] = {}
             if i == 0:
@@ -308,9 +317,28 @@ def write_geopackage(
             )
             logger.debug("wrote layer %s (%d rows)", name, len(frame))
         if qml:
-            _write_layer_styles(tmp, qml)
-    logger.info("wrote %s (%d layers, %d styles)", path, len(prepared), len(qml))
-    return Path(path)
+            _write_layer_styles(tmp, qml, when=when)
+    logger.info("wrote %s (%d layers, %d styles)", final_path(path), len(prepared), len(qml))
+    return final_path(path)
+
+
+_GPKG_TIME = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+@contextlib.contextmanager
+def _gdal_current_date(when: str | None) -> Iterator[None]:
+    """Have GDAL record ``when`` instead of the clock in ``gpkg_contents.last_change``."""
+    if when is None:
+        yield
+        return
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": when})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def _check_qml(qml: str, name: str) -> None:
@@ -329,8 +357,12 @@ def _check_qml(qml: str, name: str) -> None:
         )
 
 
-def _write_layer_styles(gpkg: str | os.PathLike, qml: Mapping[str, str]) -> None:
-    """Create QGIS's ``layer_styles`` table in ``gpkg`` and store one default style per layer."""
+def _write_layer_styles(
+    gpkg: str | os.PathLike, qml: Mapping[str, str], *, when: str | None = None
+) -> None:
+    """Create QGIS's ``layer_styles`` table in ``gpkg`` and store one default style per layer
+    (timestamped ``when``, default now)."""
+    now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
     con = sqlite3.connect(os.fspath(gpkg))
     try:
         with con:
@@ -345,7 +377,8 @@ def _write_layer_styles(gpkg: str | os.PathLike, qml: Mapping[str, str]) -> None
                 con.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
                     "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
-                    "'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+                    f"'QGIS layer styles', coalesce(?, {now}))",
+                    (when,),
                 )
             for name, style in qml.items():
                 con.execute(
@@ -354,13 +387,15 @@ def _write_layer_styles(gpkg: str | os.PathLike, qml: Mapping[str, str]) -> None
                 con.execute(
                     "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
                     "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-                    "owner) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '')",
+                    f"owner, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', "
+                    f"coalesce(?, {now}))",
                     (
                         name,
                         geom_cols.get(name, "geom"),
                         name,
                         style,
                         "default style written by the accessibility package",
+                        when,
                     ),
                 )
     finally:
@@ -443,7 +478,7 @@ def write_table(
     import geopandas as gpd
     import pandas as pd
 
-    from ._files import atomic_path
+    from ._files import atomic_path, final_path
 
     if geometry not in ("drop", "wkt", "xy"):
         raise InvalidValueError(f"geometry must be 'drop', 'wkt' or 'xy', got {geometry!r}")
@@ -462,8 +497,8 @@ def write_table(
         frame.to_csv(
             tmp, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n"
         )
-    logger.info("wrote %s (%d rows)", path, len(frame))
-    return Path(path)
+    logger.info("wrote %s (%d rows)", final_path(path), len(frame))
+    return final_path(path)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -599,9 +599,14 @@ def run_project(
     *,
     out_dir: str | os.PathLike | None = None,
     n_jobs: int | None = None,
+    overwrite: bool | None = None,
 ) -> RunResult:
     """Run a project end to end: read inputs, build the network, compute per-village layers, write
     the GeoPackage (with QGIS styles), the CSV and the report.
+
+    The outputs are checked before any work (none may be an input or another output; each must be
+    writable) and are replaced together at the end, so a failed or interrupted run leaves the
+    previous set as it was.
 
     Parameters
     ----------
@@ -610,21 +615,11 @@ def run_project(
         (:func:`accessibility.config.load_config`).
     out_dir
         Overrides ``[output] folder``.
+    overwrite
+        Overrides ``[output] overwrite`` (the CLI's ``--overwrite`` / ``--no-overwrite``).
     """
-    from .config import load_config
-
-    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+    cfg, (gpkg_path, csv_path, report_path) = _checked_outputs(config, out_dir, overwrite)
     cols = cfg["columns"]
-    outc = cfg["output"]
-    folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
-    gpkg_path = folder / outc["geopackage"] if outc["geopackage"] else None
-    csv_path = folder / outc["csv"] if outc["csv"] else None
-    report_path = folder / outc["report"] if outc["report"] else None
-    from ._files import check_writable
-
-    for p in (gpkg_path, csv_path, report_path):  # fail before the work, not after it
-        if p is not None:
-            check_writable(p, overwrite=bool(outc["overwrite"]))
 
     project = load_project_inputs(cfg, check=True)  # fails before routing, as `check` does
     villages, facilities, network = project.villages, project.facilities, project.network
@@ -686,6 +681,26 @@ def _finish_run(
     if standards is not None:
         _equity(result, cfg, standards, townships)
     _write_outputs(result, cfg, *paths, standards)
+
+
+def _checked_outputs(
+    config: str | os.PathLike | Mapping[str, Any],
+    out_dir: str | os.PathLike | None,
+    overwrite: bool | None,
+) -> tuple[dict[str, Any], tuple[Path | None, Path | None, Path | None]]:
+    """The configuration (``overwrite`` applied) and the GeoPackage, CSV and report paths, checked
+    before any work: never over an input or one another, writable (:func:`check_output_paths`)."""
+    from ._files import check_output_paths
+    from .config import load_config
+
+    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+    if overwrite is not None:
+        cfg["output"] = {**cfg["output"], "overwrite": bool(overwrite)}
+    outc = cfg["output"]
+    folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
+    check_output_paths(cfg, folder)
+    paths = tuple(folder / outc[k] if outc[k] else None for k in ("geopackage", "csv", "report"))
+    return cfg, paths  # type: ignore[return-value]
 
 
 def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, Any]) -> None:
@@ -837,10 +852,13 @@ def _write_outputs(
     report_path: Path | None,
     standards: pd.DataFrame | None = None,
 ) -> None:
+    from ._files import atomic_outputs, inputs_timestamp, output_timestamp
     from .io import write_geopackage, write_table
     from .styles import default_styles
 
     overwrite = bool(cfg["output"]["overwrite"])
+    # an unchanged project written again gives the same bytes (SOURCE_DATE_EPOCH wins)
+    timestamp = output_timestamp(inputs_timestamp(cfg))
     layers: dict[str, gpd.GeoDataFrame] = {"villages": result.villages}
     fac = result.facilities.copy()
     layers["facilities"] = fac
@@ -856,36 +874,52 @@ def _write_outputs(
     layers.update(result.extra_layers)
     crs = result.villages.crs
     layers = {k: (v.to_crs(crs) if v.crs != crs else v) for k, v in layers.items()}
-    if gpkg_path is not None:
-        write_geopackage(gpkg_path, layers, styles=default_styles(layers), overwrite=overwrite)
-        result.files["geopackage"] = gpkg_path
-    if csv_path is not None:
-        table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
-        write_table(csv_path, table.reset_index(), overwrite=overwrite)
-        result.files["csv"] = csv_path
-    if report_path is not None and standards is not None:
-        from .report import write_report
+    files: dict[str, Path] = {}
+    # every output is written under a temporary name; the set replaces the previous one together
+    with atomic_outputs(overwrite=overwrite) as staged:
+        if gpkg_path is not None:
+            write_geopackage(
+                staged.path(gpkg_path),
+                layers,
+                styles=default_styles(layers),
+                overwrite=overwrite,
+                timestamp=timestamp,
+            )
+            files["geopackage"] = gpkg_path
+        if csv_path is not None:
+            table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
+            write_table(staged.path(csv_path), table.reset_index(), overwrite=overwrite)
+            files["csv"] = csv_path
+        if report_path is not None and standards is not None:
+            _write_report(result, cfg, staged.path(report_path), standards, overwrite)
+            files["report"] = report_path
+    result.files.update(files)
 
-        cols = cfg["columns"]
-        modes = {m for ms in _standard_modes(standards, list(result.costs)).values() for m in ms}
-        rank_by = cfg["equity"]["income"]
-        write_report(
-            report_path,
-            result.villages,
-            townships=result.townships,
-            title=f"{cfg['project']['name']}: accessibility and equity of public services",
-            overwrite=overwrite,
-            standards=standards,
-            services=list(result.costs),
-            time_column="{service}_nearest_min",
-            standard_columns={m: "{service}_" + m + "_nearest_min" for m in modes},
-            mode=None,
-            unit=cols["township"],
-            population=cols["population"],
-            area_type=cols["area_type"],
-            rank_by=rank_by if rank_by in result.villages.columns else None,
-        )
-        result.files["report"] = report_path
+
+def _write_report(
+    result: RunResult, cfg: Mapping[str, Any], path: Path, standards: pd.DataFrame, overwrite: bool
+) -> None:
+    from .report import write_report
+
+    cols = cfg["columns"]
+    modes = {m for ms in _standard_modes(standards, list(result.costs)).values() for m in ms}
+    rank_by = cfg["equity"]["income"]
+    write_report(
+        path,
+        result.villages,
+        townships=result.townships,
+        title=f"{cfg['project']['name']}: accessibility and equity of public services",
+        overwrite=overwrite,
+        standards=standards,
+        services=list(result.costs),
+        time_column="{service}_nearest_min",
+        standard_columns={m: "{service}_" + m + "_nearest_min" for m in modes},
+        mode=None,
+        unit=cols["township"],
+        population=cols["population"],
+        area_type=cols["area_type"],
+        rank_by=rank_by if rank_by in result.villages.columns else None,
+    )
 
 
 def run_demo(out_dir: str | os.PathLike = "demo_output", *, n_jobs: int | None = None) -> RunResult:

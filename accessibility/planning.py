@@ -1903,14 +1903,17 @@ def run_scenario(
     *,
     out_dir: str | os.PathLike | None = None,
     n_jobs: int | None = None,
-    overwrite: bool = True,
+    overwrite: bool | None = None,
 ) -> ScenarioResult:
     """Run a scenario on a project: ``accessibility scenario project.toml scenario.toml``.
 
     Reads the project's inputs and settings (services, thresholds, standards, speed profile),
     evaluates the scenario (:func:`evaluate_scenario`) and writes
     ``scenario_<name>.gpkg`` (styled layers, see :func:`write_scenario_outputs`) and
-    ``scenario_<name>_summary.csv`` to ``out_dir`` (default: the project's output folder).
+    ``scenario_<name>_summary.csv`` to ``out_dir`` (default: the project's output folder), together:
+    a failed or interrupted run leaves the previous pair as it was. Outputs that would write over an
+    input are refused before any work. ``overwrite`` (default: the project's ``[output]
+    overwrite``) says whether existing outputs may be replaced.
 
     Examples
     --------
@@ -1919,25 +1922,54 @@ def run_scenario(
     ...                    out_dir="planning_output")  # doctest: +SKIP
     >>> res.summary.loc["health_centre", "population_newly_meeting_standard"]  # doctest: +SKIP
     """
-    from ._files import check_writable
+    from ._files import atomic_outputs
     from .io import write_table
 
-    proj = _load_project(project_toml)
     sc = load_scenario(scenario_toml)
-    folder = Path(out_dir) if out_dir is not None else proj.folder
     name = _slug(sc["scenario"]["name"])
-    gpkg = folder / f"scenario_{name}.gpkg"
-    csv = folder / f"scenario_{name}_summary.csv"
-    for p in (gpkg, csv):
-        check_writable(p, overwrite=overwrite)
+    cfg, (gpkg, csv), overwrite = _checked_outputs(
+        project_toml,
+        out_dir,
+        {
+            "scenario geopackage": f"scenario_{name}.gpkg",
+            "scenario csv": f"scenario_{name}_summary.csv",
+        },
+        {"the scenario file": scenario_toml},
+        overwrite,
+    )
+    proj = _load_project(cfg)
     inp = proj.inputs
     res = evaluate_scenario(
         inp.network, inp.villages, inp.facilities, sc, **_eval_kwargs(proj, n_jobs)
     )
-    write_scenario_outputs(gpkg, res, overwrite=overwrite)
-    write_table(csv, res.summary.reset_index(), overwrite=overwrite)
+    with atomic_outputs(overwrite=overwrite) as staged:
+        write_scenario_outputs(staged.path(gpkg), res, overwrite=overwrite)
+        write_table(staged.path(csv), res.summary.reset_index(), overwrite=overwrite)
+    res.files["geopackage"] = gpkg
     res.files["csv"] = csv
     return res
+
+
+def _checked_outputs(
+    project: str | os.PathLike | Mapping[str, Any],
+    out_dir: str | os.PathLike | None,
+    names: Mapping[str, str],
+    inputs: Mapping[str, Any],
+    overwrite: bool | None,
+) -> tuple[dict[str, Any], list[Path], bool]:
+    """The project's configuration, the output paths and the overwrite setting, checked before any
+    work: no output over an input or another output, each writable."""
+    from ._files import check_output_paths
+    from .config import load_config
+
+    cfg = load_config(project) if isinstance(project, str | os.PathLike) else dict(project)
+    if overwrite is None:
+        overwrite = bool(cfg["output"]["overwrite"])
+    folder = Path(out_dir) if out_dir is not None else Path(cfg["output"]["folder"])
+    paths = {key: folder / name for key, name in names.items()}
+    files = {k: v for k, v in inputs.items() if isinstance(v, str | os.PathLike)}
+    check_output_paths(cfg, outputs=paths, inputs=files, overwrite=overwrite)
+    return cfg, list(paths.values()), overwrite
 
 
 def scenario_from_sites(
@@ -2006,7 +2038,7 @@ def run_siting(
     group_column: str = "township",
     out_dir: str | os.PathLike | None = None,
     n_jobs: int | None = None,
-    overwrite: bool = True,
+    overwrite: bool | None = None,
 ) -> tuple[SitingResult, ScenarioResult]:
     """Where to build next: ``accessibility site project.toml --service ... --objective mclp --p 2``.
 
@@ -2051,6 +2083,10 @@ def run_siting(
         Village column of the groups of the equity objective.
     out_dir
         Output folder (default: the project's).
+    overwrite
+        Replace existing outputs (default: the project's ``[output] overwrite``). Outputs that
+        would write over an input are refused before any work; the two files are replaced
+        together.
 
     Returns
     -------
@@ -2058,7 +2094,7 @@ def run_siting(
         The siting answer and the evaluation of building the new sites.
     """
     from . import siting
-    from ._files import atomic_path, check_writable
+    from ._files import atomic_outputs
     from .costs import travel_costs
     from .pipeline import service_specs
 
@@ -2068,7 +2104,15 @@ def run_siting(
             f"unknown objective {objective!r}; use one of {sorted(set(_OBJECTIVES))}."
             + suggest(str(objective), _OBJECTIVES)
         )
-    proj = _load_project(project_toml)
+    stem = f"site_{_slug(service)}_{key}"
+    cfg, (gpkg, toml_path), overwrite = _checked_outputs(
+        project_toml,
+        out_dir,
+        {"site geopackage": f"{stem}.gpkg", "site scenario file": f"{stem}.toml"},
+        {"the candidates layer": candidates if candidates != "villages" else None},
+        overwrite,
+    )
+    proj = _load_project(cfg)
     inp = proj.inputs
     kw = _eval_kwargs(proj, n_jobs)
     fac = inp.facilities
@@ -2083,11 +2127,6 @@ def run_siting(
         supply=kw["supply"],
     )
     spec = specs[service]
-    folder = Path(out_dir) if out_dir is not None else proj.folder
-    stem = f"site_{_slug(service)}_{key}"
-    gpkg, toml_path = folder / f"{stem}.gpkg", folder / f"{stem}.toml"
-    for path in (gpkg, toml_path):
-        check_writable(path, overwrite=overwrite)
     villages = inp.villages
     if standard_min is None:
         from .standards import load_standards
@@ -2231,16 +2270,17 @@ def run_siting(
     site_layer["served_population"] = (
         sres.assignment.groupby("site")["demand"].sum().reindex(site_layer.index).fillna(0.0)
     )
-    write_scenario_outputs(
-        gpkg,
-        res,
-        extra_layers={
-            "sites": site_layer.to_crs(villages.crs),
-            "siting_summary": sres.summary().to_frame("value").astype(str).reset_index(),
-        },
-        overwrite=overwrite,
-    )
-    with atomic_path(toml_path, overwrite=overwrite) as tmp:
-        Path(tmp).write_text(scenario_toml(scenario), encoding="utf-8")
+    with atomic_outputs(overwrite=overwrite) as staged:
+        write_scenario_outputs(
+            staged.path(gpkg),
+            res,
+            extra_layers={
+                "sites": site_layer.to_crs(villages.crs),
+                "siting_summary": sres.summary().to_frame("value").astype(str).reset_index(),
+            },
+            overwrite=overwrite,
+        )
+        staged.path(toml_path).write_text(scenario_toml(scenario), encoding="utf-8")
+    res.files["geopackage"] = gpkg
     res.files["scenario"] = toml_path
     return sres, res

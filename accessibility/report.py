@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import equity as eq
-from ._files import atomic_path
+from ._files import atomic_path, final_path
 from .errors import InvalidValueError, MissingColumnError
 
 __all__ = ["report_html", "report_tables", "write_report"]
@@ -577,7 +577,7 @@ def report_html(
     if subtitle:
         add(f"<p>{_e(subtitle)}</p>")
     add(
-        f'<p class="small">Generated {_dt.date.today().isoformat()} by accessibility. '
+        f'<p class="small">Generated {_generated_on()} by accessibility. '
         f"{c['villages']} villages, {_num(c['population'], 0)} residents "
         f"({c['urban_villages']} urban villages with {_num(c['urban_population'], 0)} residents, "
         f"{c['rural_villages']} rural with {_num(c['rural_population'], 0)}); "
@@ -938,6 +938,14 @@ def _unit_names(townships: Any, unit: str | None) -> dict:
     return dict(zip(townships[unit], townships["name"], strict=False))
 
 
+def _generated_on() -> str:
+    """The date the report says it was made: ``SOURCE_DATE_EPOCH`` when set, else today."""
+    from ._files import output_timestamp
+
+    stamp = output_timestamp()
+    return (stamp.date() if stamp is not None else _dt.date.today()).isoformat()
+
+
 def write_report(
     path: str | os.PathLike,
     villages: pd.DataFrame,
@@ -987,5 +995,5 @@ def write_report(
     )
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    logger.info("report written to %s", path)
-    return Path(path)
+    logger.info("report written to %s", final_path(path))
+    return final_path(path)
