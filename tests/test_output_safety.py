@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 from accessibility.cli import build_parser, main
-from accessibility.errors import OutputError
+from accessibility.errors import ConfigError, OutputError
 from accessibility.pipeline import demo_project, run_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,9 +64,11 @@ def _project(tmp_path, **output):
     ("output", "message"),
     [
         ({"folder": '"."', "geopackage": '"county.gpkg"'}, r"\[output\] geopackage .*\[input\] "),
-        ({"folder": '"."', "csv": '"county.gpkg"'}, r"\[output\] csv .*\[input\] "),
-        ({"folder": '"."', "report": '"project.toml"'}, r"\[output\] report .*project file"),
-        ({"folder": '"."', "csv": '"out.gpkg"', "geopackage": '"out.gpkg"'}, r"same file"),
+        # an output named like an input of another format is refused by its ending first
+        ({"folder": '"."', "csv": '"county.gpkg"'}, r"\[output\] csv = 'county.gpkg': must end"),
+        ({"folder": '"."', "report": '"project.toml"'}, r"\[output\] report = .*must end"),
+        # same.csv is a symlink to out.gpkg: two outputs, one file
+        ({"folder": '"."', "csv": '"same.csv"', "geopackage": '"out.gpkg"'}, r"same file"),
         (
             {"folder": '"link"', "geopackage": '"county.gpkg"'},
             r"\[output\] geopackage .*\[input\] ",
@@ -75,10 +77,11 @@ def _project(tmp_path, **output):
 )
 def test_output_over_an_input_is_refused_before_work(tmp_path, monkeypatch, output, message):
     (tmp_path / "link").symlink_to(tmp_path)  # the same folder under another name
+    (tmp_path / "same.csv").symlink_to(tmp_path / "out.gpkg")
     path = _project(tmp_path, **output)
     before = (tmp_path / "county.gpkg").read_bytes()
     monkeypatch.setattr("accessibility.pipeline.load_project_inputs", _stop_work)
-    with pytest.raises(OutputError, match=message):
+    with pytest.raises((OutputError, ConfigError), match=message):
         run_project(path)
     assert (tmp_path / "county.gpkg").read_bytes() == before
 
