@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
         "modes": ["walk", "bike", "ebike", "car"],
         "tolerance_m": 1.0,
         "split_crossings": False,
+        "use_maxspeed": True,
+        "oneway": True,
         "max_snap_m": 1000.0,
         "connector_speed_kmh": 5.0,
         "dem": None,
@@ -345,15 +348,43 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
     return cfg
 
 
+_BARE_KEY = re.compile(r"^\s*(?P<key>[^\s=\"'#\[][^=\"'#]*?)\s*=(?P<rest>.*)$")
+
+
+def _bare_key_hint(text: str, exc: Exception) -> str:
+    """When a TOML error comes from a bare key that is not ASCII (``县道 = 45``), say how to quote
+    it; otherwise an empty string."""
+    m = re.search(r"at line (\d+)", str(exc))
+    lines = text.splitlines()
+    if m is None or not 1 <= int(m.group(1)) <= len(lines):
+        return ""
+    n = int(m.group(1))
+    hit = _BARE_KEY.match(lines[n - 1])
+    if hit is None or hit.group("key").isascii():
+        return ""
+    key, rest = hit.group("key"), hit.group("rest").strip()
+    quoted = ".".join(
+        f'"{part.strip()}"' if not part.strip().isascii() else part.strip()
+        for part in key.split(".")
+    )
+    return (
+        f". Line {n} has the key {key!r}, which is not ASCII: TOML keys that are not plain ASCII "
+        f"letters, digits, _ or - must be quoted. Write `{quoted} = {rest}`"
+    )
+
+
 def load_config(path: str | os.PathLike) -> dict[str, Any]:
     """Read and validate a TOML project file."""
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"project file {str(p)!r} does not exist")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{str(p)!r} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            f"{str(p)!r} is not valid TOML: {exc}{_bare_key_hint(text, exc)}"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{str(p)!r} is not UTF-8 text; save it as UTF-8") from exc
     cfg = validate_config(raw, base_dir=p.resolve().parent)

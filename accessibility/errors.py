@@ -25,6 +25,7 @@ __all__ = [
     "NetworkError",
     "OutputError",
     "SnapError",
+    "SpeedOverrideError",
     "suggest",
 ]
 
@@ -70,6 +71,14 @@ class SnapError(ValueError, AccessibilityError):
 
 class ConfigError(ValueError, AccessibilityError):
     """A project (TOML) file is wrong: unknown key, wrong type, missing file."""
+
+
+class SpeedOverrideError(InvalidValueError, ConfigError):
+    """A speed override names a mode or road class that neither the profile nor the data has.
+
+    Both an :class:`InvalidValueError` (the ``speeds=`` argument of the network builders) and a
+    :class:`ConfigError` (``[network.speeds]`` of a project file).
+    """
 
 
 class InfeasibleError(InvalidValueError):

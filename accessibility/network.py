@@ -44,7 +44,7 @@ from .errors import (
     NetworkError,
     suggest,
 )
-from .speeds import MODES, normalise_class, speed_profile
+from .speeds import MODES, check_speed_overrides, normalise_class, speed_profile
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -278,6 +278,9 @@ class Network:
             "n_zero_length_dropped",
             "n_empty_dropped",
             "n_self_loops",
+            "n_lines_collapsed",
+            "n_oneway_ignored",
+            "car_edges_speed_from_maxspeed",
             "n_components",
             "largest_component_share",
             "unknown_classes",
@@ -590,7 +593,7 @@ def _assemble(
     crs: CRS,
     *,
     profile: str | Mapping[str, Mapping[str, float]],
-    profile_name: str | None,
+    overrides: Mapping[str, Mapping[str, float]] | None,
     modes: Sequence[str],
     speed_columns: Mapping[str, str],
     tol: float,
@@ -599,9 +602,26 @@ def _assemble(
     join_t_junctions: bool,
     split_crossings: bool = False,
     oneway_ignored_by: Sequence[str] = ("walk",),
+    maxspeed_column: str | None = None,
+    oneway: bool = True,
 ) -> Network:
-    """Shared back end: lines + per-line attributes -> Network."""
-    speeds = speed_profile(profile, modes=tuple(modes))
+    """Shared back end: lines + per-line attributes -> Network.
+
+    ``speed_columns`` are per-edge speeds the user pointed to (they replace the class speed);
+    ``maxspeed_column`` holds car speeds from tags in the data (OSM ``maxspeed``), used only for
+    classes whose car speed the user did not set in ``overrides``. ``oneway=False`` routes every
+    road both ways.
+    """
+    profile_name = profile if isinstance(profile, str) else None
+    speeds = speed_profile(profile, overrides=overrides, modes=tuple(modes))
+    # a key matching no class would be silently ignored: check before any work
+    explicit = check_speed_overrides(
+        overrides, profile=profile, data_classes=pd.unique(attrs["road_class"].astype(object))
+    )
+    if not oneway:
+        report["n_oneway_ignored"] = int(attrs["oneway"].astype(bool).sum())
+        attrs = attrs.assign(oneway=False)
+    line_length = shapely.length(geoms)
     if vertex_keys is None:
         geoms, n_cross = _crossings(geoms, split=split_crossings)
         report["n_crossings_split" if split_crossings else "n_crossings_not_joined"] = n_cross
@@ -625,6 +645,36 @@ def _assemble(
     u, v = parts["u"][~zero], parts["v"][~zero]
     line, egeoms, length = line[~zero], egeoms[~zero], length[~zero]
     report["n_self_loops"] = int((u == v).sum())
+    # lines of positive length that left no edge: joining vertices within tol merged them away
+    collapsed = line_length > 0
+    collapsed[np.unique(line)] = False
+    n_collapsed, n_lines = int(collapsed.sum()), int((line_length > 0).sum())
+    lost_km = float(line_length[collapsed].sum()) / 1000.0
+    report["n_lines_collapsed"] = n_collapsed
+    if tol > 0 and n_collapsed and (len(u) == 0 or 2 * lost_km * 1000 >= line_length.sum()):
+        raise NetworkError(
+            f"tolerance_m = {tol:g}: joining line ends and vertices closer than {tol:g} m collapsed "
+            f"{n_collapsed} of {n_lines} road line(s) ({lost_km:.3g} of "
+            f"{float(line_length.sum()) / 1000:.3g} km) into single points (lines shorter than the "
+            "tolerance, and chains of vertices each within the tolerance of the next, merge into "
+            f"one junction), leaving {len(u)} edge(s). The tolerance is meant to close digitising "
+            "gaps: use about the precision of the layer, typically 0.5-5 m and rarely more than "
+            "20 m ([network] tolerance_m in a project file, tolerance_m= in network_from_roads)."
+        )
+    if tol > 0 and n_collapsed:
+        import warnings
+
+        from .validate import InputWarning
+
+        warnings.warn(
+            f"tolerance_m = {tol:g}: joining line ends and vertices closer than {tol:g} m collapsed "
+            f"{n_collapsed} of {n_lines} road line(s) ({lost_km:.3g} km) into single points; they "
+            "are not in the "
+            "network (report['n_lines_collapsed']). If they are real roads, use a smaller "
+            "tolerance (typically 0.5-5 m).",
+            InputWarning,
+            stacklevel=3,
+        )
 
     a = attrs.iloc[line].reset_index(drop=True)
     # normalise each distinct class once (aliases such as 县道 -> county)
@@ -654,11 +704,39 @@ def _assemble(
         if col in a:
             edges[col] = a[col].to_numpy()
     unknown_all: set[str] = set()
+    used: dict[str, dict[str, float]] = {}
     for mode in modes:
         table = speeds[mode]
         known = classes.isin(list(table))
         unknown_all |= set(classes[~known])
         sp = classes.map(table).fillna(table.get("unknown", 0.0)).to_numpy(np.float64)
+        present = pd.unique(classes)
+        used[mode] = {
+            str(c): float(table.get(c, table.get("unknown", 0.0))) for c in sorted(present)
+        }
+        mine = explicit.get(mode, set())
+        _log.info(
+            "%s speeds (km/h) by road class: %s",
+            mode,
+            ", ".join(
+                f"{c} {v:g}" + (" (set in speeds)" if c in mine else "")
+                for c, v in used[mode].items()
+            ),
+        )
+        if mode == "car" and maxspeed_column is not None and maxspeed_column in a:
+            tag = pd.to_numeric(a[maxspeed_column], errors="coerce").to_numpy(np.float64)
+            # tags fill in the class speed, unless the user set this class's speed explicitly
+            take = np.isfinite(tag) & (tag > 0) & (sp > 0) & ~classes.isin(mine).to_numpy()
+            report["car_edges_speed_from_maxspeed"] = int(take.sum())
+            _log.info(
+                "%d of %d car edge(s) took their speed from maxspeed tags%s",
+                int(take.sum()),
+                int((sp > 0).sum()),
+                f" (not on classes set in speeds: {sorted(mine)})" if mine else "",
+            )
+            sp = np.where(take, tag, sp)
+        elif mode == "car" and maxspeed_column is not None:
+            report["car_edges_speed_from_maxspeed"] = 0
         col = speed_columns.get(mode)
         if col is not None:
             given = pd.to_numeric(a[col], errors="coerce").to_numpy(np.float64)
@@ -670,7 +748,15 @@ def _assemble(
                     "the class speed"
                 )
             # a per-edge speed replaces the class speed where the mode may use the road at all
-            sp = np.where(np.isfinite(given) & (sp > 0), given, sp)
+            take = np.isfinite(given) & (sp > 0)
+            _log.info(
+                "%d of %d %s edge(s) took their speed from column %r",
+                int(take.sum()),
+                int((sp > 0).sum()),
+                mode,
+                col,
+            )
+            sp = np.where(take, given, sp)
         forbid = _FORBID_COLUMN.get(mode)
         if forbid is not None and forbid in a:
             sp = np.where(a[forbid].to_numpy(bool), 0.0, sp)
@@ -680,6 +766,7 @@ def _assemble(
         edges[f"{mode}_speed_kmh"] = sp
         edges[f"{mode}_fwd_min"] = t
         edges[f"{mode}_bwd_min"] = np.where(oneway, np.inf, t)
+    report["class_speeds_kmh"] = used
     if unknown_all:
         report["unknown_classes"] = sorted(unknown_all)
         _log.warning(
@@ -748,6 +835,7 @@ def network_from_roads(
     tolerance_m: float = 1.0,
     join_t_junctions: bool = True,
     split_crossings: bool = False,
+    oneway: bool = True,
     crs: Any | None = None,
 ) -> Network:
     """Build a routable network from a road line layer.
@@ -767,7 +855,7 @@ def network_from_roads(
         for the ``"china"`` profile; OSM ``highway`` values for ``"osm"``).
     oneway_column
         Column with one-way flags (True/1/"yes"/"是"; "-1" = against the digitised direction);
-        ``None`` = all two-way. Walking ignores one-way restrictions.
+        ``None`` = no such column, all two-way. Walking ignores one-way restrictions.
     name_column
         Road names, kept on the edges.
     speed_column
@@ -775,17 +863,26 @@ def network_from_roads(
     profile
         ``"china"``, ``"osm"`` or a full ``{mode: {class: km/h}}`` table.
     speeds
-        Overrides of the profile, e.g. ``{"car": {"county": 45}}``.
+        Overrides of the profile, e.g. ``{"car": {"county": 45}}`` (Chinese names accepted). A
+        mode or class that neither the profile nor the layer has is an error
+        (:class:`~accessibility.errors.SpeedOverrideError`); a class only the layer has extends
+        the profile.
     modes
         Modes to compute times for (default walk, bike, ebike, car).
     tolerance_m
-        Ends and vertices closer than this are joined.
+        Ends and vertices closer than this are joined; about the digitising precision of the layer
+        (typically 0.5-5 m). A tolerance that collapses half the lines or more is a
+        :class:`~accessibility.errors.NetworkError`.
     join_t_junctions
         Join dangling ends lying within ``tolerance_m`` of another line's interior.
     split_crossings
         Also join lines where they cross without a shared vertex. Off by default because such
         crossings are often bridges; the report counts them (``n_crossings_not_joined``) and a
         warning says when there are any.
+    oneway
+        ``True`` honours ``oneway_column``; ``False`` makes every road two-way (for comparison),
+        the same as ``oneway_column=None``. The report counts the ignored one-way lines
+        (``n_oneway_ignored``).
     crs
         Projected metric CRS to compute in; default: the layer's if metric, else local UTM.
 
@@ -891,8 +988,8 @@ def network_from_roads(
         parts,
         attrs,
         work_crs,
-        profile=profile if speeds is None else speed_profile(profile, overrides=speeds),
-        profile_name=profile if isinstance(profile, str) else None,
+        profile=profile,
+        overrides=speeds,
         modes=modes,
         speed_columns=speed_columns,
         tol=float(tolerance_m),
@@ -900,6 +997,7 @@ def network_from_roads(
         report=report,
         join_t_junctions=join_t_junctions,
         split_crossings=split_crossings,
+        oneway=oneway,
     )
 
 
@@ -910,6 +1008,7 @@ def network_from_osm(
     profile: str | Mapping[str, Mapping[str, float]] = "osm",
     speeds: Mapping[str, Mapping[str, float]] | None = None,
     use_maxspeed: bool = True,
+    oneway: bool = True,
     crs: Any | None = None,
 ) -> Network:
     """Build a network from an OpenStreetMap file, offline.
@@ -918,8 +1017,29 @@ def network_from_osm(
     ``highway`` tag that some mode may use is kept, and **all connected components are kept** (no
     silent "largest component only"); ``network.report`` says how many there are. Junctions are OSM
     nodes shared by ways, so no snapping tolerance is needed. ``oneway=yes/-1`` and roundabouts are
-    honoured for vehicles; ``maxspeed`` (km/h or mph) replaces the class speed for cars when
-    ``use_maxspeed``.
+    honoured for vehicles (unless ``oneway=False``); ``maxspeed`` tags (km/h or mph) replace the
+    class speed for cars when ``use_maxspeed``, except on classes whose car speed you set in
+    ``speeds``: your explicit choice wins. The log (INFO) lists the speeds used per mode and class
+    and how many edges took their speed from ``maxspeed`` tags
+    (``report["car_edges_speed_from_maxspeed"]``).
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.gz``, ``.osm.bz2`` or ``.osm.pbf`` file.
+    modes
+        Modes to compute times for.
+    profile
+        ``"osm"`` (``highway=*`` classes), ``"china"`` or a full ``{mode: {class: km/h}}`` table.
+    speeds
+        Overrides of the profile, e.g. ``{"car": {"residential": 20}}``; a mode or class that
+        neither the profile nor the file has is an error.
+    use_maxspeed
+        Use ``maxspeed`` tags for car speeds on classes you did not set in ``speeds``.
+    oneway
+        ``True`` honours one-way tags for vehicles; ``False`` makes every road two-way.
+    crs
+        Projected metric CRS to compute in; default: the local UTM zone.
 
     Examples
     --------
@@ -937,19 +1057,25 @@ def network_from_osm(
     work_crs = metric_crs(gs, crs)
     proj = gs.to_crs(work_crs).to_numpy()
     report: dict[str, Any] = {"n_input_lines": len(lines), "source": os.fspath(path)}
-    speed_columns = {"car": "maxspeed_kmh"} if use_maxspeed else {}
+    if roads.get("skipped"):
+        report["n_osm_ways_skipped"] = dict(roads["skipped"])
+    if not use_maxspeed:
+        report["car_edges_speed_from_maxspeed"] = 0
+        _log.info("maxspeed tags are not used (use_maxspeed=False): car speeds are class speeds")
     return _assemble(
         proj,
         attrs,
         work_crs,
-        profile=profile if speeds is None else speed_profile(profile, overrides=speeds),
-        profile_name=profile if isinstance(profile, str) else None,
+        profile=profile,
+        overrides=speeds,
         modes=modes,
-        speed_columns=speed_columns,
+        speed_columns={},
         tol=0.0,
         vertex_keys=roads["vertex_keys"],
         report=report,
         join_t_junctions=False,
+        maxspeed_column="maxspeed_kmh" if use_maxspeed else None,
+        oneway=oneway,
     )
 
 
@@ -960,13 +1086,15 @@ def network_from_osmnx(
     profile: str | Mapping[str, Mapping[str, float]] = "osm",
     speeds: Mapping[str, Mapping[str, float]] | None = None,
     use_maxspeed: bool = True,
+    oneway: bool = True,
     crs: Any | None = None,
 ) -> Network:
     """Build a network from an osmnx ``MultiDiGraph`` the user already has.
 
     Pairs of opposite directed edges of the same way become one two-way edge; a directed edge with no
-    partner becomes a one-way edge (walkable both ways). Nodes keep their positions; components are
-    all kept.
+    partner becomes a one-way edge (walkable both ways; ``oneway=False`` makes it two-way for every
+    mode). Nodes keep their positions; components are all kept. ``maxspeed`` and ``speeds`` work
+    as in :func:`network_from_osm`: a class speed set in ``speeds`` wins over ``maxspeed``.
 
     Examples
     --------
@@ -1016,12 +1144,12 @@ def network_from_osmnx(
             "name": e["name"].map(_first).to_numpy() if "name" in e else None,
         }
     )
-    speed_columns: dict[str, str] = {}
+    maxspeed_column = None
     if use_maxspeed and "maxspeed" in e:
         from .osm import parse_maxspeed
 
         attrs["maxspeed_kmh"] = e["maxspeed"].map(lambda s: parse_maxspeed(_first(s))).to_numpy()
-        speed_columns["car"] = "maxspeed_kmh"
+        maxspeed_column = "maxspeed_kmh"
     node_ids = np.concatenate([e["u"].to_numpy(), e["v"].to_numpy()])
     gs = gpd.GeoSeries(e.geometry.to_numpy(), crs=graph.graph.get("crs", "EPSG:4326"))
     work_crs = metric_crs(gs, crs)
@@ -1042,14 +1170,16 @@ def network_from_osmnx(
         proj,
         attrs,
         work_crs,
-        profile=profile if speeds is None else speed_profile(profile, overrides=speeds),
-        profile_name=profile if isinstance(profile, str) else None,
+        profile=profile,
+        overrides=speeds,
         modes=modes,
-        speed_columns=speed_columns,
+        speed_columns={},
         tol=0.0,
         vertex_keys=keys,
         report=report,
         join_t_junctions=False,
+        maxspeed_column=maxspeed_column,
+        oneway=oneway,
     )
 
 

@@ -85,9 +85,10 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
     -------
     dict
         ``geometry`` (array of LineStrings, EPSG:4326), ``attrs`` (DataFrame: road_class, oneway,
-        name, maxspeed_kmh, no_car, no_bike, no_walk, source_id = way id) and ``vertex_keys`` (OSM
-        node id of every vertex, in ``shapely.get_coordinates`` order). Ways that run through nodes
-        missing from the extract are split there.
+        name, maxspeed_kmh, no_car, no_bike, no_walk, source_id = way id), ``vertex_keys`` (OSM
+        node id of every vertex, in ``shapely.get_coordinates`` order) and ``skipped`` (ways with a
+        ``highway`` tag that were not read, counted by reason; also logged). Ways that run through
+        nodes missing from the extract are split there.
     """
     import osmium
 
@@ -100,11 +101,17 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
     chunks: list[list[tuple[int, int, int]]] = []
     rows: list[tuple[Any, ...]] = []
     n_missing = 0
+    skipped: dict[str, int] = {}
     for w in fp:
         tags = w.tags
         hw = tags.get("highway")
-        if hw is None or hw in EXCLUDED_HIGHWAYS or tags.get("area") == "yes":
+        if hw is None:
             continue
+        if hw in EXCLUDED_HIGHWAYS or tags.get("area") == "yes":
+            why = f"highway={hw} (not a road)" if hw in EXCLUDED_HIGHWAYS else "area=yes (a square)"
+            skipped[why] = skipped.get(why, 0) + 1
+            continue
+        n_rows = len(rows)
         oneway_tag = tags.get("oneway", "")
         rev = oneway_tag == "-1"
         oneway = (
@@ -149,8 +156,17 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
         if len(piece) >= 2:
             chunks.append(piece)
             rows.append(row)
+        if len(rows) == n_rows:
+            why = "fewer than 2 of its nodes in the extract"
+            skipped[why] = skipped.get(why, 0) + 1
     if n_missing:
         _log.info("%d way node(s) lie outside the extract; their ways were split there", n_missing)
+    if skipped:
+        _log.info(
+            "%d way(s) with a highway tag were not read as roads: %s",
+            sum(skipped.values()),
+            "; ".join(f"{n} {why}" for why, n in sorted(skipped.items())),
+        )
     attrs = pd.DataFrame(
         rows,
         columns=[
@@ -188,7 +204,14 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
         "geometry": np.asarray(geoms),
         "attrs": attrs.drop(columns="reverse"),
         "vertex_keys": keys,
+        "skipped": skipped,
     }
+
+
+def _same_key(hit: tuple[str, str], tags: Any) -> tuple[str, ...]:
+    """Key telling two mappings of one feature apart: the name, or the tag when unnamed."""
+    name = tags.get("name")
+    return ("name", name) if name else ("tag", *hit)
 
 
 def read_osm_pois(
@@ -197,7 +220,17 @@ def read_osm_pois(
     *,
     extra_tags: Iterable[str] = ("name", "capacity", "beds", "population"),
 ) -> gpd.GeoDataFrame:
-    """Points of interest (nodes, and ways as the representative point of their outline).
+    """Points of interest: nodes, ways and multipolygon relations, areas as a point inside them.
+
+    A node is its own point; a closed way (an outline) and a multipolygon relation (assembled
+    from its member ways, e.g. a hospital or a school campus mapped with inner courtyards) become
+    their representative point, a point guaranteed to lie inside the area; an open way becomes
+    the middle of the line. Nothing is dropped silently: features that cannot be placed
+    (relations that are not areas, such as ``type=site``; multipolygons whose members are missing
+    from the extract; ways without any node in the extract) and relation areas that only
+    duplicate a node or way inside them with the same name (or, unnamed, the same tag value), such
+    as a ``place=city`` boundary around the city's node, are counted in one
+    :class:`~accessibility.validate.InputWarning` naming a few of them.
 
     Parameters
     ----------
@@ -210,30 +243,65 @@ def read_osm_pois(
     Returns
     -------
     GeoDataFrame
-        Index ``osm_id`` ("n123" / "w456"), a column per requested key and extra tag, EPSG:4326.
+        Index ``osm_id`` ("n123" / "w456" / "r789"), a column per requested key and extra tag,
+        EPSG:4326.
     """
     import osmium
 
     want = {k: (None if v is True else set(v)) for k, v in tags.items()}
-    # locations are stored for every node before the key filter drops untagged objects
+    # locations are stored for every node before the key filter drops untagged objects; the area
+    # handler assembles multipolygon relations from their (often untagged) member ways
     fp = (
-        osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY)
+        osmium.FileProcessor(
+            _check_path(path), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION
+        )
         .with_locations()
+        .with_areas(osmium.filter.KeyFilter(*want))
         .with_filter(osmium.filter.KeyFilter(*want))
     )
-    recs: list[dict[str, Any]] = []
-    geoms: list[Any] = []
     keys = list(want)
     extras = [t for t in extra_tags if t not in want]
-    for obj in fp:
-        t = obj.tags
-        hit = False
+    wkb = osmium.geom.WKBFactory()
+
+    def match(t: Any) -> tuple[str, str] | None:
         for k, vals in want.items():
             val = t.get(k)
             if val is not None and (vals is None or val in vals):
-                hit = True
-                break
-        if not hit:
+                return k, val
+        return None
+
+    recs: list[dict[str, Any]] = []
+    geoms: list[Any] = []
+    # name (or, unnamed, key and value) -> points of nodes and ways, to find areas that only
+    # duplicate one of them (a place=city boundary around the city's node)
+    points: dict[Any, list[Any]] = {}
+    relations: dict[int, str] = {}  # tagged relations: id -> their type
+    assembled: set[int] = set()
+    areas: list[tuple[int, Any, Any]] = []
+    skipped: dict[str, list[str]] = {}
+    for obj in fp:
+        t = obj.tags
+        hit = match(t)
+        if hit is None:
+            continue
+        if isinstance(obj, osmium.osm.Relation):
+            relations[obj.id] = t.get("type", "")
+            continue
+        if isinstance(obj, osmium.osm.Area):
+            if obj.from_way():
+                continue  # closed ways are read as ways below
+            rid = obj.orig_id()
+            assembled.add(rid)
+            try:
+                area = shapely.from_wkb(wkb.create_multipolygon(obj))
+                geom = area.representative_point()
+            except Exception:  # libosmium or GEOS: the outline is broken
+                skipped.setdefault("outline could not be assembled", []).append(f"r{rid}")
+                continue
+            rec = {"osm_id": f"r{rid}", **{k: t.get(k) for k in keys + extras}}
+            areas.append((len(recs), area, _same_key(hit, t)))
+            recs.append(rec)
+            geoms.append(geom)
             continue
         if obj.is_node():
             geom = shapely.Point(obj.location.lon, obj.location.lat)
@@ -241,6 +309,7 @@ def read_osm_pois(
         else:
             pts = [(r.lon, r.lat) for r in obj.nodes if r.location.valid()]
             if not pts:
+                skipped.setdefault("no node in the extract", []).append(f"w{obj.id}")
                 continue
             if len(pts) >= 4 and pts[0] == pts[-1]:
                 geom = shapely.Polygon(pts).representative_point()
@@ -251,11 +320,54 @@ def read_osm_pois(
                     else shapely.Point(pts[0])
                 )
             oid = f"w{obj.id}"
+        points.setdefault(_same_key(hit, t), []).append(geom)
         rec = {"osm_id": oid}
         for k in keys + extras:
             rec[k] = t.get(k)
         recs.append(rec)
         geoms.append(geom)
+    for rid, rtype in relations.items():
+        if rid in assembled:
+            continue
+        if rtype in ("multipolygon", "boundary"):
+            why = "area not assembled: member ways missing from the extract or not closed"
+        else:
+            why = f"type={rtype or '(none)'} is not an area"
+        skipped.setdefault(why, []).append(f"r{rid}")
+    # an area around a node or way of the same name is the same feature mapped twice
+    drop = set()
+    for pos, area, key in areas:
+        if any(shapely.contains(area, p) for p in points.get(key, [])):
+            drop.add(pos)
+            skipped.setdefault(
+                "area duplicates a node or way inside it with the same name (or, unnamed, the same "
+                "tag)",
+                [],
+            ).append(recs[pos]["osm_id"])
+    if drop:
+        recs = [r for i, r in enumerate(recs) if i not in drop]
+        geoms = [g for i, g in enumerate(geoms) if i not in drop]
+    if skipped:
+        import warnings
+
+        from .validate import InputWarning
+
+        n = sum(len(v) for v in skipped.values())
+        parts = [
+            f"{len(ids)} {why}: {', '.join(ids[:5])}"
+            + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            for why, ids in skipped.items()
+        ]
+        shown = {k: sorted(v) if v else True for k, v in want.items()}
+        warnings.warn(
+            f"{os.path.basename(os.fspath(path))}: {n} OSM feature(s) tagged {shown} were not "
+            "read: "
+            + "; ".join(parts)
+            + ". A feature that is missing from the layer can be mapped as a node, a closed way or "
+            "a multipolygon, or read from a larger extract.",
+            InputWarning,
+            stacklevel=2,
+        )
     gdf = gpd.GeoDataFrame(
         recs, geometry=geoms, crs="EPSG:4326", columns=["osm_id", *keys, *extras]
     )

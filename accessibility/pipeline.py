@@ -567,6 +567,8 @@ def load_project_inputs(
             modes=net_cfg["modes"],
             profile=net_cfg["profile"] if net_cfg["profile"] != "china" else "osm",
             speeds=net_cfg.get("speeds"),
+            use_maxspeed=net_cfg.get("use_maxspeed", True),
+            oneway=net_cfg.get("oneway", True),
             crs=cfg["project"]["crs"],
         )
     else:
@@ -581,6 +583,7 @@ def load_project_inputs(
             modes=net_cfg["modes"],
             tolerance_m=net_cfg["tolerance_m"],
             split_crossings=net_cfg["split_crossings"],
+            oneway=net_cfg.get("oneway", True),
             crs=cfg["project"]["crs"],
         )
     if net_cfg.get("dem") and "walk" in network.modes:

@@ -24,11 +24,19 @@ network is built.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 
-from .errors import ConfigError, InvalidValueError, suggest
+from .errors import ConfigError, InvalidValueError, SpeedOverrideError, suggest
 
-__all__ = ["CHINA_CLASS_ALIASES", "MODES", "PROFILES", "normalise_class", "speed_profile"]
+__all__ = [
+    "CHINA_CLASS_ALIASES",
+    "MODES",
+    "PROFILES",
+    "check_speed_overrides",
+    "normalise_class",
+    "speed_profile",
+]
 
 #: Modes known to the built-in profiles.
 MODES: tuple[str, ...] = ("walk", "bike", "ebike", "car")
@@ -260,9 +268,9 @@ def speed_profile(
                     f"speed override {mode}.{cls} = {speed!r} is not a number of km/h"
                 )
         if mode not in table:
-            raise ConfigError(
-                f"speed override for unknown mode {mode!r}; modes are {sorted(table)}."
-                + suggest(mode, table)
+            raise SpeedOverrideError(
+                f"speed override for unknown mode {mode!r} ([network.speeds.{mode}] in a project "
+                f"file); modes are {sorted(table)}." + suggest(mode, table)
             )
         for cls, speed in classes.items():
             table[mode][normalise_class(cls, name)] = float(speed)
@@ -285,3 +293,85 @@ def speed_profile(
             allowed = [v for v in classes.values() if v > 0]
             classes["unknown"] = min(allowed) if allowed else 0.0
     return table
+
+
+def _list(names: Iterable[str], limit: int = 30) -> str:
+    names = list(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return (", ".join(names[:limit]) + more) if names else "(none)"
+
+
+def check_speed_overrides(
+    overrides: Mapping[str, Mapping[str, float]] | None,
+    *,
+    profile: str | Mapping[str, Mapping[str, float]],
+    data_classes: Iterable[object],
+) -> dict[str, set[str]]:
+    """Check that every speed override names a mode of the profile and a road class that the
+    data or the profile has; return the classes set explicitly, per mode.
+
+    A class that only the data has extends the profile (``{"car": {"forest_road": 15}}``); a class
+    only the profile has is allowed (it may simply be absent from this county). A key matching
+    neither, such as ``country`` for ``county``, would be silently ignored, so it is an error.
+
+    Parameters
+    ----------
+    overrides
+        ``{mode: {road_class: km/h}}`` as given by the user (Chinese names and aliases allowed).
+    profile
+        ``"china"``, ``"osm"`` or a full table.
+    data_classes
+        Road classes as found in the data (before normalisation).
+
+    Returns
+    -------
+    dict
+        ``{mode: {normalised class, ...}}`` of the classes the user set explicitly.
+
+    Raises
+    ------
+    SpeedOverrideError
+        An :class:`~accessibility.errors.InvalidValueError` and a
+        :class:`~accessibility.errors.ConfigError`, naming the unknown key, the classes in the data
+        and in the profile, and the closest match.
+
+    Examples
+    --------
+    >>> check_speed_overrides({"car": {"县道": 45}}, profile="china", data_classes=["县道"])
+    {'car': {'county'}}
+    """
+    if not overrides:
+        return {}
+    name = profile if isinstance(profile, str) else None
+    table = speed_profile(profile)
+    data = sorted({normalise_class(c, name) for c in data_classes} - {"unknown"})
+    known = {c for classes in table.values() for c in classes} - {"unknown"}
+    explicit: dict[str, set[str]] = {}
+    for mode, classes in overrides.items():
+        if mode not in table:
+            raise SpeedOverrideError(
+                f"speed override for unknown mode {mode!r} ([network.speeds.{mode}] in a project "
+                f"file); modes are {sorted(table)}." + suggest(mode, table)
+            )
+        for cls, speed in classes.items():
+            key = normalise_class(cls, name)
+            if key in known or key in data or key == "unknown":
+                explicit.setdefault(mode, set()).add(key)
+                continue
+            what = f"the {name!r} profile" if name else "the speed table"
+            aliases = (
+                f" (also accepted: {_list(sorted(CHINA_CLASS_ALIASES), 40)})"
+                if name == "china"
+                else ""
+            )
+            candidates = [*data, *known, *(CHINA_CLASS_ALIASES if name == "china" else ())]
+            hint = suggest(str(cls), candidates) or suggest(key, candidates)
+            toml_key = cls if re.fullmatch(r"[A-Za-z0-9_-]+", str(cls)) else f'"{cls}"'
+            raise SpeedOverrideError(
+                f"speed override for road class {cls!r} (mode {mode!r}, {speed!r} km/h; "
+                f"`[network.speeds.{mode}] {toml_key} = {speed!r}` in a project file) matches no "
+                "road class, so it would be ignored. "
+                f"Road classes in the data: {_list(data)}; in {what}: {_list(sorted(known))}"
+                f"{aliases}.{hint} Correct the key, or remove it."
+            )
+    return explicit

@@ -149,3 +149,18 @@ def test_output_names_must_have_their_formats_ending(key, name, fix):
 def test_output_names_may_be_empty_to_skip_and_any_case():
     cfg = validate_config(_raw(output={"report": "", "geopackage": "Result.GPKG"}))
     assert cfg["output"]["report"] == "" and cfg["output"]["geopackage"] == "Result.GPKG"
+
+
+def test_bare_non_ascii_key_gets_the_quoted_fix(tmp_path):
+    # TOML bare keys are ASCII only: `县道 = 45` is invalid, `"县道" = 45` is the fix
+    p = tmp_path / "p.toml"
+    p.write_text('[network]\nprofile = "china"\n\n[network.speeds.car]\n县道 = 45\n', "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    msg = str(info.value)
+    assert "line 5" in msg and "must be quoted" in msg and '"县道" = 45' in msg
+    # another TOML error keeps tomllib's message, without the hint
+    p.write_text("[network]\nprofile = \n", "utf-8")
+    with pytest.raises(ConfigError, match="is not valid TOML") as info:
+        load_config(p)
+    assert "quoted" not in str(info.value)

@@ -48,3 +48,29 @@ def test_doc_blocks_run(page, tmp_path, monkeypatch):
             pytest.fail(f"docs/{page}, block at line {line} fails: {type(exc).__name__}: {exc}")
         ran += 1
     assert ran, f"docs/{page}: every block is marked not-run"
+
+
+TOML_BLOCK = re.compile(r"\n```toml\n(?P<code>.*?)\n```", re.S)
+TOML_FILES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
+
+
+@pytest.mark.parametrize("path", TOML_FILES, ids=lambda p: p.name)
+def test_toml_blocks_parse(path):
+    """Every ```toml block of README.md and docs/*.md is valid TOML (e.g. `"县道" = 45` quoted)."""
+    import tomllib
+
+    text = path.read_text(encoding="utf-8")
+    for m in TOML_BLOCK.finditer("\n" + text):
+        line = text.count("\n", 0, max(m.start("code") - 1, 0)) + 1
+        try:
+            tomllib.loads(m.group("code"))
+        except tomllib.TOMLDecodeError as exc:
+            pytest.fail(f"{path.name}, ```toml block at line {line}: {exc}")
+
+
+def test_inline_toml_examples_quote_non_ascii_keys():
+    """`县道 = 45` in running text or tables is invalid TOML too: keys that are not ASCII are quoted."""
+    bare = re.compile(r"`\s*[^\x00-\x7f`\"'\s][^`=\"']*=[^`]*`")
+    for path in TOML_FILES:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not bare.search(line), f"{path.name}:{n}: quote the key: {line.strip()}"
