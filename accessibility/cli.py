@@ -29,12 +29,25 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         logging.getLogger("numba").setLevel(logging.WARNING)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The global options, on the main parser (``top``) and again on every subcommand, so that
+    they work before or after it (``accessibility -q run p.toml`` = ``accessibility run p.toml
+    -q``). The subcommands' copies default to SUPPRESS so that they do not reset a value given
+    before the subcommand."""
+    default = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+        "-q", "--quiet", action="store_true", help="no progress bars, warnings only", **default
     )
-    p.add_argument("--n-jobs", type=int, default=None, help="routing threads (default: all cores)")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more log output (-vv: debug)",
+        **({"default": 0} if top else default),
+    )
+    p.add_argument(
+        "--n-jobs", type=int, help="routing threads (default: all cores)", **default
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "floating catchments, coverage and equity, written as a styled GeoPackage for QGIS.",
     )
     parser.add_argument("--version", action="version", version=f"accessibility {__version__}")
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the whole job on the embedded synthetic demo county")
