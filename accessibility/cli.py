@@ -45,9 +45,7 @@ def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
         help="more log output (-vv: debug)",
         **({"default": 0} if top else default),
     )
-    p.add_argument(
-        "--n-jobs", type=int, help="routing threads (default: all cores)", **default
-    )
+    p.add_argument("--n-jobs", type=int, help="routing threads (default: all cores)", **default)
 
 
 def build_parser() -> argparse.ArgumentParser:
