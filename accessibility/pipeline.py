@@ -343,10 +343,11 @@ class RunResult:
         )
 
 
-def _read(path: str, layer: str | None) -> gpd.GeoDataFrame:
+def _read(inp: Mapping[str, Any], key: str) -> gpd.GeoDataFrame:
+    """Read the layer of ``[input] key`` with its ``{key}_layer`` and ``{key}_encoding``."""
     from .io import read_layer
 
-    return read_layer(path, layer=layer)
+    return read_layer(inp[key], layer=inp.get(f"{key}_layer"), encoding=inp.get(f"{key}_encoding"))
 
 
 @contextlib.contextmanager
@@ -374,7 +375,7 @@ def _validated_locations(
     from .validate import validate_locations
 
     villages = validate_locations(
-        _read(inp["villages"], inp["villages_layer"]),
+        _read(inp, "villages"),
         kind="villages",
         id_column=cols["village_id"],
         required_columns=sorted(demand_cols),
@@ -383,7 +384,7 @@ def _validated_locations(
         reference_extent=roads,
     )
     facilities = validate_locations(
-        _read(inp["facilities"], inp["facilities_layer"]),
+        _read(inp, "facilities"),
         kind="facilities",
         id_column=cols["facility_id"],
         required_columns=[cols["service"], *sorted(supply_cols)],
@@ -436,7 +437,7 @@ def read_validated_layers(
     if inp["roads"]:
         from .speeds import speed_profile
 
-        roads = _read(inp["roads"], inp["roads_layer"])
+        roads = _read(inp, "roads")
         profile = speed_profile(net_cfg["profile"], overrides=net_cfg.get("speeds"))
         roads = validate_roads(
             roads,
@@ -510,7 +511,7 @@ def load_project_inputs(config: str | os.PathLike | Mapping[str, Any]) -> Projec
     _log.info("%s", network.summary())
     townships = None
     if inp["townships"]:
-        townships = _read(inp["townships"], inp["townships_layer"])
+        townships = _read(inp, "townships")
     return ProjectInputs(cfg, villages, facilities, network, specs, townships)
 
 

@@ -42,6 +42,7 @@ from .errors import (
     DuplicateIdError,
     EmptyLayerError,
     GeometryError,
+    InputWarning,
     InvalidValueError,
     MissingColumnError,
     SnapError,
@@ -165,10 +166,6 @@ _KNOWN_ROAD_CLASSES: frozenset[str] = frozenset(
 )
 
 _MAX_EXAMPLES = 5
-
-
-class InputWarning(UserWarning):
-    """Something in an input layer was repaired or looks wrong; the message says what and how."""
 
 
 # --- collecting problems -------------------------------------------------------------------------
@@ -394,7 +391,8 @@ def _repair_text_columns(
                 f"{what}: {int(repaired.sum())} value(s) in column {col!r} are not valid UTF-8 "
                 f"(rows {_examples(labels[repaired])}); undecodable bytes were replaced with "
                 "'\ufffd'. Re-read the file with its real encoding, e.g. "
-                "`gpd.read_file(path, encoding='gbk')` for older Chinese shapefiles."
+                "`accessibility.read_layer(path, encoding='gbk')` for older Chinese shapefiles "
+                f'(in a project file: `[input] {what}_encoding = "gbk"`).'
             )
     return repaired_ids
 
