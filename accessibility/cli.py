@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
+from .errors import WARNED, AccessibilityWarning
 
 _log = logging.getLogger("accessibility")
 
@@ -23,10 +26,32 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("accessibility")
     root.handlers[:] = [h for h in root.handlers if isinstance(h, logging.NullHandler)]
+    # a message emitted both as a warning and as a log record is shown once, as the warning
+    handler.addFilter(lambda record: not getattr(record, WARNED, False))
     root.addHandler(handler)
     root.setLevel(level)
     if verbose < 2:
         logging.getLogger("numba").setLevel(logging.WARNING)
+
+
+def _warnings_as_log(original: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that shows the package's warnings as log lines
+    (``WARNING: ...``, once each) and other warnings as ``original`` does."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, AccessibilityWarning):
+            _log.warning("%s", message)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    return show
 
 
 def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -126,7 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     try:
-        with set_options(progress=not args.quiet and sys.stderr.isatty()):
+        with (
+            warnings.catch_warnings(),
+            set_options(progress=not args.quiet and sys.stderr.isatty()),
+        ):
+            warnings.showwarning = _warnings_as_log(warnings.showwarning)
             return _dispatch(args)
     except AccessibilityError as exc:
         print(f"error: {exc}", file=sys.stderr)

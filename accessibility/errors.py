@@ -13,6 +13,8 @@ unknown road class, a repaired input) are reported with :func:`warnings.warn` an
 from __future__ import annotations
 
 import difflib
+import logging
+import warnings
 from collections.abc import Iterable
 
 __all__ = [
@@ -129,6 +131,27 @@ class NetworkWarning(AccessibilityWarning):
 class ResultWarning(AccessibilityWarning):
     """A result leaves something out (facilities that could not be used, villages that reach
     no facility); the result records what and why."""
+
+
+#: Set on the log record of a message also emitted as a warning (see :func:`warn`): the command
+#: line shows the warning and drops the record, so the message appears once.
+WARNED = "accessibility_warned"
+
+
+def warn(
+    category: type[Warning],
+    logger: logging.Logger | None,
+    message: str,
+    *args: object,
+    stacklevel: int = 2,
+) -> None:
+    """Emit ``message % args`` with :func:`warnings.warn` (so notebook users see it) and log it
+    at WARNING on ``logger`` (so log files keep it); ``stacklevel`` as for ``warnings.warn``,
+    counted from the caller of this function."""
+    text = message % args if args else message
+    if logger is not None:
+        logger.warning("%s", text, extra={WARNED: True})
+    warnings.warn(text, category, stacklevel=stacklevel + 1)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -200,3 +200,223 @@ def test_project_file_encoding_keys(tmp_path):
     p.write_text(p.read_text(encoding="utf-8").replace('"gbk"', '"gbx"'), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"villages_encoding = 'gbx' is not a known text"):
         load_config(p)
+
+
+# --- the Python API validates as the CLI does ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_net():
+    import accessibility as acc
+
+    demo = acc.load_demo()
+    return demo, acc.network_from_roads(demo.roads, tolerance_m=2.5)
+
+
+def test_api_rejects_text_in_a_supply_column_and_leaves_the_inputs_alone(demo_net):
+    import pandas as pd
+
+    from accessibility.errors import InvalidValueError
+    from accessibility.pipeline import accessibility_layer
+
+    demo, net = demo_net
+    villages = demo.villages.copy()
+    facilities = demo.facilities.copy()
+    facilities["doctors"] = facilities["doctors"].astype(object)
+    clinic = facilities.index[facilities["service"] == "clinic"][0]
+    facilities.loc[clinic, "doctors"] = "25人"
+    before_v, before_f = villages.copy(), facilities.copy()
+    with pytest.raises(InvalidValueError) as info:
+        accessibility_layer(net, villages, facilities, services={"clinic": {"supply": "doctors"}})
+    message = str(info.value)
+    assert "facilities" in message and "'doctors'" in message
+    assert f"{clinic!r}='25人'" in message
+    pd.testing.assert_frame_equal(villages, before_v)
+    pd.testing.assert_frame_equal(facilities, before_f)
+
+
+def test_api_validates_demand_and_supply_like_the_cli(demo_net):
+    import numpy as np
+    import pandas as pd
+
+    from accessibility.errors import InvalidValueError
+    from accessibility.pipeline import accessibility_layer
+    from accessibility.validate import validate_locations
+
+    demo, net = demo_net
+    villages = demo.villages.copy()
+    villages.loc[villages.index[3], "population"] = -5
+    with pytest.raises(InvalidValueError, match=r"villages: column 'population' has 1 negative"):
+        accessibility_layer(net, villages, demo.facilities, services=["clinic"])
+    # the message is validate_locations' own
+    with pytest.raises(InvalidValueError) as direct:
+        validate_locations(villages, kind="villages", nonnegative_columns=["population"])
+    with pytest.raises(InvalidValueError) as api:
+        accessibility_layer(net, villages, demo.facilities, services=["clinic"])
+    assert str(api.value) == str(direct.value)
+    # a supply column empty for the services that do not use it is fine
+    fac = demo.facilities.copy()
+    fac["beds"] = np.where(fac["service"] == "clinic", 3.0, np.nan)
+    layer = accessibility_layer(net, demo.villages, fac, services={"clinic": {"supply": "beds"}})
+    assert (layer["clinic_beds_30min"] >= 0).all()
+    # ids and dtypes of the villages are kept
+    assert layer.index.equals(demo.villages.index)
+    assert layer["population"].dtype == demo.villages["population"].dtype
+    pd.testing.assert_series_equal(layer["population"], demo.villages["population"])
+
+
+# --- warnings that change results reach notebook users and leave a trace ------------------------
+
+
+def test_village_too_far_from_a_road_warns_in_a_notebook(demo_net):
+    from shapely.geometry import Point
+
+    from accessibility.errors import AccessibilityWarning, SnapWarning
+    from accessibility.pipeline import accessibility_layer
+
+    demo, net = demo_net
+    villages = demo.villages.copy()
+    far = villages.index[0]
+    east = net.edges.total_bounds[2]
+    villages.loc[far, "geometry"] = Point(east + 3000, villages.geometry.iloc[0].y)  # 3 km out
+    with pytest.warns(SnapWarning, match=r"1 of \d+ villages are more than 1000 m") as record:
+        layer = accessibility_layer(net, villages, demo.facilities, services=["clinic"])
+    assert all(issubclass(w.category, AccessibilityWarning) for w in record.list)
+    assert not layer.loc[far, "snapped"] and layer.loc[far, "snap_distance_m"] > 1000
+    assert not layer.loc[far, "clinic_reachable"]
+
+
+def test_facility_dropped_warns_and_is_recorded_and_written(demo_net, tmp_path):
+    import pyogrio
+    from shapely.geometry import Point
+
+    from accessibility.errors import SnapWarning
+    from accessibility.io import write_geopackage
+    from accessibility.pipeline import accessibility_layer, dropped_layer
+
+    demo, net = demo_net
+    fac = demo.facilities.copy()
+    gone = fac.index[fac["service"] == "clinic"][0]
+    fac.loc[gone, "geometry"] = Point(net.edges.total_bounds[2] + 3000, fac.geometry.loc[gone].y)
+    with pytest.warns(SnapWarning, match=rf"1 of \d+ facilities are more than.*{gone}"):
+        layer = accessibility_layer(net, demo.villages, fac, services=["clinic"])
+    assert [d["id"] for d in layer.attrs["dropped"]] == [gone]
+    row = layer.attrs["dropped"][0]
+    assert row["service"] == "clinic" and "more than 1000 m" in row["reason"]
+    assert row["snap_distance_m"] > 1000
+    assert gone not in set(layer["clinic_nearest_id"].dropna())
+    table = dropped_layer(layer, fac)
+    assert table.crs == fac.crs and table.geometry.iloc[0].equals(fac.geometry.loc[gone])
+    write_geopackage(tmp_path / "o.gpkg", {"villages": layer, "dropped": table})
+    back = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="dropped")
+    assert back["id"].tolist() == [gone] and back["reason"].str.contains("more than").all()
+    # nothing left out: no dropped layer
+    assert dropped_layer(accessibility_layer(net, demo.villages, demo.facilities), fac) is None
+
+
+def test_run_project_writes_the_dropped_layer(tmp_path):
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import Point
+
+    from accessibility.config import load_config
+    from accessibility.errors import SnapWarning
+    from accessibility.pipeline import run_project
+
+    fac = gpd.read_file(REPO / "data" / "demo_county.gpkg", layer="facilities")
+    fac.loc[0, "geometry"] = Point(fac.total_bounds[2] + 3000, fac.geometry.iloc[0].y)
+    fac.to_file(tmp_path / "facilities.gpkg", layer="facilities")
+    cfg = load_config(PROJECT)
+    cfg["input"]["facilities"] = str(tmp_path / "facilities.gpkg")
+    cfg["equity"]["standards"] = "none"
+    cfg["catchments"]["services"] = []
+    cfg["network"]["dem"] = None
+    cfg["output"]["report"] = None
+    with pytest.warns(SnapWarning):
+        result = run_project(cfg, out_dir=tmp_path / "out")
+    back = pyogrio.read_dataframe(result.files["geopackage"], layer="dropped")
+    assert back["id"].tolist() == [fac.loc[0, "facility_id"]]
+
+
+def test_cli_shows_each_warning_once(tmp_path, capsys):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    fac = gpd.read_file(REPO / "data" / "demo_county.gpkg", layer="facilities")
+    x, y = fac.geometry.iloc[0].x, fac.geometry.iloc[0].y
+    fac.loc[0, "geometry"] = Point(x, y, 5.0)  # 3D: repaired with an InputWarning
+    fac.to_file(tmp_path / "facilities.gpkg", layer="facilities")
+    text = PROJECT.read_text(encoding="utf-8")
+    for name in ("demo_county.gpkg", "demo_dem.tif"):
+        text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
+    text = text.replace(
+        f'facilities = "{REPO / "data" / "demo_county.gpkg"}"',
+        f'facilities = "{tmp_path / "facilities.gpkg"}"',
+    )
+    p = tmp_path / "p.toml"
+    p.write_text(text, encoding="utf-8")
+    assert main(["-q", "check", str(p)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("Z (height) values") == 1, err
+    assert "WARNING: facilities: 1 geometries have Z" in err
+
+
+# --- errors pickle; accessibility.errors is reachable ------------------------------------------
+
+
+def _all_error_classes():
+    import inspect
+
+    import accessibility.errors as errors
+
+    return [
+        c
+        for _, c in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(c, BaseException) and c.__module__ == errors.__name__
+    ]
+
+
+@pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
+def test_every_error_class_pickles(cls):
+    import pickle
+
+    error = cls("something is wrong")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is cls and str(back) == str(error)
+
+
+def test_multi_problem_validation_errors_pickle():
+    import pickle
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from accessibility.errors import CRSError, InvalidValueError, MissingColumnError
+    from accessibility.validate import validate_locations
+
+    layer = gpd.GeoDataFrame(
+        {"population": ["约500", 3]}, geometry=[Point(0, 0), Point(1, 1)]
+    )  # no CRS, text in population, a missing column
+    with pytest.raises(CRSError) as info:
+        validate_locations(layer, required_columns=["name"], nonnegative_columns=["population"])
+    error = info.value
+    assert isinstance(error, MissingColumnError) and isinstance(error, InvalidValueError)
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error)
+    assert str(back) == str(error) and back.problems == error.problems
+    from accessibility.errors import InfeasibleError
+
+    infeasible = pickle.loads(pickle.dumps(InfeasibleError("no site reaches", villages=["V1"])))
+    assert infeasible.villages == ["V1"]
+
+
+def test_errors_module_is_an_attribute_in_a_fresh_interpreter():
+    code = (
+        "import accessibility as acc; import warnings;"
+        "assert acc.errors.InputWarning is acc.validate.InputWarning;"
+        "assert issubclass(acc.errors.SnapWarning, acc.errors.AccessibilityWarning);"
+        "print(acc.errors.AccessibilityError.__name__, acc.options.get_options() is not None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["AccessibilityError", "True"]
