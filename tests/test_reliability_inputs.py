@@ -359,6 +359,16 @@ def test_cli_shows_each_warning_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("Z (height) values") == 1, err
     assert "WARNING: facilities: 1 geometries have Z" in err
+    # as a user runs it: the warning is not shown a second time by the warnings module
+    out = subprocess.run(
+        [sys.executable, "-m", "accessibility", "check", str(p), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("Z (height) values") == 1, out.stderr
+    assert "InputWarning" not in out.stderr
 
 
 # --- errors pickle; accessibility.errors is reachable ------------------------------------------
