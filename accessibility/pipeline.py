@@ -34,7 +34,15 @@ import numpy as np
 import pandas as pd
 
 from .costs import nearest_costs, travel_costs
-from .errors import ConfigError, InvalidValueError, MissingColumnError, ResultWarning, suggest, warn
+from .errors import (
+    ConfigError,
+    InputWarning,
+    InvalidValueError,
+    MissingColumnError,
+    ResultWarning,
+    suggest,
+    warn,
+)
 from .network import Network
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
@@ -386,8 +394,10 @@ def _validated_inputs(
     :func:`run_project` does) pass again quickly and unchanged.
 
     A supply column is checked on the facilities of the services that use it (a ``doctors``
-    column may be empty for schools); a demand column where it is present or a measure needs it.
-    Numeric demand columns keep their dtype in the returned villages.
+    column may be empty for schools); an empty supply value counts as 0 with an InputWarning (as
+    scenarios treat a facility added without its capacity), where a project file's layer must be
+    complete. A demand column is checked where it is present or a measure needs it. Numeric
+    demand columns keep their dtype in the returned villages.
     """
     import shapely
 
@@ -416,11 +426,30 @@ def _validated_inputs(
     checked = facilities
     service = facilities[service_column].astype(str)
     for col, names in users.items():
+        if col not in facilities.columns:
+            continue  # validate_locations names it
+        values = facilities[col]
         other = ~service.isin(names).to_numpy()
-        if col in facilities.columns and other.any():
+        blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+        blank = blank.to_numpy(dtype=bool) & ~other
+        if blank.any():  # e.g. a facility a scenario added without saying its capacity
+            ids = list(facilities.index[blank])
+            warn(
+                InputWarning,
+                _log,
+                "facilities: %d row(s) of %s have no value in the supply column %r (%s); they "
+                "count as 0 supply. Fill the column to count them.",
+                len(ids),
+                sorted(names),
+                col,
+                ", ".join(repr(i) for i in ids[:5]) + (" ..." if len(ids) > 5 else ""),
+                stacklevel=3,
+            )
+        if other.any() or blank.any():
             if checked is facilities:
                 checked = facilities.copy()
-            checked[col] = checked[col].astype(object).where(~other, 0)  # not this column's rows
+            # rows of other services are not this column's business; blanks count as 0
+            checked[col] = values.astype(object).where(~(other | blank), 0)
     clean_facilities = validate_locations(
         checked,
         kind="facilities",

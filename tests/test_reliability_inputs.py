@@ -259,6 +259,17 @@ def test_api_validates_demand_and_supply_like_the_cli(demo_net):
     fac["beds"] = np.where(fac["service"] == "clinic", 3.0, np.nan)
     layer = accessibility_layer(net, demo.villages, fac, services={"clinic": {"supply": "beds"}})
     assert (layer["clinic_beds_30min"] >= 0).all()
+    # an empty supply value (a facility added without its capacity) counts as 0, with a warning
+    from accessibility.errors import InputWarning
+
+    first = fac.index[fac["service"] == "clinic"][0]
+    fac.loc[first, "beds"] = np.nan
+    with pytest.warns(InputWarning, match=rf"no value in the supply column 'beds' \('{first}'\)"):
+        blank = accessibility_layer(
+            net, demo.villages, fac, services={"clinic": {"supply": "beds"}}
+        )
+    assert (blank["clinic_beds_30min"] <= layer["clinic_beds_30min"]).all()
+    assert (blank["clinic_beds_30min"] < layer["clinic_beds_30min"]).any()
     # ids and dtypes of the villages are kept
     assert layer.index.equals(demo.villages.index)
     assert layer["population"].dtype == demo.villages["population"].dtype
