@@ -32,9 +32,12 @@ from .errors import (
     CRSError,
     EmptyLayerError,
     GeometryError,
+    InputWarning,
     InvalidValueError,
     MissingColumnError,
+    SnapWarning,
     suggest,
+    warn,
 )
 from .network import Network
 from .snapping import MAX_SNAP_M
@@ -584,7 +587,9 @@ def _prepare(
     if valid.any():
         xy[valid] = shapely.get_coordinates(arr[valid])
     if (~valid).any():
-        _log.warning(
+        warn(
+            SnapWarning,
+            _log,
             "%d facilities have empty geometry and get no catchment (e.g. %s)",
             int((~valid).sum()),
             facilities.index[~valid][:5].tolist(),
@@ -1236,8 +1241,12 @@ def population_covered(
             f"{villages.loc[bad, population_column].head(3).tolist()}"
         )
     if pop.isna().any():
-        _log.warning(
-            "%d villages have no %s; counted as 0", int(pop.isna().sum()), population_column
+        warn(
+            InputWarning,
+            _log,
+            "%d villages have no %s; counted as 0",
+            int(pop.isna().sum()),
+            population_column,
         )
     w = pop.fillna(0.0).to_numpy(np.float64)
     v, c = _points_in(catchments, villages)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
+from .errors import WARNED, AccessibilityWarning
 
 _log = logging.getLogger("accessibility")
 
@@ -23,18 +26,51 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("accessibility")
     root.handlers[:] = [h for h in root.handlers if isinstance(h, logging.NullHandler)]
+    # a message emitted both as a warning and as a log record is shown once, as the warning
+    handler.addFilter(lambda record: not getattr(record, WARNED, False))
     root.addHandler(handler)
     root.setLevel(level)
     if verbose < 2:
         logging.getLogger("numba").setLevel(logging.WARNING)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+def _warnings_as_log(original: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that shows the package's warnings as log lines
+    (``WARNING: ...``, once each) and other warnings as ``original`` does."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, AccessibilityWarning):
+            _log.warning("%s", message)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    return show
+
+
+def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The global options, on the main parser (``top``) and again on every subcommand, so that
+    they work before or after it (``accessibility -q run p.toml`` = ``accessibility run p.toml
+    -q``). The subcommands' copies default to SUPPRESS so that they do not reset a value given
+    before the subcommand."""
+    default = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+        "-q", "--quiet", action="store_true", help="no progress bars, warnings only", **default
     )
-    p.add_argument("--n-jobs", type=int, default=None, help="routing threads (default: all cores)")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more log output (-vv: debug)",
+        **({"default": 0} if top else default),
+    )
+    p.add_argument("--n-jobs", type=int, help="routing threads (default: all cores)", **default)
 
 
 def _overwrite(p: argparse.ArgumentParser) -> None:
@@ -55,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "floating catchments, coverage and equity, written as a styled GeoPackage for QGIS.",
     )
     parser.add_argument("--version", action="version", version=f"accessibility {__version__}")
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the whole job on the embedded synthetic demo county")
@@ -130,7 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     try:
-        with set_options(progress=not args.quiet and sys.stderr.isatty()):
+        with (
+            warnings.catch_warnings(),
+            set_options(progress=not args.quiet and sys.stderr.isatty()),
+        ):
+            warnings.showwarning = _warnings_as_log(warnings.showwarning)
             return _dispatch(args)
     except AccessibilityError as exc:
         print(f"error: {exc}", file=sys.stderr)

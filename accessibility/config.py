@@ -36,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
         "facilities_layer": None,
         "townships": None,
         "townships_layer": None,
+        # text encoding of a Shapefile (e.g. "gbk"); default: detected (see read_layer)
+        "roads_encoding": None,
+        "villages_encoding": None,
+        "facilities_encoding": None,
+        "townships_encoding": None,
     },
     "columns": {
         "village_id": None,
@@ -188,6 +193,24 @@ def _check_text(value: Any, where: str, what: str = "a file path in quotes") -> 
         raise ConfigError(f'{where} = {value!r}: must be {what}, e.g. "roads.gpkg"')
 
 
+def _check_encoding(value: Any, where: str) -> None:
+    """A text encoding Python knows (``"gbk"``, ``"gb18030"``, ``"utf-8"``, ``"cp936"``)."""
+    if value is None:
+        return
+    import codecs
+
+    try:
+        if not isinstance(value, str):
+            raise LookupError
+        codecs.lookup(value)
+    except LookupError:
+        known = ["gbk", "gb18030", "gb2312", "utf-8", "big5", "latin1"]
+        raise ConfigError(
+            f"{where} = {value!r} is not a known text encoding.{suggest(str(value), known)} Chinese "
+            'Shapefiles are usually "gbk" (also "gb18030", "cp936"), others "utf-8".'
+        ) from None
+
+
 def _check_speeds(speeds: Any) -> None:
     """``[network.speeds]``: mode -> road class -> km/h (finite, >= 0; 0 = not allowed)."""
     example = "[network.speeds.car] county = 45"
@@ -237,6 +260,9 @@ def _check_values(cfg: dict[str, Any]) -> None:
         what = "a layer name in quotes" if key.endswith("_layer") else "a file path in quotes"
         if key.endswith("_layer") and isinstance(value, int) and not isinstance(value, bool):
             continue  # a layer number
+        if key.endswith("_encoding"):
+            _check_encoding(value, f"[input] {key}")
+            continue
         _check_text(value, f"[input] {key}", what)
     for key, value in cfg["columns"].items():
         _check_text(value, f"[columns] {key}", "a column name in quotes")

@@ -58,7 +58,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidValueError, MissingColumnError, suggest
+from .errors import InputWarning, InvalidValueError, MissingColumnError, suggest, warn
 
 __all__ = [
     "CV_LIMIT_JUNIOR",
@@ -1039,7 +1039,9 @@ def standards_compliance(
         area = area.astype("string").str.strip().str.lower()
         odd = area.isna() | ~area.isin(["urban", "rural"])
         if odd.any():
-            logger.warning(
+            warn(
+                InputWarning,
+                logger,
                 "%d village(s) have an area type other than 'urban'/'rural' (e.g. %s); only "
                 "standards for 'all' apply to them",
                 int(odd.sum()),
@@ -1515,7 +1517,9 @@ def join_units(summary: pd.DataFrame, units: Any, *, on: str = "township") -> An
     column = _column(units, on, what="join_units", role="unit column")
     unmatched = summary.index.difference(pd.Index(column.dropna().unique()))
     if len(unmatched):
-        logger.warning(
+        warn(
+            InputWarning,
+            logger,
             "join_units: %d unit(s) of the summary have no polygon (e.g. %s); check that the "
             "villages' %r labels match the polygons' %r",
             len(unmatched),

@@ -1,17 +1,25 @@
-"""Errors raised by :mod:`accessibility`.
+"""Errors raised and warnings emitted by :mod:`accessibility`.
 
 Every error derives from :class:`AccessibilityError` *and* from the built-in exception that fits, so
 ``except ValueError`` keeps working for callers who do not know this package. Messages say what was
-found and how to fix it.
+found and how to fix it. Errors pickle (a Dask or multiprocessing caller gets them back intact).
+
+Things that change a result without stopping it (a point not snapped, a facility left out, an
+unknown road class, a repaired input) are reported with :func:`warnings.warn` and a subclass of
+:class:`AccessibilityWarning`, so they reach notebook users (who do not see the package's log), and
+``warnings.simplefilter("error", AccessibilityWarning)`` turns them all into errors.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
+import warnings
 from collections.abc import Iterable
 
 __all__ = [
     "AccessibilityError",
+    "AccessibilityWarning",
     "CRSError",
     "ConfigError",
     "DuplicateIdError",
@@ -19,12 +27,16 @@ __all__ = [
     "GeometryError",
     "InfeasibleError",
     "InputFileError",
+    "InputWarning",
     "InvalidValueError",
     "MemoryEstimateError",
     "MissingColumnError",
     "NetworkError",
+    "NetworkWarning",
     "OutputError",
+    "ResultWarning",
     "SnapError",
+    "SnapWarning",
     "SpeedOverrideError",
     "suggest",
 ]
@@ -102,6 +114,53 @@ class OutputError(OSError, AccessibilityError):
 
 class MemoryEstimateError(MemoryError, AccessibilityError):
     """A requested result would not fit in memory; the message states the estimate."""
+
+
+class AccessibilityWarning(UserWarning):
+    """Base class of every warning emitted by this package: something changed a result."""
+
+
+class InputWarning(AccessibilityWarning):
+    """Something in an input layer was repaired or looks wrong; the message says what and how.
+
+    Also importable as ``accessibility.validate.InputWarning`` (the same class).
+    """
+
+
+class SnapWarning(AccessibilityWarning):
+    """Points are too far from a road usable by the mode (or have no geometry): they are flagged
+    (``snapped`` False) and get no travel times."""
+
+
+class NetworkWarning(AccessibilityWarning):
+    """The road network was built with an assumption that changes travel times (road classes
+    not in the speed profile, crossings not joined)."""
+
+
+class ResultWarning(AccessibilityWarning):
+    """A result leaves something out (facilities that could not be used, villages that reach
+    no facility); the result records what and why."""
+
+
+#: Set on the log record of a message also emitted as a warning (see :func:`warn`): the command
+#: line shows the warning and drops the record, so the message appears once.
+WARNED = "accessibility_warned"
+
+
+def warn(
+    category: type[Warning],
+    logger: logging.Logger | None,
+    message: str,
+    *args: object,
+    stacklevel: int = 2,
+) -> None:
+    """Emit ``message % args`` with :func:`warnings.warn` (so notebook users see it) and log it
+    at WARNING on ``logger`` (so log files keep it); ``stacklevel`` as for ``warnings.warn``,
+    counted from the caller of this function."""
+    text = message % args if args else message
+    if logger is not None:
+        logger.warning("%s", text, extra={WARNED: True})
+    warnings.warn(text, category, stacklevel=stacklevel + 1)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -42,7 +42,9 @@ from .errors import (
     InvalidValueError,
     MissingColumnError,
     NetworkError,
+    NetworkWarning,
     suggest,
+    warn,
 )
 from .speeds import MODES, check_speed_overrides, normalise_class, speed_profile
 
@@ -626,7 +628,9 @@ def _assemble(
         geoms, n_cross = _crossings(geoms, split=split_crossings)
         report["n_crossings_split" if split_crossings else "n_crossings_not_joined"] = n_cross
         if n_cross and not split_crossings:
-            _log.warning(
+            warn(
+                NetworkWarning,
+                _log,
                 "%d place(s) where roads cross without a shared vertex were NOT joined (they may be "
                 "bridges or underpasses). If your layer was digitised without nodes at junctions, "
                 "pass split_crossings=True.",
@@ -769,7 +773,9 @@ def _assemble(
     report["class_speeds_kmh"] = used
     if unknown_all:
         report["unknown_classes"] = sorted(unknown_all)
-        _log.warning(
+        warn(
+            NetworkWarning,
+            _log,
             "road classes %s are not in the speed profile; they use its 'unknown' speed. Add them "
             "with speeds={...} or map them to known classes.",
             sorted(unknown_all)[:10],

@@ -34,7 +34,15 @@ import numpy as np
 import pandas as pd
 
 from .costs import nearest_costs, travel_costs
-from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
+from .errors import (
+    ConfigError,
+    InputWarning,
+    InvalidValueError,
+    MissingColumnError,
+    ResultWarning,
+    suggest,
+    warn,
+)
 from .network import Network
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
@@ -43,6 +51,7 @@ __all__ = [
     "RunResult",
     "accessibility_layer",
     "demo_project",
+    "dropped_layer",
     "load_project_inputs",
     "run_demo",
     "run_project",
@@ -224,7 +233,26 @@ def accessibility_layer(
     -------
     GeoDataFrame
         A copy of ``villages`` (same index, CRS and columns) with the columns listed in this
-        module's documentation.
+        module's documentation. ``attrs["dropped"]`` lists the facilities left out (not within
+        ``max_snap_m`` of a road the mode may use, or without geometry), each with ``id``,
+        ``service``, ``mode``, ``reason`` and ``snap_distance_m`` (:func:`dropped_layer` makes
+        it a point layer).
+
+    Raises
+    ------
+    AccessibilityError
+        The layers fail :func:`accessibility.validate.validate_locations`, run as a project
+        file's layers are: ids, CRS, geometry, and demand and supply columns that are not
+        non-negative numbers (``"25人"`` in a supply column names the facility, column and value).
+        The caller's frames are never modified.
+
+    Warns
+    -----
+    SnapWarning
+        Villages or facilities too far from a usable road (flagged, see ``snapped``; facilities
+        listed in ``attrs["dropped"]``).
+    ResultWarning
+        Villages that reach no facility of a service.
 
     Examples
     --------
@@ -263,9 +291,11 @@ def accessibility_layer(
                 f"facilities have no supply column {spec['supply']!r} (service {name!r})."
                 + suggest(spec["supply"], facilities.columns)
             )
+    villages, facilities = _validated_inputs(network, villages, facilities, specs, service_column)
     out = villages.copy()
     cost_tables: dict[str, pd.DataFrame] = {}
     cutoffs: dict[str, float] = {}
+    dropped: list[dict[str, Any]] = []  # facilities left out (not located), with why
     modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
     for i, m in enumerate(modes):
         located = locate(
@@ -292,6 +322,25 @@ def accessibility_layer(
             connector_speed_kmh=connector_speed_kmh,
             what="facilities",
         )
+        left_out = ~loc_fac["snapped"].to_numpy()
+        for fid, svc, dist in zip(
+            loc_fac.index[left_out],
+            fac[service_column].astype(str).to_numpy()[left_out],
+            loc_fac["snap_distance_m"].to_numpy()[left_out],
+            strict=True,
+        ):
+            dropped.append(
+                {
+                    "layer": "facilities",
+                    "id": fid,
+                    "service": svc,
+                    "mode": m,
+                    "reason": "no geometry"
+                    if not np.isfinite(dist)
+                    else f"more than {max_snap_m:g} m from any road usable by {m}",
+                    "snap_distance_m": float(dist) if np.isfinite(dist) else None,
+                }
+            )
         limit = max(specs[s]["max_time_min"] for s in mode_services)
         costs_all = travel_costs(
             network, located, loc_fac, mode=m, max_time_min=limit, n_jobs=n_jobs
@@ -356,7 +405,7 @@ def accessibility_layer(
                 cutoffs.update(table.attrs.get("measure_cutoff_min", {}))
         n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
         if any(n_un.values()):
-            _log.warning("villages with no reachable facility (by service): %s", n_un)
+            warn(ResultWarning, _log, "villages with no reachable facility (by service): %s", n_un)
     located_villages: dict[str, pd.DataFrame] = {}
     for s, extra in (nearest_modes or {}).items():
         if s not in specs:
@@ -385,7 +434,100 @@ def accessibility_layer(
                 near["travel_time_min"].reindex(out.index).to_numpy(np.float64)
             )
     out.attrs["measure_cutoff_min"] = cutoffs
+    out.attrs["dropped"] = dropped
     return (out, cost_tables) if return_costs else out
+
+
+def dropped_layer(layer: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The facilities an :func:`accessibility_layer` result left out (``layer.attrs["dropped"]``)
+    as a point layer with ``service``, ``mode``, ``reason`` and ``snap_distance_m``; ``None``
+    when none was left out. :func:`run_project` writes it to the GeoPackage as ``dropped``."""
+    records = layer.attrs.get("dropped") or []
+    if not records:
+        return None
+    table = pd.DataFrame(records)
+    geometry = facilities.geometry.reindex(pd.Index(table["id"])).to_numpy()
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=facilities.crs)
+
+
+def _validated_inputs(
+    network: Network,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    specs: Mapping[str, Mapping[str, Any]],
+    service_column: str,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Validate the layers of :func:`accessibility_layer` as the project-file path does
+    (:func:`accessibility.validate.validate_locations`, same checks and messages): ids, CRS,
+    geometry, text, and the demand and supply columns as non-negative numbers. Returns validated
+    copies; the caller's frames are not modified. Layers that were validated already (as
+    :func:`run_project` does) pass again quickly and unchanged.
+
+    A supply column is checked on the facilities of the services that use it (a ``doctors``
+    column may be empty for schools); an empty supply value counts as 0 with an InputWarning (as
+    scenarios treat a facility added without its capacity), where a project file's layer must be
+    complete. A demand column is checked where it is present or a measure needs it. Numeric
+    demand columns keep their dtype in the returned villages.
+    """
+    import shapely
+
+    from .validate import validate_locations
+
+    extent = gpd.GeoSeries([shapely.box(*network.edges.total_bounds)], crs=network.crs)
+    demand = sorted(
+        {
+            spec["demand"]
+            for spec in specs.values()
+            if spec["demand"] and (spec["measures"] or spec["demand"] in villages.columns)
+        }
+    )
+    clean_villages = validate_locations(
+        villages, kind="villages", nonnegative_columns=demand, reference_extent=extent
+    )
+    for col in demand:  # numbers that were numbers stay as they were (ints stay ints)
+        if pd.api.types.is_numeric_dtype(villages[col].dtype) and not pd.api.types.is_bool_dtype(
+            villages[col].dtype
+        ):
+            clean_villages[col] = villages[col].to_numpy()
+    users: dict[str, set[str]] = {}
+    for name, spec in specs.items():
+        if spec["supply"]:
+            users.setdefault(spec["supply"], set()).add(name)
+    checked = facilities
+    service = facilities[service_column].astype(str)
+    for col, names in users.items():
+        if col not in facilities.columns:
+            continue  # validate_locations names it
+        values = facilities[col]
+        other = ~service.isin(names).to_numpy()
+        blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+        blank = blank.to_numpy(dtype=bool) & ~other
+        if blank.any():  # e.g. a facility a scenario added without saying its capacity
+            ids = list(facilities.index[blank])
+            warn(
+                InputWarning,
+                _log,
+                "facilities: %d row(s) of %s have no value in the supply column %r (%s); they "
+                "count as 0 supply. Fill the column to count them.",
+                len(ids),
+                sorted(names),
+                col,
+                ", ".join(repr(i) for i in ids[:5]) + (" ..." if len(ids) > 5 else ""),
+                stacklevel=3,
+            )
+        if other.any() or blank.any():
+            if checked is facilities:
+                checked = facilities.copy()
+            # rows of other services are not this column's business; blanks count as 0
+            checked[col] = values.astype(object).where(~(other | blank), 0)
+    clean_facilities = validate_locations(
+        checked,
+        kind="facilities",
+        required_columns=[service_column],
+        nonnegative_columns=sorted(users),
+        reference_extent=extent,
+    )
+    return clean_villages, clean_facilities
 
 
 # --------------------------------------------------------------------------------------------------
@@ -413,10 +555,11 @@ class RunResult:
         )
 
 
-def _read(path: str, layer: str | None) -> gpd.GeoDataFrame:
+def _read(inp: Mapping[str, Any], key: str) -> gpd.GeoDataFrame:
+    """Read the layer of ``[input] key`` with its ``{key}_layer`` and ``{key}_encoding``."""
     from .io import read_layer
 
-    return read_layer(path, layer=layer)
+    return read_layer(inp[key], layer=inp.get(f"{key}_layer"), encoding=inp.get(f"{key}_encoding"))
 
 
 @contextlib.contextmanager
@@ -430,7 +573,9 @@ def _project_keys(keys: Mapping[str, list[str]]) -> Iterator[None]:
         ]
         if not named:
             raise
-        raise type(exc)(f"{exc} In the project file, {'; '.join(named)}.") from exc
+        error = type(exc)(f"{exc} In the project file, {'; '.join(named)}.")
+        error.__dict__.update(exc.__dict__)  # e.g. the `problems` of a multi-problem error
+        raise error from exc
 
 
 def _validated_locations(
@@ -444,7 +589,7 @@ def _validated_locations(
     from .validate import validate_locations
 
     villages = validate_locations(
-        _read(inp["villages"], inp["villages_layer"]),
+        _read(inp, "villages"),
         kind="villages",
         id_column=cols["village_id"],
         required_columns=sorted(demand_cols),
@@ -453,7 +598,7 @@ def _validated_locations(
         reference_extent=roads,
     )
     facilities = validate_locations(
-        _read(inp["facilities"], inp["facilities_layer"]),
+        _read(inp, "facilities"),
         kind="facilities",
         id_column=cols["facility_id"],
         required_columns=[cols["service"], *sorted(supply_cols)],
@@ -506,7 +651,7 @@ def read_validated_layers(
     if inp["roads"]:
         from .speeds import speed_profile
 
-        roads = _read(inp["roads"], inp["roads_layer"])
+        roads = _read(inp, "roads")
         profile = speed_profile(net_cfg["profile"], overrides=net_cfg.get("speeds"))
         roads = validate_roads(
             roads,
@@ -555,7 +700,7 @@ def load_project_inputs(
     specs, roads, villages, facilities = read_validated_layers(cfg)
     townships = None
     if inp["townships"]:
-        townships = _read(inp["townships"], inp["townships_layer"])
+        townships = _read(inp, "townships")
     if check:
         from .projectcheck import check_project
 
@@ -679,6 +824,9 @@ def _finish_run(
     ``result.network`` must be a routable :class:`Network` when ``[catchments] services`` is set.
     ``paths`` are the GeoPackage, CSV and report paths (None = not written).
     """
+    dropped = dropped_layer(result.villages, result.facilities)  # what was left out, and why
+    if dropped is not None:
+        result.extra_layers["dropped"] = dropped
     if cfg["catchments"]["services"]:
         _catchments(result, cfg, specs or {})
     if standards is not None:
@@ -842,7 +990,7 @@ def _equity(
         )
         units = townships
         if by not in units.columns:
-            _log.warning("townships layer has no %r column; no summary layer", by)
+            warn(ResultWarning, _log, "townships layer has no %r column; no summary layer", by)
         else:
             result.townships = join_units(summary, units, on=by)
 

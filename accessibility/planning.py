@@ -61,7 +61,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import ConfigError, InvalidValueError, MissingColumnError, suggest
+from .errors import (
+    ConfigError,
+    InvalidValueError,
+    MissingColumnError,
+    NetworkWarning,
+    suggest,
+    warn,
+)
 from .network import Network
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
@@ -615,7 +622,9 @@ def _new_road_line(
             p = shapely.Point(coords[pos])
             (_, j), d = tree.query_nearest([p], return_distance=True, all_matches=False)
             if len(j) == 0 or d[0] > snap:
-                _log.warning(
+                warn(
+                    NetworkWarning,
+                    _log,
                     "%s: the road end %s is more than %g m from any road; it stays unconnected",
                     where,
                     np.round(coords[pos], 1).tolist(),

@@ -72,10 +72,13 @@ from .errors import (
     CRSError,
     EmptyLayerError,
     GeometryError,
+    InputWarning,
     InvalidValueError,
     MemoryEstimateError,
     MissingColumnError,
+    ResultWarning,
     suggest,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -957,7 +960,9 @@ def assign_population_cells(
         raise InvalidValueError(f"by must be 'distance' or 'travel_time'; got {by!r}.")
     n_un = int(cells["village"].isna().sum())
     if n_un:
-        logger.warning(
+        warn(
+            ResultWarning,
+            logger,
             "%d populated cells (%.1f people) were not assigned to any village",
             n_un,
             float(cells.loc[cells["village"].isna(), "population"].sum()),
@@ -1106,7 +1111,9 @@ def _line_profiles(
     seg_len = (lengths_m / nseg)[seg_owner]
     bad = ~np.isfinite(dz)
     if bad.any():
-        logger.warning(
+        warn(
+            InputWarning,
+            logger,
             "%d of %d segments have no DEM elevation (outside the DEM or nodata); "
             "they are walked as flat ground",
             int(bad.sum()),
@@ -1366,7 +1373,9 @@ def speed_from_landcover(
     codes = np.unique(v[np.isfinite(v)])
     missing = sorted(set(codes.tolist()) - {float(k) for k in speed_table})
     if missing and default_kmh is None:
-        logger.warning(
+        warn(
+            InputWarning,
+            logger,
             "land-cover classes %s are not in the speed table and are treated as impassable; "
             "add them or pass default_kmh=",
             missing[:20],
@@ -1735,7 +1744,9 @@ def _source_cells(fr: Raster, sources: Any, f: np.ndarray) -> tuple[np.ndarray, 
     passable = inside & np.isfinite(f[rows, cols])
     n_bad = int((~passable).sum())
     if n_bad:
-        logger.warning(
+        warn(
+            InputWarning,
+            logger,
             "%d of %d sources lie outside the raster or on impassable cells and are ignored",
             n_bad,
             len(x),
@@ -1826,7 +1837,9 @@ def _dem_on_grid(r: Raster, dem: Any) -> np.ndarray:
     dx, dy = _transform_xy(x, y, r.crs, d.crs)
     z = _bilinear(d, dx, dy).reshape(r.shape)
     if np.isnan(z).any():
-        logger.warning(
+        warn(
+            InputWarning,
+            logger,
             "%d cells have no DEM elevation; moves touching them are treated as flat",
             int(np.isnan(z).sum()),
         )

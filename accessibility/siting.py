@@ -75,7 +75,9 @@ from .errors import (
     InfeasibleError,
     InvalidValueError,
     MissingColumnError,
+    ResultWarning,
     suggest,
+    warn,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1289,7 +1291,9 @@ def _solve(
         status = "optimal"
     else:
         status = "time_limit"
-        logger.warning(
+        warn(
+            ResultWarning,
+            logger,
             "%s: time limit of %g s reached; keeping the best solution found",
             problem,
             time_limit_s,
@@ -2018,7 +2022,9 @@ def grid_candidates(
         gdf = gdf.to_crs(out_crs)
     gdf.index = pd.Index([f"g{i:06d}" for i in range(len(gdf))], name="candidate_id")
     if len(gdf) == 0:
-        logger.warning(
-            "grid_candidates: no grid point falls inside the area; use a smaller spacing"
+        warn(
+            ResultWarning,
+            logger,
+            "grid_candidates: no grid point falls inside the area; use a smaller spacing",
         )
     return gdf

@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import CRSError, DuplicateIdError, EmptyLayerError, GeometryError, InvalidValueError
+from .errors import (
+    CRSError,
+    DuplicateIdError,
+    EmptyLayerError,
+    GeometryError,
+    InvalidValueError,
+    SnapWarning,
+    warn,
+)
 from .network import Network
 
 __all__ = ["locate", "to_points"]
@@ -282,7 +290,9 @@ def locate(
     n_far = int((has & ~snapped).sum())
     if n_far:
         far = points.index[has & ~snapped][:5].tolist()
-        _log.warning(
+        warn(
+            SnapWarning,
+            _log,
             "%d of %d %s are more than %.0f m from any road usable by %s (e.g. %s); they are "
             "flagged (snapped=False) and get no travel times. Check their coordinates or raise "
             "max_snap_m.",
@@ -294,5 +304,11 @@ def locate(
             far,
         )
     if (~valid).any():
-        _log.warning("%d %s have empty geometry and are not located", int((~valid).sum()), what)
+        warn(
+            SnapWarning,
+            _log,
+            "%d %s have empty geometry and are not located",
+            int((~valid).sum()),
+            what,
+        )
     return out

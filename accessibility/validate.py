@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,10 +41,12 @@ from .errors import (
     DuplicateIdError,
     EmptyLayerError,
     GeometryError,
+    InputWarning,
     InvalidValueError,
     MissingColumnError,
     SnapError,
     suggest,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -167,23 +168,38 @@ _KNOWN_ROAD_CLASSES: frozenset[str] = frozenset(
 _MAX_EXAMPLES = 5
 
 
-class InputWarning(UserWarning):
-    """Something in an input layer was repaired or looks wrong; the message says what and how."""
-
-
 # --- collecting problems -------------------------------------------------------------------------
 
 _COMBINED: dict[tuple[type, ...], type] = {}
 
 
 def _combined_class(classes: tuple[type[AccessibilityError], ...]) -> type[AccessibilityError]:
-    """An error class that is a subclass of every class in ``classes`` (cached)."""
+    """An error class that is a subclass of every class in ``classes`` (cached).
+
+    Made at run time, it cannot be found by name when unpickled, so its instances pickle as
+    "rebuild from these classes" (a Dask or multiprocessing caller gets the error back).
+    """
     if len(classes) == 1:
         return classes[0]
     if classes not in _COMBINED:
         name = "And".join(c.__name__ for c in classes)
-        _COMBINED[classes] = type(name, classes, {"__module__": __name__})
+        _COMBINED[classes] = type(
+            name, classes, {"__module__": __name__, "__reduce__": _reduce_combined}
+        )
     return _COMBINED[classes]
+
+
+def _reduce_combined(error: BaseException) -> tuple[Any, ...]:
+    return (_rebuild_combined, (type(error).__bases__, error.args, dict(error.__dict__)))
+
+
+def _rebuild_combined(
+    classes: tuple[type[AccessibilityError], ...], args: tuple[Any, ...], state: dict[str, Any]
+) -> BaseException:
+    """Unpickle an error of a class made by :func:`_combined_class`."""
+    error = _combined_class(classes)(*args)
+    error.__dict__.update(state)
+    return error
 
 
 class _Problems:
@@ -234,8 +250,7 @@ def _plain(value: Any) -> Any:
 
 
 def _warn(message: str) -> None:
-    log.warning(message)
-    warnings.warn(message, InputWarning, stacklevel=3)
+    warn(InputWarning, log, message, stacklevel=3)
 
 
 def _require_geodataframe(gdf: Any, what: str) -> None:
@@ -394,7 +409,8 @@ def _repair_text_columns(
                 f"{what}: {int(repaired.sum())} value(s) in column {col!r} are not valid UTF-8 "
                 f"(rows {_examples(labels[repaired])}); undecodable bytes were replaced with "
                 "'\ufffd'. Re-read the file with its real encoding, e.g. "
-                "`gpd.read_file(path, encoding='gbk')` for older Chinese shapefiles."
+                "`accessibility.read_layer(path, encoding='gbk')` for older Chinese shapefiles "
+                f'(in a project file: `[input] {what}_encoding = "gbk"`).'
             )
     return repaired_ids
 
