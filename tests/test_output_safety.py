@@ -128,8 +128,8 @@ def test_partitioned_run_refuses_output_over_input(tmp_path, monkeypatch):
     from accessibility.distributed import run_partitioned
 
     monkeypatch.setattr("accessibility.distributed._prepare_project", _stop_work)
-    path = _project(tmp_path, folder='"."', csv='"county.gpkg"')
-    with pytest.raises(OutputError, match=r"\[output\] csv .*\[input\] "):
+    path = _project(tmp_path, folder='"."', geopackage='"county.gpkg"')
+    with pytest.raises(OutputError, match=r"\[output\] geopackage .*\[input\] "):
         run_partitioned(path)
 
 
