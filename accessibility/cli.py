@@ -258,7 +258,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_output_paths(cfg, writable=False)  # no output over an input or another output
         _, roads, villages, facilities = read_validated_layers(cfg)
         inp = cfg["input"]
-        townships = _read(inp["townships"], inp["townships_layer"]) if inp["townships"] else None
+        townships = _read(inp, "townships") if inp["townships"] else None
         # everything the run needs that does not need routing (the run calls it too)
         check_project(cfg, villages, facilities, townships=townships)
         road_text = f"{len(roads)} road lines, " if roads is not None else ""

@@ -190,7 +190,7 @@ def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
     specs, roads, villages, facilities = read_validated_layers(cfg)
     townships = None
     if inp["townships"]:
-        townships = _read(inp["townships"], inp["townships_layer"])
+        townships = _read(inp, "townships")
     from .projectcheck import check_project
 
     # what the run needs that does not need routing, as `accessibility check` and run_project

@@ -139,10 +139,11 @@ def check_project(
     for name in cc.get("services") or []:
         if name not in present:
             no_facilities(name, "[catchments] services")
-    for name in cc.get("radii_m") or {}:
+    # with no [catchments] services the section is off and its radii are not used
+    for name in (cc.get("radii_m") or {}) if cc.get("services") else {}:
         if name not in present:
             no_facilities(name, "[catchments] radii_m")
-        elif name not in (cc.get("services") or []):
+        elif name not in cc["services"]:
             problems.add(
                 ConfigError,
                 f"[catchments] radii_m: a radius is given for {name!r}, which is not in "
