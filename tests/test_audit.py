@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import doctest
 import math
+import re
 import tomllib
 import warnings
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -512,3 +514,43 @@ def test_docstring_examples_run():
     for test in tests:
         runner.run(test)
     assert runner.failures == 0
+
+
+# --- docs/audit.md ---------------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "audit.md"
+
+
+def test_doc_examples_run_and_show_what_they_compute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = "\n" + DOC.read_text(encoding="utf-8")
+    namespace: dict = {"__name__": "docs_audit"}
+    ran = 0
+    for m in re.finditer(r"(?P<before>[^\n]*)\n```python\n(?P<code>.*?)\n```", text, re.S):
+        if "<!-- not-run -->" in m.group("before"):
+            continue
+        exec(compile(m.group("code"), "docs/audit.md", "exec"), namespace)
+        ran += 1
+    assert ran >= 3
+    assert namespace["per_school"]["indicators_met"].tolist() == [7, 4, 6, 7, 0]
+    assert namespace["per_school"]["meets_resource_rule"].tolist() == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert namespace["result"].passed is False
+    assert namespace["mine"]["quality"]["school_size_cap"]["nine_year"] == 3000
+
+
+def test_doc_threshold_table_matches_the_standards_file():
+    text = DOC.read_text(encoding="utf-8")
+    std = load_audit_standards()["quality"]["indicators"]
+    for name in INDICATORS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == INDICATOR_NAMES_ZH[name]
+        assert float(cells[3]) == std[name]["primary"], name
+        assert float(cells[4]) == std[name]["junior"], name
+        assert (cells[6] == "yes") is std[name]["verified"], name
