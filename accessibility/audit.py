@@ -25,20 +25,16 @@ The school table has one row per school (an all-through 九年一贯制 school i
 and junior parts, one row each, as the audit does) with the columns of :data:`INPUT_COLUMNS`
 (rename them with ``columns=``):
 
-=====================  ====================================================================  ======
-key                    meaning                                                               unit
-=====================  ====================================================================  ======
-``level``              ``"primary"``/``"junior"`` (or ``"小学"``/``"初中"``)                  --
-``pupils``             pupils on the register (在校生数)                                      pupils
-``qualified_teachers`` full-time teachers above the required qualification (高于规定学历)     persons
-``key_teachers``       county-level or higher key teachers (县级及以上骨干教师)                persons
-``pe_teachers``        full-time PE teachers (体育专任教师)                                    persons
-``art_teachers``       full-time music and fine-art teachers (音乐、美术专任教师)              persons
-``teaching_space_m2``  teaching and auxiliary rooms (教学及辅助用房面积)                        m²
-``sports_space_m2``    sports grounds and halls (体育运动场馆面积)                              m²
-``equipment_value_yuan`` value of teaching instruments and equipment (教学仪器设备值)           yuan
-``multimedia_rooms``   networked multimedia classrooms (网络多媒体教室)                         rooms
-=====================  ====================================================================  ======
+* ``level``: ``"primary"``/``"junior"`` (or ``"小学"``/``"初中"``);
+* ``pupils``: pupils on the register (在校生数);
+* ``qualified_teachers``: full-time teachers above the required qualification (高于规定学历), persons;
+* ``key_teachers``: county-level or higher key teachers (县级及以上骨干教师), persons;
+* ``pe_teachers``: full-time PE teachers (体育专任教师), persons;
+* ``art_teachers``: full-time music and fine-art teachers (音乐、美术专任教师), persons;
+* ``teaching_space_m2``: teaching and auxiliary rooms (教学及辅助用房面积), m²;
+* ``sports_space_m2``: sports grounds and halls (体育运动场馆面积), m²;
+* ``equipment_value_yuan``: teaching instruments and equipment (教学仪器设备值), yuan;
+* ``multimedia_rooms``: networked multimedia classrooms (网络多媒体教室), rooms.
 
 Optional (:data:`OPTIONAL_COLUMNS`): ``max_class_pupils`` (pupils in the school's largest class,
 for the class-size cap), ``classes`` (number of classes, gives ``mean_class_pupils``),
@@ -291,6 +287,11 @@ def _check_standards(std: Mapping[str, Any]) -> None:
     for key in ("primary", "junior"):
         if not q["cv_limit"][key] > 0:
             problems.append(f"quality.cv_limit.{key} must be > 0")
+    for table, keys in (("school_size_cap", SCHOOL_TYPES), ("class_size_cap", LEVELS)):
+        for key in keys:
+            v = q[table][key]
+            if not (v > 0 and float(v).is_integer()):
+                problems.append(f"quality.{table}.{key} = {v!r} must be a whole number of pupils")
     rule = q["school_rule"]
     if not 0 <= rule["min_indicators_met"] <= len(INDICATORS):
         problems.append(f"quality.school_rule.min_indicators_met must be 0..{len(INDICATORS)}")
@@ -475,17 +476,15 @@ def school_indicators(
 
     For school :math:`i` with :math:`P_i` pupils (教督〔2017〕6号, 第六条 (一)-(七)):
 
-    ====================================  ==================================  ======================
-    column                                formula                             official name
-    ====================================  ==================================  ======================
-    ``qualified_teachers_per_100_pupils``  100 · qualified_teachers / P       每百名学生拥有高于规定学历教师数
-    ``key_teachers_per_100_pupils``        100 · key_teachers / P             每百名学生拥有县级以上骨干教师数
-    ``pe_art_teachers_per_100_pupils``     100 · (pe + art teachers) / P      每百名学生拥有体育、艺术（美术、音乐）专任教师数
-    ``teaching_space_m2_per_pupil``        teaching_space_m2 / P              生均教学及辅助用房面积
-    ``sports_space_m2_per_pupil``          sports_space_m2 / P                生均体育运动场馆面积
-    ``equipment_yuan_per_pupil``           equipment_value_yuan / P           生均教学仪器设备值
-    ``multimedia_rooms_per_100_pupils``    100 · multimedia_rooms / P         每百名学生拥有网络多媒体教室数
-    ====================================  ==================================  ======================
+    * ``qualified_teachers_per_100_pupils`` = 100 · qualified_teachers / P
+      (每百名学生拥有高于规定学历教师数);
+    * ``key_teachers_per_100_pupils`` = 100 · key_teachers / P (每百名学生拥有县级以上骨干教师数);
+    * ``pe_art_teachers_per_100_pupils`` = 100 · (pe_teachers + art_teachers) / P
+      (每百名学生拥有体育、艺术（美术、音乐）专任教师数);
+    * ``teaching_space_m2_per_pupil`` = teaching_space_m2 / P (生均教学及辅助用房面积);
+    * ``sports_space_m2_per_pupil`` = sports_space_m2 / P (生均体育运动场馆面积);
+    * ``equipment_yuan_per_pupil`` = equipment_value_yuan / P (生均教学仪器设备值);
+    * ``multimedia_rooms_per_100_pupils`` = 100 · multimedia_rooms / P (每百名学生拥有网络多媒体教室数).
 
     Parameters
     ----------
@@ -777,7 +776,8 @@ def county_audit(
     computed by :func:`coefficient_of_variation` with the method of ``quality.cv_method`` in the
     standards (default: pupil-weighted, population SD) and compared with ``quality.cv_limit``
     (教督〔2017〕6号 第六条: "所有指标校际差异系数，小学均小于或等于0.50，初中均小于或等于0.45";
-    equality passes). A level passes when every school meets the resource rule
+    equality passes; a CV that cannot be computed, because no school of the level has any of the
+    resource, is NaN and fails). A level passes when every school meets the resource rule
     (:func:`school_audit`), every CV is within its limit and every school is within the size and
     class caps; the county passes when every level present passes.
 

@@ -311,6 +311,17 @@ def test_cv_limit_is_per_level_and_fails_the_county():
     assert j.levels.loc["junior", "all_meet_resource_rule"]
 
 
+def test_a_cv_that_cannot_be_computed_fails():
+    # no school has a multimedia room: the mean is 0, the CV undefined (NaN) -> not within limit
+    schools = table(
+        school("primary", 300, multimedia_rooms=0), school("primary", 200, multimedia_rooms=0)
+    )
+    result = county_audit(schools)
+    row = result.cv.set_index("indicator").loc["multimedia_rooms_per_100_pupils"]
+    assert math.isnan(row["cv"]) and not row["cv_ok"]
+    assert result.passed is False
+
+
 def test_county_verdict_per_level():
     # a good primary school and a junior school failing the six-of-seven rule
     schools = table(
@@ -499,6 +510,8 @@ def test_bad_overrides_are_config_errors():
         load_audit_standards({"quality": {"cv_limit": {"primary": "0.4"}}})
     with pytest.raises(ConfigError, match="weighting"):
         load_audit_standards({"quality": {"cv_method": {"weighting": "pupil"}}})
+    with pytest.raises(ConfigError, match="whole number of pupils"):
+        load_audit_standards({"quality": {"class_size_cap": {"junior": 50.5}}})
     with pytest.raises(ConfigError, match="not found"):
         load_audit_standards("/nonexistent/audit.toml")
 
