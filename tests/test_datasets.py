@@ -310,8 +310,8 @@ def _assert_same_county(a: Demo, b: Demo) -> None:
 
 
 def test_generator_is_deterministic_in_memory():
-    first, rasters_1 = datasets._generate(datasets.DEMO_SEED)
-    second, rasters_2 = datasets._generate(datasets.DEMO_SEED)
+    first, rasters_1 = datasets.load_generator().generate(datasets.DEMO_SEED)
+    second, rasters_2 = datasets.load_generator().generate(datasets.DEMO_SEED)
     for name in LAYERS:
         assert_geodataframe_equal(first[name], second[name], check_less_precise=False)
         assert (first[name].geometry.to_wkb() == second[name].geometry.to_wkb()).all()
@@ -334,8 +334,8 @@ def test_committed_files_match_the_generator(demo, fresh):
 
 
 def test_another_seed_gives_another_county():
-    other, _ = datasets._generate(datasets.DEMO_SEED + 1)
-    base, _ = datasets._generate(datasets.DEMO_SEED)
+    other, _ = datasets.load_generator().generate(datasets.DEMO_SEED + 1)
+    base, _ = datasets.load_generator().generate(datasets.DEMO_SEED)
     assert not other["villages"].geometry.geom_equals(base["villages"].geometry).all()
 
 
@@ -345,7 +345,7 @@ def test_make_demo_county_refuses_to_overwrite_before_generating(tmp_path, monke
     def boom(seed):  # pragma: no cover - must not be reached
         raise AssertionError("generated before checking the output")
 
-    monkeypatch.setattr(datasets, "_generate", boom)
+    monkeypatch.setattr(datasets.load_generator(), "generate", boom)
     with pytest.raises(OutputError, match="already exists"):
         make_demo_county(tmp_path, overwrite=False)
     assert (tmp_path / "demo_county.gpkg").read_bytes() == b"old"
