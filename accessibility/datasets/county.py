@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..standards import KNOWN_SERVICES
+
 if TYPE_CHECKING:
     import geopandas as gpd
     import pyproj
@@ -19,15 +21,7 @@ LAYERS = ("roads", "villages", "facilities", "townships", "county")
 #: Chinese road classes used in the ``road_class`` column, fastest first.
 ROAD_CLASSES = ("expressway", "national", "provincial", "county", "township", "village", "track")
 #: Facility services used in the ``service`` column.
-SERVICES = (
-    "hospital",
-    "health_centre",
-    "clinic",
-    "primary_school",
-    "junior_school",
-    "elder_care",
-    "day_care",
-)
+SERVICES = KNOWN_SERVICES
 
 GPKG_NAME = "demo_county.gpkg"
 DEM_NAME = "demo_dem.tif"

@@ -1,27 +1,13 @@
 """Whether each village meets the planning standard that applies to it.
 
-Examples
---------
-Every example below runs on the bundled (synthetic) demo county, with this setup (the same as
-:mod:`accessibility.equity`'s):
-
->>> import accessibility as acc
->>> from accessibility.equity import *
->>> from accessibility.standards import load_standards
->>> demo = acc.load_demo()
->>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
->>> layer = acc.accessibility_layer(net, demo.villages, demo.facilities)  # car times
->>> standards = load_standards()
->>> compliance = standards_compliance(layer, standards, mode="car", missing="skip")
->>> clinic = fill_unreachable(layer["clinic_nearest_min"], 60)  # minutes to the nearest clinic
->>> pop = layer["population"]
+The examples run on the demo county with the setup of :mod:`accessibility.equity`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -104,20 +90,7 @@ def standards_compliance(
         raise InvalidValueError(f"missing must be 'raise' or 'skip', got {missing!r}")
     area = None
     if (table["area_type"] != "all").any():
-        area = require_column(
-            villages, area_type, what="standards_compliance", role="area-type column"
-        )
-        area = area.astype("string").str.strip().str.lower()
-        odd = area.isna() | ~area.isin(["urban", "rural"])
-        if odd.any():
-            warn(
-                InputWarning,
-                logger,
-                "%d village(s) have an area type other than 'urban'/'rural' (e.g. %s); only "
-                "standards for 'all' apply to them",
-                int(odd.sum()),
-                list(area[odd].astype(object).unique()[:3]),
-            )
+        area = _area_types(villages, area_type)
     columns: dict[str, pd.Series] = {}
     for name, rows in table.groupby("name", sort=False):
         unit = rows["unit"].iloc[0]
@@ -128,48 +101,12 @@ def standards_compliance(
         shortfall_out = pd.Series(np.nan, index=villages.index)
         used = False
         for row in rows.itertuples(index=False):
-            if isinstance(patterns, Mapping):
-                if row.mode not in patterns:
-                    logger.warning(
-                        "standard %s/%s is for mode %r but no columns are given for that mode "
-                        "(modes: %s); skipped",
-                        name,
-                        row.area_type,
-                        row.mode,
-                        list(patterns),
-                    )
-                    continue
-                pattern = patterns[row.mode]
-            else:
-                pattern = patterns
-                if mode is not None and "{mode}" not in pattern and row.mode != mode:
-                    logger.warning(
-                        "standard %s/%s is for mode %r but the layer's times are for %r; skipped "
-                        "(compute %s times too, or edit the standard's mode)",
-                        name,
-                        row.area_type,
-                        row.mode,
-                        mode,
-                        row.mode,
-                    )
-                    continue
-            cols = [pattern.format(service=s, mode=row.mode) for s in row.services]
-            absent = [c for c in cols if c not in villages.columns]
-            if absent:
-                msg = (
-                    f"standards_compliance: standard {name!r} ({row.area_type}) needs column(s) "
-                    f"{absent}, not in the villages layer.{suggest(absent[0], villages.columns)} "
-                    "Pass time_column=/distance_column= patterns that match your columns, or "
-                    "drop the standard"
-                )
-                if missing == "raise":
-                    raise MissingColumnError(msg)
-                logger.warning("%s; skipped", msg)
+            pattern = _column_pattern(name, row, patterns, mode)
+            if pattern is None:
                 continue
-            vals = villages[cols].apply(pd.to_numeric, errors="coerce").astype(float)
-            if unit == "m" and pattern.endswith("_km"):
-                vals = vals * 1000.0
-            value = vals.min(axis=1, skipna=True)  # nearest of the services; all-NaN stays NaN
+            value = _nearest_value(villages, name, row, pattern, unit=unit, missing=missing)
+            if value is None:
+                continue
             if row.area_type == "all":
                 applies = pd.Series(True, index=villages.index)
             else:
@@ -201,6 +138,78 @@ def standards_compliance(
         columns[f"{name}_threshold_{unit}"] = threshold_out
         columns[f"{name}_shortfall_{unit}"] = shortfall_out
     return pd.DataFrame(columns, index=villages.index)
+
+
+def _area_types(villages: pd.DataFrame, area_type: str) -> pd.Series:
+    """The villages' area types, lower-case; a warning for those neither urban nor rural."""
+    area = require_column(villages, area_type, what="standards_compliance", role="area-type column")
+    area = area.astype("string").str.strip().str.lower()
+    odd = area.isna() | ~area.isin(["urban", "rural"])
+    if odd.any():
+        warn(
+            InputWarning,
+            logger,
+            "%d village(s) have an area type other than 'urban'/'rural' (e.g. %s); only "
+            "standards for 'all' apply to them",
+            int(odd.sum()),
+            list(area[odd].astype(object).unique()[:3]),
+            stacklevel=3,  # the caller of standards_compliance
+        )
+    return area
+
+
+def _column_pattern(name: str, row: Any, patterns: Any, mode: str | None) -> str | None:
+    """The column pattern for the standard's mode, or None (logged) when the layer has none."""
+    if isinstance(patterns, Mapping):
+        if row.mode not in patterns:
+            logger.warning(
+                "standard %s/%s is for mode %r but no columns are given for that mode "
+                "(modes: %s); skipped",
+                name,
+                row.area_type,
+                row.mode,
+                list(patterns),
+            )
+            return None
+        return patterns[row.mode]
+    if mode is not None and "{mode}" not in patterns and row.mode != mode:
+        logger.warning(
+            "standard %s/%s is for mode %r but the layer's times are for %r; skipped "
+            "(compute %s times too, or edit the standard's mode)",
+            name,
+            row.area_type,
+            row.mode,
+            mode,
+            row.mode,
+        )
+        return None
+    return patterns
+
+
+def _nearest_value(
+    villages: pd.DataFrame, name: str, row: Any, pattern: str, *, unit: str, missing: str
+) -> pd.Series | None:
+    """Per village, the nearest of the standard's services (NaN when none is reached).
+
+    None when a column is absent and ``missing="skip"`` (logged); raises when ``"raise"``.
+    """
+    cols = [pattern.format(service=s, mode=row.mode) for s in row.services]
+    absent = [c for c in cols if c not in villages.columns]
+    if absent:
+        msg = (
+            f"standards_compliance: standard {name!r} ({row.area_type}) needs column(s) "
+            f"{absent}, not in the villages layer.{suggest(absent[0], villages.columns)} "
+            "Pass time_column=/distance_column= patterns that match your columns, or "
+            "drop the standard"
+        )
+        if missing == "raise":
+            raise MissingColumnError(msg)
+        logger.warning("%s; skipped", msg)
+        return None
+    vals = villages[cols].apply(pd.to_numeric, errors="coerce").astype(float)
+    if unit == "m" and pattern.endswith("_km"):
+        vals = vals * 1000.0
+    return vals.min(axis=1, skipna=True)  # nearest of the services; all-NaN stays NaN
 
 
 def standard_names(compliance: pd.DataFrame) -> list[str]:

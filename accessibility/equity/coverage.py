@@ -1,20 +1,6 @@
 """Coverage rates (达标率) against the standards, and the underserved villages.
 
-Examples
---------
-Every example below runs on the bundled (synthetic) demo county, with this setup (the same as
-:mod:`accessibility.equity`'s):
-
->>> import accessibility as acc
->>> from accessibility.equity import *
->>> from accessibility.standards import load_standards
->>> demo = acc.load_demo()
->>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
->>> layer = acc.accessibility_layer(net, demo.villages, demo.facilities)  # car times
->>> standards = load_standards()
->>> compliance = standards_compliance(layer, standards, mode="car", missing="skip")
->>> clinic = fill_unreachable(layer["clinic_nearest_min"], 60)  # minutes to the nearest clinic
->>> pop = layer["population"]
+The examples run on the demo county with the setup of :mod:`accessibility.equity`.
 """
 
 from __future__ import annotations
@@ -26,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .compliance import group_labels, population_for, standard_names, unit_of
-from .inputs import align
+from .inputs import align_frame
 
 logger = logging.getLogger(__name__)
 
@@ -148,14 +134,6 @@ def coverage_table(
         rates.insert(0, "grouping", grouping or "all")
         parts.append(rates)
     return pd.concat(parts, ignore_index=True)
-
-
-def align_frame(frame: pd.DataFrame, index: pd.Index, *, what: str) -> pd.DataFrame:
-    if frame.index.equals(index):
-        return frame
-    series = pd.Series(0, index=frame.index)
-    align(series, index, what=what, left="villages", right="compliance")
-    return frame.reindex(index)
 
 
 def underserved(

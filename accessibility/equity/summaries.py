@@ -1,20 +1,6 @@
 """Report tables: every inequality index of several measures, and the urban-rural gap.
 
-Examples
---------
-Every example below runs on the bundled (synthetic) demo county, with this setup (the same as
-:mod:`accessibility.equity`'s):
-
->>> import accessibility as acc
->>> from accessibility.equity import *
->>> from accessibility.standards import load_standards
->>> demo = acc.load_demo()
->>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
->>> layer = acc.accessibility_layer(net, demo.villages, demo.facilities)  # car times
->>> standards = load_standards()
->>> compliance = standards_compliance(layer, standards, mode="car", missing="skip")
->>> clinic = fill_unreachable(layer["clinic_nearest_min"], 60)  # minutes to the nearest clinic
->>> pop = layer["population"]
+The examples run on the demo county with the setup of :mod:`accessibility.equity`.
 """
 
 from __future__ import annotations

@@ -3,11 +3,7 @@
 The Python prepares data only (layers as GeoJSON with their colours, legend sections); the page
 itself is ``templates/interactive.html`` (:class:`string.Template`), with Leaflet's JavaScript and
 CSS inlined from ``static/``.
-
-Examples
---------
->>> import accessibility as acc
->>> demo = acc.load_demo()
+The examples run on the demo county with the setup of :mod:`accessibility.maps`.
 """
 
 from __future__ import annotations

@@ -133,12 +133,10 @@ def village_map(
         )
     if len(layer) == 0:
         raise EmptyLayerError("the village layer is empty: nothing to map")
-    crs = draw_crs(layer)
-    vil = layer.to_crs(crs) if layer.crs != crs else layer
-    roads = in_crs(roads, crs, "roads")
-    facilities = in_crs(facilities, crs, "facilities")
-    catchments = in_crs(catchments, crs, "catchments")
-    units = in_crs(units, crs, "units")
+    crs, vil, others = _in_draw_crs(
+        layer, roads=roads, facilities=facilities, catchments=catchments, units=units
+    )
+    roads, facilities, catchments, units = others.values()
     classes_ = column_classes(
         vil[column], column, breaks=breaks, classes=classes, scheme=scheme, cmap=cmap
     )
@@ -167,6 +165,13 @@ def village_map(
             north_arrow=north_arrow,
         )
     return fig
+
+
+def _in_draw_crs(main: Any, **others: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """The drawing CRS of ``main``, and ``main`` and the other layers (None stays None) in it."""
+    crs = draw_crs(main)
+    main = main.to_crs(crs) if main.crs != crs else main
+    return crs, main, {what: in_crs(gdf, crs, what) for what, gdf in others.items()}
 
 
 def _draw_units_and_roads(
@@ -361,12 +366,10 @@ def catchment_map(
 
     check_layer(catchments, "catchments")
     cat, facilities = _select_service(catchments, facilities, service, service_column)
-    crs = draw_crs(cat)
-    cat = cat.to_crs(crs) if cat.crs != crs else cat
-    villages = in_crs(villages, crs, "villages")
-    roads = in_crs(roads, crs, "roads")
-    facilities = in_crs(facilities, crs, "facilities")
-    units = in_crs(units, crs, "units")
+    crs, cat, others = _in_draw_crs(
+        cat, villages=villages, roads=roads, facilities=facilities, units=units
+    )
+    villages, roads, facilities, units = others.values()
     bands = dissolved_bands(cat, band_column)
     unit = "m" if band_column.endswith("_m") else "min"
     bounds_layer = units if units is not None else (villages if villages is not None else bands)

@@ -25,26 +25,36 @@ def make_facilities(
     grid: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Facilities with capacities; generous in the seat, thin in the mountain townships."""
-    import shapely
+    place = _Placer(rng, county.buffer(-20.0))
+    urban = [i for i, v in enumerate(villages) if v["settlement"] == "county_seat"]
+    cx, cy = grid["centre"]
+    centre_v = min(urban, key=lambda i: math.dist((villages[i]["x"], villages[i]["y"]), (cx, cy)))
+    _county_level(place, villages, urban, grid, centre_v)
+    _township_level(place, villages, urban, centres, grid)
+    _village_level(place, villages)
+    return _numbered(place.rows)
 
-    rows: list[dict[str, Any]] = []
-    seat_village = {
-        v["township"]: i for i, v in enumerate(villages) if v["settlement"] != "village"
-    }
 
-    core = county.buffer(-20.0)
+class _Placer:
+    """Places facilities near a point inside the county and collects their rows."""
 
-    def near(x: float, y: float, lo: float, hi: float) -> tuple[float, float]:
+    def __init__(self, rng: np.random.Generator, core: Polygon) -> None:
+        self.rng, self.core = rng, core
+        self.rows: list[dict[str, Any]] = []
+
+    def near(self, x: float, y: float, lo: float, hi: float) -> tuple[float, float]:
         """A point lo..hi metres from (x, y), inside the county."""
+        import shapely
+
         for _ in range(50):
-            r, phi = rng.uniform(lo, hi), rng.uniform(0, 2 * np.pi)
+            r, phi = self.rng.uniform(lo, hi), self.rng.uniform(0, 2 * np.pi)
             px, py = x + r * math.cos(phi), y + r * math.sin(phi)
-            if shapely.contains_xy(core, px, py):
+            if shapely.contains_xy(self.core, px, py):
                 break
         return round_cm(px), round_cm(py)
 
-    def add(service, name, level, vi, xy, capacity, unit, doctors=0, teachers=0) -> None:
-        rows.append(
+    def add(self, service, name, level, vi, xy, capacity, unit, doctors=0, teachers=0) -> None:
+        self.rows.append(
             {
                 "service": service,
                 "name": name,
@@ -59,17 +69,27 @@ def make_facilities(
             }
         )
 
-    urban = [i for i, v in enumerate(villages) if v["settlement"] == "county_seat"]
+
+def _county_level(
+    place: _Placer,
+    villages: list[dict[str, Any]],
+    urban: list[int],
+    grid: dict[str, Any],
+    centre_v: int,
+) -> None:
+    """County-level facilities and the seat's community services, all in the seat."""
+    rng = place.rng
     cx, cy = grid["centre"]
-    centre_v = min(urban, key=lambda i: math.dist((villages[i]["x"], villages[i]["y"]), (cx, cy)))
     # county level, all in the seat
-    add("hospital", "县人民医院", "county", centre_v, near(cx, cy, 120, 220), 480, "beds", 165)
-    add(
+    place.add(
+        "hospital", "县人民医院", "county", centre_v, place.near(cx, cy, 120, 220), 480, "beds", 165
+    )
+    place.add(
         "elder_care",
         "县社会福利院",
         "county",
         urban[-1],
-        near(villages[urban[-1]]["x"], villages[urban[-1]]["y"], 50, 150),
+        place.near(villages[urban[-1]]["x"], villages[urban[-1]]["y"], 50, 150),
         220,
         "places",
     )
@@ -77,12 +97,12 @@ def make_facilities(
     for n in range(6):
         vi = urban[(n * 5 + 1) % len(urban)]
         seats = int(round(rng.uniform(1_800, 2_600), -1))
-        add(
+        place.add(
             "primary_school",
             f"县城第{numerals[n]}小学",
             "county",
             vi,
-            near(villages[vi]["x"], villages[vi]["y"], 60, 180),
+            place.near(villages[vi]["x"], villages[vi]["y"], 60, 180),
             seats,
             "seats",
             teachers=round(seats / 19),
@@ -90,12 +110,12 @@ def make_facilities(
     for n in range(3):
         vi = urban[(n * 5 + 3) % len(urban)]
         seats = int(round(rng.uniform(2_000, 3_000), -1))
-        add(
+        place.add(
             "junior_school",
             f"县第{numerals[n]}中学",
             "county",
             vi,
-            near(villages[vi]["x"], villages[vi]["y"], 60, 180),
+            place.near(villages[vi]["x"], villages[vi]["y"], 60, 180),
             seats,
             "seats",
             teachers=round(seats / 13),
@@ -104,27 +124,40 @@ def make_facilities(
         v = villages[vi]
         if n % 2 == 1:
             doctors = int(rng.integers(3, 7))
-            add(
+            place.add(
                 "clinic",
                 f"{v['name']}卫生服务站",
                 "village",
                 vi,
-                near(v["x"], v["y"], 30, 120),
+                place.near(v["x"], v["y"], 30, 120),
                 doctors,
                 "doctors",
                 doctors,
             )
         if n % 2 == 0:
-            add(
+            place.add(
                 "day_care",
                 f"{v['name']}日间照料中心",
                 "village",
                 vi,
-                near(v["x"], v["y"], 30, 120),
+                place.near(v["x"], v["y"], 30, 120),
                 int(rng.integers(30, 51)),
                 "places",
             )
 
+
+def _township_level(
+    place: _Placer,
+    villages: list[dict[str, Any]],
+    urban: list[int],
+    centres: dict[str, tuple[float, float]],
+    grid: dict[str, Any],
+) -> None:
+    """Township health centres, schools and elder-care homes, at the township seats."""
+    rng = place.rng
+    seat_village = {
+        v["township"]: i for i, v in enumerate(villages) if v["settlement"] != "village"
+    }
     # township level, at the township seat
     for key, zh, *_ in TOWNSHIPS:
         m = float(mountain_factor(*centres[key]))
@@ -135,44 +168,56 @@ def make_facilities(
             vi, (x, y) = seat_village[key], centres[key]
             tag = zh
         beds = round(rng.uniform(45, 65) * (1.0 - 0.6 * m))
-        add(
+        place.add(
             "health_centre",
             f"{tag}卫生院",
             "township",
             vi,
-            near(x, y, 80, 260),
+            place.near(x, y, 80, 260),
             beds,
             "beds",
             max(5, round(beds * rng.uniform(0.35, 0.45))),
         )
         if key != SEAT:
             seats = int(round(rng.uniform(700, 1_200) * (1.0 - 0.55 * m), -1))
-            add(
+            place.add(
                 "primary_school",
                 f"{tag}中心小学",
                 "township",
                 vi,
-                near(x, y, 80, 260),
+                place.near(x, y, 80, 260),
                 seats,
                 "seats",
                 teachers=round(seats / 16),
             )
             if m < 0.85:  # the two remotest mountain townships have no junior school
                 seats = int(round(rng.uniform(800, 1_300) * (1.0 - 0.4 * m), -1))
-                add(
+                place.add(
                     "junior_school",
                     f"{tag}中学",
                     "township",
                     vi,
-                    near(x, y, 80, 260),
+                    place.near(x, y, 80, 260),
                     seats,
                     "seats",
                     teachers=round(seats / 12),
                 )
         if key not in (SEAT, "Yunfeng"):  # Yunfeng's old people go to Gaoping's home
             places = round(rng.uniform(60, 110) * (1.0 - 0.5 * m))
-            add("elder_care", f"{tag}敬老院", "township", vi, near(x, y, 80, 260), places, "places")
+            place.add(
+                "elder_care",
+                f"{tag}敬老院",
+                "township",
+                vi,
+                place.near(x, y, 80, 260),
+                places,
+                "places",
+            )
 
+
+def _village_level(place: _Placer, villages: list[dict[str, Any]]) -> None:
+    """Village clinics, schools (or teaching points) and day-care stations, by chance."""
+    rng = place.rng
     # village level
     for vi, v in enumerate(villages):
         if v["settlement"] != "village":
@@ -182,12 +227,12 @@ def make_facilities(
             doctors = int(
                 rng.choice([1, 2, 3], p=[0.7, 0.25, 0.05] if m > 0.5 else [0.3, 0.5, 0.2])
             )
-            add(
+            place.add(
                 "clinic",
                 f"{v['name'][:-1]}村卫生室",
                 "village",
                 vi,
-                near(v["x"], v["y"], 20, 100),
+                place.near(v["x"], v["y"], 20, 100),
                 doctors,
                 "doctors",
                 doctors,
@@ -199,26 +244,30 @@ def make_facilities(
             else:
                 seats = int(round(rng.uniform(120, 420), -1))
                 name = f"{v['name']}小学"
-            add(
+            place.add(
                 "primary_school",
                 name,
                 "village",
                 vi,
-                near(v["x"], v["y"], 20, 100),
+                place.near(v["x"], v["y"], 20, 100),
                 seats,
                 "seats",
                 teachers=max(2, round(seats / 14)),
             )
         if rng.random() < 0.22 - 0.16 * m:
-            add(
+            place.add(
                 "day_care",
                 f"{v['name']}幸福院",
                 "village",
                 vi,
-                near(v["x"], v["y"], 20, 100),
+                place.near(v["x"], v["y"], 20, 100),
                 int(rng.integers(10, 31)),
                 "places",
             )
+
+
+def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows sorted by service, village and name, with ids by service (H001, HC001, ...)."""
     prefix = {
         "hospital": "H",
         "health_centre": "HC",

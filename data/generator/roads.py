@@ -123,8 +123,33 @@ def make_roads(
     grid: dict[str, Any],
     villages: list[dict[str, Any]],
 ) -> list[Line]:
+    """Every road line, in stages that draw from ``rng`` in a fixed order."""
     import shapely
 
+    lines = trunk_roads(rng, county, centres, grid)
+    exp_geom = shapely.LineString(lines[0].xy)  # the expressway comes first
+    village_links(rng, county, lines, villages, exp_geom)
+    n_village, track_villages = classify_links(lines, villages)
+    village_loops(rng, county, lines, villages, n_village, track_villages)
+    node_crossings(lines)
+    fix_near_misses(lines)
+    seats = {
+        j
+        for j, ln in enumerate(lines)
+        if ln.kind == "link" and villages[ln.village]["settlement"] != "village"
+    }
+    make_gaps(lines, [1.2, 1.5, 1.8, 1.3, 1.6], skip=seats)
+    return lines
+
+
+def trunk_roads(
+    rng: np.random.Generator,
+    county: Polygon,
+    centres: dict[str, tuple[float, float]],
+    grid: dict[str, Any],
+) -> list[Line]:
+    """The expressway (first) and its link, national, provincial and county roads, the seat's
+    streets."""
     c = {k: (round_cm(x), round_cm(y)) for k, (x, y) in centres.items()}
     lines: list[Line] = []
 
@@ -202,9 +227,20 @@ def make_roads(
         lines.append(
             Line(meander(rng, a, b, county), "county", f"{short[ka]}{short[kb]}公路", f"X{n:03d}")
         )
+    return lines
 
-    # village links: connect the village nearest to the network first (a Prim-like tree)
-    exp_geom = shapely.LineString(expressway.xy)
+
+def village_links(
+    rng: np.random.Generator,
+    county: Polygon,
+    lines: list[Line],
+    villages: list[dict[str, Any]],
+    exp_geom: Any,
+) -> None:
+    """Connect every village, the nearest to the network first (a Prim-like tree); appends to
+    ``lines`` and may move village entrances."""
+    import shapely
+
     for v in villages:  # keep village roads' dead ends well away from the expressway
         e = shapely.Point(v["entrance"])
         if exp_geom.distance(e) < 4 * EXPRESSWAY_CLEARANCE_M:
@@ -252,6 +288,14 @@ def make_roads(
         dist = np.where(closer, d_new, dist)
         hit = np.where(closer, len(lines) - 1, hit)
 
+
+def classify_links(lines: list[Line], villages: list[dict[str, Any]]) -> tuple[int, set[int]]:
+    """Name and class the links: township roads, village roads, tracks to remote villages.
+
+    Returns the number of village roads and the villages reached only by a track.
+    """
+    import shapely
+
     # classify the tree: links carrying several villages are township roads
     carried = [0] * len(lines)
     for j in range(len(lines) - 1, -1, -1):
@@ -292,7 +336,18 @@ def make_roads(
         ln.road_class, ln.ref = "track", ""
         ln.name = f"{villages[ln.village]['name']}机耕道"
         track_villages.add(ln.village)
+    return n_village, track_villages
 
+
+def village_loops(
+    rng: np.random.Generator,
+    county: Polygon,
+    lines: list[Line],
+    villages: list[dict[str, Any]],
+    n_village: int,
+    track_villages: set[int],
+) -> None:
+    """Some villages also get a road to a neighbouring village (loops in the tree)."""
     # loops: some villages also have a road to a neighbouring village
     linked = {ln.village: j for j, ln in enumerate(lines) if ln.kind == "link"}
     pairs = {(ln.village, lines[ln.parent].village) for ln in lines if ln.kind == "link"}
@@ -323,16 +378,6 @@ def make_roads(
                 kind="loop",
             )
         )
-
-    node_crossings(lines)
-    fix_near_misses(lines)
-    seats = {
-        j
-        for j, ln in enumerate(lines)
-        if ln.kind == "link" and villages[ln.village]["settlement"] != "village"
-    }
-    make_gaps(lines, [1.2, 1.5, 1.8, 1.3, 1.6], skip=seats)
-    return lines
 
 
 def node_crossings(lines: list[Line]) -> None:
