@@ -600,3 +600,33 @@ def test_urban_rural_and_mountain_gap_is_visible(demo):
     ]
     per_child = seats.sum() / v.groupby("township")["pop_school_age"].sum()
     assert per_child["Chengguan"] > per_child[mountain].max()
+
+
+# ------------------------------------------------------------------------------------------
+# the generator is not shipped
+# ------------------------------------------------------------------------------------------
+
+
+def test_generator_lives_in_data_and_is_not_part_of_the_package():
+    from pathlib import Path
+
+    import accessibility
+
+    generator = datasets.load_generator()
+    assert Path(generator.__file__).parent.parts[-2:] == ("data", "generator")
+    package = Path(accessibility.__file__).parent
+    assert not list(package.rglob("generator*")), "the generator must not ship in the package"
+
+
+def test_make_demo_county_without_the_generator_says_to_use_a_checkout(tmp_path, monkeypatch):
+    """An installed copy has no data/generator/: a clear error, and nothing is written."""
+    import sys
+
+    from accessibility.datasets import regenerate
+
+    monkeypatch.setattr(regenerate, "SOURCE_DATA_DIR", tmp_path / "site-packages" / "data")
+    monkeypatch.delitem(sys.modules, regenerate.GENERATOR_MODULE, raising=False)
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match="source checkout"):
+        make_demo_county(out)
+    assert not out.exists()

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 def standards_table(standards: pd.DataFrame | None) -> pd.DataFrame:
+    """The standards table to use: ``standards`` as given, or the built-in Chinese standards."""
+
     from ..standards import load_standards
 
     return load_standards(standards)
@@ -213,6 +215,7 @@ def _nearest_value(
 
 
 def standard_names(compliance: pd.DataFrame) -> list[str]:
+    """The standards of a compliance table (its ``<standard>_meets`` columns)."""
     names = [c[: -len("_meets")] for c in compliance.columns if c.endswith("_meets")]
     if not names:
         raise MissingColumnError(
@@ -223,6 +226,7 @@ def standard_names(compliance: pd.DataFrame) -> list[str]:
 
 
 def unit_of(compliance: pd.DataFrame, name: str) -> str:
+    """The unit of a standard in a compliance table: ``"min"`` or ``"m"``."""
     return "min" if f"{name}_shortfall_min" in compliance.columns else "m"
 
 
@@ -234,6 +238,7 @@ def population_for(
     *,
     what: str,
 ) -> tuple[pd.Series, str]:
+    """The population column a standard counts (school-age, elderly ...), else ``population``."""
     col = population
     if standards is not None:
         rows = standards[standards["name"] == name]
@@ -261,6 +266,7 @@ def population_for(
 
 
 def group_labels(villages: pd.DataFrame, by: str | pd.Series | None, *, what: str) -> pd.Series:
+    """The group of each village (a column name, a Series, or ``None`` for one group ``"all"``)."""
     if by is None:
         return pd.Series("all", index=villages.index, dtype=object)
     if isinstance(by, str):

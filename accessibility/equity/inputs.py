@@ -45,6 +45,7 @@ def prepare_with_index(
     allow_zero_total: bool = False,
     allow_negative: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Checked values and weights as arrays, with the labels of the values kept (see :func:`prepare`)."""
     vals = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=float))
     name = f"{vals.name!r}" if vals.name is not None else "values"
     if len(vals) == 0:
@@ -134,6 +135,7 @@ def like_values(other: ArrayLike, values: ArrayLike, *, what: str, right: str) -
 
 
 def group_codes(g: pd.Series, index: pd.Index, *, what: str) -> np.ndarray:
+    """Group labels aligned to ``index`` as an array; missing labels are an error."""
     g = g.loc[index]
     missing = g.isna()
     if missing.any():
@@ -148,6 +150,7 @@ def group_codes(g: pd.Series, index: pd.Index, *, what: str) -> np.ndarray:
 def require_column(
     frame: pd.DataFrame, column: str, *, what: str, role: str = "column"
 ) -> pd.Series:
+    """``frame[column]``, or an error naming the function, the role and the columns there are."""
     if column not in frame.columns:
         raise MissingColumnError(
             f"{what}: the villages have no {role} {column!r}.{suggest(column, frame.columns)} "
@@ -176,6 +179,7 @@ def fill_unreachable(values: pd.Series, fill: float) -> pd.Series:
 
 
 def align_frame(frame: pd.DataFrame, index: pd.Index, *, what: str) -> pd.DataFrame:
+    """``frame`` reindexed to ``index``; every id of ``index`` must be in ``frame``."""
     if frame.index.equals(index):
         return frame
     series = pd.Series(0, index=frame.index)

@@ -96,6 +96,7 @@ def _round_sig(x: float, digits: int) -> float:
 
 
 def check_breaks(breaks: Sequence[float]) -> np.ndarray:
+    """Class edges as a float array; at least two strictly increasing numbers, else an error."""
     b = np.asarray(list(breaks), dtype=float)
     if b.size < 2 or np.isnan(b).any() or (np.diff(b) <= 0).any():
         raise InvalidValueError(
@@ -128,6 +129,7 @@ def classify(
 
 
 def format_limit(x: float) -> str:
+    """A class limit as legend text: whole numbers without decimals, inf as ∞."""
     if not np.isfinite(x):
         return "∞"
     if float(x).is_integer():
@@ -158,6 +160,8 @@ def class_labels(breaks: Sequence[float], *, unit: str = "") -> list[str]:
 
 
 def class_colors(cmap: str | Sequence[str], k: int) -> list[str]:
+    """One hex colour per class, from a colormap name or a list of colours."""
+
     import matplotlib as mpl
     from matplotlib.colors import to_hex
 
@@ -173,6 +177,7 @@ def class_colors(cmap: str | Sequence[str], k: int) -> list[str]:
 
 
 def unit_of(column: str) -> str:
+    """The unit a column name ends in (``min``, ``km``, ``m``, ``km/h``), or ``""``."""
     for suffix, unit in (("_min", "min"), ("_km", "km"), ("_m", "m"), ("_kmh", "km/h")):
         if column.endswith(suffix) or f"{suffix}_" in column:
             return unit

@@ -18,6 +18,8 @@ MM_TO_PT = 72.0 / 25.4
 
 
 def check_layer(layer: Any, what: str) -> None:
+    """A GeoDataFrame with a CRS, else an error that says how to make one."""
+
     import geopandas as gpd
 
     if not isinstance(layer, gpd.GeoDataFrame):
@@ -33,6 +35,8 @@ def check_layer(layer: Any, what: str) -> None:
 
 
 def draw_crs(layer: Any) -> Any:
+    """The CRS to draw in: the layer's own when it is in metres, else its local UTM zone."""
+
     from pyproj import CRS
 
     own = CRS.from_user_input(layer.crs)
@@ -44,6 +48,7 @@ def draw_crs(layer: Any) -> Any:
 
 
 def in_crs(gdf: Any, crs: Any, what: str) -> Any:
+    """An optional layer (None stays None), checked and in ``crs``."""
     if gdf is None:
         return None
     check_layer(gdf, what)
@@ -83,6 +88,8 @@ def _nice_length_km(target_km: float) -> float:
 
 
 def add_scale_bar(ax: Any, crs: Any, *, fraction: float = 0.22, loc: str = "lower right") -> Any:
+    """A scale bar in kilometres, its length true on the ground at the map centre."""
+
     from matplotlib.font_manager import FontProperties
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -119,6 +126,7 @@ def add_scale_bar(ax: Any, crs: Any, *, fraction: float = 0.22, loc: str = "lowe
 
 
 def add_north_arrow(ax: Any, crs: Any, *, xy: tuple[float, float] = (0.95, 0.93)) -> Any:
+    """A north arrow pointing to true north (grid convergence included)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     theta = _north_angle(crs, (x0 + x1) / 2, (y0 + y1) / 2)
@@ -153,6 +161,8 @@ def add_north_arrow(ax: Any, crs: Any, *, xy: tuple[float, float] = (0.95, 0.93)
 
 
 def new_axes(ax: Any, bounds: np.ndarray, *, legend_room_in: float = 2.3) -> tuple[Any, Any]:
+    """``ax`` and its figure, or a new figure sized to the map's bounds."""
+
     from matplotlib.figure import Figure
 
     if ax is not None:
@@ -178,6 +188,7 @@ def map_bounds(layer: Any, extra: Any = None) -> np.ndarray:
 
 
 def set_frame(ax: Any, bounds: np.ndarray, pad: float = 0.05) -> None:
+    """The map's extent with a margin, at equal aspect, without ticks."""
     xmin, ymin, xmax, ymax = bounds
     dx, dy = (xmax - xmin) * pad, (ymax - ymin) * pad
     ax.set_xlim(xmin - dx, xmax + dx)
@@ -194,6 +205,7 @@ def set_frame(ax: Any, bounds: np.ndarray, pad: float = 0.05) -> None:
 
 
 def add_legends(ax: Any, first: list[Any], first_title: str | None, second: list[Any]) -> list[Any]:
+    """The class legend and the layers legend, right of the map."""
     legends = []
     if first:
         leg = ax.legend(

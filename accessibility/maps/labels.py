@@ -55,6 +55,8 @@ def label_villages(
     label_column: str,
     label_fallback: str | None,
 ) -> int:
+    """Village names (Chinese, or pinyin without a CJK font) with a halo; returns how many."""
+
     from ..charts import chart_text
 
     if labels is False or labels is None:

@@ -30,6 +30,8 @@ _MARKERS = ("o", "s", "^", "D", "v", "h", "p", "*", "X", "<", ">")
 
 
 def draw_roads(ax: Any, roads: Any, column: str) -> list[Any]:
+    """Roads by class (QGIS style colours and widths); returns legend handles."""
+
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
@@ -70,6 +72,8 @@ def _road_key(label: str) -> str:
 
 
 def draw_facilities(ax: Any, facilities: Any, column: str) -> list[Any]:
+    """Facilities, one marker per service; returns legend handles."""
+
     from matplotlib.lines import Line2D
 
     from ..styles import SERVICE_SIZES_MM, SERVICE_STYLES
@@ -129,6 +133,8 @@ def draw_facilities(ax: Any, facilities: Any, column: str) -> list[Any]:
 
 
 def band_colors(bands: Sequence[float]) -> dict[float, str]:
+    """A colour per catchment band (the QGIS style colours for the usual bands)."""
+
     from ..styles import CATCHMENT_BREAKS_MIN, CATCHMENT_COLORS
 
     out: dict[float, str] = {}
@@ -144,6 +150,8 @@ def band_colors(bands: Sequence[float]) -> dict[float, str]:
 
 
 def dissolved_bands(catchments: Any, band_column: str) -> Any:
+    """Catchments merged per band, so overlapping catchments do not darken the map."""
+
     import geopandas as gpd
 
     if band_column not in catchments.columns:
@@ -163,6 +171,8 @@ def dissolved_bands(catchments: Any, band_column: str) -> Any:
 
 
 def draw_bands(ax: Any, bands: Any, band_column: str, *, alpha: float, unit: str) -> list[Any]:
+    """Catchment bands, widest first, faint; returns legend handles narrowest first."""
+
     from matplotlib.patches import Patch
 
     colors = band_colors([float(b) for b in bands[band_column]])

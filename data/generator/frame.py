@@ -135,4 +135,5 @@ def mountain_factor(x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
 
 
 def terrain_class(m: float) -> str:
+    """``plain``, ``hill`` or ``mountain`` for a mountain factor."""
     return "mountain" if m >= 0.7 else ("hill" if m >= 0.3 else "plain")

@@ -85,6 +85,7 @@ def make_dem(rng: np.random.Generator, county: Polygon) -> tuple[np.ndarray, Any
 
 
 def sample_at(raster: np.ndarray, transform: Any, x: float, y: float) -> float:
+    """The raster value at a local point."""
     col = int((x - transform.c) / transform.a)
     row = int((y - transform.f) / transform.e)
     return float(raster[row, col])

@@ -67,6 +67,7 @@ def meander(
 
 
 def polyline(rng: np.random.Generator, waypoints: Sequence[tuple[float, float]]) -> list:
+    """A meandering line through the waypoints."""
     xy: list[tuple[float, float]] = [waypoints[0]]
     for a, b in itertools.pairwise(waypoints):
         xy.extend(meander(rng, a, b)[1:])

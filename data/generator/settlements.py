@@ -110,6 +110,7 @@ def pinyin_join(parts: Sequence[str]) -> str:
 
 
 def village_name(rng: np.random.Generator, m: float, used: set[str]) -> tuple[str, str]:
+    """A Chinese village name and its pinyin, not yet in ``used``."""
     features = MOUNTAIN_FEATURES if rng.random() < m else PLAIN_FEATURES
     for _ in range(200):
         form = rng.random()
