@@ -442,20 +442,26 @@ def village_map(
             cb = fig.colorbar(sc, ax=ax, shrink=0.7, extend="max")
             cb.set_label(colorbar_label, fontsize=7)
             cb.ax.tick_params(labelsize=7)
-            ax.set_title(chart_text(label))
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            ax.set_xlim(xmin, xmax)
-            ax.set_ylim(ymin, ymax)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for side in ("left", "bottom"):
-                ax.spines[side].set_visible(False)
+            _map_panel(ax, chart_text(label), (xmin, ymin, xmax, ymax))
         for ax in axes[n:]:
             ax.set_visible(False)
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def _map_panel(ax: Any, title: str, bounds: tuple[float, float, float, float]) -> None:
+    """Title, the extent at equal aspect, and no ticks or axis lines: one map of a small multiple."""
+    xmin, ymin, xmax, ymax = bounds
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
 
 
 def _draw_units(ax: Any, units: Any, unit_label: str | None, fallback: str | None) -> None:
@@ -508,16 +514,7 @@ def cluster_map(
                 _draw_units(ax, units, unit_label, unit_label_fallback)
             ax.scatter(x[~f], y[~f], s=5, color="0.8", linewidths=0)
             ax.scatter(x[f], y[f], s=12, color="#a50f15", linewidths=0, label=label)
-            ax.set_title(f"{chart_text(name)} ({int(f.sum())})")
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            ax.set_xlim(xmin, xmax)
-            ax.set_ylim(ymin, ymax)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for side in ("left", "bottom"):
-                ax.spines[side].set_visible(False)
+            _map_panel(ax, f"{chart_text(name)} ({int(f.sum())})", (xmin, ymin, xmax, ymax))
         for ax in axes[n:]:
             ax.set_visible(False)
         fig.suptitle(title, fontsize=10)

@@ -1085,7 +1085,7 @@ def make_region(
     """
     import tempfile
 
-    from .datasets import _H, _W, load_demo, make_demo_county
+    from .datasets import DEMO_HEIGHT_M, DEMO_WIDTH_M, load_demo, make_demo_county
 
     cols_n = columns or n_counties
     cache: dict[Any, Any] = {}
@@ -1108,7 +1108,7 @@ def make_region(
         demo = cache[seed]
         crs = demo.crs
         col, row = i % cols_n, i // cols_n
-        dx, dy = col * _W, row * _H
+        dx, dy = col * DEMO_WIDTH_M, row * DEMO_HEIGHT_M
         code = f"C{i:02d}"
         for name in layers:
             g = getattr(demo, name).copy()

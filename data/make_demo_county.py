@@ -5,7 +5,8 @@ Usage, from the repository root::
     python data/make_demo_county.py            # rewrites data/demo_county.gpkg, demo_dem.tif, ...
     python data/make_demo_county.py --out /tmp/demo
 
-The generator is :func:`accessibility.datasets.make_demo_county` (fixed seed, no network); running
+The generator is the package ``data/generator/`` next to this script (not shipped with the package;
+run through :func:`accessibility.datasets.make_demo_county`; fixed seed, no network); running
 this twice gives the same layer content, so the committed files only change when the generator does.
 """
 

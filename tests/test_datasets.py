@@ -310,8 +310,8 @@ def _assert_same_county(a: Demo, b: Demo) -> None:
 
 
 def test_generator_is_deterministic_in_memory():
-    first, rasters_1 = datasets._generate(datasets.DEMO_SEED)
-    second, rasters_2 = datasets._generate(datasets.DEMO_SEED)
+    first, rasters_1 = datasets.load_generator().generate(datasets.DEMO_SEED)
+    second, rasters_2 = datasets.load_generator().generate(datasets.DEMO_SEED)
     for name in LAYERS:
         assert_geodataframe_equal(first[name], second[name], check_less_precise=False)
         assert (first[name].geometry.to_wkb() == second[name].geometry.to_wkb()).all()
@@ -334,8 +334,8 @@ def test_committed_files_match_the_generator(demo, fresh):
 
 
 def test_another_seed_gives_another_county():
-    other, _ = datasets._generate(datasets.DEMO_SEED + 1)
-    base, _ = datasets._generate(datasets.DEMO_SEED)
+    other, _ = datasets.load_generator().generate(datasets.DEMO_SEED + 1)
+    base, _ = datasets.load_generator().generate(datasets.DEMO_SEED)
     assert not other["villages"].geometry.geom_equals(base["villages"].geometry).all()
 
 
@@ -345,7 +345,7 @@ def test_make_demo_county_refuses_to_overwrite_before_generating(tmp_path, monke
     def boom(seed):  # pragma: no cover - must not be reached
         raise AssertionError("generated before checking the output")
 
-    monkeypatch.setattr(datasets, "_generate", boom)
+    monkeypatch.setattr(datasets.load_generator(), "generate", boom)
     with pytest.raises(OutputError, match="already exists"):
         make_demo_county(tmp_path, overwrite=False)
     assert (tmp_path / "demo_county.gpkg").read_bytes() == b"old"
@@ -600,3 +600,33 @@ def test_urban_rural_and_mountain_gap_is_visible(demo):
     ]
     per_child = seats.sum() / v.groupby("township")["pop_school_age"].sum()
     assert per_child["Chengguan"] > per_child[mountain].max()
+
+
+# ------------------------------------------------------------------------------------------
+# the generator is not shipped
+# ------------------------------------------------------------------------------------------
+
+
+def test_generator_lives_in_data_and_is_not_part_of_the_package():
+    from pathlib import Path
+
+    import accessibility
+
+    generator = datasets.load_generator()
+    assert Path(generator.__file__).parent.parts[-2:] == ("data", "generator")
+    package = Path(accessibility.__file__).parent
+    assert not list(package.rglob("generator*")), "the generator must not ship in the package"
+
+
+def test_make_demo_county_without_the_generator_says_to_use_a_checkout(tmp_path, monkeypatch):
+    """An installed copy has no data/generator/: a clear error, and nothing is written."""
+    import sys
+
+    from accessibility.datasets import regenerate
+
+    monkeypatch.setattr(regenerate, "SOURCE_DATA_DIR", tmp_path / "site-packages" / "data")
+    monkeypatch.delitem(sys.modules, regenerate.GENERATOR_MODULE, raising=False)
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match="source checkout"):
+        make_demo_county(out)
+    assert not out.exists()

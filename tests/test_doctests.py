@@ -7,7 +7,8 @@ that no number in a doc may be unreproducible. So the examples are doctests, run
   cost table, ...) as doctest lines, so what a reader copies is exactly what runs;
 * that module docstring is run once per module and its names are handed to every function
   docstring of the module (a fresh copy of the pandas objects for each, so an example that adds a
-  column cannot change the next one);
+  column cannot change the next one); a module of a package without a setup of its own gets the
+  package's;
 * each docstring is one test (id ``module.function``), run from a temporary folder, with
   ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE``.
 
@@ -36,10 +37,20 @@ MODULES = (
     "snapping",
     "network",
     "equity",
+    "equity.inputs",
+    "equity.inequality",
+    "equity.spatial",
+    "equity.compliance",
+    "equity.coverage",
+    "equity.units",
+    "equity.summaries",
     "raster",
     "siting",
     "pipeline",
     "maps",
+    "maps.classes",
+    "maps.interactive",
+    "maps.static_maps",
     "projectcheck",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
@@ -80,8 +91,9 @@ def _module_globals(name: str) -> dict[str, Any]:
     module = _module(name)
     base = dict(vars(module))
     top = [t for t in _tests(name) if t.name == module.__name__]
-    if not top:
-        return base
+    if not top:  # a module of a package without its own setup: the package's setup
+        parent = name.rpartition(".")[0]
+        return {**_module_globals(parent), **base} if parent else base
     test = top[0]
     test.globs = dict(base)
     result, report, globs = _run(test)
