@@ -268,14 +268,9 @@ def _check_layer(layer: Any, what: str) -> None:
 
 
 def _draw_crs(layer: Any) -> Any:
-    from pyproj import CRS
+    from ._crs import metric_crs
 
-    own = CRS.from_user_input(layer.crs)
-    if own.is_projected:
-        unit = own.axis_info[0].unit_name if own.axis_info else "metre"
-        if unit in ("metre", "meter", "m"):
-            return own
-    return layer.estimate_utm_crs()
+    return metric_crs(layer)
 
 
 def _to(gdf: Any, crs: Any, what: str) -> Any:
