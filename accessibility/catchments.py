@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._crs import metric_crs
 from .errors import (
     CRSError,
     EmptyLayerError,
@@ -991,7 +992,6 @@ def coverage_radii(
     >>> list(c.columns)
     ['facility', 'service', 'radius_m', 'geometry']
     """
-    from .network import metric_crs
 
     _check_layer(facilities, "facilities")
     if isinstance(radii_m, Mapping) and service_column is None:
@@ -1083,7 +1083,6 @@ def compare_coverage(
     from scipy.spatial import cKDTree
 
     from .costs import travel_costs
-    from .network import metric_crs
 
     _check_layer(villages, "villages")
     _check_layer(facilities, "facilities")
@@ -1307,7 +1306,6 @@ def uncovered_villages(
     >>> bool((gaps["distance_m"] > 0).all())
     True
     """
-    from .network import metric_crs
 
     _check_layer(catchments, "catchments", points=False)
     _check_layer(villages, "villages")

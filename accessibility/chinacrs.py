@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _crs
 from .errors import CRSError, EmptyLayerError, InvalidValueError, suggest
 
 if TYPE_CHECKING:
@@ -664,7 +665,7 @@ def detect_datum_offset(
     # polygons or multipoints: one representative point each
     reps = shapely.point_on_surface(np.asarray(pts_ll.array, dtype=object))
     xy = shapely.get_coordinates(reps)
-    metric_crs = pts_ll.estimate_utm_crs()
+    metric_crs = _crs.metric_crs(pts_ll)
     roads_metric = np.asarray(roads.to_crs(metric_crs).array, dtype=object)
 
     candidates = [

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._crs import metric_crs
 from .errors import ConfigError, InputFileError, InvalidValueError, MissingColumnError, suggest
 from .network import Network
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
@@ -345,7 +346,6 @@ def euclidean_costs(
     """
     from scipy.spatial import cKDTree
 
-    from .network import metric_crs
     from .snapping import _check_points
 
     _check_points(origins, "origins")

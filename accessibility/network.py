@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from ._crs import metric_crs
 from .errors import (
     CRSError,
     EmptyLayerError,
@@ -290,66 +291,6 @@ class Network:
             if key in r:
                 lines.append(f"  {key}: {r[key]}")
         return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------------
-# CRS helpers
-
-
-def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) -> CRS:
-    """The projected metric CRS to compute in: ``crs`` if given, the layer's own if projected in
-    metres, otherwise the local UTM zone of the layer's centre.
-
-    Raises
-    ------
-    CRSError
-        If the layer has no CRS, or ``crs`` is geographic.
-
-    Examples
-    --------
-    >>> metric_crs(demo.villages).to_epsg()  # already projected in metres: kept
-    4546
-    >>> metric_crs(demo.villages.to_crs(4326)).name  # degrees: the local UTM zone
-    'WGS 84 / UTM zone 49N'
-    """
-    if crs is not None:
-        try:
-            out = CRS.from_user_input(crs)
-        except Exception as exc:  # pyproj raises its own CRSError for unknown codes
-            raise CRSError(
-                f"crs={crs!r} is not a CRS pyproj knows ({exc}); give an EPSG code such as "
-                "'EPSG:4546' (CGCS2000 / 3-degree Gauss-Kruger CM 111E) or a UTM zone"
-            ) from exc
-        if not out.is_projected:
-            raise CRSError(
-                f"crs={out.to_string()} is geographic (degrees); give a projected CRS in metres, "
-                "e.g. the local UTM zone or a CGCS2000 Gauss-Kruger zone"
-            )
-        return out
-    if gdf.crs is None:
-        raise CRSError(
-            "the road layer has no CRS; set it with `roads.set_crs(...)` (e.g. 'EPSG:4490' for "
-            "CGCS2000 longitude/latitude) before building the network"
-        )
-    own = CRS.from_user_input(gdf.crs)
-    if own.is_projected:
-        unit = own.axis_info[0].unit_name if own.axis_info else "metre"
-        if unit in ("metre", "meter", "m"):
-            return own
-    minx, miny, maxx, maxy = gdf.total_bounds
-    if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
-        raise CRSError(
-            f"the layer says its CRS is {own.name} (degrees) but its coordinates span "
-            f"x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}, which are not longitudes and "
-            "latitudes; they look like metres. Set the CRS the coordinates are really in, e.g. "
-            "`layer.set_crs('EPSG:4546', allow_override=True)`"
-        )
-    try:
-        utm = gdf.estimate_utm_crs()
-    except RuntimeError as exc:  # pragma: no cover - pyproj finds no zone
-        raise CRSError(f"no UTM zone found for the layer ({exc}); pass crs=...") from exc
-    _log.info("computing in %s (local UTM) because the input CRS is %s", utm.name, own.name)
-    return utm
 
 
 # --------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._crs import metric_crs
 from .errors import (
     AccessibilityError,
     CRSError,
@@ -444,8 +445,8 @@ def _polygon_points(
             max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90
         ):
             try:
-                metric = series.estimate_utm_crs()
-            except RuntimeError as exc:  # pyproj found no UTM zone
+                metric = metric_crs(series)
+            except CRSError as exc:  # pyproj found no UTM zone
                 log.warning("no local UTM zone for the polygons (%s); planar centroids", exc)
             else:
                 return np.asarray(series.to_crs(metric).centroid.to_crs(crs).array, dtype=object)
@@ -1347,7 +1348,7 @@ def check_extent_overlap(
     road_geo = road_geo[~(road_geo.isna() | road_geo.is_empty)]
     if len(road_geo) == 0:
         raise EmptyLayerError("the road layer has no geometries")
-    metric = roads.crs if roads.crs.is_projected else road_geo.estimate_utm_crs()
+    metric = metric_crs(road_geo)
     minx, miny, maxx, maxy = road_geo.to_crs(metric).total_bounds
 
     pgeo = points.geometry if hasattr(points, "geometry") else points

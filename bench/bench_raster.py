@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from accessibility import raster as R  # noqa: E402
 from accessibility._files import atomic_path  # noqa: E402
 from accessibility.options import set_options  # noqa: E402
+from accessibility.raster._cells import rowcol, transform_xy  # noqa: E402
 
 
 def synthetic_county(n: int, seed: int = 0) -> tuple[R.Raster, R.Raster, np.ndarray]:
@@ -72,7 +73,7 @@ def synthetic_county(n: int, seed: int = 0) -> tuple[R.Raster, R.Raster, np.ndar
     hills = gaussian_filter(rng.standard_normal((n, n)), sigma=n / 40)
     dem = base.replace(200 + 800 * (hills - hills.min()) / (hills.max() - hills.min()))
     fac = np.column_stack([x0 + rng.uniform(0, ext, 30), y0 + rng.uniform(0, ext, 30)])
-    rows, cols, _ = R._rowcol(fr, fac[:, 0], fac[:, 1])
+    rows, cols, _ = rowcol(fr, fac[:, 0], fac[:, 1])
     fac = fac[np.isfinite(fr.values[rows, cols])]
     return fr, dem, fac
 
@@ -92,7 +93,7 @@ def run_case(name: str, fr: R.Raster, fac: np.ndarray, dem, repeat: int, rows: l
     n_cells = fr.shape[0] * fr.shape[1]
     f = fr.values
     cost = np.where(np.isfinite(f) & (f > 0), f, np.inf)
-    rr, cc, _ = R._rowcol(fr, fac[:, 0], fac[:, 1])
+    rr, cc, _ = rowcol(fr, fac[:, 0], fac[:, 1])
     sampling = (abs(fr.transform.e), abs(fr.transform.a))
     if fr.crs.is_geographic:
         sampling = None  # MCP cannot vary cell size by row: only ours is timed below
@@ -206,7 +207,7 @@ def main() -> None:
                     (-12.18, 12.56),
                 ]
             )
-            x, y = R._transform_xy(cities[:, 0], cities[:, 1], "EPSG:4326", "EPSG:32628")
+            x, y = transform_xy(cities[:, 0], cities[:, 1], "EPSG:4326", "EPSG:32628")
             run_case(
                 "Senegal MAP friction, UTM 1 km",
                 senr,

@@ -4,7 +4,8 @@ Issue 4 asks for a runnable example on the demo in each measure's docstring, and
 that no number in a doc may be unreproducible. So the examples are doctests, run here:
 
 * each module's own docstring holds the shared setup (``demo = acc.load_demo()``, the network, the
-  cost table, ...) as doctest lines, so what a reader copies is exactly what runs;
+  cost table, ...) as doctest lines, so what a reader copies is exactly what runs; the modules of a
+  sub-package share the setup in the package's docstring;
 * that module docstring is run once per module and its names are handed to every function
   docstring of the module (a fresh copy of the pandas objects for each, so an example that adds a
   column cannot change the next one); a module of a package without a setup of its own gets the
@@ -45,6 +46,13 @@ MODULES = (
     "equity.units",
     "equity.summaries",
     "raster",
+    "raster.core",
+    "raster.population",
+    "raster.terrain",
+    "raster.friction",
+    "raster.travel",
+    "raster.zonal",
+    "_crs",
     "siting",
     "pipeline",
     "maps",
@@ -87,13 +95,18 @@ def _run(test: doctest.DocTest) -> tuple[doctest.TestResults, str, dict[str, Any
 
 @functools.cache
 def _module_globals(name: str) -> dict[str, Any]:
-    """Names defined by the module docstring's examples (the shared demo setup), run once."""
+    """Names defined by the module docstring's examples (the shared demo setup), run once.
+
+    The modules of a sub-package (``raster.travel``) start from the names of the package's own
+    docstring (``raster``), so the setup is written once, in the package.
+    """
     module = _module(name)
     base = dict(vars(module))
+    if "." in name:
+        base = {**_module_globals(name.rsplit(".", 1)[0]), **base}
     top = [t for t in _tests(name) if t.name == module.__name__]
-    if not top:  # a module of a package without its own setup: the package's setup
-        parent = name.rpartition(".")[0]
-        return {**_module_globals(parent), **base} if parent else base
+    if not top:  # a module without its own setup (a package's module: the package's setup)
+        return base
     test = top[0]
     test.globs = dict(base)
     result, report, globs = _run(test)

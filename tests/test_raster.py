@@ -27,6 +27,8 @@ from accessibility.errors import (
     MissingColumnError,
     OutputError,
 )
+from accessibility.raster._cells import bilinear, cell_centres, rowcol, transform_xy
+from accessibility.raster._search import OFFSETS_8
 
 UTM = "EPSG:32650"
 
@@ -293,7 +295,7 @@ def test_senegal_matches_skimage_mcp(sen_utm):
     tt = R.travel_time_surface(sen_utm, src).values
     # skimage: impassable cells as inf cost, the same source cells, 8-neighbour, 1 km sampling
     cost = np.where(np.isfinite(sen_utm.values), sen_utm.values, np.inf)
-    rows, cols, inside = R._rowcol(sen_utm, src.geometry.x.to_numpy(), src.geometry.y.to_numpy())
+    rows, cols, inside = rowcol(sen_utm, src.geometry.x.to_numpy(), src.geometry.y.to_numpy())
     assert inside.all()
     mcp = MCP_Geometric(cost, fully_connected=True, sampling=(1000.0, 1000.0))
     ref, _ = mcp.find_costs(list(zip(rows, cols, strict=True)))
@@ -309,8 +311,8 @@ def test_senegal_matches_skimage_mcp(sen_utm):
         crs="EPSG:4326",
     )
     got = R.sample_raster(R.Raster(tt, sen_utm.transform, sen_utm.crs), towns)
-    r2, c2, _ = R._rowcol(
-        sen_utm, *R._transform_xy(towns.geometry.x, towns.geometry.y, "EPSG:4326", sen_utm.crs)
+    r2, c2, _ = rowcol(
+        sen_utm, *transform_xy(towns.geometry.x, towns.geometry.y, "EPSG:4326", sen_utm.crs)
     )
     np.testing.assert_allclose(got.to_numpy(), ref[r2, c2], rtol=1e-9)
     assert (got > 30).all()  # hours away from the cities, not zero
@@ -336,7 +338,7 @@ def test_senegal_geographic_grid_matches_geodesic_csgraph(shared_data):
     g = Geod(ellps="WGS84")
     rows, cols = np.indices((nr, nc))
     ia, ib = [], []
-    for dr, dc in R._OFFSETS_8:
+    for dr, dc in OFFSETS_8:
         r2, c2 = rows + dr, cols + dc
         ok = (r2 >= 0) & (r2 < nr) & (c2 >= 0) & (c2 < nc)
         ia.append((rows * nc + cols)[ok])
@@ -349,7 +351,7 @@ def test_senegal_geographic_grid_matches_geodesic_csgraph(shared_data):
     d = np.asarray(g.inv(lon, lat, lon2, lat2)[2])
     w = d * (f.ravel()[a] + f.ravel()[b]) / 2
     m = coo_matrix((w, (a, b)), shape=(nr * nc, nr * nc)).tocsr()
-    s_rows, s_cols, _ = R._rowcol(fr, src[:, 0], src[:, 1])
+    s_rows, s_cols, _ = rowcol(fr, src[:, 0], src[:, 1])
     ref = dijkstra(m, indices=s_rows * nc + s_cols, min_only=True).reshape(nr, nc)
     np.testing.assert_allclose(tt, ref, rtol=1e-9)
 
@@ -544,7 +546,7 @@ def test_ahr_valley_allocation_sums_to_raster_total(ahr):
     area_utm = places.to_crs(utm).union_all().convex_hull.buffer(3000)
     area = gpd.GeoSeries([area_utm], crs=utm).segmentize(10).to_crs(pop.crs).iloc[0]
     rows, cols = np.nonzero(np.isfinite(pop.values))
-    x, y = R._cell_centres(pop, rows, cols)
+    x, y = cell_centres(pop, rows, cols)
     inside = shapely.intersects_xy(area, x, y)
     ref = float(pop.values[rows[inside], cols[inside]].sum())
     assert 0 < ref < total
@@ -756,7 +758,7 @@ def test_bilinear_dem_sampling_next_to_nodata():
     # a sample exactly on a cell centre is that cell's value even when a neighbour is nodata;
     # a sample between a valid cell and a nodata cell is unknown (NaN)
     dem = grid([[10.0, np.nan], [30.0, 40.0]], cell=10.0)
-    z = R._bilinear(dem, np.array([5.0, 5.0, 10.0]), np.array([15.0, 10.0, 15.0]))
+    z = bilinear(dem, np.array([5.0, 5.0, 10.0]), np.array([15.0, 10.0, 15.0]))
     assert z[0] == 10.0
     assert z[1] == 20.0  # halfway between 10 and 30
     assert np.isnan(z[2])

@@ -33,8 +33,9 @@ def _knn_weights(locations: Any, index: pd.Index, k: int) -> Any:
         from ..errors import CRSError
 
         raise CRSError("locations have no CRS; set it with .set_crs(...) before clustering")
-    if geoms.crs.is_geographic:
-        geoms = geoms.to_crs(geoms.estimate_utm_crs())
+    from .._crs import to_metric
+
+    geoms, _ = to_metric(geoms)  # k nearest in metres, never in degrees
     pts = geoms.representative_point() if not (geoms.geom_type == "Point").all() else geoms
     coords = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     n = len(coords)

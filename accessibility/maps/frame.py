@@ -36,15 +36,9 @@ def check_layer(layer: Any, what: str) -> None:
 
 def draw_crs(layer: Any) -> Any:
     """The CRS to draw in: the layer's own when it is in metres, else its local UTM zone."""
+    from .._crs import metric_crs
 
-    from pyproj import CRS
-
-    own = CRS.from_user_input(layer.crs)
-    if own.is_projected:
-        unit = own.axis_info[0].unit_name if own.axis_info else "metre"
-        if unit in ("metre", "meter", "m"):
-            return own
-    return layer.estimate_utm_crs()
+    return metric_crs(layer)
 
 
 def in_crs(gdf: Any, crs: Any, what: str) -> Any:
