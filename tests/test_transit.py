@@ -605,3 +605,31 @@ def test_spo_hexgrid_window(spo):
     assert (r["travel_time_min_p50"] <= r["travel_time_min_p80"]).all()
     self_rows = r[r["origin"] == r["destination"]]
     assert (self_rows["travel_time_min"] == 0).all()
+
+
+@pytest.mark.parametrize("module", ["timetable", "walk", "travel"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"accessibility.transit.{module}")
+    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0
+
+
+def test_docs_transit_blocks_run(tmp_path, monkeypatch):
+    """The ```python blocks of docs/transit.md run in order and print what the page shows."""
+    import contextlib
+    import io
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "transit.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    pairs = re.findall(r"```python\n(.*?)\n```\s*\n```text\n(.*?)\n```", text, re.S)
+    assert len(pairs) == 2
+    for code, shown in pairs:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            exec(compile(code, "docs/transit.md", "exec"), ns)
+        assert buf.getvalue().strip() == shown.strip()
