@@ -80,7 +80,24 @@ def run(tt, access, egress, **kw):
 # --------------------------------------------------------------------------------------------
 
 
-def brute_trips(tt: Timetable, pupils: bool = False) -> list[list[tuple[int, int, int]]]:
+def brute_freq(tt: Timetable, pupils: bool = False) -> list[tuple[list, list]]:
+    """Frequency templates as ([(stop, arr - first dep, dep - first dep)], [(start, last, headway)])."""
+    out = []
+    for t in sorted(set(tt.freq_trip.tolist())):
+        if tt.trip_pupils_only[t] and not pupils:
+            continue
+        lo, hi = tt.trip_ptr[t], tt.trip_ptr[t + 1]
+        first = int(tt.event_dep_s[lo])
+        ev = [(int(s), int(a) - first, int(d) - first) for s, a, d in zip(tt.event_stop[lo:hi], tt.event_arr_s[lo:hi], tt.event_dep_s[lo:hi], strict=True)]
+        periods = [
+            (int(tt.freq_start_s[p]), list(range(int(tt.freq_start_s[p]), int(tt.freq_end_s[p]), int(tt.freq_headway_s[p])))[-1], int(tt.freq_headway_s[p]))
+            for p in np.flatnonzero(tt.freq_trip == t)
+        ]
+        out.append((ev, periods))
+    return out
+
+
+def brute_trips(tt: Timetable, pupils: bool = False, expand: bool = True) -> list[list[tuple[int, int, int]]]:
     """Every vehicle as a list of (stop, arr, dep); frequency templates expanded independently."""
     out = []
     periods: dict[int, list[int]] = {}
@@ -94,6 +111,8 @@ def brute_trips(tt: Timetable, pupils: bool = False) -> list[list[tuple[int, int
         if t not in periods:
             out.append(ev)
             continue
+        if not expand:
+            continue
         first = ev[0][2]
         for p in periods[t]:
             start = int(tt.freq_start_s[p])
@@ -104,8 +123,13 @@ def brute_trips(tt: Timetable, pupils: bool = False) -> list[list[tuple[int, int
 
 
 class Brute:
-    def __init__(self, tt, access, egress, transfers, direct, *, max_rides, max_time_s, pupils=False):
-        self.trips = brute_trips(tt, pupils)
+    def __init__(self, tt, access, egress, transfers, direct, *, max_rides, max_time_s, pupils=False, half_headway=False):
+        self.trips = brute_trips(tt, pupils, expand=not half_headway)
+        self.freq = brute_freq(tt, pupils) if half_headway else []
+        self.freq_at: dict[int, list[tuple[int, int]]] = {}
+        for fi, (ev, _p) in enumerate(self.freq):
+            for i, (s, _a, _d) in enumerate(ev):
+                self.freq_at.setdefault(s, []).append((fi, i))
         self.at_stop: dict[int, list[tuple[int, int, int]]] = {}
         for ti, tr in enumerate(self.trips):
             for i, (s, _a, d) in enumerate(tr):
@@ -138,6 +162,12 @@ class Brute:
                     if d > bound:
                         break
                     heapq.heappush(heap, (d, r + 1, "on", (ti, i), 0))
+                for fi, i in self.freq_at.get(key, []):  # half headway: may also wait for a later period
+                    ev, periods = self.freq[fi]
+                    x = time - ev[i][2]
+                    starts = [st_ if x < st_ else x + h // 2 for st_, last, h in periods if x <= last]
+                    if starts:
+                        heapq.heappush(heap, (min(starts) + ev[i][2], r + 1, "fon", (fi, i, min(starts)), 0))
             elif kind == "on":  # on trip ti, leaving position i
                 ti, i = key
                 tr = self.trips[ti]
@@ -145,6 +175,13 @@ class Brute:
                     s, a, d = tr[i + 1]
                     heapq.heappush(heap, (a, r, "veh", s, 0))
                     heapq.heappush(heap, (d, r, "on", (ti, i + 1), 0))
+            elif kind == "fon":  # on a frequency vehicle that left the first stop at t0
+                fi, i, t0 = key
+                ev = self.freq[fi][0]
+                if i + 1 < len(ev):
+                    s, a, d = ev[i + 1]
+                    heapq.heappush(heap, (t0 + a, r, "veh", s, 0))
+                    heapq.heappush(heap, (t0 + d, r, "fon", (fi, i + 1, t0), 0))
             else:  # "veh": alighted at stop key
                 heapq.heappush(heap, (time, r, "at", key, 0))
                 for s2, w in self.transfers.get(key, []):
@@ -196,6 +233,7 @@ def check_against_brute(tt, access, egress, transfers, direct, *, window, max_tr
     brute = Brute(
         tt, enc(access, b=True), enc(egress, a=True), enc(transfers, a=True, b=True), enc(direct),
         max_rides=max_transfers + 1, max_time_s=round(max_time_min * 60), pupils=pupils,
+        half_headway=wait == "half_headway",
     )
     got = transit_travel_times(
         tt, access, egress, direct=direct, transfers=transfers, window=window,
@@ -490,6 +528,20 @@ def feeds(draw):
         lines[str(li)] = {"stops": seq, "run": run_, "departures": departures, "riders": "pupils" if draw(st.integers(0, 5)) == 0 else "all"}
     s, ln = line_table(lines, xy)
     tt = timetable_from_line_table(s, ln, crs=CRS)
+    if len(tt.freq_trip) and draw(st.booleans()):
+        # GTFS-like: two back-to-back periods of different headways per frequency template
+        f_trip, f_start, f_end, f_head = [], [], [], []
+        for t in tt.freq_trip.tolist():
+            a = draw(st.integers(400, 450)) * 60
+            b = a + draw(st.integers(5, 40)) * 60
+            c = b + draw(st.integers(5, 40)) * 60
+            for lo, hi in ((a, b), (b, c)):
+                f_trip.append(t)
+                f_start.append(lo)
+                f_end.append(hi)
+                f_head.append(draw(st.sampled_from([5, 10, 20, 60])) * 60)
+        tt = Timetable(**{**tt.__dict__, "freq_trip": np.array(f_trip), "freq_start_s": np.array(f_start),
+                          "freq_end_s": np.array(f_end), "freq_headway_s": np.array(f_head)})
     ids = [str(x) for x in tt.stop_ids]
     walk = st.integers(0, 8).map(float)
     access = cost(draw(st.lists(st.tuples(st.sampled_from(["o1", "o2"]), st.sampled_from(ids), walk), max_size=5, unique_by=lambda r: r[:2])))
@@ -505,6 +557,14 @@ def test_range_raptor_equals_brute_force_random_feeds(feed, max_transfers, max_t
     tt, access, egress, transfers, direct = feed
     check_against_brute(tt, access, egress, transfers, direct, window=("06:55", "07:35"),
                         max_transfers=max_transfers, max_time_min=max_time, pupils=pupils)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feeds(), st.integers(0, 2), st.sampled_from([30.0, 60.0]))
+def test_half_headway_equals_brute_force_random_feeds(feed, max_transfers, max_time):
+    tt, access, egress, transfers, direct = feed
+    check_against_brute(tt, access, egress, transfers, direct, window=("06:55", "07:35"),
+                        max_transfers=max_transfers, max_time_min=max_time, wait="half_headway")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -633,3 +693,13 @@ def test_docs_transit_blocks_run(tmp_path, monkeypatch):
         with contextlib.redirect_stdout(buf):
             exec(compile(code, "docs/transit.md", "exec"), ns)
         assert buf.getvalue().strip() == shown.strip()
+
+
+def test_loop_line_visits_a_stop_twice():
+    # 环线 A -> B -> C -> A, 5 minutes a leg, leaving A at 07:00; from B back round to A
+    tt = simple({"L": {"stops": ["A", "B", "C", "A"], "run": [5, 5, 5], "departures": "07:00"}})
+    assert tt.n_stops == 3
+    r = run(tt, [("v", "B", 0.0)], [("A", "s", 0.0)], window=("07:00", "07:01"), by_departure=True)
+    assert r["travel_time_min"].tolist() == [15.0]
+    r = run(tt, [("v", "A", 0.0)], [("A", "s", 0.0)], window=("07:00", "07:01"), by_departure=True)
+    assert r["travel_time_min"].tolist() == [15.0]  # round the loop (at least one ride)

@@ -206,6 +206,23 @@ def _set_up(lab, k, s, a, K):
 
 
 @njit(cache=True, nogil=True)
+def _by_vehicle(k, s, a, K, tv, tau, vmark, vlist, nv, mark, mlist, nmark):
+    """Record arrival a at stop s by a vehicle in round k; returns the new list lengths."""
+    _set_up(tv, k, s, a, K)
+    if not vmark[s]:
+        vmark[s] = True
+        vlist[nv] = s
+        nv += 1
+    if a < tau[k, s]:
+        _set_up(tau, k, s, a, K)
+        if not mark[s]:
+            mark[s] = True
+            mlist[nmark] = s
+            nmark += 1
+    return nv, nmark
+
+
+@njit(cache=True, nogil=True)
 def _freq_board(x, p_lo, p_hi, per_start, per_last, per_head):
     """Virtual first-stop departure boarded by someone there at virtual time x (half headway)."""
     best = _INF
@@ -289,17 +306,8 @@ def _one_origin(
                         if T0 < _INF:
                             a = T0 + t_arr[base + i]
                             if a <= bound and a < tv[k, s]:
-                                _set_up(tv, k, s, a, K)
-                                if not vmark[s]:
-                                    vmark[s] = True
-                                    vlist[nv] = s
-                                    nv += 1
-                                if a < tau[k, s]:
-                                    _set_up(tau, k, s, a, K)
-                                    if not mark[s]:
-                                        mark[s] = True
-                                        mlist[nmark] = s
-                                        nmark += 1
+                                nv, nmark = _by_vehicle(k, s, a, K, tv, tau, vmark, vlist, nv,
+                                                        mark, mlist, nmark)
                         tp = tau[k - 1, s]
                         if tp < _INF:
                             c = _freq_board(tp - t_dep[base + i], r_per_ptr[r], r_per_ptr[r + 1],
@@ -314,17 +322,8 @@ def _one_origin(
                         if j >= 0:
                             a = t_arr[base + j * n + i]
                             if a <= bound and a < tv[k, s]:
-                                _set_up(tv, k, s, a, K)
-                                if not vmark[s]:
-                                    vmark[s] = True
-                                    vlist[nv] = s
-                                    nv += 1
-                                if a < tau[k, s]:
-                                    _set_up(tau, k, s, a, K)
-                                    if not mark[s]:
-                                        mark[s] = True
-                                        mlist[nmark] = s
-                                        nmark += 1
+                                nv, nmark = _by_vehicle(k, s, a, K, tv, tau, vmark, vlist, nv,
+                                                        mark, mlist, nmark)
                         tp = tau[k - 1, s]
                         if tp < _INF:
                             hi = j if j >= 0 else nt

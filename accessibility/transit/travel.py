@@ -209,6 +209,7 @@ def transit_travel_times(
         "transit: %d origins x %d destinations x %d departures, %d routes, wait=%s",
         n_o, n_d, n_g, ct.n_routes, wait,
     )
+    labels = [f"{s // 3600:02d}:{s % 3600 // 60:02d}" for s in grid]
     parts = []
     for lo in range(0, n_o, chunk):
         hi = min(n_o, lo + chunk)
@@ -237,7 +238,7 @@ def transit_travel_times(
                     {
                         "origin": origins[o3 + lo],
                         "destination": dests[d3],
-                        "departure": [f"{s // 3600:02d}:{s % 3600 // 60:02d}" for s in grid[g3]],
+                        "departure": pd.Categorical.from_codes(g3, categories=labels),
                         "travel_time_min": minutes[ok],
                     }
                 )
