@@ -380,71 +380,46 @@ def _one_origin(
 
 
 @njit(cache=True, nogil=True)
-def _critical_times(o, grid, r_stop_ptr, r_ntrips, r_base, t_dep, s_r_ptr, s_r_route,
-                    s_r_pos, a_ptr, a_stop, a_w):
-    """Departure times from origin o at which some boarding just stops being possible."""
-    lo_t = grid[0]
+def _planned_departures(o, grid, r_stop_ptr, r_ntrips, r_base, t_dep, s_r_ptr, s_r_route, s_r_pos,
+                        a_ptr, a_stop, a_w):
+    """The window's departures plus every later time at which a first boarding from origin o
+    stops being possible (departure at the stop minus the access walk), sorted without repeats;
+    with a flag and the window index of the window's own departures."""
     n = 0
-    for pass_ in range(2):
-        if pass_ == 1:
-            out = np.empty(n, np.int64)
-            n = 0
-        for i in range(a_ptr[o], a_ptr[o + 1]):
-            s = a_stop[i]
-            for e in range(s_r_ptr[s], s_r_ptr[s + 1]):
-                r = s_r_route[e]
-                p = s_r_pos[e]
-                m = r_stop_ptr[r + 1] - r_stop_ptr[r]
-                for j in range(r_ntrips[r]):
-                    c = t_dep[r_base[r] + j * m + p] - a_w[i]
-                    if c >= lo_t:
-                        if pass_ == 1:
-                            out[n] = c
-                        n += 1
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _range_raptor(
-    o_lo, o_hi, grid, K, max_time, planned,
-    n_s, r_stop_ptr, r_stops, r_ntrips, r_base, r_freq, r_per_ptr, per_start, per_last, per_head,
-    t_arr, t_dep, s_r_ptr, s_r_route, s_r_pos,
-    tr_ptr, tr_to, tr_w, a_ptr, a_stop, a_w, e_ptr, e_dest, e_w, d_ptr, d_dest, d_w,
-    out,
-):
-    n_g = len(grid)
-    for o in range(o_lo, o_hi):
-        if planned:
-            crit = _critical_times(o, grid, r_stop_ptr, r_ntrips, r_base, t_dep,
-                                   s_r_ptr, s_r_route, s_r_pos, a_ptr, a_stop, a_w)
-            both = np.empty(len(grid) + len(crit), np.int64)
-            both[: len(grid)] = grid
-            both[len(grid):] = crit
-            both.sort()
-            allt = np.empty(len(both), np.int64)
-            n_all = 0
-            for i in range(len(both)):  # sorted, without repeats
-                if n_all == 0 or both[i] != allt[n_all - 1]:
-                    allt[n_all] = both[i]
-                    n_all += 1
-            allt = allt[:n_all]
-        else:
-            allt = grid
-        is_grid = np.zeros(len(allt), np.bool_)
-        g_index = np.zeros(len(allt), np.int64)
-        gi = 0
-        for i in range(len(allt)):
-            if gi < n_g and allt[i] == grid[gi]:
-                is_grid[i] = True
-                g_index[i] = gi
-                gi += 1
-        _one_origin(
-            o, allt, is_grid, g_index, K, max_time, planned,
-            n_s, r_stop_ptr, r_stops, r_ntrips, r_base, r_freq, r_per_ptr, per_start, per_last,
-            per_head, t_arr, t_dep, s_r_ptr, s_r_route, s_r_pos,
-            tr_ptr, tr_to, tr_w, a_ptr, a_stop, a_w, e_ptr, e_dest, e_w, d_ptr, d_dest, d_w,
-            out[o],
-        )
+    for i in range(a_ptr[o], a_ptr[o + 1]):
+        for e in range(s_r_ptr[a_stop[i]], s_r_ptr[a_stop[i] + 1]):
+            n += r_ntrips[s_r_route[e]]
+    both = np.empty(len(grid) + n, np.int64)
+    both[: len(grid)] = grid
+    n = len(grid)
+    for i in range(a_ptr[o], a_ptr[o + 1]):
+        s = a_stop[i]
+        for e in range(s_r_ptr[s], s_r_ptr[s + 1]):
+            r = s_r_route[e]
+            p = s_r_pos[e]
+            m = r_stop_ptr[r + 1] - r_stop_ptr[r]
+            for j in range(r_ntrips[r]):
+                c = t_dep[r_base[r] + j * m + p] - a_w[i]
+                if c >= grid[0]:
+                    both[n] = c
+                    n += 1
+    both = np.sort(both[:n])
+    allt = np.empty(n, np.int64)
+    n_all = 0
+    for i in range(n):
+        if n_all == 0 or both[i] != allt[n_all - 1]:
+            allt[n_all] = both[i]
+            n_all += 1
+    allt = allt[:n_all]
+    is_grid = np.zeros(n_all, np.bool_)
+    g_index = np.zeros(n_all, np.int64)
+    gi = 0
+    for i in range(n_all):
+        if gi < len(grid) and allt[i] == grid[gi]:
+            is_grid[i] = True
+            g_index[i] = gi
+            gi += 1
+    return allt, is_grid, g_index
 
 
 def _csr(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n_src: int) -> tuple[np.ndarray, ...]:
@@ -505,21 +480,34 @@ def range_raptor(
         if len(w) and w.min() < 0:
             raise InvalidValueError(f"{name} walking times must not be negative")
     out = np.empty((n_origins, n_destinations, len(grid)), np.int32)
-    args = (
-        grid, int(max_transfers) + 1, int(max_time_s), ct.wait == "planned",
+    n_jobs = min(resolve_n_jobs(n_jobs), max(1, n_origins))
+    planned = ct.wait == "planned"
+    net = (
         ct.n_stops, ct.r_stop_ptr, ct.r_stops, ct.r_ntrips, ct.r_base, ct.r_freq, ct.r_per_ptr,
         ct.per_start, ct.per_last, ct.per_head, ct.t_arr, ct.t_dep, ct.s_r_ptr, ct.s_r_route,
         ct.s_r_pos, tr_ptr, tr_to, tr_w, a_ptr, a_stop, a_w, e_ptr, e_dest, e_w, d_ptr, d_dest, d_w,
-        out,
     )
-    n_jobs = min(resolve_n_jobs(n_jobs), max(1, n_origins))
-    # origins in small blocks handed out to threads (the kernel releases the GIL)
+    K, max_time = int(max_transfers) + 1, int(max_time_s)
+    grid_flags = (grid, np.ones(len(grid), np.bool_), np.arange(len(grid), dtype=np.int64))
+
+    def block(lo_hi: tuple[int, int]) -> None:
+        # one compiled call per origin (the kernels release the GIL); kept apart rather than
+        # nested in one kernel, which would make numba re-optimise them together (slow to compile)
+        for o in range(*lo_hi):
+            deps = (
+                _planned_departures(o, grid, ct.r_stop_ptr, ct.r_ntrips, ct.r_base, ct.t_dep,
+                                    ct.s_r_ptr, ct.s_r_route, ct.s_r_pos, a_ptr, a_stop, a_w)
+                if planned
+                else grid_flags
+            )
+            _one_origin(o, *deps, K, max_time, planned, *net, out[o])
+
     per = max(1, min(16, math.ceil(n_origins / (4 * n_jobs))))
     blocks = [(lo, min(n_origins, lo + per)) for lo in range(0, n_origins, per)]
     if n_jobs == 1 or len(blocks) == 1:
-        for lo, hi in blocks:
-            _range_raptor(lo, hi, *args)
+        for b in blocks:
+            block(b)
     else:
         with ThreadPoolExecutor(n_jobs) as pool:
-            list(pool.map(lambda b: _range_raptor(b[0], b[1], *args), blocks))
+            list(pool.map(block, blocks))
     return out
