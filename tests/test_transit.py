@@ -703,3 +703,53 @@ def test_loop_line_visits_a_stop_twice():
     assert r["travel_time_min"].tolist() == [15.0]
     r = run(tt, [("v", "A", 0.0)], [("A", "s", 0.0)], window=("07:00", "07:01"), by_departure=True)
     assert r["travel_time_min"].tolist() == [15.0]  # round the loop (at least one ride)
+
+
+def _write_gtfs(folder: Path) -> Path:
+    import zipfile
+
+    files = {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n1,County Bus,http://example.org,Asia/Shanghai\n",
+        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nS1,A,30.000,111.000\nS2,B,30.010,111.000\nS3,C,30.020,111.000\n",
+        "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\nR1,1,,County line,3\n",
+        "trips.txt": "route_id,service_id,trip_id\nR1,WK,T1\nR1,WK,T2\nR1,SUN,T3\n",
+        "stop_times.txt": (
+            "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+            "T1,07:00:00,07:00:00,S1,1\nT1,,,S2,2\nT1,07:20:00,07:20:00,S3,3\n"
+            "T2,09:00:00,09:00:00,S1,1\n"
+            "T3,10:00:00,10:00:00,S1,1\nT3,10:30:00,10:30:00,S3,2\n"
+        ),
+        "calendar.txt": (
+            "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+            "WK,1,1,1,1,1,0,0,20240101,20241231\nSUN,0,0,0,0,0,0,1,20240101,20241231\n"
+        ),
+        "frequencies.txt": "trip_id,start_time,end_time,headway_secs\nT1,07:00:00,08:00:00,600\n",
+    }
+    path = folder / "county.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return path
+
+
+def test_gtfs_reader_small_feed_by_hand(tmp_path):
+    pytest.importorskip("gtfs_kit")
+    from accessibility.validate import InputWarning
+
+    path = _write_gtfs(tmp_path)
+    with pytest.warns(InputWarning, match="fewer than two stops"):
+        tt = timetable_from_gtfs(path)  # busiest date: a weekday (T1, T2) over a Sunday (T3)
+    assert "20240101" in tt.description
+    assert tt.trip_ids.tolist() == ["T1"]
+    assert tt.trip_line_names.tolist() == ["County line"]  # no short name: the long one
+    assert tt.event_arr_s.tolist() == [25200, 25800, 26400]  # S2 interpolated at 07:10
+    assert (tt.freq_start_s.tolist(), tt.freq_end_s.tolist(), tt.freq_headway_s.tolist()) == ([25200], [28800], [600])
+    acc, egr = [("v", "S1", 0.0)], [("S3", "s", 0.0)]
+    # schedule: buses 07:00, 07:10, ..., 07:50 (end exclusive); leaving 07:51 -> none in 60 min
+    r = run(tt, acc, egr, window=("07:05", "07:06"), by_departure=True)
+    assert r["travel_time_min"].tolist() == [25.0]
+    assert run(tt, acc, egr, window=("07:51", "07:52"), max_time_min=60).empty
+    r = run(tt, acc, egr, window=("07:05", "07:06"), wait="half_headway", by_departure=True)
+    assert r["travel_time_min"].tolist() == [25.0]  # 5 min (half of 10) + 20 min
+    sunday = timetable_from_gtfs(path, date="20240107")
+    assert sunday.trip_ids.tolist() == ["T3"]

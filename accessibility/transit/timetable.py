@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from ..errors import (
     MissingColumnError,
     suggest,
 )
+from ..validate import InputWarning
 
 __all__ = [
     "Timetable",
@@ -248,7 +250,11 @@ def _point_xy(geom: gpd.GeoSeries, crs_metric: CRS) -> tuple[np.ndarray, np.ndar
 
 def _departures(row: pd.Series, line: str) -> list[int]:
     deps = row.get("departures")
-    has_list = deps is not None and not (isinstance(deps, float) and np.isnan(deps)) and str(deps).strip() != ""
+    has_list = (
+        deps is not None
+        and not (np.isscalar(deps) and pd.isna(deps))
+        and str(deps).strip() != ""
+    )
     has_freq = all(
         k in row.index and pd.notna(row[k]) and str(row[k]).strip() != ""
         for k in ("first", "last", "headway_min")
@@ -626,7 +632,7 @@ def _busiest_date(feed: Any, p: Path) -> str:
             i = services.get_indexer([str(row["service_id"])])[0]
             if i < 0:
                 continue
-            on = np.array([int(row[d]) == 1 for d in _WEEKDAYS])[days.dayofweek]
+            on = np.array([int(row[d]) == 1 for d in _WEEKDAYS])[days.day_of_week]
             inside = (day_str >= str(row["start_date"])) & (day_str <= str(row["end_date"]))
             active[i] |= on & inside
     if cd is not None and not cd.empty:
@@ -689,6 +695,21 @@ def timetable_from_gtfs(
         raise EmptyLayerError(f"{p}: no trip runs on {date}")
     st = feed.stop_times[feed.stop_times["trip_id"].isin(trips["trip_id"])].copy()
     st = st.sort_values(["trip_id", "stop_sequence"])
+    known = st["stop_id"].astype(str).isin(feed.stops["stop_id"].astype(str))
+    if not known.all():
+        bad = st.loc[~known, "stop_id"].astype(str).unique()[:5].tolist()
+        raise InvalidValueError(f"{p}: stop_times.txt names stops {bad} that stops.txt lacks")
+    size = st.groupby("trip_id")["stop_id"].transform("size")
+    if (size < 2).any():
+        short = st.loc[size < 2, "trip_id"].unique()
+        warnings.warn(
+            f"{p.name}: {len(short)} trip(s) with fewer than two stops are dropped "
+            f"(e.g. {list(short[:3])})",
+            InputWarning,
+            stacklevel=2,
+        )
+        st = st[size >= 2]
+        trips = trips[~trips["trip_id"].isin(short)]
     st["_arr"] = _gtfs_seconds(st["arrival_time"])
     st["_dep"] = _gtfs_seconds(st["departure_time"])
     st["_arr"] = st["_arr"].fillna(st["_dep"])
@@ -717,6 +738,8 @@ def timetable_from_gtfs(
     if routes is not None:
         short = routes.get("route_short_name")
         long = routes.get("route_long_name")
+        if short is not None and long is not None:
+            short = short.fillna(long)
         nm = (short if short is not None else long).reindex(trips["route_id"]).astype(str)
         line_names = nm.to_numpy(dtype=object)
 
