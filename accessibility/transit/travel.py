@@ -55,6 +55,10 @@ def _seconds(minutes: pd.Series) -> np.ndarray:
     return np.round(pd.to_numeric(minutes).to_numpy(np.float64) * 60.0).astype(np.int64)
 
 
+def _minutes(seconds: np.ndarray) -> np.ndarray:
+    return np.where(seconds == UNREACHED, np.inf, seconds / 60.0)
+
+
 def _nearest_rank(sorted_s: np.ndarray, p: float) -> np.ndarray:
     n = sorted_s.shape[-1]
     idx = max(0, math.ceil(p / 100.0 * n) - 1)
@@ -228,10 +232,9 @@ def transit_travel_times(
             max_time_s=max_time_s,
             n_jobs=n_jobs,
         )
-        minutes = np.where(cube == UNREACHED, np.inf, cube / 60.0)
         oi, di = np.meshgrid(np.arange(lo, hi), np.arange(n_d), indexing="ij")
         if by_departure:
-            ok = np.isfinite(minutes)
+            ok = cube != UNREACHED
             o3, d3, g3 = np.nonzero(ok)
             parts.append(
                 pd.DataFrame(
@@ -239,13 +242,13 @@ def transit_travel_times(
                         "origin": origins[o3 + lo],
                         "destination": dests[d3],
                         "departure": pd.Categorical.from_codes(g3, categories=labels),
-                        "travel_time_min": minutes[ok],
+                        "travel_time_min": cube[ok] / 60.0,
                     }
                 )
             )
             continue
-        srt = np.sort(minutes, axis=2)
-        cols = {f"travel_time_min_p{p:g}": _nearest_rank(srt, p).ravel() for p in pcts}
+        srt = np.sort(cube, axis=2)  # UNREACHED (the largest int32) sorts last
+        cols = {f"travel_time_min_p{p:g}": _minutes(_nearest_rank(srt, p).ravel()) for p in pcts}
         first = cols[f"travel_time_min_p{pcts[0]:g}"]
         ok = np.isfinite(first)
         part = pd.DataFrame(
