@@ -23,8 +23,10 @@ Wait semantics (``wait=``):
     of the period is waited for. Trips with a timetable keep it.
 ``"planned"``
     No initial wait: the traveller leaves the origin as late as possible while still arriving as
-    early as possible, i.e. the time is ``A(t) - t*`` with ``A(t)`` the earliest arrival for
-    departure ``t`` and ``t* >= t`` the latest departure arriving at ``A(t)``.
+    early as possible, i.e. the time is ``A(t) - t*`` with ``A(t)`` the earliest arrival by transit
+    for departure ``t`` and ``t* >= t`` the latest departure arriving at ``A(t)``; or the direct
+    walk if that is shorter. ``t*`` is exact: besides the window's departures the search runs at
+    every time a first boarding stops being possible (a departure at a stop minus the access walk).
 """
 
 from __future__ import annotations

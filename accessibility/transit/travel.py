@@ -125,8 +125,9 @@ def transit_travel_times(
     wait
         ``"schedule"`` (timetabled vehicles; frequency periods expanded), ``"half_headway"``
         (frequency-based lines boarded half a headway after reaching the stop, every boarding) or
-        ``"planned"`` (no initial wait: ``A(t) - t*`` with ``t*`` the latest departure arriving
-        as early as departing at ``t``).
+        ``"planned"`` (no initial wait: ``A(t) - t*`` with ``A(t)`` the earliest transit arrival
+        departing at ``t`` and ``t* >= t`` the latest departure still arriving at ``A(t)``; or the
+        direct walk if shorter).
     pupils
         Allow school runs only pupils may ride (``riders = "pupils"``), e.g. for school services.
     by_departure
