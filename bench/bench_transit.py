@@ -21,7 +21,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(os.environ.get("ACCESSIBILITY_SHARED_DATA", HERE.parent.parent / "shared" / "data")) / "transit"
+DATA = (
+    Path(os.environ.get("ACCESSIBILITY_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
+    / "transit"
+)
 TARGET_S = 10.0
 
 CHILD = r"""
@@ -56,7 +59,13 @@ def child(cache_dir: str) -> dict:
     env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
     env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
     t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", CHILD, str(DATA)], env=env, capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, str(DATA)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t
     if res.returncode:
         sys.exit(res.stderr)
@@ -92,14 +101,17 @@ def main() -> None:
             f"{r['total_s']:.2f} | {r['process_s']:.2f} | {r['cpu_s']:.2f} |"
         )
     load = os.getloadavg()[0]
-    lines += ["", f"{cold['rows']:,} origin-destination rows; median of the p50 times "
-              f"{cold['median_p50_min']:.1f} min. Numba compiles the kernels once (cold row) and "
-              "caches them on disk; every later process loads them (warm rows). Load average when "
-              f"the runs ended: {load:.1f} on {os.cpu_count()} cores (the machine is shared).",
-              "",
-              f"Against the issue's target of {TARGET_S:.0f} s: warm {warm['total_s']:.1f} s "
-              f"({'met' if warm['total_s'] <= TARGET_S else 'NOT met'}), cold "
-              f"{cold['total_s']:.1f} s ({'met' if cold['total_s'] <= TARGET_S else 'not met: compilation'})."]
+    lines += [
+        "",
+        f"{cold['rows']:,} origin-destination rows; median of the p50 times "
+        f"{cold['median_p50_min']:.1f} min. Numba compiles the kernels once (cold row) and "
+        "caches them on disk; every later process loads them (warm rows). Load average when "
+        f"the runs ended: {load:.1f} on {os.cpu_count()} cores (the machine is shared).",
+        "",
+        f"Against the issue's target of {TARGET_S:.0f} s: warm {warm['total_s']:.1f} s "
+        f"({'met' if warm['total_s'] <= TARGET_S else 'NOT met'}), cold "
+        f"{cold['total_s']:.1f} s ({'met' if cold['total_s'] <= TARGET_S else 'not met: compilation'}).",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     (HERE / "results").mkdir(exist_ok=True)

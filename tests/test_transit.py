@@ -52,8 +52,22 @@ def line_table(lines: dict, stops_xy: dict) -> tuple[pd.DataFrame, pd.DataFrame]
         for i, name in enumerate(spec["stops"]):
             run = spec["run"][i] if i < len(spec["run"]) else None
             x, y = stops_xy[name]
-            srows.append({"line_id": lid, "stop_seq": i + 1, "stop_name": name, "x": x, "y": y, "run_min": run})
-        row = {"line_id": lid, "line_name": f"line {lid}", "day_type": "weekday", "riders": spec.get("riders", "all")}
+            srows.append(
+                {
+                    "line_id": lid,
+                    "stop_seq": i + 1,
+                    "stop_name": name,
+                    "x": x,
+                    "y": y,
+                    "run_min": run,
+                }
+            )
+        row = {
+            "line_id": lid,
+            "line_name": f"line {lid}",
+            "day_type": "weekday",
+            "riders": spec.get("riders", "all"),
+        }
         if isinstance(spec["departures"], str):
             row["departures"] = spec["departures"]
         else:
@@ -88,16 +102,29 @@ def brute_freq(tt: Timetable, pupils: bool = False) -> list[tuple[list, list]]:
             continue
         lo, hi = tt.trip_ptr[t], tt.trip_ptr[t + 1]
         first = int(tt.event_dep_s[lo])
-        ev = [(int(s), int(a) - first, int(d) - first) for s, a, d in zip(tt.event_stop[lo:hi], tt.event_arr_s[lo:hi], tt.event_dep_s[lo:hi], strict=True)]
+        ev = [
+            (int(s), int(a) - first, int(d) - first)
+            for s, a, d in zip(
+                tt.event_stop[lo:hi], tt.event_arr_s[lo:hi], tt.event_dep_s[lo:hi], strict=True
+            )
+        ]
         periods = [
-            (int(tt.freq_start_s[p]), list(range(int(tt.freq_start_s[p]), int(tt.freq_end_s[p]), int(tt.freq_headway_s[p])))[-1], int(tt.freq_headway_s[p]))
+            (
+                int(tt.freq_start_s[p]),
+                list(
+                    range(int(tt.freq_start_s[p]), int(tt.freq_end_s[p]), int(tt.freq_headway_s[p]))
+                )[-1],
+                int(tt.freq_headway_s[p]),
+            )
             for p in np.flatnonzero(tt.freq_trip == t)
         ]
         out.append((ev, periods))
     return out
 
 
-def brute_trips(tt: Timetable, pupils: bool = False, expand: bool = True) -> list[list[tuple[int, int, int]]]:
+def brute_trips(
+    tt: Timetable, pupils: bool = False, expand: bool = True
+) -> list[list[tuple[int, int, int]]]:
     """Every vehicle as a list of (stop, arr, dep); frequency templates expanded independently."""
     out = []
     periods: dict[int, list[int]] = {}
@@ -107,7 +134,14 @@ def brute_trips(tt: Timetable, pupils: bool = False, expand: bool = True) -> lis
         if tt.trip_pupils_only[t] and not pupils:
             continue
         lo, hi = tt.trip_ptr[t], tt.trip_ptr[t + 1]
-        ev = list(zip(tt.event_stop[lo:hi].tolist(), tt.event_arr_s[lo:hi].tolist(), tt.event_dep_s[lo:hi].tolist(), strict=True))
+        ev = list(
+            zip(
+                tt.event_stop[lo:hi].tolist(),
+                tt.event_arr_s[lo:hi].tolist(),
+                tt.event_dep_s[lo:hi].tolist(),
+                strict=True,
+            )
+        )
         if t not in periods:
             out.append(ev)
             continue
@@ -123,7 +157,19 @@ def brute_trips(tt: Timetable, pupils: bool = False, expand: bool = True) -> lis
 
 
 class Brute:
-    def __init__(self, tt, access, egress, transfers, direct, *, max_rides, max_time_s, pupils=False, half_headway=False):
+    def __init__(
+        self,
+        tt,
+        access,
+        egress,
+        transfers,
+        direct,
+        *,
+        max_rides,
+        max_time_s,
+        pupils=False,
+        half_headway=False,
+    ):
         self.trips = brute_trips(tt, pupils, expand=not half_headway)
         self.freq = brute_freq(tt, pupils) if half_headway else []
         self.freq_at: dict[int, list[tuple[int, int]]] = {}
@@ -158,16 +204,22 @@ class Brute:
                 if r >= self.K:
                     continue
                 evs = self.at_stop.get(key, [])
-                for d, ti, i in evs[bisect.bisect_left(evs, (time, -1, -1)):]:
+                for d, ti, i in evs[bisect.bisect_left(evs, (time, -1, -1)) :]:
                     if d > bound:
                         break
                     heapq.heappush(heap, (d, r + 1, "on", (ti, i), 0))
-                for fi, i in self.freq_at.get(key, []):  # half headway: may also wait for a later period
+                for fi, i in self.freq_at.get(
+                    key, []
+                ):  # half headway: may also wait for a later period
                     ev, periods = self.freq[fi]
                     x = time - ev[i][2]
-                    starts = [st_ if x < st_ else x + h // 2 for st_, last, h in periods if x <= last]
+                    starts = [
+                        st_ if x < st_ else x + h // 2 for st_, last, h in periods if x <= last
+                    ]
                     if starts:
-                        heapq.heappush(heap, (min(starts) + ev[i][2], r + 1, "fon", (fi, i, min(starts)), 0))
+                        heapq.heappush(
+                            heap, (min(starts) + ev[i][2], r + 1, "fon", (fi, i, min(starts)), 0)
+                        )
             elif kind == "on":  # on trip ti, leaving position i
                 ti, i = key
                 tr = self.trips[ti]
@@ -202,7 +254,15 @@ class Brute:
         """min(direct walk, A(t) - t*) with t* the latest departure whose arrival equals A(t)."""
         big = 10**9
         at = self.transit_arrival(o, t, bound=big)
-        cands = sorted({t} | {d - w for s, w in self.access.get(o, []) for d, _ti, _i in self.at_stop.get(s, []) if d - w >= t})
+        cands = sorted(
+            {t}
+            | {
+                d - w
+                for s, w in self.access.get(o, [])
+                for d, _ti, _i in self.at_stop.get(s, [])
+                if d - w >= t
+            }
+        )
         res = {}
         for dest, a in at.items():
             lo, hi = 0, len(cands) - 1  # arrival is non-decreasing in departure: binary search
@@ -225,21 +285,54 @@ def as_dict(table: pd.DataFrame, key="origin") -> dict:
     return out
 
 
-def check_against_brute(tt, access, egress, transfers, direct, *, window, max_transfers, max_time_min, wait="schedule", pupils=False):
+def check_against_brute(
+    tt,
+    access,
+    egress,
+    transfers,
+    direct,
+    *,
+    window,
+    max_transfers,
+    max_time_min,
+    wait="schedule",
+    pupils=False,
+):
     stop_pos = {str(s): i for i, s in enumerate(tt.stop_ids)}
     enc = lambda tab, a=False, b=False: {  # noqa: E731
-        (stop_pos[k] if a else k): [((stop_pos[x] if b else x), w) for x, w in v] for k, v in as_dict(tab).items()
+        (stop_pos[k] if a else k): [((stop_pos[x] if b else x), w) for x, w in v]
+        for k, v in as_dict(tab).items()
     }
     brute = Brute(
-        tt, enc(access, b=True), enc(egress, a=True), enc(transfers, a=True, b=True), enc(direct),
-        max_rides=max_transfers + 1, max_time_s=round(max_time_min * 60), pupils=pupils,
+        tt,
+        enc(access, b=True),
+        enc(egress, a=True),
+        enc(transfers, a=True, b=True),
+        enc(direct),
+        max_rides=max_transfers + 1,
+        max_time_s=round(max_time_min * 60),
+        pupils=pupils,
         half_headway=wait == "half_headway",
     )
     got = transit_travel_times(
-        tt, access, egress, direct=direct, transfers=transfers, window=window,
-        max_transfers=max_transfers, max_time_min=max_time_min, wait=wait, pupils=pupils, by_departure=True,
+        tt,
+        access,
+        egress,
+        direct=direct,
+        transfers=transfers,
+        window=window,
+        max_transfers=max_transfers,
+        max_time_min=max_time_min,
+        wait=wait,
+        pupils=pupils,
+        by_departure=True,
     )
-    got_d = {(o, d, dep): v for o, d, dep, v in got[["origin", "destination", "departure", "travel_time_min"]].itertuples(index=False)}
+    got_d = {
+        (o, d, dep): v
+        for o, d, dep, v in got[
+            ["origin", "destination", "departure", "travel_time_min"]
+        ].itertuples(index=False)
+    }
     origins = set(access["origin"]) | set(direct["origin"])
     n = 0
     for t in range(parse_time_s(window[0]), parse_time_s(window[1]), 60):
@@ -291,10 +384,19 @@ def test_headway_30_each_wait_semantics_by_hand():
 def test_half_headway_before_service_and_between_periods():
     # first bus 08:00: someone at A at 07:50 waits 10 min, not half a headway
     tt = simple({"1": {"stops": ["A", "B"], "run": [10], "departures": ("08:00", "09:00", 20)}})
-    r = run(tt, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("07:50", "07:51"), wait="half_headway", by_departure=True)
+    r = run(
+        tt,
+        [("v", "A", 0.0)],
+        [("B", "s", 0.0)],
+        window=("07:50", "07:51"),
+        wait="half_headway",
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [20.0]
     # after the last bus (09:00) nothing runs
-    r = run(tt, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("09:01", "09:02"), wait="half_headway")
+    r = run(
+        tt, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("09:01", "09:02"), wait="half_headway"
+    )
     assert r.empty
 
 
@@ -302,11 +404,32 @@ def test_gtfs_like_frequency_periods_half_headway_choose_later_period(tmp_path):
     # a 60-minute headway until 08:00 then 10 minutes: at 07:58 waiting for the 08:00 period
     # (first bus 08:00, wait 2 min) beats half of 60 minutes
     tt = simple({"1": {"stops": ["A", "B"], "run": [10], "departures": "06:00"}})
-    tt2 = Timetable(**{**tt.__dict__, "freq_trip": np.array([0, 0]), "freq_start_s": np.array([6 * 3600, 8 * 3600]),
-                       "freq_end_s": np.array([8 * 3600, 9 * 3600]), "freq_headway_s": np.array([3600, 600])})
-    r = run(tt2, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("07:58", "07:59"), wait="half_headway", by_departure=True)
+    tt2 = Timetable(
+        **{
+            **tt.__dict__,
+            "freq_trip": np.array([0, 0]),
+            "freq_start_s": np.array([6 * 3600, 8 * 3600]),
+            "freq_end_s": np.array([8 * 3600, 9 * 3600]),
+            "freq_headway_s": np.array([3600, 600]),
+        }
+    )
+    r = run(
+        tt2,
+        [("v", "A", 0.0)],
+        [("B", "s", 0.0)],
+        window=("07:58", "07:59"),
+        wait="half_headway",
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [12.0]
-    r = run(tt2, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("08:10", "08:11"), wait="half_headway", by_departure=True)
+    r = run(
+        tt2,
+        [("v", "A", 0.0)],
+        [("B", "s", 0.0)],
+        window=("08:10", "08:11"),
+        wait="half_headway",
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [15.0]
     # schedule semantics: vehicles at 06:00, 07:00, 08:00, 08:10, ... (end exclusive)
     r = run(tt2, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("07:01", "07:02"), by_departure=True)
@@ -315,25 +438,50 @@ def test_gtfs_like_frequency_periods_half_headway_choose_later_period(tmp_path):
 
 def test_transfer_by_hand():
     # line 1 A->B (10 min) at 07:00; line 2 E->D (5 min) at 07:15; B->E is a 4 min walk
-    tt = simple({
-        "1": {"stops": ["A", "B"], "run": [10], "departures": "07:00"},
-        "2": {"stops": ["E", "D"], "run": [5], "departures": "07:15 07:30"},
-    })
+    tt = simple(
+        {
+            "1": {"stops": ["A", "B"], "run": [10], "departures": "07:00"},
+            "2": {"stops": ["E", "D"], "run": [5], "departures": "07:15 07:30"},
+        }
+    )
     tr = cost([("B", "E", 4.0)])
-    r = run(tt, [("v", "A", 0.0)], [("D", "s", 0.0)], window=("07:00", "07:01"), transfers=tr, by_departure=True)
+    r = run(
+        tt,
+        [("v", "A", 0.0)],
+        [("D", "s", 0.0)],
+        window=("07:00", "07:01"),
+        transfers=tr,
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [20.0]  # arrive E 07:14, bus 07:15, D 07:20
-    r = run(tt, [("v", "A", 0.0)], [("D", "s", 0.0)], window=("07:00", "07:01"), transfers=tr, max_transfers=0)
+    r = run(
+        tt,
+        [("v", "A", 0.0)],
+        [("D", "s", 0.0)],
+        window=("07:00", "07:01"),
+        transfers=tr,
+        max_transfers=0,
+    )
     assert r.empty
     slow = cost([("B", "E", 6.0)])  # miss the 07:15, take the 07:30
-    r = run(tt, [("v", "A", 0.0)], [("D", "s", 0.0)], window=("07:00", "07:01"), transfers=slow, by_departure=True)
+    r = run(
+        tt,
+        [("v", "A", 0.0)],
+        [("D", "s", 0.0)],
+        window=("07:00", "07:01"),
+        transfers=slow,
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [35.0]
 
 
 def test_school_run_only_for_pupils():
-    tt = simple({
-        "S": {"stops": ["A", "B"], "run": [10], "departures": "07:10", "riders": "pupils"},
-        "1": {"stops": ["A", "B"], "run": [15], "departures": "07:40"},
-    })
+    tt = simple(
+        {
+            "S": {"stops": ["A", "B"], "run": [10], "departures": "07:10", "riders": "pupils"},
+            "1": {"stops": ["A", "B"], "run": [15], "departures": "07:40"},
+        }
+    )
     assert tt.trips()["pupils_only"].tolist() == [False, True]
     acc, egr = [("v", "A", 0.0)], [("B", "school", 0.0)]
     public = run(tt, acc, egr, window=("07:00", "07:01"), by_departure=True)
@@ -345,11 +493,32 @@ def test_school_run_only_for_pupils():
 def test_direct_walk_and_limits():
     tt = simple({"1": {"stops": ["A", "B"], "run": [10], "departures": "07:00"}})
     direct = cost([("v", "s", 25.0)])
-    r = run(tt, [("v", "A", 3.0)], [("B", "s", 3.0)], direct=direct, window=("07:00", "07:02"), by_departure=True)
+    r = run(
+        tt,
+        [("v", "A", 3.0)],
+        [("B", "s", 3.0)],
+        direct=direct,
+        window=("07:00", "07:02"),
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [25.0, 25.0]  # the 07:00 bus is missed
-    r = run(tt, [("v", "A", 0.0)], [("B", "s", 3.0)], direct=direct, window=("07:00", "07:01"), by_departure=True)
+    r = run(
+        tt,
+        [("v", "A", 0.0)],
+        [("B", "s", 3.0)],
+        direct=direct,
+        window=("07:00", "07:01"),
+        by_departure=True,
+    )
     assert r["travel_time_min"].tolist() == [13.0]
-    r = run(tt, [("v", "A", 0.0)], [("B", "s", 3.0)], direct=direct, window=("07:00", "07:01"), max_walk_min=2)
+    r = run(
+        tt,
+        [("v", "A", 0.0)],
+        [("B", "s", 3.0)],
+        direct=direct,
+        window=("07:00", "07:01"),
+        max_walk_min=2,
+    )
     assert r.empty  # every walk is longer than 2 minutes
     r = run(tt, [("v", "A", 0.0)], [("B", "s", 3.0)], window=("07:00", "07:01"), max_time_min=12)
     assert r.empty
@@ -358,7 +527,9 @@ def test_direct_walk_and_limits():
 
 def test_percentile_unreachable_counts_as_infinite():
     tt = simple({"1": {"stops": ["A", "B"], "run": [10], "departures": "07:00"}})
-    r = run(tt, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("06:58", "07:02"), percentiles=(50, 80))
+    r = run(
+        tt, [("v", "A", 0.0)], [("B", "s", 0.0)], window=("06:58", "07:02"), percentiles=(50, 80)
+    )
     # departures 06:58, 06:59, 07:00 reach (12, 11, 10); 07:01 does not
     assert r["travel_time_min_p50"].item() == 11.0
     assert r["travel_time_min_p80"].item() == math.inf
@@ -366,10 +537,12 @@ def test_percentile_unreachable_counts_as_infinite():
 
 def test_overtaking_trips_are_split():
     # two lines on the same stops, the later one faster: the express overtakes the slow bus
-    tt = simple({
-        "slow": {"stops": ["A", "B", "C"], "run": [20, 20], "departures": "07:00"},
-        "fast": {"stops": ["A", "B", "C"], "run": [5, 5], "departures": "07:05"},
-    })
+    tt = simple(
+        {
+            "slow": {"stops": ["A", "B", "C"], "run": [20, 20], "departures": "07:00"},
+            "fast": {"stops": ["A", "B", "C"], "run": [5, 5], "departures": "07:05"},
+        }
+    )
     ct = compile_timetable(tt)
     assert ct.n_routes == 2
     r = run(tt, [("v", "A", 0.0)], [("C", "s", 0.0)], window=("07:00", "07:01"), by_departure=True)
@@ -427,11 +600,15 @@ def test_read_toml_line_table(tmp_path):
 
 
 def test_line_table_csv_and_gpkg_agree(tmp_path):
-    s, ln = line_table({"1": {"stops": ["A", "B", "C"], "run": [5, 7], "departures": ("06:00", "07:10", 20)}}, XY)
+    s, ln = line_table(
+        {"1": {"stops": ["A", "B", "C"], "run": [5, 7], "departures": ("06:00", "07:10", 20)}}, XY
+    )
     s.to_csv(tmp_path / "stops.csv", index=False)
     ln.to_csv(tmp_path / "lines.csv", index=False)
     a = read_line_table(tmp_path / "stops.csv", lines=tmp_path / "lines.csv", crs=CRS)
-    g = gpd.GeoDataFrame(s.drop(columns=["x", "y"]), geometry=shapely.points(s["x"], s["y"]), crs=CRS)
+    g = gpd.GeoDataFrame(
+        s.drop(columns=["x", "y"]), geometry=shapely.points(s["x"], s["y"]), crs=CRS
+    )
     g.to_file(tmp_path / "l.gpkg", layer="line_stops")
     gpd.GeoDataFrame(ln, geometry=[None] * len(ln)).to_file(tmp_path / "l.gpkg", layer="lines")
     b = read_line_table(tmp_path / "l.gpkg")
@@ -444,9 +621,21 @@ def test_line_table_csv_and_gpkg_agree(tmp_path):
 
 
 def test_line_table_stop_layer():
-    layer = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point(3000, 4000)], index=["s1", "s2"], crs=CRS)
-    s = pd.DataFrame({"line_id": [1, 1], "stop_seq": [1, 2], "stop_name": ["a", "b"], "stop_id": ["s1", "s2"], "run_min": [6, None]})
-    ln = pd.DataFrame({"line_id": [1], "line_name": ["x"], "day_type": ["d"], "departures": ["8:00"]})
+    layer = gpd.GeoDataFrame(
+        geometry=[shapely.Point(0, 0), shapely.Point(3000, 4000)], index=["s1", "s2"], crs=CRS
+    )
+    s = pd.DataFrame(
+        {
+            "line_id": [1, 1],
+            "stop_seq": [1, 2],
+            "stop_name": ["a", "b"],
+            "stop_id": ["s1", "s2"],
+            "run_min": [6, None],
+        }
+    )
+    ln = pd.DataFrame(
+        {"line_id": [1], "line_name": ["x"], "day_type": ["d"], "departures": ["8:00"]}
+    )
     tt = timetable_from_line_table(s, ln, stop_layer=layer)
     assert tt.stop_ids.tolist() == ["s1", "s2"]
     assert tt.stops().geometry.iloc[1].equals(shapely.Point(3000, 4000))
@@ -487,10 +676,21 @@ def test_search_input_errors():
 
 
 def test_straight_line_walk_and_transfers():
-    tt = simple({"1": {"stops": ["A", "B"], "run": [10], "departures": "07:00"},
-                 "2": {"stops": ["E", "D"], "run": [10], "departures": "07:00"}})
+    tt = simple(
+        {
+            "1": {"stops": ["A", "B"], "run": [10], "departures": "07:00"},
+            "2": {"stops": ["E", "D"], "run": [10], "departures": "07:00"},
+        }
+    )
     tr = stop_transfers(tt, max_walk_m=5000)
-    assert set(zip(tr["origin"], tr["destination"], strict=True)) == {("A", "B"), ("B", "A"), ("B", "E"), ("E", "B"), ("D", "E"), ("E", "D")}
+    assert set(zip(tr["origin"], tr["destination"], strict=True)) == {
+        ("A", "B"),
+        ("B", "A"),
+        ("B", "E"),
+        ("E", "B"),
+        ("D", "E"),
+        ("E", "D"),
+    }
     assert np.allclose(tr["travel_time_min"], 5000 * 1.3 / (4.8 / 3.6) / 60)
     pts = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], index=["v"], crs=CRS)
     w = straight_line_walk(pts, tt.stops(), max_walk_m=10)
@@ -515,7 +715,9 @@ def feeds(draw):
         if seqs and draw(st.booleans()):
             seq = draw(st.sampled_from(seqs))  # same stops as another line: overtaking possible
         else:
-            seq = draw(st.lists(st.sampled_from(names), min_size=2, max_size=min(4, n_stops), unique=True))
+            seq = draw(
+                st.lists(st.sampled_from(names), min_size=2, max_size=min(4, n_stops), unique=True)
+            )
             seqs.append(seq)
         run_ = draw(st.lists(st.integers(0, 12), min_size=len(seq) - 1, max_size=len(seq) - 1))
         if draw(st.booleans()):
@@ -524,8 +726,17 @@ def feeds(draw):
         else:
             first = draw(st.integers(400, 470))
             last = first + draw(st.integers(0, 60))
-            departures = (f"{first // 60:02d}:{first % 60:02d}", f"{last // 60:02d}:{last % 60:02d}", draw(st.sampled_from([5, 10, 15, 30])))
-        lines[str(li)] = {"stops": seq, "run": run_, "departures": departures, "riders": "pupils" if draw(st.integers(0, 5)) == 0 else "all"}
+            departures = (
+                f"{first // 60:02d}:{first % 60:02d}",
+                f"{last // 60:02d}:{last % 60:02d}",
+                draw(st.sampled_from([5, 10, 15, 30])),
+            )
+        lines[str(li)] = {
+            "stops": seq,
+            "run": run_,
+            "departures": departures,
+            "riders": "pupils" if draw(st.integers(0, 5)) == 0 else "all",
+        }
     s, ln = line_table(lines, xy)
     tt = timetable_from_line_table(s, ln, crs=CRS)
     if len(tt.freq_trip) and draw(st.booleans()):
@@ -540,14 +751,59 @@ def feeds(draw):
                 f_start.append(lo)
                 f_end.append(hi)
                 f_head.append(draw(st.sampled_from([5, 10, 20, 60])) * 60)
-        tt = Timetable(**{**tt.__dict__, "freq_trip": np.array(f_trip), "freq_start_s": np.array(f_start),
-                          "freq_end_s": np.array(f_end), "freq_headway_s": np.array(f_head)})
+        tt = Timetable(
+            **{
+                **tt.__dict__,
+                "freq_trip": np.array(f_trip),
+                "freq_start_s": np.array(f_start),
+                "freq_end_s": np.array(f_end),
+                "freq_headway_s": np.array(f_head),
+            }
+        )
     ids = [str(x) for x in tt.stop_ids]
     walk = st.integers(0, 8).map(float)
-    access = cost(draw(st.lists(st.tuples(st.sampled_from(["o1", "o2"]), st.sampled_from(ids), walk), max_size=5, unique_by=lambda r: r[:2])))
-    egress = cost(draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(["d1", "d2"]), walk), max_size=5, unique_by=lambda r: r[:2])))
-    transfers = cost(draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids), walk).filter(lambda r: r[0] != r[1]), max_size=5, unique_by=lambda r: r[:2])))
-    direct = cost(draw(st.lists(st.tuples(st.sampled_from(["o1", "o2"]), st.sampled_from(["d1", "d2"]), st.integers(10, 90).map(float)), max_size=2, unique_by=lambda r: r[:2])))
+    access = cost(
+        draw(
+            st.lists(
+                st.tuples(st.sampled_from(["o1", "o2"]), st.sampled_from(ids), walk),
+                max_size=5,
+                unique_by=lambda r: r[:2],
+            )
+        )
+    )
+    egress = cost(
+        draw(
+            st.lists(
+                st.tuples(st.sampled_from(ids), st.sampled_from(["d1", "d2"]), walk),
+                max_size=5,
+                unique_by=lambda r: r[:2],
+            )
+        )
+    )
+    transfers = cost(
+        draw(
+            st.lists(
+                st.tuples(st.sampled_from(ids), st.sampled_from(ids), walk).filter(
+                    lambda r: r[0] != r[1]
+                ),
+                max_size=5,
+                unique_by=lambda r: r[:2],
+            )
+        )
+    )
+    direct = cost(
+        draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["o1", "o2"]),
+                    st.sampled_from(["d1", "d2"]),
+                    st.integers(10, 90).map(float),
+                ),
+                max_size=2,
+                unique_by=lambda r: r[:2],
+            )
+        )
+    )
     return tt, access, egress, transfers, direct
 
 
@@ -555,31 +811,64 @@ def feeds(draw):
 @given(feeds(), st.integers(0, 2), st.sampled_from([30.0, 60.0, 90.0]), st.booleans())
 def test_range_raptor_equals_brute_force_random_feeds(feed, max_transfers, max_time, pupils):
     tt, access, egress, transfers, direct = feed
-    check_against_brute(tt, access, egress, transfers, direct, window=("06:55", "07:35"),
-                        max_transfers=max_transfers, max_time_min=max_time, pupils=pupils)
+    check_against_brute(
+        tt,
+        access,
+        egress,
+        transfers,
+        direct,
+        window=("06:55", "07:35"),
+        max_transfers=max_transfers,
+        max_time_min=max_time,
+        pupils=pupils,
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds(), st.integers(0, 2), st.sampled_from([30.0, 60.0]))
 def test_half_headway_equals_brute_force_random_feeds(feed, max_transfers, max_time):
     tt, access, egress, transfers, direct = feed
-    check_against_brute(tt, access, egress, transfers, direct, window=("06:55", "07:35"),
-                        max_transfers=max_transfers, max_time_min=max_time, wait="half_headway")
+    check_against_brute(
+        tt,
+        access,
+        egress,
+        transfers,
+        direct,
+        window=("06:55", "07:35"),
+        max_transfers=max_transfers,
+        max_time_min=max_time,
+        wait="half_headway",
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds(), st.integers(0, 2))
 def test_planned_equals_brute_force_random_feeds(feed, max_transfers):
     tt, access, egress, transfers, direct = feed
-    check_against_brute(tt, access, egress, transfers, direct, window=("06:55", "07:25"),
-                        max_transfers=max_transfers, max_time_min=60.0, wait="planned")
+    check_against_brute(
+        tt,
+        access,
+        egress,
+        transfers,
+        direct,
+        window=("06:55", "07:25"),
+        max_transfers=max_transfers,
+        max_time_min=60.0,
+        wait="planned",
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds(), st.data())
 def test_more_trips_never_increase_a_time(feed, data):
     tt, access, egress, transfers, direct = feed
-    kw = dict(direct=direct, transfers=transfers, window=("06:55", "07:35"), by_departure=True, pupils=True)
+    kw = dict(
+        direct=direct,
+        transfers=transfers,
+        window=("06:55", "07:35"),
+        by_departure=True,
+        pupils=True,
+    )
     for wait in ("schedule", "half_headway"):  # planned: durations, not monotone in the trips
         # drop some trips (never a frequency template's periods' owner to keep indices simple)
         drop = data.draw(st.sets(st.sampled_from(range(tt.n_trips))))
@@ -596,17 +885,25 @@ def test_more_trips_never_increase_a_time(feed, data):
 
 def _subset(tt: Timetable, keep: np.ndarray) -> Timetable:
     ptr = tt.trip_ptr
-    ev = np.concatenate([np.arange(ptr[t], ptr[t + 1]) for t in np.flatnonzero(keep)] or [np.zeros(0, int)])
+    ev = np.concatenate(
+        [np.arange(ptr[t], ptr[t + 1]) for t in np.flatnonzero(keep)] or [np.zeros(0, int)]
+    )
     sizes = np.diff(ptr)[keep]
     new_index = np.cumsum(keep) - 1
-    return Timetable(**{
-        **tt.__dict__,
-        "trip_ids": tt.trip_ids[keep], "trip_line_ids": tt.trip_line_ids[keep],
-        "trip_line_names": tt.trip_line_names[keep], "trip_pupils_only": tt.trip_pupils_only[keep],
-        "trip_ptr": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        "event_stop": tt.event_stop[ev], "event_arr_s": tt.event_arr_s[ev], "event_dep_s": tt.event_dep_s[ev],
-        "freq_trip": new_index[tt.freq_trip],
-    })
+    return Timetable(
+        **{
+            **tt.__dict__,
+            "trip_ids": tt.trip_ids[keep],
+            "trip_line_ids": tt.trip_line_ids[keep],
+            "trip_line_names": tt.trip_line_names[keep],
+            "trip_pupils_only": tt.trip_pupils_only[keep],
+            "trip_ptr": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            "event_stop": tt.event_stop[ev],
+            "event_arr_s": tt.event_arr_s[ev],
+            "event_dep_s": tt.event_dep_s[ev],
+            "freq_trip": new_index[tt.freq_trip],
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -622,7 +919,9 @@ def spo(shared_data: Path):
         pytest.skip("São Paulo GTFS absent")
     tt = timetable_from_gtfs(folder / "spo.zip")
     cells = pd.read_csv(folder / "spo_hexgrid.csv")
-    pts = gpd.GeoDataFrame(cells, geometry=shapely.points(cells["lon"], cells["lat"]), crs=4326).set_index("id")
+    pts = gpd.GeoDataFrame(
+        cells, geometry=shapely.points(cells["lon"], cells["lat"]), crs=4326
+    ).set_index("id")
     return tt, pts
 
 
@@ -634,7 +933,10 @@ def test_gtfs_reader_spo(spo):
     assert tt.crs.is_projected
     ct = compile_timetable(tt)
     # every frequency period expanded: vehicles at start + k * headway < end
-    n_vehicles = sum(len(range(s, e, h)) for s, e, h in zip(tt.freq_start_s, tt.freq_end_s, tt.freq_headway_s, strict=True))
+    n_vehicles = sum(
+        len(range(s, e, h))
+        for s, e, h in zip(tt.freq_start_s, tt.freq_end_s, tt.freq_headway_s, strict=True)
+    )
     assert ct.r_ntrips.sum() == n_vehicles
 
 
@@ -650,8 +952,16 @@ def test_spo_equals_brute_force_sampled(spo):
     # round to whole seconds as the search does
     for t in (access, egress, direct, transfers):
         t["travel_time_min"] = np.round(t["travel_time_min"] * 60) / 60
-    n = check_against_brute(tt, access[list(access.columns[:3])], egress.iloc[:, :3], transfers.iloc[:, :3], direct.iloc[:, :3],
-                            window=("07:00", "07:06"), max_transfers=2, max_time_min=60.0)
+    n = check_against_brute(
+        tt,
+        access[list(access.columns[:3])],
+        egress.iloc[:, :3],
+        transfers.iloc[:, :3],
+        direct.iloc[:, :3],
+        window=("07:00", "07:06"),
+        max_transfers=2,
+        max_time_min=60.0,
+    )
     assert n == 8 * 6
 
 
@@ -743,7 +1053,11 @@ def test_gtfs_reader_small_feed_by_hand(tmp_path):
     assert tt.trip_ids.tolist() == ["T1"]
     assert tt.trip_line_names.tolist() == ["County line"]  # no short name: the long one
     assert tt.event_arr_s.tolist() == [25200, 25800, 26400]  # S2 interpolated at 07:10
-    assert (tt.freq_start_s.tolist(), tt.freq_end_s.tolist(), tt.freq_headway_s.tolist()) == ([25200], [28800], [600])
+    assert (tt.freq_start_s.tolist(), tt.freq_end_s.tolist(), tt.freq_headway_s.tolist()) == (
+        [25200],
+        [28800],
+        [600],
+    )
     acc, egr = [("v", "S1", 0.0)], [("S3", "s", 0.0)]
     # schedule: buses 07:00, 07:10, ..., 07:50 (end exclusive); leaving 07:51 -> none in 60 min
     r = run(tt, acc, egr, window=("07:05", "07:06"), by_departure=True)

@@ -93,7 +93,9 @@ def _fifo_chains(arr: np.ndarray, dep: np.ndarray) -> list[list[int]]:
     return chains
 
 
-def compile_timetable(tt: Timetable, *, wait: str = "schedule", pupils: bool = False) -> CompiledTimetable:
+def compile_timetable(
+    tt: Timetable, *, wait: str = "schedule", pupils: bool = False
+) -> CompiledTimetable:
     """Routing arrays for :func:`range_raptor`.
 
     Parameters
@@ -126,7 +128,9 @@ def compile_timetable(tt: Timetable, *, wait: str = "schedule", pupils: bool = F
                 freq_routes.append((stops, rel_a, rel_d, freq_of[t]))
                 continue
             for p in freq_of[t]:
-                for t0 in range(int(tt.freq_start_s[p]), int(tt.freq_end_s[p]), int(tt.freq_headway_s[p])):
+                for t0 in range(
+                    int(tt.freq_start_s[p]), int(tt.freq_end_s[p]), int(tt.freq_headway_s[p])
+                ):
                     patterns.setdefault(stops, []).append((rel_a + t0, rel_d + t0))
         else:
             patterns.setdefault(stops, []).append((arr, dep))
@@ -147,7 +151,11 @@ def compile_timetable(tt: Timetable, *, wait: str = "schedule", pupils: bool = F
         nbase += arr2d.size
         r_freq.append(periods is not None)
         for p in periods or []:
-            start, end, head = int(tt.freq_start_s[p]), int(tt.freq_end_s[p]), int(tt.freq_headway_s[p])
+            start, end, head = (
+                int(tt.freq_start_s[p]),
+                int(tt.freq_end_s[p]),
+                int(tt.freq_headway_s[p]),
+            )
             p_start.append(start)
             p_last.append(start + (end - 1 - start) // head * head)
             p_head.append(head)
@@ -239,10 +247,40 @@ def _freq_board(x, p_lo, p_hi, per_start, per_last, per_head):
 
 @njit(cache=True, nogil=True)
 def _one_origin(
-    o, deps, is_grid, g_index, K, max_time, planned,
-    n_s, r_stop_ptr, r_stops, r_ntrips, r_base, r_freq, r_per_ptr, per_start, per_last, per_head,
-    t_arr, t_dep, s_r_ptr, s_r_route, s_r_pos,
-    tr_ptr, tr_to, tr_w, a_ptr, a_stop, a_w, e_ptr, e_dest, e_w, d_ptr, d_dest, d_w,
+    o,
+    deps,
+    is_grid,
+    g_index,
+    K,
+    max_time,
+    planned,
+    n_s,
+    r_stop_ptr,
+    r_stops,
+    r_ntrips,
+    r_base,
+    r_freq,
+    r_per_ptr,
+    per_start,
+    per_last,
+    per_head,
+    t_arr,
+    t_dep,
+    s_r_ptr,
+    s_r_route,
+    s_r_pos,
+    tr_ptr,
+    tr_to,
+    tr_w,
+    a_ptr,
+    a_stop,
+    a_w,
+    e_ptr,
+    e_dest,
+    e_w,
+    d_ptr,
+    d_dest,
+    d_w,
     out_o,
 ):
     n_r = len(r_ntrips)
@@ -308,12 +346,19 @@ def _one_origin(
                         if T0 < _INF:
                             a = T0 + t_arr[base + i]
                             if a <= bound and a < tv[k, s]:
-                                nv, nmark = _by_vehicle(k, s, a, K, tv, tau, vmark, vlist, nv,
-                                                        mark, mlist, nmark)
+                                nv, nmark = _by_vehicle(
+                                    k, s, a, K, tv, tau, vmark, vlist, nv, mark, mlist, nmark
+                                )
                         tp = tau[k - 1, s]
                         if tp < _INF:
-                            c = _freq_board(tp - t_dep[base + i], r_per_ptr[r], r_per_ptr[r + 1],
-                                            per_start, per_last, per_head)
+                            c = _freq_board(
+                                tp - t_dep[base + i],
+                                r_per_ptr[r],
+                                r_per_ptr[r + 1],
+                                per_start,
+                                per_last,
+                                per_head,
+                            )
                             if c < T0:
                                 T0 = c
                 else:
@@ -324,8 +369,9 @@ def _one_origin(
                         if j >= 0:
                             a = t_arr[base + j * n + i]
                             if a <= bound and a < tv[k, s]:
-                                nv, nmark = _by_vehicle(k, s, a, K, tv, tau, vmark, vlist, nv,
-                                                        mark, mlist, nmark)
+                                nv, nmark = _by_vehicle(
+                                    k, s, a, K, tv, tau, vmark, vlist, nv, mark, mlist, nmark
+                                )
                         tp = tau[k - 1, s]
                         if tp < _INF:
                             hi = j if j >= 0 else nt
@@ -382,8 +428,9 @@ def _one_origin(
 
 
 @njit(cache=True, nogil=True)
-def _planned_departures(o, grid, r_stop_ptr, r_ntrips, r_base, t_dep, s_r_ptr, s_r_route, s_r_pos,
-                        a_ptr, a_stop, a_w):
+def _planned_departures(
+    o, grid, r_stop_ptr, r_ntrips, r_base, t_dep, s_r_ptr, s_r_route, s_r_pos, a_ptr, a_stop, a_w
+):
     """The window's departures plus every later time at which a first boarding from origin o
     stops being possible (departure at the stop minus the access walk), sorted without repeats;
     with a flag and the window index of the window's own departures."""
@@ -485,9 +532,33 @@ def range_raptor(
     n_jobs = min(resolve_n_jobs(n_jobs), max(1, n_origins))
     planned = ct.wait == "planned"
     net = (
-        ct.n_stops, ct.r_stop_ptr, ct.r_stops, ct.r_ntrips, ct.r_base, ct.r_freq, ct.r_per_ptr,
-        ct.per_start, ct.per_last, ct.per_head, ct.t_arr, ct.t_dep, ct.s_r_ptr, ct.s_r_route,
-        ct.s_r_pos, tr_ptr, tr_to, tr_w, a_ptr, a_stop, a_w, e_ptr, e_dest, e_w, d_ptr, d_dest, d_w,
+        ct.n_stops,
+        ct.r_stop_ptr,
+        ct.r_stops,
+        ct.r_ntrips,
+        ct.r_base,
+        ct.r_freq,
+        ct.r_per_ptr,
+        ct.per_start,
+        ct.per_last,
+        ct.per_head,
+        ct.t_arr,
+        ct.t_dep,
+        ct.s_r_ptr,
+        ct.s_r_route,
+        ct.s_r_pos,
+        tr_ptr,
+        tr_to,
+        tr_w,
+        a_ptr,
+        a_stop,
+        a_w,
+        e_ptr,
+        e_dest,
+        e_w,
+        d_ptr,
+        d_dest,
+        d_w,
     )
     K, max_time = int(max_transfers) + 1, int(max_time_s)
     grid_flags = (grid, np.ones(len(grid), np.bool_), np.arange(len(grid), dtype=np.int64))
@@ -497,8 +568,20 @@ def range_raptor(
         # nested in one kernel, which would make numba re-optimise them together (slow to compile)
         for o in range(*lo_hi):
             deps = (
-                _planned_departures(o, grid, ct.r_stop_ptr, ct.r_ntrips, ct.r_base, ct.t_dep,
-                                    ct.s_r_ptr, ct.s_r_route, ct.s_r_pos, a_ptr, a_stop, a_w)
+                _planned_departures(
+                    o,
+                    grid,
+                    ct.r_stop_ptr,
+                    ct.r_ntrips,
+                    ct.r_base,
+                    ct.t_dep,
+                    ct.s_r_ptr,
+                    ct.s_r_route,
+                    ct.s_r_pos,
+                    a_ptr,
+                    a_stop,
+                    a_w,
+                )
                 if planned
                 else grid_flags
             )

@@ -251,9 +251,7 @@ def _point_xy(geom: gpd.GeoSeries, crs_metric: CRS) -> tuple[np.ndarray, np.ndar
 def _departures(row: pd.Series, line: str) -> list[int]:
     deps = row.get("departures")
     has_list = (
-        deps is not None
-        and not (np.isscalar(deps) and pd.isna(deps))
-        and str(deps).strip() != ""
+        deps is not None and not (np.isscalar(deps) and pd.isna(deps)) and str(deps).strip() != ""
     )
     has_freq = all(
         k in row.index and pd.notna(row[k]) and str(row[k]).strip() != ""
@@ -282,7 +280,9 @@ def _frequency(row: pd.Series, line: str) -> tuple[int, int, int]:
     try:
         head = float(row["headway_min"])
     except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"line {line!r}: headway_min={row['headway_min']!r} is not a number") from exc
+        raise InvalidValueError(
+            f"line {line!r}: headway_min={row['headway_min']!r} is not a number"
+        ) from exc
     if not head > 0 or round(head * 60) != head * 60:
         raise InvalidValueError(
             f"line {line!r}: headway_min={head} must be positive (and a whole number of seconds)"
@@ -349,7 +349,9 @@ def timetable_from_line_table(
             raise InvalidValueError(f"the line table has several day types {kinds}; pass day_type=")
         day_type = kinds[0]
     if day_type not in kinds:
-        raise InvalidValueError(f"day_type={day_type!r} is not in the line table ({kinds}).{suggest(day_type, kinds)}")
+        raise InvalidValueError(
+            f"day_type={day_type!r} is not in the line table ({kinds}).{suggest(day_type, kinds)}"
+        )
     lines = lines[lines["day_type"] == day_type]
     lines["line_id"] = lines["line_id"].astype(str)
     if lines["line_id"].duplicated().any():
@@ -399,15 +401,22 @@ def timetable_from_line_table(
         # the same name at the same place (to the metre) is one stop shared by several lines
         st["_key"] = (
             st["stop_name"].astype(str)
-            + "@" + st["_x"].round(0).astype(np.int64).astype(str)
-            + "," + st["_y"].round(0).astype(np.int64).astype(str)
+            + "@"
+            + st["_x"].round(0).astype(np.int64).astype(str)
+            + ","
+            + st["_y"].round(0).astype(np.int64).astype(str)
         )
         names = st.groupby("_key")["stop_name"].first()
     stop_keys = np.array(sorted(names.index), dtype=object)
     stop_pos = {k: i for i, k in enumerate(stop_keys)}
     first_xy = st.groupby("_key")[["_x", "_y"]].first().loc[stop_keys]
-    stop_ids = stop_keys if "stop_id" in st.columns and stop_layer is not None else np.array(
-        [f"{names[k]}" if (names == names[k]).sum() == 1 else k for k in stop_keys], dtype=object
+    stop_ids = (
+        stop_keys
+        if "stop_id" in st.columns and stop_layer is not None
+        else np.array(
+            [f"{names[k]}" if (names == names[k]).sum() == 1 else k for k in stop_keys],
+            dtype=object,
+        )
     )
 
     missing_lines = sorted(set(lines["line_id"]) - set(st["line_id"]))
@@ -497,7 +506,9 @@ def timetable_from_line_table(
 def _toml_tables(raw: dict[str, Any], path: Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     unknown = sorted(set(raw) - {"crs", "line"})
     if unknown:
-        raise InvalidValueError(f"{path}: unknown top-level key(s) {unknown}; expected 'crs' and [[line]]")
+        raise InvalidValueError(
+            f"{path}: unknown top-level key(s) {unknown}; expected 'crs' and [[line]]"
+        )
     if not raw.get("line"):
         raise EmptyLayerError(f"{path}: no [[line]] tables")
     srows, lrows = [], []
@@ -582,16 +593,24 @@ def read_line_table(
                 raise MissingColumnError(f"{p} has no layer {need!r} (it has {sorted(layers)})")
         stops = gpd.read_file(p, layer="line_stops")
         line_df = pd.DataFrame(gpd.read_file(p, layer="lines", ignore_geometry=True))
-        return timetable_from_line_table(stops, line_df, day_type=day_type, crs=crs, description=p.name)
+        return timetable_from_line_table(
+            stops, line_df, day_type=day_type, crs=crs, description=p.name
+        )
     if suffix == ".csv":
         if lines is None:
-            raise MissingColumnError("a CSV line table needs lines= (the CSV of lines and departures)")
+            raise MissingColumnError(
+                "a CSV line table needs lines= (the CSV of lines and departures)"
+            )
         lp = Path(lines)
         if not lp.exists():
             raise InputFileError(f"lines file {lp} does not exist")
         stops = pd.read_csv(p, encoding="utf-8-sig")
-        line_df = pd.read_csv(lp, encoding="utf-8-sig", dtype={"departures": str, "first": str, "last": str})
-        return timetable_from_line_table(stops, line_df, day_type=day_type, crs=crs, description=p.name)
+        line_df = pd.read_csv(
+            lp, encoding="utf-8-sig", dtype={"departures": str, "first": str, "last": str}
+        )
+        return timetable_from_line_table(
+            stops, line_df, day_type=day_type, crs=crs, description=p.name
+        )
     raise InvalidValueError(f"{p}: a line table is .toml, .gpkg or .csv, not {suffix!r}")
 
 
@@ -716,7 +735,9 @@ def timetable_from_gtfs(
     st["_dep"] = st["_dep"].fillna(st["_arr"])
     if st["_arr"].isna().any():
         st["_pos"] = st.groupby("trip_id").cumcount()
-        st["_arr"] = st.groupby("trip_id")["_arr"].transform(lambda s: s.interpolate(limit_area="inside"))
+        st["_arr"] = st.groupby("trip_id")["_arr"].transform(
+            lambda s: s.interpolate(limit_area="inside")
+        )
         st["_dep"] = st["_dep"].fillna(st["_arr"])
         if st["_arr"].isna().any():
             bad = st.loc[st["_arr"].isna(), "trip_id"].unique()[:3].tolist()

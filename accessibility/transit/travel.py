@@ -212,7 +212,11 @@ def transit_travel_times(
     max_time_s = round(max_time_min * 60)
     log.info(
         "transit: %d origins x %d destinations x %d departures, %d routes, wait=%s",
-        n_o, n_d, n_g, ct.n_routes, wait,
+        n_o,
+        n_d,
+        n_g,
+        ct.n_routes,
+        wait,
     )
     labels = [f"{s // 3600:02d}:{s % 3600 // 60:02d}" for s in grid]
     parts = []

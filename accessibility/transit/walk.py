@@ -126,7 +126,11 @@ def stop_transfers(
     """
     stops = timetable.stops()
     out = straight_line_walk(
-        stops, stops, max_walk_m=max_walk_m, walk_speed_kmh=walk_speed_kmh, detour=detour,
+        stops,
+        stops,
+        max_walk_m=max_walk_m,
+        walk_speed_kmh=walk_speed_kmh,
+        detour=detour,
         crs=timetable.crs,
     )
     return out[out["origin"] != out["destination"]].reset_index(drop=True)
