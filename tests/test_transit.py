@@ -610,7 +610,9 @@ def test_line_table_csv_and_gpkg_agree(tmp_path):
         s.drop(columns=["x", "y"]), geometry=shapely.points(s["x"], s["y"]), crs=CRS
     )
     g.to_file(tmp_path / "l.gpkg", layer="line_stops")
-    gpd.GeoDataFrame(ln, geometry=[None] * len(ln)).to_file(tmp_path / "l.gpkg", layer="lines")
+    gpd.GeoDataFrame(ln, geometry=[None] * len(ln), crs=CRS).to_file(
+        tmp_path / "l.gpkg", layer="lines"
+    )
     b = read_line_table(tmp_path / "l.gpkg")
     for t in (a, b):
         # first/last/headway 06:00/07:10/20: template + the off-grid last bus at 07:10
