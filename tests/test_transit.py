@@ -1069,3 +1069,34 @@ def test_gtfs_reader_small_feed_by_hand(tmp_path):
     assert r["travel_time_min"].tolist() == [25.0]  # 5 min (half of 10) + 20 min
     sunday = timetable_from_gtfs(path, date="20240107")
     assert sunday.trip_ids.tolist() == ["T3"]
+
+
+def test_road_run_times_by_hand():
+    from accessibility.network import network_from_roads
+    from accessibility.transit import road_run_times
+
+    # a county road (40 km/h) along y=0; stops on it at x = 0, 2000, 4000
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"]},
+        geometry=[shapely.LineString([(0, 0), (4000, 0)])],
+        crs=CRS,
+    )
+    net = network_from_roads(roads, modes=("car",))
+    s = pd.DataFrame(
+        {
+            "line_id": ["1", "1", "1"],
+            "stop_seq": [1, 2, 3],
+            "stop_name": ["A", "B", "C"],
+            "x": [0.0, 2000.0, 4000.0],
+            "y": [0.0, 0.0, 0.0],
+            "run_min": [None, 10.0, None],
+        }
+    )
+    filled = road_run_times(s, net, bus_speed_factor=0.75, crs=CRS)
+    # 2000 m at 40 km/h = 3 min by car; a bus at 0.75 of that speed: 4 min; given 10 kept
+    assert filled["run_min"].tolist()[:2] == pytest.approx([4.0, 10.0])
+    assert pd.isna(filled["run_min"].iloc[2])
+    assert s["run_min"].isna().sum() == 2  # input untouched
+    far = pd.concat([s, s.iloc[[2]].assign(stop_seq=4, stop_name="D", x=90000.0)])
+    with pytest.raises(InvalidValueError, match="no car route"):
+        road_run_times(far.assign(run_min=None), net, crs=CRS, max_segment_min=30)

@@ -14,6 +14,7 @@ from .timetable import (
     Timetable,
     parse_time_s,
     read_line_table,
+    road_run_times,
     timetable_from_gtfs,
     timetable_from_line_table,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "parse_time_s",
     "range_raptor",
     "read_line_table",
+    "road_run_times",
     "stop_transfers",
     "straight_line_walk",
     "timetable_from_gtfs",

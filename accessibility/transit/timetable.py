@@ -18,6 +18,7 @@ search expands them to single vehicles (``start, start + headway, ... < end``, G
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import tomllib
@@ -47,6 +48,7 @@ __all__ = [
     "Timetable",
     "parse_time_s",
     "read_line_table",
+    "road_run_times",
     "timetable_from_gtfs",
     "timetable_from_line_table",
 ]
@@ -501,6 +503,94 @@ def timetable_from_line_table(
         freq_headway_s=np.array(f_head, dtype=np.int64),
         description=description or f"line table, day type {day_type!r}",
     )
+
+
+def road_run_times(
+    stops: pd.DataFrame,
+    network: Any,
+    *,
+    bus_speed_factor: float = 0.8,
+    mode: str = "car",
+    crs: Any | None = None,
+    max_segment_min: float = 180.0,
+) -> pd.DataFrame:
+    """Fill missing ``run_min`` of a line-stops table from the road network.
+
+    The running time from a stop to the next is the fastest ``mode`` time between them over the
+    network (:func:`accessibility.travel_costs`, the short walks between the stops and the road
+    included) divided by ``bus_speed_factor`` (a bus at 0.8 of the car speed takes 1.25 times as
+    long). Given ``run_min`` values are kept.
+
+    Parameters
+    ----------
+    stops
+        Line stops as for :func:`timetable_from_line_table`, with point geometry or ``x``/``y``
+        columns (pass ``crs=`` with them).
+    network
+        The road network (:class:`accessibility.network.Network`).
+    bus_speed_factor
+        Bus speed as a share of the ``mode`` speed, in (0, 1.5].
+    mode
+        Network mode whose times are scaled.
+    crs
+        CRS of ``x``/``y`` columns.
+    max_segment_min
+        A segment slower than this (or not connected) is an error naming the line and stops.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``stops`` with ``run_min`` filled on every stop but each line's last.
+    """
+    from ..costs import travel_costs
+
+    if not 0 < bus_speed_factor <= 1.5:
+        raise InvalidValueError(f"bus_speed_factor={bus_speed_factor} must be in (0, 1.5]")
+    _require(stops, ("line_id", "stop_seq", "stop_name"), "line stops")
+    out = stops.copy()
+    if "run_min" not in out.columns:
+        out["run_min"] = np.nan
+    if isinstance(out, gpd.GeoDataFrame):
+        if out.crs is None:
+            raise CRSError("the line stops layer has no CRS; set it with `.set_crs(...)`")
+        geom = out.geometry
+    elif {"x", "y"} <= set(out.columns):
+        if crs is None:
+            raise CRSError("the line stops have x/y columns but no CRS; pass crs=")
+        geom = gpd.GeoSeries(
+            shapely.points(out["x"].astype(float), out["y"].astype(float)), crs=crs
+        )
+    else:
+        raise MissingColumnError("road_run_times needs point geometry or x/y columns (with crs=)")
+    geom = np.asarray(geom.to_crs(network.crs).to_numpy())
+    key = shapely.to_wkb(geom)  # positional: the same point is one network location
+    uniq_keys, first = np.unique(key, return_index=True)
+    pts = gpd.GeoDataFrame(geometry=geom[first], index=pd.Index(uniq_keys), crs=network.crs)
+    costs = travel_costs(network, pts, pts, mode=mode, max_time_min=max_segment_min)
+    time = dict(
+        zip(
+            zip(costs["origin"], costs["destination"], strict=True),
+            costs["travel_time_min"],
+            strict=True,
+        )
+    )
+    run = pd.to_numeric(out["run_min"], errors="coerce").to_numpy(np.float64).copy()
+    lines = out["line_id"].astype(str).to_numpy()
+    order = np.lexsort((pd.to_numeric(out["stop_seq"]).to_numpy(), lines))
+    names = out["stop_name"].astype(str).to_numpy()
+    for a, b in itertools.pairwise(order):
+        if lines[a] != lines[b] or not np.isnan(run[a]):
+            continue
+        t = 0.0 if key[a] == key[b] else time.get((key[a], key[b]), np.nan)
+        if np.isnan(t):
+            raise InvalidValueError(
+                f"line {lines[a]!r}: no {mode} route within {max_segment_min} min from "
+                f"{names[a]!r} to {names[b]!r}; give run_min for this segment or check the "
+                "stops and the network"
+            )
+        run[a] = t / bus_speed_factor
+    out["run_min"] = run
+    return out
 
 
 def _toml_tables(raw: dict[str, Any], path: Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
