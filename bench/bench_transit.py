@@ -88,7 +88,7 @@ def main() -> None:
         f"{cold['cells']} hexgrid cells to all cells, every minute of 07:00-09:00 (120 departures), "
         "median and 80th percentile, up to 3 transfers, 120 min limit; access, egress, direct walks "
         "straight-line within 800 m and transfers within 400 m at 4.8 km/h × detour 1.3 (not the "
-        f"road network). Fresh process each, 2 numba threads at most, {platform.machine()}, "
+        f"road network). Fresh process each, search on all {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}. Target: ≤ {TARGET_S:.0f} s. "
         "Command: `python bench/bench_transit.py`.",
         "",
