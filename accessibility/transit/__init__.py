@@ -1,0 +1,39 @@
+"""Public transport: county line tables and GTFS as timetables, and the transit search.
+
+* :mod:`~accessibility.transit.timetable`: :class:`Timetable` and its readers (line tables in
+  CSV / GeoPackage / TOML, GTFS zips with ``frequencies.txt``);
+* :mod:`~accessibility.transit.raptor`: range RAPTOR compiled with numba;
+* :mod:`~accessibility.transit.walk`: straight-line access, egress and transfer walks;
+* :func:`transit_travel_times`: door-to-door cost tables over a departure window.
+
+See ``docs/transit.md``.
+"""
+
+from .raptor import UNREACHED, WAITS, CompiledTimetable, compile_timetable, range_raptor
+from .timetable import (
+    Timetable,
+    parse_time_s,
+    read_line_table,
+    road_run_times,
+    timetable_from_gtfs,
+    timetable_from_line_table,
+)
+from .travel import transit_travel_times
+from .walk import stop_transfers, straight_line_walk
+
+__all__ = [
+    "UNREACHED",
+    "WAITS",
+    "CompiledTimetable",
+    "Timetable",
+    "compile_timetable",
+    "parse_time_s",
+    "range_raptor",
+    "read_line_table",
+    "road_run_times",
+    "stop_transfers",
+    "straight_line_walk",
+    "timetable_from_gtfs",
+    "timetable_from_line_table",
+    "transit_travel_times",
+]
