@@ -1918,6 +1918,17 @@ def equity_covering(
 # --------------------------------------------------------------------------------------------
 
 
+def _metric_crs(geom: gpd.GeoSeries) -> Any:
+    """The metric CRS to lay a grid out in: the layer's own when projected in metres, else the
+    local UTM zone. :func:`accessibility.network.metric_crs` reads a projected CRS in feet as if in
+    degrees, so such a layer is handed to it in longitude/latitude."""
+    from .network import metric_crs
+
+    own = geom.crs
+    in_metres = own.is_projected and all(a.unit_conversion_factor == 1.0 for a in own.axis_info)
+    return metric_crs(geom if in_metres or own.is_geographic else geom.to_crs("EPSG:4326"))
+
+
 def grid_candidates(
     area: Any,
     spacing_m: float,
@@ -1927,8 +1938,10 @@ def grid_candidates(
 
     Points are placed at the centres of ``spacing_m`` x ``spacing_m`` cells covering the area's
     bounds and kept where they fall inside the area (for polygons) or the bounds (for a bounds
-    tuple). The grid is laid out in metres: in the area's CRS when it is projected, otherwise in
-    the local UTM zone; the points are returned in the area's CRS (or ``crs`` for bounds).
+    tuple). The grid is laid out in metres: in the area's CRS when it is projected in metres,
+    otherwise (degrees, or feet) in the local UTM zone
+    (:func:`accessibility.network.metric_crs`); the points are returned in the area's CRS (or
+    ``crs`` for bounds).
 
     Parameters
     ----------
@@ -1977,7 +1990,7 @@ def grid_candidates(
                 "a bounds tuple for a rectangle."
             )
         shape = geom.union_all()
-        work_crs = out_crs if out_crs.is_projected else geom.estimate_utm_crs()
+        work_crs = _metric_crs(geom)
         if work_crs != out_crs:
             shape = gpd.GeoSeries([shape], crs=out_crs).to_crs(work_crs).iloc[0]
     else:
@@ -1995,12 +2008,9 @@ def grid_candidates(
                 f"bounds {area!r} are empty; expected minx < maxx, miny < maxy."
             )
         out_crs = CRS.from_user_input(crs)
-        shape = shapely.box(minx, miny, maxx, maxy)
-        work_crs = out_crs
-        if not out_crs.is_projected:
-            box = gpd.GeoSeries([shape], crs=out_crs)
-            work_crs = box.estimate_utm_crs()
-            shape = box.to_crs(work_crs).iloc[0]
+        box = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=out_crs)
+        work_crs = _metric_crs(box)
+        shape = box.to_crs(work_crs).iloc[0] if work_crs != out_crs else box.iloc[0]
     x0, y0, x1, y1 = shape.bounds
     nx = max(1, math.ceil((x1 - x0) / spacing))
     ny = max(1, math.ceil((y1 - y0) / spacing))
