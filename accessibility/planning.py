@@ -70,6 +70,7 @@ from .errors import (
     warn,
 )
 from .network import Network
+from .project.evaluate import evaluate_service, nearest_facility, threshold_label
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -996,15 +997,15 @@ def _supply_of(fac_s: pd.DataFrame, spec: Mapping[str, Any]) -> pd.Series | None
 
 
 def _set_nearest(state: _State, near: pd.DataFrame) -> None:
-    near = near.set_index("origin")
+    """Set the nearest facility of the villages of ``near`` (:func:`nearest_facility`)."""
     idx = near.index
-    state.nearest_min.loc[idx] = near["travel_time_min"].to_numpy(np.float64)
-    state.nearest_id.loc[idx] = near["destination"].to_numpy(object)
-    state.nearest_m.loc[idx] = near["distance_m"].to_numpy(np.float64)
+    state.nearest_min.loc[idx] = near["nearest_min"].fillna(np.inf).to_numpy(np.float64)
+    state.nearest_id.loc[idx] = near["nearest_id"].to_numpy(object)
+    state.nearest_m.loc[idx] = near["nearest_m"].fillna(np.inf).to_numpy(np.float64)
 
 
 class _Router:
-    """Located villages per mode for one network, and the routing calls, with counts for logs."""
+    """Located villages per mode for one network, and the evaluations of the services on it."""
 
     def __init__(
         self,
@@ -1028,34 +1029,42 @@ class _Router:
             )
         return self._lv[mode]
 
-    def lf(self, fac: gpd.GeoDataFrame, mode: str) -> pd.DataFrame:
-        return locate(fac, self.network, mode=mode, what="facilities", **self.opts)
-
-    def full(self, fac_s: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> _State:
-        from .costs import nearest_costs, travel_costs
-
-        st = _empty_state(self.villages.index)
-        st.supply = _supply_of(fac_s, spec)
-        if len(fac_s) == 0:
-            return st
-        m = spec["mode"]
-        lv, lf = self.lv(m), self.lf(fac_s, m)
-        _set_nearest(st, nearest_costs(self.network, lv, lf, k=1, mode=m))
-        st.costs = travel_costs(
-            self.network, lv, lf, mode=m, max_time_min=spec["max_time_min"], n_jobs=self.n_jobs
+    def evaluate(self, s: str, fac: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> _State:
+        """The service evaluated for every village (:func:`evaluate_service`) as a state."""
+        # the before/after comparison needs the nearest facility and the cost table, not the
+        # measures of the spec; supply is read by _supply_of (missing values count as none)
+        ev = evaluate_service(
+            self.network,
+            self.villages,
+            fac,
+            {**spec, "measures": [], "supply": None},
+            name=s,
+            located_villages=self.lv(spec["mode"]),
+            n_jobs=self.n_jobs,
+            **self.opts,
         )
+        st = _empty_state(self.villages.index)
+        _set_nearest(st, ev.nearest)
+        st.costs = ev.costs
+        return st
+
+    def full(self, s: str, fac_s: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> _State:
+        if len(fac_s) == 0:
+            st = _empty_state(self.villages.index)
+        else:
+            st = self.evaluate(s, fac_s, spec)
+        st.supply = _supply_of(fac_s, spec)
         return st
 
     def incremental(
         self,
+        s: str,
         base: _State,
         fac_after: gpd.GeoDataFrame,
         added: Sequence[Any],
         closed: Sequence[Any],
         spec: Mapping[str, Any],
     ) -> tuple[_State, str]:
-        from .costs import nearest_costs, travel_costs
-
         st = base.copy()
         st.supply = _supply_of(fac_after, spec)
         m = spec["mode"]
@@ -1068,39 +1077,20 @@ class _Router:
             st.nearest_m[hit] = np.inf
             remaining = fac_after.drop(index=list(added))
             if hit.any() and len(remaining):
-                lv = self.lv(m)
-                near = nearest_costs(
-                    self.network, lv.loc[hit.to_numpy()], self.lf(remaining, m), k=1, mode=m
-                )
-                _set_nearest(st, near)
+                lv = self.lv(m).loc[hit.to_numpy()]
+                _set_nearest(st, nearest_facility(self.network, lv, remaining, mode=m, **self.opts))
             notes.append(
                 f"closed {len(closed)}: nearest search again for the {int(hit.sum())} village(s) "
                 "they served"
             )
         if added:
-            new = travel_costs(
-                self.network,
-                self.lv(m),
-                self.lf(fac_after.loc[list(added)], m),
-                mode=m,
-                max_time_min=math.inf,
-                n_jobs=self.n_jobs,
-            )
-            if len(new):
-                order = {k: i for i, k in enumerate(added)}
-                best = (
-                    new.assign(_p=new["destination"].map(order))
-                    .sort_values(["origin", "travel_time_min", "_p"], kind="stable")
-                    .drop_duplicates("origin")
-                    .set_index("origin")
-                )
-                old = st.nearest_min.reindex(best.index)
-                better = best.index[(best["travel_time_min"] < old).to_numpy()]
-                st.nearest_min.loc[better] = best.loc[better, "travel_time_min"].to_numpy()
-                st.nearest_id.loc[better] = best.loc[better, "destination"].to_numpy(object)
-                st.nearest_m.loc[better] = best.loc[better, "distance_m"].to_numpy()
-                keep = new[new["travel_time_min"] <= spec["max_time_min"]]
-                st.costs = pd.concat([st.costs, keep], ignore_index=True)
+            new = self.evaluate(s, fac_after.loc[list(added)], spec)
+            better = new.nearest_min < st.nearest_min
+            st.nearest_min[better] = new.nearest_min[better]
+            st.nearest_id[better] = new.nearest_id[better]
+            st.nearest_m[better] = new.nearest_m[better]
+            if len(new.costs):
+                st.costs = pd.concat([st.costs, new.costs], ignore_index=True)
             notes.append(f"added {len(added)}: routed from the new facilities only")
         if not notes:
             notes.append("supply changed only: no routing")
@@ -1178,10 +1168,6 @@ class ScenarioResult:
             f"<ScenarioResult {self.name!r}: services {list(self.summary.index)}, "
             f"{len(self.villages)} villages>"
         )
-
-
-def _tlabel(t: float) -> str:
-    return f"{int(t)}" if float(t).is_integer() else f"{t:g}".replace(".", "_")
 
 
 def _standard_thresholds(
@@ -1329,7 +1315,7 @@ def _compare_service(
         "mean_nearest_min_after": _wmean(ta, pop),
     }
     for t in spec["thresholds_min"]:
-        lab = _tlabel(t)
+        lab = threshold_label(t)
         inb, ina = tb <= t, ta <= t
         out[f"{s}_newly_within_{lab}min"] = ~inb & ina
         out[f"{s}_lost_within_{lab}min"] = inb & ~ina
@@ -1596,15 +1582,15 @@ def evaluate_scenario(
         fb = facilities[svc_before == s]
         fa = after.facilities[svc_after == s]
         if key not in base.states:
-            base.states[key] = base_router.full(fb, spec)
+            base.states[key] = base_router.full(s, fb, spec)
             _log.info("baseline %s: routed from %d facilities", s, len(fb))
         b = base.states[key]
         if ch["network_changed"]:
-            a = after_router.full(fa, spec)
+            a = after_router.full(s, fa, spec)
             how = f"full (roads changed): routed from all {len(fa)} facilities on the new network"
         else:
             a, how = base_router.incremental(
-                b, fa, ch["added"].get(s, []), ch["closed"].get(s, []), spec
+                s, b, fa, ch["added"].get(s, []), ch["closed"].get(s, []), spec
             )
         recomputed[s] = how
         _log.info("scenario %r, %s: %s", sc["scenario"]["name"], s, how)
