@@ -1,25 +1,9 @@
 """Planning scenarios: what changes if we build, close, merge, enlarge or pave?
 
 A **scenario** is plain data (a TOML file or a Python dict) listing changes to the facilities and
-the roads of a project:
-
-==========================  ======================================================================
-``[[add_facility]]``        a new facility: ``id``, ``service`` and a place (``at_village``, or
-                            ``x``/``y`` in the network's CRS, or ``lon``/``lat``), optional
-                            ``name``, ``capacity``, ``doctors``, ``teachers``, ``township`` and
-                            ``attributes = {column = value}``
-``[[close_facility]]``      ``id`` (or ``ids = [...]``)
-``[[merge_facilities]]``    ``from = [...]`` closed, their ``capacity`` / ``doctors`` /
-                            ``teachers`` (or the columns in ``sum``) added to ``into``
-``[[change_capacity]]``     ``id`` / ``ids`` and new values (``capacity``, ``doctors``,
-                            ``teachers``) or ``scale`` (applied to ``column``, default capacity)
-``[[change_road_speed]]``   roads chosen by ``road_class``, ``road_name`` or network ``edges``;
-                            new ``speed_kmh`` or a ``scale`` for ``mode`` (default ``"car"``)
-``[[add_road]]``            a new road: ``coordinates = [[x, y], ...]`` in the network's CRS
-                            (or ``lonlat``), ``road_class``, optional ``name``, ``oneway``,
-                            ``speed_kmh``; its ends are joined to the nearest road within
-                            ``snap_m`` (default 100 m)
-==========================  ======================================================================
+the roads of a project: ``[[add_facility]]``, ``[[close_facility]]``, ``[[merge_facilities]]``,
+``[[change_capacity]]``, ``[[change_road_speed]]`` and ``[[add_road]]`` (the keys of each are in
+:mod:`accessibility.planning.scenario`).
 
 :func:`apply_scenario` returns new inputs (the inputs are never modified);
 :func:`evaluate_scenario` recomputes only what changed and returns before/after differences per

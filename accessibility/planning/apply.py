@@ -385,108 +385,159 @@ def apply_scenario(
             f"facilities have no service column {svc_col!r}.{suggest(svc_col, fac.columns)}"
         )
     problems: list[str] = []
-    change: dict[Any, str] = {}
-    added: dict[str, list[Any]] = {}
-    closed: dict[str, list[Any]] = {}
-    supply: dict[str, list[Any]] = {}
-    id_of = {str(i): i for i in fac.index}
+    edit = _FacilityEdit(fac, svc_col, problems)
+    edit.add(sc["add_facility"], inputs)
+    edit.merge(sc["merge_facilities"])
+    edit.close(sc["close_facility"])
+    edit.change_capacity(sc["change_capacity"])
+    for fid, what in edit.change.items():
+        if what == "added":
+            edit.added.setdefault(edit.svc(fid), []).append(fid)
+    net, edge_change, roads_changed = _apply_road_changes(sc, inputs, problems)
+    changes = {
+        "facility_change": edit.change,
+        "added": edit.added,
+        "closed": edit.closed,
+        "supply_changed": edit.supply,
+        "network_changed": roads_changed,
+        "edge_change": edge_change,
+        "scenario": sc,
+    }
+    new_fac = edit.new_fac
+    return replace(inputs, network=net, facilities=new_fac, changes=changes)
 
-    def svc(fid: Any) -> str:
-        return str(new_fac.at[fid, svc_col])
 
-    # --- facilities
-    rows = []
-    for i, entry in enumerate(sc["add_facility"]):
-        row = _facility_row(entry, inputs, fac, f"[[add_facility]] #{i + 1}", problems)
-        if row is not None:
-            rows.append((entry["id"], row))
-    new_fac = fac.copy()
-    if rows:
+class _FacilityEdit:
+    """The facilities while a scenario's facility changes are applied, with what changed."""
+
+    def __init__(self, fac: gpd.GeoDataFrame, svc_col: str, problems: list[str]) -> None:
+        self.fac = fac
+        self.new_fac = fac.copy()
+        self.svc_col = svc_col
+        self.problems = problems
+        self.change: dict[Any, str] = {}
+        self.added: dict[str, list[Any]] = {}
+        self.closed: dict[str, list[Any]] = {}
+        self.supply: dict[str, list[Any]] = {}
+        self.id_of = {str(i): i for i in fac.index}
+
+    def svc(self, fid: Any) -> str:
+        return str(self.new_fac.at[fid, self.svc_col])
+
+    def existing(self, ids: Sequence[Any], where: str) -> list[Any]:
+        """The facilities named by ``ids`` (the unknown ones recorded as problems)."""
+        _check_ids(ids, self.new_fac.index, where, self.problems)
+        return [
+            self.id_of[x]
+            for x in ids
+            if str(x) in self.id_of and self.id_of[x] in self.new_fac.index
+        ]
+
+    def add(self, entries: Sequence[Mapping[str, Any]], inputs: PlanningInputs) -> None:
+        rows = []
+        for i, entry in enumerate(entries):
+            row = _facility_row(
+                entry, inputs, self.fac, f"[[add_facility]] #{i + 1}", self.problems
+            )
+            if row is not None:
+                rows.append((entry["id"], row))
+        if not rows:
+            return
         add = gpd.GeoDataFrame(
             [r for _, r in rows],
-            index=pd.Index([k for k, _ in rows], name=fac.index.name),
-            geometry=fac.geometry.name,
-            crs=fac.crs,
+            index=pd.Index([k for k, _ in rows], name=self.fac.index.name),
+            geometry=self.fac.geometry.name,
+            crs=self.fac.crs,
         )
-        new_fac = pd.concat([new_fac, add])
+        self.new_fac = pd.concat([self.new_fac, add])
         for k, _ in rows:
-            change[k] = "added"
-            id_of[str(k)] = k
-    for i, entry in enumerate(sc["merge_facilities"]):
-        where = f"[[merge_facilities]] #{i + 1}"
-        _check_ids([*entry["from"], entry["into"]], new_fac.index, where, problems)
-        if any(str(x) not in id_of for x in [*entry["from"], entry["into"]]):
-            continue
-        into = id_of[entry["into"]]
-        srcs = [id_of[x] for x in entry["from"]]
-        other = [s for s in srcs if svc(s) != svc(into)]
-        if other:
-            problems.append(
-                f"{where}: {other} are not {svc(into)!r} facilities like {entry['into']!r}"
-            )
-            continue
-        cols = (
-            entry["sum"]
-            if entry["sum"] is not None
-            else [c for c in _SUM_COLUMNS if c in new_fac.columns]
-        )
+            self.change[k] = "added"
+            self.id_of[str(k)] = k
+
+    def merge(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        for i, entry in enumerate(entries):
+            where = f"[[merge_facilities]] #{i + 1}"
+            _check_ids([*entry["from"], entry["into"]], self.new_fac.index, where, self.problems)
+            if any(str(x) not in self.id_of for x in [*entry["from"], entry["into"]]):
+                continue
+            into = self.id_of[entry["into"]]
+            srcs = [self.id_of[x] for x in entry["from"]]
+            other = [s for s in srcs if self.svc(s) != self.svc(into)]
+            if other:
+                self.problems.append(
+                    f"{where}: {other} are not {self.svc(into)!r} facilities like {entry['into']!r}"
+                )
+                continue
+            self._sum_into(into, srcs, entry["sum"], where)
+            self.new_fac = self.new_fac.drop(index=srcs)
+            for s in srcs:
+                self.change[s] = "merged_away"
+                self.closed.setdefault(str(self.fac.at[s, self.svc_col]), []).append(s)
+            self.change[into] = "merged_into"
+            self.supply.setdefault(self.svc(into), []).append(into)
+
+    def _sum_into(self, into: Any, srcs: list[Any], columns: Any, where: str) -> None:
+        new_fac = self.new_fac
+        cols = columns if columns is not None else [c for c in _SUM_COLUMNS if c in new_fac.columns]
         for c in cols:
             if c not in new_fac.columns:
-                problems.append(f"{where}: no column {c!r} to sum.{suggest(c, new_fac.columns)}")
+                self.problems.append(
+                    f"{where}: no column {c!r} to sum.{suggest(c, new_fac.columns)}"
+                )
                 continue
             vals = pd.to_numeric(new_fac.loc[[into, *srcs], c], errors="coerce")
             total = vals.sum(min_count=1)
             if pd.api.types.is_integer_dtype(new_fac[c]) and pd.notna(total):
                 total = int(total)
             new_fac.loc[into, c] = total
-        new_fac = new_fac.drop(index=srcs)
-        for s in srcs:
-            change[s] = "merged_away"
-            closed.setdefault(str(fac.at[s, svc_col]), []).append(s)
-        change[into] = "merged_into"
-        supply.setdefault(svc(into), []).append(into)
-    for i, entry in enumerate(sc["close_facility"]):
-        where = f"[[close_facility]] #{i + 1}"
-        _check_ids(entry["ids"], new_fac.index, where, problems)
-        gone = [id_of[x] for x in entry["ids"] if str(x) in id_of and id_of[x] in new_fac.index]
-        for g in gone:
-            s = svc(g)
-            if change.get(g) == "added":
-                added[s] = [a for a in added.get(s, []) if a != g]
-                change.pop(g)
-            else:
-                change[g] = "closed"
-                closed.setdefault(s, []).append(g)
-        new_fac = new_fac.drop(index=gone)
-    for i, entry in enumerate(sc["change_capacity"]):
-        where = f"[[change_capacity]] #{i + 1}"
-        _check_ids(entry["ids"], new_fac.index, where, problems)
-        targets = [id_of[x] for x in entry["ids"] if str(x) in id_of and id_of[x] in new_fac.index]
-        for key in ("capacity", "doctors", "teachers"):
-            if entry[key] is not None:
-                if key not in new_fac.columns:
-                    problems.append(f"{where}: the facilities have no column {key!r}")
-                    continue
-                new_fac.loc[targets, key] = entry[key]
-        if entry["scale"] is not None:
-            col = entry["column"]
-            if col not in new_fac.columns:
-                problems.append(
-                    f"{where}: no column {col!r} to scale.{suggest(col, new_fac.columns)}"
-                )
-            else:
-                vals = pd.to_numeric(new_fac.loc[targets, col], errors="coerce") * entry["scale"]
-                if pd.api.types.is_integer_dtype(new_fac[col]):
-                    new_fac[col] = new_fac[col].astype(float)
-                new_fac.loc[targets, col] = vals.to_numpy()
-        for t in targets:
-            change.setdefault(t, "capacity_changed")
-            supply.setdefault(svc(t), []).append(t)
-    for fid, what in change.items():
-        if what == "added":
-            added.setdefault(svc(fid), []).append(fid)
 
-    # --- roads
+    def close(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        for i, entry in enumerate(entries):
+            gone = self.existing(entry["ids"], f"[[close_facility]] #{i + 1}")
+            for g in gone:
+                s = self.svc(g)
+                if self.change.get(g) == "added":
+                    self.added[s] = [a for a in self.added.get(s, []) if a != g]
+                    self.change.pop(g)
+                else:
+                    self.change[g] = "closed"
+                    self.closed.setdefault(s, []).append(g)
+            self.new_fac = self.new_fac.drop(index=gone)
+
+    def change_capacity(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        for i, entry in enumerate(entries):
+            where = f"[[change_capacity]] #{i + 1}"
+            targets = self.existing(entry["ids"], where)
+            new_fac = self.new_fac
+            for key in ("capacity", "doctors", "teachers"):
+                if entry[key] is not None:
+                    if key not in new_fac.columns:
+                        self.problems.append(f"{where}: the facilities have no column {key!r}")
+                        continue
+                    new_fac.loc[targets, key] = entry[key]
+            if entry["scale"] is not None:
+                col = entry["column"]
+                if col not in new_fac.columns:
+                    self.problems.append(
+                        f"{where}: no column {col!r} to scale.{suggest(col, new_fac.columns)}"
+                    )
+                else:
+                    vals = pd.to_numeric(new_fac.loc[targets, col], errors="coerce")
+                    vals = vals * entry["scale"]
+                    if pd.api.types.is_integer_dtype(new_fac[col]):
+                        new_fac[col] = new_fac[col].astype(float)
+                    new_fac.loc[targets, col] = vals.to_numpy()
+            for t in targets:
+                self.change.setdefault(t, "capacity_changed")
+                self.supply.setdefault(self.svc(t), []).append(t)
+
+
+def _apply_road_changes(
+    sc: Mapping[str, Any], inputs: PlanningInputs, problems: list[str]
+) -> tuple[Network, np.ndarray, bool]:
+    """The network after ``add_road`` and ``change_road_speed``, the change of each edge and
+    whether the network changed; raises the problems of the whole scenario (facilities
+    included) at once."""
     net = inputs.network
     edge_change = np.full(len(net.edges), "", dtype=object)
     lines, road_entries = [], []
@@ -520,32 +571,28 @@ def apply_scenario(
         ]
         _log.info("added %d road(s); the network now has %d edges", len(lines), len(net.edges))
     for entry, sel in zip(sc["change_road_speed"], speed_sel, strict=True):
-        mode = entry["mode"]
-        e = net.edges
-        fwd = e[f"{mode}_fwd_min"].to_numpy().copy()
-        bwd = e[f"{mode}_bwd_min"].to_numpy().copy()
-        length = e["length_m"].to_numpy()
-        for arr in (fwd, bwd):
-            ok = sel & np.isfinite(arr)
-            if entry["speed_kmh"] is not None:
-                arr[ok] = length[ok] / 1000.0 / float(entry["speed_kmh"]) * 60.0
-            else:
-                arr[ok] = arr[ok] / float(entry["scale"])
-        net = net.with_edge_times(mode, fwd, bwd)
+        net = _change_speed(net, entry, sel)
         edge_change = np.where(sel & (edge_change == ""), "speed", edge_change)
-        _log.info(
-            "changed the %s speed of %d edge(s) (%.1f km)",
-            mode,
-            int(sel.sum()),
-            float(length[sel].sum()) / 1000,
-        )
-    changes = {
-        "facility_change": change,
-        "added": added,
-        "closed": closed,
-        "supply_changed": supply,
-        "network_changed": bool(lines or sc["change_road_speed"]),
-        "edge_change": edge_change,
-        "scenario": sc,
-    }
-    return replace(inputs, network=net, facilities=new_fac, changes=changes)
+    return net, edge_change, bool(lines or sc["change_road_speed"])
+
+
+def _change_speed(net: Network, entry: Mapping[str, Any], sel: np.ndarray) -> Network:
+    """The network with the speed of the selected edges changed as ``entry`` says."""
+    mode = entry["mode"]
+    e = net.edges
+    fwd = e[f"{mode}_fwd_min"].to_numpy().copy()
+    bwd = e[f"{mode}_bwd_min"].to_numpy().copy()
+    length = e["length_m"].to_numpy()
+    for arr in (fwd, bwd):
+        ok = sel & np.isfinite(arr)
+        if entry["speed_kmh"] is not None:
+            arr[ok] = length[ok] / 1000.0 / float(entry["speed_kmh"]) * 60.0
+        else:
+            arr[ok] = arr[ok] / float(entry["scale"])
+    _log.info(
+        "changed the %s speed of %d edge(s) (%.1f km)",
+        mode,
+        int(sel.sum()),
+        float(length[sel].sum()) / 1000,
+    )
+    return net.with_edge_times(mode, fwd, bwd)

@@ -23,18 +23,17 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..network import Network
+from ..pipeline import service_specs
 from ..project.evaluate import evaluate_service, nearest_facility
 from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
+from ..standards import load_standards
 from .apply import PlanningInputs, apply_scenario
 from .compare import (
     State,
@@ -337,8 +336,6 @@ def evaluate_scenario(
     >>> bool((res.villages["health_centre_saved_min"] >= 0).all())
     True
     """
-    from ..pipeline import service_specs
-
     inputs = PlanningInputs(
         network, villages, facilities, service_column=service_column, profile=profile, speeds=speeds
     )
@@ -346,16 +343,105 @@ def evaluate_scenario(
     ch = after.changes
     sc = ch["scenario"]
     both = pd.concat([facilities[[service_column]], after.facilities[[service_column]]])
-    specs = service_specs(
-        both,
-        services,
-        service_column=service_column,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        max_time_min=max_time_min,
-        demand=demand,
-        supply=supply,
+    defaults = {"mode": mode, "thresholds_min": thresholds_min, "max_time_min": max_time_min}
+    defaults.update(demand=demand, supply=supply)
+    specs = service_specs(both, services, service_column=service_column, **defaults)
+    evaluated, touched, ignored = _services_to_evaluate(ch, specs)
+    table = _standards_table(standards)
+    opts = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh, "n_jobs": n_jobs}
+    base = _baseline_for(baseline, network, villages, facilities, specs)
+    router = _Router(network, villages, **opts)
+    routers = (
+        router,
+        _Router(after.network, villages, **opts) if ch["network_changed"] else router,
     )
+    cmp = {"area_type": area_type, "standard_min": standard_min or {}, "table": table}
+    out: dict[str, Any] = {}
+    rows, eq_rows, recomputed = {}, [], {}
+    for s in evaluated:
+        fb = facilities[facilities[service_column].astype(str) == s]
+        fa = after.facilities[after.facilities[service_column].astype(str) == s]
+        b, a, how = _before_after(s, specs[s], base, routers, fb, fa, ch)
+        recomputed[s] = how
+        _log.info("scenario %r, %s: %s", sc["scenario"]["name"], s, how)
+        limit = catchment(specs[s], catchment_min, s)
+        row, eq = _compare(s, specs[s], b, a, villages, out, catchment_min=limit, **cmp)
+        rows[s] = {"recomputed": how, "n_facilities_before": len(fb), "n_facilities_after": len(fa)}
+        rows[s].update(row)
+        eq_rows += eq
+    for s in touched - set(evaluated) - set(ignored):
+        recomputed[s] = "unchanged"
+    return ScenarioResult(
+        name=sc["scenario"]["name"],
+        description=sc["scenario"]["description"],
+        villages=_with_columns(villages, out),
+        summary=pd.DataFrame.from_dict(rows, orient="index").rename_axis("service"),
+        equity=pd.DataFrame(
+            eq_rows, columns=["service", "group", "index", "before", "after", "change"]
+        ),
+        facilities=facility_change_layer(facilities, after.facilities, ch["facility_change"]),
+        roads=road_change_layer(network, after.network, ch["edge_change"])
+        if ch["network_changed"]
+        else None,
+        recomputed=recomputed,
+        inputs=after,
+        baseline=base,
+    )
+
+
+def _with_columns(villages: gpd.GeoDataFrame, out: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    """A copy of the villages with the columns of ``out``."""
+    layer = villages.copy()
+    if out:
+        layer = pd.concat([layer, pd.DataFrame(out, index=villages.index)], axis=1)
+        layer = gpd.GeoDataFrame(layer, geometry=villages.geometry.name, crs=villages.crs)
+    return layer
+
+
+def _compare(
+    s: str,
+    spec: Mapping[str, Any],
+    before: State,
+    after: State,
+    villages: gpd.GeoDataFrame,
+    out: dict[str, Any],
+    *,
+    table: pd.DataFrame | None,
+    area_type: str,
+    standard_min: Mapping[str, float],
+    catchment_min: float,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The comparison of service ``s`` before and after, against its standard."""
+    thr, note = standard_thresholds(
+        villages, s, spec["mode"], table, area_type=area_type, override=standard_min
+    )
+    return compare_service(
+        s,
+        spec,
+        before,
+        after,
+        villages,
+        thr,
+        note,
+        out,
+        area_type=area_type,
+        catchment_min=catchment_min,
+    )
+
+
+def _standards_table(standards: Any) -> pd.DataFrame | None:
+    if standards is None:
+        return None
+    return load_standards(
+        None if isinstance(standards, str) and standards == "default" else standards
+    )
+
+
+def _services_to_evaluate(
+    ch: Mapping[str, Any], specs: Mapping[str, Any]
+) -> tuple[list[str], set[str], list[str]]:
+    """The services to evaluate, the services whose facilities the scenario changes and those of
+    them that are not evaluated."""
     touched = set(ch["added"]) | set(ch["closed"]) | set(ch["supply_changed"])
     touched = {
         s
@@ -371,95 +457,50 @@ def evaluate_scenario(
         )
     evaluated = list(specs) if ch["network_changed"] else [s for s in specs if s in touched]
     if not evaluated:
-        _log.warning("scenario %r changes nothing that is evaluated", sc["scenario"]["name"])
-    table = None
-    if standards is not None:
-        from ..standards import load_standards
+        _log.warning(
+            "scenario %r changes nothing that is evaluated", ch["scenario"]["scenario"]["name"]
+        )
+    return evaluated, touched, ignored
 
-        table = load_standards(
-            None if isinstance(standards, str) and standards == "default" else standards
-        )
-    opts = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh, "n_jobs": n_jobs}
+
+def _baseline_for(
+    baseline: Any,
+    network: Network,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    specs: dict[str, dict[str, Any]],
+) -> _Baseline:
+    """``baseline`` when it was computed on these inputs, else a new (empty) one."""
     if isinstance(baseline, _Baseline) and baseline.matches(network, villages, facilities):
-        base = baseline
+        return baseline
+    if baseline is not None:
+        _log.warning("baseline= was computed on other inputs; computing a new baseline")
+    return _Baseline(network, villages, facilities, specs)
+
+
+def _before_after(
+    s: str,
+    spec: Mapping[str, Any],
+    base: _Baseline,
+    routers: Sequence[_Router],
+    fb: gpd.GeoDataFrame,
+    fa: gpd.GeoDataFrame,
+    ch: Mapping[str, Any],
+) -> tuple[State, State, str]:
+    """Service ``s`` before (from the baseline, computed once) and after the scenario, and how
+    the after state was computed."""
+    key = (s, spec["mode"], spec["max_time_min"], spec.get("supply"))
+    if key not in base.states:
+        base.states[key] = routers[0].full(s, fb, spec)
+        _log.info("baseline %s: routed from %d facilities", s, len(fb))
+    b = base.states[key]
+    if ch["network_changed"]:
+        a = routers[1].full(s, fa, spec)
+        how = f"full (roads changed): routed from all {len(fa)} facilities on the new network"
     else:
-        if baseline is not None:
-            _log.warning("baseline= was computed on other inputs; computing a new baseline")
-        base = _Baseline(network, villages, facilities, specs)
-    base_router = _Router(network, villages, **opts)
-    after_router = (
-        _Router(after.network, villages, **opts) if ch["network_changed"] else base_router
-    )
-    svc_before = facilities[service_column].astype(str)
-    svc_after = after.facilities[service_column].astype(str)
-    out: dict[str, Any] = {}
-    rows, eq_rows, recomputed = {}, [], {}
-    for s in evaluated:
-        spec = specs[s]
-        key = (s, spec["mode"], spec["max_time_min"], spec.get("supply"))
-        fb = facilities[svc_before == s]
-        fa = after.facilities[svc_after == s]
-        if key not in base.states:
-            base.states[key] = base_router.full(s, fb, spec)
-            _log.info("baseline %s: routed from %d facilities", s, len(fb))
-        b = base.states[key]
-        if ch["network_changed"]:
-            a = after_router.full(s, fa, spec)
-            how = f"full (roads changed): routed from all {len(fa)} facilities on the new network"
-        else:
-            a, how = base_router.incremental(
-                s, b, fa, ch["added"].get(s, []), ch["closed"].get(s, []), spec
-            )
-        recomputed[s] = how
-        _log.info("scenario %r, %s: %s", sc["scenario"]["name"], s, how)
-        thr, note = standard_thresholds(
-            villages, s, spec["mode"], table, area_type=area_type, override=standard_min or {}
-        )
-        row, eq = compare_service(
-            s,
-            spec,
-            b,
-            a,
-            villages,
-            thr,
-            note,
-            out,
-            area_type=area_type,
-            catchment_min=catchment(spec, catchment_min, s),
-        )
-        row = {
-            "recomputed": how,
-            "n_facilities_before": len(fb),
-            "n_facilities_after": len(fa),
-            **row,
-        }
-        rows[s] = row
-        eq_rows += eq
-    for s in touched - set(evaluated) - set(ignored):
-        recomputed[s] = "unchanged"
-    layer = villages.copy()
-    if out:
-        layer = pd.concat([layer, pd.DataFrame(out, index=villages.index)], axis=1)
-        layer = gpd.GeoDataFrame(layer, geometry=villages.geometry.name, crs=villages.crs)
-    summary = pd.DataFrame.from_dict(rows, orient="index")
-    summary.index.name = "service"
-    equity = pd.DataFrame(
-        eq_rows, columns=["service", "group", "index", "before", "after", "change"]
-    )
-    return ScenarioResult(
-        name=sc["scenario"]["name"],
-        description=sc["scenario"]["description"],
-        villages=layer,
-        summary=summary,
-        equity=equity,
-        facilities=facility_change_layer(facilities, after.facilities, ch["facility_change"]),
-        roads=road_change_layer(network, after.network, ch["edge_change"])
-        if ch["network_changed"]
-        else None,
-        recomputed=recomputed,
-        inputs=after,
-        baseline=base,
-    )
+        added, closed = ch["added"].get(s, []), ch["closed"].get(s, [])
+        a, how = routers[0].incremental(s, b, fa, added, closed, spec)
+    return b, a, how
 
 
 def compare_scenarios(

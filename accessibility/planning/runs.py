@@ -26,13 +26,20 @@ from ..network import Network
 from ..pipeline import load_project_inputs, service_specs
 from ..snapping import locate
 from ..standards import load_standards
-from . import siting
 from .apply import PlanningInputs
 from .compare import standard_thresholds
 from .evaluate import ScenarioResult, evaluate_scenario
 from .outputs import write_scenario_outputs
 from .scenario import is_number, load_scenario, scenario_toml
-from .siting import SitingResult, grid_candidates
+from .siting import (
+    SitingResult,
+    equity_covering,
+    grid_candidates,
+    maximal_covering,
+    p_center,
+    p_median,
+    set_covering,
+)
 
 __all__ = ["run_scenario", "run_siting", "scenario_from_sites"]
 
@@ -498,18 +505,18 @@ def _solve_siting(
 ) -> SitingResult:
     """Solve the siting model named ``key``."""
     if key == "maximal_covering":
-        return siting.maximal_covering(costs, demand, p=p, standard_min=standard_min, **common)
+        return maximal_covering(costs, demand, p=p, standard_min=standard_min, **common)
     if key == "p_median":
-        return siting.p_median(costs, demand, p=p, **common)
+        return p_median(costs, demand, p=p, **common)
     if key == "set_covering":
-        return siting.set_covering(costs, demand, standard_min=standard_min, **common)
+        return set_covering(costs, demand, standard_min=standard_min, **common)
     if key == "p_center":
-        return siting.p_center(costs, demand, p=p, **common)
+        return p_center(costs, demand, p=p, **common)
     if group_column not in villages.columns:
         raise MissingColumnError(
             f"villages have no group column {group_column!r}.{suggest(group_column, villages.columns)}"
         )
-    return siting.equity_covering(
+    return equity_covering(
         costs, demand, villages[group_column], p=p, standard_min=standard_min, **common
     )
 

@@ -161,15 +161,7 @@ def build(
             # cov_i <= sum_{j in N_i} y_j, maximise sum w_i cov_i
             reach = ~unreachable(inst, within)
             c0 = model.var(inst.n, c=-inst.w, lb=0.0, ub=reach.astype(float), integer=False)
-            k = np.flatnonzero(within)
-            model.rows_(
-                np.concatenate([np.arange(inst.n), inst.pi[k]]),
-                np.concatenate([c0 + np.arange(inst.n), y0 + inst.pj[k]]),
-                np.concatenate([np.ones(inst.n), -np.ones(len(k))]),
-                -np.inf,
-                0.0,
-                inst.n,
-            )
+            _cover_rows(model, inst, c0, y0, within)
             built = Built(model, y0, sign=-1.0)
         else:
             x0 = _assignment_block(
@@ -247,15 +239,7 @@ def build(
         total = max(float(inst.w.sum()), 1e-12)
         c_cov = -inst.w / total if tie is not None else 0.0
         c0 = model.var(inst.n, c=c_cov, lb=0.0, ub=reach.astype(float), integer=False)
-        k = np.flatnonzero(within)
-        model.rows_(
-            np.concatenate([np.arange(inst.n), inst.pi[k]]),
-            np.concatenate([c0 + np.arange(inst.n), y0 + inst.pj[k]]),
-            np.concatenate([np.ones(inst.n), -np.ones(len(k))]),
-            -np.inf,
-            0.0,
-            inst.n,
-        )
+        _cover_rows(model, inst, c0, y0, within)
         z0 = model.var(
             1,
             c=0.0 if tie is not None else -1.0,
@@ -281,3 +265,16 @@ def build(
             _count_new(model, inst, y0, prm["p"])
         return Built(model, y0, sign=-1.0)
     raise InvalidValueError(f"unknown problem {problem!r}")  # pragma: no cover
+
+
+def _cover_rows(model: _Model, inst: Instance, c0: int, y0: int, within: np.ndarray) -> None:
+    """``cov_i <= sum_{j in N_i} y_j`` for every village ``i`` (``N_i``: the sites within)."""
+    k = np.flatnonzero(within)
+    model.rows_(
+        np.concatenate([np.arange(inst.n), inst.pi[k]]),
+        np.concatenate([c0 + np.arange(inst.n), y0 + inst.pj[k]]),
+        np.concatenate([np.ones(inst.n), -np.ones(len(k))]),
+        -np.inf,
+        0.0,
+        inst.n,
+    )
