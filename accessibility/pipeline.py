@@ -33,7 +33,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .costs import nearest_costs, travel_costs
+from .costs import nearest_costs as nearest_costs  # kept importable from here (tests patch it)
+from .costs import travel_costs
 from .errors import (
     ConfigError,
     InputWarning,
@@ -44,6 +45,12 @@ from .errors import (
     warn,
 )
 from .network import Network
+from .project.evaluate import (
+    ServiceEvaluation,
+    evaluate_service,
+    nearest_facility,
+    threshold_label,
+)
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
 __all__ = [
@@ -61,10 +68,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLDS_MIN: tuple[float, ...] = (15, 30, 60)
-
-
-def _tlabel(t: float) -> str:
-    return f"{int(t)}" if float(t).is_integer() else f"{t:g}".replace(".", "_")
 
 
 def service_specs(
@@ -280,6 +283,50 @@ def accessibility_layer(
         demand=demand,
         supply=supply,
     )
+    _check_spec_columns(specs, villages, facilities)
+    villages, facilities = _validated_inputs(network, villages, facilities, specs, service_column)
+    out = villages.copy()
+    cost_tables: dict[str, pd.DataFrame] = {}
+    cutoffs: dict[str, float] = {}
+    dropped: list[dict[str, Any]] = []  # facilities left out (not located), with why
+    snap = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
+    modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
+    for i, m in enumerate(modes):
+        located = locate(villages, network, mode=m, what="villages", **snap)
+        if i == 0:
+            out["snap_distance_m"] = located["snap_distance_m"].to_numpy()
+            out["snapped"] = located["snapped"].to_numpy()
+            out["on_main_network"] = (located["component"] == 0).to_numpy()
+        if len(modes) > 1:
+            out[f"snapped_{m}"] = located["snapped"].to_numpy()
+        mode_services = [s for s, spec in specs.items() if spec["mode"] == m]
+        fac = facilities[facilities[service_column].astype(str).isin(mode_services)]
+        loc_fac = locate(fac, network, mode=m, what="facilities", **snap)
+        dropped += _left_out(loc_fac, fac[service_column], m, max_snap_m)
+        evaluations = _evaluate_mode(
+            network, villages, fac, specs, mode_services, service_column, located, loc_fac, n_jobs
+        )
+        for s, ev in evaluations.items():
+            cost_tables[s] = ev.costs
+            for col in ev.columns.columns:
+                out[col] = ev.columns[col].to_numpy()
+            cutoffs.update(ev.cutoffs)
+        n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
+        if any(n_un.values()):
+            warn(ResultWarning, _log, "villages with no reachable facility (by service): %s", n_un)
+    for col, values in _nearest_in_modes(
+        network, villages, facilities, specs, service_column, nearest_modes or {}, snap
+    ).items():
+        out[col] = values
+    out.attrs["measure_cutoff_min"] = cutoffs
+    out.attrs["dropped"] = dropped
+    return (out, cost_tables) if return_costs else out
+
+
+def _check_spec_columns(
+    specs: Mapping[str, Mapping[str, Any]], villages: pd.DataFrame, facilities: pd.DataFrame
+) -> None:
+    """The demand and supply columns the services name exist."""
     for name, spec in specs.items():
         if spec["demand"] and spec["measures"] and spec["demand"] not in villages.columns:
             raise MissingColumnError(
@@ -291,151 +338,94 @@ def accessibility_layer(
                 f"facilities have no supply column {spec['supply']!r} (service {name!r})."
                 + suggest(spec["supply"], facilities.columns)
             )
-    villages, facilities = _validated_inputs(network, villages, facilities, specs, service_column)
-    out = villages.copy()
-    cost_tables: dict[str, pd.DataFrame] = {}
-    cutoffs: dict[str, float] = {}
-    dropped: list[dict[str, Any]] = []  # facilities left out (not located), with why
-    modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
-    for i, m in enumerate(modes):
-        located = locate(
-            villages,
-            network,
-            mode=m,
-            max_snap_m=max_snap_m,
-            connector_speed_kmh=connector_speed_kmh,
-            what="villages",
-        )
-        if i == 0:
-            out["snap_distance_m"] = located["snap_distance_m"].to_numpy()
-            out["snapped"] = located["snapped"].to_numpy()
-            out["on_main_network"] = (located["component"] == 0).to_numpy()
-        if len(modes) > 1:
-            out[f"snapped_{m}"] = located["snapped"].to_numpy()
-        mode_services = [s for s, spec in specs.items() if spec["mode"] == m]
-        fac = facilities[facilities[service_column].astype(str).isin(mode_services)]
-        loc_fac = locate(
-            fac,
-            network,
-            mode=m,
-            max_snap_m=max_snap_m,
-            connector_speed_kmh=connector_speed_kmh,
-            what="facilities",
-        )
-        left_out = ~loc_fac["snapped"].to_numpy()
-        for fid, svc, dist in zip(
-            loc_fac.index[left_out],
-            fac[service_column].astype(str).to_numpy()[left_out],
-            loc_fac["snap_distance_m"].to_numpy()[left_out],
-            strict=True,
-        ):
-            dropped.append(
-                {
-                    "layer": "facilities",
-                    "id": fid,
-                    "service": svc,
-                    "mode": m,
-                    "reason": "no geometry"
-                    if not np.isfinite(dist)
-                    else f"more than {max_snap_m:g} m from any road usable by {m}",
-                    "snap_distance_m": float(dist) if np.isfinite(dist) else None,
-                }
-            )
-        limit = max(specs[s]["max_time_min"] for s in mode_services)
-        costs_all = travel_costs(
-            network, located, loc_fac, mode=m, max_time_min=limit, n_jobs=n_jobs
-        )
-        service_of = fac[service_column].astype(str)
-        costs_all["service"] = service_of.reindex(costs_all["destination"]).to_numpy()
-        for s in mode_services:
-            spec = specs[s]
-            ids = service_of.index[service_of == s]
-            costs = costs_all.loc[
-                (costs_all["service"] == s)
-                & (costs_all["travel_time_min"] <= spec["max_time_min"]),
-                ["origin", "destination", "travel_time_min", "distance_m"],
-            ].reset_index(drop=True)
-            costs.attrs = {"max_time_min": float(spec["max_time_min"])}
-            cost_tables[s] = costs
-            near = nearest_costs(network, located, loc_fac.loc[ids], k=1, mode=m)
-            near = near.set_index("origin").reindex(out.index)
-            out[f"{s}_nearest_id"] = (
-                near["destination"]
-                .astype(object)
-                .where(near["destination"].notna(), None)
-                .to_numpy()
-            )
-            out[f"{s}_nearest_min"] = near["travel_time_min"].to_numpy(np.float64)
-            out[f"{s}_nearest_km"] = (near["distance_m"] / 1000.0).to_numpy(np.float64)
-            out[f"{s}_reachable"] = near["travel_time_min"].notna().to_numpy()
-            sup = None
-            if spec["supply"]:
-                sup = pd.to_numeric(fac[spec["supply"]], errors="coerce")
-            for t in spec["thresholds_min"]:
-                within = costs[costs["travel_time_min"] <= t]
-                out[f"{s}_n_{_tlabel(t)}min"] = (
-                    within.groupby("origin")
-                    .size()
-                    .reindex(out.index, fill_value=0)
-                    .to_numpy(np.int64)
-                )
-                if sup is not None:
-                    total = within.assign(v=sup.reindex(within["destination"]).to_numpy())
-                    out[f"{s}_{spec['supply']}_{_tlabel(t)}min"] = (
-                        total.groupby("origin")["v"]
-                        .sum()
-                        .reindex(out.index, fill_value=0.0)
-                        .to_numpy(np.float64)
-                    )
-            if spec["measures"]:
-                from .measures import measure_table
 
-                if sup is None:
-                    raise ConfigError(f"service {s!r} has measures but no supply column")
-                table = measure_table(
-                    costs,
-                    pd.to_numeric(villages[spec["demand"]], errors="coerce"),
-                    sup.loc[ids],
-                    specs=spec["measures"],
-                    prefix=s,
-                    unbounded_limit_min=spec.get("unbounded_limit_min"),
-                )
-                for col in table.columns:
-                    out[col] = table[col].reindex(out.index).to_numpy()
-                cutoffs.update(table.attrs.get("measure_cutoff_min", {}))
-        n_un = {s: int((~out[f"{s}_reachable"]).sum()) for s in mode_services}
-        if any(n_un.values()):
-            warn(ResultWarning, _log, "villages with no reachable facility (by service): %s", n_un)
+
+def _evaluate_mode(
+    network: Network,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    specs: Mapping[str, Mapping[str, Any]],
+    services: Sequence[str],
+    service_column: str,
+    located: pd.DataFrame,
+    located_facilities: pd.DataFrame,
+    n_jobs: int | None,
+) -> dict[str, ServiceEvaluation]:
+    """Evaluate ``services`` (all of one mode) on one routing shared by them."""
+    service_of = facilities[service_column].astype(str)
+    mode = specs[services[0]]["mode"]
+    limit = max(specs[s]["max_time_min"] for s in services)
+    costs = travel_costs(
+        network, located, located_facilities, mode=mode, max_time_min=limit, n_jobs=n_jobs
+    )
+    out = {}
+    for s in services:
+        ids = service_of.index[service_of == s]
+        out[s] = evaluate_service(
+            network,
+            villages,
+            facilities.loc[ids],
+            specs[s],
+            name=s,
+            located_villages=located,
+            located_facilities=located_facilities.loc[ids],
+            costs=costs,
+            n_jobs=n_jobs,
+        )
+    return out
+
+
+def _left_out(
+    located: pd.DataFrame, services: pd.Series, mode: str, max_snap_m: float
+) -> list[dict[str, Any]]:
+    """The facilities that could not be located for ``mode``, with why (``attrs["dropped"]``)."""
+    left_out = ~located["snapped"].to_numpy()
+    records = []
+    for fid, svc, dist in zip(
+        located.index[left_out],
+        services.astype(str).to_numpy()[left_out],
+        located["snap_distance_m"].to_numpy()[left_out],
+        strict=True,
+    ):
+        records.append(
+            {
+                "layer": "facilities",
+                "id": fid,
+                "service": svc,
+                "mode": mode,
+                "reason": "no geometry"
+                if not np.isfinite(dist)
+                else f"more than {max_snap_m:g} m from any road usable by {mode}",
+                "snap_distance_m": float(dist) if np.isfinite(dist) else None,
+            }
+        )
+    return records
+
+
+def _nearest_in_modes(
+    network: Network,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    specs: Mapping[str, Any],
+    service_column: str,
+    nearest_modes: Mapping[str, Sequence[str]],
+    snap: Mapping[str, float],
+) -> dict[str, np.ndarray]:
+    """``{s}_{mode}_nearest_min`` for the extra modes of ``nearest_modes``."""
+    out: dict[str, np.ndarray] = {}
     located_villages: dict[str, pd.DataFrame] = {}
-    for s, extra in (nearest_modes or {}).items():
+    for s, extra in nearest_modes.items():
         if s not in specs:
             continue
         ids = facilities.index[facilities[service_column].astype(str) == s]
         for m in dict.fromkeys(extra):
             if m not in located_villages:  # snap the villages once per mode
-                located_villages[m] = locate(
-                    villages,
-                    network,
-                    mode=m,
-                    max_snap_m=max_snap_m,
-                    connector_speed_kmh=connector_speed_kmh,
-                    what="villages",
-                )
-            near = nearest_costs(
-                network,
-                located_villages[m],
-                facilities.loc[ids],
-                k=1,
-                mode=m,
-                max_snap_m=max_snap_m,
-                connector_speed_kmh=connector_speed_kmh,
-            ).set_index("origin")
-            out[f"{s}_{m}_nearest_min"] = (
-                near["travel_time_min"].reindex(out.index).to_numpy(np.float64)
+                located_villages[m] = locate(villages, network, mode=m, what="villages", **snap)
+            near = nearest_facility(
+                network, located_villages[m], facilities.loc[ids], mode=m, **snap
             )
-    out.attrs["measure_cutoff_min"] = cutoffs
-    out.attrs["dropped"] = dropped
-    return (out, cost_tables) if return_costs else out
+            out[f"{s}_{m}_nearest_min"] = near["nearest_min"].to_numpy(np.float64)
+    return out
 
 
 def dropped_layer(layer: pd.DataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -893,7 +883,7 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
             if len(per_service[-1])
             else villages.geometry.notna()
         )
-        villages[f"{s}_outside_{_tlabel(band)}min_catchment"] = outside.to_numpy()
+        villages[f"{s}_outside_{threshold_label(band)}min_catchment"] = outside.to_numpy()
         if s in radii:
             comp = compare_coverage(
                 villages, these, net, radius_m=float(radii[s]), band_min=band, mode=mode,

@@ -127,11 +127,6 @@ def test_euclidean_costs_refuse_an_explicit_crs_in_feet():
     assert d[("a", "b")] == pytest.approx(expected.iloc[0], rel=1e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="siting.py is being restructured on another branch; the integrator switches "
-    "grid_candidates to accessibility._crs (then remove this mark)",
-)
 def test_grid_candidates_spacing_is_metres_for_a_crs_in_feet():
     # issue #16: grid_candidates accepts a CRS in US feet and uses spacing_m as feet
     import accessibility as acc

@@ -692,3 +692,20 @@ def test_p_center_infeasible_when_p_sites_cannot_reach_everyone():
         p_center(costs, demand, p=1, method="greedy")
     r = p_center(costs, demand, p=0, fixed=["s1", "s2"])
     assert r.objective == 2.0 and r.selected == ["s1", "s2"]
+
+
+def test_grid_candidates_spacing_is_metres_in_a_crs_in_us_feet():
+    """Regression: a CRS in US survey feet (EPSG:2227) laid the grid out in feet (305 m apart)."""
+    import geopandas as gpd
+    import shapely
+
+    # about 6 km x 4.5 km near San Francisco, in feet
+    x0, y0 = 6_000_000.0, 2_100_000.0
+    box = shapely.box(x0, y0, x0 + 20_000.0, y0 + 15_000.0)
+    area = gpd.GeoDataFrame(geometry=[box], crs="EPSG:2227")
+    for g in (grid_candidates(area, 1000), grid_candidates(box.bounds, 1000, crs="EPSG:2227")):
+        assert g.crs.to_epsg() == 2227
+        metric = g.to_crs(area.estimate_utm_crs())
+        gaps = [metric.distance(p).nsmallest(2).iloc[1] for p in metric.geometry]
+        assert np.median(gaps) == pytest.approx(1000, rel=0.01)
+        assert 20 <= len(g) <= 35  # 6.1 km x 4.6 km / 1 km^2, not ~300 points 1000 ft apart
