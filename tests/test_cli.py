@@ -25,6 +25,7 @@ def demo_run(tmp_path_factory):
     return run_demo(out), out
 
 
+@pytest.mark.slow
 def test_demo_writes_geopackage_and_csv(demo_run):
     result, out = demo_run
     gpkg = out / "demo_accessibility.gpkg"
@@ -38,6 +39,7 @@ def test_demo_writes_geopackage_and_csv(demo_run):
     assert len(villages) == len(result.villages) == 354
 
 
+@pytest.mark.slow
 def test_every_village_has_a_time_or_an_unreachable_flag(demo_run):
     result, _ = demo_run
     v = result.villages
@@ -62,12 +64,14 @@ def test_every_village_has_a_time_or_an_unreachable_flag(demo_run):
             assert (v[a] <= v[b]).all()
 
 
+@pytest.mark.slow
 def test_demo_shows_urban_rural_gap(demo_run):
     result, _ = demo_run
     med = result.villages.groupby("area_type")["health_centre_nearest_min"].median()
     assert med["rural"] > med["urban"]
 
 
+@pytest.mark.slow
 def test_csv_matches_layer(demo_run):
     result, out = demo_run
     csv = pd.read_csv(out / "demo_villages.csv", encoding="utf-8-sig")
@@ -76,6 +80,7 @@ def test_csv_matches_layer(demo_run):
     assert csv["name"].str.contains("村").any()  # Chinese names survive
 
 
+@pytest.mark.slow
 def test_cli_demo_and_errors(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "d"), "--quiet"]) == 0
     assert (tmp_path / "d" / "demo_accessibility.gpkg").exists()
@@ -119,6 +124,7 @@ def test_missing_column_names_key_and_fix(tmp_path):
     assert not (tmp_path / "o" / "demo_accessibility.gpkg").exists()
 
 
+@pytest.mark.slow
 def test_demo_standards_and_report(demo_run):
     result, out = demo_run
     v = result.villages
@@ -133,6 +139,7 @@ def test_demo_standards_and_report(demo_run):
     assert len(towns) == 11 and towns.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
 
 
+@pytest.mark.slow
 def test_dem_makes_mountain_walks_slower(demo_run, tmp_path):
     result, _ = demo_run
     assert "walk_times_from_dem" in result.network.report
@@ -152,6 +159,7 @@ def test_dem_makes_mountain_walks_slower(demo_run, tmp_path):
     assert d[plain].abs().median() < 0.5
 
 
+@pytest.mark.slow
 def test_cli_scenario_and_site(tmp_path, capsys):
     scenario = REPO / "data" / "demo_scenarios" / "a_yunfeng_health_centre.toml"
     project = REPO / "data" / "demo_project.toml"
@@ -172,6 +180,7 @@ def test_cli_scenario_and_site(tmp_path, capsys):
     assert "Did you mean 'health_centre'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_catchments_and_radii(demo_run):
     result, out = demo_run
     gpkg = out / "demo_accessibility.gpkg"

@@ -228,6 +228,7 @@ def random_layout(draw):
     return line_layer(lines, classes, oneway), o, d
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_layout(), st.sampled_from(["car", "walk"]), st.sampled_from([5.0, 20.0, np.inf]))
 def test_travel_costs_equal_networkx_oracle(layout, mode, limit):

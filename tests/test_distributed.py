@@ -32,6 +32,9 @@ from accessibility.distributed import (
 from accessibility.errors import ConfigError, MissingColumnError
 from accessibility.options import set_options
 
+# Dask clusters and whole demo runs: the full suite runs these, the fast lane does not
+pytestmark = pytest.mark.slow
+
 SERVICES = {
     "clinic": {
         "mode": "bike",
@@ -130,7 +133,6 @@ def test_partitioned_equals_single_machine(project: dict, reference: pd.DataFram
     assert result.files["geopackage"].exists()
 
 
-@pytest.mark.slow
 def test_resume_after_worker_dies(project: dict, reference: pd.DataFrame, client, tmp_path) -> None:
     from distributed.diagnostics.plugin import WorkerPlugin
 

@@ -34,6 +34,7 @@ def test_every_page_has_python_blocks():
         assert blocks(page), f"docs/{page} has no ```python block"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_doc_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -125,6 +125,7 @@ def _fresh(value: Any) -> Any:
     return value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("module", "test_name"), _cases())
 def test_docstring_example(module, test_name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write here

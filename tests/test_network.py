@@ -159,6 +159,7 @@ def test_to_networkx_matches_edges():
     assert g.graph["crs"] == net.crs
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_osm_files_keep_all_components(shared_data):
     net = network_from_osm(shared_data / "osm" / "north-bayreuth.osm.gz")

@@ -150,6 +150,7 @@ def runs(tmp_path_factory):
     return Runs((result, first), second)
 
 
+@pytest.mark.slow
 def test_two_runs_with_source_date_epoch_give_identical_geopackages(runs):
     (_, first), second = runs
     name = "demo_accessibility.gpkg"
@@ -160,6 +161,7 @@ def test_two_runs_with_source_date_epoch_give_identical_geopackages(runs):
     assert stamps == {"2023-11-14T22:13:20.000Z"}
 
 
+@pytest.mark.slow
 def test_geopackage_timestamp_without_source_date_epoch_is_the_inputs(runs, tmp_path, monkeypatch):
     # an unchanged project written again gives the same bytes: the timestamp is the inputs' newest
     # modification time, not the clock
@@ -197,6 +199,7 @@ def test_write_geopackage_honours_source_date_epoch(tmp_path, monkeypatch):
 # item 2: the outputs of a run are replaced together
 
 
+@pytest.mark.slow
 def test_interrupt_between_geopackage_and_csv_keeps_the_old_set(runs, monkeypatch):
     (_, out), _ = runs
     gpkg, csv = out / "demo_accessibility.gpkg", out / "demo_villages.csv"

@@ -135,6 +135,7 @@ points = st.tuples(
 # properties
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(xy=points, service=st.sampled_from(SERVICES))
 def test_adding_a_facility_never_makes_a_village_worse_and_equals_full_recomputation(xy, service):
@@ -173,6 +174,7 @@ def test_closing_a_facility_never_improves_a_village_and_equals_full_recomputati
     _same(after, full[f"{service}_nearest_min"])
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     xy=st.lists(points, min_size=0, max_size=2),
@@ -212,6 +214,7 @@ def test_incremental_equals_full_for_mixed_facility_changes(xy, close, scale):
         np.testing.assert_allclose(v[f"{s}_2sfca_after"], ref.fillna(0.0), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cls=st.sampled_from(["county", "township", "village"]),

@@ -769,6 +769,7 @@ def _merge_equal(ours: pd.DataFrame, ref: pd.DataFrame, atol: float = 1e-9) -> N
     )
 
 
+@pytest.mark.slow
 @NETWORK
 @given(case=routed(), mode=st.sampled_from(["car", "walk"]), k=st.integers(1, 3))
 def test_travel_costs_equal_networkx_on_the_networks_own_edges(case, mode, k):
@@ -791,6 +792,7 @@ def test_travel_costs_equal_networkx_on_the_networks_own_edges(case, mode, k):
     assert set(near["origin"]) == set(want["origin"])
 
 
+@pytest.mark.slow
 @NETWORK
 @given(case=routed(), mode=st.sampled_from(["car", "walk"]), data=st.data())
 def test_opening_an_edge_or_making_it_faster_never_increases_a_time(case, mode, data):
@@ -815,6 +817,7 @@ def test_opening_an_edge_or_making_it_faster_never_increases_a_time(case, mode, 
     assert np.all(both["travel_time_min"] <= both["travel_time_min_before"] + 1e-9)
 
 
+@pytest.mark.slow
 @NETWORK
 @given(
     case=routed(),
@@ -837,6 +840,7 @@ def test_raising_a_class_speed_never_increases_a_time(case, cls, factor):
     assert np.all(both["travel_time_min"] <= both["travel_time_min_before"] + 1e-9)
 
 
+@pytest.mark.slow
 @NETWORK
 @given(case=routed(jitter=False), mode=st.sampled_from(["car", "walk"]), data=st.data())
 def test_results_identical_for_one_or_two_threads_and_shuffled_rows(case, mode, data):

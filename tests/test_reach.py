@@ -275,6 +275,7 @@ def test_check_passes_the_demo(capsys):
 # item 13: services that no built-in standard knows
 
 
+@pytest.mark.slow
 def test_services_unknown_to_the_standards_run_and_the_report_says_so(tmp_path, demo):
     rename = {"health_centre": "clinic_x", "junior_school": "school_a"}
     fac = demo.facilities[demo.facilities["service"].isin(list(rename))].copy()

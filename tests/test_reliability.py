@@ -21,6 +21,9 @@ from accessibility.errors import MemoryEstimateError, OutputError
 from accessibility.network import network_from_roads
 from accessibility.pipeline import accessibility_layer, demo_project, run_project
 
+# whole demo runs (a module fixture): the full suite runs these, the fast lane does not
+pytestmark = pytest.mark.slow
+
 CRS = "EPSG:32649"
 
 

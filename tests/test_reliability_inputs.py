@@ -46,6 +46,7 @@ def test_global_flags_parse_to_the_same_options():
     assert parser.parse_args(["-vv", "run", "p.toml"]).verbose == 2
 
 
+@pytest.mark.slow
 def test_global_flag_before_the_subcommand_in_a_real_process():
     out = subprocess.run(
         [sys.executable, "-m", "accessibility", "-q", "check", str(PROJECT)],
@@ -325,6 +326,7 @@ def test_facility_dropped_warns_and_is_recorded_and_written(demo_net, tmp_path):
     assert dropped_layer(accessibility_layer(net, demo.villages, demo.facilities), fac) is None
 
 
+@pytest.mark.slow
 def test_run_project_writes_the_dropped_layer(tmp_path):
     import geopandas as gpd
     import pyogrio
@@ -349,6 +351,7 @@ def test_run_project_writes_the_dropped_layer(tmp_path):
     assert back["id"].tolist() == [fac.loc[0, "facility_id"]]
 
 
+@pytest.mark.slow
 def test_cli_shows_each_warning_once(tmp_path, capsys):
     import geopandas as gpd
     from shapely.geometry import Point

@@ -115,6 +115,7 @@ def report_file(county, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_report_is_valid_self_contained_html(report_file):
     text = report_file.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
@@ -285,6 +286,7 @@ def test_cjk_font_lookup(monkeypatch):
     assert charts.has_cjk("白沙镇") and not charts.has_cjk("Baisha")
 
 
+@pytest.mark.slow
 def test_charts_render_png(county):
     villages, townships = county
     cols = {s: f"{s}_nearest_min" for s in SERVICES}

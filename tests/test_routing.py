@@ -306,6 +306,7 @@ def test_many_to_many_arbitrary_floats_equal_networkx(data):
             assert got[key][1] == pytest.approx(c2, abs=1e-9)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_many_to_many_deterministic_across_threads_and_chunks(data):
@@ -500,6 +501,7 @@ def road_like(draw, max_nodes=60):
     return n, t, h, c, c2
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_contraction_keeps_costs_between_kept_nodes_and_sweeps_the_rest(data):

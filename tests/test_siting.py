@@ -260,6 +260,7 @@ def test_capacitated_set_covering_equals_spopt(lattice):
     assert np.allclose(ours.assignment["served_share"], 1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "problem",
     ["mclp", "p_median", "p_center", "lscp"],

@@ -357,6 +357,7 @@ def test_parse_time():
         parse_time_s("6h30")
 
 
+@pytest.mark.slow
 def test_headway_30_each_wait_semantics_by_hand():
     # A -> B 10 min, buses 07:00, 07:30, ..., 09:00; 5 min walk to A and 5 min from B
     tt = simple({"1": {"stops": ["A", "B"], "run": [10], "departures": ("07:00", "09:00", 30)}})
@@ -809,6 +810,7 @@ def feeds(draw):
     return tt, access, egress, transfers, direct
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds(), st.integers(0, 2), st.sampled_from([30.0, 60.0, 90.0]), st.booleans())
 def test_range_raptor_equals_brute_force_random_feeds(feed, max_transfers, max_time, pupils):
@@ -826,6 +828,7 @@ def test_range_raptor_equals_brute_force_random_feeds(feed, max_transfers, max_t
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds(), st.integers(0, 2), st.sampled_from([30.0, 60.0]))
 def test_half_headway_equals_brute_force_random_feeds(feed, max_transfers, max_time):
@@ -860,6 +863,7 @@ def test_planned_equals_brute_force_random_feeds(feed, max_transfers):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feeds(), st.data())
 def test_more_trips_never_increase_a_time(feed, data):

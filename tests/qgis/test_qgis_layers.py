@@ -21,6 +21,9 @@ from shapely.geometry import LineString, Point, box
 from accessibility import io
 from accessibility.styles import SERVICE_STYLES, single_qml
 
+# real QGIS in subprocesses: the full suite runs these, the fast lane does not
+pytestmark = pytest.mark.slow
+
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 3_300_000.0
 LAYERS = ["villages", "facilities", "roads", "catchments", "townships"]

@@ -20,6 +20,9 @@ from qgis_helpers import run_qgis_script
 
 from accessibility import io
 
+# real QGIS in subprocesses: the full suite runs these, the fast lane does not
+pytestmark = pytest.mark.slow
+
 WALK_CUTOFF_M = 3000.0
 CAR_CUTOFF_M = 4000.0
 
@@ -128,6 +131,7 @@ def bayreuth(qgis, shared_data, tmp_path_factory):
     return net, starts, result["runs"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", ["central", "oneway"])
 @pytest.mark.parametrize(
     ("mode", "cutoff_m"), [(None, WALK_CUTOFF_M), ("car", CAR_CUTOFF_M)], ids=["walk", "car"]

@@ -20,6 +20,9 @@ from accessibility import io
 from accessibility.qgis import accessibility_algorithm as alg
 from accessibility.qgis import cli_path, script_path
 
+# real QGIS in subprocesses: the full suite runs these, the fast lane does not
+pytestmark = pytest.mark.slow
+
 SCRIPT = script_path()
 
 
@@ -169,6 +172,7 @@ def _params(demo_gpkg: Path, output: Path, cli: str) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 def test_processing_algorithm_runs_the_package(qgis, tmp_path, demo_gpkg):
     cli = cli_path()
     if cli is None:

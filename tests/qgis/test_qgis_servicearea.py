@@ -25,6 +25,9 @@ from qgis_helpers import run_qgis_script
 
 from accessibility import io
 
+# real QGIS in subprocesses: the full suite runs these, the fast lane does not
+pytestmark = pytest.mark.slow
+
 WALK_CUTOFF_M = 2500.0
 CAR_CUTOFF_M = 3500.0
 
@@ -114,6 +117,7 @@ def _ours(net, start, mode, cutoff_m):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", ["central", "oneway"])
 @pytest.mark.parametrize(
     ("mode", "cutoff_m"), [("wlen", WALK_CUTOFF_M), ("clen", CAR_CUTOFF_M)], ids=["walk", "car"]
