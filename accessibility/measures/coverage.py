@@ -12,16 +12,10 @@ analysis".
 
 Examples
 --------
-The examples run on the bundled (synthetic) demo county, with its village clinics reached by car
-within 60 minutes:
+The examples run on the demo county set up in :mod:`accessibility.measures` (its village clinics
+reached by car within 60 minutes):
 
->>> import accessibility as acc
->>> from accessibility.coverage import capacity_coverage
->>> demo = acc.load_demo()
->>> villages = demo.villages
->>> clinics = demo.facilities[demo.facilities["service"] == "clinic"]
->>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
->>> costs = acc.travel_costs(net, villages, clinics, mode="car", max_time_min=60)
+>>> from accessibility.measures import capacity_coverage
 >>> len(costs)
 65779
 """
@@ -35,8 +29,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidValueError, suggest
-from .measures import DEFAULT_COST, UnknownIds, _check_reach, _prepare
+from ..errors import InvalidValueError, suggest
+from ._table import DEFAULT_COST, UnknownIds, check_reach, prepare
 
 __all__ = ["CoverageResult", "capacity_coverage"]
 
@@ -187,12 +181,12 @@ def capacity_coverage(
     """
     if not isinstance(split, bool):
         raise InvalidValueError(f"split must be True or False, got {split!r}")
-    p = _prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
+    p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     if limit_min is not None:
         lim = float(limit_min)
         if not np.isfinite(lim) or lim < 0:
             raise InvalidValueError(f"limit_min must be a finite number >= 0, got {limit_min!r}")
-        _check_reach(p, lim, f"capacity_coverage(limit_min={lim:g})")
+        check_reach(p, lim, f"capacity_coverage(limit_min={lim:g})")
         p = p.keep(p.c <= lim)
     fac_order, order_kind = _facility_order(supply, order, ascending)
     rank = np.empty(p.n_d, dtype=np.int64)

@@ -45,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, InvalidValueError, suggest
+from ..errors import ConfigError, InvalidValueError, suggest
+from ._numbers import fmt, positive, tag_number
 
 __all__ = [
     "Decay",
@@ -62,16 +63,6 @@ __all__ = [
     "step",
     "zones",
 ]
-
-
-def _fmt(value: float) -> str:
-    """Format a number for a repr: 20.0 -> '20', 0.05 -> '0.05'."""
-    return f"{float(value):g}"
-
-
-def _tag_number(value: float) -> str:
-    """Format a number for a column name: 20.0 -> '20', 0.05 -> '0p05' (no dots in names)."""
-    return _fmt(value).replace(".", "p").replace("-", "m")
 
 
 class Decay:
@@ -131,8 +122,8 @@ class Decay:
             if isinstance(v, str):
                 return repr(v)
             if isinstance(v, list | tuple):
-                return "[" + ", ".join(_fmt(x) for x in v) + "]"
-            return _fmt(v)
+                return "[" + ", ".join(fmt(x) for x in v) + "]"
+            return fmt(v)
 
         args = ", ".join(f"{k}={show(v)}" for k, v in self.params.items() if v is not None)
         return f"{self.kind}({args})"
@@ -147,29 +138,10 @@ class Decay:
 # --------------------------------------------------------------------------- validation helpers
 
 
-def _positive(name: str, value: Any, *, kind: str, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidValueError(
-            f"{kind}(): {name} must be a number, got {value!r} ({type(value).__name__})"
-        ) from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        hint = ""
-        if kind in {"exponential", "power"} and v < 0:
-            hint = (
-                f"; a negative {name} makes the weight grow with the cost, so the decay would "
-                f"not be decreasing (write {name}={-v:g})"
-            )
-        raise InvalidValueError(f"{kind}(): {name} must be finite and {bound}, got {value!r}{hint}")
-    return v
-
-
 def _limit(value: Any, *, kind: str) -> float | None:
     if value is None:
         return None
-    return _positive("limit_min", value, kind=kind)
+    return positive("limit_min", value, kind=kind)
 
 
 def check_decay(
@@ -257,13 +229,13 @@ def step(limit_min: float) -> Decay:
     >>> step(30)([0, 30, 30.5]).tolist()
     [1.0, 1.0, 0.0]
     """
-    lim = _positive("limit_min", limit_min, kind="step")
+    lim = positive("limit_min", limit_min, kind="step")
     return Decay(
         "step",
         {"limit_min": lim},
         lambda c: np.ones_like(c),
         limit_min=lim,
-        tag=f"{_tag_number(lim)}min",
+        tag=f"{tag_number(lim)}min",
     )
 
 
@@ -277,13 +249,13 @@ def linear(limit_min: float) -> Decay:
     >>> linear(40)([0, 10, 40, 50]).tolist()
     [1.0, 0.75, 0.0, 0.0]
     """
-    lim = _positive("limit_min", limit_min, kind="linear")
+    lim = positive("limit_min", limit_min, kind="linear")
     return Decay(
         "linear",
         {"limit_min": lim},
         lambda c: np.clip(1.0 - c / lim, 0.0, 1.0),
         limit_min=lim,
-        tag=f"lin{_tag_number(lim)}min",
+        tag=f"lin{tag_number(lim)}min",
     )
 
 
@@ -315,17 +287,17 @@ def exponential(
         )
     lim = _limit(limit_min, kind="exponential")
     if beta is not None:
-        b = _positive("beta", beta, kind="exponential")
+        b = positive("beta", beta, kind="exponential")
         params: dict[str, Any] = {"beta": b}
-        tag = f"exp_b{_tag_number(b)}"
+        tag = f"exp_b{tag_number(b)}"
     else:
-        h = _positive("half_life_min", half_life_min, kind="exponential")
+        h = positive("half_life_min", half_life_min, kind="exponential")
         b = math.log(2.0) / h
         params = {"half_life_min": h}
-        tag = f"exp_hl{_tag_number(h)}min"
+        tag = f"exp_hl{tag_number(h)}min"
     params["limit_min"] = lim
     if lim is not None:
-        tag += f"_{_tag_number(lim)}min"
+        tag += f"_{tag_number(lim)}min"
     return Decay("exponential", params, lambda c: np.exp(-b * c), limit_min=lim, tag=tag)
 
 
@@ -342,9 +314,9 @@ def gaussian(bandwidth_min: float, *, limit_min: float | None = None) -> Decay:
     >>> gaussian(20)([0, 20]).round(4).tolist()
     [1.0, 0.6065]
     """
-    s = _positive("bandwidth_min", bandwidth_min, kind="gaussian")
+    s = positive("bandwidth_min", bandwidth_min, kind="gaussian")
     lim = _limit(limit_min, kind="gaussian")
-    tag = f"gauss{_tag_number(s)}min" + (f"_{_tag_number(lim)}min" if lim is not None else "")
+    tag = f"gauss{tag_number(s)}min" + (f"_{tag_number(lim)}min" if lim is not None else "")
     return Decay(
         "gaussian",
         {"bandwidth_min": s, "limit_min": lim},
@@ -375,10 +347,10 @@ def power(beta: float, *, min_cost: float = 1.0, limit_min: float | None = None)
     >>> power(2, min_cost=1)([0, 1, 2, 10]).tolist()
     [1.0, 1.0, 0.25, 0.01]
     """
-    b = _positive("beta", beta, kind="power")
-    m = _positive("min_cost", min_cost, kind="power")
+    b = positive("beta", beta, kind="power")
+    m = positive("min_cost", min_cost, kind="power")
     lim = _limit(limit_min, kind="power")
-    tag = f"pow{_tag_number(b)}" + (f"_{_tag_number(lim)}min" if lim is not None else "")
+    tag = f"pow{tag_number(b)}" + (f"_{tag_number(lim)}min" if lim is not None else "")
     return Decay(
         "power",
         {"beta": b, "min_cost": m, "limit_min": lim},
@@ -410,8 +382,8 @@ def logistic(midpoint_min: float, slope: float, *, limit_min: float | None = Non
     >>> logistic(30, 0.2)([0, 30, 60]).round(3).tolist()
     [1.0, 0.501, 0.002]
     """
-    m = _positive("midpoint_min", midpoint_min, kind="logistic")
-    s = _positive("slope", slope, kind="logistic")
+    m = positive("midpoint_min", midpoint_min, kind="logistic")
+    s = positive("slope", slope, kind="logistic")
     lim = _limit(limit_min, kind="logistic")
     norm = 1.0 + math.exp(-s * m)
 
@@ -419,8 +391,8 @@ def logistic(midpoint_min: float, slope: float, *, limit_min: float | None = Non
         # exp overflows to inf for huge costs -> weight 0, as it should
         return norm / (1.0 + np.exp(s * (c - m)))
 
-    tag = f"logis{_tag_number(m)}min_s{_tag_number(s)}" + (
-        f"_{_tag_number(lim)}min" if lim is not None else ""
+    tag = f"logis{tag_number(m)}min_s{tag_number(s)}" + (
+        f"_{tag_number(lim)}min" if lim is not None else ""
     )
     return Decay(
         "logistic", {"midpoint_min": m, "slope": s, "limit_min": lim}, fn, limit_min=lim, tag=tag
@@ -477,7 +449,7 @@ def zones(breaks_min: Sequence[float], weights: Sequence[float]) -> Decay:
         k = np.searchsorted(b, c, side="left")  # c <= b[k]
         return np.where(k < b.size, w[np.minimum(k, b.size - 1)], 0.0)
 
-    tag = "zones" + "_".join(_tag_number(x) for x in b) + "min"
+    tag = "zones" + "_".join(tag_number(x) for x in b) + "min"
     return Decay(
         "zones",
         {"breaks_min": b.tolist(), "weights": w.tolist()},
@@ -505,14 +477,14 @@ def gaussian_kernel(bandwidth_min: float) -> Decay:
     >>> gaussian_kernel(30)([0, 30, 40]).round(4).tolist()
     [1.0, 0.0, 0.0]
     """
-    h = _positive("bandwidth_min", bandwidth_min, kind="gaussian_kernel")
+    h = positive("bandwidth_min", bandwidth_min, kind="gaussian_kernel")
     e = math.exp(-0.5)
     return Decay(
         "gaussian_kernel",
         {"bandwidth_min": h},
         lambda c: np.clip((np.exp(-0.5 * (c / h) ** 2) - e) / (1.0 - e), 0.0, 1.0),
         limit_min=h,
-        tag=f"gk{_tag_number(h)}min",
+        tag=f"gk{tag_number(h)}min",
     )
 
 
@@ -526,13 +498,13 @@ def quartic_kernel(bandwidth_min: float) -> Decay:
     >>> quartic_kernel(20)([0, 10, 20]).tolist()
     [1.0, 0.5625, 0.0]
     """
-    h = _positive("bandwidth_min", bandwidth_min, kind="quartic_kernel")
+    h = positive("bandwidth_min", bandwidth_min, kind="quartic_kernel")
     return Decay(
         "quartic_kernel",
         {"bandwidth_min": h},
         lambda c: np.clip(1.0 - (c / h) ** 2, 0.0, 1.0) ** 2,
         limit_min=h,
-        tag=f"qk{_tag_number(h)}min",
+        tag=f"qk{tag_number(h)}min",
     )
 
 
