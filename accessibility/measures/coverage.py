@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidValueError, suggest
-from ._table import DEFAULT_COST, UnknownIds, check_reach, prepare
+from ._table import DEFAULT_COST, Pairs, UnknownIds, check_reach, prepare
 
 __all__ = ["CoverageResult", "capacity_coverage"]
 
@@ -189,25 +189,97 @@ def capacity_coverage(
         check_reach(p, lim, f"capacity_coverage(limit_min={lim:g})")
         p = p.keep(p.c <= lim)
     fac_order, order_kind = _facility_order(supply, order, ascending)
+    run = _fill(p, fac_order, split=split)
+    av, af, ac, ap = run.assigned()
+    assignments = pd.DataFrame(
+        {
+            "village": p.origins[av],
+            "facility": p.destinations[af],
+            p.cost: ac,
+            "population": ap,
+            "step": np.arange(av.size),
+        }
+    )
+    facilities = _facility_table(p, run, fac_order, af)
+    villages = _village_table(p, run, av, af, ap)
+    covered = p.demand - run.residual
+    total_pop = float(p.demand.sum())
+    rate = float(covered.sum() / total_pop) if total_pop > 0 else float("nan")
+    log.info(
+        "capacity coverage (%s order, %s): %.1f%% of demand covered by %d facilities",
+        order_kind,
+        "split" if split else "all-or-nothing",
+        100 * rate if total_pop > 0 else float("nan"),
+        int((run.covered_by > 0).sum()),
+    )
+    return CoverageResult(facilities, villages, assignments, rate)
+
+
+@dataclass
+class _Run:
+    """The state of a coverage run: what is left of each village and facility, what was taken."""
+
+    residual: np.ndarray  # uncovered population per village
+    cap: np.ndarray  # capacity left per facility
+    covered_by: np.ndarray  # population covered per facility
+    filled: np.ndarray  # bool per facility
+    filled_at: np.ndarray  # cost at which each facility filled (NaN: never)
+    farthest: np.ndarray  # cost of the farthest village each facility absorbed (NaN: none)
+    taken: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]  # (village, fac, cost, pop)
+
+    def assigned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Village and facility positions, costs and population of every share, in order."""
+        if not self.taken:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        v, f, c, pop = zip(*self.taken, strict=True)
+        return np.concatenate(v), np.concatenate(f), np.concatenate(c), np.concatenate(pop)
+
+
+def _take(
+    need: np.ndarray, cum: np.ndarray, t: np.ndarray, capacity: float, tol: float, *, split: bool
+) -> tuple[np.ndarray, float | None]:
+    """Population taken from each village (nearest first; ``cum`` the running sum of ``need``)
+    and the cost at which the facility fills (None when it does not)."""
+    if split:
+        before = cum - need
+        take = np.clip(capacity - before, 0.0, need)
+        full = np.flatnonzero(cum >= capacity - tol)
+        if not full.size:
+            return take, None
+        k = int(full[0])
+        take[k + 1 :] = 0.0
+        take[k] = capacity - before[k]
+        take[k] = min(max(take[k], 0.0), need[k])
+        return take, t[k]
+    fits = cum <= capacity + tol
+    stop = np.flatnonzero(~fits)
+    take = np.where(fits, need, 0.0)
+    if stop.size:
+        k = int(stop[0])
+        take[k:] = 0.0
+        return take, t[k]
+    return take, (t[-1] if cum[-1] >= capacity - tol else None)
+
+
+def _fill(p: Pairs, fac_order: np.ndarray, *, split: bool) -> _Run:
+    """Let each facility in turn absorb the uncovered population it reaches, nearest first."""
     rank = np.empty(p.n_d, dtype=np.int64)
     rank[fac_order] = np.arange(p.n_d)
-
     # one sort of all pairs: by facility rank, then cost, then village position
     srt = np.lexsort((p.o, p.c, rank[p.d]))
     so, sd, sc = p.o[srt], p.d[srt], p.c[srt]
     bounds = np.searchsorted(rank[sd], np.arange(p.n_d + 1), side="left")
-
-    residual = p.demand.copy()
-    cap = p.supply.copy()
-    covered_by = np.zeros(p.n_d)
-    filled = np.zeros(p.n_d, dtype=bool)
-    filled_at = np.full(p.n_d, np.nan)
-    farthest = np.full(p.n_d, np.nan)
-    a_village: list[np.ndarray] = []
-    a_fac: list[np.ndarray] = []
-    a_cost: list[np.ndarray] = []
-    a_pop: list[np.ndarray] = []
-
+    nan = np.full(p.n_d, np.nan)
+    run = _Run(
+        p.demand.copy(),
+        p.supply.copy(),
+        np.zeros(p.n_d),
+        np.zeros(p.n_d, bool),
+        nan,
+        nan.copy(),
+        [],
+    )
+    residual, cap = run.residual, run.cap
     for r in range(p.n_d):
         j = fac_order[r]
         lo, hi = bounds[r], bounds[r + 1]
@@ -222,29 +294,10 @@ def capacity_coverage(
         v, t, need = v[pos], t[pos], need[pos]
         cum = np.cumsum(need)
         tol = _REL_TOL * max(capacity, float(cum[-1]))
-        if split:
-            before = cum - need
-            take = np.clip(capacity - before, 0.0, need)
-            full = np.flatnonzero(cum >= capacity - tol)
-            if full.size:
-                k = int(full[0])
-                take[k + 1 :] = 0.0
-                take[k] = capacity - before[k]
-                take[k] = min(max(take[k], 0.0), need[k])
-                filled[j] = True
-                filled_at[j] = t[k]
-        else:
-            fits = cum <= capacity + tol
-            stop = np.flatnonzero(~fits)
-            take = np.where(fits, need, 0.0)
-            if stop.size:
-                k = int(stop[0])
-                take[k:] = 0.0
-                filled[j] = True
-                filled_at[j] = t[k]
-            elif cum[-1] >= capacity - tol:
-                filled[j] = True
-                filled_at[j] = t[-1]
+        take, filled_at = _take(need, cum, t, capacity, tol, split=split)
+        if filled_at is not None:
+            run.filled[j] = True
+            run.filled_at[j] = filled_at
         got = take > 0
         if not got.any():
             continue
@@ -253,48 +306,39 @@ def capacity_coverage(
         # a village whose residual is within rounding of 0 is fully covered
         residual[v[residual[v] <= _REL_TOL * p.demand[v]]] = 0.0
         total = float(take.sum())
-        covered_by[j] = total
+        run.covered_by[j] = total
         cap[j] = max(capacity - total, 0.0)
         if cap[j] <= tol:
             cap[j] = 0.0
-        farthest[j] = t[-1]
-        a_village.append(v)
-        a_fac.append(np.full(v.size, j))
-        a_cost.append(t)
-        a_pop.append(take)
+        run.farthest[j] = t[-1]
+        run.taken.append((v, np.full(v.size, j), t, take))
+    return run
 
-    av = np.concatenate(a_village) if a_village else np.zeros(0, np.int64)
-    af = np.concatenate(a_fac) if a_fac else np.zeros(0, np.int64)
-    ac = np.concatenate(a_cost) if a_cost else np.zeros(0)
-    ap = np.concatenate(a_pop) if a_pop else np.zeros(0)
 
-    assignments = pd.DataFrame(
-        {
-            "village": p.origins[av],
-            "facility": p.destinations[af],
-            p.cost: ac,
-            "population": ap,
-            "step": np.arange(av.size),
-        }
-    )
-
+def _facility_table(p: Pairs, run: _Run, fac_order: np.ndarray, af: np.ndarray) -> pd.DataFrame:
+    """Per facility: processing order, capacity, population covered, when it filled."""
     order_pos = np.empty(p.n_d, dtype=np.int64)
     order_pos[fac_order] = np.arange(1, p.n_d + 1)
-    facilities = pd.DataFrame(
+    return pd.DataFrame(
         {
             "order": order_pos,
             "capacity": p.supply,
-            "population_covered": covered_by,
-            "capacity_left": cap,
-            "filled": filled,
-            "filled_at_min": filled_at,
-            "farthest_min": farthest,
+            "population_covered": run.covered_by,
+            "capacity_left": run.cap,
+            "filled": run.filled,
+            "filled_at_min": run.filled_at,
+            "farthest_min": run.farthest,
             "n_villages": np.bincount(af, minlength=p.n_d),
         },
         index=p.destinations,
     )
 
-    covered = p.demand - residual
+
+def _village_table(
+    p: Pairs, run: _Run, av: np.ndarray, af: np.ndarray, ap: np.ndarray
+) -> pd.DataFrame:
+    """Per village: population, covered, residual, covered share, main facility."""
+    covered = p.demand - run.residual
     main = pd.Series(pd.NA, index=p.origins, dtype=object)
     if av.size:
         best = np.lexsort((np.arange(av.size), -ap, av))  # per village: largest share, then first
@@ -303,24 +347,14 @@ def capacity_coverage(
         main.iloc[av[pick]] = p.destinations[af[pick]].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(p.demand > 0, covered / np.where(p.demand > 0, p.demand, 1.0), np.nan)
-    villages = pd.DataFrame(
+    return pd.DataFrame(
         {
             "population": p.demand,
             "covered": covered,
-            "residual": residual,
+            "residual": run.residual,
             "covered_share": share,
             "facility": main.to_numpy(),
             "n_facilities": np.bincount(av, minlength=p.n_o),
         },
         index=p.origins,
     )
-    total_pop = float(p.demand.sum())
-    rate = float(covered.sum() / total_pop) if total_pop > 0 else float("nan")
-    log.info(
-        "capacity coverage (%s order, %s): %.1f%% of demand covered by %d facilities",
-        order_kind,
-        "split" if split else "all-or-nothing",
-        100 * rate if total_pop > 0 else float("nan"),
-        int((covered_by > 0).sum()),
-    )
-    return CoverageResult(facilities, villages, assignments, rate)

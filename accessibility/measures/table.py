@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -276,131 +276,19 @@ def measure_table(
     V216                   34.0581              0.0000
     """
     parsed = _parse_specs(specs)
-
-    need_demand = any(
-        m not in ("cumulative", "intervals", "nearest", "mean_nearest", "gravity")
-        for m, _, _ in parsed
-    )
-    need_supply = any(
-        m not in ("nearest", "mean_nearest", "cumulative", "intervals")
-        or spec.get("weight", "count") == "supply"
-        for m, spec, _ in parsed
-    )
     cut = None
     if unbounded_limit_min is not None:
         cut = positive("unbounded_limit_min", unbounded_limit_min, kind="measure_table")
-    prepared: dict[tuple[str, bool], Pairs] = {}
+    encoded = _Encoded(costs, demand, supply, unknown_ids, *_values_needed(parsed))
     columns: dict[str, pd.Series] = {}
     cutoffs: dict[str, float] = {}
     for measure, spec, where in parsed:
         cost = spec.get("cost", DEFAULT_COST)
         reach = _spec_reach(measure, spec, where)
         truncate = reach is None and cut is not None
-        if (cost, False) not in prepared:
-            prepared[cost, False] = prepare(
-                costs,
-                demand,
-                supply,
-                cost=cost,
-                unknown_ids=unknown_ids,
-                use_demand=need_demand,
-                use_supply=need_supply,
-            )
-        p = prepared[cost, False]
-        if truncate and (cost, True) not in prepared:
-            if cost == DEFAULT_COST:
-                reach_cut = cut if p.max_cost is None else min(cut, p.max_cost)
-                prepared[cost, True] = replace(p.keep(p.c <= cut), max_cost=reach_cut)
-            else:  # keep the pairs within the cut-off in travel time, then read the other cost
-                inside = (
-                    costs[costs[DEFAULT_COST] <= cut] if DEFAULT_COST in costs.columns else costs
-                )
-                prepared[cost, True] = prepare(
-                    inside,
-                    demand,
-                    supply,
-                    cost=cost,
-                    unknown_ids=unknown_ids,
-                    use_demand=need_demand,
-                    use_supply=need_supply,
-                )
-        if truncate:
-            p = prepared[cost, True]
+        p = encoded.pairs(cost, cut if truncate else None)
         cutoff = reach if reach is not None else p.max_cost if cost == DEFAULT_COST else cut
-        unit = cost_unit(cost)
-        out: dict[str, pd.Series] = {}
-        if measure == "cumulative":
-            weight = spec.get("weight", "count")
-            s = cumulative(p, demand, supply, limit_min=spec["limit_min"], weight=weight)
-            out[_column_name(prefix, f"{weight}_{tag_number(float(spec['limit_min']))}{unit}")] = s
-        elif measure == "intervals":
-            weight = spec.get("weight", "count")
-            df = cumulative_intervals(
-                p, demand, supply, breaks_min=spec["breaks_min"], weight=weight
-            )
-            for col in df.columns:
-                out[_column_name(prefix, f"{weight}_{col.removesuffix('min')}{unit}")] = df[col]
-        elif measure == "nearest":
-            out[_column_name(prefix, f"nearest_{unit}")] = nearest_cost(p, demand, supply)
-        elif measure == "mean_nearest":
-            n = spec["n"]
-            out[_column_name(prefix, f"mean{n}_nearest_{unit}")] = mean_nearest_cost(
-                p, demand, supply, n=n
-            )
-        elif measure == "e2sfca":
-            f = _spec_decay(spec, where)
-            if f is None:
-                f = _decay.zones(
-                    spec.get("breaks_min", E2SFCA_BREAKS_MIN), spec.get("weights", E2SFCA_WEIGHTS)
-                )
-            elif "breaks_min" in spec or "weights" in spec:
-                raise ConfigError(f"{where}: give 'breaks_min'/'weights' or 'decay', not both")
-            tag = _zone_tag(f, unit)
-            out[_column_name(prefix, f"e2sfca_{tag}")] = two_sfca(p, demand, supply, decay=f)
-        elif measure == "kd2sfca":
-            kernel = spec.get("kernel", "gaussian")
-            s = kd2sfca(p, demand, supply, bandwidth_min=spec["bandwidth_min"], kernel=kernel)
-            tag = f"{tag_number(float(spec['bandwidth_min']))}{unit}"
-            tag += "" if kernel == "gaussian" else f"_{kernel}"
-            out[_column_name(prefix, f"kd2sfca_{tag}")] = s
-        elif measure == "coverage":
-            lim = spec.get("limit_min")
-            res = capacity_coverage(
-                p,
-                demand,
-                supply,
-                limit_min=lim,
-                order=spec.get("order", "capacity"),
-                ascending=spec.get("ascending"),
-                split=spec.get("split", True),
-            )
-            tag = "" if lim is None else f"_{tag_number(float(lim))}{unit}"
-            out[_column_name(prefix, f"coverage{tag}")] = res.villages["covered_share"]
-        else:
-            f = _spec_decay(spec, where)
-            tag = (
-                _zone_tag(f, unit)
-                if f is not None
-                else _zone_tag(_decay.zones(THREE_SFCA_BREAKS_MIN, THREE_SFCA_WEIGHTS), unit)
-            )
-            if measure == "gravity":
-                s = gravity(p, demand, supply, decay=f)
-            elif measure == "2sfca":
-                s = two_sfca(p, demand, supply, decay=f)
-            elif measure == "m2sfca":
-                s = m2sfca(p, demand, supply, decay=f)
-            elif measure == "3sfca":
-                sel = _spec_decay(spec, where, key="selection_decay")
-                s = three_sfca(p, demand, supply, decay=f, selection_decay=sel)
-            elif measure == "bfca":
-                s = bfca(p, demand, supply, decay=f)
-            else:  # spatial_availability
-                per_capita = bool(spec.get("per_capita", True))
-                s = spatial_availability(
-                    p, demand, supply, decay=f, alpha=spec.get("alpha", 1.0), per_capita=per_capita
-                )
-                measure = "sa" if per_capita else "sa_total"
-            out[_column_name(prefix, f"{measure}_{tag}")] = s
+        out = _spec_columns(measure, spec, where, p, demand, supply, prefix=prefix)
         if "name" in spec:
             if len(out) != 1:
                 raise ConfigError(
@@ -422,17 +310,169 @@ def measure_table(
                     where,
                     cut,
                 )
-    first = next(iter(prepared.values()), None)
-    index = (
-        first.origins
-        if first is not None
-        else check_layer(
-            demand, "demand", "village", use_values=False, example="villages['population']"
-        )[0]
-    )
-    table = pd.DataFrame(columns, index=index)
+    table = pd.DataFrame(columns, index=encoded.index())
     table.attrs["measure_cutoff_min"] = cutoffs
     return table
+
+
+def _values_needed(parsed: Sequence[tuple[str, Mapping[str, Any], str]]) -> tuple[bool, bool]:
+    """Whether any parsed spec reads the demand values, and whether any reads the supply values."""
+    need_demand = any(
+        m not in ("cumulative", "intervals", "nearest", "mean_nearest", "gravity")
+        for m, _, _ in parsed
+    )
+    need_supply = any(
+        m not in ("nearest", "mean_nearest", "cumulative", "intervals")
+        or spec.get("weight", "count") == "supply"
+        for m, spec, _ in parsed
+    )
+    return need_demand, need_supply
+
+
+@dataclass
+class _Encoded:
+    """The cost table checked and encoded once per cost column (and once more per cut-off)."""
+
+    costs: pd.DataFrame
+    demand: Any
+    supply: Any
+    unknown_ids: UnknownIds
+    use_demand: bool
+    use_supply: bool
+    done: dict[tuple[str, bool], Pairs] = field(default_factory=dict)
+
+    def _encode(self, table: pd.DataFrame, cost: str) -> Pairs:
+        return prepare(
+            table,
+            self.demand,
+            self.supply,
+            cost=cost,
+            unknown_ids=self.unknown_ids,
+            use_demand=self.use_demand,
+            use_supply=self.use_supply,
+        )
+
+    def pairs(self, cost: str, cut: float | None) -> Pairs:
+        """The pairs of cost column ``cost``, only those within ``cut`` minutes when given."""
+        if (cost, False) not in self.done:
+            self.done[cost, False] = self._encode(self.costs, cost)
+        p = self.done[cost, False]
+        if cut is None:
+            return p
+        if (cost, True) not in self.done:
+            if cost == DEFAULT_COST:
+                reach_cut = cut if p.max_cost is None else min(cut, p.max_cost)
+                self.done[cost, True] = replace(p.keep(p.c <= cut), max_cost=reach_cut)
+            else:  # keep the pairs within the cut-off in travel time, then read the other cost
+                costs = self.costs
+                inside = (
+                    costs[costs[DEFAULT_COST] <= cut] if DEFAULT_COST in costs.columns else costs
+                )
+                self.done[cost, True] = self._encode(inside, cost)
+        return self.done[cost, True]
+
+    def index(self) -> pd.Index:
+        """The villages' index (checked even when no spec was given)."""
+        first = next(iter(self.done.values()), None)
+        if first is not None:
+            return first.origins
+        example = "villages['population']"
+        return check_layer(self.demand, "demand", "village", use_values=False, example=example)[0]
+
+
+def _spec_columns(
+    measure: str,
+    spec: Mapping[str, Any],
+    where: str,
+    p: Pairs,
+    demand: Any,
+    supply: Any,
+    *,
+    prefix: str,
+) -> dict[str, pd.Series]:
+    """The column(s) of one parsed spec, computed on the encoded pairs ``p``."""
+    unit = cost_unit(p.cost)
+    out: dict[str, pd.Series] = {}
+    if measure == "cumulative":
+        weight = spec.get("weight", "count")
+        s = cumulative(p, demand, supply, limit_min=spec["limit_min"], weight=weight)
+        body = f"{weight}_{tag_number(float(spec['limit_min']))}{unit}"
+        out[_column_name(prefix, body)] = s
+    elif measure == "intervals":
+        weight = spec.get("weight", "count")
+        df = cumulative_intervals(p, demand, supply, breaks_min=spec["breaks_min"], weight=weight)
+        for col in df.columns:
+            out[_column_name(prefix, f"{weight}_{col.removesuffix('min')}{unit}")] = df[col]
+    elif measure == "nearest":
+        out[_column_name(prefix, f"nearest_{unit}")] = nearest_cost(p, demand, supply)
+    elif measure == "mean_nearest":
+        n = spec["n"]
+        s = mean_nearest_cost(p, demand, supply, n=n)
+        out[_column_name(prefix, f"mean{n}_nearest_{unit}")] = s
+    elif measure == "e2sfca":
+        f = _spec_decay(spec, where)
+        if f is None:
+            f = _decay.zones(
+                spec.get("breaks_min", E2SFCA_BREAKS_MIN), spec.get("weights", E2SFCA_WEIGHTS)
+            )
+        elif "breaks_min" in spec or "weights" in spec:
+            raise ConfigError(f"{where}: give 'breaks_min'/'weights' or 'decay', not both")
+        tag = _zone_tag(f, unit)
+        out[_column_name(prefix, f"e2sfca_{tag}")] = two_sfca(p, demand, supply, decay=f)
+    elif measure == "kd2sfca":
+        kernel = spec.get("kernel", "gaussian")
+        s = kd2sfca(p, demand, supply, bandwidth_min=spec["bandwidth_min"], kernel=kernel)
+        tag = f"{tag_number(float(spec['bandwidth_min']))}{unit}"
+        tag += "" if kernel == "gaussian" else f"_{kernel}"
+        out[_column_name(prefix, f"kd2sfca_{tag}")] = s
+    elif measure == "coverage":
+        lim = spec.get("limit_min")
+        res = capacity_coverage(
+            p,
+            demand,
+            supply,
+            limit_min=lim,
+            order=spec.get("order", "capacity"),
+            ascending=spec.get("ascending"),
+            split=spec.get("split", True),
+        )
+        tag = "" if lim is None else f"_{tag_number(float(lim))}{unit}"
+        out[_column_name(prefix, f"coverage{tag}")] = res.villages["covered_share"]
+    else:
+        name, s = _decay_measure(measure, spec, where, p, demand, supply)
+        out[_column_name(prefix, name)] = s
+    return out
+
+
+def _decay_measure(
+    measure: str, spec: Mapping[str, Any], where: str, p: Pairs, demand: Any, supply: Any
+) -> tuple[str, pd.Series]:
+    """Column name (without prefix) and values of a measure weighted by a decay of the spec."""
+    f = _spec_decay(spec, where)
+    unit = cost_unit(p.cost)
+    tag = (
+        _zone_tag(f, unit)
+        if f is not None
+        else _zone_tag(_decay.zones(THREE_SFCA_BREAKS_MIN, THREE_SFCA_WEIGHTS), unit)
+    )
+    if measure == "gravity":
+        s = gravity(p, demand, supply, decay=f)
+    elif measure == "2sfca":
+        s = two_sfca(p, demand, supply, decay=f)
+    elif measure == "m2sfca":
+        s = m2sfca(p, demand, supply, decay=f)
+    elif measure == "3sfca":
+        sel = _spec_decay(spec, where, key="selection_decay")
+        s = three_sfca(p, demand, supply, decay=f, selection_decay=sel)
+    elif measure == "bfca":
+        s = bfca(p, demand, supply, decay=f)
+    else:  # spatial_availability
+        per_capita = bool(spec.get("per_capita", True))
+        s = spatial_availability(
+            p, demand, supply, decay=f, alpha=spec.get("alpha", 1.0), per_capita=per_capita
+        )
+        measure = "sa" if per_capita else "sa_total"
+    return f"{measure}_{tag}", s
 
 
 def _zone_tag(f: Decay, unit: str) -> str:
