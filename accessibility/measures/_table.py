@@ -141,10 +141,10 @@ def prepare(
     demand: Any,
     supply: Any,
     *,
-    cost: str = DEFAULT_COST,
-    unknown_ids: UnknownIds = "raise",
     use_demand: bool = True,
     use_supply: bool = True,
+    cost: str = DEFAULT_COST,
+    unknown_ids: UnknownIds = "raise",
 ) -> Pairs:
     """Check every input at once and turn the cost table into integer codes.
 
@@ -223,6 +223,22 @@ def prepare(
     return Pairs(o, d, c, dem, sup, origins, destinations, cost, _table_reach(costs, cost, c))
 
 
+def prepare_ids(
+    costs: pd.DataFrame, demand: Any, supply: Any, cost: str, unknown_ids: UnknownIds, sums: bool
+) -> Pairs:
+    """:func:`prepare` for a measure that reads no demand values (only demand's index), and
+    supply values only when it ``sums`` them."""
+    return prepare(
+        costs,
+        demand,
+        supply,
+        cost=cost,
+        unknown_ids=unknown_ids,
+        use_demand=False,
+        use_supply=sums,
+    )
+
+
 def _table_reach(costs: pd.DataFrame, cost: str, c: np.ndarray) -> float | None:
     """The cut-off a cost table records (``attrs["max_time_min"]``), if it is believable."""
     if cost != DEFAULT_COST:
@@ -268,19 +284,15 @@ def resolve_decay(
     fn: str,
     default: Decay | None = None,
 ) -> Decay:
-    f = _resolve_decay_fn(decay, limit_min, pairs, fn=fn, default=default)
+    f = _pick_decay(decay, limit_min, pairs, fn, default)
     check_reach(pairs, f.limit_min, f"{fn}() with decay {f!r}")
     return f
 
 
-def _resolve_decay_fn(
-    decay: DecayLike | None,
-    limit_min: float | None,
-    pairs: Pairs,
-    *,
-    fn: str,
-    default: Decay | None = None,
+def _pick_decay(
+    decay: DecayLike | None, limit_min: float | None, pairs: Pairs, fn: str, default: Decay | None
 ) -> Decay:
+    """The decay a measure was given: ``decay``, a step at ``limit_min``, or the default."""
     if decay is not None and limit_min is not None:
         raise InvalidValueError(
             f"{fn}(): give decay= or limit_min= (shorthand for decay.step(limit_min)), not both"

@@ -17,10 +17,19 @@ from ._table import (
     check_reach,
     pair_weights,
     prepare,
+    prepare_ids,
     resolve_decay,
 )
 
 __all__ = ["cumulative", "cumulative_intervals", "gravity"]
+
+
+def _check_weight(weight: str) -> None:
+    if weight not in ("count", "supply"):
+        raise InvalidValueError(
+            f"weight must be 'count' or 'supply', got {weight!r}."
+            f"{suggest(str(weight), ['count', 'supply'])}"
+        )
 
 
 def cumulative(
@@ -68,21 +77,9 @@ def cumulative(
     >>> doctors.name, doctors[two].tolist()
     ('supply_30min', [271.0, 0.0])
     """
-    if weight not in ("count", "supply"):
-        raise InvalidValueError(
-            f"weight must be 'count' or 'supply', got {weight!r}."
-            f"{suggest(str(weight), ['count', 'supply'])}"
-        )
+    _check_weight(weight)
     lim = positive("limit_min", limit_min, kind="cumulative", allow_zero=True)
-    p = prepare(
-        costs,
-        demand,
-        supply,
-        cost=cost,
-        unknown_ids=unknown_ids,
-        use_demand=False,
-        use_supply=weight == "supply",
-    )
+    p = prepare_ids(costs, demand, supply, cost, unknown_ids, weight == "supply")
     check_reach(p, lim, f"cumulative(limit_min={lim:g})")
     inside = p.c <= lim
     vals = inside.astype(np.float64) if weight == "count" else np.where(inside, p.supply[p.d], 0.0)
@@ -128,8 +125,7 @@ def cumulative_intervals(
     >>> bands.sum(axis=1).equals(cumulative(costs, villages["population"], clinics, limit_min=60))
     True
     """
-    if weight not in ("count", "supply"):
-        raise InvalidValueError(f"weight must be 'count' or 'supply', got {weight!r}")
+    _check_weight(weight)
     try:
         b = np.asarray(breaks_min, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -141,15 +137,7 @@ def cumulative_intervals(
             f"breaks_min must hold at least two finite, >= 0, strictly increasing numbers "
             f"(e.g. [0, 15, 30, 60]); got {b.tolist()}"
         )
-    p = prepare(
-        costs,
-        demand,
-        supply,
-        cost=cost,
-        unknown_ids=unknown_ids,
-        use_demand=False,
-        use_supply=weight == "supply",
-    )
+    p = prepare_ids(costs, demand, supply, cost, unknown_ids, weight == "supply")
     check_reach(p, float(b[-1]), f"cumulative_intervals(breaks_min={b.tolist()})")
     k = np.searchsorted(b, p.c, side="left")  # b[k-1] < c <= b[k]
     k[p.c == b[0]] = 1

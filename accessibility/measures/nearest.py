@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidValueError
-from ._table import DEFAULT_COST, Pairs, UnknownIds, cost_unit, prepare
+from ._table import DEFAULT_COST, Pairs, UnknownIds, cost_unit, prepare_ids
 
 __all__ = ["mean_nearest_cost", "nearest_cost", "nearest_facility"]
 
@@ -73,15 +73,7 @@ def nearest_cost(
     >>> t.name, t[two].round(1).tolist()
     ('nearest_min', [5.2, 34.1])
     """
-    p = prepare(
-        costs,
-        demand,
-        supply,
-        cost=cost,
-        unknown_ids=unknown_ids,
-        use_demand=False,
-        use_supply=False,
-    )
+    p = prepare_ids(costs, demand, supply, cost, unknown_ids, False)
     out = np.full(p.n_o, np.inf)
     if p.c.size:
         np.minimum.at(out, p.o, p.c)
@@ -111,15 +103,7 @@ def nearest_facility(
     >>> nearest_facility(costs, villages["population"], clinics)[two].tolist()
     ['CL002', 'CL158']
     """
-    p = prepare(
-        costs,
-        demand,
-        supply,
-        cost=cost,
-        unknown_ids=unknown_ids,
-        use_demand=False,
-        use_supply=False,
-    )
+    p = prepare_ids(costs, demand, supply, cost, unknown_ids, False)
     rows, _ = _k_nearest(p, 1)
     values = pd.Series(pd.NA, index=p.origins, dtype=object, name="nearest_facility")
     values.iloc[p.o[rows]] = p.destinations[p.d[rows]].to_numpy()
@@ -156,15 +140,7 @@ def mean_nearest_cost(
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise InvalidValueError(f"n must be a whole number >= 1, got {n!r}")
-    p = prepare(
-        costs,
-        demand,
-        supply,
-        cost=cost,
-        unknown_ids=unknown_ids,
-        use_demand=False,
-        use_supply=False,
-    )
+    p = prepare_ids(costs, demand, supply, cost, unknown_ids, False)
     rows, _ = _k_nearest(p, n)
     total = np.bincount(p.o[rows], weights=p.c[rows], minlength=p.n_o)
     count = np.bincount(p.o[rows], minlength=p.n_o)
