@@ -44,13 +44,9 @@ class Pairs:
     #: by :func:`accessibility.costs.travel_costs`); None when the table does not say
     max_cost: float | None = None
 
-    @property
-    def n_o(self) -> int:
-        return len(self.origins)
-
-    @property
-    def n_d(self) -> int:
-        return len(self.destinations)
+    #: the number of origins (villages) and of destinations (facilities)
+    n_o = property(lambda self: len(self.origins))
+    n_d = property(lambda self: len(self.destinations))
 
     def per_origin(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` (one per pair) by origin, 0 for origins without pairs."""

@@ -144,6 +144,21 @@ def _limit(value: Any, *, kind: str) -> float | None:
     return positive("limit_min", value, kind=kind)
 
 
+def _reaching_zero(
+    kind: str,
+    name: str,
+    value: Any,
+    weight: Callable[[np.ndarray, float], np.ndarray],
+    tag_prefix: str,
+) -> Decay:
+    """A decay of one parameter ``name`` (minutes) that is also where the weight reaches 0;
+    ``weight(cost, value)`` gives the weights, the tag is ``{tag_prefix}{value}min``."""
+    x = positive(name, value, kind=kind)
+    return Decay(
+        kind, {name: x}, lambda c: weight(c, x), limit_min=x, tag=f"{tag_prefix}{tag_number(x)}min"
+    )
+
+
 def check_decay(
     f: Callable[[np.ndarray], Any], *, max_cost: float = 240.0, name: str = "decay"
 ) -> None:
@@ -229,14 +244,7 @@ def step(limit_min: float) -> Decay:
     >>> step(30)([0, 30, 30.5]).tolist()
     [1.0, 1.0, 0.0]
     """
-    lim = positive("limit_min", limit_min, kind="step")
-    return Decay(
-        "step",
-        {"limit_min": lim},
-        lambda c: np.ones_like(c),
-        limit_min=lim,
-        tag=f"{tag_number(lim)}min",
-    )
+    return _reaching_zero("step", "limit_min", limit_min, lambda c, lim: np.ones_like(c), "")
 
 
 def linear(limit_min: float) -> Decay:
@@ -249,13 +257,8 @@ def linear(limit_min: float) -> Decay:
     >>> linear(40)([0, 10, 40, 50]).tolist()
     [1.0, 0.75, 0.0, 0.0]
     """
-    lim = positive("limit_min", limit_min, kind="linear")
-    return Decay(
-        "linear",
-        {"limit_min": lim},
-        lambda c: np.clip(1.0 - c / lim, 0.0, 1.0),
-        limit_min=lim,
-        tag=f"lin{tag_number(lim)}min",
+    return _reaching_zero(
+        "linear", "limit_min", limit_min, lambda c, lim: np.clip(1.0 - c / lim, 0.0, 1.0), "lin"
     )
 
 
@@ -477,14 +480,13 @@ def gaussian_kernel(bandwidth_min: float) -> Decay:
     >>> gaussian_kernel(30)([0, 30, 40]).round(4).tolist()
     [1.0, 0.0, 0.0]
     """
-    h = positive("bandwidth_min", bandwidth_min, kind="gaussian_kernel")
     e = math.exp(-0.5)
-    return Decay(
+    return _reaching_zero(
         "gaussian_kernel",
-        {"bandwidth_min": h},
-        lambda c: np.clip((np.exp(-0.5 * (c / h) ** 2) - e) / (1.0 - e), 0.0, 1.0),
-        limit_min=h,
-        tag=f"gk{tag_number(h)}min",
+        "bandwidth_min",
+        bandwidth_min,
+        lambda c, h: np.clip((np.exp(-0.5 * (c / h) ** 2) - e) / (1.0 - e), 0.0, 1.0),
+        "gk",
     )
 
 
@@ -498,13 +500,12 @@ def quartic_kernel(bandwidth_min: float) -> Decay:
     >>> quartic_kernel(20)([0, 10, 20]).tolist()
     [1.0, 0.5625, 0.0]
     """
-    h = positive("bandwidth_min", bandwidth_min, kind="quartic_kernel")
-    return Decay(
+    return _reaching_zero(
         "quartic_kernel",
-        {"bandwidth_min": h},
-        lambda c: np.clip(1.0 - (c / h) ** 2, 0.0, 1.0) ** 2,
-        limit_min=h,
-        tag=f"qk{tag_number(h)}min",
+        "bandwidth_min",
+        bandwidth_min,
+        lambda c, h: np.clip(1.0 - (c / h) ** 2, 0.0, 1.0) ** 2,
+        "qk",
     )
 
 
