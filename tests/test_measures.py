@@ -25,13 +25,13 @@ import pytest
 
 from accessibility import decay
 from accessibility import measures as M
-from accessibility.measures._table import prepare
 from accessibility.errors import (
     ConfigError,
     DuplicateIdError,
     InvalidValueError,
     MissingColumnError,
 )
+from accessibility.measures._table import prepare
 
 # PySAL access (the reference) uses pandas' deprecated inplace= keyword
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
