@@ -46,22 +46,14 @@ township, the second farthest from a clinic).
 """
 
 from . import decay as decay
-from ._table import DEFAULT_COST as DEFAULT_COST
+from ._table import DEFAULT_COST
 from .coverage import CoverageResult, capacity_coverage
 from .cumulative import cumulative, cumulative_intervals, gravity
 from .fca import (
-    E2SFCA_BREAKS_MIN as E2SFCA_BREAKS_MIN,
-)
-from .fca import (
-    E2SFCA_WEIGHTS as E2SFCA_WEIGHTS,
-)
-from .fca import (
-    THREE_SFCA_BREAKS_MIN as THREE_SFCA_BREAKS_MIN,
-)
-from .fca import (
-    THREE_SFCA_WEIGHTS as THREE_SFCA_WEIGHTS,
-)
-from .fca import (
+    E2SFCA_BREAKS_MIN,
+    E2SFCA_WEIGHTS,
+    THREE_SFCA_BREAKS_MIN,
+    THREE_SFCA_WEIGHTS,
     bfca,
     e2sfca,
     huff_probabilities,
@@ -75,6 +67,11 @@ from .nearest import mean_nearest_cost, nearest_cost, nearest_facility
 from .table import measure_reaches, measure_table
 
 __all__ = [
+    "DEFAULT_COST",
+    "E2SFCA_BREAKS_MIN",
+    "E2SFCA_WEIGHTS",
+    "THREE_SFCA_BREAKS_MIN",
+    "THREE_SFCA_WEIGHTS",
     "CoverageResult",
     "bfca",
     "capacity_coverage",
