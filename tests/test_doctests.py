@@ -31,9 +31,13 @@ import pandas as pd
 import pytest
 
 MODULES = (
-    "decay",
     "measures",
-    "coverage",
+    "measures.decay",
+    "measures.nearest",
+    "measures.cumulative",
+    "measures.fca",
+    "measures.coverage",
+    "measures.table",
     "costs",
     "snapping",
     "network",

@@ -31,6 +31,7 @@ from accessibility.errors import (
     InvalidValueError,
     MissingColumnError,
 )
+from accessibility.measures._table import prepare
 
 # PySAL access (the reference) uses pandas' deprecated inplace= keyword
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
@@ -518,7 +519,7 @@ def test_k_nearest_sorting_and_linear_paths_agree_and_ties_follow_supply_order()
     # n <= 8 uses repeated linear passes, n > 8 one sort; both must pick the same pairs
     for n in (1, 3, 8):
         linear_path = M.mean_nearest_cost(costs, pop, sup, n=n)
-        p = M._prepare(costs, pop, sup, use_demand=False, use_supply=False)
+        p = prepare(costs, pop, sup, use_demand=False, use_supply=False)
         order = np.lexsort((p.d, p.c, p.o))
         so = p.o[order]
         rank = np.arange(so.size) - np.searchsorted(so, so, side="left")

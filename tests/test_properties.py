@@ -215,7 +215,7 @@ def total(values) -> float:
     return float(np.sum(np.abs(np.asarray(values, dtype=float))))
 
 
-# Weights below the smallest normal float count as 0 (measures._weights): dividing supply by them
+# Weights below the smallest normal float count as 0 (measures._table.pair_weights): dividing supply by them
 # overflowed the catchment ratios to inf/NaN (fixed; test_fuzz.py::test_bug12_...).
 
 

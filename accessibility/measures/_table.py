@@ -1,0 +1,341 @@
+"""The cost table as the measures read it (internal): checks, integer codes, decays, weights.
+
+Every measure of the package starts with :func:`prepare` (check every input at once, encode the
+cost table as integer codes into the demand and supply indexes) and, when it weighs pairs,
+:func:`resolve_decay` and :func:`pair_weights`. :func:`check_reach` refuses a measure that looks
+beyond what the cost table records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DuplicateIdError, InvalidValueError, MissingColumnError, suggest
+from . import decay as _decay
+from .decay import Decay
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COST = "travel_time_min"
+
+DecayLike = Decay | Mapping[str, Any] | Callable[[np.ndarray], Any]
+UnknownIds = Literal["raise", "drop"]
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """A validated cost table as integer codes into the demand and supply indexes."""
+
+    o: np.ndarray  # int64 position of the origin in demand.index
+    d: np.ndarray  # int64 position of the destination in supply.index
+    c: np.ndarray  # float64 cost
+    demand: np.ndarray | None  # float64 per origin (None when values are not used)
+    supply: np.ndarray | None  # float64 per destination
+    origins: pd.Index
+    destinations: pd.Index
+    cost: str
+    #: the table holds every pair with ``cost <= max_cost`` (``costs.attrs["max_time_min"]``, set
+    #: by :func:`accessibility.costs.travel_costs`); None when the table does not say
+    max_cost: float | None = None
+
+    #: the number of origins (villages) and of destinations (facilities)
+    n_o = property(lambda self: len(self.origins))
+    n_d = property(lambda self: len(self.destinations))
+
+    def per_origin(self, values: np.ndarray) -> np.ndarray:
+        """Sum ``values`` (one per pair) by origin, 0 for origins without pairs."""
+        return np.bincount(self.o, weights=values, minlength=self.n_o)
+
+    def per_destination(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.d, weights=values, minlength=self.n_d)
+
+    def series(self, values: np.ndarray, name: str) -> pd.Series:
+        return pd.Series(values, index=self.origins, name=name)
+
+    def keep(self, mask: np.ndarray) -> Pairs:
+        return Pairs(
+            self.o[mask],
+            self.d[mask],
+            self.c[mask],
+            self.demand,
+            self.supply,
+            self.origins,
+            self.destinations,
+            self.cost,
+            self.max_cost,
+        )
+
+
+def few(labels: Sequence[Any] | np.ndarray | pd.Index, n: int = 5) -> str:
+    labels = list(labels)
+    shown = ", ".join(repr(x) for x in labels[:n])
+    return shown + (f" and {len(labels) - n} more" if len(labels) > n else "")
+
+
+def check_layer(
+    obj: Any, what: str, unit: str, *, use_values: bool, example: str
+) -> tuple[pd.Index, np.ndarray | None]:
+    """Validate demand or supply and return its index and (optionally) its float values."""
+    if isinstance(obj, pd.Series):
+        index = obj.index
+    elif not use_values and isinstance(obj, pd.DataFrame | pd.Index):
+        index = obj if isinstance(obj, pd.Index) else obj.index
+    else:
+        raise InvalidValueError(
+            f"{what} must be a pandas Series indexed by {unit} id (e.g. {example}); "
+            f"got {type(obj).__name__}"
+        )
+    if index.has_duplicates:
+        dup = index[index.duplicated()].unique()
+        raise DuplicateIdError(
+            f"{what} has {len(dup)} duplicated {unit} ids ({few(dup)}); ids must be unique: "
+            "drop or merge the duplicates first"
+        )
+    if index.hasnans:
+        raise DuplicateIdError(f"{what} has missing {unit} ids in its index; give every row an id")
+    if not use_values:
+        return index, None
+    if not (pd.api.types.is_numeric_dtype(obj.dtype) or pd.api.types.is_bool_dtype(obj.dtype)):
+        raise InvalidValueError(
+            f"{what} must be numeric, got dtype {obj.dtype}; convert it with "
+            "pd.to_numeric(..., errors='coerce') and deal with the failures"
+        )
+    values = obj.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(values)
+    if missing.any():
+        raise InvalidValueError(
+            f"{what} is missing for {int(missing.sum())} {unit}(s) ({few(index[missing])}); "
+            f"fill the gaps (e.g. .fillna(0) if they truly have none) or drop those {unit}s"
+        )
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise InvalidValueError(
+            f"{what} must be finite and >= 0, but {int(bad.sum())} {unit}(s) have "
+            f"{few(np.unique(values[bad]))} ({few(index[bad])}); fix the data"
+        )
+    return index, values
+
+
+def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
+    """Positions of ``column``'s labels in ``index`` (-1 when absent), fast for categoricals."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        cat = column.cat
+        lookup = index.get_indexer(cat.categories)
+        codes = cat.codes.to_numpy()
+        return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1).astype(np.int64)
+    return index.get_indexer(column).astype(np.int64, copy=False)
+
+
+def prepare(
+    costs: pd.DataFrame,
+    demand: Any,
+    supply: Any,
+    *,
+    use_demand: bool = True,
+    use_supply: bool = True,
+    cost: str = DEFAULT_COST,
+    unknown_ids: UnknownIds = "raise",
+) -> Pairs:
+    """Check every input at once and turn the cost table into integer codes.
+
+    An already prepared :class:`Pairs` passes through (used by :func:`measure_table` to
+    validate and encode a cost table once for many measures).
+    """
+    if isinstance(costs, Pairs):
+        if (use_demand and costs.demand is None) or (use_supply and costs.supply is None):
+            raise InvalidValueError("internal: prepared pairs lack the values this measure needs")
+        return costs
+    if not isinstance(costs, pd.DataFrame):
+        raise InvalidValueError(
+            "costs must be a pandas DataFrame with columns origin, destination and "
+            f"{cost} (a cost table from accessibility.costs); got {type(costs).__name__}"
+        )
+    for col in ("origin", "destination", cost):
+        if col not in costs.columns:
+            raise MissingColumnError(
+                f"the cost table has no column {col!r}.{suggest(col, costs.columns)} "
+                f"Columns found: {', '.join(map(str, costs.columns))}"
+                + ("; pass cost='<column>' to use another cost column" if col == cost else "")
+            )
+    if unknown_ids not in ("raise", "drop"):
+        raise InvalidValueError(f"unknown_ids must be 'raise' or 'drop', got {unknown_ids!r}")
+    origins, dem = check_layer(
+        demand, "demand", "village", use_values=use_demand, example="villages['population']"
+    )
+    destinations, sup = check_layer(
+        supply, "supply", "facility", use_values=use_supply, example="facilities['capacity']"
+    )
+    if not pd.api.types.is_numeric_dtype(costs[cost].dtype):
+        raise InvalidValueError(f"cost column {cost!r} must be numeric, got {costs[cost].dtype}")
+    c = costs[cost].to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isnan(c).any():
+        raise InvalidValueError(
+            f"cost column {cost!r} has {int(np.isnan(c).sum())} missing values; pairs that "
+            f"cannot be reached must be absent from the cost table, not NaN: drop them with "
+            f"costs.dropna(subset=[{cost!r}])"
+        )
+    if (c < 0).any():
+        raise InvalidValueError(
+            f"cost column {cost!r} has {int((c < 0).sum())} negative values (smallest "
+            f"{c.min():g}); costs must be >= 0"
+        )
+    o = _codes(costs["origin"], origins)
+    d = _codes(costs["destination"], destinations)
+    bad_o, bad_d = o < 0, d < 0
+    if bad_o.any() or bad_d.any():
+        if unknown_ids == "raise":
+            parts = []
+            if bad_o.any():
+                ids = pd.unique(costs["origin"].to_numpy()[bad_o])
+                parts.append(f"{len(ids)} origin id(s) not in demand's index ({few(ids)})")
+            if bad_d.any():
+                ids = pd.unique(costs["destination"].to_numpy()[bad_d])
+                parts.append(f"{len(ids)} destination id(s) not in supply's index ({few(ids)})")
+            raise InvalidValueError(
+                "the cost table has " + " and ".join(parts) + ". Pass the same layers the "
+                "costs were computed for, filter the table first (e.g. "
+                "costs[costs.destination.isin(supply.index)]), or pass unknown_ids='drop'"
+            )
+        keep = ~(bad_o | bad_d)
+        log.info("dropping %d cost-table rows whose ids are not in the layers", (~keep).sum())
+        o, d, c = o[keep], d[keep], c[keep]
+    if o.size and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
+        key = o * np.int64(max(len(destinations), 1)) + d
+        dup = pd.Index(key).duplicated()
+        if dup.any():
+            first = int(np.flatnonzero(dup)[0])
+            raise DuplicateIdError(
+                f"the cost table lists {int(dup.sum())} origin-destination pair(s) more than "
+                f"once (e.g. {origins[o[first]]!r} -> {destinations[d[first]]!r}); keep one "
+                "row per pair, e.g. costs.groupby(['origin', 'destination'], as_index=False)"
+                f"[{cost!r}].min()"
+            )
+    return Pairs(o, d, c, dem, sup, origins, destinations, cost, _table_reach(costs, cost, c))
+
+
+def prepare_ids(
+    costs: pd.DataFrame, demand: Any, supply: Any, cost: str, unknown_ids: UnknownIds, sums: bool
+) -> Pairs:
+    """:func:`prepare` for a measure that reads no demand values (only demand's index), and
+    supply values only when it ``sums`` them."""
+    return prepare(
+        costs,
+        demand,
+        supply,
+        cost=cost,
+        unknown_ids=unknown_ids,
+        use_demand=False,
+        use_supply=sums,
+    )
+
+
+def _table_reach(costs: pd.DataFrame, cost: str, c: np.ndarray) -> float | None:
+    """The cut-off a cost table records (``attrs["max_time_min"]``), if it is believable."""
+    if cost != DEFAULT_COST:
+        return None
+    value = costs.attrs.get("max_time_min") if isinstance(costs.attrs, Mapping) else None
+    try:
+        reach = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if np.isnan(reach) or (c.size and float(c.max()) > reach):
+        return None  # a stale record (the table was extended after it was cut): ignore it
+    return reach
+
+
+def check_reach(p: Pairs, need: float | None, what: str) -> None:
+    """Refuse a measure that weighs pairs beyond the cost table's recorded cut-off."""
+    if p.max_cost is None or need is None or not need > p.max_cost:
+        return
+    raise InvalidValueError(
+        f"{what} weighs pairs up to {need:g} min, but the cost table stops at {p.max_cost:g} min "
+        f"(costs.attrs['max_time_min'], recorded by travel_costs): the pairs between "
+        f"{p.max_cost:g} and {need:g} min are missing and the result would be wrong. Recompute "
+        f"the table with travel_costs(..., max_time_min={need:g}) or more, or use a limit of at "
+        f"most {p.max_cost:g} min"
+    )
+
+
+def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
+    """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
+    key = o * np.int64(max(n_d, 1)) + d
+    space = n_o * max(n_d, 1)
+    if space <= 4 * key.size + 1_000_000:  # dense enough: count in a table
+        return bool(np.bincount(key, minlength=space).max(initial=0) > 1)
+    srt = np.sort(key)
+    return bool((srt[1:] == srt[:-1]).any())
+
+
+def resolve_decay(
+    decay: DecayLike | None,
+    limit_min: float | None,
+    pairs: Pairs,
+    *,
+    fn: str,
+    default: Decay | None = None,
+) -> Decay:
+    f = _pick_decay(decay, limit_min, pairs, fn, default)
+    check_reach(pairs, f.limit_min, f"{fn}() with decay {f!r}")
+    return f
+
+
+def _pick_decay(
+    decay: DecayLike | None, limit_min: float | None, pairs: Pairs, fn: str, default: Decay | None
+) -> Decay:
+    """The decay a measure was given: ``decay``, a step at ``limit_min``, or the default."""
+    if decay is not None and limit_min is not None:
+        raise InvalidValueError(
+            f"{fn}(): give decay= or limit_min= (shorthand for decay.step(limit_min)), not both"
+        )
+    if limit_min is not None:
+        return _decay.step(limit_min)
+    if decay is None:
+        if default is not None:
+            return default
+        raise InvalidValueError(
+            f"{fn}() needs a decay, e.g. decay=accessibility.decay.step(30) or limit_min=30"
+        )
+    if isinstance(decay, Decay):
+        return decay
+    if isinstance(decay, Mapping):
+        return _decay.decay_from_spec(decay, where=f"{fn}() decay")
+    if callable(decay):
+        finite = pairs.c[np.isfinite(pairs.c)]
+        _decay.check_decay(
+            decay,
+            max_cost=float(finite.max()) if finite.size else 240.0,
+            name=f"{fn}() decay {getattr(decay, '__name__', '')}".rstrip(),
+        )
+        return _decay.as_decay(decay)
+    return _decay.as_decay(decay)  # raises a clear error
+
+
+def pair_weights(pairs: Pairs, f: Decay) -> np.ndarray:
+    w = f(pairs.c)
+    if w.shape != pairs.c.shape:
+        raise InvalidValueError(f"decay {f!r} returned {w.shape} weights for {pairs.c.size} costs")
+    # weights below the smallest normal float (e.g. gaussian(1) at 38 min, ~1e-314) are noise, and
+    # dividing supply by them overflows the catchment ratios to inf/NaN: count them as 0
+    w = np.array(w, dtype=np.float64)
+    w[np.abs(w) < np.finfo(np.float64).tiny] = 0.0
+    return w
+
+
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0 or subnormal (nothing to divide among; dividing by a
+    subnormal overflows)."""
+    out = np.zeros_like(num, dtype=np.float64)
+    np.divide(num, den, out=out, where=den >= np.finfo(np.float64).tiny)
+    return out
+
+
+def cost_unit(cost: str) -> str:
+    """The unit at the end of a cost column's name (``travel_time_min`` -> ``min``)."""
+    tail = cost.rsplit("_", 1)[-1]
+    return tail if tail in {"min", "m", "km", "s", "h"} and tail != cost else cost
