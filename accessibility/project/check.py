@@ -22,7 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import AccessibilityError, ConfigError, MissingColumnError, suggest
+from ..errors import AccessibilityError, ConfigError, MissingColumnError, suggest
+from ..measures import measure_table
+from ..validate import Problems
+from .specs import analysis_defaults, service_specs
+from .standards import project_standards
 
 __all__ = ["applicable_standards", "check_project"]
 
@@ -112,14 +116,20 @@ def check_project(
     ...
     accessibility.errors.MissingColumnError: project: villages have no column 'urban_rural' (set by [columns] area_type), ...
     """
-    from .measures import measure_table
-    from .pipeline import _standards, service_specs
-    from .validate import _Problems
+    problems = Problems("project")
+    present = sorted(set(facilities[cfg["columns"]["service"]].dropna().astype(str)))
+    _check_service_names(cfg, present, problems)
+    specs = _check_specs(cfg, facilities, present, problems)
+    _check_standards(cfg, villages, townships, list(specs) or present, problems)
+    _check_income(cfg, villages, problems)
+    problems.raise_if_any()
+    return specs
 
-    problems = _Problems("project")
-    cols, ana, cc, eq = cfg["columns"], cfg["analysis"], cfg["catchments"], cfg["equity"]
-    scol = cols["service"]
-    present = sorted(set(facilities[scol].dropna().astype(str)))
+
+def _check_service_names(cfg: Mapping[str, Any], present: list[str], problems: Problems) -> None:
+    """Every service a project names has facilities; radii are given for catchment services."""
+    ana, cc = cfg["analysis"], cfg["catchments"]
+    scol = cfg["columns"]["service"]
 
     def no_facilities(name: str, key: str) -> None:
         problems.add(
@@ -151,7 +161,13 @@ def check_project(
                 f"ignored; add {name!r} to [catchments] services or remove its radius",
             )
 
-    # thresholds, max_time_min and measures, exactly as the run parses them
+
+def _check_specs(
+    cfg: Mapping[str, Any], facilities: pd.DataFrame, present: list[str], problems: Problems
+) -> dict[str, dict[str, Any]]:
+    """Thresholds, ``max_time_min`` and measures, exactly as the run parses them: the specs."""
+    ana = cfg["analysis"]
+    given = dict(cfg.get("services") or {})
     if given:
         wanted: dict[str, Mapping[str, Any]] = given
     elif ana.get("services"):
@@ -167,16 +183,7 @@ def check_project(
             continue
         key = f"[services.{name}]" if given else "[analysis]"
         try:
-            one = service_specs(
-                facilities,
-                {name: spec},
-                service_column=scol,
-                mode=ana["mode"],
-                thresholds_min=ana["thresholds_min"],
-                max_time_min=ana["max_time_min"],
-                demand=cols["population"],
-                supply=cols["capacity"],
-            )[name]
+            one = service_specs(facilities, {name: spec}, **analysis_defaults(cfg))[name]
             if one["measures"]:
                 if not one["supply"]:
                     raise ConfigError(
@@ -198,15 +205,25 @@ def check_project(
                 type(exc) if isinstance(exc, ConfigError | MissingColumnError) else ConfigError,
                 text,
             )
+    return specs
 
-    # the standards, and the columns they and the report need
+
+def _check_standards(
+    cfg: Mapping[str, Any],
+    villages: pd.DataFrame,
+    townships: pd.DataFrame | None,
+    services: list[str],
+    problems: Problems,
+) -> None:
+    """The standards load, and the villages have the columns they and the township summary need."""
+    cols, eq = cfg["columns"], cfg["equity"]
     standards = None
     try:
-        standards = _standards(cfg)
+        standards = project_standards(cfg)
     except AccessibilityError as exc:
         problems.add(ConfigError, f"[equity] standards: {exc}")
     if standards is not None:
-        rows = applicable_standards(standards, list(specs) or present)
+        rows = applicable_standards(standards, services)
         local = rows.loc[rows["area_type"] != "all"]
         if len(local):
             names = ", ".join(dict.fromkeys(local["name"]))
@@ -242,7 +259,11 @@ def check_project(
                     f"found: {', '.join(map(str, townships.columns))}. Give the townships layer "
                     "the same township code as the villages",
                 )
-    income = eq.get("income")
+
+
+def _check_income(cfg: Mapping[str, Any], villages: pd.DataFrame, problems: Problems) -> None:
+    """The income column ``[equity] income`` names (for the concentration index) exists."""
+    income = cfg["equity"].get("income")
     if income:
         msg = _column_problem(
             villages,
@@ -253,5 +274,3 @@ def check_project(
         )
         if msg:
             problems.add(MissingColumnError, msg)
-    problems.raise_if_any()
-    return specs

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, suggest
+from ..errors import ConfigError, suggest
 
 __all__ = ["DEFAULTS", "load_config", "validate_config"]
 

@@ -235,7 +235,7 @@ def evaluate_service(
     Examples
     --------
     >>> import accessibility as acc
-    >>> from accessibility.pipeline import service_specs
+    >>> from accessibility.project import service_specs
     >>> demo = acc.load_demo()
     >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
     >>> clinics = demo.facilities[demo.facilities["service"] == "clinic"]
