@@ -59,6 +59,8 @@ MODULES = (
     "project.layer",
     "project.run",
     "project.check",
+    "project.dask.plan",
+    "project.dask.region",
     "maps",
     "maps.classes",
     "maps.interactive",

@@ -1,5 +1,5 @@
 """Checks of a project that need its layers but no routing: run by ``accessibility check`` and by
-:func:`accessibility.pipeline.run_project` before any routing, so both fail on the same problems.
+:func:`accessibility.project.run_project` before any routing, so both fail on the same problems.
 
 What is checked (every problem is reported at once, each naming the project-file key):
 
@@ -12,7 +12,7 @@ What is checked (every problem is reported at once, each naming the project-file
   ``[columns] township`` when a townships layer is given, ``[equity] income`` when set.
 
 The layers' own columns (ids, population, demand and supply columns) are checked when they are
-read (:func:`accessibility.pipeline.read_validated_layers`).
+read (:func:`accessibility.project.read_validated_layers`).
 """
 
 from __future__ import annotations
@@ -83,17 +83,17 @@ def check_project(
     Parameters
     ----------
     cfg
-        A validated project configuration (:func:`accessibility.config.load_config`).
+        A validated project configuration (:func:`accessibility.project.load_config`).
     villages, facilities
         The project's layers as read and validated
-        (:func:`accessibility.pipeline.read_validated_layers`).
+        (:func:`accessibility.project.read_validated_layers`).
     townships
         The townships layer, when the project has one.
 
     Returns
     -------
     dict
-        The normalised service specs (:func:`accessibility.pipeline.service_specs`), with the
+        The normalised service specs (:func:`accessibility.project.service_specs`), with the
         travel time each service's routing must reach (``max_time_min``).
 
     Raises
@@ -104,7 +104,7 @@ def check_project(
 
     Examples
     --------
-    >>> from accessibility.pipeline import demo_project, read_validated_layers
+    >>> from accessibility.project import demo_project, read_validated_layers
     >>> cfg = demo_project()
     >>> _, _, villages, facilities = read_validated_layers(cfg)
     >>> specs = check_project(cfg, villages, facilities)

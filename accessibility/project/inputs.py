@@ -169,7 +169,7 @@ def load_project_inputs(
     ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting.
 
     With ``check=True`` everything :func:`run_project` needs that does not need routing is
-    checked first (:func:`accessibility.projectcheck.check_project`, as ``accessibility check``
+    checked first (:func:`accessibility.project.check_project`, as ``accessibility check``
     does), before the network is built."""
 
     cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)

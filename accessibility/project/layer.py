@@ -1,4 +1,4 @@
-"""The whole job: roads + villages + facilities -> per-village accessibility layers and outputs.
+"""The per-village layer: roads + villages + facilities -> per-village accessibility columns.
 
 :func:`accessibility_layer` is the notebook entry point (data in, new GeoDataFrame out): every
 service evaluated (:func:`accessibility.project.evaluate.evaluate_service`) on one routing per

@@ -38,7 +38,7 @@ def run_project(
     ----------
     config
         Path of a TOML project file, or an already validated configuration dict
-        (:func:`accessibility.config.load_config`).
+        (:func:`accessibility.project.load_config`).
     out_dir
         Overrides ``[output] folder``.
     overwrite

@@ -39,7 +39,7 @@ def finish_run(
 ) -> None:
     """Every per-run step after the per-village layer is assembled: catchments, equity (with the
     township summary) and the outputs (GeoPackage, CSV, report). Shared by :func:`run_project` and
-    :func:`accessibility.distributed.run_partitioned`, so a step added here reaches both.
+    :func:`accessibility.project.dask.run_partitioned`, so a step added here reaches both.
 
     ``result.network`` must be a routable :class:`Network` when ``[catchments] services`` is set.
     ``paths`` are the GeoPackage, CSV and report paths (None = not written).

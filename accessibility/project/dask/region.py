@@ -101,7 +101,7 @@ def make_region(
 
     Examples
     --------
-    >>> from accessibility.distributed import make_region
+    >>> from accessibility.project.dask import make_region
     >>> region = make_region(2)
     >>> sorted(region.villages["county"].unique())
     ['C00', 'C01']

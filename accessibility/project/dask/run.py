@@ -1,6 +1,6 @@
-"""Partitioned runs on Dask: a province or the whole country, one county per task.
+"""Partitioned runs on Dask, the driver: a province or the whole country, one county per task.
 
-:func:`run_partitioned` runs a project file like :func:`accessibility.pipeline.run_project`, but
+:func:`run_partitioned` runs a project file like :func:`accessibility.project.run_project`, but
 splits the villages by an administrative unit (a column such as ``county``, or given polygons) and
 computes each unit as a Dask task on a local cluster or on a cluster whose scheduler address is
 given. Every task gets the villages of its unit plus the roads and facilities within a buffer wide
@@ -55,7 +55,7 @@ _log = logging.getLogger(__name__)
 
 @dataclasses.dataclass(repr=False)
 class PartitionedRunResult(RunResult):
-    """What :func:`run_partitioned` produced: a :class:`~accessibility.pipeline.RunResult` plus a
+    """What :func:`run_partitioned` produced: a :class:`~accessibility.project.RunResult` plus a
     table of the partition tasks.
 
     ``network`` is None (no machine holds the whole network); the ``roads`` output layer holds the
@@ -126,14 +126,14 @@ def run_partitioned(
 ) -> PartitionedRunResult:
     """Run a project split by administrative unit, one Dask task per unit, with checkpoints.
 
-    The result equals :func:`accessibility.pipeline.run_project` on the same project exactly
+    The result equals :func:`accessibility.project.run_project` on the same project exactly
     (every per-village column), and the same files are written.
 
     Parameters
     ----------
     config_or_path
         Path of a TOML project file, or a validated configuration dict
-        (:func:`accessibility.config.load_config`).
+        (:func:`accessibility.project.load_config`).
     partition_column
         Village column naming the unit each village belongs to (e.g. a county code). Default:
         ``county`` when the villages have that column, else the whole study area is one
@@ -162,7 +162,7 @@ def run_partitioned(
     Returns
     -------
     PartitionedRunResult
-        The merged layers (as :class:`~accessibility.pipeline.RunResult`), the files written and
+        The merged layers (as :class:`~accessibility.project.RunResult`), the files written and
         the table of partition tasks.
 
     Raises
@@ -187,7 +187,7 @@ def run_partitioned(
 
     Examples
     --------
-    >>> from accessibility.distributed import run_partitioned
+    >>> from accessibility.project.dask import run_partitioned
     >>> result = run_partitioned("province.toml", partition_column="county")  # doctest: +SKIP
     >>> result.partitions[["partition", "computed", "seconds"]]  # doctest: +SKIP
     """
