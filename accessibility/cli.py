@@ -198,12 +198,12 @@ def _interrupted(written: Sequence[Path]) -> str:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from .pipeline import run_demo, run_project
+    from .project import run_demo, run_project
 
     if args.command == "demo":
         result = run_demo(args.out, n_jobs=args.n_jobs)
     elif args.command == "run" and args.dask is not None:
-        from .distributed import run_partitioned
+        from .project.dask import run_partitioned
 
         result = run_partitioned(
             Path(args.project),
@@ -250,15 +250,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     elif args.command == "check":
         from ._files import check_output_paths
-        from .config import load_config
-        from .pipeline import _read, read_validated_layers
-        from .projectcheck import check_project
+        from .project import check_project, load_config, read_validated_layers
+        from .project.inputs import read_project_layer
 
         cfg = load_config(Path(args.project))
         check_output_paths(cfg, writable=False)  # no output over an input or another output
         _, roads, villages, facilities = read_validated_layers(cfg)
         inp = cfg["input"]
-        townships = _read(inp, "townships") if inp["townships"] else None
+        townships = read_project_layer(inp, "townships") if inp["townships"] else None
         # everything the run needs that does not need routing (the run calls it too)
         check_project(cfg, villages, facilities, townships=townships)
         road_text = f"{len(roads)} road lines, " if roads is not None else ""

@@ -230,6 +230,9 @@ class _Problems:
         raise error
 
 
+Problems = _Problems  # public within the package (accessibility.project.check)
+
+
 def _examples(labels: Iterable[Any], values: Iterable[Any] | None = None) -> str:
     """``'a', 'b', 'c' and 4 more`` (with ``=value`` when values are given)."""
     labels = list(labels)

@@ -60,12 +60,15 @@ MODULES = (
     "planning.siting.models",
     "planning.siting.candidates",
     "project.evaluate",
-    "pipeline",
+    "project.layer",
+    "project.run",
+    "project.check",
+    "project.dask.plan",
+    "project.dask.region",
     "maps",
     "maps.classes",
     "maps.interactive",
     "maps.static_maps",
-    "projectcheck",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -80,7 +80,7 @@ def test_output_over_an_input_is_refused_before_work(tmp_path, monkeypatch, outp
     (tmp_path / "same.csv").symlink_to(tmp_path / "out.gpkg")
     path = _project(tmp_path, **output)
     before = (tmp_path / "county.gpkg").read_bytes()
-    monkeypatch.setattr("accessibility.pipeline.load_project_inputs", _stop_work)
+    monkeypatch.setattr("accessibility.project.run.load_project_inputs", _stop_work)
     with pytest.raises((OutputError, ConfigError), match=message):
         run_project(path)
     assert (tmp_path / "county.gpkg").read_bytes() == before
@@ -90,7 +90,7 @@ def test_output_over_an_input_through_a_symlinked_file(tmp_path, monkeypatch):
     path = _project(tmp_path, folder='"out"')
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "demo_villages.csv").symlink_to(tmp_path / "county.gpkg")
-    monkeypatch.setattr("accessibility.pipeline.load_project_inputs", _stop_work)
+    monkeypatch.setattr("accessibility.project.run.load_project_inputs", _stop_work)
     with pytest.raises(OutputError, match=r"\[output\] csv .*\[input\] roads"):
         run_project(path)
 
@@ -127,7 +127,7 @@ def test_partitioned_run_refuses_output_over_input(tmp_path, monkeypatch):
     pytest.importorskip("dask")
     from accessibility.distributed import run_partitioned
 
-    monkeypatch.setattr("accessibility.distributed._prepare_project", _stop_work)
+    monkeypatch.setattr("accessibility.project.dask.run._prepare_project", _stop_work)
     path = _project(tmp_path, folder='"."', geopackage='"county.gpkg"')
     with pytest.raises(OutputError, match=r"\[output\] geopackage .*\[input\] "):
         run_partitioned(path)
@@ -165,14 +165,14 @@ def test_two_runs_with_source_date_epoch_give_identical_geopackages(runs):
 def test_geopackage_timestamp_without_source_date_epoch_is_the_inputs(runs, tmp_path, monkeypatch):
     # an unchanged project written again gives the same bytes: the timestamp is the inputs' newest
     # modification time, not the clock
-    from accessibility.pipeline import _write_outputs
+    from accessibility.project.outputs import write_outputs
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     (result, _), _ = runs
     cfg = _quick_demo_config()
     a, b = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
-    _write_outputs(result, cfg, a, None, None)
-    _write_outputs(result, cfg, b, None, None)
+    write_outputs(result, cfg, a, None, None)
+    write_outputs(result, cfg, b, None, None)
     assert a.read_bytes() == b.read_bytes()
     county = Path(cfg["input"]["roads"])  # the installed demo data
     newest = max(int(os.stat(p).st_mtime) for p in (county, county.parent / "demo_project.toml"))
@@ -249,13 +249,13 @@ def test_cli_says_truthfully_what_an_interruption_left(tmp_path, monkeypatch, ca
             tmp.write_text("x")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("accessibility.pipeline.run_project", write_then_interrupt)
+    monkeypatch.setattr("accessibility.project.run_project", write_then_interrupt)
     assert main(["run", "p.toml", "--quiet"]) == 130
     err = capsys.readouterr().err
     assert "left untouched" not in err
     assert f"interrupted after these outputs were written: {written}" in err
 
-    monkeypatch.setattr("accessibility.pipeline.run_project", _interrupt)
+    monkeypatch.setattr("accessibility.project.run_project", _interrupt)
     assert main(["run", "p.toml", "--quiet"]) == 130
     err = capsys.readouterr().err
     assert "interrupted before any output was written; existing files were left as they were" in err
@@ -345,7 +345,7 @@ def test_overwrite_flags(tmp_path, monkeypatch, capsys):
     path = _project(tmp_path, folder='"out"')
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "demo_villages.csv").write_text("old")
-    monkeypatch.setattr("accessibility.pipeline.load_project_inputs", _stop_work)
+    monkeypatch.setattr("accessibility.project.run.load_project_inputs", _stop_work)
     assert main(["run", str(path), "--no-overwrite", "--quiet"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (tmp_path / "out" / "demo_villages.csv").read_text() == "old"

@@ -12,10 +12,11 @@ import pytest
 
 import accessibility as acc
 from accessibility import measures
-from accessibility import pipeline as pl
 from accessibility.cli import main
 from accessibility.errors import ConfigError, InvalidValueError, MissingColumnError
 from accessibility.pipeline import accessibility_layer, demo_project, run_project
+from accessibility.project import evaluate as ev
+from accessibility.project import layer as pl
 from accessibility.validate import InputWarning
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +48,8 @@ def _no_routing(monkeypatch):
         raise AssertionError("routing was started")
 
     monkeypatch.setattr(pl, "travel_costs", boom)
-    monkeypatch.setattr(pl, "nearest_costs", boom)
+    monkeypatch.setattr(ev, "travel_costs", boom)
+    monkeypatch.setattr(ev, "nearest_costs", boom)
 
 
 # ------------------------------------------------------------------------------------------

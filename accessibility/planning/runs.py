@@ -24,6 +24,7 @@ from ..errors import ConfigError, MissingColumnError, suggest
 from ..io import read_layer, write_table
 from ..network import Network
 from ..pipeline import load_project_inputs, service_specs
+from ..project.specs import analysis_defaults
 from ..snapping import locate
 from ..standards import load_standards
 from .apply import PlanningInputs
@@ -80,15 +81,10 @@ def _load_project(project: str | os.PathLike | Mapping[str, Any]) -> _Project:
 
 def _eval_kwargs(proj: _Project, n_jobs: int | None) -> dict[str, Any]:
     cfg = proj.cfg
-    ana, net_cfg, cols = cfg["analysis"], cfg["network"], cfg["columns"]
+    net_cfg, cols = cfg["network"], cfg["columns"]
     return {
         "services": proj.specs or None,
-        "service_column": cols["service"],
-        "mode": ana["mode"],
-        "thresholds_min": ana["thresholds_min"],
-        "max_time_min": ana["max_time_min"],
-        "demand": cols["population"],
-        "supply": cols["capacity"],
+        **analysis_defaults(cfg),
         "standards": proj.standards,
         "area_type": cols.get("area_type") or "area_type",
         "profile": proj.inputs.profile,

@@ -1,6 +1,48 @@
-"""Running the job: the per-service evaluation every run calls (the pipeline, scenarios, siting
-runs and Dask partitions)."""
+"""The TOML project file and the whole job: per-village layers, project runs, Dask runs.
 
+=====================  =============================================================================
+``config``             the project file's schema: defaults, validation, loading
+``specs``              a service's spec filled in (thresholds, measures, how far routing must reach)
+``evaluate``           one service evaluated for a set of villages (every run calls it)
+``layer``              :func:`accessibility_layer`: every service, data in, new GeoDataFrame out
+``inputs``             a project's layers read and validated, its network built
+``check``              the checks of a project that need no routing (``accessibility check``)
+``standards``          the standards table a project names and the modes it asks for
+``result``             :class:`RunResult`: what a run produced
+``steps``              the steps after the layer: catchments, equity, outputs (:func:`finish_run`)
+``outputs``            the output paths checked before work; GeoPackage, CSV and report written
+``run``                :func:`run_project`, :func:`run_demo`
+``dask``               partitioned runs on Dask (:func:`accessibility.project.dask.run_partitioned`)
+=====================  =============================================================================
+"""
+
+from .check import applicable_standards, check_project
+from .config import load_config, validate_config
 from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, threshold_label
+from .inputs import ProjectInputs, load_project_inputs, read_validated_layers
+from .layer import accessibility_layer, dropped_layer
+from .result import RunResult
+from .run import demo_project, run_demo, run_project
+from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
 
-__all__ = ["ServiceEvaluation", "evaluate_service", "nearest_facility", "threshold_label"]
+__all__ = [
+    "DEFAULT_THRESHOLDS_MIN",
+    "ProjectInputs",
+    "RunResult",
+    "ServiceEvaluation",
+    "accessibility_layer",
+    "applicable_standards",
+    "check_project",
+    "demo_project",
+    "dropped_layer",
+    "evaluate_service",
+    "load_config",
+    "load_project_inputs",
+    "nearest_facility",
+    "read_validated_layers",
+    "run_demo",
+    "run_project",
+    "service_specs",
+    "threshold_label",
+    "validate_config",
+]

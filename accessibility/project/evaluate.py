@@ -1,7 +1,7 @@
 """One service evaluated for a set of villages: snap, route, nearest, counts, supply, measures.
 
 :func:`evaluate_service` is the one place where a service's per-village columns and cost table
-are made. :func:`accessibility.pipeline.accessibility_layer` (and so a Dask partition) calls it
+are made. :func:`accessibility.project.accessibility_layer` (and so a Dask partition) calls it
 for every service, the scenario evaluation (:func:`accessibility.planning.evaluate_scenario`)
 for the baseline, the scenario and the facilities a scenario adds or closes, and so the siting
 runs, which evaluate their answer as a scenario. :func:`nearest_facility` is the one definition
@@ -49,7 +49,7 @@ class ServiceEvaluation:
     supply
         The facilities' supply (the spec's ``supply`` column as numbers), or None.
     columns
-        The per-village output columns of :func:`accessibility.pipeline.accessibility_layer` for
+        The per-village output columns of :func:`accessibility.project.accessibility_layer` for
         this service, indexed like the villages, in their order.
     cutoffs
         Measure column -> the cut-off (minutes) it was computed over.
@@ -210,7 +210,7 @@ def evaluate_service(
     facilities
         The facilities of this service (index = facility id).
     spec
-        The service's spec (:func:`accessibility.pipeline.service_specs`): ``mode``,
+        The service's spec (:func:`accessibility.project.service_specs`): ``mode``,
         ``thresholds_min``, ``max_time_min``, ``demand``, ``supply``, ``measures``,
         ``unbounded_limit_min``.
     name
@@ -235,7 +235,7 @@ def evaluate_service(
     Examples
     --------
     >>> import accessibility as acc
-    >>> from accessibility.pipeline import service_specs
+    >>> from accessibility.project import service_specs
     >>> demo = acc.load_demo()
     >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
     >>> clinics = demo.facilities[demo.facilities["service"] == "clinic"]

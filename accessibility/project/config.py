@@ -1,0 +1,418 @@
+"""The TOML project file: inputs, column mapping, network, services, measures, outputs.
+
+Every key is checked: an unknown key is an error that names it and suggests the closest valid key;
+paths are resolved relative to the project file. See ``docs/project_file.md`` for the reference and
+``data/demo_project.toml`` for a complete example.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, suggest
+
+__all__ = ["DEFAULTS", "load_config", "validate_config"]
+
+_ANY = object()
+
+#: The schema: allowed keys with their default values (types are checked against the defaults;
+#: ``None`` defaults accept any scalar of the documented type).
+DEFAULTS: dict[str, Any] = {
+    "project": {"name": "accessibility project", "crs": None},
+    "input": {
+        "roads": None,
+        "roads_layer": None,
+        "osm": None,
+        "villages": None,
+        "villages_layer": None,
+        "facilities": None,
+        "facilities_layer": None,
+        "townships": None,
+        "townships_layer": None,
+        # text encoding of a Shapefile (e.g. "gbk"); default: detected (see read_layer)
+        "roads_encoding": None,
+        "villages_encoding": None,
+        "facilities_encoding": None,
+        "townships_encoding": None,
+    },
+    "columns": {
+        "village_id": None,
+        "village_name": "name",
+        "population": "population",
+        "township": "township",
+        "area_type": "area_type",
+        "facility_id": None,
+        "facility_name": "name",
+        "service": "service",
+        "capacity": "capacity",
+        "road_class": "road_class",
+        "oneway": "oneway",
+        "road_name": "name",
+        "road_speed": None,
+    },
+    "network": {
+        "profile": "china",
+        "modes": ["walk", "bike", "ebike", "car"],
+        "tolerance_m": 1.0,
+        "split_crossings": False,
+        "use_maxspeed": True,
+        "oneway": True,
+        "max_snap_m": 1000.0,
+        "connector_speed_kmh": 5.0,
+        "dem": None,
+        "speeds": _ANY,
+    },
+    "analysis": {
+        "mode": "car",
+        "thresholds_min": [15, 30, 60],
+        "max_time_min": None,
+        "services": None,
+        "village_polygons": "representative",
+    },
+    "services": _ANY,  # per-service tables, checked by _check_service
+    "catchments": {
+        "services": [],
+        "bands_min": [5, 10, 15],
+        "rings": False,
+        "direction": "to_facility",
+        "walk_speed_kmh": 5.0,
+        "simplify_m": 5.0,
+        "radii_m": _ANY,
+        "compare_band_min": None,
+    },
+    "equity": {
+        "standards": "default",
+        "groups": ["area_type", "township"],
+        "income": None,
+    },
+    "output": {
+        "folder": "accessibility_output",
+        "geopackage": "accessibility.gpkg",
+        "csv": "villages.csv",
+        "report": "report.html",
+        "overwrite": True,
+        "roads": True,
+    },
+}
+
+SERVICE_KEYS: dict[str, Any] = {
+    "mode": "car",
+    "thresholds_min": [15, 30, 60],
+    "max_time_min": None,
+    "demand": "population",
+    "supply": "capacity",
+    "label": None,
+    "measures": [],
+}
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if default is None or default is _ANY:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return True
+
+
+def _check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> None:
+    for key, value in table.items():
+        if key not in schema:
+            raise ConfigError(
+                f"unknown key {key!r} in [{where}].{suggest(key, schema)} "
+                f"Valid keys: {', '.join(sorted(schema))}"
+            )
+        default = schema[key]
+        if isinstance(default, dict) and default is not _ANY:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{where}] {key} must be a table, got {value!r}")
+            _check_table(value, default, f"{where}.{key}" if where else key)
+        elif not _type_ok(value, default):
+            raise ConfigError(
+                f"[{where}] {key} = {value!r} has the wrong type; expected "
+                f"{type(default).__name__} like {default!r}"
+            )
+
+
+def _defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema's default values, leaving out free-form entries (``_ANY``)."""
+    return {
+        k: (_defaults(v) if isinstance(v, dict) else v) for k, v in schema.items() if v is not _ANY
+    }
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_number(value: Any, where: str, *, allow_zero: bool = False) -> None:
+    """A finite number > 0 (or >= 0 with ``allow_zero``), else a ConfigError naming the key."""
+    ok = _is_number(value) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        want = "a finite number >= 0" if allow_zero else "a finite number > 0"
+        raise ConfigError(f"{where} = {value!r}: must be {want}")
+
+
+def _check_minutes(values: Any, where: str) -> None:
+    if (
+        not isinstance(values, list)
+        or not values
+        or any(not _is_number(t) or not math.isfinite(t) or t <= 0 for t in values)
+    ):
+        raise ConfigError(
+            f"{where} must be a list of positive minutes like [15, 30], got {values!r}"
+        )
+
+
+def _check_text(value: Any, where: str, what: str = "a file path in quotes") -> None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f'{where} = {value!r}: must be {what}, e.g. "roads.gpkg"')
+
+
+def _check_encoding(value: Any, where: str) -> None:
+    """A text encoding Python knows (``"gbk"``, ``"gb18030"``, ``"utf-8"``, ``"cp936"``)."""
+    if value is None:
+        return
+    import codecs
+
+    try:
+        if not isinstance(value, str):
+            raise LookupError
+        codecs.lookup(value)
+    except LookupError:
+        known = ["gbk", "gb18030", "gb2312", "utf-8", "big5", "latin1"]
+        raise ConfigError(
+            f"{where} = {value!r} is not a known text encoding.{suggest(str(value), known)} Chinese "
+            'Shapefiles are usually "gbk" (also "gb18030", "cp936"), others "utf-8".'
+        ) from None
+
+
+def _check_speeds(speeds: Any) -> None:
+    """``[network.speeds]``: mode -> road class -> km/h (finite, >= 0; 0 = not allowed)."""
+    example = "[network.speeds.car] county = 45"
+    if not isinstance(speeds, dict):
+        raise ConfigError(
+            f"[network] speeds = {speeds!r}: must be a table per mode, e.g. `{example}`"
+        )
+    for mode, classes in speeds.items():
+        if not isinstance(classes, dict):
+            raise ConfigError(
+                f"[network.speeds] {mode} = {classes!r}: must be a table of road class -> km/h, "
+                f"e.g. `{example}`"
+            )
+        for cls, kmh in classes.items():
+            if not _is_number(kmh) or not math.isfinite(kmh) or kmh < 0:
+                raise ConfigError(
+                    f"[network.speeds.{mode}] {cls} = {kmh!r}: must be a speed in km/h, a finite "
+                    "number >= 0 (0 = not allowed)"
+                )
+
+
+#: The file ending each output must have: GDAL chooses its driver by the ending, so a GeoPackage
+#: named ``*.csv`` would be written as CSV (or fail half-way through the run).
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "geopackage": (".gpkg",),
+    "csv": (".csv",),
+    "report": (".html", ".htm"),
+}
+
+
+def _check_output_names(output: Mapping[str, Any]) -> None:
+    """Each output is a plain file name (or ``""`` to skip it) with its format's ending."""
+    for key, suffixes in OUTPUT_SUFFIXES.items():
+        name = output.get(key)
+        _check_text(name, f"[output] {key}", 'a file name in quotes (or "" to skip it)')
+        if name and not str(name).lower().endswith(suffixes):
+            stem = Path(str(name)).stem or "output"
+            raise ConfigError(
+                f"[output] {key} = {name!r}: must end with {' or '.join(suffixes)} (the "
+                f'{key} format), e.g. {key} = "{stem}{suffixes[0]}"; "" skips it'
+            )
+
+
+def _check_values(cfg: dict[str, Any]) -> None:
+    """Value checks beyond the types: paths are text, distances and speeds finite and positive."""
+    for key, value in cfg["input"].items():
+        what = "a layer name in quotes" if key.endswith("_layer") else "a file path in quotes"
+        if key.endswith("_layer") and isinstance(value, int) and not isinstance(value, bool):
+            continue  # a layer number
+        if key.endswith("_encoding"):
+            _check_encoding(value, f"[input] {key}")
+            continue
+        _check_text(value, f"[input] {key}", what)
+    for key, value in cfg["columns"].items():
+        _check_text(value, f"[columns] {key}", "a column name in quotes")
+    net = cfg["network"]
+    _check_text(net.get("dem"), "[network] dem")
+    _check_number(net["tolerance_m"], "[network] tolerance_m", allow_zero=True)
+    _check_number(net["max_snap_m"], "[network] max_snap_m")
+    _check_number(net["connector_speed_kmh"], "[network] connector_speed_kmh")
+    if not all(isinstance(m, str) for m in net["modes"]):
+        raise ConfigError(f"[network] modes must be a list of mode names, got {net['modes']!r}")
+    if "speeds" in net:
+        _check_speeds(net["speeds"])
+    ana = cfg["analysis"]
+    _check_minutes(ana["thresholds_min"], "[analysis] thresholds_min")
+    if ana.get("max_time_min") is not None:
+        _check_number(ana["max_time_min"], "[analysis] max_time_min")
+    for name, table in cfg["services"].items():
+        _check_minutes(table["thresholds_min"], f"[services.{name}] thresholds_min")
+        if table.get("max_time_min") is not None:
+            _check_number(table["max_time_min"], f"[services.{name}] max_time_min")
+    _check_output_names(cfg["output"])
+    cat = cfg["catchments"]
+    _check_minutes(cat["bands_min"], "[catchments] bands_min")
+    _check_number(cat["walk_speed_kmh"], "[catchments] walk_speed_kmh")
+    _check_number(cat["simplify_m"], "[catchments] simplify_m", allow_zero=True)
+    if cat.get("compare_band_min") is not None:
+        _check_number(cat["compare_band_min"], "[catchments] compare_band_min")
+    radii = cat.get("radii_m")
+    if radii is not None:
+        if not isinstance(radii, dict):
+            raise ConfigError(
+                f"[catchments] radii_m = {radii!r}: must be a table like {{ clinic = 1500 }}"
+            )
+        for service, metres in radii.items():
+            _check_number(metres, f"[catchments.radii_m] {service}")
+
+
+def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> dict[str, Any]:
+    """Check a project configuration (as parsed from TOML) and fill in defaults.
+
+    Paths in ``[input]`` and ``[output] folder`` are resolved relative to ``base_dir``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown keys (with a "Did you mean" hint), wrong types, paths that are not text, distances,
+        speeds and minutes that are not finite and positive, ``[network.speeds]`` that is not a
+        table of tables of km/h, missing required inputs.
+    """
+    _check_table(raw, DEFAULTS, "")
+    cfg = _merge(_defaults(DEFAULTS), {k: v for k, v in raw.items() if k != "services"})
+    services = raw.get("services", {})
+    if not isinstance(services, dict):
+        raise ConfigError(
+            "[services] must be a table of per-service tables, e.g. [services.clinic]"
+        )
+    cfg["services"] = {}
+    for name, table in services.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"[services.{name}] must be a table, got {table!r}")
+        _check_table(table, SERVICE_KEYS, f"services.{name}")
+        cfg["services"][name] = _merge(
+            {
+                **SERVICE_KEYS,
+                "mode": cfg["analysis"]["mode"],
+                "thresholds_min": cfg["analysis"]["thresholds_min"],
+                "max_time_min": cfg["analysis"]["max_time_min"],
+            },
+            table,
+        )
+    _check_values(cfg)
+    inp = cfg["input"]
+    if not inp.get("roads") and not inp.get("osm"):
+        raise ConfigError(
+            '[input] needs `roads = "roads.gpkg"` (a road layer) or `osm = "area.osm.pbf"`'
+        )
+    if inp.get("roads") and inp.get("osm"):
+        raise ConfigError("[input] has both `roads` and `osm`; keep one of them")
+    for key in ("villages", "facilities"):
+        if not inp.get(key):
+            raise ConfigError(f'[input] needs `{key} = "path"`')
+    base = Path(base_dir)
+    std = cfg["equity"].get("standards")
+    if std and std not in ("default", "none"):
+        p = Path(os.path.expanduser(std))
+        p = p if p.is_absolute() else base / p
+        if not p.exists():
+            raise ConfigError(
+                f'[equity] standards = {std!r}: file {str(p)!r} does not exist; use "default" '
+                "for the built-in Chinese standards or give the path of your own TOML table"
+            )
+        cfg["equity"]["standards"] = str(p)
+    dem = cfg["network"].get("dem")
+    if dem:
+        p = Path(os.path.expanduser(dem))
+        p = p if p.is_absolute() else base / p
+        if not p.exists():
+            raise ConfigError(f"[network] dem = {dem!r}: file {str(p)!r} does not exist")
+        cfg["network"]["dem"] = str(p)
+    for key in ("roads", "osm", "villages", "facilities", "townships"):
+        if inp.get(key):
+            p = Path(os.path.expanduser(inp[key]))
+            p = p if p.is_absolute() else base / p
+            if not p.exists():
+                raise ConfigError(f"[input] {key} = {inp[key]!r}: file {str(p)!r} does not exist")
+            inp[key] = str(p)
+    folder = Path(os.path.expanduser(cfg["output"]["folder"]))
+    cfg["output"]["folder"] = str(folder if folder.is_absolute() else base / folder)
+    return cfg
+
+
+_BARE_KEY = re.compile(r"^\s*(?P<key>[^\s=\"'#\[][^=\"'#]*?)\s*=(?P<rest>.*)$")
+
+
+def _bare_key_hint(text: str, exc: Exception) -> str:
+    """When a TOML error comes from a bare key that is not ASCII (``县道 = 45``), say how to quote
+    it; otherwise an empty string."""
+    m = re.search(r"at line (\d+)", str(exc))
+    lines = text.splitlines()
+    if m is None or not 1 <= int(m.group(1)) <= len(lines):
+        return ""
+    n = int(m.group(1))
+    hit = _BARE_KEY.match(lines[n - 1])
+    if hit is None or hit.group("key").isascii():
+        return ""
+    key, rest = hit.group("key"), hit.group("rest").strip()
+    quoted = ".".join(
+        f'"{part.strip()}"' if not part.strip().isascii() else part.strip()
+        for part in key.split(".")
+    )
+    return (
+        f". Line {n} has the key {key!r}, which is not ASCII: TOML keys that are not plain ASCII "
+        f"letters, digits, _ or - must be quoted. Write `{quoted} = {rest}`"
+    )
+
+
+def load_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a TOML project file."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"project file {str(p)!r} does not exist")
+    try:
+        text = p.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{str(p)!r} is not valid TOML: {exc}{_bare_key_hint(text, exc)}"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{str(p)!r} is not UTF-8 text; save it as UTF-8") from exc
+    cfg = validate_config(raw, base_dir=p.resolve().parent)
+    cfg["_project_file"] = str(p.resolve())  # an input too: no output may write over it
+    return cfg

@@ -1,0 +1,48 @@
+"""Partitioned runs on Dask: a province or the whole country, one county per task.
+
+:func:`run_partitioned` runs a project file like :func:`accessibility.project.run_project`, split by
+an administrative unit, one Dask task per unit, with a checkpoint file per task; the merged layer
+equals the single-machine layer exactly. :func:`make_region` builds a synthetic multi-county
+region for tests and benchmarks.
+
+========================  ==========================================================================
+``plan``                  the buffer that bounds every trip, partitions, what each task takes
+``checkpoints``           a task's checkpoint file: its hash name, writing and reading it
+``tasks``                 one partition task, as it runs on a worker
+``execute``               submitting the tasks to the cluster, levels of wider buffers, failures
+``merge``                 the partitions' rows merged into one layer, road components linked
+``run``                   :func:`run_partitioned`: the driver
+``region``                a synthetic multi-county region and its project file
+========================  ==========================================================================
+
+Requires the ``[dask]`` extra (``pip install "accessibility[dask]"``).
+"""
+
+from .execute import PartitionError
+from .plan import (
+    DEFAULT_PARTITION_COLUMN,
+    LOCAL_MEASURES,
+    TWO_STEP_MEASURES,
+    UNSUPPORTED_MEASURES,
+    WHOLE_AREA,
+    buffer_radius_m,
+    max_speeds_kmh,
+)
+from .region import Region, make_region, write_region_project
+from .run import PartitionedRunResult, run_partitioned
+
+__all__ = [
+    "DEFAULT_PARTITION_COLUMN",
+    "LOCAL_MEASURES",
+    "TWO_STEP_MEASURES",
+    "UNSUPPORTED_MEASURES",
+    "WHOLE_AREA",
+    "PartitionError",
+    "PartitionedRunResult",
+    "Region",
+    "buffer_radius_m",
+    "make_region",
+    "max_speeds_kmh",
+    "run_partitioned",
+    "write_region_project",
+]

@@ -1,0 +1,210 @@
+"""A project's inputs: its layers read and validated (every problem of a layer at once, naming the
+project-file key) and its network built, exactly as every run of the project uses them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+
+from ..chinacrs import detect_datum_offset
+from ..errors import MissingColumnError
+from ..io import read_layer
+from ..network import Network, network_from_osm, network_from_roads
+from ..speeds import speed_profile
+from ..validate import check_extent_overlap, validate_locations, validate_roads
+from .check import check_project
+from .config import load_config
+
+__all__ = [
+    "ProjectInputs",
+    "load_project_inputs",
+    "read_project_layer",
+    "read_validated_layers",
+    "road_network_options",
+]
+
+_log = logging.getLogger(__name__)
+
+
+def read_project_layer(inp: Mapping[str, Any], key: str) -> gpd.GeoDataFrame:
+    """Read the layer of ``[input] key`` with its ``{key}_layer`` and ``{key}_encoding``."""
+
+    return read_layer(inp[key], layer=inp.get(f"{key}_layer"), encoding=inp.get(f"{key}_encoding"))
+
+
+@contextlib.contextmanager
+def _project_keys(keys: Mapping[str, list[str]]) -> Iterator[None]:
+    """Add the project-file key that named a missing column to the error message."""
+    try:
+        yield
+    except MissingColumnError as exc:
+        named = [
+            f"'{c}' is set by {' and '.join(k)}" for c, k in keys.items() if f"'{c}'" in str(exc)
+        ]
+        if not named:
+            raise
+        error = type(exc)(f"{exc} In the project file, {'; '.join(named)}.")
+        error.__dict__.update(exc.__dict__)  # e.g. the `problems` of a multi-problem error
+        raise error from exc
+
+
+def _validated_locations(
+    inp: Mapping[str, Any],
+    cols: Mapping[str, Any],
+    ana: Mapping[str, Any],
+    demand_cols: set[str],
+    supply_cols: set[str],
+    roads: gpd.GeoDataFrame | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+
+    villages = validate_locations(
+        read_project_layer(inp, "villages"),
+        kind="villages",
+        id_column=cols["village_id"],
+        required_columns=sorted(demand_cols),
+        nonnegative_columns=sorted(demand_cols),
+        polygons=ana["village_polygons"],
+        reference_extent=roads,
+    )
+    facilities = validate_locations(
+        read_project_layer(inp, "facilities"),
+        kind="facilities",
+        id_column=cols["facility_id"],
+        required_columns=[cols["service"], *sorted(supply_cols)],
+        nonnegative_columns=sorted(supply_cols),
+        reference_extent=roads,
+    )
+    return villages, facilities
+
+
+@dataclass
+class ProjectInputs:
+    """A project's inputs, validated, and its network, exactly as :func:`run_project` uses them."""
+
+    config: dict[str, Any]
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    network: Network
+    specs: dict[str, dict[str, Any]] | None
+    townships: gpd.GeoDataFrame | None = None
+
+
+def read_validated_layers(
+    cfg: Mapping[str, Any],
+) -> tuple[
+    dict[str, dict[str, Any]] | None,
+    gpd.GeoDataFrame | None,
+    gpd.GeoDataFrame,
+    gpd.GeoDataFrame,
+]:
+    """Read a validated configuration's layers and check them: ``(specs, roads, villages,
+    facilities)``, every problem of a layer reported at once with the project-file key that named
+    a missing column; extents, CRS and GCJ-02 offsets checked against the roads."""
+    cols = cfg["columns"]
+    inp = cfg["input"]
+
+    ana = cfg["analysis"]
+    specs = cfg["services"] or None
+    if specs is None and ana["services"]:
+        specs = {s: {} for s in ana["services"]}
+    demand_cols = {cols["population"]}
+    supply_cols = {cols["capacity"]} if cols["capacity"] else set()
+    for spec in (specs or {}).values():
+        if spec.get("demand"):
+            demand_cols.add(spec["demand"])
+        if spec.get("supply"):
+            supply_cols.add(spec["supply"])
+    net_cfg = cfg["network"]
+    roads = None
+    if inp["roads"]:
+        roads = read_project_layer(inp, "roads")
+        profile = speed_profile(net_cfg["profile"], overrides=net_cfg.get("speeds"))
+        roads = validate_roads(
+            roads,
+            cols["road_class"],
+            cols["road_speed"],
+            known_classes={c for table in profile.values() for c in table},
+        )
+    # where each column name comes from in the project file, for error messages
+    keys: dict[str, list[str]] = {}
+    for key in ("village_id", "population", "facility_id", "service", "capacity"):
+        if cols[key]:
+            keys.setdefault(cols[key], []).append(f"[columns] {key}")
+    for name, spec in (specs or {}).items():
+        for key in ("demand", "supply"):
+            if spec.get(key):
+                keys.setdefault(spec[key], []).append(f"[services.{name}] {key}")
+    # every problem of a layer is reported at once, each with its fix
+    with _project_keys(keys):
+        villages, facilities = _validated_locations(inp, cols, ana, demand_cols, supply_cols, roads)
+    if roads is not None:
+        check_extent_overlap(villages, roads, points_name="villages")
+        check_extent_overlap(facilities, roads, points_name="facilities")
+        detect_datum_offset(facilities, roads, layer_name="facilities")
+        detect_datum_offset(villages, roads, layer_name="villages")
+    return specs, roads, villages, facilities
+
+
+def road_network_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of :func:`accessibility.network_from_roads` a validated project configuration
+    sets (``[columns]`` road columns and ``[network]``), but ``oneway`` and ``crs``."""
+    roads = {"class": "road_class", "oneway": "oneway", "name": "road_name", "speed": "road_speed"}
+    options = {f"{arg}_column": cfg["columns"][key] for arg, key in roads.items()}
+    net_cfg = cfg["network"]
+    options.update({k: net_cfg[k] for k in ("profile", "modes", "tolerance_m", "split_crossings")})
+    options["speeds"] = net_cfg.get("speeds")
+    return options
+
+
+def load_project_inputs(
+    config: str | os.PathLike | Mapping[str, Any], *, check: bool = False
+) -> ProjectInputs:
+    """Read and validate a project's layers and build its network (with slope-aware walking when
+    ``[network] dem`` is set). Shared by :func:`run_project`, scenarios and siting.
+
+    With ``check=True`` everything :func:`run_project` needs that does not need routing is
+    checked first (:func:`accessibility.project.check_project`, as ``accessibility check``
+    does), before the network is built."""
+
+    cfg = load_config(config) if isinstance(config, str | os.PathLike) else dict(config)
+    inp = cfg["input"]
+    net_cfg = cfg["network"]
+    specs, roads, villages, facilities = read_validated_layers(cfg)
+    townships = None
+    if inp["townships"]:
+        townships = read_project_layer(inp, "townships")
+    if check:
+        check_project(cfg, villages, facilities, townships=townships)
+
+    if inp["osm"]:
+        network = network_from_osm(
+            inp["osm"],
+            modes=net_cfg["modes"],
+            profile=net_cfg["profile"] if net_cfg["profile"] != "china" else "osm",
+            speeds=net_cfg.get("speeds"),
+            use_maxspeed=net_cfg.get("use_maxspeed", True),
+            oneway=net_cfg.get("oneway", True),
+            crs=cfg["project"]["crs"],
+        )
+    else:
+        network = network_from_roads(
+            roads,
+            **road_network_options(cfg),
+            oneway=net_cfg.get("oneway", True),
+            crs=cfg["project"]["crs"],
+        )
+    if net_cfg.get("dem") and "walk" in network.modes:
+        from ..raster import edge_walk_times
+
+        # slope-aware walking (Tobler): uphill slower than downhill, flat edges unchanged
+        times = edge_walk_times(network, net_cfg["dem"], flat_speed_kmh="walk_speed_kmh")
+        network = network.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
+        network.report["walk_times_from_dem"] = net_cfg["dem"]
+    _log.info("%s", network.summary())
+    return ProjectInputs(cfg, villages, facilities, network, specs, townships)
