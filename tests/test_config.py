@@ -164,3 +164,14 @@ def test_bare_non_ascii_key_gets_the_quoted_fix(tmp_path):
     with pytest.raises(ConfigError, match="is not valid TOML") as info:
         load_config(p)
     assert "quoted" not in str(info.value)
+
+
+def test_equity_groups_other_than_area_type_and_township_are_refused():
+    # [equity] groups was documented but never read: a column named there was silently ignored
+    with pytest.raises(ConfigError, match=r"\[equity\] groups = .*'county' cannot be used") as err:
+        validate_config(_raw(equity={"groups": ["area_type", "county"]}))
+    assert "[columns] area_type ('area_type')" in str(err.value)
+    cfg = validate_config(_raw(equity={"groups": ["area_type"]}, columns={"township": "乡镇"}))
+    assert cfg["equity"]["groups"] == ["area_type"]
+    with pytest.raises(ConfigError, match="'township' cannot be used"):
+        validate_config(_raw(equity={"groups": ["township"]}, columns={"township": "乡镇"}))

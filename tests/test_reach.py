@@ -5,6 +5,7 @@ any service names work with the standards and the report (reliability issue #15,
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from accessibility.errors import ConfigError, InvalidValueError, MissingColumnEr
 from accessibility.pipeline import accessibility_layer, demo_project, run_project
 from accessibility.project import evaluate as ev
 from accessibility.project import layer as pl
+from accessibility.standards import load_standards
 from accessibility.validate import InputWarning
 
 REPO = Path(__file__).resolve().parents[1]
@@ -315,3 +317,24 @@ def test_report_of_services_no_standard_knows_says_so_instead_of_crashing():
     html = report_html(t, villages)  # was KeyError: 'name' (the distributions chart)
     assert "No standard applies" in html and "school_a" in html
     assert "write_default_standards" in html and "primary_school" in html
+
+
+def test_report_leaves_out_the_township_breakdown_when_groups_do(tmp_path):
+    # [equity] groups = ["area_type"]: the report has no per-township tables
+    import accessibility.project.outputs as outputs
+
+    seen = {}
+
+    def capture(path, villages, **kwargs):
+        seen.update(kwargs)
+        return path
+
+    cfg = demo_project()
+    cfg["equity"]["groups"] = ["area_type"]
+    result = SimpleNamespace(
+        villages=pd.DataFrame({"income_yuan": [1.0]}), townships=None, costs={}
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outputs, "write_report", capture)
+        outputs._write_report(result, cfg, tmp_path / "r.html", load_standards(), True)
+    assert seen["unit"] == ""

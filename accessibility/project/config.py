@@ -254,6 +254,24 @@ def _check_output_names(output: Mapping[str, Any]) -> None:
             )
 
 
+def _check_groups(cfg: Mapping[str, Any]) -> None:
+    """``[equity] groups`` names only the columns the report can break results down by: the
+    area-type column (urban/rural) and the township column. Anything else would be ignored."""
+    groups = cfg["equity"]["groups"]
+    cols = cfg["columns"]
+    allowed = {k: cols[k] for k in ("area_type", "township") if cols.get(k)}
+    if not all(isinstance(g, str) for g in groups):
+        raise ConfigError(f"[equity] groups must be a list of column names, got {groups!r}")
+    unknown = [g for g in groups if g not in allowed.values()]
+    if unknown:
+        named = " and ".join(f"[columns] {k} ({v!r})" for k, v in allowed.items())
+        raise ConfigError(
+            f"[equity] groups = {groups!r}: {unknown[0]!r} cannot be used; the report breaks "
+            f"coverage and inequality down by {named} only.{suggest(unknown[0], allowed.values())} "
+            "Remove it, or name your column in [columns] area_type / township."
+        )
+
+
 def _check_values(cfg: dict[str, Any]) -> None:
     """Value checks beyond the types: paths are text, distances and speeds finite and positive."""
     for key, value in cfg["input"].items():
@@ -284,6 +302,7 @@ def _check_values(cfg: dict[str, Any]) -> None:
         if table.get("max_time_min") is not None:
             _check_number(table["max_time_min"], f"[services.{name}] max_time_min")
     _check_output_names(cfg["output"])
+    _check_groups(cfg)
     cat = cfg["catchments"]
     _check_minutes(cat["bands_min"], "[catchments] bands_min")
     _check_number(cat["walk_speed_kmh"], "[catchments] walk_speed_kmh")

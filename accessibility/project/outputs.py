@@ -107,7 +107,8 @@ def _write_report(
         time_column="{service}_nearest_min",
         standard_columns={m: "{service}_" + m + "_nearest_min" for m in modes},
         mode=None,
-        unit=cols["township"],
+        # the township breakdown only when [equity] groups asks for it ("" is no column)
+        unit=cols["township"] if cols["township"] in cfg["equity"]["groups"] else "",
         population=cols["population"],
         area_type=cols["area_type"],
         rank_by=rank_by if rank_by in result.villages.columns else None,
