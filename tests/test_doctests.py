@@ -41,6 +41,11 @@ MODULES = (
     "pipeline",
     "maps",
     "projectcheck",
+    "routing.graph",
+    "routing.distances",
+    "routing.tables",
+    "routing.nearest",
+    "routing.opportunities",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -1,0 +1,444 @@
+"""Compiled shortest-path kernels (numba) behind :mod:`accessibility.routing`.
+
+Everything here works on plain int64 / float64 arrays of a CSR graph; nothing is geographic.
+The functions are compiled lazily on first call and cached on disk (``cache=True``); they release
+the GIL (``nogil=True``) so :mod:`accessibility.routing` can run them on several threads at once.
+
+Ordering of labels is lexicographic on ``(cost, cost2)`` (and the source index in the k-nearest
+search), so ties on the primary cost are broken by the secondary cost and results are deterministic.
+
+Per-search scratch arrays are reused between searches: a node's state is an int32 "generation
+stamp" (``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing
+n-sized is cleared between searches. The single-source searches use a 4-ary heap with lazy deletion
+stored as separate arrays; the multi-source nearest searches use binary heaps of rows (see the
+comments at each kernel for why). Graph indices are int32 when they fit (see
+``routing._graph_arrays``); the kernels are compiled for whichever integer type they get.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .heap import grow, pop, push
+
+_JIT = {"cache": True, "nogil": True}
+
+
+# --------------------------------------------------------------------------------------------
+# bounded single-source searches: 4-ary heap with lazy deletion, structure of arrays
+# --------------------------------------------------------------------------------------------
+#
+# Layout (chosen by profiling on 1M-node road graphs, see bench/results/routing.md):
+# * the graph's ``indptr``/``head`` are int32 when they fit (half the index traffic);
+# * the per-node state is a separate int32 "generation stamp" (``2*run`` reached, ``2*run + 1``
+#   settled, anything smaller unreached), so settled neighbours are skipped after touching only
+#   4 bytes, and nothing n-sized is cleared between searches;
+# * the heap is 4-ary (half the depth of a binary heap, the four children share a cache line)
+#   and stored as separate key / secondary key / node arrays, so comparisons touch only keys.
+# * :func:`_search1` carries no secondary cost; it is about 1.5x faster than :func:`_search2`
+#   and is used whenever the secondary cost is not wanted or is zero everywhere.
+
+
+@njit(**_JIT)
+def _search2(
+    indptr,
+    head,
+    cost,
+    cost2,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    s0,
+    s1,
+    bound,
+    is_target,
+    n_target_nodes,
+    dist,
+    stamp,
+    run,
+    hk,
+    hk2,
+    hv,
+    settled,
+):
+    """Bounded multi-seed Dijkstra on ``(cost, cost2)``; returns the number settled, -1 if the heap
+    is full.
+
+    Seeds are rows ``s0:s1`` of the seed arrays. Nodes with cost ``> bound`` are not settled. When
+    ``n_target_nodes > 0`` the search stops once that many nodes flagged in ``is_target`` settled.
+    ``dist[u] = (cost, cost2)`` of reached nodes; settled nodes are listed in ``settled``. On -1
+    the caller grows the heap and runs the search again with a new ``run``.
+    """
+    reached = 2 * run
+    done = reached + 1
+    keys = (hk, hk2)
+    cap = hk.shape[0]
+    size = 0
+    for s in range(s0, s1):
+        u = seed_node[s]
+        c = seed_cost[s]
+        c2 = seed_cost2[s]
+        if c > bound:
+            continue
+        if stamp[u] == reached and not (c < dist[u, 0] or (c == dist[u, 0] and c2 < dist[u, 1])):
+            continue
+        dist[u, 0] = c
+        dist[u, 1] = c2
+        stamp[u] = reached
+        if size == cap:
+            return -1
+        size = push(keys, hv, size, (c, c2), u, 2)
+    nset = 0
+    found = 0
+    while size > 0:
+        d = hk[0]
+        d2 = hk2[0]
+        u = hv[0]
+        size = pop(keys, hv, size, 2)
+        if stamp[u] == done:
+            continue  # a stale entry: u was settled by a better one
+        stamp[u] = done
+        settled[nset] = u
+        nset += 1
+        if n_target_nodes > 0 and is_target[u]:
+            found += 1
+            if found == n_target_nodes:
+                break
+        for a in range(indptr[u], indptr[u + 1]):
+            v = head[a]
+            sv = stamp[v]
+            if sv == done:
+                continue
+            nd = d + cost[a]
+            if nd > bound:
+                continue
+            nd2 = d2 + cost2[a]
+            if sv == reached:
+                dv = dist[v, 0]
+                if nd > dv or (nd == dv and nd2 >= dist[v, 1]):
+                    continue
+            dist[v, 0] = nd
+            dist[v, 1] = nd2
+            stamp[v] = reached
+            if size == cap:
+                return -1
+            size = push(keys, hv, size, (nd, nd2), v, 2)
+    return nset
+
+
+@njit(**_JIT)
+def _search1(
+    indptr,
+    head,
+    cost,
+    seed_node,
+    seed_cost,
+    s0,
+    s1,
+    bound,
+    is_target,
+    n_target_nodes,
+    dist,
+    stamp,
+    run,
+    hk,
+    hv,
+    settled,
+):
+    """:func:`_search2` without a secondary cost (``dist[u, 0]`` only; ``dist[u, 1]`` untouched)."""
+    reached = 2 * run
+    done = reached + 1
+    keys = (hk,)
+    cap = hk.shape[0]
+    size = 0
+    for s in range(s0, s1):
+        u = seed_node[s]
+        c = seed_cost[s]
+        if c > bound:
+            continue
+        if stamp[u] == reached and not c < dist[u, 0]:
+            continue
+        dist[u, 0] = c
+        stamp[u] = reached
+        if size == cap:
+            return -1
+        size = push(keys, hv, size, (c,), u, 2)
+    nset = 0
+    found = 0
+    while size > 0:
+        d = hk[0]
+        u = hv[0]
+        size = pop(keys, hv, size, 2)
+        if stamp[u] == done:
+            continue
+        stamp[u] = done
+        settled[nset] = u
+        nset += 1
+        if n_target_nodes > 0 and is_target[u]:
+            found += 1
+            if found == n_target_nodes:
+                break
+        for a in range(indptr[u], indptr[u + 1]):
+            v = head[a]
+            sv = stamp[v]
+            if sv == done:
+                continue
+            nd = d + cost[a]
+            if nd > bound:
+                continue
+            if sv == reached and nd >= dist[v, 0]:
+                continue
+            dist[v, 0] = nd
+            stamp[v] = reached
+            if size == cap:
+                return -1
+            size = push(keys, hv, size, (nd,), v, 2)
+    return nset
+
+
+@njit(**_JIT)
+def buffers(n, like, with2):
+    """Scratch for searches on an ``n``-node graph whose node ids have the dtype of ``like``.
+
+    ``dist`` has one column (cost) without ``with2``, so a search touches half the memory."""
+    dist = np.zeros((n, 2 if with2 else 1), np.float64)
+    stamp = np.zeros(n, np.int32)
+    m = max(1024, n // 8)
+    hk = np.empty(m, np.float64)
+    hk2 = np.empty(m, np.float64)
+    hv = np.empty(m, like.dtype)
+    settled = np.empty(n, like.dtype)
+    return dist, stamp, hk, hk2, hv, settled
+
+
+@njit(**_JIT)
+def bounded_search(
+    indptr,
+    head,
+    cost,
+    cost2,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    s0,
+    s1,
+    bound,
+    is_target,
+    n_target_nodes,
+    with2,
+    dist,
+    stamp,
+    run,
+    hk,
+    hk2,
+    hv,
+    settled,
+):
+    """One search (:func:`_search2` if ``with2`` else :func:`_search1`), growing the heap and
+    repeating when it overflows. Returns (number settled, run stamp used, hk, hk2, hv)."""
+    while True:
+        if with2:
+            nset = _search2(
+                indptr,
+                head,
+                cost,
+                cost2,
+                seed_node,
+                seed_cost,
+                seed_cost2,
+                s0,
+                s1,
+                bound,
+                is_target,
+                n_target_nodes,
+                dist,
+                stamp,
+                run,
+                hk,
+                hk2,
+                hv,
+                settled,
+            )
+        else:
+            nset = _search1(
+                indptr,
+                head,
+                cost,
+                seed_node,
+                seed_cost,
+                s0,
+                s1,
+                bound,
+                is_target,
+                n_target_nodes,
+                dist,
+                stamp,
+                run,
+                hk,
+                hv,
+                settled,
+            )
+        if nset >= 0:
+            return nset, run, hk, hk2, hv
+        hk = grow(hk)
+        hk2 = grow(hk2)
+        hv = grow(hv)
+        run += 1
+
+
+@njit(**_JIT)
+def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
+    """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
+    n = indptr.shape[0] - 1
+    dist, stamp, hk, hk2, hv, settled = buffers(n, head, True)
+    nset, _, hk, hk2, hv = bounded_search(
+        indptr,
+        head,
+        cost,
+        cost2,
+        seed_node,
+        seed_cost,
+        seed_cost2,
+        0,
+        seed_node.shape[0],
+        bound,
+        np.zeros(1, np.bool_),
+        0,
+        True,
+        dist,
+        stamp,
+        1,
+        hk,
+        hk2,
+        hv,
+        settled,
+    )
+    nodes = settled[:nset].astype(np.int64)
+    return nodes, dist[nodes, 0], dist[nodes, 1]
+
+
+@njit(**_JIT)
+def many_to_many_chunk(
+    indptr,
+    head,
+    cost,
+    cost2,
+    src_ptr,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    g0,
+    g1,
+    att_ptr,
+    att_tid,
+    att_cost,
+    att_cost2,
+    is_target,
+    n_target_nodes,
+    n_tid,
+    bound,
+    max_cost,
+    with2,
+):
+    """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
+
+    Returns (source index, target index, cost, cost2), sorted by source then target index, only
+    pairs with cost ``<= max_cost``. Without ``with2`` the secondary cost is not carried and
+    ``cost2`` is NaN.
+    """
+    n = indptr.shape[0] - 1
+    dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
+    best_c = np.empty(n_tid, np.float64)
+    best_c2 = np.empty(n_tid, np.float64)
+    tstamp = np.full(n_tid, -1, np.int64)
+    touched = np.empty(n_tid, np.int64)
+    out_g = np.empty(1024, np.int64)
+    out_t = np.empty(1024, np.int64)
+    out_c = np.empty(1024, np.float64)
+    out_c2 = np.empty(1024, np.float64)
+    cnt = 0
+    run = 0
+    for g in range(g0, g1):
+        nset, run, hk, hk2, hv = bounded_search(
+            indptr,
+            head,
+            cost,
+            cost2,
+            seed_node,
+            seed_cost,
+            seed_cost2,
+            src_ptr[g],
+            src_ptr[g + 1],
+            bound,
+            is_target,
+            n_target_nodes,
+            with2,
+            dist,
+            stamp,
+            run + 1,
+            hk,
+            hk2,
+            hv,
+            settled,
+        )
+        nt = 0
+        for j in range(nset):
+            u = settled[j]
+            if not is_target[u]:
+                continue
+            d = dist[u, 0]
+            d2 = dist[u, 1] if with2 else np.nan
+            for a in range(att_ptr[u], att_ptr[u + 1]):
+                c = d + att_cost[a]
+                if c > max_cost:
+                    continue
+                c2 = d2 + att_cost2[a] if with2 else np.nan
+                t = att_tid[a]
+                if tstamp[t] != g:
+                    tstamp[t] = g
+                    best_c[t] = c
+                    best_c2[t] = c2
+                    touched[nt] = t
+                    nt += 1
+                elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
+                    best_c[t] = c
+                    best_c2[t] = c2
+        while cnt + nt > out_g.shape[0]:
+            out_g, out_t, out_c, out_c2 = grow(out_g), grow(out_t), grow(out_c), grow(out_c2)
+        ts = np.sort(touched[:nt])
+        for j in range(nt):
+            t = ts[j]
+            out_g[cnt] = g
+            out_t[cnt] = t
+            out_c[cnt] = best_c[t]
+            out_c2[cnt] = best_c2[t]
+            cnt += 1
+    return out_g[:cnt].copy(), out_t[:cnt].copy(), out_c[:cnt].copy(), out_c2[:cnt].copy()
+
+
+@njit(**_JIT)
+def one_source(indptr, head, cost, nodes, i, bound, dist, stamp, run, hk, hk2, hv, settled):
+    """:func:`bounded_search` from node ``nodes[i]`` alone, at cost 0, without secondary cost and
+    without targets. Returns (number settled, run stamp used, hk, hk2, hv)."""
+    zero = np.zeros(1, np.float64)
+    return bounded_search(
+        indptr, head, cost, cost, nodes[i : i + 1], zero, zero, 0, 1, bound,
+        np.zeros(1, np.bool_), 0, False, dist, stamp, run, hk, hk2, hv, settled,
+    )  # fmt: skip
+
+
+@njit(**_JIT)
+def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc):
+    """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
+    n = indptr.shape[0] - 1
+    dist, stamp, hk, hk2, hv, settled = buffers(n, head, False)
+    run = 0
+    for i in range(i0, i1):
+        w = weight[i]
+        nset, run, hk, hk2, hv = one_source(
+            indptr, head, cost, src_node, i, bound, dist, stamp, run + 1, hk, hk2, hv, settled
+        )
+        for j in range(nset):
+            acc[settled[j]] += w
+    return acc
