@@ -16,8 +16,9 @@ Semantics shared by every search
   ``s`` and attachments ``t`` of ``seed_cost[s] + shortest(node[s] -> node[t]) + target_cost[t]``.
 * Bounds are inclusive: pairs with cost ``<= max_cost`` are kept, the rest are absent.
 
-The compiled kernels (numba, cached on disk, GIL released so searches from different sources run
-on several threads) all keep their frontier in one heap, :mod:`accessibility.routing.heap`.
+The compiled kernels live in :mod:`accessibility.routing.search`, ``labels``, ``contract`` and
+``sweep`` (numba, cached on disk, GIL released so searches from different sources run on several
+threads).
 
 Contraction
 -----------
@@ -45,7 +46,7 @@ One job per module; the public names are re-exported here.
 ``nearest``                   :func:`nearest_k`
 ``opportunities``             :func:`opportunities_within`
 ``core``                      when to contract, and the contracted core kept with the graph
-``heap``                      the one priority queue of every kernel (numba)
+``grow``                      growing the kernels' arrays (numba)
 ``search``                    bounded single-source searches and their batch drivers (numba)
 ``labels``                    multi-source label-setting searches for nearest sources (numba)
 ``contract``                  node contraction (numba)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .heap import grow
+from .grow import grow
 
 _JIT = {"cache": True, "nogil": True}
 

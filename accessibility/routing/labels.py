@@ -2,10 +2,9 @@
 
 One search from all sources at once; every node keeps labels ``(cost, cost2, source)`` ordered
 lexicographically, so ties on cost go to the smaller secondary cost, then to the smaller source
-index, and results are deterministic. The frontier is the binary heap of
-:mod:`accessibility.routing.heap` keyed on ``(cost, cost2, source)``, the source index stored as a
-float (exact below 2**53): the heap holds the fronts of all sources at once (10^5 entries on a
-1M-node graph), where a 4-ary heap measured 1.3-1.6x slower (more cache lines per move).
+index, and results are deterministic. Both keep binary heaps of ``(cost, cost2, source)`` with
+lazy deletion (:func:`nearest_k_labels` through :func:`_kpush`/:func:`_kpop`); see
+:func:`nearest_one` for why its heap is stored as rows.
 """
 
 from __future__ import annotations
@@ -13,23 +12,62 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .heap import grow, pop, push
-
 _JIT = {"cache": True, "nogil": True}
 
 
 @njit(**_JIT)
-def _less3(a0, a1, a2, b0, b1, b2):
-    return a0 < b0 or (a0 == b0 and (a1 < b1 or (a1 == b1 and a2 < b2)))
+def _kpush(hd, hd2, hs, hn, size, d, d2, s, u):
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        pd = hd[p]
+        if d < pd or (d == pd and (d2 < hd2[p] or (d2 == hd2[p] and s < hs[p]))):
+            hd[i] = pd
+            hd2[i] = hd2[p]
+            hs[i] = hs[p]
+            hn[i] = hn[p]
+            i = p
+        else:
+            break
+    hd[i] = d
+    hd2[i] = d2
+    hs[i] = s
+    hn[i] = u
 
 
 @njit(**_JIT)
-def _has_label_of(lab_src, base, count, s):
-    """Whether rows ``base:base + count`` of ``lab_src`` hold source ``s``."""
-    for j in range(base, base + count):
-        if lab_src[j] == s:
-            return True
-    return False
+def _kpop(hd, hd2, hs, hn, size):
+    """Remove the root of a heap of ``size`` entries (the caller read it before)."""
+    size -= 1
+    d = hd[size]
+    d2 = hd2[size]
+    s = hs[size]
+    u = hn[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        r = c + 1
+        if r < size:
+            rd = hd[r]
+            cd = hd[c]
+            if rd < cd or (rd == cd and (hd2[r] < hd2[c] or (hd2[r] == hd2[c] and hs[r] < hs[c]))):
+                c = r
+        cd = hd[c]
+        if cd < d or (cd == d and (hd2[c] < d2 or (hd2[c] == d2 and hs[c] < s))):
+            hd[i] = cd
+            hd2[i] = hd2[c]
+            hs[i] = hs[c]
+            hn[i] = hn[c]
+            i = c
+        else:
+            break
+    if size > 0:
+        hd[i] = d
+        hd2[i] = d2
+        hs[i] = s
+        hn[i] = u
 
 
 @njit(**_JIT)
@@ -60,26 +98,32 @@ def nearest_k_labels(
     cap = max(1024, seed_node.shape[0] + 16)
     hd = np.empty(cap, np.float64)
     hd2 = np.empty(cap, np.float64)
-    hs = np.empty(cap, np.float64)
+    hs = np.empty(cap, np.int64)
     hn = np.empty(cap, np.int64)
     size = 0
     for r in range(seed_node.shape[0]):
         if seed_cost[r] > bound:
             continue
-        key = (seed_cost[r], seed_cost2[r], float(seed_src[r]))
-        size = push((hd, hd2, hs), hn, size, key, seed_node[r], 1)
+        _kpush(hd, hd2, hs, hn, size, seed_cost[r], seed_cost2[r], seed_src[r], seed_node[r])
+        size += 1
     complete = 0
     while size > 0:
         d = hd[0]
         d2 = hd2[0]
-        s = np.int64(hs[0])
+        s = hs[0]
         u = hn[0]
-        size = pop((hd, hd2, hs), hn, size, 1)
+        _kpop(hd, hd2, hs, hn, size)
+        size -= 1
         c = lab_cnt[u]
         if c >= k:
             continue
         base = u * k
-        if _has_label_of(lab_src, base, c, s):
+        dup = False
+        for j in range(base, base + c):
+            if lab_src[j] == s:
+                dup = True
+                break
+        if dup:
             continue
         lab_src[base + c] = s
         lab_d[base + c] = d
@@ -97,12 +141,36 @@ def nearest_k_labels(
             nd = d + cost[a]
             if nd > bound:
                 continue
-            if _has_label_of(lab_src, v * k, cv, s):
+            vb = v * k
+            dup = False
+            for j in range(vb, vb + cv):
+                if lab_src[j] == s:
+                    dup = True
+                    break
+            if dup:
                 continue
-            if size == hd.shape[0]:
-                hd, hd2, hs, hn = grow(hd), grow(hd2), grow(hs), grow(hn)
-            size = push((hd, hd2, hs), hn, size, (nd, d2 + cost2[a], float(s)), v, 1)
+            if size == cap:
+                cap *= 2
+                t1 = np.empty(cap, np.float64)
+                t1[:size] = hd[:size]
+                hd = t1
+                t2 = np.empty(cap, np.float64)
+                t2[:size] = hd2[:size]
+                hd2 = t2
+                t3 = np.empty(cap, np.int64)
+                t3[:size] = hs[:size]
+                hs = t3
+                t4 = np.empty(cap, np.int64)
+                t4[:size] = hn[:size]
+                hn = t4
+            _kpush(hd, hd2, hs, hn, size, nd, d2 + cost2[a], s, v)
+            size += 1
     return lab_src, lab_d, lab_d2, lab_cnt
+
+
+@njit(**_JIT)
+def _less3(a0, a1, a2, b0, b1, b2):
+    return a0 < b0 or (a0 == b0 and (a1 < b1 or (a1 == b1 and a2 < b2)))
 
 
 @njit(**_JIT)
@@ -130,8 +198,12 @@ def nearest_one(
 
     Every node keeps one label ``(cost, cost2, source)``, the lexicographic minimum over sources
     (so ties on cost go to the smaller cost2, then to the smaller source index), which is what
-    :func:`nearest_k_labels` keeps with ``k = 1``. The heap holds entries ``(d, d2, source)`` ->
-    node with lazy deletion. Targets then take the best of their attachment rows.
+    :func:`nearest_k_labels` keeps with ``k = 1``. The heap holds rows ``(d, d2, source, node)``
+    with lazy deletion. Targets then take the best of their attachment rows.
+
+    Unlike the single-source searches this one keeps a binary heap of rows (array of
+    structures): its heap holds the fronts of all sources at once (10^5 rows on a 1M-node graph),
+    and there a 4-ary heap of separate arrays measured 1.3-1.6x slower (more cache lines per move).
 
     Without ``with2`` the secondary cost is not carried (ties on cost then go to the smaller
     source index) and ``cost2`` is NaN.
@@ -143,10 +215,7 @@ def nearest_one(
     # lab[u] = (d, d2, source, state): state 0 unreached, 1 reached, 2 settled
     lab = np.zeros((n, 4), np.float64)
     cap = max(1024, seed_node.shape[0] + 16, n // 16)
-    hd = np.empty(cap, np.float64)
-    hd2 = np.empty(cap, np.float64)
-    hs = np.empty(cap, np.float64)
-    hn = np.empty(cap, np.int64)
+    heap = np.empty((cap, 4), np.float64)
     size = 0
     for r in range(seed_node.shape[0]):
         c = seed_cost[r]
@@ -161,16 +230,61 @@ def nearest_one(
         lab[u, 1] = c2
         lab[u, 2] = s
         lab[u, 3] = 1.0
-        if size == hd.shape[0]:
-            hd, hd2, hs, hn = grow(hd), grow(hd2), grow(hs), grow(hn)
-        size = push((hd, hd2, hs), hn, size, (c, c2, s), u, 1)
+        if size == cap:
+            cap *= 2
+            tmp = np.empty((cap, 4), np.float64)
+            tmp[:size] = heap[:size]
+            heap = tmp
+        i = size
+        size += 1
+        while i > 0:
+            p = (i - 1) >> 1
+            if _less3(c, c2, s, heap[p, 0], heap[p, 1], heap[p, 2]):
+                heap[i, 0] = heap[p, 0]
+                heap[i, 1] = heap[p, 1]
+                heap[i, 2] = heap[p, 2]
+                heap[i, 3] = heap[p, 3]
+                i = p
+            else:
+                break
+        heap[i, 0] = c
+        heap[i, 1] = c2
+        heap[i, 2] = s
+        heap[i, 3] = u
     found = 0
     while size > 0:
-        d = hd[0]
-        d2 = hd2[0]
-        s = hs[0]
-        u = hn[0]
-        size = pop((hd, hd2, hs), hn, size, 1)
+        d = heap[0, 0]
+        d2 = heap[0, 1]
+        s = heap[0, 2]
+        u = np.int64(heap[0, 3])
+        size -= 1
+        if size > 0:
+            l0 = heap[size, 0]
+            l1 = heap[size, 1]
+            l2 = heap[size, 2]
+            l3 = heap[size, 3]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                r = c + 1
+                if r < size and _less3(
+                    heap[r, 0], heap[r, 1], heap[r, 2], heap[c, 0], heap[c, 1], heap[c, 2]
+                ):
+                    c = r
+                if _less3(heap[c, 0], heap[c, 1], heap[c, 2], l0, l1, l2):
+                    heap[i, 0] = heap[c, 0]
+                    heap[i, 1] = heap[c, 1]
+                    heap[i, 2] = heap[c, 2]
+                    heap[i, 3] = heap[c, 3]
+                    i = c
+                else:
+                    break
+            heap[i, 0] = l0
+            heap[i, 1] = l1
+            heap[i, 2] = l2
+            heap[i, 3] = l3
         if lab[u, 3] == 2.0:
             continue  # stale entry
         lab[u, 3] = 2.0
@@ -193,19 +307,31 @@ def nearest_one(
             lab[v, 1] = nd2
             lab[v, 2] = s
             lab[v, 3] = 1.0
-            if size == hd.shape[0]:
-                hd, hd2, hs, hn = grow(hd), grow(hd2), grow(hs), grow(hn)
-            size = push((hd, hd2, hs), hn, size, (nd, nd2, s), v, 1)
-    return _best_attachments(lab, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2)
-
-
-@njit(**_JIT)
-def _best_attachments(lab, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2):
-    """Best (source, cost, cost2) per target id over its attachment rows at settled nodes."""
+            if size == cap:
+                cap *= 2
+                tmp = np.empty((cap, 4), np.float64)
+                tmp[:size] = heap[:size]
+                heap = tmp
+            i = size
+            size += 1
+            while i > 0:
+                p = (i - 1) >> 1
+                if _less3(nd, nd2, s, heap[p, 0], heap[p, 1], heap[p, 2]):
+                    heap[i, 0] = heap[p, 0]
+                    heap[i, 1] = heap[p, 1]
+                    heap[i, 2] = heap[p, 2]
+                    heap[i, 3] = heap[p, 3]
+                    i = p
+                else:
+                    break
+            heap[i, 0] = nd
+            heap[i, 1] = nd2
+            heap[i, 2] = s
+            heap[i, 3] = v
     best_s = np.full(n_tid, -1, np.int64)
     best_c = np.full(n_tid, np.inf)
     best_c2 = np.full(n_tid, np.inf)
-    for u in range(lab.shape[0]):
+    for u in range(n):
         if att_ptr[u] == att_ptr[u + 1] or lab[u, 3] != 2.0:
             continue
         d = lab[u, 0]

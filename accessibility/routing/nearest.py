@@ -18,7 +18,7 @@ from ..errors import InvalidValueError
 from .checks import check_memory
 from .graph import CSRGraph, kernel_arrays
 from .labels import nearest_k_labels, nearest_one
-from .query import prepare
+from .query import Prepared, prepare
 
 __all__ = ["nearest_k"]
 
@@ -71,47 +71,12 @@ def nearest_k(
         "use a smaller k",
     )
     seed_src = np.repeat(np.arange(p.src_ids.shape[0], dtype=np.int64), np.diff(p.src_ptr))
+    seeds = (p.seed_node, p.seed_cost, p.seed_cost2)
     if k == 1:
-        zero2 = not (graph.cost2.any() or p.seed_cost2.any() or p.att_cost2.any())
-        with2 = bool(secondary) and not zero2
-        fill2 = 0.0 if zero2 else math.nan
-        best_s, best_c, best_c2 = nearest_one(
-            *kernel_arrays(graph),
-            seed_src,
-            p.seed_node,
-            p.seed_cost,
-            p.seed_cost2,
-            p.bound,
-            p.is_target,
-            p.n_target_nodes,
-            p.att_ptr,
-            p.att_tid,
-            p.att_cost,
-            p.att_cost2,
-            p.tgt_ids.shape[0],
-            p.max_cost,
-            with2,
-        )
-        hit = np.flatnonzero(best_s >= 0)
-        if not with2:
-            best_c2 = np.full(best_c.shape[0], fill2)
-        return {
-            "target": p.tgt_ids[hit],
-            "source": p.src_ids[best_s[hit]],
-            "cost": best_c[hit],
-            "cost2": best_c2[hit],
-            "rank": np.zeros(hit.shape[0], np.int64),
-        }
+        return _nearest_one(graph, p, seed_src, seeds, secondary)
+    stop = (p.is_target, p.n_target_nodes)
     lab_src, lab_d, lab_d2, lab_cnt = nearest_k_labels(
-        *kernel_arrays(graph),
-        seed_src,
-        p.seed_node,
-        p.seed_cost,
-        p.seed_cost2,
-        k,
-        p.bound,
-        p.is_target,
-        p.n_target_nodes,
+        *kernel_arrays(graph), seed_src, *seeds, k, p.bound, *stop
     )
     # candidates: every attachment row x every label at its node
     att_node = np.repeat(np.arange(graph.n_nodes, dtype=np.int64), np.diff(p.att_ptr))
@@ -142,4 +107,28 @@ def nearest_k(
         "cost": c[keep],
         "cost2": c2[keep],
         "rank": rank[keep].astype(np.int64),
+    }
+
+
+def _nearest_one(
+    graph: CSRGraph, p: Prepared, seed_src: np.ndarray, seeds: tuple, secondary: bool
+) -> dict[str, np.ndarray]:
+    """:func:`nearest_k` with ``k=1``: the dedicated one-label kernel."""
+    zero2 = not (graph.cost2.any() or p.seed_cost2.any() or p.att_cost2.any())
+    with2 = bool(secondary) and not zero2
+    fill2 = 0.0 if zero2 else math.nan
+    targets = (p.att_ptr, p.att_tid, p.att_cost, p.att_cost2, p.tgt_ids.shape[0])
+    best_s, best_c, best_c2 = nearest_one(
+        *kernel_arrays(graph), seed_src, *seeds, p.bound, p.is_target, p.n_target_nodes,
+        *targets, p.max_cost, with2,
+    )  # fmt: skip
+    hit = np.flatnonzero(best_s >= 0)
+    if not with2:
+        best_c2 = np.full(best_c.shape[0], fill2)
+    return {
+        "target": p.tgt_ids[hit],
+        "source": p.src_ids[best_s[hit]],
+        "cost": best_c[hit],
+        "cost2": best_c2[hit],
+        "rank": np.zeros(hit.shape[0], np.int64),
     }

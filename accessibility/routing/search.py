@@ -12,7 +12,7 @@ stamp" (``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached
 n-sized is cleared between searches. The single-source searches use a 4-ary heap with lazy deletion
 stored as separate arrays; the multi-source nearest searches use binary heaps of rows (see the
 comments at each kernel for why). Graph indices are int32 when they fit (see
-``routing._graph_arrays``); the kernels are compiled for whichever integer type they get.
+``routing.graph.kernel_arrays``); the kernels are compiled for whichever integer type they get.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .heap import grow, pop, push
+from .grow import grow
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -72,7 +72,6 @@ def _search2(
     """
     reached = 2 * run
     done = reached + 1
-    keys = (hk, hk2)
     cap = hk.shape[0]
     size = 0
     for s in range(s0, s1):
@@ -88,14 +87,55 @@ def _search2(
         stamp[u] = reached
         if size == cap:
             return -1
-        size = push(keys, hv, size, (c, c2), u, 2)
+        i = size
+        size += 1
+        while i > 0:
+            p = (i - 1) >> 2
+            pd = hk[p]
+            if c < pd or (c == pd and c2 < hk2[p]):
+                hk[i] = pd
+                hk2[i] = hk2[p]
+                hv[i] = hv[p]
+                i = p
+            else:
+                break
+        hk[i] = c
+        hk2[i] = c2
+        hv[i] = u
     nset = 0
     found = 0
     while size > 0:
         d = hk[0]
         d2 = hk2[0]
         u = hv[0]
-        size = pop(keys, hv, size, 2)
+        size -= 1
+        if size > 0:
+            ld = hk[size]
+            ld2 = hk2[size]
+            lu = hv[size]
+            i = 0
+            while True:
+                c = 4 * i + 1
+                if c >= size:
+                    break
+                e = min(c + 4, size)
+                b = c
+                bd = hk[c]
+                for j in range(c + 1, e):
+                    jd = hk[j]
+                    if jd < bd or (jd == bd and hk2[j] < hk2[b]):
+                        b = j
+                        bd = jd
+                if bd < ld or (bd == ld and hk2[b] < ld2):
+                    hk[i] = bd
+                    hk2[i] = hk2[b]
+                    hv[i] = hv[b]
+                    i = b
+                else:
+                    break
+            hk[i] = ld
+            hk2[i] = ld2
+            hv[i] = lu
         if stamp[u] == done:
             continue  # a stale entry: u was settled by a better one
         stamp[u] = done
@@ -123,7 +163,21 @@ def _search2(
             stamp[v] = reached
             if size == cap:
                 return -1
-            size = push(keys, hv, size, (nd, nd2), v, 2)
+            i = size
+            size += 1
+            while i > 0:
+                p = (i - 1) >> 2
+                pd = hk[p]
+                if nd < pd or (nd == pd and nd2 < hk2[p]):
+                    hk[i] = pd
+                    hk2[i] = hk2[p]
+                    hv[i] = hv[p]
+                    i = p
+                else:
+                    break
+            hk[i] = nd
+            hk2[i] = nd2
+            hv[i] = v
     return nset
 
 
@@ -149,7 +203,6 @@ def _search1(
     """:func:`_search2` without a secondary cost (``dist[u, 0]`` only; ``dist[u, 1]`` untouched)."""
     reached = 2 * run
     done = reached + 1
-    keys = (hk,)
     cap = hk.shape[0]
     size = 0
     for s in range(s0, s1):
@@ -163,13 +216,47 @@ def _search1(
         stamp[u] = reached
         if size == cap:
             return -1
-        size = push(keys, hv, size, (c,), u, 2)
+        i = size
+        size += 1
+        while i > 0:
+            p = (i - 1) >> 2
+            if c < hk[p]:
+                hk[i] = hk[p]
+                hv[i] = hv[p]
+                i = p
+            else:
+                break
+        hk[i] = c
+        hv[i] = u
     nset = 0
     found = 0
     while size > 0:
         d = hk[0]
         u = hv[0]
-        size = pop(keys, hv, size, 2)
+        size -= 1
+        if size > 0:
+            ld = hk[size]
+            lu = hv[size]
+            i = 0
+            while True:
+                c = 4 * i + 1
+                if c >= size:
+                    break
+                e = min(c + 4, size)
+                b = c
+                bd = hk[c]
+                for j in range(c + 1, e):
+                    if hk[j] < bd:
+                        b = j
+                        bd = hk[j]
+                if bd < ld:
+                    hk[i] = bd
+                    hv[i] = hv[b]
+                    i = b
+                else:
+                    break
+            hk[i] = ld
+            hv[i] = lu
         if stamp[u] == done:
             continue
         stamp[u] = done
@@ -193,7 +280,18 @@ def _search1(
             stamp[v] = reached
             if size == cap:
                 return -1
-            size = push(keys, hv, size, (nd,), v, 2)
+            i = size
+            size += 1
+            while i > 0:
+                p = (i - 1) >> 2
+                if nd < hk[p]:
+                    hk[i] = hk[p]
+                    hv[i] = hv[p]
+                    i = p
+                else:
+                    break
+            hk[i] = nd
+            hv[i] = v
     return nset
 
 
