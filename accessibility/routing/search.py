@@ -451,10 +451,11 @@ def many_to_many_chunk(
     best_c2 = np.empty(n_tid, np.float64)
     tstamp = np.full(n_tid, -1, np.int64)
     touched = np.empty(n_tid, np.int64)
-    out_g = np.empty(1024, np.int64)
-    out_t = np.empty(1024, np.int64)
-    out_c = np.empty(1024, np.float64)
-    out_c2 = np.empty(1024, np.float64)
+    cap = 1024
+    out_g = np.empty(cap, np.int64)
+    out_t = np.empty(cap, np.int64)
+    out_c = np.empty(cap, np.float64)
+    out_c2 = np.empty(cap, np.float64)
     cnt = 0
     run = 0
     for g in range(g0, g1):
@@ -502,8 +503,21 @@ def many_to_many_chunk(
                 elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
                     best_c[t] = c
                     best_c2[t] = c2
-        while cnt + nt > out_g.shape[0]:
-            out_g, out_t, out_c, out_c2 = grow(out_g), grow(out_t), grow(out_c), grow(out_c2)
+        if cnt + nt > cap:
+            while cnt + nt > cap:
+                cap *= 2
+            tmp_g = np.empty(cap, np.int64)
+            tmp_g[:cnt] = out_g[:cnt]
+            out_g = tmp_g
+            tmp_t = np.empty(cap, np.int64)
+            tmp_t[:cnt] = out_t[:cnt]
+            out_t = tmp_t
+            tmp_c = np.empty(cap, np.float64)
+            tmp_c[:cnt] = out_c[:cnt]
+            out_c = tmp_c
+            tmp_c2 = np.empty(cap, np.float64)
+            tmp_c2[:cnt] = out_c2[:cnt]
+            out_c2 = tmp_c2
         ts = np.sort(touched[:nt])
         for j in range(nt):
             t = ts[j]
@@ -516,26 +530,36 @@ def many_to_many_chunk(
 
 
 @njit(**_JIT)
-def one_source(indptr, head, cost, nodes, i, bound, dist, stamp, run, hk, hk2, hv, settled):
-    """:func:`bounded_search` from node ``nodes[i]`` alone, at cost 0, without secondary cost and
-    without targets. Returns (number settled, run stamp used, hk, hk2, hv)."""
-    zero = np.zeros(1, np.float64)
-    return bounded_search(
-        indptr, head, cost, cost, nodes[i : i + 1], zero, zero, 0, 1, bound,
-        np.zeros(1, np.bool_), 0, False, dist, stamp, run, hk, hk2, hv, settled,
-    )  # fmt: skip
-
-
-@njit(**_JIT)
 def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc):
     """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
     n = indptr.shape[0] - 1
     dist, stamp, hk, hk2, hv, settled = buffers(n, head, False)
+    zero = np.zeros(src_node.shape[0], np.float64)
+    no_targets = np.zeros(1, np.bool_)
     run = 0
     for i in range(i0, i1):
         w = weight[i]
-        nset, run, hk, hk2, hv = one_source(
-            indptr, head, cost, src_node, i, bound, dist, stamp, run + 1, hk, hk2, hv, settled
+        nset, run, hk, hk2, hv = bounded_search(
+            indptr,
+            head,
+            cost,
+            cost,
+            src_node,
+            zero,
+            zero,
+            i,
+            i + 1,
+            bound,
+            no_targets,
+            0,
+            False,
+            dist,
+            stamp,
+            run + 1,
+            hk,
+            hk2,
+            hv,
+            settled,
         )
         for j in range(nset):
             acc[settled[j]] += w

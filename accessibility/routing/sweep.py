@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .search import buffers, one_source
+from .search import bounded_search, buffers
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -56,6 +56,8 @@ def opportunities_group_chunk(
     top = np.empty(n_levels, np.int64)
     stack = np.empty(max(n, 1), np.int64)
     wk = np.empty(kmax, np.float64)
+    zero = np.zeros(src_core.shape[0], np.float64)
+    no_targets = np.zeros(1, np.bool_)
     run = 0
     inf = np.inf
     for g in range(g0, g1):
@@ -66,9 +68,9 @@ def opportunities_group_chunk(
             top[lv] = slot_ptr[lv]
         for k in range(K):
             wk[k] = weight[s0 + k]
-            nset, run, hk, hk2, hv = one_source(
-                c_indptr, c_head, c_cost, src_core, s0 + k, bound,
-                dist, stamp, run + 1, hk, hk2, hv, settled,
+            nset, run, hk, hk2, hv = bounded_search(
+                c_indptr, c_head, c_cost, c_cost, src_core, zero, zero, s0 + k, s0 + k + 1,
+                bound, no_targets, 0, False, dist, stamp, run + 1, hk, hk2, hv, settled,
             )  # fmt: skip
             for j in range(nset):
                 cu = settled[j]
