@@ -161,10 +161,10 @@ def _check_direction(direction: str) -> None:
 
 def _edge_arrays(network: Network) -> dict[str, np.ndarray]:
     """Vertices of every edge with their position along it (fraction of the length, 0..1)."""
-    key = "catchments:edge_arrays"
-    cached = network._cache.get(key)
-    if cached is not None:
-        return cached
+    return network.cached("catchments:edge_arrays", lambda: _build_edge_arrays(network))
+
+
+def _build_edge_arrays(network: Network) -> dict[str, np.ndarray]:
     geoms = network.edges.geometry.to_numpy()
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     m = len(geoms)
@@ -189,15 +189,13 @@ def _edge_arrays(network: Network) -> dict[str, np.ndarray]:
         )
     else:
         exit_ok = np.ones(m, dtype=bool)
-    arrays = {
+    return {
         "coords": coords,
         "ptr": ptr,
         "frac": frac,
         "key": 2.0 * owner + frac,
         "exit": exit_ok,
     }
-    network._cache[key] = arrays
-    return arrays
 
 
 def _points_on_edges(ea: dict[str, np.ndarray], edge: np.ndarray, s: np.ndarray) -> np.ndarray:

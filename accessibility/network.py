@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,6 +101,12 @@ class Network:
         What the builder found and repaired (snapped endpoints, joined T-junctions, dropped pieces,
         connected components).
 
+    A network is fixed once built: what is derived from it (routing graphs, snapping trees,
+    catchment arrays) is built once and kept (:meth:`cached`). Change edge times only with
+    :meth:`with_edge_times`, which returns a new network; a time column (or ``u``, ``v``,
+    ``length_m``) of ``edges`` changed in place is detected by the next use and refused with a
+    :class:`~accessibility.errors.NetworkError`, never routed on with the old times.
+
     Examples
     --------
     >>> len(net.nodes), len(net.edges)
@@ -117,7 +123,58 @@ class Network:
     edges: gpd.GeoDataFrame
     modes: tuple[str, ...]
     report: dict[str, Any] = field(default_factory=dict)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _fixed: dict[str, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # a copy of the columns everything cached is derived from, to detect changes in place
+        for col in self._fixed_columns(self.modes):
+            if col in self.edges.columns:
+                self._fixed[col] = self.edges[col].to_numpy(copy=True)
+
+    @staticmethod
+    def _fixed_columns(modes: Sequence[str]) -> list[str]:
+        return ["u", "v", "length_m", *(f"{m}_{d}_min" for m in modes for d in ("fwd", "bwd"))]
+
+    def _check_unchanged(self, modes: Sequence[str] | None = None) -> None:
+        """Raise if a fixed column of ``edges`` (of ``modes``; all modes by default) changed."""
+        for col in self._fixed_columns(self.modes if modes is None else modes):
+            kept = self._fixed.get(col)
+            if kept is None:
+                continue
+            now = self.edges[col].to_numpy() if col in self.edges.columns else None
+            if now is None or not np.array_equal(now, kept, equal_nan=True):
+                raise NetworkError(
+                    f"network.edges[{col!r}] was changed after the network was built; a Network "
+                    "is fixed (its routing graphs and snapping trees are built from these "
+                    "columns once), so the change would be ignored. " + self._how_to_change(col)
+                )
+
+    @staticmethod
+    def _how_to_change(col: str) -> str:
+        if not col.endswith(("_fwd_min", "_bwd_min")):
+            return "Build a new network from the changed road layer."
+        mode = col.rsplit("_", 2)[0]
+        return (
+            f"Change edge times with `net = net.with_edge_times({mode!r}, fwd_min, bwd_min)`, which "
+            f"returns a new network (to adopt times already written into net.edges: "
+            f"`net.with_edge_times({mode!r}, net.edges['{mode}_fwd_min'], "
+            f"net.edges['{mode}_bwd_min'])`)."
+        )
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """The value derived from this network under ``key``, made by ``build()`` on first use.
+
+        Every use first checks that the edge times and topology are as built (see the class
+        docstring), so nothing cached outlives a change. Keys are namespaced by their user
+        (``"graph:car"``, ``"snapping:tree:car"``, ...).
+        """
+        self._check_unchanged()
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
 
     @property
     def crs(self) -> CRS:
@@ -141,29 +198,29 @@ class Network:
     def graph(self, mode: str) -> CSRGraph:
         """CSR arrays for routing in ``mode`` (cached); arc costs in minutes, cost2 in metres."""
         self._check_mode(mode)
-        key = f"graph:{mode}"
-        if key not in self._cache:
-            from .routing import csr_from_arcs
+        return self.cached(f"graph:{mode}", lambda: self._build_graph(mode))
 
-            e = self.edges
-            u = e["u"].to_numpy(np.int64)
-            v = e["v"].to_numpy(np.int64)
-            ids = np.arange(len(e), dtype=np.int64)
-            length = e["length_m"].to_numpy(np.float64)
-            self._cache[key] = csr_from_arcs(
-                len(self.nodes),
-                np.concatenate([u, v]),
-                np.concatenate([v, u]),
-                np.concatenate(
-                    [
-                        e[f"{mode}_fwd_min"].to_numpy(np.float64),
-                        e[f"{mode}_bwd_min"].to_numpy(np.float64),
-                    ]
-                ),
-                cost2=np.concatenate([length, length]),
-                arc_edge=np.concatenate([ids, ids]),
-            )
-        return self._cache[key]
+    def _build_graph(self, mode: str) -> CSRGraph:
+        from .routing import csr_from_arcs
+
+        e = self.edges
+        u = e["u"].to_numpy(np.int64)
+        v = e["v"].to_numpy(np.int64)
+        ids = np.arange(len(e), dtype=np.int64)
+        length = e["length_m"].to_numpy(np.float64)
+        return csr_from_arcs(
+            len(self.nodes),
+            np.concatenate([u, v]),
+            np.concatenate([v, u]),
+            np.concatenate(
+                [
+                    e[f"{mode}_fwd_min"].to_numpy(np.float64),
+                    e[f"{mode}_bwd_min"].to_numpy(np.float64),
+                ]
+            ),
+            cost2=np.concatenate([length, length]),
+            arc_edge=np.concatenate([ids, ids]),
+        )
 
     def with_edge_times(
         self,
@@ -174,8 +231,16 @@ class Network:
         """Return a new network whose ``mode`` edge times are replaced (arrays aligned to edges).
 
         Used for slope-aware walking (:mod:`accessibility.raster`) and scenarios (upgraded roads).
-        A new mode name adds a mode.
+        A new mode name adds a mode. This is the one way to change edge times: the network itself
+        is fixed (see the class docstring).
+
+        Raises
+        ------
+        NetworkError
+            When another mode's times (or ``u``, ``v``, ``length_m``) were changed in place in
+            ``edges``: the new network would carry them along unnoticed.
         """
+        self._check_unchanged([m for m in self.modes if m != mode])
         fwd = np.asarray(fwd_min, dtype=np.float64)
         bwd = np.asarray(bwd_min, dtype=np.float64)
         if fwd.shape != (len(self.edges),) or bwd.shape != (len(self.edges),):

@@ -105,6 +105,22 @@ def to_points(
     return out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
 
 
+def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree, np.ndarray]:
+    """The edges ``mode`` may use, a spatial index of them and their tie-break keys."""
+    edges = network.edges
+    usable = np.flatnonzero(
+        np.isfinite(edges[f"{mode}_fwd_min"].to_numpy())
+        | np.isfinite(edges[f"{mode}_bwd_min"].to_numpy())
+    )
+    if len(usable) == 0:
+        raise InvalidValueError(f"no edge of the network may be used by mode {mode!r}")
+    return (
+        usable,
+        shapely.STRtree(edges.geometry.to_numpy()[usable]),
+        _tie_keys(network, mode)[usable],
+    )
+
+
 def _tie_keys(network: Network, mode: str) -> np.ndarray:
     """Per edge: end coordinates, length, second vertex and the mode's times, to break ties
     between equidistant edges the same way in every network that holds them. Coordinates and
@@ -220,20 +236,7 @@ def locate(
     if points.crs != network.crs:
         geom = geom.to_crs(network.crs)
     edges = network.edges
-    key = f"tree:{mode}"
-    if key not in network._cache:
-        usable = np.flatnonzero(
-            np.isfinite(edges[f"{mode}_fwd_min"].to_numpy())
-            | np.isfinite(edges[f"{mode}_bwd_min"].to_numpy())
-        )
-        if len(usable) == 0:
-            raise InvalidValueError(f"no edge of the network may be used by mode {mode!r}")
-        network._cache[key] = (
-            usable,
-            shapely.STRtree(edges.geometry.to_numpy()[usable]),
-            _tie_keys(network, mode)[usable],
-        )
-    usable, tree, tie_key = network._cache[key]
+    usable, tree, tie_key = network.cached(f"tree:{mode}", lambda: _edge_tree(network, mode))
     arr = geom.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     n = len(arr)

@@ -85,7 +85,8 @@ def contraction_on_county(path: Path, repeat: int) -> list[str]:
     """Core size for 300 / 3,000 query nodes and a 500 x 5,000 table within 60 minutes with and
     without contraction, on this county's car network (random nodes, fixed seed)."""
     import accessibility as acc
-    from accessibility.routing import _core, many_to_many
+    from accessibility.routing import many_to_many
+    from accessibility.routing.core import contracted_core as _core
 
     g = acc.network_from_osm(path, modes=("car",)).graph("car")
     n = g.n_nodes

@@ -69,6 +69,11 @@ MODULES = (
     "maps.classes",
     "maps.interactive",
     "maps.static_maps",
+    "routing.graph",
+    "routing.distances",
+    "routing.tables",
+    "routing.nearest",
+    "routing.opportunities",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -144,6 +144,44 @@ def test_mode_errors_and_with_edge_times():
         net.with_edge_times("car", [-1.0], [1.0])
 
 
+def test_edge_times_changed_in_place_are_refused_not_silently_ignored():
+    """Issue #16: doubling ``net.edges["car_fwd_min"]`` after routing used to leave the cached
+    graph on the old times. Now every cached result checks the times it was built from and
+    refuses, naming ``with_edge_times``; that function adopts the changed columns."""
+    from accessibility.snapping import locate
+
+    net = network_from_roads(layer([[(0, 0), (1000, 0)], [(1000, 0), (2000, 0)]]), modes=("car",))
+    before = net.graph("car").cost.copy()
+    net.edges["car_fwd_min"] = net.edges["car_fwd_min"] * 2  # replaces the column
+    with pytest.raises(NetworkError, match=r"car_fwd_min.*with_edge_times"):
+        net.graph("car")
+    village = gpd.GeoDataFrame(geometry=[shapely.Point(500, 10)], crs=CRS)
+    with pytest.raises(NetworkError, match="with_edge_times"):
+        locate(village, net, mode="car")
+    # the documented way: the new network routes on the new times
+    slow = net.with_edge_times("car", net.edges["car_fwd_min"], net.edges["car_bwd_min"])
+    assert sorted(slow.graph("car").cost) == sorted(np.r_[before[:2] * 2, before[2:]])
+
+    other = network_from_roads(layer([[(0, 0), (1000, 0)]]), modes=("car", "walk"))
+    other.graph("car")
+    other.edges.loc[0, "walk_bwd_min"] = 99.0  # written in place
+    with pytest.raises(NetworkError, match=r"walk_bwd_min.*with_edge_times"):
+        other.graph("walk")
+    with pytest.raises(NetworkError, match="walk_bwd_min"):
+        other.with_edge_times("car", [1.0], [1.0])  # would carry the changed walk times along
+    with pytest.raises(NetworkError, match="walk_bwd_min"):
+        other.graph("car")  # the network as a whole is no longer the one built
+
+
+def test_network_caches_are_private_and_built_once():
+    net = network_from_roads(layer([[(0, 0), (1000, 0)]]), modes=("car",))
+    calls = []
+    first = net.cached("test:thing", lambda: calls.append(1) or object())
+    assert net.cached("test:thing", lambda: calls.append(1) or object()) is first
+    assert calls == [1]
+    assert net.with_edge_times("car", [1.0], [1.0]).cached("test:thing", object) is not first
+
+
 def test_one_way_trap_shows_in_strong_components():
     roads = layer([[(0, 0), (1000, 0)], [(1000, 0), (2000, 0)]], oneway=[False, True])
     net = network_from_roads(roads, modes=("car", "walk"))

@@ -507,7 +507,7 @@ def road_like(draw, max_nodes=60):
 def test_contraction_keeps_costs_between_kept_nodes_and_sweeps_the_rest(data):
     """The contracted core has scipy's costs between kept nodes; the downward sweep gives every
     node's opportunity sum (groups of sources larger than one group included)."""
-    from accessibility import _contract
+    from accessibility.routing import contract as _contract
 
     n, tail, head, cost, cost2 = data.draw(road_like())
     g = csr_from_arcs(n, tail, head, cost, cost2)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernel import _buffers, _grow, _run
+from .grow import grow
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -68,6 +68,43 @@ def _remove(nb, pc, pc2, start, length, x, y):
             pc2[i] = pc2[last]
             length[x] -= 1
             return
+
+
+@njit(**_JIT)
+def _set_cost(nb, pc, pc2, start, length, x, y, c, c2):
+    """Set the costs of neighbour ``y`` in node ``x``'s list to ``(c, c2)``."""
+    s = start[x]
+    for i in range(s, s + length[x]):
+        if nb[i] == y:
+            pc[i] = c
+            pc2[i] = c2
+            return
+
+
+@njit(inline="always", cache=True, nogil=True)
+def _append(nb, pc, pc2, start, length, cap, top, x, y, c, c2):
+    """Append neighbour ``y`` with costs ``(c, c2)`` to node ``x``'s list; a full list first moves
+    to the end of the pool with twice the room. Returns the pool arrays and the pool's new top.
+
+    Inlined: as a called function, returning the pool arrays made the whole contraction markedly
+    slower (reference counting)."""
+    if length[x] == cap[x]:
+        newcap = 2 * cap[x] + 2
+        nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
+        s = start[x]
+        for k in range(length[x]):
+            nb[top + k] = nb[s + k]
+            pc[top + k] = pc[s + k]
+            pc2[top + k] = pc2[s + k]
+        start[x] = top
+        cap[x] = newcap
+        top += newcap
+    k = start[x] + length[x]
+    nb[k] = y
+    pc[k] = c
+    pc2[k] = c2
+    length[x] += 1
+    return nb, pc, pc2, top
 
 
 @njit(**_JIT)
@@ -130,13 +167,7 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
                     if c < pc[i] or (c == pc[i] and c2 < pc2[i]):
                         pc[i] = c
                         pc2[i] = c2
-                        # mirror in v's in-list
-                        t = istart[v]
-                        for j in range(t, t + ilen[v]):
-                            if nb[j] == u:
-                                pc[j] = c
-                                pc2[j] = c2
-                                break
+                        _set_cost(nb, pc, pc2, istart, ilen, v, u, c, c2)  # mirror in v's in-list
                     break
             if found:
                 continue
@@ -217,10 +248,10 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
                 if in_c[i] > bound:
                     continue
                 if nd == d_tail.shape[0]:
-                    d_tail = _grow(d_tail)
-                    d_head = _grow(d_head)
-                    d_cost = _grow(d_cost)
-                    d_cost2 = _grow(d_cost2)
+                    d_tail = grow(d_tail)
+                    d_head = grow(d_head)
+                    d_cost = grow(d_cost)
+                    d_cost2 = grow(d_cost2)
                 d_tail[nd] = tmp_in[i]
                 d_head[nd] = x
                 d_cost[nd] = in_c[i]
@@ -247,48 +278,11 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
                         if c < pc[hit] or (c == pc[hit] and c2 < pc2[hit]):
                             pc[hit] = c
                             pc2[hit] = c2
-                            t = istart[b]
-                            for k in range(t, t + ilen[b]):
-                                if nb[k] == a:
-                                    pc[k] = c
-                                    pc2[k] = c2
-                                    break
+                            _set_cost(nb, pc, pc2, istart, ilen, b, a, c, c2)
                         continue
-                    # append to a's out-list and b's in-list, moving a full block to the end of
-                    # the pool (written out twice on purpose: a helper that returns the pool
-                    # arrays made the whole contraction markedly slower, reference counting)
-                    if olen[a] == ocap[a]:
-                        newcap = 2 * ocap[a] + 2
-                        nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
-                        s = ostart[a]
-                        for k in range(olen[a]):
-                            nb[top + k] = nb[s + k]
-                            pc[top + k] = pc[s + k]
-                            pc2[top + k] = pc2[s + k]
-                        ostart[a] = top
-                        ocap[a] = newcap
-                        top += newcap
-                    k = ostart[a] + olen[a]
-                    nb[k] = b
-                    pc[k] = c
-                    pc2[k] = c2
-                    olen[a] += 1
-                    if ilen[b] == icap[b]:
-                        newcap = 2 * icap[b] + 2
-                        nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
-                        s = istart[b]
-                        for k in range(ilen[b]):
-                            nb[top + k] = nb[s + k]
-                            pc[top + k] = pc[s + k]
-                            pc2[top + k] = pc2[s + k]
-                        istart[b] = top
-                        icap[b] = newcap
-                        top += newcap
-                    k = istart[b] + ilen[b]
-                    nb[k] = a
-                    pc[k] = c
-                    pc2[k] = c2
-                    ilen[b] += 1
+                    # append to a's out-list and b's in-list (a full block moves to the pool's end)
+                    nb, pc, pc2, top = _append(nb, pc, pc2, ostart, olen, ocap, top, a, b, c, c2)
+                    nb, pc, pc2, top = _append(nb, pc, pc2, istart, ilen, icap, top, b, a, c, c2)
 
     # core graph over core ids (original order kept, so locality is kept)
     core_of = np.full(n, -1, np.int64)
@@ -389,118 +383,3 @@ def level_slots(level):
     for lv in range(n_levels):
         ptr[lv + 1] += ptr[lv]
     return ptr
-
-
-@njit(**_JIT)
-def opportunities_group_chunk(
-    c_indptr,
-    c_head,
-    c_cost,
-    core_nodes,
-    d_ptr,
-    d_head,
-    d_cost,
-    level,
-    slot_ptr,
-    src_core,
-    weight,
-    group_ptr,
-    g0,
-    g1,
-    bound,
-):
-    """Sum ``weight[i]`` at every node within ``bound`` of source ``i`` (core id ``src_core[i]``),
-    for the groups of sources ``g0:g1`` (group ``g`` is rows ``group_ptr[g]:group_ptr[g + 1]``);
-    returns the sums, one per node of the original graph.
-
-    Each source of a group gets its own bounded search on the core; the downward sweep then visits
-    the union of their balls once, carrying one cost per source (a row of ``D``), so the per-node
-    work of the sweep -- the part that dominates -- is shared by the group. Sources close to each
-    other (consecutive node ids on a spatially numbered graph) share most of their balls.
-    """
-    n = level.shape[0]
-    nc = c_indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = _buffers(nc, c_head, False)
-    n_levels = slot_ptr.shape[0] - 1
-    kmax = 1
-    for g in range(g0, g1):
-        kmax = max(kmax, group_ptr[g + 1] - group_ptr[g])
-    D = np.empty((n, kmax), np.float64)
-    xstamp = np.zeros(n, np.int64)
-    acc = np.zeros(n, np.float64)
-    top = np.empty(n_levels, np.int64)
-    stack = np.empty(max(n, 1), np.int64)
-    wk = np.empty(kmax, np.float64)
-    zero = np.zeros(src_core.shape[0], np.float64)
-    no_targets = np.zeros(1, np.bool_)
-    run = 0
-    inf = np.inf
-    for g in range(g0, g1):
-        s0 = group_ptr[g]
-        K = group_ptr[g + 1] - s0
-        gen = g + 1
-        for lv in range(n_levels):
-            top[lv] = slot_ptr[lv]
-        for k in range(K):
-            wk[k] = weight[s0 + k]
-            nset, run, hk, hk2, hv = _run(
-                c_indptr,
-                c_head,
-                c_cost,
-                c_cost,
-                src_core,
-                zero,
-                zero,
-                s0 + k,
-                s0 + k + 1,
-                bound,
-                no_targets,
-                0,
-                False,
-                dist,
-                stamp,
-                run + 1,
-                hk,
-                hk2,
-                hv,
-                settled,
-            )
-            for j in range(nset):
-                cu = settled[j]
-                u = core_nodes[cu]
-                if xstamp[u] != gen:
-                    xstamp[u] = gen
-                    for q in range(K):
-                        D[u, q] = inf
-                    stack[top[0]] = u
-                    top[0] += 1
-                D[u, k] = dist[cu, 0]
-        for lv in range(n_levels):
-            p = slot_ptr[lv]
-            while p < top[lv]:
-                x = stack[p]
-                p += 1
-                s = 0.0
-                xmin = inf
-                for k in range(K):
-                    d = D[x, k]
-                    if d <= bound and d < inf:
-                        s += wk[k]
-                    xmin = min(xmin, d)
-                acc[x] += s
-                for a in range(d_ptr[x], d_ptr[x + 1]):
-                    c = d_cost[a]
-                    if xmin + c > bound:
-                        continue
-                    y = d_head[a]
-                    if xstamp[y] != gen:
-                        xstamp[y] = gen
-                        for k in range(K):
-                            D[y, k] = D[x, k] + c
-                        ly = -level[y]
-                        stack[top[ly]] = y
-                        top[ly] += 1
-                    else:
-                        for k in range(K):
-                            D[y, k] = min(D[y, k], D[x, k] + c)
-    return acc
