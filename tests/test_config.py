@@ -171,7 +171,8 @@ def test_equity_groups_other_than_area_type_and_township_are_refused():
     with pytest.raises(ConfigError, match=r"\[equity\] groups = .*'county' cannot be used") as err:
         validate_config(_raw(equity={"groups": ["area_type", "county"]}))
     assert "[columns] area_type ('area_type')" in str(err.value)
-    cfg = validate_config(_raw(equity={"groups": ["area_type"]}, columns={"township": "乡镇"}))
-    assert cfg["equity"]["groups"] == ["area_type"]
-    with pytest.raises(ConfigError, match="'township' cannot be used"):
-        validate_config(_raw(equity={"groups": ["township"]}, columns={"township": "乡镇"}))
+    # by key or by the column name set in [columns]; the defaults work with renamed columns
+    for groups in (["area_type", "乡镇"], ["township"], ["area_type", "township"]):
+        cfg = validate_config(_raw(equity={"groups": groups}, columns={"township": "乡镇"}))
+        assert cfg["equity"]["groups"] == groups
+    validate_config(_raw(columns={"area_type": "", "township": ""}))  # no such columns at all

@@ -255,21 +255,37 @@ def _check_output_names(output: Mapping[str, Any]) -> None:
 
 
 def _check_groups(cfg: Mapping[str, Any]) -> None:
-    """``[equity] groups`` names only the columns the report can break results down by: the
-    area-type column (urban/rural) and the township column. Anything else would be ignored."""
+    """``[equity] groups`` names only the breakdowns the report can give: by the area-type column
+    (urban/rural) and by the township column, each named by its key (``"area_type"``,
+    ``"township"``) or by the column name set in ``[columns]``. Anything else would be ignored."""
     groups = cfg["equity"]["groups"]
-    cols = cfg["columns"]
-    allowed = {k: cols[k] for k in ("area_type", "township") if cols.get(k)}
     if not all(isinstance(g, str) for g in groups):
         raise ConfigError(f"[equity] groups must be a list of column names, got {groups!r}")
-    unknown = [g for g in groups if g not in allowed.values()]
+    unknown = [g for g in groups if group_key(cfg, g) is None]
     if unknown:
-        named = " and ".join(f"[columns] {k} ({v!r})" for k, v in allowed.items())
+        cols = cfg["columns"]
+        named = " and ".join(
+            f"[columns] {k} ({cols[k]!r})" if cols.get(k) else k for k in ("area_type", "township")
+        )
+        choices = [
+            "area_type",
+            "township",
+            *(c for c in (cols["area_type"], cols["township"]) if c),
+        ]
         raise ConfigError(
             f"[equity] groups = {groups!r}: {unknown[0]!r} cannot be used; the report breaks "
-            f"coverage and inequality down by {named} only.{suggest(unknown[0], allowed.values())} "
+            f"coverage and inequality down by {named} only.{suggest(unknown[0], choices)} "
             "Remove it, or name your column in [columns] area_type / township."
         )
+
+
+def group_key(cfg: Mapping[str, Any], group: str) -> str | None:
+    """The ``[columns]`` key (``"area_type"`` or ``"township"``) an ``[equity] groups`` entry
+    names, by key or by column name; None for anything else."""
+    for key in ("area_type", "township"):
+        if group in (key, cfg["columns"].get(key)):
+            return key
+    return None
 
 
 def _check_values(cfg: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from .. import io  # io.write_* looked up when called (tests interrupt them)
 from .._files import atomic_outputs, check_output_paths, inputs_timestamp, output_timestamp
 from ..report import write_report
 from ..styles import default_styles
-from .config import load_config
+from .config import group_key, load_config
 from .result import RunResult
 from .standards import standard_modes
 
@@ -108,8 +108,13 @@ def _write_report(
         standard_columns={m: "{service}_" + m + "_nearest_min" for m in modes},
         mode=None,
         # the township breakdown only when [equity] groups asks for it ("" is no column)
-        unit=cols["township"] if cols["township"] in cfg["equity"]["groups"] else "",
+        unit=cols["township"] if "township" in _groups(cfg) else "",
         population=cols["population"],
         area_type=cols["area_type"],
         rank_by=rank_by if rank_by in result.villages.columns else None,
     )
+
+
+def _groups(cfg: Mapping[str, Any]) -> set[str | None]:
+    """The ``[columns]`` keys of the breakdowns ``[equity] groups`` asks for."""
+    return {group_key(cfg, g) for g in cfg["equity"]["groups"]}
