@@ -48,7 +48,8 @@ def load_generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         GENERATOR_MODULE, init, submodule_search_locations=[str(folder)]
     )
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:  # pragma: no cover - a folder with __init__.py loads
+        raise ImportError(f"cannot load the demo county generator from {str(folder)!r}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[GENERATOR_MODULE] = module
     try:
