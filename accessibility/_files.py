@@ -450,7 +450,11 @@ def _backup(target: Path) -> Path:
     try:
         os.link(target, backup, follow_symlinks=False)
     except OSError:
-        shutil.copy2(target, backup, follow_symlinks=False)
+        try:
+            shutil.copy2(target, backup, follow_symlinks=False)
+        except BaseException:  # a half-written copy (disk full) is not left behind
+            _cleanup(backup)
+            raise
     return backup
 
 

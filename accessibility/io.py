@@ -710,6 +710,11 @@ def _restore_types(gdf: gpd.GeoDataFrame, info: Mapping[str, object]) -> gpd.Geo
 _LDID_CODEC = {0x4D: "cp936", 0x7A: "cp936", 0x4F: "cp950", 0x78: "cp950", 0x4E: "cp949",
                0x79: "cp949", 0x13: "cp932", 0x7B: "cp932"}  # fmt: skip
 
+#: .dbf language drivers of Western code pages that Chinese data often carries wrongly: 0x57 is
+#: "ANSI", the writing machine's code page (GBK on a Chinese Windows); GDAL reads them as Latin.
+_WESTERN_LDID = {0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x57: "cp1252", 0x58: "cp1252",
+                 0x59: "cp1252"}  # fmt: skip
+
 _ENCODING_FIX = (
     'pass encoding="..." to read_layer (in a project file, the [input] key of the layer, e.g. '
     '`villages_encoding = "gbk"`; keys: roads_encoding, villages_encoding, facilities_encoding, '
@@ -746,7 +751,9 @@ def _cpg_codec(dbf: Path) -> tuple[str | None, str | None]:
     name = text.upper().replace("_", "-")
     if name in ("UTF-8", "UTF8", "65001"):
         return text, "utf-8"
-    if name.isdigit():
+    if name.replace("-", "").startswith("8859"):  # "88591", "8859-1" as GDAL reads them
+        name = "iso8859-" + name.replace("-", "")[4:]
+    elif name.isdigit():
         name = f"cp{name}"
     elif name.startswith("ANSI ") and name[5:].strip().isdigit():
         name = f"cp{name[5:].strip()}"
@@ -796,10 +803,11 @@ def _dbf_text(dbf: Path) -> tuple[list[tuple[bytes, bool]], int]:
     for start, width in fields:
         if start + width > record_len:
             break
-        block = np.asarray(records[:, start : start + width])
+        block = np.ascontiguousarray(records[:, start : start + width])
         rows = block[(block >= 0x80).any(axis=1)]
-        for value in np.unique(rows, axis=0) if len(rows) else ():
-            raw = value.tobytes().rstrip(b" \x00")
+        # distinct values through a bytes view: np.unique(axis=0) takes minutes on wide fields
+        for value in set(rows.view(np.dtype((np.void, width))).ravel().tolist()):
+            raw = bytes(value).rstrip(b" \x00")
             texts.append((raw, len(raw) == width))
     del records
     return texts, head[29]
@@ -816,6 +824,23 @@ def _valid_in(texts: list[tuple[bytes, bool]], codec: str) -> bool:
                 return False
         except LookupError:
             return False
+    return True
+
+
+def _double_byte_chinese(texts: list[tuple[bytes, bool]]) -> bool:
+    """Whether every non-ASCII byte pairs up as a GB2312 character (both bytes 0xA1-0xFE), as in
+    Chinese text, and unlike Western text, whose accented letters stand alone among ASCII."""
+    for raw, full in texts:
+        i, n = 0, len(raw)
+        while i < n:
+            if raw[i] < 0x80:
+                i += 1
+            elif i + 1 < n and 0xA1 <= raw[i] <= 0xFE and 0xA1 <= raw[i + 1] <= 0xFE:
+                i += 2
+            elif full and i == n - 1:  # a character cut at the end of a full field
+                i += 1
+            else:
+                return False
     return True
 
 
@@ -853,16 +878,26 @@ def _shapefile_encoding(dbf: Path, encoding: str | None) -> str | None:
         )
     cpg_text, declared = _cpg_codec(dbf)
     source = f"its .cpg file says {cpg_text!r}"
+    if cpg_text is not None and declared is None:
+        # a name GDAL may know and Python does not: GDAL decodes as declared
+        logger.info("%s: .cpg %r is not a Python codec; GDAL decodes the text", shp, cpg_text)
+        return None
     if cpg_text is None:
         declared = _LDID_CODEC.get(ldid)
         source = f"its .dbf header declares code page {declared}"
+        if declared is None and ldid not in (0, *_WESTERN_LDID):
+            return None  # another declared code page (Cyrillic, Greek, ...): GDAL reads it
+        if ldid in _WESTERN_LDID and not (
+            "gb18030" in valid and "utf-8" not in valid and _double_byte_chinese(texts)
+        ):
+            return "utf-8" if "utf-8" in valid else _WESTERN_LDID[ldid]
     if declared is not None and _valid_in(texts, declared):
         return None  # GDAL reads it as declared
     if cpg_text is None and declared is None:  # nothing declared: GDAL would read Latin-1
         if "utf-8" in valid:
             logger.info("%s: no .cpg file; the text is UTF-8 and is read as such", shp)
             return "utf-8"
-        if "gb18030" in valid:
+        if "gb18030" in valid and _double_byte_chinese(texts):
             warnings.warn(
                 f"{shp!r} has no .cpg file saying its text encoding; the text is not UTF-8 but "
                 "is valid GB18030 (GBK), the usual encoding of Chinese Shapefiles, and was read "

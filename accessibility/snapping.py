@@ -239,6 +239,8 @@ def locate(
     usable, tree, tie_key = network.cached(f"tree:{mode}", lambda: _edge_tree(network, mode))
     arr = geom.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    # NaN or infinite coordinates are on no road: left unsnapped (flagged), like missing points
+    valid[valid] = np.isfinite(shapely.get_coordinates(arr[valid]).reshape(-1, 2)).all(axis=1)
     n = len(arr)
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)

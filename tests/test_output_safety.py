@@ -239,6 +239,29 @@ def test_failed_rename_during_the_swap_restores_the_previous_set(tmp_path, monke
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt"]
 
 
+def test_a_backup_copy_cut_short_by_a_full_disk_is_not_left_behind(tmp_path, monkeypatch):
+    # found in review: where hard links fail (FAT, some shares) the previous output is copied;
+    # a copy cut short by a full disk stayed in the folder
+    from accessibility._files import atomic_outputs
+
+    a = tmp_path / "a.txt"
+    a.write_text("old a")
+
+    def no_link(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    def copy_then_full(src, dst, **kwargs):
+        Path(dst).write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(shutil, "copy2", copy_then_full)
+    with pytest.raises(OutputError), atomic_outputs() as staged:
+        staged.path(a).write_text("new a")
+    assert a.read_text() == "old a"
+    assert sorted(os.listdir(tmp_path)) == ["a.txt"]
+
+
 def test_cli_says_truthfully_what_an_interruption_left(tmp_path, monkeypatch, capsys):
     from accessibility._files import atomic_path
 

@@ -444,3 +444,60 @@ def test_errors_module_is_an_attribute_in_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["AccessibilityError", "True"]
+
+
+def _dbf_with(folder: Path, values: list[str], codec: str, ldid: int, cpg: str | None) -> Path:
+    """A Shapefile whose `name` values are ``codec`` bytes, with the .dbf language driver
+    ``ldid`` and the given .cpg text (None: none)."""
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import Point
+
+    gdf = gpd.GeoDataFrame(
+        {"name": values}, geometry=[Point(i, i) for i in range(len(values))], crs=32650
+    )
+    path = folder / "w.shp"
+    pyogrio.write_dataframe(gdf, path, encoding=codec)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    if cpg is not None:
+        path.with_suffix(".cpg").write_text(cpg, encoding="ascii")
+    dbf = path.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    data[29] = ldid
+    dbf.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("values", "codec", "ldid", "cpg"),
+    [
+        (["Müller", "Straße"], "latin1", 0x57, None),  # a Western "ANSI" header, no .cpg
+        (["Москва", "Тверь"], "cp1251", 0xC9, None),  # a declared Cyrillic code page
+        (["Straße Café", "Müller"], "latin1", 0, "88591"),  # .cpg as some writers spell it
+    ],
+)
+def test_western_shapefiles_are_read_as_declared(tmp_path, values, codec, ldid, cpg, recwarn):
+    # found in review: only East Asian header code pages were honoured, so these were read as
+    # GB18030 or Latin-1 (garbled), or refused
+    from accessibility.io import read_layer
+
+    assert read_layer(_dbf_with(tmp_path, values, codec, ldid, cpg))["name"].tolist() == values
+
+
+def test_gbk_shapefile_with_an_ansi_header_is_read_as_gb18030(tmp_path):
+    # 0x57 ("ANSI") is the writing machine's code page: GBK on a Chinese Windows
+    from accessibility.errors import InputWarning
+    from accessibility.io import read_layer
+
+    with pytest.warns(InputWarning, match="GB18030"):
+        got = read_layer(_dbf_with(tmp_path, NAMES, "gbk", 0x57, None))
+    assert got["name"].tolist() == NAMES
+
+
+def test_latin1_shapefile_without_anything_declared_is_not_read_as_chinese(tmp_path):
+    from accessibility.errors import InputWarning
+    from accessibility.io import read_layer
+
+    with pytest.warns(InputWarning, match="Latin-1"):
+        got = read_layer(_dbf_with(tmp_path, ["Müller", "Straße"], "latin1", 0, None))
+    assert got["name"].tolist() == ["Müller", "Straße"]

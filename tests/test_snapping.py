@@ -74,3 +74,23 @@ def test_snapping_is_stable_under_a_round_trip_through_epsg4326():
     assert len(times) >= 7
     for col in times:
         np.testing.assert_allclose(lb[col], la[col], rtol=0, atol=1e-6, err_msg=col)
+
+
+def test_points_with_nan_or_infinite_coordinates_are_left_unsnapped():
+    # found in review: the tie-breaking query crashed with an empty GEOSException on them
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import LineString, Point
+
+    from accessibility.network import network_from_roads
+    from accessibility.snapping import locate
+
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["县道"]}, geometry=[LineString([(0, 0), (1000, 0)])], crs=32650
+    )
+    net = network_from_roads(roads)
+    pts = gpd.GeoDataFrame(
+        geometry=[Point(10, 10), Point(np.nan, np.nan), Point(np.inf, 5)], crs=32650
+    )
+    got = locate(pts, net, mode="car")
+    assert got["snapped"].tolist() == [True, False, False]

@@ -282,10 +282,9 @@ def _check_groups(cfg: Mapping[str, Any]) -> None:
 def group_key(cfg: Mapping[str, Any], group: str) -> str | None:
     """The ``[columns]`` key (``"area_type"`` or ``"township"``) an ``[equity] groups`` entry
     names, by key or by column name; None for anything else."""
-    for key in ("area_type", "township"):
-        if group in (key, cfg["columns"].get(key)):
-            return key
-    return None
+    keys = ("area_type", "township")
+    by_column = [k for k in keys if group == cfg["columns"].get(k)]  # a column name wins
+    return by_column[0] if by_column else (group if group in keys else None)
 
 
 def _check_values(cfg: dict[str, Any]) -> None:
