@@ -9,7 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["routing", "county", "measures", "catchments", "raster", "siting", "planning", "dask"]
+ORDER = [
+    "routing",
+    "county",
+    "measures",
+    "catchments",
+    "raster",
+    "siting",
+    "planning",
+    "dask",
+    "transit",
+]
 
 HEADER = """# Benchmarks
 
