@@ -107,7 +107,6 @@ def test_scenario_and_site_outputs_over_inputs_are_refused_before_work(tmp_path,
     from accessibility.planning import run_scenario, run_siting
 
     monkeypatch.setattr("accessibility.planning.runs._load_project", _stop_work)
-    monkeypatch.setattr("accessibility.pipeline.load_project_inputs", _stop_work)
     scenario = tmp_path / "scenario_mine.gpkg"  # what run_scenario would write
     shutil.copy(DATA / "demo_county.gpkg", scenario)
     path = _project(tmp_path)

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..network import Network
-from ..pipeline import service_specs
 from ..project.evaluate import evaluate_service, nearest_facility
+from ..project.specs import service_specs
 from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from ..standards import load_standards
 from .apply import PlanningInputs, apply_scenario

@@ -18,13 +18,13 @@ import pandas as pd
 import shapely
 
 from .._files import atomic_outputs, check_output_paths
-from ..config import load_config
 from ..costs import travel_costs
 from ..errors import ConfigError, MissingColumnError, suggest
 from ..io import read_layer, write_table
 from ..network import Network
-from ..pipeline import load_project_inputs, service_specs
-from ..project.specs import analysis_defaults
+from ..project.config import load_config
+from ..project.inputs import load_project_inputs
+from ..project.specs import analysis_defaults, service_specs
 from ..snapping import locate
 from ..standards import load_standards
 from .apply import PlanningInputs
