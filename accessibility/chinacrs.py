@@ -681,7 +681,7 @@ def detect_datum_offset(
         for name, med in options.items()
         if med < given * (1.0 - min_drop_fraction) and given - med > min_drop_m
     }
-    verdict = min(fitting, key=fitting.get) if fitting else "consistent"
+    verdict = min(fitting, key=lambda name: fitting[name]) if fitting else "consistent"
     fixes = {
         "consistent": "",
         "gcj02": f'{layer_name} = accessibility.chinacrs.convert_points({layer_name}, "gcj02", '

@@ -27,9 +27,9 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
     ConfigError,
@@ -677,20 +677,20 @@ def read_layer(
     return gdf
 
 
-def _check_columns(columns: list[str], available: object, where: str) -> None:
-    have = [str(c) for c in available]  # type: ignore[attr-defined]
+def _check_columns(columns: list[str], available: Iterable[Any], where: str) -> None:
+    have = [str(c) for c in available]
     for c in columns:
         if c not in have:
             raise MissingColumnError(f"column {c!r} is not in {where}.{suggest(c, have)}")
 
 
-def _restore_types(gdf: gpd.GeoDataFrame, info: Mapping[str, object]) -> gpd.GeoDataFrame:
+def _restore_types(gdf: gpd.GeoDataFrame, info: Mapping[str, Any]) -> gpd.GeoDataFrame:
     """Give booleans and integers with NULLs nullable dtypes instead of float."""
     import pandas as pd
 
-    fields = [str(f) for f in info["fields"]]  # type: ignore[union-attr]
-    ogr_types = list(info.get("ogr_types") or [None] * len(fields))  # type: ignore[arg-type]
-    subtypes = list(info.get("ogr_subtypes") or [None] * len(fields))  # type: ignore[arg-type]
+    fields = [str(f) for f in info["fields"]]
+    ogr_types = list(info.get("ogr_types") or [None] * len(fields))
+    subtypes = list(info.get("ogr_subtypes") or [None] * len(fields))
     for field, otype, sub in zip(fields, ogr_types, subtypes, strict=False):
         if field not in gdf.columns or not pd.api.types.is_float_dtype(gdf[field].dtype):
             continue

@@ -330,7 +330,7 @@ def assign_population_cells(
         if friction is not None:
             options = SearchOptions(connectivity, dem, "to_sources", max_time_min)
             village, value = _nearest_on_friction(cells, villages, as_raster(friction), options)
-        else:
+        elif cost_function is not None:
             village, value = _nearest_in_cost_table(cells, villages, cost_function, max_time_min)
     else:
         raise InvalidValueError(f"by must be 'distance' or 'travel_time'; got {by!r}.")
