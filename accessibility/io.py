@@ -100,7 +100,7 @@ def _prepare_frame(
                 f"layer {name!r}: the index name {clash[0]!r} is also a column; rename one "
                 "(e.g. frame.rename_axis('village_id'))"
             )
-        out.index = out.index.set_names(names)
+        out.index = _index_without_surrogates(out.index.set_names(names), name)
         out = out.reset_index()
         if geom_name is not None:
             out = gpd.GeoDataFrame(out, geometry=geom_name, crs=frame.crs)
@@ -150,6 +150,23 @@ def _prepare_frame(
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             out[col] = _replace_surrogates(out[col], name, col)
     return out
+
+
+def _index_without_surrogates(index: pd.Index, name: str) -> pd.Index:
+    """The index with lone surrogates replaced (as :func:`_replace_surrogates`), before it becomes
+    a column: pandas' Arrow-backed strings cannot hold them, so ``reset_index`` would fail."""
+    import pandas as pd
+
+    arrays = []
+    for level in range(index.nlevels):
+        values = index.get_level_values(level)
+        if values.dtype == object:
+            fixed = _replace_surrogates(pd.Series(values, dtype=object), name, str(values.name))
+            values = pd.Index(fixed.to_numpy(), dtype=object, name=values.name)
+        arrays.append(values)
+    if index.nlevels == 1:
+        return arrays[0]
+    return pd.MultiIndex.from_arrays(arrays, names=index.names)
 
 
 def _replace_surrogates(s: pd.Series, name: str, col: str) -> pd.Series:
