@@ -325,7 +325,7 @@ def _entry_row(
         "name": name,
         "area_type": area,
         "services": tuple(services),
-        "mode": mode.strip(),
+        "mode": str(mode).strip(),
         "threshold": float(threshold),
         "unit": unit,
         "population": entry.get("population"),

@@ -350,7 +350,7 @@ def township_qml(
     ]
     if field is None:
         preferred = [c for c in numeric if re.search(r"coverage|share|rate|_min", c)]
-        field = (preferred or numeric or [None])[0]
+        field = preferred[0] if preferred else numeric[0] if numeric else None
     elif field not in townships.columns:
         raise MissingColumnError(
             f"townships have no column {field!r} to style.{suggest(field, townships.columns)}"
