@@ -228,3 +228,28 @@ def test_population_is_needed_only_where_used(tmp_path, nan):
         acc.AccessibilityError, match=r"needed by the measures of \[services.clinic\]"
     ):
         read_validated_layers(validate_config(raw))
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("extract", ["north-bayreuth.osm.gz", "imperial-county.osm.pbf"])
+def test_init_and_run_from_a_bare_real_extract(shared_data, tmp_path, extract, capsys):
+    """Done-when of #19: from a bare PBF, `init` + `run` write the styled GeoPackage and the
+    report (no population source: `init` sets population_constant and says so)."""
+    from accessibility.cli import main
+    from accessibility.io import list_layers, read_styles
+
+    folder = tmp_path / "county"
+    folder.mkdir()
+    (folder / extract).symlink_to(shared_data / "osm" / extract)
+    assert main(["-q", "init", str(folder)]) == 0
+    assert "missing: population" in capsys.readouterr().out
+    assert main(["-q", "run", str(folder / "project.toml")]) == 0
+    out = folder / "accessibility_output"
+    gpkg = out / "accessibility.gpkg"
+    assert {"villages", "facilities", "roads"} <= set(list_layers(gpkg))
+    assert "villages" in read_styles(gpkg)
+    assert (out / "report.html").stat().st_size > 10_000
+    villages = read_layer(gpkg, layer="villages")
+    nearest = [c for c in villages.columns if c.endswith("_car_nearest_min")]
+    assert nearest and villages[nearest].notna().any().all()

@@ -161,9 +161,10 @@ def scan_folder(folder: str | os.PathLike) -> dict[str, Any]:
     >>> from accessibility.datasets import write_county_shapefiles
     >>> _ = write_county_shapefiles("county_shp")
     >>> found = scan_folder("county_shp")
-    >>> {i.role: i.found.get("road_class") or i.found.get("population") for i in found["layers"]
-    ...  if i.role in ("roads", "villages")}
-    {'roads': '道路等级', 'villages': '户籍人口'}
+    >>> sorted((i.path.name, i.role) for i in found["layers"])
+    [('乡镇.shp', 'townships'), ('村庄.shp', 'villages'), ('设施.shp', 'facilities'), ('道路.shp', 'roads')]
+    >>> [i.found for i in found["layers"] if i.role == "roads"]
+    [{'road_class': '道路等级', 'oneway': '单行', 'road_name': '名称'}]
     """
     from ..io import list_layers
 

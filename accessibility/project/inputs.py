@@ -21,7 +21,7 @@ from ..validate import check_extent_overlap, validate_locations, validate_roads
 from .check import check_project
 from .config import load_config
 from .osm_inputs import project_facilities, project_villages
-from .requirements import column_needs, without_unused_supply
+from .requirements import checked_columns, column_needs, without_unused_supply
 
 __all__ = [
     "ProjectInputs",
@@ -60,26 +60,26 @@ def _validated_locations(
     cfg: Mapping[str, Any],
     cols: Mapping[str, Any],
     ana: Mapping[str, Any],
-    demand_cols: set[str],
-    supply_cols: set[str],
+    specs: Mapping[str, Mapping[str, Any]] | None,
     roads: gpd.GeoDataFrame | None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-
+    raw_villages, raw_facilities = project_villages(cfg), project_facilities(cfg)
+    demand, supply = checked_columns(cfg, specs, raw_facilities)
     villages = validate_locations(
-        project_villages(cfg),
+        raw_villages,
         kind="villages",
         id_column=cols["village_id"],
-        required_columns=sorted(demand_cols),
-        nonnegative_columns=sorted(demand_cols),
+        required_columns=demand,
+        nonnegative_columns=demand,
         polygons=ana["village_polygons"],
         reference_extent=roads,
     )
     facilities = validate_locations(
-        project_facilities(cfg),
+        raw_facilities,
         kind="facilities",
         id_column=cols["facility_id"],
-        required_columns=[cols["service"], *sorted(supply_cols)],
-        nonnegative_columns=sorted(supply_cols),
+        required_columns=[cols["service"], *supply[0]],
+        nonnegative_columns=supply[1],
         reference_extent=roads,
     )
     return villages, facilities
@@ -117,7 +117,6 @@ def read_validated_layers(
         specs = {s: {} for s in ana["services"]}
     # requirements follow use: a demand or supply column is needed only where something uses it
     demand_needs, supply_needs = column_needs(cfg, specs)
-    demand_cols, supply_cols = set(demand_needs), set(supply_needs)
     net_cfg = cfg["network"]
     roads = None
     if inp["roads"]:
@@ -142,7 +141,7 @@ def read_validated_layers(
         keys.setdefault(column, []).append(f"needed by {' and '.join(needs)}")
     # every problem of a layer is reported at once, each with its fix
     with _project_keys(keys):
-        villages, facilities = _validated_locations(cfg, cols, ana, demand_cols, supply_cols, roads)
+        villages, facilities = _validated_locations(cfg, cols, ana, specs, roads)
     if roads is not None:
         check_extent_overlap(villages, roads, points_name="villages")
         check_extent_overlap(facilities, roads, points_name="facilities")

@@ -3,7 +3,9 @@
 Population (or another demand column) is needed only by a supply–demand measure, by
 ``[catchments] services`` (population covered), by the report (population-weighted shares) and by
 the township summary of the standards; a supply column only by a measure. A column nothing needs
-may be absent or incomplete; when one is needed, the error names what needs it.
+may be absent (when left at its default name) or, for demand, incomplete; when one is needed,
+the error names what needs it. A supply column that is present is always checked, so that the
+supply sums within each threshold are right.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["column_needs", "without_unused_supply"]
+__all__ = ["checked_columns", "column_needs", "without_unused_supply"]
+
+#: the default names of the demand and supply columns: a column left at its default may be
+#: absent when nothing needs it; a name the project file gives must exist
+DEFAULT_DEMAND, DEFAULT_SUPPLY = "population", "capacity"
 
 _log = logging.getLogger(__name__)
 
@@ -81,3 +87,31 @@ def without_unused_supply(
             " / ".join(sorted(dropped)),
         )
     return out, out_specs
+
+
+def checked_columns(
+    cfg: Mapping[str, Any],
+    specs: Mapping[str, Mapping[str, Any]] | None,
+    facilities: pd.DataFrame,
+) -> tuple[list[str], tuple[list[str], list[str]]]:
+    """The demand columns the villages must have (complete, non-negative) and the supply
+    columns the facilities must have and must have complete: ``(demand, (required, checked))``.
+
+    Needed columns, and columns the project file names other than by their default name, are
+    required; a present supply column is checked too."""
+    demand_needs, supply_needs = column_needs(cfg, specs)
+    cols = cfg["columns"]
+    demand = set(demand_needs)
+    supply = set(supply_needs)
+    named_demand = {
+        cols["population"],
+        *((specs or {}).get(n, {}).get("demand") for n in specs or {}),
+    }
+    named_supply = {
+        cols["capacity"],
+        *((specs or {}).get(n, {}).get("supply") for n in specs or {}),
+    }
+    demand |= {c for c in named_demand if c and c != DEFAULT_DEMAND}
+    supply |= {c for c in named_supply if c and c != DEFAULT_SUPPLY}
+    checked = supply | {c for c in named_supply if c and c in facilities.columns}
+    return sorted(demand), (sorted(supply), sorted(checked))
