@@ -5,7 +5,8 @@
 ``[osm] places`` and ``[osm] name_pattern``) and the facilities (``[osm.services]``: a service
 name -> OSM tags mapping, :data:`DEFAULT_OSM_SERVICES` when absent). Population comes from the
 villages layer's column, or from ``[input] population_raster`` (every populated cell to its nearest
-village, :func:`accessibility.raster.allocate_population`) or ``[input] population_constant``.
+village, :func:`accessibility.raster.allocate_population`, within :data:`POPULATION_REACH_M` of
+the villages' convex hull) or ``[input] population_constant``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..osm import read_osm_places, read_osm_pois
 __all__ = [
     "DEFAULT_OSM_PLACES",
     "DEFAULT_OSM_SERVICES",
+    "POPULATION_REACH_M",
     "URBAN_PLACES",
     "check_osm_config",
     "osm_facilities",
@@ -52,6 +54,10 @@ DEFAULT_OSM_PLACES: tuple[str, ...] = (
 
 #: ``place=*`` values whose villages are ``area_type = "urban"``; all others are ``"rural"``.
 URBAN_PLACES: tuple[str, ...] = ("city", "town", "suburb", "neighbourhood")
+
+#: Population cells are taken from the villages' convex hull grown by this many metres (a
+#: WorldPop raster usually covers a whole country).
+POPULATION_REACH_M = 1000.0
 
 #: Service name -> OSM tags (key -> values, or ``True`` for any value) read as facilities by
 #: default. A feature is given the first service whose tags it has.
@@ -174,17 +180,29 @@ def _add_population(villages: gpd.GeoDataFrame, cfg: Mapping[str, Any]) -> gpd.G
         out[column] = float(constant)
         _log.info("population: %g per village ([input] population_constant)", constant)
         return out
+    from .._crs import metric_crs
     from ..raster import allocate_population
 
     points = out.reset_index(drop=True)
-    pop = allocate_population(raster, points)
+    # only the study area's cells: a WorldPop raster usually covers a whole country
+    metric = points.geometry.to_crs(metric_crs(points))
+    hull = metric.union_all().convex_hull.buffer(POPULATION_REACH_M)
+    area = gpd.GeoSeries([hull], crs=metric.crs)
+    pop = allocate_population(raster, points, within=area)
+    if not pop.sum() > 0:
+        raise ConfigError(
+            f"[input] population_raster = {raster!r} has no population within "
+            f"{POPULATION_REACH_M:g} m of the villages: does it cover the study area (check its "
+            "extent and CRS)?"
+        )
     out[column] = pop.to_numpy()
     _log.info(
-        "population from %s: %.0f people over %d villages (each populated cell to its nearest "
-        "village)",
+        "population from %s: %.0f people over %d villages (each populated cell within %g m of "
+        "the villages' convex hull to its nearest village)",
         raster,
         float(pop.sum()),
         len(out),
+        POPULATION_REACH_M,
     )
     return out
 
