@@ -273,5 +273,5 @@ def test_init_and_run_from_a_bare_real_extract(shared_data, tmp_path, extract, c
     assert "villages" in read_styles(gpkg)
     assert (out / "report.html").stat().st_size > 10_000
     villages = read_layer(gpkg, layer="villages")
-    nearest = [c for c in villages.columns if c.endswith("_car_nearest_min")]
+    nearest = [c for c in villages.columns if c.endswith("_nearest_min")]
     assert nearest and villages[nearest].notna().any().all()
