@@ -275,3 +275,15 @@ def test_init_and_run_from_a_bare_real_extract(shared_data, tmp_path, extract, c
     villages = read_layer(gpkg, layer="villages")
     nearest = [c for c in villages.columns if c.endswith("_nearest_min")]
     assert nearest and villages[nearest].notna().any().all()
+
+
+def test_init_lists_the_road_classes_and_the_unknown_ones(tmp_path):
+    roads = acc.load_demo().roads[["geometry"]].head(4)
+    roads["等级"] = ["国道", "县道", "县道", "专用公路"]
+    roads.to_file(tmp_path / "roads.gpkg")
+    path, missing = init_project(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert 'road_class = "等级"' in text and 'profile = "china"' in text
+    assert "# road classes found (lines): 县道 2, 国道 1, 专用公路 1" in text
+    assert "not in the 'china' speed table: 专用公路;" in text
+    assert any("villages" in m for m in missing)

@@ -67,6 +67,7 @@ class LayerInfo:
     encoding: str | None = None
     role: str | None = None
     found: dict[str, str] = field(default_factory=dict)  # [columns] key -> column
+    classes: dict[str, int] = field(default_factory=dict)  # road class -> number of lines
 
 
 def _name_match(columns: Iterable[str], pattern: str) -> str | None:
@@ -119,6 +120,9 @@ def _classify(info: LayerInfo, gdf: Any) -> None:
             col = col or _name_match(cols, _COLUMN_NAMES[key])
             if col:
                 info.found[key] = col
+        if "road_class" in info.found:
+            counts = gdf[info.found["road_class"]].astype(str).value_counts()
+            info.classes = {str(k): int(v) for k, v in counts.items()}
         return
     named = {r for r, rx in _ROLE_NAMES.items() if re.search(rx, label, re.IGNORECASE)}
     service = _name_match(cols, _COLUMN_NAMES["service"])
@@ -296,6 +300,23 @@ def _osm_lines() -> list[str]:
     return lines
 
 
+def _class_lines(classes: Mapping[str, int], profile: str) -> list[str]:
+    """Comment lines: the road classes found, and those the speed table does not know."""
+    from ..speeds import normalise_class, speed_profile
+
+    known = set(speed_profile(profile)["car"])
+    shown = ", ".join(f"{c} {n}" for c, n in list(classes.items())[:20])
+    lines = [f"# road classes found (lines): {shown}"]
+    unknown = [c for c in classes if normalise_class(c, profile) not in known]
+    if unknown:
+        example = unknown[0] if unknown[0].isascii() else f'"{unknown[0]}"'
+        lines.append(
+            f"# not in the {profile!r} speed table: {', '.join(unknown[:20])}; they get the "
+            f"'unknown' speed unless set, e.g. [network.speeds.car] {example} = 30"
+        )
+    return lines
+
+
 def project_file_text(
     found: Mapping[str, Any], base: str | os.PathLike, *, name: str | None = None
 ) -> tuple[str, list[str]]:
@@ -344,6 +365,8 @@ def project_file_text(
         lines.append(f"profile = {_q(profile)}  # speed table of the road classes")
     else:
         lines.append('profile = "osm"  # speed table of OSM highway classes')
+    if roads is not None and roads.classes:
+        lines += _class_lines(roads.classes, "china" if road_values else "osm")
     lines += [
         "# comparison settings (e.g. to match another tool):",
         "# uniform_speed_kmh = { car = 40 }  # one speed on every road the mode may use",
