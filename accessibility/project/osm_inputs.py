@@ -210,7 +210,18 @@ def _add_population(villages: gpd.GeoDataFrame, cfg: Mapping[str, Any]) -> gpd.G
 def project_villages(cfg: Mapping[str, Any]) -> gpd.GeoDataFrame:
     """The villages of a validated project configuration: ``[input] villages`` or, without it,
     the places of ``[input] osm``; with the population of ``[input] population_raster`` or
-    ``population_constant`` when set."""
+    ``population_constant`` when set.
+
+    Examples
+    --------
+    >>> from accessibility.datasets import write_demo_osm
+    >>> from accessibility.project import validate_config
+    >>> pbf, raster = write_demo_osm("demo_osm")
+    >>> cfg = validate_config({"input": {"osm": str(pbf), "population_raster": str(raster)}})
+    >>> villages = project_villages(cfg)
+    >>> len(villages), round(float(villages["population"].sum()), -3)
+    (354, 526000.0)
+    """
     inp = cfg["input"]
     if inp.get("villages"):
         villages = _read(inp, "villages")
@@ -226,7 +237,18 @@ def project_villages(cfg: Mapping[str, Any]) -> gpd.GeoDataFrame:
 
 def project_facilities(cfg: Mapping[str, Any]) -> gpd.GeoDataFrame:
     """The facilities of a validated project configuration: ``[input] facilities`` or, without it,
-    the features of ``[input] osm`` with the tags of ``[osm.services]``."""
+    the features of ``[input] osm`` with the tags of ``[osm.services]``.
+
+    Examples
+    --------
+    >>> from accessibility.datasets import write_demo_osm
+    >>> from accessibility.project import validate_config
+    >>> pbf, _ = write_demo_osm("demo_osm")
+    >>> services = {"health": {"amenity": ["clinic", "doctors", "hospital"]}}
+    >>> cfg = validate_config({"input": {"osm": str(pbf)}, "osm": {"services": services}})
+    >>> project_facilities(cfg)["service"].value_counts().to_dict()
+    {'health': 233}
+    """
     inp = cfg["input"]
     if inp.get("facilities"):
         return _read(inp, "facilities")
@@ -236,7 +258,16 @@ def project_facilities(cfg: Mapping[str, Any]) -> gpd.GeoDataFrame:
 def check_osm_config(cfg: Mapping[str, Any]) -> None:
     """Check ``[osm]``, ``[input] population_raster`` / ``population_constant`` and
     ``[network] uniform_speed_kmh`` of a configuration (called by
-    :func:`accessibility.project.validate_config`)."""
+    :func:`accessibility.project.validate_config`).
+
+    Examples
+    --------
+    >>> cfg = {"osm": {"name_pattern": "("}, "input": {}, "network": {"modes": ["car"]}}
+    >>> check_osm_config(cfg)
+    Traceback (most recent call last):
+    ...
+    accessibility.errors.ConfigError: [osm] name_pattern = '(' is not a regular expression (missing ), unterminated subpattern at position 0); e.g. "村$"
+    """
     osm = cfg.get("osm", {})
     places = osm.get("places", list(DEFAULT_OSM_PLACES))
     if not isinstance(places, list) or not places or not all(isinstance(p, str) for p in places):
@@ -295,7 +326,13 @@ def osm_profile(profile: Any) -> Any:
     """The speed table of a project with OSM input: ``"osm"`` when ``[network] profile`` is not
     set (the ``"china"`` default is for Chinese road layers); a ``"china"`` set explicitly is kept
     with an :class:`~accessibility.errors.InputWarning`, as OSM ``highway`` classes are not
-    Chinese road classes."""
+    Chinese road classes.
+
+    Examples
+    --------
+    >>> osm_profile(None)
+    'osm'
+    """
     if profile is None:
         return "osm"
     if profile == "china":
