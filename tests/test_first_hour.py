@@ -194,7 +194,9 @@ def test_init_on_a_pbf_and_a_raster(demo_osm, tmp_path):
 def test_init_says_what_is_missing(tmp_path):
     villages = acc.load_demo().villages[["name", "geometry"]]
     villages.to_file(tmp_path / "villages.gpkg")
+    (tmp_path / "notes.json").write_text('{"not": "a layer"}', encoding="utf-8")
     path, missing = init_project(tmp_path)
+    assert "# could not read: notes.json" in path.read_text(encoding="utf-8")
     text = " ".join(missing)
     assert "road network" in text and "population" in text and "facilities" in text
     assert "# MISSING:" in path.read_text(encoding="utf-8")

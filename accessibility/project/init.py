@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import AccessibilityError, ConfigError
 
 __all__ = ["LayerInfo", "init_project", "project_file_text", "scan_folder"]
 
@@ -157,8 +157,8 @@ def _skipped(path: Path, root: Path) -> bool:
 
 def scan_folder(folder: str | os.PathLike) -> dict[str, Any]:
     """What a folder holds for a project: ``layers`` (:class:`LayerInfo`, with their roles and
-    recognised columns), ``osm`` (OSM files) and ``rasters`` (``population`` / ``dem`` /
-    ``other`` -> paths).
+    recognised columns), ``osm`` (OSM files), ``rasters`` (``population`` / ``dem`` /
+    ``other`` -> paths) and ``unreadable`` (files that are not GIS layers, with the reason).
 
     Examples
     --------
@@ -175,7 +175,7 @@ def scan_folder(folder: str | os.PathLike) -> dict[str, Any]:
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(f"{str(root)!r} is not a folder; give the folder holding your data")
-    found: dict[str, Any] = {"layers": [], "osm": [], "rasters": {}}
+    found: dict[str, Any] = {"layers": [], "osm": [], "rasters": {}, "unreadable": []}
     for path in sorted(p for p in root.rglob("*") if p.is_file() and not _skipped(p, root)):
         name = path.name.lower()
         if name.endswith(_OSM):
@@ -190,7 +190,12 @@ def scan_folder(folder: str | os.PathLike) -> dict[str, Any]:
             )
             found["rasters"].setdefault(kind, []).append(path)
         elif name.endswith(_VECTOR):
-            for layer, geom in list_layers(path).items():
+            try:
+                layers = list_layers(path)
+            except AccessibilityError as exc:
+                found["unreadable"].append(f"{path.name}: {exc}")
+                continue
+            for layer, geom in layers.items():
                 if geom is None or layer == "layer_styles":
                     continue
                 gdf, encoding = _read(path, layer if name.endswith(".gpkg") else None)
@@ -335,6 +340,7 @@ def project_file_text(
         "# Reference: docs/project_file.md. Paths are relative to this file.",
     ]
     head += [f"# also found, not used: {_rel(i.path, base)} ({i.role})" for i in others]
+    head += [f"# could not read: {text}" for text in found.get("unreadable", [])]
     lines = ["", "[project]", f"name = {_q(name or base.resolve().name)}", ""]
     lines += _input_lines(found, base, chosen, missing)
     osm_used = bool(found["osm"]) and (chosen["villages"] is None or chosen["facilities"] is None)
