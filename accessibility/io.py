@@ -844,6 +844,15 @@ def _valid_in(texts: list[tuple[bytes, bool]], codec: str) -> bool:
     return True
 
 
+def _gbk_extension_pair(lead: int, trail: int) -> bool:
+    """A GBK character outside GB2312 that Western (Latin-1) text does not look like: GBK/3
+    (lead 0x81-0x9F, C1 control codes in Latin-1, with any trail byte) or GBK/4 with a trail
+    byte 0x80-0xA0 (an accented letter followed by an ASCII letter stays Western)."""
+    gbk3 = 0x81 <= lead <= 0x9F and 0x40 <= trail <= 0xFE and trail != 0x7F
+    gbk4 = 0xAA <= lead <= 0xFE and 0x80 <= trail <= 0xA0
+    return gbk3 or gbk4
+
+
 def _double_byte_chinese(texts: list[tuple[bytes, bool]]) -> bool:
     """Whether every non-ASCII byte pairs up as a GB2312 character (both bytes 0xA1-0xFE), as in
     Chinese text, and unlike Western text, whose accented letters stand alone among ASCII."""
@@ -854,6 +863,8 @@ def _double_byte_chinese(texts: list[tuple[bytes, bool]]) -> bool:
                 i += 1
             elif i + 1 < n and 0xA1 <= raw[i] <= 0xFE and 0xA1 <= raw[i + 1] <= 0xFE:
                 i += 2
+            elif i + 1 < n and _gbk_extension_pair(raw[i], raw[i + 1]):
+                i += 2  # a GBK character beyond GB2312, common in place names (塅 = 89 46)
             elif full and i == n - 1:  # a character cut at the end of a full field
                 i += 1
             else:

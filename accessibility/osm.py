@@ -401,7 +401,12 @@ def read_osm_places(
     ),
 ) -> gpd.GeoDataFrame:
     """Settlements (``place=*`` nodes and areas) as points, with ``name``, ``place`` and
-    ``population`` (numeric where tagged, NaN otherwise)."""
+    ``population`` (numeric where tagged, NaN otherwise).
+
+    The default ``places`` leave out ``locality``, under which many Chinese villages (…村) are
+    mapped; projects read villages with
+    :func:`accessibility.project.osm_inputs.osm_villages`, whose default includes it and leaves
+    out ``suburb`` and ``neighbourhood``, and which can filter names (``name_pattern="村$"``)."""
     gdf = read_osm_pois(path, {"place": list(places)}, extra_tags=("name", "population"))
     gdf["population"] = pd.to_numeric(gdf["population"], errors="coerce")
     return gdf

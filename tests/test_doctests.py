@@ -74,6 +74,11 @@ MODULES = (
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",
+    "project.osm_inputs",
+    "project.init",
+    "project.requirements",
+    "datasets.export",
+    "uniform_speed",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -88,6 +88,11 @@ def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
             "([input] osm) is not supported yet: convert it to a road layer first, e.g. with "
             "accessibility.osm or ogr2ogr"
         )
+    if cfg["network"].get("uniform_speed_kmh"):
+        raise ConfigError(
+            "[network] uniform_speed_kmh is not supported by partitioned runs (--dask) yet; "
+            "run without --dask"
+        )
     specs, roads, villages, facilities = read_validated_layers(cfg)
     townships = None
     if inp["townships"]:
