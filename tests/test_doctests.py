@@ -74,6 +74,8 @@ MODULES = (
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",
+    "tiers.tiers",
+    "tiers.closure",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the
