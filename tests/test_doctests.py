@@ -76,6 +76,7 @@ MODULES = (
     "routing.opportunities",
     "tiers.tiers",
     "tiers.closure",
+    "tiers.indicators",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the
