@@ -66,7 +66,10 @@ def write_outputs(
         layers["townships"] = result.townships
     layers.update(result.extra_layers)
     crs = result.villages.crs
-    layers = {k: (v.to_crs(crs) if v.crs != crs else v) for k, v in layers.items()}
+    layers = {
+        k: (v.to_crs(crs) if isinstance(v, gpd.GeoDataFrame) and v.crs != crs else v)
+        for k, v in layers.items()
+    }
     files: dict[str, Path] = {}
     # every output is written under a temporary name; the set replaces the previous one together
     with atomic_outputs(overwrite=overwrite) as staged:
@@ -74,7 +77,9 @@ def write_outputs(
             io.write_geopackage(
                 staged.path(gpkg_path),
                 layers,
-                styles=default_styles(layers),
+                styles=default_styles(
+                    {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+                ),
                 overwrite=overwrite,
                 timestamp=timestamp,
             )

@@ -1,0 +1,334 @@
+"""The project file's tiers, school audit and named indicators: ``[tiers.<group>]``, ``[audit]``
+and ``[indicators]`` checked (:func:`check_tier_config`) and computed after the per-village layer
+(:func:`tier_step`, called by :func:`accessibility.project.steps.finish_run`).
+
+``[tiers.<group>]`` (e.g. ``[tiers.health]``)::
+
+    services = ["clinic", "health_centre", "hospital"]   # the facilities of the group
+    column = "level"                                       # facility column holding the tier
+    values = { village = 1, township = 2, county = 3 }     # its labels -> tiers (1 = lowest)
+    mode = "car"                                           # default [analysis] mode
+    max_time_min = 120                                     # routing reach for the tier times
+    closure = ["township"]                                 # unit columns for "不出县/不出乡"
+
+gives per village ``{group}_tier{k}_id``/``_min``, ``{group}_referral_min`` (the chain village ->
+nearest tier 1 -> its nearest tier 2 -> ...), ``{group}_referral_tier{k}_id``,
+``{group}_referral_extra_min`` and per closure unit ``{group}_tier{k}_outside_{unit}`` and
+``{group}_tier{k}_extra_min_{unit}``; the layers ``referrals`` (facility-to-facility lines) and
+``tier_closure`` (per unit, tier and group).
+
+``[audit]``: ``schools`` (path), ``schools_layer``, ``id_column`` (default ``facility_id``),
+``level_column`` (``level``), ``columns`` (``{canonical = "yours"}``), ``standards`` (a TOML of
+overrides, :func:`accessibility.audit.load_audit_standards`); gives the ``schools_audit`` layer
+(pass/fail per indicator) and the ``school_audit_cv`` table.
+
+``[indicators]`` (none without the section): ``use = "default"`` (the ``[indicators]`` of the
+``[equity] standards`` file, or the built-in ones; ``"none"`` for none) and
+``[indicators."<name as on the form>"]`` tables added to or replacing those; gives the
+``named_indicators`` table.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from ..errors import ConfigError, suggest
+
+__all__ = ["AUDIT_KEYS", "TIER_KEYS", "check_tier_config", "tier_step"]
+
+_log = logging.getLogger(__name__)
+
+TIER_KEYS: dict[str, Any] = {
+    "services": None,
+    "column": "tier",
+    "values": None,
+    "mode": None,
+    "max_time_min": 120.0,
+    "closure": [],
+    "label": None,
+}
+AUDIT_KEYS: dict[str, Any] = {
+    "schools": None,
+    "schools_layer": None,
+    "schools_encoding": None,
+    "id_column": "facility_id",
+    "level_column": "level",
+    "columns": {},
+    "standards": None,
+}
+
+
+def _path(value: Any, where: str, base: Path) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(
+            f'{where} = {value!r}: must be a file path in quotes, e.g. "schools.gpkg"'
+        )
+    p = Path(os.path.expanduser(value))
+    p = p if p.is_absolute() else base / p
+    if not p.exists():
+        raise ConfigError(f"{where} = {value!r}: file {str(p)!r} does not exist")
+    return str(p)
+
+
+def _check_group(name: str, table: Any) -> dict[str, Any]:
+    where = f"[tiers.{name}]"
+    if not isinstance(table, Mapping):
+        raise ConfigError(f'{where} must be a table, e.g. services = ["clinic", "hospital"]')
+    for k in table:
+        if k not in TIER_KEYS:
+            raise ConfigError(
+                f"unknown key {k!r} in {where}.{suggest(k, TIER_KEYS)} Valid keys: "
+                f"{', '.join(TIER_KEYS)}"
+            )
+    out = {**TIER_KEYS, **table}
+    svc = out["services"]
+    if not isinstance(svc, list) or not svc or not all(isinstance(s, str) for s in svc):
+        raise ConfigError(f"{where} needs services = [...] (the facilities of the group)")
+    vals = out["values"]
+    if vals is not None and (
+        not isinstance(vals, Mapping)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in vals.values())
+    ):
+        raise ConfigError(f"{where} values must map labels to tiers >= 1, e.g. {{ village = 1 }}")
+    t = out["max_time_min"]
+    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t <= 0:
+        raise ConfigError(f"{where} max_time_min = {t!r}: must be a number of minutes > 0")
+    if not isinstance(out["closure"], list) or not all(isinstance(c, str) for c in out["closure"]):
+        raise ConfigError(f'{where} closure must be a list of column names, e.g. ["township"]')
+    return out
+
+
+def check_tier_config(cfg: dict[str, Any], base: Path) -> None:
+    """Check ``[tiers]``, ``[audit]`` and ``[indicators]`` in place (paths resolved from
+    ``base``); absent sections become empty tables."""
+    tiers = cfg.get("tiers") or {}
+    if not isinstance(tiers, Mapping):
+        raise ConfigError("[tiers] must be a table of groups, e.g. [tiers.health]")
+    cfg["tiers"] = {str(g): _check_group(str(g), t) for g, t in tiers.items()}
+    audit = cfg.get("audit") or {}
+    if not isinstance(audit, Mapping):
+        raise ConfigError("[audit] must be a table")
+    for k in audit:
+        if k not in AUDIT_KEYS:
+            raise ConfigError(f"unknown key {k!r} in [audit].{suggest(k, AUDIT_KEYS)}")
+    audit = {**AUDIT_KEYS, **audit} if audit else {}
+    if audit:
+        if not audit["schools"]:
+            raise ConfigError('[audit] needs schools = "schools.gpkg" (the school table)')
+        audit["schools"] = _path(audit["schools"], "[audit] schools", base)
+        if audit["standards"]:
+            audit["standards"] = _path(audit["standards"], "[audit] standards", base)
+    cfg["audit"] = audit
+    if cfg.get("indicators") is None:  # no [indicators] section: none computed
+        cfg["indicators"] = {}
+        return
+    ind = dict(cfg["indicators"])
+    use = ind.pop("use", "default")
+    if use not in ("default", "none"):
+        raise ConfigError(f'[indicators] use = {use!r}: "default" or "none"')
+    from ..tiers.indicators import load_indicators
+
+    if ind:
+        load_indicators({"indicators": ind})  # checks every entry, names the problems
+    cfg["indicators"] = {"use": use, **ind}
+
+
+# --- computing ---------------------------------------------------------------------------------
+
+
+def _group_tiers(fac: pd.DataFrame, group: Mapping[str, Any], scol: str) -> pd.Series:
+    from ..tiers import facility_tiers
+
+    return facility_tiers(
+        fac, column=group["column"], values=group["values"], services=group["services"],
+        service_column=scol,
+    )  # fmt: skip
+
+
+def _facility_units(
+    fac: pd.DataFrame, unit: str, townships: gpd.GeoDataFrame | None
+) -> pd.Series | None:
+    """The unit of every facility: its own column, else the township polygon it lies in."""
+    if unit in fac.columns:
+        return fac[unit]
+    if townships is None or unit not in townships.columns:
+        return None
+    poly = townships.to_crs(fac.crs) if townships.crs != fac.crs else townships
+    joined = gpd.sjoin(fac[[fac.geometry.name]], poly[[unit, poly.geometry.name]], how="left")
+    return joined[~joined.index.duplicated()][unit].reindex(fac.index)
+
+
+def _referral_lines(
+    flows: pd.DataFrame, fac: gpd.GeoDataFrame, group: str, name_col: str
+) -> gpd.GeoDataFrame:
+    pts = fac.geometry
+    a = pts.reindex(flows["from_id"]).to_numpy()
+    b = pts.reindex(flows["to_id"]).to_numpy()
+    lines = [shapely.LineString([p, q]) for p, q in zip(a, b, strict=True)]
+    names = fac[name_col] if name_col in fac.columns else pd.Series(dtype=object)
+    out = flows.assign(
+        group=group,
+        from_name=names.reindex(flows["from_id"]).to_numpy(),
+        to_name=names.reindex(flows["to_id"]).to_numpy(),
+    )
+    cols = ["group", "from_id", "from_name", "from_tier", "to_id", "to_name", "to_tier"]
+    cols += ["time_min", "villages", "population"]
+    return gpd.GeoDataFrame(out[cols], geometry=lines, crs=fac.crs)
+
+
+def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[str, Any],
+               townships: gpd.GeoDataFrame | None) -> tuple[pd.Series, list, list]:  # fmt: skip
+    from ..costs import travel_costs
+    from ..tiers import (
+        closure_by_village,
+        closure_summary,
+        nearest_by_tier,
+        referral_chain,
+        referral_flows,
+        referral_table,
+    )
+
+    cols, net = cfg["columns"], cfg["network"]
+    villages, fac = result.villages, result.facilities
+    tiers = _group_tiers(fac, group, cols["service"])
+    members = fac.loc[tiers.index]
+    mode = group["mode"] or cfg["analysis"]["mode"]
+    kw = {"mode": mode, "max_time_min": float(group["max_time_min"]),
+          "max_snap_m": net["max_snap_m"], "connector_speed_kmh": net["connector_speed_kmh"]}  # fmt: skip
+    _log.info("tiers %s: routing %d villages to %d facilities (%s)", name, len(villages),
+              len(members), mode)  # fmt: skip
+    costs = travel_costs(result.network, villages, members, **kw)
+    fac_costs = travel_costs(result.network, members, members, **kw)
+    near = nearest_by_tier(costs, villages.index, tiers)
+    refs = referral_table(fac_costs, tiers)
+    chain = referral_chain(near, refs)
+    pop = pd.to_numeric(villages[cols["population"]], errors="coerce")
+    new: dict[str, Any] = {f"{name}_{c}": near[c] for c in near.columns}
+    new.update({f"{name}_{c}": chain[c] for c in chain.columns})
+    flows = _referral_lines(
+        referral_flows(chain, near, refs, pop), members, name, cols["facility_name"]
+    )
+    summaries = []
+    for unit in group["closure"]:
+        if unit not in villages.columns:
+            raise ConfigError(f"[tiers.{name}] closure: the villages have no column {unit!r}")
+        fu = _facility_units(members, unit, townships)
+        if fu is None:
+            raise ConfigError(
+                f"[tiers.{name}] closure {unit!r}: the facilities have no column {unit!r} and "
+                "no townships layer with it to place them in"
+            )
+        per = closure_by_village(costs, near, villages[unit], tiers, fu)
+        for c in per.columns:
+            if c.endswith("_outside"):
+                new[f"{name}_{c}_{unit}"] = per[c]
+            elif c.endswith("_extra_min"):
+                new[f"{name}_{c}_{unit}"] = per[c]
+        summary = closure_summary(per, villages[unit], pop, overall=True)
+        summaries.append(summary.assign(group=name, unit_column=unit))
+    for c, v in new.items():
+        villages[c] = v.to_numpy() if hasattr(v, "to_numpy") else v
+    return tiers, [flows], summaries
+
+
+def _closure_layer(parts: list[pd.DataFrame], townships: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    table = pd.concat(parts, ignore_index=True)
+    cols = ["group", "unit_column", "unit", "tier", "population", "population_outside",
+            "share_outside", "mean_extra_min", "population_unreachable", "population_no_inside"]  # fmt: skip
+    table = table[cols]
+    if townships is None:
+        return table
+    by = [c for c in table["unit_column"].unique() if c in townships.columns]
+    if len(by) != 1 or (table["unit_column"] != by[0]).any():
+        return table
+    geo = townships.set_index(by[0]).geometry
+    return gpd.GeoDataFrame(
+        table, geometry=geo.reindex(table["unit"]).to_numpy(), crs=townships.crs
+    )
+
+
+def _audit(result: Any, cfg: Mapping[str, Any]) -> None:
+    from ..audit import county_audit, load_audit_standards
+    from ..io import read_layer
+
+    a = cfg["audit"]
+    schools = read_layer(a["schools"], layer=a["schools_layer"], encoding=a["schools_encoding"])
+    if a["id_column"] in schools.columns:
+        schools = schools.set_index(a["id_column"])
+    std = load_audit_standards(overrides=a["standards"]) if a["standards"] else None
+    res = county_audit(
+        schools, level_column=a["level_column"], columns=a["columns"] or None, standards=std
+    )
+    layer = res.schools.copy()
+    if "name" in schools.columns:
+        layer.insert(0, "name", schools["name"].reindex(layer.index))
+    if isinstance(schools, gpd.GeoDataFrame) and schools.geometry.notna().any():
+        geom = schools.geometry.reindex(layer.index)
+        layer = gpd.GeoDataFrame(layer, geometry=geom.to_numpy(), crs=schools.crs)
+    elif set(layer.index) <= set(result.facilities.index):
+        fac = result.facilities
+        layer = gpd.GeoDataFrame(layer, geometry=fac.geometry.reindex(layer.index).to_numpy(),
+                                 crs=fac.crs)  # fmt: skip
+    layer.index.name = a["id_column"]
+    result.extra_layers["schools_audit"] = layer
+    cv = res.cv.copy()
+    result.extra_layers["school_audit_cv"] = cv
+    levels = res.levels.reset_index()
+    levels["county_passed"] = res.passed
+    result.extra_layers["school_audit_levels"] = levels
+
+
+def _indicators(result: Any, cfg: Mapping[str, Any], specs: Mapping[str, Any],
+                tiers: Mapping[str, pd.Series]) -> None:  # fmt: skip
+    from ..tiers.indicators import load_indicators, named_indicators
+
+    ind = dict(cfg["indicators"])
+    use = ind.pop("use", "default")
+    if use == "none" and not ind:
+        return
+    base: dict[str, Any] = {}
+    if use == "default":
+        std = cfg["equity"]["standards"]
+        base = load_indicators(None if std in (None, "default", "none") else std)
+    defs = {**base, **ind}
+    if not defs:
+        return
+    modes = {s: spec["mode"] for s, spec in (specs or {}).items()}
+    table = named_indicators(
+        result.villages, defs, facilities=result.facilities,
+        service_column=cfg["columns"]["service"], modes=modes, tiers=tiers,
+    )  # fmt: skip
+    result.extra_layers["named_indicators"] = table
+
+
+def tier_step(
+    result: Any,
+    cfg: Mapping[str, Any],
+    specs: Mapping[str, Any] | None,
+    townships: gpd.GeoDataFrame | None,
+) -> None:
+    """Tier times, referral chains, closure, the school audit and the named indicators of a run:
+    new per-village columns on ``result.villages`` and new layers in ``result.extra_layers``."""
+    tiers: dict[str, pd.Series] = {}
+    flows, closure = [], []
+    for name, group in (cfg.get("tiers") or {}).items():
+        tiers[name], f, c = _one_group(result, cfg, name, group, townships)
+        flows += f
+        closure += c
+    if flows:
+        result.extra_layers["referrals"] = pd.concat(flows, ignore_index=True)
+    if closure:
+        result.extra_layers["tier_closure"] = _closure_layer(closure, townships)
+    if cfg.get("audit"):
+        _audit(result, cfg)
+    if cfg.get("indicators"):
+        _indicators(result, cfg, specs or {}, tiers)
