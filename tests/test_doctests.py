@@ -77,6 +77,8 @@ MODULES = (
     "tiers.tiers",
     "tiers.closure",
     "tiers.indicators",
+    "report.tiers",
+    "report.audit",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -18,6 +18,7 @@ from ..styles import default_styles
 from .config import group_key, load_config
 from .result import RunResult
 from .standards import standard_modes
+from .tiers import report_sections
 
 __all__ = ["checked_outputs", "write_outputs"]
 
@@ -117,6 +118,7 @@ def _write_report(
         population=cols["population"],
         area_type=cols["area_type"],
         rank_by=rank_by if rank_by in result.villages.columns else None,
+        sections=report_sections(result, cfg),  # [tiers], [audit], [indicators]
     )
 
 

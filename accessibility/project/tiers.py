@@ -43,7 +43,7 @@ import shapely
 
 from ..errors import ConfigError, suggest
 
-__all__ = ["AUDIT_KEYS", "TIER_KEYS", "check_tier_config", "tier_step"]
+__all__ = ["AUDIT_KEYS", "TIER_KEYS", "check_tier_config", "report_sections", "tier_step"]
 
 _log = logging.getLogger(__name__)
 
@@ -332,3 +332,29 @@ def tier_step(
         _audit(result, cfg)
     if cfg.get("indicators"):
         _indicators(result, cfg, specs or {}, tiers)
+
+
+def report_sections(result: Any, cfg: Mapping[str, Any]) -> list[str]:
+    """The report's HTML lines for the tiers, the school audit and the named indicators of a run
+    (none when the project has none), in the language of ``[report] lang`` (default English)."""
+    from ..report.audit import audit_section
+    from ..report.tiers import indicator_section, tier_section
+
+    lang = str((cfg.get("report") or {}).get("lang", "en"))
+    extra = result.extra_layers
+    out: list[str] = []
+    if cfg.get("tiers"):
+        out += tier_section(
+            result.villages, cfg["tiers"], population=cfg["columns"]["population"],
+            closure=extra.get("tier_closure"), referrals=extra.get("referrals"), lang=lang,
+        )  # fmt: skip
+    if "schools_audit" in extra:
+        levels = extra["school_audit_levels"]
+        passed = levels["county_passed"].iloc[0] if len(levels) else None
+        out += audit_section(
+            levels, extra["school_audit_cv"], extra["schools_audit"],
+            county_passed=None if pd.isna(passed) else bool(passed), lang=lang,
+        )  # fmt: skip
+    if "named_indicators" in extra:
+        out += indicator_section(extra["named_indicators"], lang=lang)
+    return out
