@@ -79,6 +79,7 @@ MODULES = (
     "tiers.indicators",
     "report.tiers",
     "report.audit",
+    "styles.tiers",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -91,3 +91,21 @@ def test_a_run_writes_tier_columns_layers_and_report(tmp_path):
     text = result.files["report"].read_text(encoding="utf-8")
     assert 'id="tiers"' in text and 'id="school-audit"' in text
     assert "社区卫生服务设施步行15分钟覆盖率" in text
+
+
+def test_tier_and_audit_layers_get_their_own_styles():
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point, box
+
+    from accessibility.styles import default_qml
+
+    refs = gpd.GeoDataFrame(
+        {"population": [10.0, 80.0]}, geometry=[LineString([(0, 0), (1, 1)])] * 2
+    )
+    schools = gpd.GeoDataFrame(
+        {"indicators_met": [7, 4], "name": ["a", "b"]}, geometry=[Point(0, 0)] * 2
+    )
+    closure = gpd.GeoDataFrame({"share_outside": [0.1]}, geometry=[box(0, 0, 1, 1)])
+    assert 'attr="population"' in default_qml("referrals", refs)
+    assert 'attr="indicators_met"' in default_qml("schools_audit", schools)
+    assert 'attr="share_outside"' in default_qml("tier_closure", closure)
