@@ -81,6 +81,9 @@ def test_a_run_writes_tier_columns_layers_and_report(tmp_path):
     gpkg = result.files["geopackage"]
     layers = set(gpd.list_layers(gpkg)["name"])
     assert {"referrals", "tier_closure", "schools_audit", "named_indicators"} <= layers
+    ups = gpd.read_file(gpkg, layer="tier_upgrades")
+    assert set(ups["tier"]) == {1, 2} and (ups.groupby("tier")["rank"].min() == 1).all()
+    assert (ups["person_min_saved"] >= 0).all()
     closure = gpd.read_file(gpkg, layer="tier_closure")
     assert closure["share_outside"].between(0, 1).all()
     schools = gpd.read_file(gpkg, layer="schools_audit")

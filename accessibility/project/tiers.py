@@ -14,8 +14,10 @@ and ``[indicators]`` checked (:func:`check_tier_config`) and computed after the 
 gives per village ``{group}_tier{k}_id``/``_min``, ``{group}_referral_min`` (the chain village ->
 nearest tier 1 -> its nearest tier 2 -> ...), ``{group}_referral_tier{k}_id``,
 ``{group}_referral_extra_min`` and per closure unit ``{group}_tier{k}_outside_{unit}`` and
-``{group}_tier{k}_extra_min_{unit}``; the layers ``referrals`` (facility-to-facility lines) and
-``tier_closure`` (per unit, tier and group).
+``{group}_tier{k}_extra_min_{unit}``; the layers ``referrals`` (facility-to-facility lines),
+``tier_closure`` (per unit, tier and group) and ``tier_upgrades`` (every facility below the top
+tier ranked by what upgrading it to the next tier would bring: people × minutes saved, people
+newly reaching the tier; :func:`accessibility.tiers.upgrade_gains`).
 
 ``[audit]``: ``schools`` (path), ``schools_layer``, ``id_column`` (default ``facility_id``),
 ``level_column`` (``level``), ``columns`` (``{canonical = "yours"}``), ``standards`` (a TOML of
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -217,6 +220,7 @@ def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[st
     flows = _referral_lines(
         referral_flows(chain, near, refs, pop), members, name, cols["facility_name"]
     )
+    upgrades = _upgrades(costs, near, tiers, pop, members, name, cols)
     summaries = []
     for unit in group["closure"]:
         if unit not in villages.columns:
@@ -237,7 +241,28 @@ def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[st
         summaries.append(summary.assign(group=name, unit_column=unit))
     for c, v in new.items():
         villages[c] = v.to_numpy() if hasattr(v, "to_numpy") else v
-    return tiers, [flows], summaries
+    return tiers, [flows, upgrades], summaries
+
+
+def _upgrades(costs: pd.DataFrame, near: pd.DataFrame, tiers: pd.Series, pop: pd.Series,
+              members: gpd.GeoDataFrame, name: str, cols: Mapping[str, Any]) -> gpd.GeoDataFrame:  # fmt: skip
+    """Every facility below the top tier ranked by what its upgrade would bring (siting)."""
+    from ..tiers import upgrade_gains
+
+    parts = []
+    levels = sorted(int(k) for k in tiers.unique())
+    for k in levels[:-1]:
+        g = upgrade_gains(costs, near, tiers, pop, tier=k)
+        g.insert(0, "tier", k)
+        g.insert(0, "group", name)
+        g["rank"] = np.arange(1, len(g) + 1)
+        parts.append(g)
+    table = pd.concat(parts) if parts else pd.DataFrame()
+    label = cols["facility_name"]
+    if label in members.columns and len(table):
+        table.insert(2, "name", members[label].reindex(table.index).to_numpy())
+    geom = members.geometry.reindex(table.index).to_numpy() if len(table) else []
+    return gpd.GeoDataFrame(table, geometry=geom, crs=members.crs)
 
 
 def _closure_layer(parts: list[pd.DataFrame], townships: gpd.GeoDataFrame | None) -> pd.DataFrame:
@@ -324,8 +349,9 @@ def tier_step(
         tiers[name], f, c = _one_group(result, cfg, name, group, townships)
         flows += f
         closure += c
-    if flows:
-        result.extra_layers["referrals"] = pd.concat(flows, ignore_index=True)
+    if flows:  # per group: its referral lines, then its upgrade candidates
+        result.extra_layers["referrals"] = pd.concat(flows[0::2], ignore_index=True)
+        result.extra_layers["tier_upgrades"] = pd.concat(flows[1::2])
     if closure:
         result.extra_layers["tier_closure"] = _closure_layer(closure, townships)
     if cfg.get("audit"):
@@ -346,7 +372,8 @@ def report_sections(result: Any, cfg: Mapping[str, Any]) -> list[str]:
     if cfg.get("tiers"):
         out += tier_section(
             result.villages, cfg["tiers"], population=cfg["columns"]["population"],
-            closure=extra.get("tier_closure"), referrals=extra.get("referrals"), lang=lang,
+            closure=extra.get("tier_closure"), referrals=extra.get("referrals"),
+            upgrades=extra.get("tier_upgrades"), lang=lang,
         )  # fmt: skip
     if "schools_audit" in extra:
         levels = extra["school_audit_levels"]

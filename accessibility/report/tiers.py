@@ -59,6 +59,17 @@ TEXT: dict[str, dict[str, str]] = {
         "time": "Time (min)",
         "villages": "Villages",
         "population": "People",
+        "upgrades": "Which facility to upgrade to the next tier",
+        "upgrades_intro": (
+            "The three best candidates per group and tier: what upgrading each one alone would "
+            "bring to the villages whose nearest facility of the next tier is farther away "
+            "(all candidates: tier_upgrades layer; try one with [[upgrade_facility]] in a "
+            "scenario)."
+        ),
+        "facility": "Facility",
+        "saved": "People × minutes saved",
+        "better": "People served sooner",
+        "new": "People newly reaching the tier",
         "indicators": "Indicators for the forms",
         "indicators_intro": (
             "Named exactly as the inspection forms name them; the value column can be copied "
@@ -103,6 +114,15 @@ TEXT: dict[str, dict[str, str]] = {
         "time": "时间（分钟）",
         "villages": "村数",
         "population": "人口",
+        "upgrades": "升级为上一级设施的候选",
+        "upgrades_intro": (
+            "每类每级收益最大的三个候选设施：单独将其升级为上一级后，上一级设施更近的村庄所节省的"
+            "时间（全部候选见 tier_upgrades 图层；可在情景中用 [[upgrade_facility]] 试算）。"
+        ),
+        "facility": "设施",
+        "saved": "节省人·分钟",
+        "better": "受益人口",
+        "new": "新覆盖人口",
         "indicators": "填报指标",
         "indicators_intro": (
             "指标名称与填报表格一致，数值可直接复制填报。请对照本地表格核对定义：标注“未核实”的"
@@ -181,6 +201,7 @@ def tier_section(
     population: str = "population",
     closure: pd.DataFrame | None = None,
     referrals: pd.DataFrame | None = None,
+    upgrades: pd.DataFrame | None = None,
     thresholds_min: Sequence[float] = (15, 30, 60),
     top: int = 10,
     lang: str = "en",
@@ -202,6 +223,8 @@ def tier_section(
         ``share_outside``, ``mean_extra_min``, ``population_no_inside``, ``population``).
     referrals
         The ``referrals`` layer.
+    upgrades
+        The ``tier_upgrades`` layer (the best candidates per group and tier are shown).
     thresholds_min
         Columns "within t min".
     top
@@ -249,6 +272,29 @@ def tier_section(
                     ]
                 )
         out.append(html_table(head, rows, left=3))
+    if upgrades is not None and len(upgrades):
+        out += _upgrade_lines(upgrades, tx)
+    return out
+
+
+def _upgrade_lines(upgrades: pd.DataFrame, tx: Mapping[str, str]) -> list[str]:
+    out = [f"<h3>{tx['upgrades']}</h3>", f"<p>{tx['upgrades_intro']}</p>"]
+    head = [tx["group"], tx["tier"], tx["facility"], tx["saved"], tx["better"], tx["new"]]
+    rows = []
+    for (g, k), part in upgrades.groupby(["group", "tier"], sort=False):
+        for fid, r in part.sort_values("rank").head(3).iterrows():
+            name = r.get("name") or fid
+            rows.append(
+                [
+                    html.escape(str(g)),
+                    f"{int(k)} → {int(r['to_tier'])}",
+                    html.escape(f"{name} ({fid})"),
+                    fmt_num(r["person_min_saved"], 0),
+                    fmt_num(r["population_better_served"], 0),
+                    fmt_num(r["population_newly_reached"], 0),
+                ]
+            )
+    out.append(html_table(head, rows, left=3))
     return out
 
 

@@ -1,5 +1,6 @@
 """QGIS styles of the tier and audit layers: ``referrals`` (lines by people referred),
-``schools_audit`` (points by indicators met) and ``tier_closure`` (units by share outside).
+``schools_audit`` (points by indicators met), ``tier_closure`` (units by share outside) and
+``tier_upgrades`` (candidates by rank).
 
 Examples
 --------
@@ -20,7 +21,7 @@ from .qml import graduated_qml
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["closure_qml", "referral_qml", "school_audit_qml", "tier_layer_qml"]
+__all__ = ["closure_qml", "referral_qml", "school_audit_qml", "tier_layer_qml", "upgrade_qml"]
 
 
 def school_audit_qml(schools: gpd.GeoDataFrame) -> str:
@@ -55,6 +56,19 @@ def closure_qml(closure: gpd.GeoDataFrame) -> str:
     return graduated_qml("share_outside", breaks, colors, "Polygon", labels, fill_alpha=0.6)
 
 
+def upgrade_qml(upgrades: gpd.GeoDataFrame) -> str:
+    """Upgrade candidates by rank within their group and tier: the best five stand out."""
+    return graduated_qml(
+        "rank",
+        [0.5, 1.5, 5.5, math.inf],
+        ["#7a0177", "#dd3497", "#bdbdbd"],
+        "Point",
+        ["best (1)", "2-5", "others"],
+        size_mm=3.0,
+        label_field="name" if "name" in upgrades.columns else None,
+    )
+
+
 def tier_layer_qml(name: str, gdf: gpd.GeoDataFrame) -> str | None:
     """The style of a tier or audit layer by its name; None for any other layer."""
     cols = set(map(str, gdf.columns))
@@ -62,6 +76,8 @@ def tier_layer_qml(name: str, gdf: gpd.GeoDataFrame) -> str | None:
         return school_audit_qml(gdf)
     if name == "referrals" and "population" in cols:
         return referral_qml(gdf)
+    if name == "tier_upgrades" and "rank" in cols:
+        return upgrade_qml(gdf)
     if name == "tier_closure" and "share_outside" in cols:
         return closure_qml(gdf)
     return None
