@@ -46,7 +46,9 @@ TEXT: dict[str, dict[str, str]] = {
         "closure_intro": (
             "Share of people whose nearest facility of the tier lies in another {unit} "
             "(\u201c小病不出村、大病不出县\u201d), and how much longer the nearest one inside "
-            "takes (mean over those people)."
+            "takes (mean over those people). The top tier usually serves the whole county: its "
+            "row per {unit} is expected to be high; read its \u201cAll\u201d column against a "
+            "county boundary for \u201c不出县\u201d."
         ),
         "unit": "Unit",
         "all": "All",
@@ -101,7 +103,8 @@ TEXT: dict[str, dict[str, str]] = {
         "closure": "最近设施不在本{unit}内",
         "closure_intro": (
             "最近的该级设施位于其他{unit}的人口比例（“小病不出村、大病不出县”），以及改去本{unit}内"
-            "最近设施平均多用的时间。"
+            "最近设施平均多用的时间。最高一级设施通常服务全县，按{unit}统计的外出比例自然较高；"
+            "“不出县”请按县界统计。"
         ),
         "unit": "单元",
         "all": "合计",
