@@ -12,6 +12,7 @@ The school audit (优质均衡) is :mod:`accessibility.audit`.
 """
 
 from .closure import closure_by_village, closure_summary
+from .indicators import load_indicators, named_indicators
 from .tiers import (
     facility_tiers,
     nearest_by_tier,
@@ -26,6 +27,8 @@ __all__ = [
     "closure_by_village",
     "closure_summary",
     "facility_tiers",
+    "load_indicators",
+    "named_indicators",
     "nearest_by_tier",
     "referral_chain",
     "referral_flows",

@@ -166,11 +166,13 @@ def nearest_by_tier(
     index = villages.index if isinstance(villages, pd.DataFrame) else pd.Index(villages)
     demand = pd.Series(1.0, index=index)
     cols: dict[str, Any] = {}
+    costs = costs[costs["origin"].isin(index)]
     for k, ids in _by_tier(tiers).items():
         supply = pd.Series(1.0, index=ids)
-        ids_k = nearest_facility(costs, demand, supply, cost=cost, unknown_ids="drop")
+        part = costs[costs["destination"].isin(ids)]  # the pairs to this tier
+        ids_k = nearest_facility(part, demand, supply, cost=cost)
         cols[f"tier{k}_id"] = ids_k.astype(object).where(ids_k.notna(), None).to_numpy()
-        cols[f"tier{k}_min"] = nearest_cost(costs, demand, supply, cost=cost, unknown_ids="drop")
+        cols[f"tier{k}_min"] = nearest_cost(part, demand, supply, cost=cost)
         cols[f"tier{k}_min"] = cols[f"tier{k}_min"].to_numpy(np.float64)
     return pd.DataFrame(cols, index=index)
 
