@@ -96,3 +96,16 @@ def test_upgrade_entries_are_checked():
     bad = {"upgrade_facility": [{"id": "C2", "to": "township", "service": "hospitall"}]}
     with pytest.raises(ConfigError, match="unknown service"):
         apply_scenario(PlanningInputs(net, villages, facilities), bad)
+
+
+@pytest.mark.parametrize("action", ["close_facility", "change_capacity", "upgrade_facility"])
+def test_a_loaded_scenario_loads_again(action):
+    # run_scenario loads the scenario and evaluate_scenario loads it again: `id` was copied into
+    # `ids` by the first load and the second refused "exactly one of id or ids"
+    extra = {
+        "close_facility": {},
+        "change_capacity": {"capacity": 5},
+        "upgrade_facility": {"to": "x"},
+    }
+    once = load_scenario({action: {"id": "A", **extra[action]}})
+    assert load_scenario(once)[action][0]["ids"] == ["A"]

@@ -152,6 +152,8 @@ def _check_entry(action: str, i: int, entry: Any, problems: list[str]) -> dict[s
 
     def ids(single: str = "id", many: str = "ids") -> list[str]:
         a, b = out.get(single), out.get(many)
+        if a is not None and isinstance(b, list) and [str(x) for x in b] == [str(a)]:
+            b = None  # a scenario loaded before: `id` was copied into `ids`
         if (a is None) == (b is None):
             problems.append(f'{where} needs exactly one of `{single} = "..."` or `{many} = [...]`')
             return []

@@ -46,7 +46,14 @@ import shapely
 
 from ..errors import ConfigError, suggest
 
-__all__ = ["AUDIT_KEYS", "TIER_KEYS", "check_tier_config", "report_sections", "tier_step"]
+__all__ = [
+    "AUDIT_KEYS",
+    "TIER_KEYS",
+    "check_tier_config",
+    "report_sections",
+    "scenario_tier_columns",
+    "tier_step",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -384,4 +391,52 @@ def report_sections(result: Any, cfg: Mapping[str, Any]) -> list[str]:
         )  # fmt: skip
     if "named_indicators" in extra:
         out += indicator_section(extra["named_indicators"], lang=lang)
+    return out
+
+
+def _tier_times(network: Any, villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+                cfg: Mapping[str, Any]) -> pd.DataFrame:  # fmt: skip
+    """Per village and ``[tiers]`` group: ``{g}_tier{k}_min`` and ``{g}_referral_min``."""
+    from ..costs import travel_costs
+    from ..tiers import nearest_by_tier, referral_chain, referral_table
+
+    net = cfg["network"]
+    out = pd.DataFrame(index=villages.index)
+    for name, group in cfg["tiers"].items():
+        tiers = _group_tiers(facilities, group, cfg["columns"]["service"])
+        members = facilities.loc[tiers.index]
+        kw = {"mode": group["mode"] or cfg["analysis"]["mode"],
+              "max_time_min": float(group["max_time_min"]), "max_snap_m": net["max_snap_m"],
+              "connector_speed_kmh": net["connector_speed_kmh"]}  # fmt: skip
+        near = nearest_by_tier(
+            travel_costs(network, villages, members, **kw), villages.index, tiers
+        )
+        refs = referral_table(travel_costs(network, members, members, **kw), tiers)
+        for c in near.columns:
+            if c.endswith("_min"):
+                out[f"{name}_{c}"] = near[c]
+        out[f"{name}_referral_min"] = referral_chain(near, refs)["referral_min"]
+    return out
+
+
+def scenario_tier_columns(before: Any, after: Any, cfg: Mapping[str, Any]) -> pd.DataFrame:
+    """The tier times of a scenario, before and after (for ``[[upgrade_facility]]`` and every
+    other change): per village ``{g}_tier{k}_min_before``/``_after``,
+    ``{g}_referral_min_before``/``_after`` and ``{g}_referral_saved_min``.
+
+    ``before`` and ``after`` are :class:`accessibility.planning.PlanningInputs` (network,
+    villages, facilities); empty when the project has no ``[tiers]``.
+    """
+    if not cfg.get("tiers"):
+        return pd.DataFrame(index=before.villages.index)
+    a = _tier_times(before.network, before.villages, before.facilities, cfg)
+    b = _tier_times(after.network, after.villages, after.facilities, cfg)
+    out = pd.DataFrame(index=a.index)
+    for c in a.columns:
+        out[f"{c}_before"] = a[c]
+        out[f"{c}_after"] = b[c].reindex(a.index)
+    for name in cfg["tiers"]:
+        with np.errstate(invalid="ignore"):
+            saved = a[f"{name}_referral_min"] - b[f"{name}_referral_min"].reindex(a.index)
+        out[f"{name}_referral_saved_min"] = saved.where(np.isfinite(saved))
     return out
