@@ -25,6 +25,8 @@ def test_demo_project_has_three_tier_groups_the_audit_and_indicators():
     cfg = _validate(_raw())
     assert set(cfg["tiers"]) == {"health", "school", "elder"}
     assert cfg["tiers"]["health"]["values"] == {"village": 1, "township": 2, "county": 3}
+    assert cfg["tiers"]["elder"]["population"] == "pop_elderly"  # shares count old people
+    assert cfg["tiers"]["health"]["population"] is None  # [columns] population
     assert cfg["audit"]["schools"].endswith("demo_county.gpkg")
     assert cfg["indicators"]["use"] == "default"
 

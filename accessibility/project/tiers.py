@@ -10,6 +10,7 @@ and ``[indicators]`` checked (:func:`check_tier_config`) and computed after the 
     mode = "car"                                           # default [analysis] mode
     max_time_min = 120                                     # routing reach for the tier times
     closure = ["township"]                                 # unit columns for "不出县/不出乡"
+    population = "pop_elderly"                             # default [columns] population
 
 gives per village ``{group}_tier{k}_id``/``_min``, ``{group}_referral_min`` (the chain village ->
 nearest tier 1 -> its nearest tier 2 -> ...), ``{group}_referral_tier{k}_id``,
@@ -64,6 +65,7 @@ TIER_KEYS: dict[str, Any] = {
     "mode": None,
     "max_time_min": 120.0,
     "closure": [],
+    "population": None,
     "label": None,
 }
 AUDIT_KEYS: dict[str, Any] = {
@@ -221,7 +223,10 @@ def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[st
     near = nearest_by_tier(costs, villages.index, tiers)
     refs = referral_table(fac_costs, tiers)
     chain = referral_chain(near, refs)
-    pop = pd.to_numeric(villages[cols["population"]], errors="coerce")
+    pop_col = group["population"] or cols["population"]
+    if pop_col not in villages.columns:
+        raise ConfigError(f"[tiers.{name}] population: the villages have no column {pop_col!r}")
+    pop = pd.to_numeric(villages[pop_col], errors="coerce")
     new: dict[str, Any] = {f"{name}_{c}": near[c] for c in near.columns}
     new.update({f"{name}_{c}": chain[c] for c in chain.columns})
     flows = _referral_lines(
@@ -240,9 +245,7 @@ def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[st
             )
         per = closure_by_village(costs, near, villages[unit], tiers, fu)
         for c in per.columns:
-            if c.endswith("_outside"):
-                new[f"{name}_{c}_{unit}"] = per[c]
-            elif c.endswith("_extra_min"):
+            if c.endswith(("_outside", "_extra_min")):
                 new[f"{name}_{c}_{unit}"] = per[c]
         summary = closure_summary(per, villages[unit], pop, overall=True)
         summaries.append(summary.assign(group=name, unit_column=unit))

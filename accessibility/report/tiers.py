@@ -218,9 +218,9 @@ def tier_section(
         Per-village layer with ``{group}_tier{k}_min``, ``{group}_referral_min`` and
         ``{group}_referral_extra_min``.
     groups
-        The group names (keys; values may hold a ``label``).
+        The group names (keys; values may hold a ``label`` and a ``population`` column).
     population
-        Village population column.
+        Village population column (for groups without their own).
     closure
         The ``tier_closure`` layer (``group``, ``unit_column``, ``unit``, ``tier``,
         ``share_outside``, ``mean_extra_min``, ``population_no_inside``, ``population``).
@@ -236,13 +236,15 @@ def tier_section(
         ``"en"`` or ``"zh"``.
     """
     tx = _t(lang)
-    w = pd.to_numeric(villages[population], errors="coerce").fillna(0).to_numpy(float)
     out = [f'<h2 id="tiers">{tx["tiers"]}</h2>', f"<p>{tx['tiers_intro']}</p>"]
     head = [tx["group"], tx["tier"], tx["mean_min"], tx["median_min"]]
     head += [tx["within"].format(t=f"{x:g}") for x in thresholds_min]
     rows = []
     for g, spec in groups.items():
-        label = html.escape(str((spec or {}).get("label") or g) if isinstance(spec, Mapping) else g)
+        spec = spec if isinstance(spec, Mapping) else {}
+        label = html.escape(str(spec.get("label") or g))
+        col = spec.get("population") or population
+        w = pd.to_numeric(villages[col], errors="coerce").fillna(0).to_numpy(float)
         tiers = sorted(
             int(c[len(g) + 5 : -4])
             for c in villages.columns
