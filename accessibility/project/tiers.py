@@ -114,36 +114,63 @@ def _check_group(name: str, table: Any) -> dict[str, Any]:
     t = out["max_time_min"]
     if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t <= 0:
         raise ConfigError(f"{where} max_time_min = {t!r}: must be a number of minutes > 0")
+    _text(out["column"], f"{where} column", none=False)
+    for k in ("mode", "population", "label"):
+        _text(out[k], f"{where} {k}")
     if not isinstance(out["closure"], list) or not all(isinstance(c, str) for c in out["closure"]):
         raise ConfigError(f'{where} closure must be a list of column names, e.g. ["township"]')
     return out
 
 
+def _text(value: Any, where: str, *, none: bool = True) -> None:
+    if not (isinstance(value, str) or (none and value is None)):
+        raise ConfigError(f"{where} = {value!r}: must be text in quotes")
+
+
+def _table(cfg: Mapping[str, Any], key: str, example: str) -> dict[str, Any]:
+    value = cfg.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{key}] must be a table, e.g. {example}; got {value!r}")
+    return dict(value)
+
+
 def check_tier_config(cfg: dict[str, Any], base: Path) -> None:
     """Check ``[tiers]``, ``[audit]`` and ``[indicators]`` in place (paths resolved from
     ``base``); absent sections become empty tables."""
-    tiers = cfg.get("tiers") or {}
-    if not isinstance(tiers, Mapping):
-        raise ConfigError("[tiers] must be a table of groups, e.g. [tiers.health]")
+    tiers = _table(cfg, "tiers", "[tiers.health]")
     cfg["tiers"] = {str(g): _check_group(str(g), t) for g, t in tiers.items()}
-    audit = cfg.get("audit") or {}
-    if not isinstance(audit, Mapping):
-        raise ConfigError("[audit] must be a table")
+    audit = _table(cfg, "audit", '[audit] schools = "schools.gpkg"')
     for k in audit:
         if k not in AUDIT_KEYS:
             raise ConfigError(f"unknown key {k!r} in [audit].{suggest(k, AUDIT_KEYS)}")
-    audit = {**AUDIT_KEYS, **audit} if audit else {}
     if audit:
+        audit = {**AUDIT_KEYS, **audit}
         if not audit["schools"]:
             raise ConfigError('[audit] needs schools = "schools.gpkg" (the school table)')
         audit["schools"] = _path(audit["schools"], "[audit] schools", base)
-        if audit["standards"]:
+        if audit["standards"] is not None:
             audit["standards"] = _path(audit["standards"], "[audit] standards", base)
+        layer = audit["schools_layer"]
+        if not (layer is None or isinstance(layer, str | int)) or isinstance(layer, bool):
+            raise ConfigError(f"[audit] schools_layer = {layer!r}: a layer name in quotes")
+        for k in ("schools_encoding",):
+            _text(audit[k], f"[audit] {k}")
+        for k in ("id_column", "level_column"):
+            _text(audit[k], f"[audit] {k}", none=False)
+        columns = audit["columns"]
+        if not isinstance(columns, Mapping) or not all(
+            isinstance(v, str) for v in columns.values()
+        ):
+            raise ConfigError(
+                '[audit] columns must map keys to column names, e.g. { pupils = "在校生数" }'
+            )
     cfg["audit"] = audit
     if cfg.get("indicators") is None:  # no [indicators] section: none computed
         cfg["indicators"] = {}
         return
-    ind = dict(cfg["indicators"])
+    ind = _table(cfg, "indicators", '[indicators] use = "default"')
     use = ind.pop("use", "default")
     if use not in ("default", "none"):
         raise ConfigError(f'[indicators] use = {use!r}: "default" or "none"')

@@ -84,8 +84,19 @@ def _check(name: str, entry: Any, problems: list[str]) -> dict[str, Any] | None:
             )
         else:
             problems.append(f"{where}: kind must be one of {list(INDICATOR_KINDS)}, got {kind!r}")
-    if not entry.get("source"):
+    if not entry.get("source") or not isinstance(entry.get("source"), str):
         problems.append(f"{where}: needs `source` (the document and clause, or 'own definition')")
+    svc = entry.get("services")
+    if svc is not None and (not isinstance(svc, list) or not all(isinstance(x, str) for x in svc)):
+        problems.append(f"{where}: services must be a list of service names")
+    for key in ("group", "mode", "population", "supply", "unit_column", "name_en", "note"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            problems.append(f"{where}: {key} must be text")
+    tier = entry.get("tier")
+    if tier is not None and (isinstance(tier, bool) or not isinstance(tier, int) or tier < 1):
+        problems.append(f"{where}: tier must be a whole number >= 1")
+    if not isinstance(entry.get("verified", False), bool):
+        problems.append(f"{where}: verified must be true or false")
     has_services = bool(entry.get("services"))
     has_tier = entry.get("group") is not None and entry.get("tier") is not None
     if has_services == has_tier:
