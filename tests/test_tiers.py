@@ -187,3 +187,11 @@ def test_upgrade_facilities_returns_a_new_table():
     assert fac.loc["a", "level"] == "village"  # the input is not modified
     with pytest.raises(InvalidValueError, match="top tier"):
         upgrade_facilities(out, ["b"], column="level", values={"village": 1, "township": 2})
+
+
+def test_facility_tiers_can_leave_out_facilities_without_a_tier():
+    fac = pd.DataFrame({"level": ["village", None, ""]}, index=["a", "b", "c"])
+    with pytest.raises(InvalidValueError, match="<empty>"):
+        facility_tiers(fac, column="level", values={"village": 1})
+    got = facility_tiers(fac, column="level", values={"village": 1}, missing="drop")
+    assert got.to_dict() == {"a": 1} and got.attrs["missing"] == ["b", "c"]

@@ -140,3 +140,22 @@ def test_a_scenario_upgrade_gives_tier_times_before_and_after(tmp_path):
     # the per-service evaluation agrees: the health-centre times after are the tier-2 times after
     np.testing.assert_allclose(v["health_centre_nearest_min_after"].fillna(np.inf), after.to_numpy()
                                , rtol=0, atol=1e-6)  # fmt: skip
+
+
+def test_a_facility_without_a_tier_is_left_out_with_a_warning():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from accessibility.errors import InputWarning
+    from accessibility.project.tiers import TIER_KEYS, group_tiers
+
+    fac = gpd.GeoDataFrame(
+        {"service": ["clinic", "health_centre"], "level": ["village", None]},
+        geometry=[Point(0, 0), Point(1, 1)],
+        index=["C1", "HC_NEW"],
+    )
+    group = {**TIER_KEYS, "services": ["clinic", "health_centre"], "column": "level",
+             "values": {"village": 1, "township": 2}}  # fmt: skip
+    with pytest.warns(InputWarning, match="HC_NEW"):
+        tiers = group_tiers(fac, group, "service")
+    assert tiers.to_dict() == {"C1": 1}

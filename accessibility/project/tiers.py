@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import ConfigError, suggest
+from ..errors import ConfigError, InputWarning, suggest
 
 __all__ = [
     "AUDIT_KEYS",
     "TIER_KEYS",
     "check_tier_config",
+    "group_tiers",
     "report_sections",
     "scenario_tier_columns",
     "tier_step",
@@ -184,13 +186,25 @@ def check_tier_config(cfg: dict[str, Any], base: Path) -> None:
 # --- computing ---------------------------------------------------------------------------------
 
 
-def _group_tiers(fac: pd.DataFrame, group: Mapping[str, Any], scol: str) -> pd.Series:
+def group_tiers(fac: pd.DataFrame, group: Mapping[str, Any], scol: str) -> pd.Series:
+    """The group's tiers; facilities with an empty tier column (e.g. added by a scenario without
+    it) are left out with a warning."""
     from ..tiers import facility_tiers
 
-    return facility_tiers(
+    tiers = facility_tiers(
         fac, column=group["column"], values=group["values"], services=group["services"],
-        service_column=scol,
+        service_column=scol, missing="drop",
     )  # fmt: skip
+    left = tiers.attrs.get("missing") or []
+    if left:
+        warnings.warn(
+            f"{len(left)} facilities of {group['services']} have no {group['column']!r} and are "
+            f"left out of the tiers: {left[:5]}. Give them one (in a scenario: "
+            f'attributes = {{ {group["column"]} = "..." }} on [[add_facility]]).',
+            InputWarning,
+            stacklevel=3,
+        )
+    return tiers
 
 
 def _facility_units(
@@ -238,7 +252,7 @@ def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[st
 
     cols, net = cfg["columns"], cfg["network"]
     villages, fac = result.villages, result.facilities
-    tiers = _group_tiers(fac, group, cols["service"])
+    tiers = group_tiers(fac, group, cols["service"])
     members = fac.loc[tiers.index]
     mode = group["mode"] or cfg["analysis"]["mode"]
     kw = {"mode": mode, "max_time_min": float(group["max_time_min"]),
@@ -433,7 +447,7 @@ def _tier_times(network: Any, villages: gpd.GeoDataFrame, facilities: gpd.GeoDat
     net = cfg["network"]
     out = pd.DataFrame(index=villages.index)
     for name, group in cfg["tiers"].items():
-        tiers = _group_tiers(facilities, group, cfg["columns"]["service"])
+        tiers = group_tiers(facilities, group, cfg["columns"]["service"])
         members = facilities.loc[tiers.index]
         kw = {"mode": group["mode"] or cfg["analysis"]["mode"],
               "max_time_min": float(group["max_time_min"]), "max_snap_m": net["max_snap_m"],

@@ -54,6 +54,7 @@ def facility_tiers(
     values: Mapping[Any, int] | None = None,
     services: Sequence[str] | None = None,
     service_column: str = "service",
+    missing: str = "raise",
 ) -> pd.Series:
     """The tier (1 = lowest) of every facility of a group, from a column.
 
@@ -70,6 +71,9 @@ def facility_tiers(
         Keep only the facilities of these services (``service_column``); None keeps all.
     service_column
         Column of the service names.
+    missing
+        ``"raise"`` (default) or ``"drop"``: what to do with facilities whose tier column is
+        empty (dropped ones are listed in ``result.attrs["missing"]``).
 
     Returns
     -------
@@ -102,6 +106,11 @@ def facility_tiers(
     if services is not None:
         fac = fac[fac[service_column].astype(str).isin([str(s) for s in services])]
     raw = fac[column]
+    empty = raw.isna() | (raw.astype(str).str.strip() == "")
+    dropped: list[Any] = []
+    if missing == "drop" and empty.any():
+        dropped = list(raw.index[empty])
+        raw = raw[~empty]
     if values is not None:
         unknown = sorted({str(v) for v in raw.dropna().unique()} - {str(k) for k in values})
         if unknown or raw.isna().any():
@@ -122,7 +131,9 @@ def facility_tiers(
             f"facility_tiers: column {column!r} must give whole tiers >= 1 (1 = lowest, e.g. the "
             f"village clinic); got {shown}. Map labels with values = {{label = tier}}."
         )
-    return pd.Series(t.astype(np.int64), index=fac.index, name="tier")
+    out = pd.Series(t.astype(np.int64), index=raw.index, name="tier")
+    out.attrs["missing"] = dropped
+    return out
 
 
 def _by_tier(tiers: pd.Series) -> dict[int, pd.Index]:
