@@ -418,9 +418,9 @@ def report_sections(result: Any, cfg: Mapping[str, Any]) -> list[str]:
     from ..report.tiers import indicator_section, tier_section
 
     lang = str((cfg.get("report") or {}).get("lang", "en"))
-    extra = result.extra_layers
+    extra = getattr(result, "extra_layers", None) or {}
     out: list[str] = []
-    if cfg.get("tiers"):
+    if cfg.get("tiers") and "referrals" in extra:  # the tier step ran
         out += tier_section(
             result.villages, cfg["tiers"], population=cfg["columns"]["population"],
             closure=extra.get("tier_closure"), referrals=extra.get("referrals"),
