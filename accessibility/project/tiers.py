@@ -290,8 +290,8 @@ def _one_group(result: Any, cfg: Mapping[str, Any], name: str, group: Mapping[st
                 new[f"{name}_{c}_{unit}"] = per[c]
         summary = closure_summary(per, villages[unit], pop, overall=True)
         summaries.append(summary.assign(group=name, unit_column=unit))
-    for c, v in new.items():
-        villages[c] = v.to_numpy() if hasattr(v, "to_numpy") else v
+    added = pd.DataFrame(new, index=villages.index)  # all at once: no fragmented frame
+    result.villages = villages.drop(columns=added.columns, errors="ignore").join(added)
     return tiers, [flows, upgrades], summaries
 
 
