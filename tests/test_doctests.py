@@ -79,6 +79,12 @@ MODULES = (
     "project.requirements",
     "datasets.export",
     "uniform_speed",
+    "tiers.tiers",
+    "tiers.closure",
+    "tiers.indicators",
+    "report.tiers",
+    "report.audit",
+    "styles.tiers",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -98,6 +98,10 @@ DEFAULTS: dict[str, Any] = {
         "groups": ["area_type", "township"],
         "income": None,
     },
+    # [tiers.<group>], [audit], [indicators]: checked by accessibility.project.tiers
+    "tiers": _ANY,
+    "audit": _ANY,
+    "indicators": _ANY,
     "output": {
         "folder": "accessibility_output",
         "geopackage": "accessibility.gpkg",
@@ -381,6 +385,9 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
             table,
         )
     _check_values(cfg)
+    from .tiers import check_tier_config
+
+    check_tier_config(cfg, Path(base_dir))
     inp = cfg["input"]
     if not inp.get("roads") and not inp.get("osm"):
         raise ConfigError(

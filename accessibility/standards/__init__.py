@@ -89,7 +89,7 @@ _ENTRY_KEYS: tuple[str, ...] = (
     "note",
     "services",
 )
-_TOP_KEYS: tuple[str, ...] = ("schema", "title", "standards")
+_TOP_KEYS: tuple[str, ...] = ("schema", "title", "standards", "indicators")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -417,6 +417,11 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame) -> str:
     >>> 'attr="road_class"' in default_qml("roads", r)
     True
     """
+    from .tiers import tier_layer_qml  # referrals, schools_audit, tier_closure
+
+    tiered = tier_layer_qml(name, gdf)
+    if tiered is not None:
+        return tiered
     kind = _kind(name, gdf)
     if kind == "villages":
         return village_qml(gdf)

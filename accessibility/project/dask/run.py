@@ -220,10 +220,10 @@ def run_partitioned(
         config=cfg,
         partitions=task_table,
     )
-    if cfg["catchments"]["services"]:
-        # catchment polygons need the whole network: the driver builds it (as run_project does);
-        # the roads output layer then holds its edges too, as in run_project
-        _log.info("[catchments]: building the whole network on the driver")
+    if cfg["catchments"]["services"] or cfg.get("tiers"):
+        # catchment polygons and tier referrals need the whole network: the driver builds it
+        # (as run_project does); the roads output layer then holds its edges too
+        _log.info("[catchments]/[tiers]: building the whole network on the driver")
         result.network = build_network(prep["roads"], settings)
     finish_run(
         result,
