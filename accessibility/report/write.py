@@ -21,10 +21,11 @@ def write_report(
     villages: pd.DataFrame,
     *,
     townships: Any = None,
-    title: str = "Accessibility and equity of public services",
+    title: str | None = None,
     subtitle: str | None = None,
     overwrite: bool = True,
     charts: bool = True,
+    lang: str = "en",
     **options: Any,
 ) -> Path:
     """Write the equity report as one self-contained HTML file (atomically).
@@ -39,7 +40,9 @@ def write_report(
         Optional GeoDataFrame of township polygons (outlines and labels on maps; Chinese names
         in tables from its ``name`` column).
     title, subtitle
-        Headings.
+        Headings (default title: "Access to public services and its fairness").
+    lang
+        ``"en"`` (default) or ``"zh"``: the language of the report.
     overwrite
         Replace an existing file.
     charts
@@ -61,7 +64,13 @@ def write_report(
     """
     tables = report_tables(villages, **options)
     text = report_html(
-        tables, villages, townships=townships, title=title, subtitle=subtitle, charts=charts
+        tables,
+        villages,
+        townships=townships,
+        title=title,
+        subtitle=subtitle,
+        charts=charts,
+        lang=lang,
     )
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
