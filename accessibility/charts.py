@@ -283,6 +283,9 @@ def distribution_chart(
     ncols: int = 3,
     xlabel: str = "Travel time (min)",
     title: str = "Share of people reaching the service within x minutes, urban vs rural",
+    ylabel: str = "Population reached (%)",
+    group_labels: Mapping[str, str] | None = None,
+    dashed_note: str = "  (dashed: standard)",
 ) -> Any:
     """Population-weighted cumulative distributions, urban vs rural, one panel per service.
 
@@ -339,7 +342,7 @@ def distribution_chart(
                     where="post",
                     lw=1.6,
                     color=colors[group],
-                    label=group,
+                    label=(group_labels or {}).get(group, group),
                 )
                 limit = (thresholds or {}).get(label, {}).get(group)
                 if limit is not None and np.isfinite(limit):
@@ -348,14 +351,14 @@ def distribution_chart(
             ax.set_xlim(0, max(finite_max * 1.02, 1.0))
             ax.set_ylim(0, 102)
             ax.set_xlabel(xlabel)
-            ax.set_ylabel("Population reached (%)")
+            ax.set_ylabel(ylabel)
             ax.grid(alpha=0.3)
         for ax in axes[n:]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:
             fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
-        fig.suptitle(title + "  (dashed: standard)", fontsize=10)
+        fig.suptitle(title + dashed_note, fontsize=10)
     return fig
 
 

@@ -213,8 +213,8 @@ def findings_section(ctx: dict[str, Any]) -> list[str]:
                 word(
                     "finding_village",
                     lang,
-                    village=_e(_village_label(top, lang)),
-                    township=_e(_township_label(ctx, top.get(t["unit"] or "", ""))),
+                    village=_e(_village_label(top, lang, short=True)),
+                    township=_e(_township_label(ctx, top.get(t["unit"] or "", ""), short=True)),
                     people=_num(top["population"], 0),
                     shortfall=_num(top["shortfall"], 1),
                     standard=_e(_sname(ctx, top["standard"])),
@@ -235,15 +235,9 @@ def gap_section(ctx: dict[str, Any]) -> list[str]:
     rows = _coverage_rows(ctx)
     if not rows:
         return [f"<p>{word('no_standard', lang)}</p>"]
-    gap = ctx["tables"]["gap"]
     body = []
     for r in rows:
-        mean_col = f"mean_{r['area']}"
-        mean = (
-            gap.loc[r["standard"], mean_col]
-            if r["standard"] in gap.index and mean_col in gap
-            else np.nan
-        )
+        mean = _area_mean(ctx, r["standard"], r["area"])
         body.append(
             [
                 _e(_sname(ctx, r["standard"])),
@@ -271,6 +265,23 @@ def gap_section(ctx: dict[str, Any]) -> list[str]:
         )
         parts.append(_img(fig, word("chart_coverage", lang)))
     return parts
+
+
+def _area_mean(ctx: dict[str, Any], name: str, area: str) -> float:
+    """Population-weighted mean of the time a standard is checked against (its own mode), over
+    the reachable villages of one area type."""
+    t, villages = ctx["tables"], ctx["villages"]
+    col = f"{name}_value_min"
+    if col not in t["compliance"] or t["area_type"] not in villages.columns:
+        return math.nan
+    v = pd.to_numeric(t["compliance"][col], errors="coerce")
+    pop_col = t["populations"].get(name, "population")
+    if pop_col not in villages.columns:
+        return math.nan
+    w = pd.to_numeric(villages[pop_col], errors="coerce").fillna(0)
+    at = villages[t["area_type"]].astype("string").str.strip().str.lower() == area
+    m = at.fillna(False).to_numpy(dtype=bool) & np.isfinite(v.to_numpy(dtype=float))
+    return float(np.average(v[m], weights=w[m])) if m.any() and w[m].sum() > 0 else math.nan
 
 
 def coverage_section(ctx: dict[str, Any]) -> list[str]:
@@ -406,6 +417,9 @@ def distributions_section(ctx: dict[str, Any]) -> list[str]:
         thresholds=thresholds,
         xlabel=word("chart_dist_x", lang),
         title=word("chart_dist", lang),
+        ylabel="可到达人口比例（%）" if lang == "zh" else "Population reached (%)",
+        group_labels={a: area_name(a, lang) for a in ("urban", "rural")},
+        dashed_note="（虚线：标准）" if lang == "zh" else "  (dashed: standard)",
     )
     return [_img(chart, word("chart_dist", lang))]
 
@@ -415,7 +429,13 @@ def map_section(ctx: dict[str, Any]) -> list[str]:
     if ch is None or not hasattr(villages, "geometry"):
         return []
     columns = {_sname(ctx, s): c for s, c in t["columns"].items()}
-    fig = ch.village_map(villages, columns, units=ctx["townships"], title=word("chart_map", lang))
+    fig = ch.village_map(
+        villages,
+        columns,
+        units=ctx["townships"],
+        title=word("chart_map", lang),
+        colorbar_label="分钟" if lang == "zh" else "min",
+    )
     return [_img(fig, word("chart_map", lang)), f'<p class="small">{word("map_note", lang)}</p>']
 
 
@@ -457,18 +477,20 @@ def clusters_section(ctx: dict[str, Any]) -> list[str]:
     return parts
 
 
-def _village_label(row: Any, lang: str) -> str:
+def _village_label(row: Any, lang: str, short: bool = False) -> str:
     """Chinese name with pinyin (zh) or pinyin with the Chinese name (en); never mixed."""
     zh = row.get("name") if hasattr(row, "get") else None
     py = row.get("name_pinyin") if hasattr(row, "get") else None
     zh = None if zh is None or (isinstance(zh, float) and math.isnan(zh)) else str(zh)
     py = None if py is None or (isinstance(py, float) and math.isnan(py)) else str(py)
     if zh and py:
+        if short:
+            return zh if lang == "zh" else py
         return f"{zh}（{py}）" if lang == "zh" else f"{py} ({zh})"
-    return zh or py or str(row.iloc[1]) if hasattr(row, "iloc") else ""
+    return zh or py or (str(row.iloc[1]) if hasattr(row, "iloc") else "")
 
 
-def _township_label(ctx: dict[str, Any], code: Any) -> str:
+def _township_label(ctx: dict[str, Any], code: Any, short: bool = False) -> str:
     towns = ctx["townships"]
     unit = ctx["tables"].get("unit")
     if towns is None or unit is None or unit not in getattr(towns, "columns", []):
@@ -482,6 +504,8 @@ def _township_label(ctx: dict[str, Any], code: Any) -> str:
     if not isinstance(zh, str) or not zh:
         return str(code)
     py = py if isinstance(py, str) and py else str(code)
+    if short:
+        return zh if ctx["lang"] == "zh" else py
     return f"{zh}（{py}）" if ctx["lang"] == "zh" else f"{py} ({zh})"
 
 

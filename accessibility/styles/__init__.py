@@ -455,10 +455,10 @@ def default_styles(
     if lang is None:
         return {name: default_qml(name, gdf) for name, gdf in layers.items()}
     from ..i18n import column_labels
-    from .project import with_aliases
+    from .project import layer_fields, with_aliases
 
     out = {}
     for name, gdf in layers.items():
-        cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        out[name] = with_aliases(default_qml(name, gdf, lang), column_labels(cols, lang, standards))
+        labels = column_labels(layer_fields(gdf), lang, standards)
+        out[name] = with_aliases(default_qml(name, gdf, lang), labels)
     return out

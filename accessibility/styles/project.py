@@ -45,6 +45,7 @@ __all__ = [
     "ProjectLayer",
     "catchment_style",
     "coverage_style",
+    "layer_fields",
     "project_layers",
     "qgis_project_xml",
     "with_aliases",
@@ -90,6 +91,14 @@ def with_aliases(qml: str, aliases: Mapping[str, str]) -> str:
         for i, (c, a) in enumerate(aliases.items())
     )
     return qml.replace("</qgis>", f"  <aliases>\n{rows}  </aliases>\n</qgis>", 1)
+
+
+def layer_fields(gdf: Any) -> list[str]:
+    """The fields a layer has once written: its named index levels, then its columns (without
+    the geometry)."""
+    index = [str(n) for n in getattr(gdf.index, "names", []) if n is not None]
+    geom = gdf.geometry.name if hasattr(gdf, "geometry") else None
+    return index + [str(c) for c in gdf.columns if c != geom and str(c) not in index]
 
 
 def _time_labels(breaks: Sequence[float], lang: str) -> list[str]:
@@ -192,9 +201,7 @@ def project_layers(
     """
     villages = layers["villages"]
     vgeom = geometry_type_of(villages)
-    valiases = column_labels(
-        [c for c in villages.columns if c != villages.geometry.name], lang, standards, services
-    )
+    valiases = column_labels(layer_fields(villages), lang, standards, services)
     groups: list[tuple[str, list[ProjectLayer]]] = []
     present = [s for s in services if f"{s}_nearest_min" in villages.columns]
     catch = layers.get("catchments_by_service")
@@ -225,9 +232,7 @@ def project_layers(
                     single_qml(geometry_type_of(fac), color, size_mm=3.6, outline=(40, 40, 40)),
                     geometry_type_of(fac),
                     subset=f"\"service\" = '{s}'",
-                    aliases=column_labels(
-                        [c for c in fac.columns if c != fac.geometry.name], lang, standards
-                    ),
+                    aliases=column_labels(layer_fields(fac), lang, standards),
                 ),
             )
         if catch is not None and s in catchment_services and (catch["service"] == s).any():
@@ -250,9 +255,7 @@ def project_layers(
                     coverage_style(geometry_type_of(towns), f"{s}_coverage", lang, label),
                     geometry_type_of(towns),
                     visible=False,
-                    aliases=column_labels(
-                        [c for c in towns.columns if c != towns.geometry.name], lang, standards
-                    ),
+                    aliases=column_labels(layer_fields(towns), lang, standards),
                 )
             )
         for m in members:
