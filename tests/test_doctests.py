@@ -43,6 +43,8 @@ MODULES = (
     "styles.project",
     "report.words",
     "report.workbook",
+    "project.summary",
+    "project.readers",
     "snapping",
     "network",
     "equity",

@@ -31,7 +31,15 @@ def reader_paths(
     cfg: Mapping[str, Any], paths: tuple[Path | None, Path | None, Path | None]
 ) -> dict[str, Path]:
     """The QGIS project and workbook paths, in the folder of the other outputs (the QGIS project
-    only with a GeoPackage to read)."""
+    only with a GeoPackage to read).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> out = {"qgis_project": "a.qgz", "workbook": "a.xlsx"}
+    >>> sorted(reader_paths({"output": out}, (Path("o/a.gpkg"), None, None)).items())
+    [('qgis_project', PosixPath('o/a.qgz')), ('workbook', PosixPath('o/a.xlsx'))]
+    """
     folder = next((p.parent for p in paths if p is not None), None)
     outc = cfg["output"]
     out: dict[str, Path] = {}

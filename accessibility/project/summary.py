@@ -19,11 +19,14 @@ def run_summary(result: RunResult, lang: str | None = None) -> list[str]:
 
     Examples
     --------
-    >>> import accessibility as acc
-    >>> from accessibility.project.summary import run_summary
-    >>> result = acc.run_demo("demo_output")  # doctest: +SKIP
-    >>> run_summary(result)[0]  # doctest: +SKIP
-    '共354个村庄，526,435人'
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from accessibility.project.result import RunResult
+    >>> v = gpd.GeoDataFrame({"population": [1200, 800]}, geometry=[Point(0, 0), Point(1, 1)])
+    >>> result = RunResult(villages=v, facilities=v, network=None, costs={},
+    ...                    config={"project": {"language": "zh"}})
+    >>> run_summary(result)
+    ['共2个村庄，2,000人']
     """
     lang = lang or project_language(result.config)
     cfg = result.config

@@ -424,6 +424,16 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
     True
     """
     kind = _kind(name, gdf)
+    if kind == "villages" and lang != "en":
+        from ..i18n import text
+        from .project import time_labels
+
+        edges = [float(b) for b in TIME_BREAKS_MIN]
+        return village_qml(
+            gdf,
+            labels=time_labels(edges, lang),
+            unreachable=(UNREACHABLE[0], text("unreachable", lang)),
+        )
     if kind == "villages":
         return village_qml(gdf)
     if kind == "facilities" and "service" in gdf.columns:

@@ -48,6 +48,7 @@ __all__ = [
     "layer_fields",
     "project_layers",
     "qgis_project_xml",
+    "time_labels",
     "with_aliases",
     "write_qgis_project",
 ]
@@ -101,7 +102,14 @@ def layer_fields(gdf: Any) -> list[str]:
     return index + [str(c) for c in gdf.columns if c != geom and str(c) not in index]
 
 
-def _time_labels(breaks: Sequence[float], lang: str) -> list[str]:
+def time_labels(breaks: Sequence[float], lang: str) -> list[str]:
+    """Legend labels of time classes (``inf`` as the last break: an open class).
+
+    Examples
+    --------
+    >>> time_labels([0, 15, 30, float("inf")], "zh")
+    ['0–15分钟', '15–30分钟', '30分钟以上']
+    """
     out = []
     for lo, hi in itertools.pairwise(breaks):
         out.append(
@@ -121,7 +129,7 @@ def _village_qml(geometry: str, column: str, thresholds: Sequence[float], lang: 
         breaks,
         [TIME_COLORS[i] for i in picks],
         geometry,
-        _time_labels(breaks, lang),
+        time_labels(breaks, lang),
         null_class=("#762a83", text("unreachable", lang)),
         size_mm=2.2,
         outline=(255, 255, 255),
