@@ -313,3 +313,28 @@ def test_report_renders_in_headless_chromium(lang, tmp_path):
         # page's text would have very few distinct shapes; here the title row must be dense ink
         title = img[20:90, 20:900]
         assert (title.sum(axis=2) < 300).mean() > 0.03
+
+
+def test_cli_lang_option_and_summary_lines():
+    from accessibility.cli import build_parser
+    from accessibility.project.result import RunResult
+    from accessibility.project.summary import run_summary
+
+    args = build_parser().parse_args(["demo", "--lang", "en"])
+    assert args.lang == "en"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "p.toml", "--lang", "fr"])
+    layers = _layers()
+    v = layers["villages"].assign(
+        area_type=["urban", "rural", "rural"], clinic_meets=[True, True, False]
+    )
+    table = load_standards()
+    result = RunResult(
+        villages=v, facilities=layers["facilities"], network=None, costs={},
+        config={"project": {"language": "zh"}, "columns": {}}, standards_table=table,
+    )  # fmt: skip
+    lines = run_summary(result)
+    assert lines[0] == "共3个村庄，600人"
+    # rural clinic standard: 200 of 500 rural people meet it
+    assert "村卫生室（农村）：40.0%的相关人口达到标准（步行30分钟）" in lines
+    assert run_summary(result, "en")[0] == "3 villages, 600 residents"

@@ -240,6 +240,7 @@ def road_qml(
     field: str = "road_class",
     styles: Mapping[str, tuple[Color, str, float]] | None = None,
     label_field: str | None = None,
+    other_label: str = "other",
 ) -> str:
     """Default road style: categorised by road class, wider lines for higher classes.
 
@@ -266,7 +267,7 @@ def road_qml(
         "LineString",
         sizes_mm=widths,
         size_mm=0.25,
-        other=((190, 190, 190), "other"),
+        other=((190, 190, 190), other_label),
         label_field=label_field,
         first_on_top=True,
     )

@@ -286,7 +286,12 @@ def project_layers(
             for k, (c, label, w) in ROAD_STYLES.items()
         }
         base.append(
-            ProjectLayer("roads", text("roads", lang), road_qml(roads, styles=table), "Line")
+            ProjectLayer(
+                "roads",
+                text("roads", lang),
+                road_qml(roads, styles=table, other_label=text("other", lang)),
+                "Line",
+            )
         )
     if base:
         groups.append((text("basemap", lang), base))
