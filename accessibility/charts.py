@@ -205,6 +205,7 @@ def lorenz_chart(
     title: str = "Lorenz curves",
     xlabel: str = "Cumulative share of population (shortest time first)",
     ylabel: str = "Cumulative share of person-minutes",
+    equality_label: str = "equality",
 ) -> Any:
     """Lorenz curves (from :func:`accessibility.equity.lorenz_curve`) on one axes, with the
     line of equality. The further a curve sags below the diagonal, the more unequal.
@@ -212,7 +213,7 @@ def lorenz_chart(
     with font_context():
         fig = _figure(5.6, 4.6)
         ax = fig.add_subplot()
-        ax.plot([0, 1], [0, 1], color="0.4", lw=1, ls="--", label="equality")
+        ax.plot([0, 1], [0, 1], color="0.4", lw=1, ls="--", label=equality_label)
         cmap = _cmap("tab10")
         for i, (name, lc) in enumerate(curves.items()):
             ax.plot(

@@ -386,7 +386,11 @@ def inequality_section(ctx: dict[str, Any]) -> list[str]:
         if curves:
             kw = {}
             if lang == "zh":
-                kw = {"xlabel": "人口累计比例（出行时间由短到长）", "ylabel": "人·分钟累计比例"}
+                kw = {
+                    "xlabel": "人口累计比例（出行时间由短到长）",
+                    "ylabel": "人·分钟累计比例",
+                    "equality_label": "完全均衡线",
+                }
             fig = ch.lorenz_chart(curves, title=word("chart_lorenz", lang), **kw)
             parts.append(_img(fig, word("chart_lorenz", lang)))
     return parts
