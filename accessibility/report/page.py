@@ -89,7 +89,7 @@ def report_html(
         .joinpath("templates/report.html")
         .read_text(encoding="utf-8")
     )
-    title = title or word("report_title", lang, project="")
+    title = title or word("report_title_plain", lang)
     return template.substitute(
         lang="zh-CN" if lang == "zh" else "en",
         title=_e(title),
@@ -688,14 +688,6 @@ def _img(fig: Any, alt: str) -> str:
     data = figure_png_base64(fig)
     fig.clear()
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _unit_names(townships: Any, unit: str | None) -> dict:
-    if townships is None or unit is None or unit not in getattr(townships, "columns", []):
-        return {}
-    if "name" not in townships.columns:
-        return {}
-    return dict(zip(townships[unit], townships["name"], strict=False))
 
 
 def _generated_on() -> str:

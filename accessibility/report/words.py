@@ -8,6 +8,7 @@ from __future__ import annotations
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "report_title": "{project}: access to public services and its fairness",
+        "report_title_plain": "Access to public services and its fairness",
         "generated": "Generated {date} by accessibility. {villages} villages with {population} "
         "residents ({urban_villages} urban villages with {urban_population} residents, "
         "{rural_villages} rural villages with {rural_population}); {services} services. Each "
@@ -104,6 +105,7 @@ new facility would help most people most.</li>
     },
     "zh": {
         "report_title": "{project}：公共服务可达性与公平性评估报告",
+        "report_title_plain": "公共服务可达性与公平性评估报告",
         "generated": "accessibility 于 {date} 生成。共 {villages} 个村庄、{population} 人"
         "（城镇村庄 {urban_villages} 个、{urban_population} 人；农村村庄 {rural_villages} 个、"
         "{rural_population} 人）；{services} 类服务。各类服务的出行时间均按其标准规定的出行方式计算。",
