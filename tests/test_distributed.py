@@ -303,7 +303,7 @@ def test_run_partitioned_on_the_demo_project_equals_the_plain_run(
     want = gpd.read_file(gpkg_want, layer="villages")
     got = gpd.read_file(result.files["geopackage"], layer="villages")
     _assert_same_table(got, want)
-    assert set(result.files) == {"geopackage", "csv", "report"}
+    assert set(result.files) == {"geopackage", "csv", "report", "qgis_project", "workbook"}
     assert result.townships is not None
     assert {"catchments", "catchments_by_service", "coverage_radii"} <= set(result.extra_layers)
     assert result.partitions["partition"].tolist() == ["all"]
