@@ -448,7 +448,10 @@ if _HAVE_QGIS:
                 "and total capacity reachable within each threshold, and a reachable flag. "
                 "Runs the 'accessibility' package's command in its own Python environment and "
                 "loads the result: a GeoPackage whose layers open styled. Unreachable villages "
-                "have an empty (NULL) time and their own legend class."
+                "have an empty (NULL) time and their own legend class. Give a project file "
+                "(TOML) to run it exactly as `accessibility run` does (same tolerance, services, "
+                "standards and language; the layers are then not needed); its QGIS project "
+                "(.qgz) is returned as QGIS_PROJECT."
             )
 
         def createInstance(self) -> AccessibilityAlgorithm:

@@ -206,6 +206,16 @@ def project_layers(
 
     ``layers`` are the GeoPackage's layers (``{table: GeoDataFrame}``); ``services`` is
     ``{service: {"mode": ..., "thresholds_min": [...]}}`` (the project's ``[services]``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> v = gpd.GeoDataFrame({"clinic_nearest_min": [5.0]}, geometry=[Point(0, 0)])
+    >>> groups = project_layers({"villages": v}, lang="en",
+    ...                         services={"clinic": {"mode": "walk", "thresholds_min": [15]}})
+    >>> [(g, [m.name for m in members]) for g, members in groups]
+    [('village clinic', ['Villages: time to nearest village clinic (on foot, min)'])]
     """
     villages = layers["villages"]
     vgeom = geometry_type_of(villages)
@@ -463,7 +473,20 @@ def qgis_project_xml(
     lang: str,
 ) -> str:
     """The QGIS project XML (``.qgs``) of :func:`project_layers`' groups; ``source`` is the
-    GeoPackage path as the project reads it (``./name.gpkg`` beside the project)."""
+    GeoPackage path as the project reads it (``./name.gpkg`` beside the project).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> v = gpd.GeoDataFrame({"clinic_nearest_min": [5.0]}, geometry=[Point(0, 0)])
+    >>> groups = project_layers({"villages": v}, lang="zh",
+    ...                         services={"clinic": {"mode": "walk", "thresholds_min": [15]}})
+    >>> xml = qgis_project_xml(groups, source="./a.gpkg", crs_wkt="", extent=[0, 0, 1, 1],
+    ...                        title="示范县", source_line="数据", lang="zh")
+    >>> "<datasource>./a.gpkg|layername=villages</datasource>" in xml
+    True
+    """
     n = 0
     for _, members in groups:
         for lyr in members:
