@@ -129,8 +129,8 @@ def project_outputs(
     outc = cfg["output"]
     folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
     out: dict[str, Path] = {}
-    for key in ("geopackage", "csv", "report"):
-        if not outc.get(key):
+    for key in ("geopackage", "csv", "report", "qgis_project", "workbook"):
+        if not outc.get(key) or (key == "qgis_project" and not outc.get("geopackage")):
             continue
         if key == "report" and (cfg.get("equity") or {}).get("standards") in (None, "", "none"):
             continue

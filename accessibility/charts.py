@@ -27,7 +27,7 @@ import io
 import logging
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -205,6 +205,7 @@ def lorenz_chart(
     title: str = "Lorenz curves",
     xlabel: str = "Cumulative share of population (shortest time first)",
     ylabel: str = "Cumulative share of person-minutes",
+    equality_label: str = "equality",
 ) -> Any:
     """Lorenz curves (from :func:`accessibility.equity.lorenz_curve`) on one axes, with the
     line of equality. The further a curve sags below the diagonal, the more unequal.
@@ -212,7 +213,7 @@ def lorenz_chart(
     with font_context():
         fig = _figure(5.6, 4.6)
         ax = fig.add_subplot()
-        ax.plot([0, 1], [0, 1], color="0.4", lw=1, ls="--", label="equality")
+        ax.plot([0, 1], [0, 1], color="0.4", lw=1, ls="--", label=equality_label)
         cmap = _cmap("tab10")
         for i, (name, lc) in enumerate(curves.items()):
             ax.plot(
@@ -283,6 +284,9 @@ def distribution_chart(
     ncols: int = 3,
     xlabel: str = "Travel time (min)",
     title: str = "Share of people reaching the service within x minutes, urban vs rural",
+    ylabel: str = "Population reached (%)",
+    group_labels: Mapping[str, str] | None = None,
+    dashed_note: str = "  (dashed: standard)",
 ) -> Any:
     """Population-weighted cumulative distributions, urban vs rural, one panel per service.
 
@@ -339,7 +343,7 @@ def distribution_chart(
                     where="post",
                     lw=1.6,
                     color=colors[group],
-                    label=group,
+                    label=(group_labels or {}).get(group, group),
                 )
                 limit = (thresholds or {}).get(label, {}).get(group)
                 if limit is not None and np.isfinite(limit):
@@ -348,14 +352,14 @@ def distribution_chart(
             ax.set_xlim(0, max(finite_max * 1.02, 1.0))
             ax.set_ylim(0, 102)
             ax.set_xlabel(xlabel)
-            ax.set_ylabel("Population reached (%)")
+            ax.set_ylabel(ylabel)
             ax.grid(alpha=0.3)
         for ax in axes[n:]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:
             fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
-        fig.suptitle(title + "  (dashed: standard)", fontsize=10)
+        fig.suptitle(title + dashed_note, fontsize=10)
     return fig
 
 
@@ -518,4 +522,48 @@ def cluster_map(
         for ax in axes[n:]:
             ax.set_visible(False)
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def standard_coverage_chart(
+    rows: Sequence[tuple[str, float]],
+    *,
+    title: str = "",
+    xlabel: str = "People meeting their own standard (%)",
+) -> Any:
+    """Horizontal bars, one per (standard, area type), each labelled with the standard it is
+    measured against (e.g. "township health centre · rural: by car ≤ 30 min"), coloured by the
+    report's classes (green ≥ 90 %, amber 60-90 %, red < 60 %): every bar compares an area type
+    with its own standard, so an urban walking standard is never set beside a rural driving one.
+
+    Examples
+    --------
+    >>> from accessibility.charts import standard_coverage_chart
+    >>> fig = standard_coverage_chart([("clinic · rural: on foot ≤ 30 min", 0.95)])
+    >>> len(fig.axes)
+    1
+    """
+    with font_context():
+        fig = _figure(7.2, 0.6 + 0.3 * max(len(rows), 2))
+        ax = fig.add_subplot()
+        y = np.arange(len(rows))[::-1]
+        vals = np.array([100 * float(v) for _, v in rows])
+        colors = [
+            "#bbbbbb"
+            if np.isnan(v)
+            else ("#5aa469" if v >= 90 else "#e0a526" if v >= 60 else "#d0533f")
+            for v in vals
+        ]
+        bars = ax.barh(y, np.nan_to_num(vals), height=0.62, color=colors)
+        for bar, v in zip(bars, vals, strict=True):
+            label = "–" if np.isnan(v) else f"{v:.0f}%"
+            ax.text(bar.get_width() + 1, bar.get_y() + 0.31, label, va="center", fontsize=7)
+        ax.set_yticks(y, [chart_text(name) for name, _ in rows], fontsize=7.5)
+        ax.set_xlim(0, 110)
+        ax.axvline(90, color="#5aa469", lw=0.8, ls="--")
+        ax.axvline(60, color="#e0a526", lw=0.8, ls="--")
+        ax.set_xlabel(xlabel)
+        if title:
+            ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
     return fig

@@ -83,6 +83,16 @@ def _overwrite(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default=None,
+        help="language of the report, QGIS project, table headers and these lines (default: "
+        "[project] language, else zh for the Chinese road profile)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -96,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the whole job on the embedded synthetic demo county")
     demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
+    _lang(demo)
     _common(demo)
 
     run = sub.add_parser("run", help="run a project file (TOML)")
@@ -117,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "area as one partition when villages have no county column)",
     )
     _overwrite(run)
+    _lang(run)
     _common(run)
 
     scen = sub.add_parser(
@@ -206,13 +218,21 @@ def _interrupted(written: Sequence[Path]) -> str:
 def _dispatch(args: argparse.Namespace) -> int:
     from .project import run_demo, run_project
 
-    if args.command == "demo":
+    if args.command in ("demo", "run") and getattr(args, "lang", None):
+        from .project import demo_project, load_config
+
+        cfg = demo_project() if args.command == "demo" else load_config(Path(args.project))
+        cfg["project"] = {**cfg["project"], "language": args.lang}
+        args.project = cfg  # the configuration with the language, instead of its file
+    if args.command == "demo" and getattr(args, "lang", None):
+        result = run_project(args.project, out_dir=args.out, n_jobs=args.n_jobs)
+    elif args.command == "demo":
         result = run_demo(args.out, n_jobs=args.n_jobs)
     elif args.command == "run" and args.dask is not None:
         from .project.dask import run_partitioned
 
         result = run_partitioned(
-            Path(args.project),
+            _project(args.project),
             partition_column=args.partition_column,
             scheduler=None if args.dask == "local" else args.dask,
             out_dir=args.out,
@@ -220,7 +240,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     elif args.command == "run":
         result = run_project(
-            Path(args.project), out_dir=args.out, n_jobs=args.n_jobs, overwrite=args.overwrite
+            _project(args.project), out_dir=args.out, n_jobs=args.n_jobs, overwrite=args.overwrite
         )
     elif args.command == "scenario":
         from .planning import run_scenario
@@ -283,9 +303,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     else:  # pragma: no cover - argparse enforces the choices
         raise SystemExit(2)
-    for kind, path in result.files.items():
-        print(f"{kind}: {path}")
+    from .project.summary import run_summary
+
+    for line in run_summary(result):
+        print(line)
     return 0
+
+
+def _project(project: Any) -> Any:
+    """A project file's path, or the configuration ``--lang`` changed."""
+    return project if isinstance(project, dict) else Path(project)
 
 
 if __name__ == "__main__":  # pragma: no cover

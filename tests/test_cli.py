@@ -74,7 +74,14 @@ def test_demo_shows_urban_rural_gap(demo_run):
 @pytest.mark.slow
 def test_csv_matches_layer(demo_run):
     result, out = demo_run
+    from accessibility.i18n import column_labels
+
     csv = pd.read_csv(out / "demo_villages.csv", encoding="utf-8-sig")
+    # the demo speaks Chinese: the CSV's header is the readers' (the GeoPackage keeps the names)
+    table = result.villages.reset_index()
+    labels = column_labels(table.columns, "zh", result.standards_table, list(result.costs))
+    assert list(csv.columns) == [labels[c] for c in table.columns if c != "geometry"]
+    csv = csv.rename(columns={v: k for k, v in labels.items()})
     assert csv["village_id"].tolist() == result.villages.index.tolist()
     np.testing.assert_allclose(csv["clinic_nearest_min"], result.villages["clinic_nearest_min"])
     assert csv["name"].str.contains("村").any()  # Chinese names survive

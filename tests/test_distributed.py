@@ -206,8 +206,12 @@ def test_cli_run_with_dask(project: dict, reference: pd.DataFrame, client, tmp_p
         )
         == 0
     )
+    from accessibility.i18n import column_labels
+
     got = pd.read_csv(next(out.glob("*.csv")), encoding="utf-8-sig")
     want = reference.reset_index()
+    # the CSV speaks the project's language (Chinese for the Chinese road profile)
+    got = got.rename(columns={v: k for k, v in column_labels(want.columns, "zh").items()})
     np.testing.assert_allclose(
         got.set_index(want.columns[0])["clinic_nearest_min"].reindex(want[want.columns[0]]),
         want["clinic_nearest_min"],
@@ -269,9 +273,11 @@ def test_cli_dask_on_the_demo_project_writes_every_output_of_the_plain_run(
     csv_want = pd.read_csv(demo_plain / names["csv"], encoding="utf-8-sig")
     csv_got = pd.read_csv(out / names["csv"], encoding="utf-8-sig")
     _assert_same_table(csv_got, csv_want)
+    from accessibility.i18n import column_label
+
     for col in ("clinic_outside_30min_catchment", "clinic_radius_vs_network"):
-        assert col in csv_got.columns  # the [catchments] columns
-    assert any(c.endswith("_meets") for c in csv_got.columns)  # the equity columns
+        assert column_label(col, "zh") in csv_got.columns  # the [catchments] columns
+    assert column_label("clinic_meets", "zh") in csv_got.columns  # the equity columns
     gpkg_want, gpkg_got = demo_plain / names["geopackage"], out / names["geopackage"]
     layers = set(gpd.list_layers(gpkg_want)["name"])
     assert {"townships", "catchments", "catchments_by_service", "coverage_radii"} <= layers
@@ -297,7 +303,7 @@ def test_run_partitioned_on_the_demo_project_equals_the_plain_run(
     want = gpd.read_file(gpkg_want, layer="villages")
     got = gpd.read_file(result.files["geopackage"], layer="villages")
     _assert_same_table(got, want)
-    assert set(result.files) == {"geopackage", "csv", "report"}
+    assert set(result.files) == {"geopackage", "csv", "report", "qgis_project", "workbook"}
     assert result.townships is not None
     assert {"catchments", "catchments_by_service", "coverage_radii"} <= set(result.extra_layers)
     assert result.partitions["partition"].tolist() == ["all"]

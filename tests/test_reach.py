@@ -321,20 +321,12 @@ def test_report_of_services_no_standard_knows_says_so_instead_of_crashing():
 
 def test_report_leaves_out_the_township_breakdown_when_groups_do(tmp_path):
     # [equity] groups = ["area_type"]: the report has no per-township tables
-    import accessibility.project.outputs as outputs
-
-    seen = {}
-
-    def capture(path, villages, **kwargs):
-        seen.update(kwargs)
-        return path
+    from accessibility.project import readers
 
     cfg = demo_project()
-    cfg["equity"]["groups"] = ["area_type"]
     result = SimpleNamespace(
         villages=pd.DataFrame({"income_yuan": [1.0]}), townships=None, costs={}
     )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(outputs, "write_report", capture)
-        outputs._write_report(result, cfg, tmp_path / "r.html", load_standards(), True)
-    assert seen["unit"] == ""
+    assert readers._report_options(result, cfg, load_standards())["unit"] == "township"
+    cfg["equity"]["groups"] = ["area_type"]
+    assert readers._report_options(result, cfg, load_standards())["unit"] == ""

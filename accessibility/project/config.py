@@ -25,7 +25,7 @@ _ANY = object()
 #: The schema: allowed keys with their default values (types are checked against the defaults;
 #: ``None`` defaults accept any scalar of the documented type).
 DEFAULTS: dict[str, Any] = {
-    "project": {"name": "accessibility project", "crs": None},
+    "project": {"name": "accessibility project", "crs": None, "language": None},
     "input": {
         "roads": None,
         "roads_layer": None,
@@ -107,6 +107,8 @@ DEFAULTS: dict[str, Any] = {
         "geopackage": "accessibility.gpkg",
         "csv": "villages.csv",
         "report": "report.html",
+        "qgis_project": "accessibility.qgz",
+        "workbook": "villages.xlsx",
         "overwrite": True,
         "roads": True,
     },
@@ -248,6 +250,8 @@ OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "geopackage": (".gpkg",),
     "csv": (".csv",),
     "report": (".html", ".htm"),
+    "qgis_project": (".qgz",),
+    "workbook": (".xlsx",),
 }
 
 
@@ -334,6 +338,10 @@ def _check_values(cfg: dict[str, Any]) -> None:
     from .osm_inputs import check_osm_config
 
     check_osm_config(cfg)
+    if cfg["project"].get("language") is not None:
+        from ..i18n import check_language
+
+        check_language(cfg["project"]["language"])
     _check_groups(cfg)
     cat = cfg["catchments"]
     _check_minutes(cat["bands_min"], "[catchments] bands_min")

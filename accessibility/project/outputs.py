@@ -13,12 +13,11 @@ import pandas as pd
 
 from .. import io  # io.write_* looked up when called (tests interrupt them)
 from .._files import atomic_outputs, check_output_paths, inputs_timestamp, output_timestamp
-from ..report import write_report
+from ..i18n import project_language
 from ..styles import default_styles
-from .config import group_key, load_config
+from .config import load_config
+from .readers import write_reader_outputs
 from .result import RunResult
-from .standards import standard_modes
-from .tiers import report_sections
 
 __all__ = ["checked_outputs", "write_outputs"]
 
@@ -79,49 +78,14 @@ def write_outputs(
                 staged.path(gpkg_path),
                 layers,
                 styles=default_styles(
-                    {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+                    {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)},
+                    lang=project_language(cfg),
+                    standards=standards,
                 ),
                 overwrite=overwrite,
                 timestamp=timestamp,
             )
             files["geopackage"] = gpkg_path
-        if csv_path is not None:
-            table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
-            io.write_table(staged.path(csv_path), table.reset_index(), overwrite=overwrite)
-            files["csv"] = csv_path
-        if report_path is not None and standards is not None:
-            _write_report(result, cfg, staged.path(report_path), standards, overwrite)
-            files["report"] = report_path
+        paths = (gpkg_path, csv_path, report_path)
+        files |= write_reader_outputs(staged, result, cfg, layers, paths, standards, timestamp)
     result.files.update(files)
-
-
-def _write_report(
-    result: RunResult, cfg: Mapping[str, Any], path: Path, standards: pd.DataFrame, overwrite: bool
-) -> None:
-
-    cols = cfg["columns"]
-    modes = {m for ms in standard_modes(standards, list(result.costs)).values() for m in ms}
-    rank_by = cfg["equity"]["income"]
-    write_report(
-        path,
-        result.villages,
-        townships=result.townships,
-        title=f"{cfg['project']['name']}: accessibility and equity of public services",
-        overwrite=overwrite,
-        standards=standards,
-        services=list(result.costs),
-        time_column="{service}_nearest_min",
-        standard_columns={m: "{service}_" + m + "_nearest_min" for m in modes},
-        mode=None,
-        # the township breakdown only when [equity] groups asks for it ("" is no column)
-        unit=cols["township"] if "township" in _groups(cfg) else "",
-        population=cols["population"],
-        area_type=cols["area_type"],
-        rank_by=rank_by if rank_by in result.villages.columns else None,
-        sections=report_sections(result, cfg),  # [tiers], [audit], [indicators]
-    )
-
-
-def _groups(cfg: Mapping[str, Any]) -> set[str | None]:
-    """The ``[columns]`` keys of the breakdowns ``[equity] groups`` asks for."""
-    return {group_key(cfg, g) for g in cfg["equity"]["groups"]}

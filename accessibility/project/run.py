@@ -90,7 +90,7 @@ def run_demo(out_dir: str | os.PathLike = "demo_output", *, n_jobs: int | None =
     >>> import accessibility as acc
     >>> result = acc.run_demo("demo_output")
     >>> sorted(result.files)
-    ['csv', 'geopackage', 'report']
+    ['csv', 'geopackage', 'qgis_project', 'report', 'workbook']
     """
     return run_project(demo_project(), out_dir=out_dir, n_jobs=n_jobs)
 

@@ -411,13 +411,12 @@ def tier_step(
         _indicators(result, cfg, specs or {}, tiers)
 
 
-def report_sections(result: Any, cfg: Mapping[str, Any]) -> list[str]:
+def report_sections(result: Any, cfg: Mapping[str, Any], lang: str = "en") -> list[str]:
     """The report's HTML lines for the tiers, the school audit and the named indicators of a run
-    (none when the project has none), in the language of ``[report] lang`` (default English)."""
+    (none when the project has none), in ``lang`` (``"zh"`` or ``"en"``)."""
     from ..report.audit import audit_section
     from ..report.tiers import indicator_section, tier_section
 
-    lang = str((cfg.get("report") or {}).get("lang", "en"))
     extra = getattr(result, "extra_layers", None) or {}
     out: list[str] = []
     if cfg.get("tiers") and "referrals" in extra:  # the tier step ran

@@ -94,6 +94,8 @@ def build_project(
     profile: str = "china",
     max_snap_m: float | None = None,
     name: str = "QGIS run",
+    tolerance_m: float | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """The project configuration (as the TOML file will hold it) for one run from QGIS.
 
@@ -101,7 +103,8 @@ def build_project(
     ``columns`` maps the package's column keys (``village_id``, ``population``, ``service``,
     ``road_class``...) to the picked fields, ``None`` meaning "not given" (the key is left out,
     so the package's default applies). Outputs go to ``output_gpkg`` (its folder and file name)
-    and ``output_csv`` (same folder).
+    and ``output_csv`` (same folder). ``tolerance_m`` joins road ends closer than that (the
+    project file's ``[network] tolerance_m``); ``language`` is ``"zh"``/``"en"`` or None.
     """
     out = Path(output_gpkg)
     output: dict[str, Any] = {
@@ -118,8 +121,13 @@ def build_project(
     network: dict[str, Any] = {"profile": profile}
     if max_snap_m:
         network["max_snap_m"] = float(max_snap_m)
+    if tolerance_m is not None:
+        network["tolerance_m"] = float(tolerance_m)
+    project: dict[str, Any] = {"name": name}
+    if language:
+        project["language"] = language
     return {
-        "project": {"name": name},
+        "project": project,
         "input": {
             "roads": inputs_gpkg,
             "roads_layer": "roads",
@@ -279,6 +287,40 @@ def run_cli(
     return code, lines
 
 
+#: The language choices of the algorithm (index 0: the project file's / the profile's default).
+LANGUAGES = ["project default", "zh", "en"]
+
+
+def project_command(cli: str, project: str, out_dir: str, language: str | None) -> list[str]:
+    """The command that runs a project file as ``accessibility run`` does, into ``out_dir``.
+
+    >>> project_command("accessibility", "p.toml", "out", "zh")
+    ['accessibility', 'run', 'p.toml', '--out', 'out', '--lang', 'zh']
+    """
+    command = [cli, "run", str(project), "--out", str(out_dir)]
+    if language:
+        command += ["--lang", language]
+    return command
+
+
+def written_files(lines: list[str], suffix: str) -> list[str]:
+    """The files ending in ``suffix`` the command's closing lines name (``kind: path``, in
+    either language).
+
+    >>> written_files(["GeoPackage 数据：/o/a.gpkg", "report: /o/r.html"], ".gpkg")
+    ['/o/a.gpkg']
+    """
+    out = []
+    for line in lines:
+        for sep in ("：", ": "):
+            if sep in line:
+                path = line.split(sep, 1)[1].strip()
+                if path.lower().endswith(suffix):
+                    out.append(path)
+                break
+    return out
+
+
 def _error_lines(lines: list[str]) -> str:
     errors = [ln for ln in lines if ln.startswith("error:") or "Error" in ln]
     return "\n".join((errors or lines)[-8:])
@@ -295,9 +337,11 @@ try:
         QgsProcessingAlgorithm,
         QgsProcessingContext,
         QgsProcessingException,
+        QgsProcessingOutputFile,
         QgsProcessingOutputMultipleLayers,
         QgsProcessingParameterEnum,
         QgsProcessingParameterField,
+        QgsProcessingParameterFile,
         QgsProcessingParameterFileDestination,
         QgsProcessingParameterNumber,
         QgsProcessingParameterString,
@@ -380,6 +424,10 @@ if _HAVE_QGIS:
         CLI = "CLI"
         OUTPUT = "OUTPUT"
         OUTPUT_LAYERS = "OUTPUT_LAYERS"
+        PROJECT = "PROJECT"
+        TOLERANCE = "TOLERANCE"
+        LANGUAGE = "LANGUAGE"
+        QGIS_PROJECT = "QGIS_PROJECT"
 
         def name(self) -> str:
             return "accessibility_run"
@@ -400,7 +448,10 @@ if _HAVE_QGIS:
                 "and total capacity reachable within each threshold, and a reachable flag. "
                 "Runs the 'accessibility' package's command in its own Python environment and "
                 "loads the result: a GeoPackage whose layers open styled. Unreachable villages "
-                "have an empty (NULL) time and their own legend class."
+                "have an empty (NULL) time and their own legend class. Give a project file "
+                "(TOML) to run it exactly as `accessibility run` does (same tolerance, services, "
+                "standards and language; the layers are then not needed); its QGIS project "
+                "(.qgz) is returned as QGIS_PROJECT."
             )
 
         def createInstance(self) -> AccessibilityAlgorithm:
@@ -409,110 +460,108 @@ if _HAVE_QGIS:
         def initAlgorithm(self, config: Any = None) -> None:
             any_field = _field_type("Any")
             numeric = _field_type("Numeric")
-            self.addParameter(
-                QgsProcessingParameterVectorLayer(self.ROADS, "Roads", [_vector_type("VectorLine")])
-            )
-            self.addParameter(
-                QgsProcessingParameterField(
-                    self.ROAD_CLASS, "Road class field", "road_class", self.ROADS, any_field
+            line, point = _vector_type("VectorLine"), _vector_type("VectorPoint")
+            polygon = _vector_type("VectorPolygon")
+            # every parameter with a default is optional: qgis_process leaves unset parameters
+            # out, and QGIS then refuses a "mandatory" one even when it has a default
+            add = self.addParameter
+            add(
+                QgsProcessingParameterFile(
+                    self.PROJECT,
+                    "Project file (TOML; runs it as `accessibility run` does, layers below "
+                    "are then not needed)",
+                    extension="toml",
+                    optional=True,
                 )
             )
-            self.addParameter(
+            add(QgsProcessingParameterVectorLayer(self.ROADS, "Roads", [line], optional=True))
+            add(
+                QgsProcessingParameterField(
+                    self.ROAD_CLASS, "Road class field", "road_class", self.ROADS, any_field,
+                    optional=True,
+                )
+            )  # fmt: skip
+            add(
                 QgsProcessingParameterField(
                     self.ONEWAY, "One-way field", None, self.ROADS, any_field, optional=True
                 )
             )
-            self.addParameter(
+            add(
                 QgsProcessingParameterVectorLayer(
-                    self.VILLAGES,
-                    "Villages",
-                    [_vector_type("VectorPoint"), _vector_type("VectorPolygon")],
+                    self.VILLAGES, "Villages", [point, polygon], optional=True
                 )
             )
-            self.addParameter(
+            for key, label in ((self.VILLAGE_ID, "Village id field"),
+                               (self.VILLAGE_NAME, "Village name field")):  # fmt: skip
+                add(
+                    QgsProcessingParameterField(
+                        key, label, None, self.VILLAGES, any_field, optional=True
+                    )
+                )
+            add(
                 QgsProcessingParameterField(
-                    self.VILLAGE_ID,
-                    "Village id field",
-                    None,
-                    self.VILLAGES,
-                    any_field,
+                    self.POPULATION, "Population field", "population", self.VILLAGES, numeric,
                     optional=True,
                 )
-            )
-            self.addParameter(
-                QgsProcessingParameterField(
-                    self.VILLAGE_NAME,
-                    "Village name field",
-                    None,
-                    self.VILLAGES,
-                    any_field,
-                    optional=True,
-                )
-            )
-            self.addParameter(
-                QgsProcessingParameterField(
-                    self.POPULATION, "Population field", "population", self.VILLAGES, numeric
-                )
-            )
-            self.addParameter(
+            )  # fmt: skip
+            add(
                 QgsProcessingParameterVectorLayer(
-                    self.FACILITIES, "Facilities", [_vector_type("VectorPoint")]
+                    self.FACILITIES, "Facilities", [point], optional=True
                 )
             )
-            self.addParameter(
+            add(
                 QgsProcessingParameterField(
-                    self.FACILITY_ID,
-                    "Facility id field",
-                    None,
-                    self.FACILITIES,
-                    any_field,
+                    self.FACILITY_ID, "Facility id field", None, self.FACILITIES, any_field,
                     optional=True,
                 )
-            )
-            self.addParameter(
+            )  # fmt: skip
+            add(
                 QgsProcessingParameterField(
-                    self.SERVICE, "Service type field", "service", self.FACILITIES, any_field
+                    self.SERVICE, "Service type field", "service", self.FACILITIES, any_field,
+                    optional=True,
                 )
-            )
-            self.addParameter(
+            )  # fmt: skip
+            add(
                 QgsProcessingParameterField(
                     self.CAPACITY, "Capacity field", None, self.FACILITIES, numeric, optional=True
                 )
             )
-            self.addParameter(
+            add(
                 QgsProcessingParameterEnum(
-                    self.MODE, "Travel mode", options=MODES, defaultValue=MODES.index("car")
+                    self.MODE, "Travel mode", options=MODES, defaultValue=MODES.index("car"),
+                    optional=True,
                 )
-            )
-            self.addParameter(
+            )  # fmt: skip
+            add(
                 QgsProcessingParameterString(
-                    self.THRESHOLDS, "Time thresholds (minutes)", defaultValue="15, 30, 60"
+                    self.THRESHOLDS, "Time thresholds (minutes)", defaultValue="15, 30, 60",
+                    optional=True,
                 )
-            )
-            max_time = QgsProcessingParameterNumber(
-                self.MAX_TIME,
-                "Maximum travel time (minutes; 0 = the largest threshold)",
-                QgsProcessingParameterNumber.Double,
-                defaultValue=0.0,
-                minValue=0.0,
-            )
-            self.addParameter(max_time)
-            self.addParameter(
+            )  # fmt: skip
+            double = QgsProcessingParameterNumber.Double
+            for key, label, default in (
+                (self.MAX_TIME, "Maximum travel time (minutes; 0 = the largest threshold)", 0.0),
+                (self.TOLERANCE, "Join road ends closer than (m; as [network] tolerance_m)", 1.0),
+                (self.MAX_SNAP, "Flag villages/facilities farther than this from a road "
+                 "(m; 0 = default)", 0.0),
+            ):  # fmt: skip
+                add(
+                    QgsProcessingParameterNumber(
+                        key, label, double, defaultValue=default, minValue=0.0, optional=True
+                    )
+                )
+            add(
                 QgsProcessingParameterEnum(
-                    self.PROFILE,
-                    "Speed profile (road classes)",
-                    options=PROFILES,
-                    defaultValue=0,
+                    self.PROFILE, "Speed profile (road classes)", options=PROFILES,
+                    defaultValue=0, optional=True,
                 )
-            )
-            snap = QgsProcessingParameterNumber(
-                self.MAX_SNAP,
-                "Flag villages/facilities farther than this from a road (m; 0 = default)",
-                QgsProcessingParameterNumber.Double,
-                defaultValue=0.0,
-                minValue=0.0,
-            )
-            self.addParameter(snap)
+            )  # fmt: skip
+            add(
+                QgsProcessingParameterEnum(
+                    self.LANGUAGE, "Language of the outputs", options=LANGUAGES, defaultValue=0,
+                    optional=True,
+                )
+            )  # fmt: skip
             cli = QgsProcessingParameterString(
                 self.CLI,
                 "accessibility command (empty: setting, ACCESSIBILITY_CLI or PATH)",
@@ -522,13 +571,73 @@ if _HAVE_QGIS:
             advanced = getattr(QgsProcessingParameterString, "FlagAdvanced", None)
             if advanced is not None:
                 cli.setFlags(cli.flags() | advanced)
-            self.addParameter(cli)
-            self.addParameter(
+            add(cli)
+            add(
                 QgsProcessingParameterFileDestination(
-                    self.OUTPUT, "Output GeoPackage", "GeoPackage (*.gpkg)"
+                    self.OUTPUT, "Output GeoPackage (with a project file: its folder)",
+                    "GeoPackage (*.gpkg)",
                 )
-            )
+            )  # fmt: skip
             self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUT_LAYERS, "Output layers"))
+            self.addOutput(QgsProcessingOutputFile(self.QGIS_PROJECT, "QGIS project (.qgz)"))
+
+        def _field(self, parameters: dict[str, Any], name: str, context: Any) -> str | None:
+            value = self.parameterAsFields(parameters, name, context)
+            if value:
+                return value[0]
+            default = self.parameterDefinition(name).defaultValue()
+            return str(default) if default else None
+
+        def _layers_project(
+            self, parameters: dict[str, Any], context: Any, work: Path, output: str, feedback: Any
+        ) -> Path:
+            """The project file of a run on the picked layers."""
+            layers = {
+                "roads": self.parameterAsVectorLayer(parameters, self.ROADS, context),
+                "villages": self.parameterAsVectorLayer(parameters, self.VILLAGES, context),
+                "facilities": self.parameterAsVectorLayer(parameters, self.FACILITIES, context),
+            }
+            for key, layer in layers.items():
+                if layer is None or not layer.isValid():
+                    raise QgsProcessingException(
+                        f"the {key} layer cannot be read; pick roads, villages and facilities, or "
+                        "give a project file"
+                    )
+            try:
+                thresholds = parse_thresholds(
+                    self.parameterAsString(parameters, self.THRESHOLDS, context) or "15, 30, 60"
+                )
+            except ValueError as exc:
+                raise QgsProcessingException(str(exc)) from exc
+            keys = {
+                "road_class": self.ROAD_CLASS, "oneway": self.ONEWAY,
+                "village_id": self.VILLAGE_ID, "village_name": self.VILLAGE_NAME,
+                "population": self.POPULATION, "facility_id": self.FACILITY_ID,
+                "service": self.SERVICE, "capacity": self.CAPACITY,
+            }  # fmt: skip
+            columns = {k: self._field(parameters, v, context) for k, v in keys.items()}
+            inputs = str(work / "inputs.gpkg")
+            feedback.pushInfo(f"exporting the picked layers to {inputs}")
+            for i, (key, layer) in enumerate(layers.items()):
+                _export_layer(layer, inputs, key, i == 0, context)
+                feedback.setProgress(5 + 5 * i)
+            language = LANGUAGES[self.parameterAsEnum(parameters, self.LANGUAGE, context)]
+            config = build_project(
+                inputs_gpkg=inputs,
+                columns=columns,
+                mode=MODES[self.parameterAsEnum(parameters, self.MODE, context)],
+                thresholds_min=thresholds,
+                output_gpkg=output,
+                output_csv=str(Path(output).with_suffix("")) + "_villages.csv",
+                max_time_min=self.parameterAsDouble(parameters, self.MAX_TIME, context) or None,
+                profile=PROFILES[self.parameterAsEnum(parameters, self.PROFILE, context)],
+                max_snap_m=self.parameterAsDouble(parameters, self.MAX_SNAP, context) or None,
+                tolerance_m=self.parameterAsDouble(parameters, self.TOLERANCE, context),
+                language=None if language == LANGUAGES[0] else language,
+            )
+            project = write_project_toml(work / "project.toml", config)
+            feedback.pushInfo(f"project file {project}:\n{project.read_text(encoding='utf-8')}")
+            return project
 
         def processAlgorithm(
             self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: Any
@@ -538,61 +647,20 @@ if _HAVE_QGIS:
                 cli = find_cli(self.parameterAsString(parameters, self.CLI, context), setting)
             except FileNotFoundError as exc:
                 raise QgsProcessingException(str(exc)) from exc
-            try:
-                thresholds = parse_thresholds(
-                    self.parameterAsString(parameters, self.THRESHOLDS, context)
-                )
-            except ValueError as exc:
-                raise QgsProcessingException(str(exc)) from exc
             output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
             if not output.lower().endswith(".gpkg"):
                 output += ".gpkg"
             Path(output).parent.mkdir(parents=True, exist_ok=True)
-
-            layers = {
-                "roads": self.parameterAsVectorLayer(parameters, self.ROADS, context),
-                "villages": self.parameterAsVectorLayer(parameters, self.VILLAGES, context),
-                "facilities": self.parameterAsVectorLayer(parameters, self.FACILITIES, context),
-            }
-            for key, layer in layers.items():
-                if layer is None or not layer.isValid():
-                    raise QgsProcessingException(f"the {key} layer cannot be read")
-
-            def field(name: str) -> str | None:
-                value = self.parameterAsFields(parameters, name, context)
-                return value[0] if value else None
-
-            columns = {
-                "road_class": field(self.ROAD_CLASS),
-                "oneway": field(self.ONEWAY),
-                "village_id": field(self.VILLAGE_ID),
-                "village_name": field(self.VILLAGE_NAME),
-                "population": field(self.POPULATION),
-                "facility_id": field(self.FACILITY_ID),
-                "service": field(self.SERVICE),
-                "capacity": field(self.CAPACITY),
-            }
             work = Path(tempfile.mkdtemp(prefix="accessibility_qgis_"))
-            inputs = str(work / "inputs.gpkg")
-            feedback.pushInfo(f"exporting the picked layers to {inputs}")
-            for i, (key, layer) in enumerate(layers.items()):
-                _export_layer(layer, inputs, key, i == 0, context)
-                feedback.setProgress(5 + 5 * i)
-            csv = str(Path(output).with_suffix("")) + "_villages.csv"
-            config = build_project(
-                inputs_gpkg=inputs,
-                columns=columns,
-                mode=MODES[self.parameterAsEnum(parameters, self.MODE, context)],
-                thresholds_min=thresholds,
-                output_gpkg=output,
-                output_csv=csv,
-                max_time_min=self.parameterAsDouble(parameters, self.MAX_TIME, context) or None,
-                profile=PROFILES[self.parameterAsEnum(parameters, self.PROFILE, context)],
-                max_snap_m=self.parameterAsDouble(parameters, self.MAX_SNAP, context) or None,
-            )
-            project = write_project_toml(work / "project.toml", config)
-            feedback.pushInfo(f"project file {project}:\n{project.read_text(encoding='utf-8')}")
-            command = [cli, "run", str(project)]
+            given = self.parameterAsFile(parameters, self.PROJECT, context)
+            language = LANGUAGES[self.parameterAsEnum(parameters, self.LANGUAGE, context)]
+            if given:
+                # the project file as it is: the same answer as `accessibility run` gives
+                lang = None if language == LANGUAGES[0] else language
+                command = project_command(cli, given, str(Path(output).parent), lang)
+            else:
+                project = self._layers_project(parameters, context, work, output, feedback)
+                command = [cli, "run", str(project)]
             feedback.pushInfo("running: " + " ".join(command))
             feedback.setProgress(20)
             code, lines = run_cli(
@@ -602,6 +670,8 @@ if _HAVE_QGIS:
             )
             if code == -1 and feedback.isCanceled():
                 raise QgsProcessingException("cancelled; the output was not changed")
+            if given and code == 0:
+                output = (written_files(lines, ".gpkg") or [output])[0]
             if code != 0 or not Path(output).exists():
                 raise QgsProcessingException(
                     f"the accessibility command failed (exit code {code}):\n{_error_lines(lines)}"
@@ -620,7 +690,12 @@ if _HAVE_QGIS:
                 )
                 loaded.append(layer.id())
             feedback.setProgress(100)
-            return {self.OUTPUT: output, self.OUTPUT_LAYERS: loaded}
+            projects = written_files(lines, ".qgz")
+            return {
+                self.OUTPUT: output,
+                self.OUTPUT_LAYERS: loaded,
+                self.QGIS_PROJECT: projects[0] if projects else "",
+            }
 
     class AccessibilityProvider(QgsProcessingProvider):
         """Processing provider "Accessibility" holding :class:`AccessibilityAlgorithm`."""

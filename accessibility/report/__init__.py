@@ -4,13 +4,15 @@
 also write them to CSV or a GeoPackage); :func:`report_html` renders them with charts embedded as
 base64 PNG; :func:`write_report` writes the file atomically.
 
-Sections: key findings; how to read the report; the urban-rural gap per service; coverage against
-the planning standards (overall, urban, rural, by township); inequality indices with Lorenz
-curves; urban vs rural distributions; a per-village map of travel times; spatial clusters of poor
-access; the most underserved villages; the standards and methods used.
+Sections (``page.SECTIONS``, one line each): key findings per service; how to read the report;
+each area type against its own standard; coverage against the planning standards (overall,
+urban, rural, by township); inequality indices with Lorenz curves; urban and rural distributions;
+a per-village map of travel times; spatial clusters of poor access; the most underserved villages;
+the data, speeds, standards and methods used. In Chinese or English (``lang``).
 
 One job per module: :mod:`.tables` computes the tables, :mod:`.page` renders them into
-``templates/report.html`` (the page's fixed text), :mod:`.write` writes the file.
+``templates/report.html``, :mod:`.words` holds the fixed words in both languages, :mod:`.write`
+writes the file, :mod:`.workbook` writes the tables as an Excel workbook.
 
 Examples
 --------

@@ -22,11 +22,12 @@ def write_report(
     villages: pd.DataFrame,
     *,
     townships: Any = None,
-    title: str = "Accessibility and equity of public services",
+    title: str | None = None,
     subtitle: str | None = None,
     overwrite: bool = True,
     charts: bool = True,
     sections: Sequence[str] = (),
+    lang: str = "en",
     **options: Any,
 ) -> Path:
     """Write the equity report as one self-contained HTML file (atomically).
@@ -41,7 +42,9 @@ def write_report(
         Optional GeoDataFrame of township polygons (outlines and labels on maps; Chinese names
         in tables from its ``name`` column).
     title, subtitle
-        Headings.
+        Headings (default title: "Access to public services and its fairness").
+    lang
+        ``"en"`` (default) or ``"zh"``: the language of the report.
     overwrite
         Replace an existing file.
     charts
@@ -65,10 +68,15 @@ def write_report(
     """
     tables = report_tables(villages, **options)
     text = report_html(
-        tables, villages, townships=townships, title=title, subtitle=subtitle, charts=charts
+        tables,
+        villages,
+        townships=townships,
+        title=title,
+        subtitle=subtitle,
+        charts=charts,
+        lang=lang,
+        extra_sections=sections,
     )
-    if sections:  # appended before the end of the page's main part
-        text = text.replace("</main>", "\n".join(sections) + "\n</main>", 1)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     logger.info("report written to %s", final_path(path))

@@ -40,6 +40,7 @@ __all__ = [
     "KNOWN_MODES",
     "KNOWN_SERVICES",
     "LEVELS",
+    "OPTIONAL_COLUMNS",
     "STANDARD_COLUMNS",
     "default_standards",
     "load_standards",
@@ -88,8 +89,11 @@ _ENTRY_KEYS: tuple[str, ...] = (
     "source",
     "note",
     "services",
+    "source_zh",
 )
-_TOP_KEYS: tuple[str, ...] = ("schema", "title", "standards", "indicators")
+_TOP_KEYS: tuple[str, ...] = ("schema", "title", "standards", "indicators", "names")
+#: Optional columns: the source in Chinese (with the standard's official title); filled with "".
+OPTIONAL_COLUMNS: tuple[str, ...] = ("source_zh",)
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -173,8 +177,10 @@ def load_standards(
         table = standards_from_dict(data, origin=str(path))
     if extend_default and source is not None:
         base = default_standards()
+        names = {**base.attrs.get("names", {}), **table.attrs.get("names", {})}
         base = base[~base["name"].isin(set(table["name"]))]
         table = pd.concat([base, table], ignore_index=True)
+        table.attrs["names"] = names
     return table
 
 
@@ -257,9 +263,29 @@ def standards_from_dict(data: Mapping[str, Any], *, origin: str = "mapping") -> 
             row = _entry_row(name, area, entry, problems)
             if row is not None:
                 rows.append(row)
+    names = _names(data.get("names") if "standards" in data else None, problems)
     if problems:
         raise ConfigError(_format_problems(origin, problems))
-    return _validate_frame(pd.DataFrame(rows, columns=list(STANDARD_COLUMNS)), origin=origin)
+    columns = [*STANDARD_COLUMNS, *OPTIONAL_COLUMNS]
+    table = _validate_frame(pd.DataFrame(rows, columns=columns), origin=origin)
+    table.attrs["names"] = names
+    return table
+
+
+def _names(names: Any, problems: list[str]) -> dict[str, dict[str, str]]:
+    """``[names.<service or standard>] zh = "...", en = "..."``: the names readers see."""
+    if names is None:
+        return {}
+    if not isinstance(names, Mapping) or not all(
+        isinstance(v, Mapping)
+        and all(k in ("zh", "en") and isinstance(t, str) for k, t in v.items())
+        for v in names.values()
+    ):
+        problems.append(
+            '[names]: expected tables like [names.clinic] zh = "村卫生室", en = "village clinic"'
+        )
+        return {}
+    return {str(k): dict(v) for k, v in names.items()}
 
 
 def _entry_row(
@@ -289,7 +315,12 @@ def _entry_row(
         problems.append(f"{where}: 'mode' is required, a text such as 'walk' or 'car'")
     elif mode not in KNOWN_MODES and difflib.get_close_matches(mode, KNOWN_MODES, cutoff=0.75):
         problems.append(f"{where}: unknown mode {mode!r}.{suggest(mode, KNOWN_MODES)}")
-    for key, required in (("source", True), ("note", False), ("population", False)):
+    for key, required in (
+        ("source", True),
+        ("note", False),
+        ("population", False),
+        ("source_zh", False),
+    ):
         value = entry.get(key)
         if value is None or (required and isinstance(value, str) and not value.strip()):
             if required:
@@ -332,6 +363,7 @@ def _entry_row(
         "level": level,
         "source": entry["source"].strip(),
         "note": entry.get("note", "") or "",
+        "source_zh": (entry.get("source_zh") or "").strip(),
     }
 
 
@@ -341,7 +373,12 @@ def _validate_frame(table: pd.DataFrame, *, origin: str = "table") -> pd.DataFra
         raise ConfigError(
             f"{origin}: standards table lacks columns {missing}; expected {list(STANDARD_COLUMNS)}"
         )
-    table = table.loc[:, list(STANDARD_COLUMNS)].copy().reset_index(drop=True)
+    names = dict(table.attrs.get("names", {}))
+    table = table.copy()
+    for c in OPTIONAL_COLUMNS:
+        table[c] = table[c].fillna("").astype(object) if c in table.columns else ""
+    table = table.loc[:, [*STANDARD_COLUMNS, *OPTIONAL_COLUMNS]].reset_index(drop=True)
+    table.attrs["names"] = names
     table["services"] = [_as_tuple(s) for s in table["services"]]
     table["threshold"] = pd.to_numeric(table["threshold"], errors="coerce").astype(float)
     table["note"] = table["note"].fillna("").astype(object)

@@ -18,7 +18,7 @@ roads
     categorised by ``road_class`` with line width by class, higher classes drawn on top (Chinese
     classes and OSM ``highway`` values).
 catchments
-    graduated fill on ``band_min`` (15 / 30 / 60 min), semi-transparent.
+    graduated light fill on ``band_min``, one class and colour per band of the data.
 townships
     graduated fill on a numeric summary column (quantile classes), or an outline when there is
     none.
@@ -240,6 +240,7 @@ def road_qml(
     field: str = "road_class",
     styles: Mapping[str, tuple[Color, str, float]] | None = None,
     label_field: str | None = None,
+    other_label: str = "other",
 ) -> str:
     """Default road style: categorised by road class, wider lines for higher classes.
 
@@ -266,7 +267,7 @@ def road_qml(
         "LineString",
         sizes_mm=widths,
         size_mm=0.25,
-        other=((190, 190, 190), "other"),
+        other=((190, 190, 190), other_label),
         label_field=label_field,
         first_on_top=True,
     )
@@ -276,31 +277,32 @@ def catchment_qml(
     catchments: gpd.GeoDataFrame | None = None,
     *,
     field: str = "band_min",
-    breaks_min: Sequence[float] = CATCHMENT_BREAKS_MIN,
-    colors: Sequence[Color] = CATCHMENT_COLORS,
-    fill_alpha: float = 0.45,
+    breaks_min: Sequence[float] | None = None,
+    colors: Sequence[Color] | None = None,
+    fill_alpha: float = 0.3,
+    lang: str = "en",
 ) -> str:
-    """Default catchment (isochrone) style: graduated semi-transparent fill on ``band_min``.
+    """Default catchment (isochrone) style: one class and colour per band of the data
+    (``band_min`` values, e.g. "within 10 min", "within 20 min"), a light fill, the widest band
+    drawn first. Without data (or with ``breaks_min``) the classes are those limits.
 
     Examples
     --------
-    >>> 'attr="band_min"' in catchment_qml()
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> c = gpd.GeoDataFrame({"band_min": [10.0, 20.0]}, geometry=[box(0, 0, 1, 1)] * 2)
+    >>> qml = catchment_qml(c)
+    >>> 'label="within 10 min"' in qml and 'label="within 20 min"' in qml
     True
     """
-    edges = [float(b) for b in breaks_min]
-    labels = [
-        f"> {edges[i]:g} min" if edges[i + 1] == float("inf") else f"≤ {edges[i + 1]:g} min"
-        for i in range(len(edges) - 1)
-    ]
-    return graduated_qml(
-        field,
-        breaks_min,
-        colors,
-        "Polygon",
-        labels,
-        fill_alpha=fill_alpha,
-        outline=(90, 90, 90),
-    )
+    from .project import catchment_style
+
+    if breaks_min is None and catchments is not None and field in catchments.columns:
+        bands = [float(b) for b in catchments[field].dropna().unique()]
+    else:
+        edges = [float(b) for b in (breaks_min or CATCHMENT_BREAKS_MIN)]
+        bands = [b for b in edges[1:] if b != float("inf")]
+    return catchment_style(bands or [15.0], lang, field=field, colors=colors, fill_alpha=fill_alpha)
 
 
 def township_qml(
@@ -309,6 +311,7 @@ def township_qml(
     *,
     colors: Sequence[Color] = TOWNSHIP_COLORS,
     label_field: str | None = None,
+    lang: str = "en",
 ) -> str:
     """Default township-summary style: graduated fill (quantile classes) on a numeric column.
 
@@ -361,6 +364,10 @@ def township_qml(
         else pd.Series(dtype=float)
     )
     values = values.dropna()
+    if field is not None and field.endswith("_coverage") and not values.empty:
+        from .project import coverage_style
+
+        return coverage_style(gtype, field, lang, label_field)
     if field is None or values.empty or values.min() == values.max():
         return single_qml(
             gtype, "#f0f0f0", fill_alpha=0.5, outline=(80, 80, 80), label_field=label_field
@@ -404,7 +411,7 @@ def _kind(name: str, gdf: gpd.GeoDataFrame) -> str | None:
     return None
 
 
-def default_qml(name: str, gdf: gpd.GeoDataFrame) -> str:
+def default_qml(name: str, gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
     """The default style for one layer, chosen by its name (``villages``, ``facilities``,
     ``roads``, ``catchments``, ``townships``, or names starting so) or else by its columns; a
     single symbol for anything else.
@@ -423,6 +430,16 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame) -> str:
     if tiered is not None:
         return tiered
     kind = _kind(name, gdf)
+    if kind == "villages" and lang != "en":
+        from ..i18n import text
+        from .project import time_labels
+
+        edges = [float(b) for b in TIME_BREAKS_MIN]
+        return village_qml(
+            gdf,
+            labels=time_labels(edges, lang),
+            unreachable=(UNREACHABLE[0], text("unreachable", lang)),
+        )
     if kind == "villages":
         return village_qml(gdf)
     if kind == "facilities" and "service" in gdf.columns:
@@ -430,14 +447,18 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame) -> str:
     if kind == "roads" and "road_class" in gdf.columns:
         return road_qml(gdf)
     if kind == "catchments" and "band_min" in gdf.columns:
-        return catchment_qml(gdf)
+        return catchment_qml(gdf, lang=lang)
     if kind == "townships":
-        return township_qml(gdf)
+        return township_qml(gdf, lang=lang)
     return single_qml(geometry_type_of(gdf))
 
 
-def default_styles(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
-    """Default QML for every layer of ``{name: GeoDataFrame}`` (see :func:`default_qml`).
+def default_styles(
+    layers: Mapping[str, gpd.GeoDataFrame], *, lang: str | None = None, standards: object = None
+) -> dict[str, str]:
+    """Default QML for every layer of ``{name: GeoDataFrame}`` (see :func:`default_qml`); with
+    ``lang`` (``"zh"``/``"en"``) legends are in that language and every style carries field
+    aliases (readers' column names, :func:`accessibility.i18n.column_labels`).
 
     Examples
     --------
@@ -447,4 +468,13 @@ def default_styles(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
     >>> sorted(default_styles({"facilities": f}))
     ['facilities']
     """
-    return {name: default_qml(name, gdf) for name, gdf in layers.items()}
+    if lang is None:
+        return {name: default_qml(name, gdf) for name, gdf in layers.items()}
+    from ..i18n import column_labels
+    from .project import layer_fields, with_aliases
+
+    out = {}
+    for name, gdf in layers.items():
+        labels = column_labels(layer_fields(gdf), lang, standards)
+        out[name] = with_aliases(default_qml(name, gdf, lang), labels)
+    return out

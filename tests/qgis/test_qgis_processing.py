@@ -8,6 +8,8 @@ Python, on the demo county, calling the real ``accessibility run`` command.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import time
 import tomllib
@@ -261,3 +263,84 @@ def test_processing_reports_a_missing_command(qgis, tmp_path, demo_gpkg):
     assert report["result"] is None
     assert "does not exist" in report["exception"]
     assert os.fspath(tmp_path / "no" / "accessibility") in report["exception"]
+
+
+# --------------------------------------------------------------------------------------------------
+# qgis_process: defaults and parity with the command line
+# --------------------------------------------------------------------------------------------------
+
+
+def test_project_command_and_written_files():
+    assert alg.project_command("acc", "p.toml", "/o", None) == [
+        "acc",
+        "run",
+        "p.toml",
+        "--out",
+        "/o",
+    ]
+    lines = ["GeoPackage 数据：/o/a.gpkg", "QGIS project: /o/a.qgz", "共3个村庄，10人"]
+    assert alg.written_files(lines, ".gpkg") == ["/o/a.gpkg"]
+    assert alg.written_files(lines, ".qgz") == ["/o/a.qgz"]
+    config = alg.build_project(
+        inputs_gpkg="in.gpkg", columns={}, mode="car", thresholds_min=[15], output_gpkg="o.gpkg",
+        tolerance_m=2.5, language="en",
+    )  # fmt: skip
+    assert config["network"]["tolerance_m"] == 2.5 and config["project"]["language"] == "en"
+
+
+def _qgis_process(args: list[str], workdir: Path) -> subprocess.CompletedProcess:
+    """``qgis_process run script:accessibility_run`` with the script in the Scripts folder of a
+    throw-away QGIS profile (as the toolbox's "Add Script to Toolbox" puts it)."""
+    from qgis_helpers import qgis_env
+
+    exe = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+    if exe is None:
+        pytest.skip("qgis_process is not installed")
+    env = qgis_env(workdir / "env")
+    scripts = Path(env["QGIS_CUSTOM_CONFIG_PATH"]) / "profiles" / "default" / "processing"
+    (scripts / "scripts").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SCRIPT, scripts / "scripts" / SCRIPT.name)
+    cli = os.environ.get("ACCESSIBILITY_CLI") or cli_path()
+    if cli is None:
+        pytest.skip("the accessibility command is not installed in this environment")
+    env["ACCESSIBILITY_CLI"] = cli
+    cmd = [exe, "run", "script:accessibility_run", "--PROJECT_PATH=", "--", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.mark.slow
+def test_qgis_process_runs_with_defaults(qgis, tmp_path, demo_gpkg):
+    """Only the layers and the output given: the fields, mode, thresholds and tolerance take their
+    defaults (qgis_process used to refuse them as missing "mandatory" parameters)."""
+    out = tmp_path / "out" / "result.gpkg"
+    proc = _qgis_process(
+        [f"ROADS={demo_gpkg}|layername=roads", f"VILLAGES={demo_gpkg}|layername=villages",
+         f"FACILITIES={demo_gpkg}|layername=facilities", f"OUTPUT={out}"],
+        tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "mandatory" not in proc.stdout + proc.stderr
+    assert "tolerance_m = 1.0" in proc.stdout  # the project file it wrote
+    villages = io.read_layer(out, "villages")
+    assert len(villages) == len(io.read_layer(demo_gpkg, "villages"))
+
+
+@pytest.mark.slow
+def test_qgis_process_with_a_project_file_gives_the_cli_answer(qgis, tmp_path):
+    """The demo's project file run by qgis_process and by the package: the same per-village
+    table (the same network tolerance, services, standards and language)."""
+    import numpy as np
+
+    from accessibility.project import run_project
+
+    project = Path(__file__).resolve().parents[2] / "data" / "demo_project.toml"
+    proc = _qgis_process([f"PROJECT={project}", f"OUTPUT={tmp_path / 'qgis' / 'x.gpkg'}"], tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    got_path = next((tmp_path / "qgis").glob("*.gpkg"))
+    assert "QGIS_PROJECT:" in proc.stdout and ".qgz" in proc.stdout
+    want = run_project(project, out_dir=tmp_path / "cli").villages
+    got = io.read_layer(got_path, "villages", index_col="village_id").loc[want.index]
+    for col in [c for c in want.columns if c.endswith("_nearest_min") or c.endswith("_meets")]:
+        a = got[col].astype(float).to_numpy()
+        b = want[col].astype(float).replace([np.inf], np.nan).to_numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-9, equal_nan=True, err_msg=col)

@@ -1,0 +1,164 @@
+"""The outputs for the people who read the results: the per-village CSV with headers in the
+project's language, the report, the QGIS project (``.qgz``) beside the GeoPackage and the Excel
+workbook beside the CSV (:func:`write_reader_outputs`, called by
+:func:`accessibility.project.outputs.write_outputs` inside its staged atomic swap)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import io
+from .._files import atomic_path
+from ..i18n import column_labels, project_language
+from ..report.page import report_html
+from ..report.tables import report_tables
+from ..report.words import word
+from ..report.workbook import workbook_sheets, write_workbook
+from ..styles.project import write_qgis_project
+from .config import group_key
+from .result import RunResult
+from .standards import standard_modes
+from .tiers import report_sections
+
+__all__ = ["reader_paths", "write_reader_outputs"]
+
+
+def reader_paths(
+    cfg: Mapping[str, Any], paths: tuple[Path | None, Path | None, Path | None]
+) -> dict[str, Path]:
+    """The QGIS project and workbook paths, in the folder of the other outputs (the QGIS project
+    only with a GeoPackage to read).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> out = {"qgis_project": "a.qgz", "workbook": "a.xlsx"}
+    >>> sorted(reader_paths({"output": out}, (Path("o/a.gpkg"), None, None)).items())
+    [('qgis_project', PosixPath('o/a.qgz')), ('workbook', PosixPath('o/a.xlsx'))]
+    """
+    folder = next((p.parent for p in paths if p is not None), None)
+    outc = cfg["output"]
+    out: dict[str, Path] = {}
+    if folder is None:
+        return out
+    if outc.get("qgis_project") and paths[0] is not None:
+        out["qgis_project"] = folder / outc["qgis_project"]
+    if outc.get("workbook"):
+        out["workbook"] = folder / outc["workbook"]
+    return out
+
+
+def write_reader_outputs(
+    staged: Any,
+    result: RunResult,
+    cfg: Mapping[str, Any],
+    layers: Mapping[str, gpd.GeoDataFrame],
+    paths: tuple[Path | None, Path | None, Path | None],
+    standards: pd.DataFrame | None,
+    timestamp: Any,
+) -> dict[str, Path]:
+    """Write the CSV, report, QGIS project and workbook (each under ``staged``'s temporary name);
+    returns ``{kind: final path}``."""
+    gpkg_path, csv_path, report_path = paths
+    overwrite = bool(cfg["output"]["overwrite"])
+    lang = project_language(cfg)
+    files: dict[str, Path] = {}
+    services = list(result.costs)
+    if csv_path is not None:
+        table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
+        table = table.reset_index()
+        table = table.rename(columns=column_labels(table.columns, lang, standards, services))
+        io.write_table(staged.path(csv_path), table, overwrite=overwrite)
+        files["csv"] = csv_path
+    extra = reader_paths(cfg, paths)
+    tables = None
+    if standards is not None and (report_path is not None or "workbook" in extra):
+        tables = report_tables(result.villages, **_report_options(result, cfg, standards))
+    if report_path is not None and tables is not None:
+        title = word("report_title", lang, project=cfg["project"]["name"])
+        html = report_html(
+            tables,
+            result.villages,
+            townships=result.townships,
+            title=title,
+            lang=lang,
+            methods=_methods(result, cfg, lang),
+            extra_sections=report_sections(result, cfg, lang),  # [tiers], [audit], [indicators]
+        )
+        with atomic_path(staged.path(report_path), overwrite=overwrite) as tmp:
+            tmp.write_text(html, encoding="utf-8")
+        files["report"] = report_path
+    if "qgis_project" in extra:
+        write_qgis_project(
+            staged.path(extra["qgis_project"]),
+            gpkg_path,
+            layers,
+            services={s: cfg["services"].get(s) or cfg["analysis"] for s in services},
+            lang=lang,
+            project_name=cfg["project"]["name"],
+            standards=standards,
+            catchment_services=cfg["catchments"]["services"],
+            date=timestamp.date() if timestamp is not None else None,
+            overwrite=overwrite,
+        )
+        files["qgis_project"] = extra["qgis_project"]
+    if "workbook" in extra:
+        sheets = workbook_sheets(result.villages, tables, townships=result.townships, lang=lang)
+        write_workbook(staged.path(extra["workbook"]), sheets, overwrite=overwrite)
+        files["workbook"] = extra["workbook"]
+    return files
+
+
+def _report_options(
+    result: RunResult, cfg: Mapping[str, Any], standards: pd.DataFrame
+) -> dict[str, Any]:
+    cols = cfg["columns"]
+    modes = {m for ms in standard_modes(standards, list(result.costs)).values() for m in ms}
+    rank_by = cfg["equity"]["income"]
+    groups = {group_key(cfg, g) for g in cfg["equity"]["groups"]}
+    return {
+        "standards": standards,
+        "services": list(result.costs),
+        "time_column": "{service}_nearest_min",
+        "standard_columns": {m: "{service}_" + m + "_nearest_min" for m in modes},
+        "mode": None,
+        # the township breakdown only when [equity] groups asks for it ("" is no column)
+        "unit": cols["township"] if "township" in groups else "",
+        "population": cols["population"],
+        "area_type": cols["area_type"],
+        "rank_by": rank_by if rank_by in result.villages.columns else None,
+    }
+
+
+def _methods(result: RunResult, cfg: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The data and the speeds for the report's methods section."""
+    inp = cfg["input"]
+    labels = {
+        "zh": {"roads": "道路", "osm": "OpenStreetMap 道路", "villages": "村庄",
+               "facilities": "设施", "townships": "乡镇", "dem": "数字高程模型"},
+        "en": {"roads": "roads", "osm": "OpenStreetMap roads", "villages": "villages",
+               "facilities": "facilities", "townships": "townships", "dem": "elevation model"},
+    }[lang]  # fmt: skip
+    data = []
+    for key in ("roads", "osm", "villages", "facilities", "townships"):
+        if inp.get(key):
+            layer = inp.get(f"{key}_layer")
+            name = Path(inp[key]).name + (f" ({layer})" if layer else "")
+            data.append(f"{labels[key]}: {name}")
+    if cfg["network"].get("dem"):
+        data.append(f"{labels['dem']}: {Path(cfg['network']['dem']).name}")
+    profile = cfg["network"]["profile"]
+    data.append(("道路速度配置" if lang == "zh" else "road speed profile") + f": {profile}")
+    edges = result.network.edges
+    cols = [c for c in edges.columns if c.endswith("_speed_kmh")]
+    speeds = None
+    if cols and "road_class" in edges.columns:
+        speeds = edges.groupby("road_class")[cols].median()
+        speeds.columns = [c[: -len("_speed_kmh")] for c in cols]
+        speeds = speeds.sort_values(speeds.columns[-1], ascending=False)
+    return {"data": data, "speeds": speeds}
