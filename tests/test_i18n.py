@@ -198,6 +198,33 @@ def test_qgis_project_written_without_qgis(tmp_path):
         )
 
 
+def test_qgis_project_shows_further_styled_layers_switched_off(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from accessibility.styles.project import write_qgis_project
+
+    layers = dict(_layers())
+    layers["referrals"] = gpd.GeoDataFrame(
+        {"people": [10.0]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=4547
+    )
+    layers["unstyled"] = layers["referrals"]
+    styles = {"referrals": '<qgis><renderer-v2 type="singleSymbol"/></qgis>', "villages": "x"}
+    path = write_qgis_project(
+        tmp_path / "a.qgz", tmp_path / "a.gpkg", layers, services=SERVICES, lang="zh",
+        project_name="示范县", further_styles=styles,
+    )  # fmt: skip
+    with zipfile.ZipFile(path) as zf:
+        root = ET.fromstring(zf.read("a.qgs"))
+    groups = root.find("layer-tree-group").findall("layer-tree-group")
+    assert [g.get("name") for g in groups] == ["村卫生室", "乡镇卫生院", "其他图层", "底图"]
+    further = groups[2].findall("layer-tree-layer")
+    # only the styled layer that no service group shows, named for its reader, switched off
+    assert [(n.get("name"), n.get("checked")) for n in further] == [
+        ("转诊联系（转诊人口）", "Qt::Unchecked")
+    ]
+
+
 def test_workbook_has_chinese_headers_numbers_and_frozen_rows(tmp_path):
     from openpyxl import load_workbook
 

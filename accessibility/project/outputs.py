@@ -71,21 +71,24 @@ def write_outputs(
         for k, v in layers.items()
     }
     files: dict[str, Path] = {}
+    styles = default_styles(
+        {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)},
+        lang=project_language(cfg),
+        standards=standards,
+    )
     # every output is written under a temporary name; the set replaces the previous one together
     with atomic_outputs(overwrite=overwrite) as staged:
         if gpkg_path is not None:
             io.write_geopackage(
                 staged.path(gpkg_path),
                 layers,
-                styles=default_styles(
-                    {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)},
-                    lang=project_language(cfg),
-                    standards=standards,
-                ),
+                styles=styles,
                 overwrite=overwrite,
                 timestamp=timestamp,
             )
             files["geopackage"] = gpkg_path
         paths = (gpkg_path, csv_path, report_path)
-        files |= write_reader_outputs(staged, result, cfg, layers, paths, standards, timestamp)
+        files |= write_reader_outputs(
+            staged, result, cfg, layers, paths, standards, timestamp, styles=styles
+        )
     result.files.update(files)

@@ -61,9 +61,12 @@ def write_reader_outputs(
     paths: tuple[Path | None, Path | None, Path | None],
     standards: pd.DataFrame | None,
     timestamp: Any,
+    *,
+    styles: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write the CSV, report, QGIS project and workbook (each under ``staged``'s temporary name);
-    returns ``{kind: final path}``."""
+    returns ``{kind: final path}``. ``styles`` are the GeoPackage's layer styles: the QGIS
+    project shows every styled layer the service groups do not (tiers, audits, buses ...)."""
     gpkg_path, csv_path, report_path = paths
     overwrite = bool(cfg["output"]["overwrite"])
     lang = project_language(cfg)
@@ -105,6 +108,7 @@ def write_reader_outputs(
             catchment_services=cfg["catchments"]["services"],
             date=timestamp.date() if timestamp is not None else None,
             overwrite=overwrite,
+            further_styles=styles,
         )
         files["qgis_project"] = extra["qgis_project"]
     if "workbook" in extra:

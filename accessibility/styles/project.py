@@ -30,7 +30,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from .._files import atomic_path, final_path
-from ..i18n import column_labels, mode_name, service_name, text
+from ..i18n import MESSAGES, column_labels, mode_name, service_name, text
 from . import (
     ROAD_STYLES,
     SERVICE_STYLES,
@@ -201,11 +201,15 @@ def project_layers(
     lang: str,
     standards: Any = None,
     catchment_services: Sequence[str] = (),
+    further_styles: Mapping[str, str] | None = None,
 ) -> list[tuple[str, list[ProjectLayer]]]:
     """The project's groups, top first: ``[(group name, [layers, top first]), ...]``.
 
     ``layers`` are the GeoPackage's layers (``{table: GeoDataFrame}``); ``services`` is
     ``{service: {"mode": ..., "thresholds_min": [...]}}`` (the project's ``[services]``).
+    ``further_styles`` (``{table: QML}``, e.g. the GeoPackage's default styles) adds every other
+    map layer it names (tiers, referrals, the schools audit, buses ...) in a group of its own,
+    switched off, so the one project opens the whole analysis.
 
     Examples
     --------
@@ -303,9 +307,32 @@ def project_layers(
                 "Line",
             )
         )
+    further = _further_layers(layers, further_styles or {}, lang)
+    if further:
+        groups.append((text("further_layers", lang), further))
     if base:
         groups.append((text("basemap", lang), base))
     return groups
+
+
+#: the layers the service groups and the base map already show
+_PLACED = frozenset({"villages", "facilities", "catchments_by_service", "townships", "roads"})
+
+
+def _further_layers(
+    layers: Mapping[str, Any], styles: Mapping[str, str], lang: str
+) -> list[ProjectLayer]:
+    """The other map layers with a style, switched off, named in ``lang`` where the catalogue
+    knows them (else by their table name)."""
+    out = []
+    for table, qml in styles.items():
+        gdf = layers.get(table)
+        if table in _PLACED or gdf is None or not hasattr(gdf, "geometry") or not len(gdf):
+            continue
+        key = f"layer_{table}"
+        name = text(key, lang) if key in MESSAGES[lang] else table
+        out.append(ProjectLayer(table, name, qml, geometry_type_of(gdf), visible=False))
+    return out
 
 
 _INNER = re.compile(r"<qgis[^>]*>(?P<body>.*)</qgis>", re.S)
@@ -548,6 +575,7 @@ def write_qgis_project(
     catchment_services: Sequence[str] = (),
     date: _dt.date | None = None,
     overwrite: bool = True,
+    further_styles: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the QGIS project (``.qgz``) for the layers of ``geopackage`` (which it reads by a
     path relative to the project, so both must stay in one folder).
@@ -569,6 +597,7 @@ def write_qgis_project(
         lang=lang,
         standards=standards,
         catchment_services=catchment_services,
+        further_styles=further_styles,
     )
     first = next(iter(services), "")
     sname = service_name(first, lang, standards) if first else ""

@@ -88,3 +88,16 @@ def test_layout_renders_to_png(demo_project_report):
     colors = {tuple(int(c) for c in k.split(",")): n for k, n in stats["colors"].items()}
     assert colors.get((0, 0, 0), 0) > 500  # text, frame, north arrow
     assert any(np.allclose(c, (26, 152, 80), atol=3) for c in colors)  # 0-15 min, green
+
+
+def test_further_layers_are_in_the_project_styled_and_switched_off(demo_project_report):
+    _, report, _ = demo_project_report
+    groups = {g["name"]: g["layers"] for g in report["groups"]}
+    further = groups.get("其他图层")
+    assert further, f"no group of further layers: {list(groups)}"
+    for name in ("转诊联系（转诊人口）", "学校：督导评估指标达标情况"):
+        assert name in further, further
+    for layer in report["layers"]:
+        if layer["group"] == "其他图层":
+            assert layer["valid"] and layer["renderer"] is not None, layer["name"]
+            assert not layer["visible"], layer["name"]
