@@ -59,18 +59,23 @@ def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     they work before or after it (``accessibility -q run p.toml`` = ``accessibility run p.toml
     -q``). The subcommands' copies default to SUPPRESS so that they do not reset a value given
     before the subcommand."""
-    default = {} if top else {"default": argparse.SUPPRESS}
+    # on the subcommands, SUPPRESS: an option not given there leaves the main parser's value
+    unset: object = None if top else argparse.SUPPRESS
     p.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bars, warnings only", **default
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars, warnings only",
+        default=False if top else argparse.SUPPRESS,
     )
     p.add_argument(
         "-v",
         "--verbose",
         action="count",
         help="more log output (-vv: debug)",
-        **({"default": 0} if top else default),
+        default=0 if top else argparse.SUPPRESS,
     )
-    p.add_argument("--n-jobs", type=int, help="routing threads (default: all cores)", **default)
+    p.add_argument("--n-jobs", type=int, help="routing threads (default: all cores)", default=unset)
 
 
 def _overwrite(p: argparse.ArgumentParser) -> None:

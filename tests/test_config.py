@@ -176,3 +176,18 @@ def test_equity_groups_other_than_area_type_and_township_are_refused():
         cfg = validate_config(_raw(equity={"groups": groups}, columns={"township": "乡镇"}))
         assert cfg["equity"]["groups"] == groups
     validate_config(_raw(columns={"area_type": "", "township": ""}))  # no such columns at all
+
+
+@pytest.mark.parametrize("value", [30, "30"])
+def test_a_service_threshold_that_is_not_a_list_is_an_error_naming_the_service(value):
+    import pandas as pd
+
+    from accessibility.errors import InvalidValueError
+    from accessibility.project.specs import service_specs
+
+    fac = pd.DataFrame({"service": ["clinic"]})
+    with pytest.raises(InvalidValueError, match=r"thresholds_min for 'clinic' must be a list"):
+        service_specs(
+            fac, {"clinic": {"thresholds_min": value}}, service_column="service", mode="walk",
+            thresholds_min=[15], max_time_min=None, demand="population", supply=None,
+        )  # fmt: skip

@@ -96,7 +96,7 @@ def write_reader_outputs(
         with atomic_path(staged.path(report_path), overwrite=overwrite) as tmp:
             tmp.write_text(html, encoding="utf-8")
         files["report"] = report_path
-    if "qgis_project" in extra:
+    if "qgis_project" in extra and gpkg_path is not None:  # reader_paths: only with a GeoPackage
         write_qgis_project(
             staged.path(extra["qgis_project"]),
             gpkg_path,

@@ -4,7 +4,7 @@ must reach (:func:`service_specs`), as every run normalises the ``services`` arg
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -75,7 +75,13 @@ def service_specs(
             "label": None,
         }
         spec.update({k: v for k, v in dict(given.get(name, {})).items() if v is not None})
-        ts = sorted(float(t) for t in spec["thresholds_min"])
+        given_ts = spec["thresholds_min"]
+        if isinstance(given_ts, str) or not isinstance(given_ts, Iterable):
+            raise InvalidValueError(
+                f"thresholds_min for {name!r} must be a list of minutes, e.g. [15, 30]; "
+                f"got {given_ts!r}"
+            )
+        ts = sorted(float(t) for t in given_ts)
         if not ts or ts[0] <= 0:
             raise InvalidValueError(f"thresholds_min for {name!r} must be positive minutes")
         spec["thresholds_min"] = ts

@@ -180,7 +180,8 @@ def report_tables(
         if has_rules
         else pd.DataFrame()
     )
-    moran_rows, lisa = {}, {}
+    moran_rows: dict[str, Any] = {}
+    lisa: dict[str, Any] = {}
     if clusters and len(villages) >= 5 and hasattr(villages, "geometry"):
         moran_rows, lisa = _clusters(
             villages, cols, fills, populations, k=k, permutations=permutations

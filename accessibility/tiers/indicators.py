@@ -221,7 +221,7 @@ def _value(
         if pop_col in villages.columns
         else None
     )
-    if kind == "population_share":
+    if kind == "population_share" and pop is not None:
         if entry.get("services"):
             cols = [_time_column(villages, s, entry.get("mode"), modes) for s in entry["services"]]
             if any(c is None for c in cols):
@@ -240,7 +240,7 @@ def _value(
     if facilities is None:
         return np.nan, "no facilities given"
     mask = _facility_mask(entry, facilities, service_column, tiers)
-    if kind == "per_1000":
+    if kind == "per_1000" and pop is not None:
         if entry["supply"] not in facilities.columns:
             return np.nan, f"no facility column {entry['supply']!r}"
         supply = pd.to_numeric(facilities.loc[mask, entry["supply"]], errors="coerce").sum()

@@ -114,11 +114,11 @@ def facility_tiers(
     if values is not None:
         unknown = sorted({str(v) for v in raw.dropna().unique()} - {str(k) for k in values})
         if unknown or raw.isna().any():
-            missing = unknown + (["<empty>"] if raw.isna().any() else [])
+            not_mapped = unknown + (["<empty>"] if raw.isna().any() else [])
             raise InvalidValueError(
-                f"facility_tiers: values {missing} of column {column!r} have no tier; "
+                f"facility_tiers: values {not_mapped} of column {column!r} have no tier; "
                 f"tiers are given for {list(values)}. Add them to the tier values (e.g. "
-                f"{{{missing[0]!r} = 1}}) or leave those facilities out of the group's services."
+                f"{{{not_mapped[0]!r} = 1}}) or leave those facilities out of the group's services."
             )
         tiers = raw.astype(str).map({str(k): v for k, v in values.items()})
     else:
