@@ -46,8 +46,13 @@ def service_specs(
     max_time_min: float | None,
     demand: str,
     supply: str | None,
+    transit: Any = None,
 ) -> dict[str, dict[str, Any]]:
-    """Normalise the ``services`` argument to ``{service: spec}`` with every key filled in."""
+    """Normalise the ``services`` argument to ``{service: spec}`` with every key filled in.
+
+    A service by bus (``mode = "transit"``) gets ``transit`` (the
+    :class:`~accessibility.transit.TransitSetup`, unless its spec has its own) and ``pupils``
+    (default False: school runs only pupils may ride count only for services that set it)."""
     present = list(pd.unique(facilities[service_column].dropna().astype(str)))
     if services is None:
         names: list[str] = sorted(present)
@@ -75,6 +80,16 @@ def service_specs(
             "label": None,
         }
         spec.update({k: v for k, v in dict(given.get(name, {})).items() if v is not None})
+        if spec["mode"] == "transit":
+            spec.setdefault("pupils", False)
+            if spec.get("transit") is None:
+                if transit is None:
+                    raise ConfigError(
+                        f"service {name!r} has mode = 'transit' but there is no timetable: add a "
+                        '[transit] section (lines = "bus_lines.toml" or gtfs = "feed.zip") to '
+                        "the project file, or pass transit=accessibility.transit.transit_setup(...)"
+                    )
+                spec["transit"] = transit
         ts = sorted(float(t) for t in spec["thresholds_min"])
         if not ts or ts[0] <= 0:
             raise InvalidValueError(f"thresholds_min for {name!r} must be positive minutes")

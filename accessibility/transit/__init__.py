@@ -4,16 +4,28 @@
   CSV / GeoPackage / TOML, GTFS zips with ``frequencies.txt``);
 * :mod:`~accessibility.transit.raptor`: range RAPTOR compiled with numba;
 * :mod:`~accessibility.transit.walk`: straight-line access, egress and transfer walks;
-* :func:`transit_travel_times`: door-to-door cost tables over a departure window.
+* :func:`transit_travel_times`: door-to-door cost tables over a departure window;
+* :mod:`~accessibility.transit.project`: :class:`TransitSetup` (a project's ``[transit]``),
+  :func:`transit_costs` over road-network walks, :func:`transit_catchments`;
+* :mod:`~accessibility.transit.edits`: scenario changes of line tables.
 
 See ``docs/transit.md``.
 """
 
+from .project import (
+    TransitSetup,
+    transit_catchments,
+    transit_costs,
+    transit_setup,
+    transit_setup_from_config,
+    with_line_tables,
+)
 from .raptor import UNREACHED, WAITS, CompiledTimetable, compile_timetable, range_raptor
 from .timetable import (
     Timetable,
     parse_time_s,
     read_line_table,
+    read_line_tables,
     road_run_times,
     timetable_from_gtfs,
     timetable_from_line_table,
@@ -26,14 +38,21 @@ __all__ = [
     "WAITS",
     "CompiledTimetable",
     "Timetable",
+    "TransitSetup",
     "compile_timetable",
     "parse_time_s",
     "range_raptor",
     "read_line_table",
+    "read_line_tables",
     "road_run_times",
     "stop_transfers",
     "straight_line_walk",
     "timetable_from_gtfs",
     "timetable_from_line_table",
+    "transit_catchments",
+    "transit_costs",
+    "transit_setup",
+    "transit_setup_from_config",
     "transit_travel_times",
+    "with_line_tables",
 ]
