@@ -82,13 +82,7 @@ def service_specs(
         spec.update({k: v for k, v in dict(given.get(name, {})).items() if v is not None})
         if spec["mode"] == "transit":
             spec.setdefault("pupils", False)
-            if spec.get("transit") is None:
-                if transit is None:
-                    raise ConfigError(
-                        f"service {name!r} has mode = 'transit' but there is no timetable: add a "
-                        '[transit] section (lines = "bus_lines.toml" or gtfs = "feed.zip") to '
-                        "the project file, or pass transit=accessibility.transit.transit_setup(...)"
-                    )
+            if spec.get("transit") is None:  # evaluate_service says when none is given at all
                 spec["transit"] = transit
         ts = sorted(float(t) for t in spec["thresholds_min"])
         if not ts or ts[0] <= 0:

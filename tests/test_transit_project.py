@@ -1,0 +1,195 @@
+"""Transit in projects: ``[transit]``, ``mode = "transit"`` services and bus standards through the
+one project path, catchments by bus, scenario edits of line tables, and the demo county's buses.
+
+The hand-worked county: one straight road along y = 0 from x = 0 to x = 10 km. Village ``VA`` at
+x = 0 and the health centre ``HC`` at x = 10 km stand on the road, with bus stops exactly there,
+so every walk is 0 minutes. Line ``1`` runs A -> B in 10 minutes every 30 minutes from 07:00.
+Village ``VM`` at x = 5 km is an hour's walk from any stop: no usable bus.
+
+Leaving at 07:00 + k minutes (k = 0..59) the wait is ``(30 - k mod 30) mod 30``: the 60 waits are
+0, 29, 28, ..., 1 twice; sorted, the 30th (the median, nearest rank) is 14, so the median travel
+time is 10 + 14 = 24 minutes; the 80th percentile (48th) is 23 + 10 = 33 minutes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from accessibility.errors import ConfigError
+from accessibility.project import load_config, run_project
+
+CRS = "EPSG:4546"
+X0, Y0 = 500000.0, 3000000.0
+
+LINES = f"""
+crs = "{CRS}"
+
+[[line]]
+id = "1"
+name = "A-B"
+stops = [
+  {{ name = "A", x = {X0}, y = {Y0}, run_min = 10 }},
+  {{ name = "B", x = {X0 + 10000}, y = {Y0} }},
+]
+[[line.service]]
+day_type = "weekday"
+first = "07:00"
+last = "08:30"
+headway_min = 30
+
+[[line]]
+id = "S1"
+name = "A-B school run"
+riders = "pupils"
+stops = [
+  {{ name = "A", x = {X0}, y = {Y0}, run_min = 12 }},
+  {{ name = "B", x = {X0 + 10000}, y = {Y0} }},
+]
+[[line.service]]
+day_type = "weekday"
+departures = "07:05"
+"""
+
+
+def _county(tmp_path: Path, extra: str = "", services: str = "") -> Path:
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"], "name": ["r"], "oneway": [False]},
+        geometry=[shapely.LineString([(X0, Y0), (X0 + 10000, Y0)])],
+        crs=CRS,
+    )
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": ["VA", "VM"],
+            "name": ["A", "M"],
+            "population": [100, 50],
+            "pop_school_age": [10, 5],
+            "township": ["T", "T"],
+            "area_type": ["rural", "rural"],
+        },
+        geometry=[shapely.Point(X0, Y0), shapely.Point(X0 + 5000, Y0)],
+        crs=CRS,
+    )
+    facilities = gpd.GeoDataFrame(
+        {
+            "facility_id": ["HC", "PS"],
+            "name": ["hc", "ps"],
+            "service": ["health_centre", "primary_school"],
+            "capacity": [10, 100],
+        },
+        geometry=[shapely.Point(X0 + 10000, Y0), shapely.Point(X0 + 10000, Y0)],
+        crs=CRS,
+    )
+    gpkg = tmp_path / "county.gpkg"
+    roads.to_file(gpkg, layer="roads")
+    villages.to_file(gpkg, layer="villages")
+    facilities.to_file(gpkg, layer="facilities")
+    (tmp_path / "lines.toml").write_text(LINES, encoding="utf-8")
+    toml = f"""
+[input]
+roads = "county.gpkg"
+roads_layer = "roads"
+villages = "county.gpkg"
+villages_layer = "villages"
+facilities = "county.gpkg"
+facilities_layer = "facilities"
+
+[columns]
+village_id = "village_id"
+facility_id = "facility_id"
+
+[analysis]
+mode = "car"
+thresholds_min = [15, 30, 60]
+
+{services or '''
+[services.health_centre]
+mode = "transit"
+thresholds_min = [20, 30]
+'''}
+
+[transit]
+lines = "lines.toml"
+day_type = "weekday"
+window = ["07:00", "08:00"]
+percentiles = [50, 80]
+{extra}
+
+[equity]
+standards = "default"
+
+[output]
+folder = "out"
+report = ""
+"""
+    path = tmp_path / "project.toml"
+    path.write_text(toml, encoding="utf-8")
+    return path
+
+
+def test_bus_service_hand_worked(tmp_path):
+    res = run_project(_county(tmp_path))
+    v = res.villages
+    assert v.loc["VA", "health_centre_nearest_min"] == pytest.approx(24.0)
+    assert v.loc["VA", "health_centre_nearest_id"] == "HC"
+    assert bool(v.loc["VA", "health_centre_reachable"])
+    assert v.loc["VA", "health_centre_n_20min"] == 0
+    assert v.loc["VA", "health_centre_n_30min"] == 1
+    assert np.isnan(v.loc["VM", "health_centre_nearest_min"])  # no usable bus
+    assert not bool(v.loc["VM", "health_centre_reachable"])
+    costs = res.costs["health_centre"]
+    assert costs.attrs["max_time_min"] == 30
+    assert costs["travel_time_min"].tolist() == [24.0]
+
+
+def test_bus_wait_semantics_in_the_project_file(tmp_path):
+    # half a headway at every boarding: 15 + 10; a planned departure: the ride only
+    for wait, want in (("half_headway", 25.0), ("planned", 10.0)):
+        res = run_project(_county(tmp_path, extra=f'wait = "{wait}"'))
+        assert res.villages.loc["VA", "health_centre_nearest_min"] == pytest.approx(want)
+
+
+def test_bus_standard_and_pupils(tmp_path):
+    # a bus standard from the default table (township health centre within 60 min by bus) and
+    # a school by bus: the 07:05 pupils' run counts only because the service sets pupils = true
+    services = """
+[services.health_centre]
+mode = "car"
+[services.primary_school]
+mode = "transit"
+pupils = true
+thresholds_min = [30, 60]
+"""
+    res = run_project(_county(tmp_path, services=services))
+    v = res.villages
+    # car is the service's mode; the bus standard adds the bus time
+    assert v.loc["VA", "health_centre_transit_nearest_min"] == pytest.approx(24.0)
+    assert bool(v.loc["VA", "health_centre_bus_meets"])
+    assert pd.isna(v.loc["VM", "health_centre_bus_meets"]) or not bool(
+        v.loc["VM", "health_centre_bus_meets"]
+    )
+    # pupils: leaving at 07:0k, k = 1..5, the 07:05 school run (12 min) arrives at 07:17, 17 - k
+    # minutes later, instead of 40 - k by line 1. The 60 times are then 10, 11 twice, 12..16
+    # three times, 17..39 twice less one each of 35..39: the 30th (median) is 22
+    assert v.loc["VA", "primary_school_nearest_min"] == pytest.approx(22.0)
+    public = run_project(_county(tmp_path, services=services.replace("pupils = true", "")))
+    assert public.villages.loc["VA", "primary_school_nearest_min"] == pytest.approx(24.0)
+
+
+def test_transit_without_timetable_is_refused(tmp_path):
+    path = _county(tmp_path)
+    text = path.read_text(encoding="utf-8").replace('lines = "lines.toml"', "")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="needs a timetable"):
+        load_config(path)
+
+
+def test_transit_config_typo(tmp_path):
+    path = _county(tmp_path, extra='wiat = "planned"')
+    with pytest.raises(ConfigError, match="wait"):
+        load_config(path)
