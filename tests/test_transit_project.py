@@ -107,11 +107,14 @@ facility_id = "facility_id"
 mode = "car"
 thresholds_min = [15, 30, 60]
 
-{services or '''
+{
+        services
+        or '''
 [services.health_centre]
 mode = "transit"
 thresholds_min = [20, 30]
-'''}
+'''
+    }
 
 [transit]
 lines = "lines.toml"

@@ -44,7 +44,7 @@ def _transit_setup(transit: Any, what: str) -> Any:
     if transit is None:
         raise ConfigError(
             f"{what} uses mode = 'transit' but no timetable is given: add a [transit] section "
-            "with `lines = \"bus_lines.toml\"` (or `gtfs = \"feed.zip\"`) to the project file, "
+            'with `lines = "bus_lines.toml"` (or `gtfs = "feed.zip"`) to the project file, '
             "or pass transit=accessibility.transit.transit_setup(...)"
         )
     return transit

@@ -169,9 +169,7 @@ def _build(
                 f"{source}: {int(missing.sum())} stop(s) have no run_min; give the running "
                 "times, or the road network to derive them (bus_speed_factor)"
             )
-        line_stops = road_run_times(
-            line_stops, network, bus_speed_factor=bus_speed_factor, crs=crs
-        )
+        line_stops = road_run_times(line_stops, network, bus_speed_factor=bus_speed_factor, crs=crs)
     return timetable_from_line_table(
         line_stops, lines, day_type=day_type, crs=crs, description=source
     )
@@ -310,9 +308,7 @@ def _walk_table(
         return t[t["travel_time_min"] <= limit_min]
     from ..costs import travel_costs
 
-    t = travel_costs(
-        network, a, b, mode=WALK_MODE, max_time_min=limit_min, n_jobs=n_jobs, **snap
-    )
+    t = travel_costs(network, a, b, mode=WALK_MODE, max_time_min=limit_min, n_jobs=n_jobs, **snap)
     return t[["origin", "destination", "travel_time_min"]]
 
 
@@ -540,7 +536,9 @@ def transit_catchments(
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=fac.crs)
     if dissolve and len(out):
         out = (
-            out.dissolve(by=["service", "band_min"], aggfunc={"facility": "count", "n_stops": "sum"})
+            out.dissolve(
+                by=["service", "band_min"], aggfunc={"facility": "count", "n_stops": "sum"}
+            )
             .rename(columns={"facility": "n_facilities"})
             .reset_index()
         )
