@@ -44,7 +44,7 @@ def _run_min(a: np.ndarray, b: np.ndarray, speed_kmh: float) -> float:
 
 
 def _hhmm(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
