@@ -191,6 +191,11 @@ def accessibility_layer(
         out[col] = values
     out.attrs["measure_cutoff_min"] = cutoffs
     out.attrs["dropped"] = dropped
+    if transit is not None:  # for the report's bus section
+        out.attrs["transit"] = {
+            "window": list(transit.window),
+            "max_time_min": transit.max_time_min,
+        }
     return (out, cost_tables) if return_costs else out
 
 

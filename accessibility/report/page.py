@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import equity as eq
 from ..errors import InvalidValueError
+from .bus import bus_section
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
@@ -61,7 +62,7 @@ def report_html(
         "map": _map_section(t, villages, townships, chart),
         "clusters": _clusters_section(t, villages, townships, chart),
         "underserved": _underserved_section(t),
-        "standards": _standards_section(t),
+        "standards": _standards_section(t) + bus_section(villages),  # by bus (report/bus.py)
     }
     template = Template(
         resources.files("accessibility.report")

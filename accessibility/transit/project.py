@@ -43,6 +43,7 @@ __all__ = [
     "TransitSetup",
     "transit_catchments",
     "transit_costs",
+    "transit_layers",
     "transit_setup",
     "transit_setup_from_config",
     "with_line_tables",
@@ -486,6 +487,11 @@ def transit_catchments(
         dissolved), ``service``, ``band_min``, ``n_facilities`` (dissolved), polygons; plus
         ``n_stops`` (stops from which the facility is reached within the band).
     """
+    if not isinstance(setup, TransitSetup):
+        raise ConfigError(
+            "catchments by bus need a timetable: a [transit] section in the project file, or "
+            "setup=accessibility.transit.transit_setup(...)"
+        )
     bands = sorted(float(b) for b in bands_min)
     stops = setup.timetable.stops()
     limit = bands[-1]
@@ -543,3 +549,80 @@ def transit_catchments(
             .reset_index()
         )
     return out.to_crs(facilities.crs)
+
+
+def transit_layers(setup: TransitSetup) -> dict[str, gpd.GeoDataFrame]:
+    """The lines and stops of a setup's timetable as map layers.
+
+    Returns
+    -------
+    dict
+        ``bus_lines``: one line per line id through its stops in order (``line_id``,
+        ``line_name``, ``kind`` = ``"school"`` for pupils' runs, ``"frequent"`` for lines with a
+        headway, else ``"few_runs"``; ``runs`` per day, ``headway_min``, ``first``, ``last``);
+        ``bus_stops``: ``stop_id``, ``name``, ``n_lines``, ``runs`` (departures per day).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stops = pd.DataFrame({"line_id": ["1", "1"], "stop_seq": [1, 2],
+    ...     "stop_name": ["A", "B"], "x": [0, 5000], "y": [0, 0], "run_min": [10, None]})
+    >>> lines = pd.DataFrame({"line_id": ["1"], "line_name": ["A-B"], "day_type": ["weekday"],
+    ...     "first": ["07:00"], "last": ["09:00"], "headway_min": [30]})
+    >>> layers = transit_layers(transit_setup(line_stops=stops, lines=lines, crs="EPSG:32650"))
+    >>> layers["bus_lines"][["line_id", "kind", "runs", "headway_min"]]
+      line_id      kind  runs  headway_min
+    0       1  frequent     5         30.0
+    """
+    tt = setup.timetable
+    trips = tt.trips()
+    runs = np.ones(tt.n_trips, np.int64)
+    head = np.full(tt.n_trips, np.nan)
+    for t, s0, s1, h in zip(
+        tt.freq_trip, tt.freq_start_s, tt.freq_end_s, tt.freq_headway_s, strict=True
+    ):
+        n = int(np.ceil((s1 - s0) / h))
+        runs[t] += n - 1 if runs[t] == 1 and np.isnan(head[t]) else n
+        head[t] = h / 60.0
+    first = np.asarray(tt.event_dep_s)[tt.trip_ptr[:-1]] if tt.n_trips else np.zeros(0)
+    trips = trips.assign(runs=runs, headway_min=head, first_s=first)
+    rows, stop_runs, stop_lines = [], np.zeros(tt.n_stops, np.int64), {}
+    for lid, grp in trips.groupby("line_id", sort=False):
+        t0 = int(grp.index[0])
+        ev = np.arange(tt.trip_ptr[t0], tt.trip_ptr[t0 + 1])
+        st = np.asarray(tt.event_stop)[ev]
+        for t in grp.index:
+            ids = np.asarray(tt.event_stop)[tt.trip_ptr[t] : tt.trip_ptr[t + 1]]
+            np.add.at(stop_runs, ids, int(runs[t]))
+        for s in set(st.tolist()):
+            stop_lines.setdefault(s, set()).add(lid)
+        pupils = bool(grp["pupils_only"].any())
+        hw = grp["headway_min"].dropna()
+        lo, hi = int(grp["first_s"].min()), int(grp["first_s"].max())
+        last = max(
+            [hi]
+            + [
+                int(e - (e - s) % h if (e - s) % h else e - h)
+                for t, s, e, h in zip(
+                    tt.freq_trip, tt.freq_start_s, tt.freq_end_s, tt.freq_headway_s, strict=True
+                )
+                if t in grp.index
+            ]
+        )
+        rows.append(
+            {
+                "line_id": str(lid),
+                "line_name": str(grp["line_name"].iloc[0]),
+                "kind": "school" if pupils else ("frequent" if len(hw) else "few_runs"),
+                "runs": int(grp["runs"].sum()),
+                "headway_min": float(hw.iloc[0]) if len(hw) else np.nan,
+                "first": f"{lo // 3600:02d}:{lo % 3600 // 60:02d}",
+                "last": f"{last // 3600:02d}:{last % 3600 // 60:02d}",
+                "geometry": shapely.LineString(np.column_stack([tt.stop_x_m[st], tt.stop_y_m[st]])),
+            }
+        )
+    lines = gpd.GeoDataFrame(rows, geometry="geometry", crs=tt.crs)
+    stops = tt.stops().reset_index()
+    stops["n_lines"] = [len(stop_lines.get(i, ())) for i in range(tt.n_stops)]
+    stops["runs"] = stop_runs
+    return {"bus_lines": lines, "bus_stops": stops}

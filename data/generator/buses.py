@@ -158,8 +158,8 @@ def make_bus_lines(seed: int, villages: pd.DataFrame, facilities: pd.DataFrame) 
         via = _via(rng, villages, xy, remote, centres[town], 3, 1500.0)
         stops = [remote, *via, centres[town]]
         n = int(rng.integers(2, 4))
-        out = [6 * 60 + 20, 12 * 60 + 10, 16 * 60 + 40][:n]
-        back = [7 * 60 + 30, 13 * 60, 17 * 60 + 30][:n]
+        out = [7 * 60 + 5, 12 * 60 + 10, 16 * 60 + 40][:n]
+        back = [6 * 60 + 20, 13 * 60, 17 * 60 + 30][:n]
         jitter = int(rng.integers(0, 3)) * 5
         rname = str(villages.loc[remote, "name"])
         lines.append(
