@@ -23,6 +23,7 @@ from ..errors import ConfigError, MissingColumnError, suggest
 from ..io import read_layer, write_table
 from ..network import Network
 from ..project.config import load_config
+from ..project.evaluate import road_mode
 from ..project.inputs import load_project_inputs
 from ..project.specs import analysis_defaults, service_specs
 from ..snapping import locate
@@ -72,6 +73,7 @@ def _load_project(project: str | os.PathLike | Mapping[str, Any]) -> _Project:
         service_column=cfg["columns"]["service"],
         profile=profile_name,
         speeds=net_cfg.get("speeds"),
+        transit=loaded.transit,
     )
     std = cfg.get("equity", {}).get("standards", "default")
     return _Project(
@@ -92,6 +94,7 @@ def _eval_kwargs(proj: _Project, n_jobs: int | None) -> dict[str, Any]:
         "max_snap_m": net_cfg["max_snap_m"],
         "connector_speed_kmh": net_cfg["connector_speed_kmh"],
         "n_jobs": n_jobs,
+        "transit": proj.inputs.transit,
     }
 
 
@@ -319,9 +322,7 @@ def run_siting(
     existing = inp.facilities[inp.facilities[inp.service_column].astype(str) == service]
     cand = _snapped(_candidate_sites(candidates, proj), inp.network, spec["mode"], kw)
     dest = _destinations(cand, existing, villages.crs)
-    costs = travel_costs(
-        inp.network, villages, dest, mode=spec["mode"], max_time_min=limit, **_route_kwargs(kw)
-    )
+    costs = _siting_costs(inp, villages, dest, spec, limit, kw)
     dcol = spec["demand"] if spec["demand"] in villages.columns else "population"
     demand = pd.to_numeric(villages[dcol], errors="coerce").fillna(0.0).astype(float)
     fixed = list(existing.index) if keep_existing else None
@@ -408,6 +409,7 @@ def _siting_spec(proj: _Project, kw: Mapping[str, Any], service: str) -> dict[st
         max_time_min=kw["max_time_min"],
         demand=kw["demand"],
         supply=kw["supply"],
+        transit=kw.get("transit"),
     )
     return specs[service]
 
@@ -457,6 +459,33 @@ def _candidate_sites(candidates: Any, proj: _Project) -> gpd.GeoDataFrame:
     return cand
 
 
+def _siting_costs(
+    inp: PlanningInputs,
+    villages: gpd.GeoDataFrame,
+    dest: gpd.GeoDataFrame,
+    spec: Mapping[str, Any],
+    limit: float,
+    kw: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Villages -> sites: over the roads, or by bus (``mode = "transit"``: the search of
+    :func:`accessibility.transit.transit_costs`, within the limit or the setup's
+    ``max_time_min``)."""
+    if spec["mode"] != "transit":
+        return travel_costs(
+            inp.network, villages, dest, mode=spec["mode"], max_time_min=limit, **_route_kwargs(kw)
+        )
+    from ..transit import transit_costs
+
+    setup = spec.get("transit")
+    if setup is None:
+        raise ConfigError("siting by bus needs the project's [transit] section (a line table)")
+    reach = min(limit, setup.max_time_min)
+    return transit_costs(
+        inp.network, villages, dest, setup, pupils=bool(spec.get("pupils")), max_time_min=reach,
+        **_route_kwargs(kw),
+    )  # fmt: skip
+
+
 def _snapped(
     cand: gpd.GeoDataFrame, network: Network, mode: str, kw: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -464,7 +493,7 @@ def _snapped(
     loc = locate(
         cand,
         network,
-        mode=mode,
+        mode=road_mode(mode),
         max_snap_m=kw["max_snap_m"],
         connector_speed_kmh=kw["connector_speed_kmh"],
         what="candidates",

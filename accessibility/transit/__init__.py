@@ -12,6 +12,7 @@
 See ``docs/transit.md``.
 """
 
+from .edits import BUS_ACTIONS, edit_line_tables
 from .project import (
     TransitSetup,
     transit_catchments,
@@ -35,12 +36,14 @@ from .travel import transit_travel_times
 from .walk import stop_transfers, straight_line_walk
 
 __all__ = [
+    "BUS_ACTIONS",
     "UNREACHED",
     "WAITS",
     "CompiledTimetable",
     "Timetable",
     "TransitSetup",
     "compile_timetable",
+    "edit_line_tables",
     "parse_time_s",
     "range_raptor",
     "read_line_table",

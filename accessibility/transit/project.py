@@ -271,7 +271,8 @@ def with_line_tables(
         setup.bus_speed_factor,
         setup.source + " (scenario)",
     )
-    return replace(setup, timetable=tt, line_stops=line_stops, lines=lines, cache={})
+    # the walk cache is shared: its keys hold the stops' places, so unchanged stops reuse walks
+    return replace(setup, timetable=tt, line_stops=line_stops, lines=lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,11 +325,11 @@ def _stop_walks(
     network and facilities (a headway change reuses them)."""
     from ..snapping import locate
 
-    key = ("stops", id(network), _key(facilities), tuple(sorted(snap.items())))
+    stops = setup.timetable.stops()
+    key = ("stops", id(network), _key(facilities), _key(stops), tuple(sorted(snap.items())))
     hit = setup.cache.get(key)
     if hit is not None:
         return hit
-    stops = setup.timetable.stops()
     if setup.walk == "network":
         stops_at = locate(stops, network, mode=WALK_MODE, what="stops", **snap)
         stops_at = stops_at[stops_at["snapped"]]
