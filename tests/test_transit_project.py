@@ -196,3 +196,79 @@ def test_transit_config_typo(tmp_path):
     path = _county(tmp_path, extra='wiat = "planned"')
     with pytest.raises(ConfigError, match="wait"):
         load_config(path)
+
+
+def test_headway_scenario_hand_worked(tmp_path):
+    # line 1 every 15 instead of 30 minutes: the 60 waits are 0, 14, ..., 1 four times; the 30th
+    # is 7, so VA's median becomes 17 minutes; VM still has no bus
+    from accessibility.planning import run_scenario
+
+    project = _county(tmp_path)
+    sc = tmp_path / "sc.toml"
+    sc.write_text(
+        '[scenario]\nname = "faster"\n[[change_headway]]\nline = "1"\nheadway_min = 15\n',
+        encoding="utf-8",
+    )
+    res = run_scenario(project, sc, out_dir=tmp_path / "sc_out")
+    v = res.villages
+    assert v.loc["VA", "health_centre_nearest_min_before"] == pytest.approx(24.0)
+    assert v.loc["VA", "health_centre_nearest_min_after"] == pytest.approx(17.0)
+    assert np.isnan(v.loc["VM", "health_centre_nearest_min_after"])
+    assert v["health_centre_saved_min"].fillna(0).gt(0).tolist() == [True, False]
+    assert "lines changed: 1" in res.recomputed["health_centre"]
+
+
+def test_add_run_and_extend_line_scenarios(tmp_path):
+    from accessibility.planning import run_scenario
+
+    project = _county(tmp_path)
+    # a run at 07:01 shortens the wait of the 07:01 departure only... and of nothing else: the
+    # median stays 24 (hand-worked: one 39 becomes 10)
+    sc = {"scenario": {"name": "run"}, "add_run": {"line": "1", "departures": "07:01"}}
+    res = run_scenario(project, sc, out_dir=tmp_path / "a")
+    assert res.villages.loc["VA", "health_centre_nearest_min_after"] == pytest.approx(24.0)
+    # extending line 1 back to VM (run 5 min from B): VM still cannot reach HC by bus (the line
+    # ends at VM), but a new line from VM to B at 07:10 gives it a bus
+    sc = {
+        "scenario": {"name": "new line"},
+        "add_line": {
+            "id": "2",
+            "name": "M-B",
+            "stops": [{"at_village": "VM", "run_min": 6}, {"x": X0 + 10000, "y": Y0, "name": "B"}],
+            "first": "07:00",
+            "last": "08:30",
+            "headway_min": 10,
+        },
+    }
+    res = run_scenario(project, sc, out_dir=tmp_path / "b")
+    # every 10 minutes, 6 minutes' ride: waits 0, 9..1 six times, the 30th is 4 -> 10 minutes
+    assert res.villages.loc["VM", "health_centre_nearest_min_after"] == pytest.approx(10.0)
+    assert res.villages.loc["VA", "health_centre_nearest_min_after"] == pytest.approx(24.0)
+    with pytest.raises(ConfigError, match="line 'X'"):
+        run_scenario(
+            project,
+            {"change_headway": {"line": "X", "headway_min": 5}},
+            out_dir=tmp_path / "c",
+        )
+
+
+def test_catchments_by_bus(tmp_path):
+    # catchment of HC within 30 min by bus: stop A reaches HC in 24 min (median), so a disc of
+    # (30 - 24) min of walking (4.8 km/h / 1.3 detour: 369 m) around A, plus the disc of the
+    # direct walk around HC
+    from accessibility.transit import transit_catchments, transit_setup
+
+    (tmp_path / "lines.toml").write_text(LINES, encoding="utf-8")
+    setup = transit_setup(tmp_path / "lines.toml", window=("07:00", "08:00"), walk="straight")
+    hc = gpd.GeoDataFrame(
+        {"service": ["health_centre"]}, geometry=[shapely.Point(X0 + 10000, Y0)],
+        index=["HC"], crs=CRS,
+    )  # fmt: skip
+    c = transit_catchments(None, hc, setup, bands_min=[20, 30])
+    by = c.set_index("band_min")
+    assert by.loc[20, "n_stops"] == 1  # only B itself (0 min) within 20
+    assert by.loc[30, "n_stops"] == 2
+    r = 4.8 / 3.6 * 60 / 1.3
+    assert by.loc[30, "geometry"].contains(shapely.Point(X0 + 6 * r * 0.99, Y0))
+    assert not by.loc[30, "geometry"].contains(shapely.Point(X0 + 6 * r * 1.01, Y0))
+    assert not by.loc[20, "geometry"].contains(shapely.Point(X0, Y0))

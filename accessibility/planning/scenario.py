@@ -307,7 +307,7 @@ def _check_bus_entry(
                 " or { x = ..., y = ..., name = ... }"
             )
         freq = [k for k in ("first", "last", "headway_min") if out.get(k) is not None]
-        if (out.get("departures") is None) == (len(freq) == 3) or 0 < len(freq) < 3:
+        if (out.get("departures") is not None) == (len(freq) == 3) or 0 < len(freq) < 3:
             problems.append(
                 f'{where} needs departures = "06:30 12:00" or first, last and headway_min'
             )

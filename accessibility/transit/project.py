@@ -504,6 +504,7 @@ def transit_catchments(
         setup.timetable,
         access,
         egress,
+        direct=egress,  # a stop near the facility: walk there
         transfers=transfers,
         window=setup.window,
         step_min=setup.step_min,
