@@ -272,3 +272,105 @@ def test_catchments_by_bus(tmp_path):
     assert by.loc[30, "geometry"].contains(shapely.Point(X0 + 6 * r * 0.99, Y0))
     assert not by.loc[30, "geometry"].contains(shapely.Point(X0 + 6 * r * 1.01, Y0))
     assert not by.loc[20, "geometry"].contains(shapely.Point(X0, Y0))
+
+
+# --------------------------------------------------------------------------------------------
+# the demo county's buses
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "demo_project.toml"
+BUS_COLUMNS = ["health_centre_transit_nearest_min", "hospital_transit_nearest_min"]
+
+
+def test_demo_bus_lines_match_the_generator(tmp_path):
+    """If this fails after changing data/generator/buses.py, run python data/make_demo_county.py."""
+    from accessibility.datasets import load_demo, load_generator
+
+    buses = __import__(load_generator().__name__ + ".buses", fromlist=["buses"])
+    demo = load_demo()
+    text = buses.bus_lines_toml(
+        buses.make_bus_lines(20240527, demo.villages.reset_index(), demo.facilities.reset_index())
+    )
+    assert text == (REPO / "data" / "demo_bus_lines.toml").read_text(encoding="utf-8")
+    assert text == buses.bus_lines_toml(
+        buses.make_bus_lines(20240527, demo.villages.reset_index(), demo.facilities.reset_index())
+    )
+    assert 'riders = "pupils"' in text and "村村通" in text
+
+
+def test_demo_headway_scenario_changes_exactly_the_expected_villages():
+    # K5 (county seat -> Baisha) every 20 instead of 90 minutes. Expected: recomputed from a
+    # line table edited by hand (the TOML text), and only villages whose times change there
+    from accessibility.planning import evaluate_scenario
+    from accessibility.project import load_project_inputs
+    from accessibility.transit import transit_costs, transit_setup
+
+    p = load_project_inputs(DEMO)
+    fac = p.facilities[p.facilities["service"] == "health_centre"]
+    spec = {"health_centre": {"mode": "transit", "thresholds_min": [30, 60]}}
+    text = (REPO / "data" / "demo_bus_lines.toml").read_text(encoding="utf-8")
+    start = text.index('id = "K5"\n')
+    head = text.index("headway_min = ", start)
+    old = text[head : text.index("\n", head)]
+    edited = text[:head] + "headway_min = 20" + text[head + len(old) :]
+    path = Path(p.config["output"]["folder"]).parent / "_k5.toml"
+    try:
+        path.write_text(edited, encoding="utf-8")
+        opts = {k: getattr(p.transit, k) for k in ("window", "day_type", "max_walk_min")}
+        expected = transit_setup(path, network=p.network, **opts)
+    finally:
+        path.unlink(missing_ok=True)
+    before = transit_costs(p.network, p.villages, fac, p.transit, max_time_min=120)
+    after = transit_costs(p.network, p.villages, fac, expected, max_time_min=120)
+    near = {
+        k: t.groupby("origin")["travel_time_min"].min().reindex(p.villages.index)
+        for k, t in (("before", before), ("after", after))
+    }
+    res = evaluate_scenario(
+        p.network, p.villages, p.facilities,
+        {"change_headway": {"line": "K5", "headway_min": 20}},
+        services=spec, transit=p.transit, standards=None,
+    )  # fmt: skip
+    v = res.villages
+    got = v["health_centre_nearest_min_after"]
+    np.testing.assert_allclose(got.to_numpy(), near["after"].to_numpy(), equal_nan=True)
+    changed = ~np.isclose(near["before"].fillna(-1), near["after"].fillna(-1))
+    got_changed = ~np.isclose(v["health_centre_nearest_min_before"].fillna(-1), got.fillna(-1))
+    assert 0 < changed.sum() < len(v) // 2
+    assert (got_changed == changed).all()
+    assert (got[changed] <= v["health_centre_nearest_min_before"][changed].fillna(np.inf)).all()
+
+
+@pytest.mark.slow
+def test_demo_buses_through_the_api_and_dask(tmp_path):
+    from accessibility.cli import main
+
+    res = run_project(DEMO, out_dir=tmp_path / "api")
+    v = res.villages
+    for c in BUS_COLUMNS:
+        has = v[c].notna()
+        assert 0.1 < has.mean() < 0.9  # some villages by bus, many without a usable bus
+        assert (v.loc[has, c] > 0).all() and (v.loc[has, c] <= 120).all()
+    assert "health_centre_bus_meets" in v.columns
+    # the nearest health centre by bus is never nearer than by car... in time it may be
+    # farther; it is never reached when no stop is within the walk
+    import pyogrio
+
+    gpkg = res.files["geopackage"]
+    names = [n for n, _ in pyogrio.list_layers(gpkg)]
+    assert "bus_lines" in names and "bus_stops" in names
+    import sqlite3
+
+    with sqlite3.connect(gpkg) as con:
+        styled = {r[0] for r in con.execute("select f_table_name from layer_styles")}
+    assert {"bus_lines", "bus_stops"} <= styled
+    report = res.files["report"].read_text(encoding="utf-8")
+    assert '<h2 id="bus">' in report and "Villages with no usable bus" in report
+    assert main([
+        "run", str(DEMO), "--dask", "local", "--out", str(tmp_path / "dask"), "--quiet",
+    ]) == 0  # fmt: skip
+    dask = pd.read_csv(tmp_path / "dask" / "demo_villages.csv").set_index("village_id")
+    for c in BUS_COLUMNS:
+        np.testing.assert_allclose(
+            dask[c].reindex(v.index).to_numpy(), v[c].to_numpy(), equal_nan=True
+        )
