@@ -74,6 +74,9 @@ MODULES = (
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",
+    "transit.project",
+    "transit.edits",
+    "report.bus",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the
