@@ -81,6 +81,7 @@ def _county(tmp_path: Path, extra: str = "", services: str = "") -> Path:
             "name": ["hc", "ps"],
             "service": ["health_centre", "primary_school"],
             "capacity": [10, 100],
+            "township": ["T", "T"],
         },
         geometry=[shapely.Point(X0 + 10000, Y0), shapely.Point(X0 + 10000, Y0)],
         crs=CRS,
@@ -374,3 +375,18 @@ def test_demo_buses_through_the_api_and_dask(tmp_path):
         np.testing.assert_allclose(
             dask[c].reindex(v.index).to_numpy(), v[c].to_numpy(), equal_nan=True
         )
+
+
+def test_siting_by_bus(tmp_path):
+    # one new health centre, by bus within 30 min: VA is covered by line 1 (24 min), VM has no
+    # bus, so the new site is VM itself (a walk of 0 minutes there)
+    from accessibility.planning import run_siting
+
+    sres, res = run_siting(
+        _county(tmp_path), service="health_centre", objective="mclp", p=1,
+        candidates="villages", standard_min=30, out_dir=tmp_path / "site",
+    )  # fmt: skip
+    assert list(sres.new_sites) == ["cand_VM"]
+    after = res.villages["health_centre_nearest_min_after"]
+    assert after["VM"] == pytest.approx(0.0, abs=1e-6)
+    assert after["VA"] == pytest.approx(24.0)
