@@ -57,6 +57,17 @@ departures = "07:05"
 """
 
 
+BUS_STANDARDS = """
+schema = 1
+[standards.health_centre_bus.all]
+services = ["health_centre"]
+mode = "transit"
+threshold_min = 60
+level = "local"
+source = "test: township health centre within 60 min by bus"
+"""
+
+
 def _county(tmp_path: Path, extra: str = "", services: str = "") -> Path:
     roads = gpd.GeoDataFrame(
         {"road_class": ["county"], "name": ["r"], "oneway": [False]},
@@ -91,6 +102,7 @@ def _county(tmp_path: Path, extra: str = "", services: str = "") -> Path:
     villages.to_file(gpkg, layer="villages")
     facilities.to_file(gpkg, layer="facilities")
     (tmp_path / "lines.toml").write_text(LINES, encoding="utf-8")
+    (tmp_path / "bus_standards.toml").write_text(BUS_STANDARDS, encoding="utf-8")
     toml = f"""
 [input]
 roads = "county.gpkg"
@@ -122,6 +134,7 @@ lines = "lines.toml"
 day_type = "weekday"
 window = ["07:00", "08:00"]
 percentiles = [50, 80]
+standards = "bus_standards.toml"
 {extra}
 
 [equity]
@@ -159,7 +172,7 @@ def test_bus_wait_semantics_in_the_project_file(tmp_path):
 
 
 def test_bus_standard_and_pupils(tmp_path):
-    # a bus standard from the default table (township health centre within 60 min by bus) and
+    # a bus standard from [transit] standards (township health centre within 60 min by bus) and
     # a school by bus: the 07:05 pupils' run counts only because the service sets pupils = true
     services = """
 [services.health_centre]
