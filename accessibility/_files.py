@@ -113,7 +113,7 @@ def project_inputs(cfg: Mapping[str, Any]) -> dict[str, Path]:
     std = (cfg.get("equity") or {}).get("standards")
     if isinstance(std, str | os.PathLike) and std and std not in ("default", "none"):
         out["[equity] standards"] = Path(std)
-    for key in ("lines", "lines_csv", "gtfs", "standards"):
+    for key in ("lines", "lines_csv", "gtfs", "standards", "zones"):
         value = (cfg.get("transit") or {}).get(key)
         if isinstance(value, str | os.PathLike) and value:
             out[f"[transit] {key}"] = Path(value)

@@ -403,3 +403,18 @@ def test_siting_by_bus(tmp_path):
     after = res.villages["health_centre_nearest_min_after"]
     assert after["VM"] == pytest.approx(0.0, abs=1e-6)
     assert after["VA"] == pytest.approx(24.0)
+
+
+def test_demand_responsive_zone_hand_worked(tmp_path):
+    # a zone around VM and HC (booking 30 min ahead, 36 km/h): VM -> HC, 5 km × 1.3 at 10 m/s,
+    # 650 s, so 30 + 10.83 minutes door to door; VA (outside the zone) keeps its bus, 24 min
+    zones = gpd.GeoDataFrame(
+        {"name": ["M"], "lead_min": [30.0], "speed_kmh": [36.0]},
+        geometry=[shapely.box(X0 + 4000, Y0 - 500, X0 + 10500, Y0 + 500)],
+        crs=CRS,
+    )
+    zones.to_file(tmp_path / "zones.gpkg")
+    res = run_project(_county(tmp_path, extra='zones = "zones.gpkg"'))
+    v = res.villages
+    assert v.loc["VM", "health_centre_nearest_min"] == pytest.approx(30 + 650 / 60)
+    assert v.loc["VA", "health_centre_nearest_min"] == pytest.approx(24.0)

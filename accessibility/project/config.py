@@ -112,6 +112,7 @@ DEFAULTS: dict[str, Any] = {
         "walk": "network",
         "walk_speed_kmh": 4.8,
         "standards": None,  # a standards TOML of bus rows (mode = "transit") added to [equity]'s
+        "zones": None,  # demand-responsive zones: a polygon layer with lead_min and speed_kmh
     },
     "output": {
         "folder": "accessibility_output",
@@ -360,7 +361,7 @@ def _check_values(cfg: dict[str, Any]) -> None:
 def _check_transit(cfg: dict[str, Any]) -> None:
     """``[transit]``: one timetable source, a window, percentiles, limits, wait semantics."""
     tr = cfg["transit"]
-    for key in ("lines", "lines_csv", "gtfs", "gtfs_date", "crs", "day_type", "standards"):
+    for key in ("lines", "lines_csv", "gtfs", "gtfs_date", "crs", "day_type", "standards", "zones"):
         _check_text(tr[key], f"[transit] {key}", "text in quotes")
     if tr["lines"] and tr["gtfs"]:
         raise ConfigError("[transit] has both `lines` and `gtfs`; keep one of them")
@@ -450,7 +451,7 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         if not p.exists():
             raise ConfigError(f"[network] dem = {dem!r}: file {str(p)!r} does not exist")
         cfg["network"]["dem"] = str(p)
-    for key in ("lines", "lines_csv", "gtfs", "standards"):
+    for key in ("lines", "lines_csv", "gtfs", "standards", "zones"):
         if cfg["transit"].get(key):
             p = Path(os.path.expanduser(cfg["transit"][key]))
             p = p if p.is_absolute() else base / p

@@ -21,6 +21,7 @@ from .project import (
     transit_setup,
     transit_setup_from_config,
     with_line_tables,
+    zone_links,
 )
 from .raptor import UNREACHED, WAITS, CompiledTimetable, compile_timetable, range_raptor
 from .timetable import (
@@ -60,4 +61,5 @@ __all__ = [
     "transit_setup_from_config",
     "transit_travel_times",
     "with_line_tables",
+    "zone_links",
 ]

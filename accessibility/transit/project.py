@@ -47,6 +47,7 @@ __all__ = [
     "transit_setup",
     "transit_setup_from_config",
     "with_line_tables",
+    "zone_links",
 ]
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,10 @@ class TransitSetup:
         ``"network"`` (road-network walks) or ``"straight"`` (straight line, ``detour`` 1.3).
     walk_speed_kmh
         Straight-line walking speed (``walk="straight"`` and the catchments' remaining walk).
+    zones
+        Demand-responsive zones (预约响应式公交): polygons with ``lead_min`` (the booking lead
+        time) and ``speed_kmh``; any two points in one zone are linked by a ride of
+        ``lead_min + distance × 1.3 / speed`` (to a stop, from a stop, or door to door).
     """
 
     timetable: Timetable
@@ -107,6 +112,7 @@ class TransitSetup:
     bus_speed_factor: float = 0.8
     walk: str = "network"
     walk_speed_kmh: float = 4.8
+    zones: gpd.GeoDataFrame | None = None
     source: str = ""
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -136,6 +142,7 @@ OPTIONS = (
     "bus_speed_factor",
     "walk",
     "walk_speed_kmh",
+    "zones",
 )
 
 
@@ -247,13 +254,18 @@ def transit_setup_from_config(
     source = transit.get("lines") or transit.get("gtfs")
     if not source:
         return None
+    opts = {k: transit.get(k) for k in OPTIONS}
+    if opts.get("zones"):
+        from ..io import read_layer
+
+        opts["zones"] = read_layer(opts["zones"])
     return transit_setup(
         source,
         network=network,
         lines=transit.get("lines_csv"),
         crs=transit.get("crs"),
         gtfs_date=transit.get("gtfs_date"),
-        **{k: transit.get(k) for k in OPTIONS},
+        **opts,
     )
 
 
@@ -373,6 +385,72 @@ def _village_walks(
     return hit
 
 
+def _fastest(*tables: pd.DataFrame) -> pd.DataFrame:
+    both = pd.concat([t[["origin", "destination", "travel_time_min"]] for t in tables])
+    return both.groupby(["origin", "destination"], as_index=False, sort=False)[
+        "travel_time_min"
+    ].min()
+
+
+def zone_links(
+    a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, detour: float = 1.3
+) -> pd.DataFrame:
+    """Rides of demand-responsive zones between two point layers: for every zone and every pair
+    of points both inside it, ``lead_min + distance_m × detour / speed``.
+
+    Parameters
+    ----------
+    a, b
+        Point layers (indexed by id) with a CRS.
+    zones
+        Polygons with ``lead_min`` (booking lead time, minutes) and ``speed_kmh``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Cost table ``origin``, ``destination``, ``travel_time_min`` (the fastest zone).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> z = gpd.GeoDataFrame({"lead_min": [30], "speed_kmh": [36]},
+    ...     geometry=[shapely.box(-10, -10, 6010, 10)], crs="EPSG:32650")
+    >>> v = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], index=["V"], crs="EPSG:32650")
+    >>> f = gpd.GeoDataFrame(geometry=[shapely.Point(6000, 0)], index=["F"], crs="EPSG:32650")
+    >>> zone_links(v, f, z)
+      origin destination  travel_time_min
+    0      V           F             43.0
+    """
+    from ..network import metric_crs
+
+    missing = [c for c in ("lead_min", "speed_kmh") if c not in zones.columns]
+    if missing:
+        raise ConfigError(f"demand-responsive zones need the columns {missing} (minutes, km/h)")
+    crs = metric_crs(zones)
+    z = zones.to_crs(crs)
+    pa, pb = a.geometry.to_crs(crs), b.geometry.to_crs(crs)
+    parts = []
+    for geom, lead, speed in zip(z.geometry, z["lead_min"], z["speed_kmh"], strict=True):
+        ia = np.flatnonzero(pa.intersects(geom).to_numpy())
+        ib = np.flatnonzero(pb.intersects(geom).to_numpy())
+        if not len(ia) or not len(ib):
+            continue
+        i, j = np.meshgrid(ia, ib, indexing="ij")
+        i, j = i.ravel(), j.ravel()
+        d = np.hypot(
+            pa.x.to_numpy()[i] - pb.x.to_numpy()[j], pa.y.to_numpy()[i] - pb.y.to_numpy()[j]
+        )
+        minutes = float(lead) + d * detour / (float(speed) / 3.6) / 60.0
+        parts.append(
+            pd.DataFrame(
+                {"origin": a.index[i], "destination": b.index[j], "travel_time_min": minutes}
+            )
+        )
+    if not parts:
+        return pd.DataFrame({"origin": [], "destination": [], "travel_time_min": []})
+    return _fastest(*parts)
+
+
 def transit_costs(
     network: Any,
     villages: pd.DataFrame,
@@ -438,6 +516,11 @@ def transit_costs(
         return out
     stops_at, egress, transfers = _stop_walks(network, facilities, setup, snap, n_jobs)
     access, direct = _village_walks(network, villages, facilities, stops_at, setup, snap, n_jobs)
+    if setup.zones is not None and len(setup.zones):
+        stops = setup.timetable.stops()
+        access = _fastest(access, zone_links(villages, stops, setup.zones))
+        direct = _fastest(direct, zone_links(villages, facilities, setup.zones))
+        egress = _fastest(egress, zone_links(stops, facilities, setup.zones))
     table = transit_travel_times(
         setup.timetable,
         access,
