@@ -418,3 +418,18 @@ def test_demand_responsive_zone_hand_worked(tmp_path):
     v = res.villages
     assert v.loc["VM", "health_centre_nearest_min"] == pytest.approx(30 + 650 / 60)
     assert v.loc["VA", "health_centre_nearest_min"] == pytest.approx(24.0)
+
+
+@pytest.mark.slow
+def test_demo_bus_scenario_through_the_cli(tmp_path):
+    # the demo's services are by car; a bus scenario evaluates the services of its bus standards
+    # by bus, against those standards
+    from accessibility.cli import main
+
+    sc = REPO / "data" / "demo_scenarios" / "d_bus_timetable.toml"
+    assert main(["scenario", str(DEMO), str(sc), "--out", str(tmp_path), "--quiet"]) == 0
+    summary = pd.read_csv(tmp_path / "scenario_D_more_buses_summary.csv").set_index("service")
+    assert set(summary.index) == {"health_centre", "hospital"}
+    assert (summary["villages_improved"] > 0).all()
+    assert (summary["villages_worse"] == 0).all()
+    assert summary["recomputed"].str.contains("by bus; lines changed: K4, K4R, C1").all()

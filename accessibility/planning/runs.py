@@ -114,7 +114,8 @@ def run_scenario(
     """Run a scenario on a project: ``accessibility scenario project.toml scenario.toml``.
 
     Reads the project's inputs and settings (services, thresholds, standards, speed profile),
-    evaluates the scenario (:func:`evaluate_scenario`) and writes
+    evaluates the scenario (a scenario that changes buses on a project whose services are not by
+    bus evaluates by bus the services of the project's bus standards, ``[transit] standards``) (:func:`evaluate_scenario`) and writes
     ``scenario_<name>.gpkg`` (styled layers, see :func:`write_scenario_outputs`) and
     ``scenario_<name>_summary.csv`` to ``out_dir`` (default: the project's output folder), together:
     a failed or interrupted run leaves the previous pair as it was. Outputs that would write over an
@@ -143,15 +144,40 @@ def run_scenario(
     )
     proj = _load_project(cfg)
     inp = proj.inputs
-    res = evaluate_scenario(
-        inp.network, inp.villages, inp.facilities, sc, **_eval_kwargs(proj, n_jobs)
-    )
+    kw = {**_eval_kwargs(proj, n_jobs), **_by_bus(proj, sc)}
+    res = evaluate_scenario(inp.network, inp.villages, inp.facilities, sc, **kw)
     with atomic_outputs(overwrite=overwrite) as staged:
         write_scenario_outputs(staged.path(gpkg), res, overwrite=overwrite)
         write_table(staged.path(csv), res.summary.reset_index(), overwrite=overwrite)
     res.files["geopackage"] = gpkg
     res.files["csv"] = csv
     return res
+
+
+def _by_bus(proj: _Project, sc: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario that changes buses, on a project whose services are not by bus: evaluate by bus
+    the services its bus standards name (``[transit] standards``), against those standards."""
+    from ..project.standards import project_standards
+    from ..transit import BUS_ACTIONS
+
+    by_bus = any((spec or {}).get("mode") == "transit" for spec in proj.specs.values())
+    if by_bus or not any(sc.get(a) for a in BUS_ACTIONS) or proj.inputs.transit is None:
+        return {}
+    table = project_standards(proj.cfg)
+    if table is None:
+        return {}
+    rows = table[(table["mode"] == "transit") & (table["unit"] == "min")]
+    rows = rows[rows["services"].map(len) == 1]
+    limits: dict[str, float] = {}
+    for services, thr in zip(rows["services"], rows["threshold"], strict=True):
+        limits[services[0]] = min(float(thr), limits.get(services[0], math.inf))
+    if not limits:
+        return {}
+    _log.info("the scenario changes buses: %s evaluated by bus", sorted(limits))
+    services = {s: {**(proj.specs.get(s) or {}), "mode": "transit"} for s in limits}
+    for spec in services.values():
+        spec.pop("measures", None)  # the comparison needs times, not the services' measures
+    return {"services": services, "standard_min": limits}
 
 
 def _checked_outputs(
