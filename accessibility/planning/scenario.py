@@ -295,6 +295,17 @@ def _check_bus_entry(
             out[key] = str(out[key])
     num("headway_min", positive=True)
     num("run_min", nonneg=True)
+    num("x")
+    num("y")
+    for key in ("first", "last", "departures"):
+        v = out.get(key)
+        ok = (
+            v is None
+            or isinstance(v, str)
+            or (isinstance(v, list) and all(isinstance(t, str) for t in v))
+        )
+        if not ok:
+            problems.append(f'{where}: {key} must be times in quotes like "07:40", got {v!r}')
     if action == "add_line":
         stops = out.get("stops")
         if stops is not None and (
@@ -306,6 +317,14 @@ def _check_bus_entry(
                 f'{where}: stops must be a list of at least two tables like {{ at_village = "V1" }}'
                 " or { x = ..., y = ..., name = ... }"
             )
+        else:
+            for j, stop in enumerate(stops or []):
+                bad = [k for k in ("x", "y", "run_min") if k in stop and not is_number(stop[k])]
+                if bad or not ("at_village" in stop or ("x" in stop and "y" in stop)):
+                    problems.append(
+                        f'{where}: stop {j + 1} needs at_village = "V1" or numbers x and y '
+                        f"(and a number run_min), got {dict(stop)!r}"
+                    )
         freq = [k for k in ("first", "last", "headway_min") if out.get(k) is not None]
         if (out.get("departures") is not None) == (len(freq) == 3) or 0 < len(freq) < 3:
             problems.append(
