@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "network_from_osm": "network",
     "network_from_osmnx": "network",
     "speed_profile": "speeds",
+    "with_uniform_speed": "uniform_speed",
     "read_osm_places": "osm",
     "read_osm_pois": "osm",
     # locating points

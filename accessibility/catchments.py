@@ -21,7 +21,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -1180,7 +1180,7 @@ def population_covered(
     population_column: str = "population",
     *,
     population_raster: Any | None = None,
-    raster_method: str = "area",
+    raster_method: Literal["centre", "area"] = "area",
 ) -> pd.DataFrame:
     """People inside each catchment (per facility, or per service when dissolved, and band).
 

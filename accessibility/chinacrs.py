@@ -9,19 +9,19 @@ not shifted, so a GCJ-02 facility layer lands hundreds of metres from the roads 
 
 This module converts between the three, vectorised over numpy arrays:
 
-======================  =====================================================================
-function                what
-======================  =====================================================================
-``wgs84_to_gcj02``      the published GCJ-02 forward formula (Krasovsky 1940 ellipsoid constants)
-``gcj02_to_wgs84``      its inverse by fixed-point iteration to better than 1 mm (not the
-                        one-step approximation, which is off by 1-2 m)
-``gcj02_to_bd09``       Baidu's forward formula
-``bd09_to_gcj02``       its inverse by iteration to better than 1 mm
-``wgs84_to_bd09``,      compositions of the above
+========================  =====================================================================
+function                  what
+========================  =====================================================================
+``wgs84_to_gcj02``        the published GCJ-02 forward formula (Krasovsky 1940 ellipsoid constants)
+``gcj02_to_wgs84``        its inverse by fixed-point iteration to better than 1 mm (not the
+                          one-step approximation, which is off by 1-2 m)
+``gcj02_to_bd09``         Baidu's forward formula
+``bd09_to_gcj02``         its inverse by iteration to better than 1 mm
+``wgs84_to_bd09``,        compositions of the above
 ``bd09_to_wgs84``
-``convert_points``      the same for a GeoDataFrame in any CRS, aligned to the input
-``detect_datum_offset`` warns when a point layer sits where GCJ-02 / BD-09 data would sit
-======================  =====================================================================
+``convert_points``        the same for a GeoDataFrame in any CRS, aligned to the input
+``detect_datum_offset``   warns when a point layer sits where GCJ-02 / BD-09 data would sit
+========================  =====================================================================
 
 The GCJ-02 offset is applied only inside the rectangle lon 72.004-137.8347 E, lat 0.8293-55.8271 N,
 the "out of China" test every published implementation uses; coordinates outside it are returned
@@ -681,7 +681,7 @@ def detect_datum_offset(
         for name, med in options.items()
         if med < given * (1.0 - min_drop_fraction) and given - med > min_drop_m
     }
-    verdict = min(fitting, key=fitting.get) if fitting else "consistent"
+    verdict = min(fitting, key=lambda name: fitting[name]) if fitting else "consistent"
     fixes = {
         "consistent": "",
         "gcj02": f'{layer_name} = accessibility.chinacrs.convert_points({layer_name}, "gcj02", '

@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     _overwrite(site)
     _common(site)
 
+    init = sub.add_parser("init", help="write a commented project file for the data in a folder")
+    init.add_argument("folder", help="folder with Shapefiles, GeoPackages, a PBF, rasters")
+    init.add_argument("--out", default=None, help="project file (default: FOLDER/project.toml)")
+    init.add_argument("--force", action="store_true", help="replace an existing project file")
+    _common(init)
+
     check = sub.add_parser("check", help="check a project file and its inputs without running")
     check.add_argument("project")
     _common(check)
@@ -247,6 +253,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(siting.summary())
         for kind, path in getattr(res, "files", {}).items():
             print(f"{kind}: {path}")
+        return 0
+    elif args.command == "init":
+        from .project.init import init_project
+
+        path, missing = init_project(args.folder, path=args.out, overwrite=args.force)
+        print(f"wrote {path}")
+        for item in missing:
+            print(f"missing: {item}")
+        print(f"next: check it, then `accessibility run {path}`")
         return 0
     elif args.command == "check":
         from ._files import check_output_paths

@@ -43,7 +43,13 @@ __all__ = [
 
 
 class AccessibilityError(Exception):
-    """Base class of every error raised on purpose by this package."""
+    """Base class of every error raised on purpose by this package.
+
+    An error that reports several problems of one layer at once (``validate_roads``,
+    ``validate_locations``) also carries them as ``problems``: (error class name, message) pairs.
+    """
+
+    problems: list[tuple[str, str]]
 
 
 class MissingColumnError(KeyError, AccessibilityError):

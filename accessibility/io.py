@@ -27,9 +27,9 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
     ConfigError,
@@ -100,7 +100,7 @@ def _prepare_frame(
                 f"layer {name!r}: the index name {clash[0]!r} is also a column; rename one "
                 "(e.g. frame.rename_axis('village_id'))"
             )
-        out.index = out.index.set_names(names)
+        out.index = _index_without_surrogates(out.index.set_names(names), name)
         out = out.reset_index()
         if geom_name is not None:
             out = gpd.GeoDataFrame(out, geometry=geom_name, crs=frame.crs)
@@ -150,6 +150,23 @@ def _prepare_frame(
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             out[col] = _replace_surrogates(out[col], name, col)
     return out
+
+
+def _index_without_surrogates(index: pd.Index, name: str) -> pd.Index:
+    """The index with lone surrogates replaced (as :func:`_replace_surrogates`), before it becomes
+    a column: pandas' Arrow-backed strings cannot hold them, so ``reset_index`` would fail."""
+    import pandas as pd
+
+    arrays = []
+    for level in range(index.nlevels):
+        values = index.get_level_values(level)
+        if values.dtype == object:
+            fixed = _replace_surrogates(pd.Series(values, dtype=object), name, str(values.name))
+            values = pd.Index(fixed.to_numpy(), dtype=object, name=values.name)
+        arrays.append(values)
+    if index.nlevels == 1:
+        return arrays[0]
+    return pd.MultiIndex.from_arrays(arrays, names=index.names)
 
 
 def _replace_surrogates(s: pd.Series, name: str, col: str) -> pd.Series:
@@ -677,20 +694,20 @@ def read_layer(
     return gdf
 
 
-def _check_columns(columns: list[str], available: object, where: str) -> None:
-    have = [str(c) for c in available]  # type: ignore[attr-defined]
+def _check_columns(columns: list[str], available: Iterable[Any], where: str) -> None:
+    have = [str(c) for c in available]
     for c in columns:
         if c not in have:
             raise MissingColumnError(f"column {c!r} is not in {where}.{suggest(c, have)}")
 
 
-def _restore_types(gdf: gpd.GeoDataFrame, info: Mapping[str, object]) -> gpd.GeoDataFrame:
+def _restore_types(gdf: gpd.GeoDataFrame, info: Mapping[str, Any]) -> gpd.GeoDataFrame:
     """Give booleans and integers with NULLs nullable dtypes instead of float."""
     import pandas as pd
 
-    fields = [str(f) for f in info["fields"]]  # type: ignore[union-attr]
-    ogr_types = list(info.get("ogr_types") or [None] * len(fields))  # type: ignore[arg-type]
-    subtypes = list(info.get("ogr_subtypes") or [None] * len(fields))  # type: ignore[arg-type]
+    fields = [str(f) for f in info["fields"]]
+    ogr_types = list(info.get("ogr_types") or [None] * len(fields))
+    subtypes = list(info.get("ogr_subtypes") or [None] * len(fields))
     for field, otype, sub in zip(fields, ogr_types, subtypes, strict=False):
         if field not in gdf.columns or not pd.api.types.is_float_dtype(gdf[field].dtype):
             continue
@@ -827,6 +844,15 @@ def _valid_in(texts: list[tuple[bytes, bool]], codec: str) -> bool:
     return True
 
 
+def _gbk_extension_pair(lead: int, trail: int) -> bool:
+    """A GBK character outside GB2312 that Western (Latin-1) text does not look like: GBK/3
+    (lead 0x81-0x9F, C1 control codes in Latin-1, with any trail byte) or GBK/4 with a trail
+    byte 0x80-0xA0 (an accented letter followed by an ASCII letter stays Western)."""
+    gbk3 = 0x81 <= lead <= 0x9F and 0x40 <= trail <= 0xFE and trail != 0x7F
+    gbk4 = 0xAA <= lead <= 0xFE and 0x80 <= trail <= 0xA0
+    return gbk3 or gbk4
+
+
 def _double_byte_chinese(texts: list[tuple[bytes, bool]]) -> bool:
     """Whether every non-ASCII byte pairs up as a GB2312 character (both bytes 0xA1-0xFE), as in
     Chinese text, and unlike Western text, whose accented letters stand alone among ASCII."""
@@ -837,6 +863,8 @@ def _double_byte_chinese(texts: list[tuple[bytes, bool]]) -> bool:
                 i += 1
             elif i + 1 < n and 0xA1 <= raw[i] <= 0xFE and 0xA1 <= raw[i + 1] <= 0xFE:
                 i += 2
+            elif i + 1 < n and _gbk_extension_pair(raw[i], raw[i + 1]):
+                i += 2  # a GBK character beyond GB2312, common in place names (塅 = 89 46)
             elif full and i == n - 1:  # a character cut at the end of a full field
                 i += 1
             else:

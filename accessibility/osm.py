@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -92,10 +92,12 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
     """
     import osmium
 
+    highway_ways = osmium.filter.KeyFilter("highway")
+    highway_ways.enable_for(osmium.osm.WAY)
     fp = (
         osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway").enable_for(osmium.osm.WAY))
+        .with_filter(highway_ways)
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     )
     chunks: list[list[tuple[int, int, int]]] = []
@@ -103,6 +105,8 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
     n_missing = 0
     skipped: dict[str, int] = {}
     for w in fp:
+        if not isinstance(w, osmium.osm.Way):  # the entity filter passes only ways
+            continue
         tags = w.tags
         hw = tags.get("highway")
         if hw is None:
@@ -216,7 +220,7 @@ def _same_key(hit: tuple[str, str], tags: Any) -> tuple[str, ...]:
 
 def read_osm_pois(
     path: str | os.PathLike,
-    tags: Mapping[str, Iterable[str] | bool],
+    tags: Mapping[str, Iterable[str] | Literal[True]],
     *,
     extra_tags: Iterable[str] = ("name", "capacity", "beds", "population"),
 ) -> gpd.GeoDataFrame:
@@ -248,7 +252,14 @@ def read_osm_pois(
     """
     import osmium
 
-    want = {k: (None if v is True else set(v)) for k, v in tags.items()}
+    want: dict[str, set[str] | None] = {}
+    for k, v in tags.items():
+        if v is not True and (isinstance(v, str | bool) or not isinstance(v, Iterable)):
+            raise InvalidValueError(
+                f"tags[{k!r}] = {v!r}: give True (any value) or a list of values, "
+                f"e.g. {{{k!r}: ['school', 'kindergarten']}}"
+            )
+        want[k] = None if v is True else set(v)
     # locations are stored for every node before the key filter drops untagged objects; the area
     # handler assembles multipolygon relations from their (often untagged) member ways
     fp = (
@@ -285,7 +296,7 @@ def read_osm_pois(
         if hit is None:
             continue
         if isinstance(obj, osmium.osm.Relation):
-            relations[obj.id] = t.get("type", "")
+            relations[obj.id] = t.get("type") or ""
             continue
         if isinstance(obj, osmium.osm.Area):
             if obj.from_way():
@@ -303,10 +314,10 @@ def read_osm_pois(
             recs.append(rec)
             geoms.append(geom)
             continue
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             geom = shapely.Point(obj.location.lon, obj.location.lat)
             oid = f"n{obj.id}"
-        else:
+        elif isinstance(obj, osmium.osm.Way):
             pts = [(r.lon, r.lat) for r in obj.nodes if r.location.valid()]
             if not pts:
                 skipped.setdefault("no node in the extract", []).append(f"w{obj.id}")
@@ -320,6 +331,8 @@ def read_osm_pois(
                     else shapely.Point(pts[0])
                 )
             oid = f"w{obj.id}"
+        else:  # changesets are not in extracts
+            continue
         points.setdefault(_same_key(hit, t), []).append(geom)
         rec = {"osm_id": oid}
         for k in keys + extras:
@@ -388,7 +401,12 @@ def read_osm_places(
     ),
 ) -> gpd.GeoDataFrame:
     """Settlements (``place=*`` nodes and areas) as points, with ``name``, ``place`` and
-    ``population`` (numeric where tagged, NaN otherwise)."""
+    ``population`` (numeric where tagged, NaN otherwise).
+
+    The default ``places`` leave out ``locality``, under which many Chinese villages (…村) are
+    mapped; projects read villages with
+    :func:`accessibility.project.osm_inputs.osm_villages`, whose default includes it and leaves
+    out ``suburb`` and ``neighbourhood``, and which can filter names (``name_pattern="村$"``)."""
     gdf = read_osm_pois(path, {"place": list(places)}, extra_tags=("name", "population"))
     gdf["population"] = pd.to_numeric(gdf["population"], errors="coerce")
     return gdf

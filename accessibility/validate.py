@@ -644,7 +644,8 @@ def _extent_bounds(reference: Any, crs: pyproj.CRS) -> tuple[float, float, float
     if hasattr(reference, "total_bounds"):
         if reference.crs is not None and crs is not None and reference.crs != crs:
             reference = reference.to_crs(crs)
-        return tuple(float(v) for v in reference.total_bounds)
+        x0, y0, x1, y1 = (float(v) for v in reference.total_bounds)
+        return x0, y0, x1, y1
     return _extent_tuple(reference)
 
 
@@ -1111,7 +1112,7 @@ def validate_roads(
             else frozenset(_norm_class(c) for c in known_classes)
         )
         values = out[class_column][~no_class] if fill_class is None else out[class_column]
-        flat = []
+        flat: list[Any] = []
         for v in values:
             if isinstance(v, list | tuple | np.ndarray):  # osmnx merged edges: ['primary', ...]
                 flat.extend(v)

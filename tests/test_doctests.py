@@ -77,6 +77,17 @@ MODULES = (
     "transit.project",
     "transit.edits",
     "report.bus",
+    "project.osm_inputs",
+    "project.init",
+    "project.requirements",
+    "datasets.export",
+    "uniform_speed",
+    "tiers.tiers",
+    "tiers.closure",
+    "tiers.indicators",
+    "report.tiers",
+    "report.audit",
+    "styles.tiers",
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A skipped example must name one of these: real data outside the package (../shared/data or the

@@ -694,8 +694,10 @@ def test_read_layer_with_an_unknown_encoding(tmp_path, encoding):
 
 def test_write_geopackage_replaces_lone_surrogates_and_warns(tmp_path, caplog):
     roads = _roads(LINE, shapely.LineString([(100, 0), (100, 100)]))
-    roads["name"] = ["上\udcff村", "ok"]  # bytes decoded with errors="surrogateescape"
-    roads.index = pd.Index(["\ud800", "b"], name="road_id")
+    # bytes decoded with errors="surrogateescape", in object columns (pandas' Arrow-backed strings
+    # cannot hold a lone surrogate)
+    roads["name"] = pd.Series(["上\udcff村", "ok"], dtype=object, index=roads.index)
+    roads.index = pd.Index(["\ud800", "b"], name="road_id", dtype=object)
     with caplog.at_level("WARNING", logger="accessibility.io"):
         write_geopackage(tmp_path / "r.gpkg", {"roads": roads})
     back = read_layer(tmp_path / "r.gpkg", index_col="road_id")

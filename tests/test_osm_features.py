@@ -125,3 +125,12 @@ def test_real_extract_relations_are_read_or_reported(shared_data):
     # the city boundaries around the city nodes are the same places: read once
     assert (places["name"] == "El Centro").sum() == 1
     assert "same name" in msg
+
+
+@pytest.mark.parametrize("value", ["school", False, 3])
+def test_a_tag_value_that_is_not_true_or_a_list_is_an_error(osm_file, value):
+    from accessibility.errors import InvalidValueError
+
+    # a bare string would be read letter by letter ({"s", "c", "h", ...}) and match nothing
+    with pytest.raises(InvalidValueError, match=r"give True .* or a list of values"):
+        read_osm_pois(osm_file, {"amenity": value})

@@ -30,3 +30,51 @@ def test_locate_is_the_function_even_after_submodules_load():
 
     assert callable(accessibility.locate)
     assert accessibility.locate.__module__ == "accessibility.snapping"
+
+
+# --- the top-level names and the modules' ``__all__`` agree ------------------------------------
+
+
+def _public_modules():
+    """Every submodule the top level names, and every sub-package of the package."""
+    import importlib
+    import pkgutil
+
+    names = set(accessibility._SUBMODULES) | set(accessibility._LAZY.values())
+    for info in pkgutil.iter_modules(accessibility.__path__):
+        if info.ispkg and not info.name.startswith("_"):
+            names.add(info.name)
+    return {name: importlib.import_module(f"accessibility.{name}") for name in sorted(names)}
+
+
+def test_every_top_level_name_is_in_its_modules_all():
+    modules = _public_modules()
+    missing = [
+        f"{name} (from accessibility.{module})"
+        for name, module in accessibility._LAZY.items()
+        if name not in getattr(modules[module], "__all__", ())
+    ]
+    assert not missing, f"top-level names not in their module's __all__: {missing}"
+
+
+def test_every_public_module_declares_all_and_its_names_resolve():
+    problems = []
+    for name, module in _public_modules().items():
+        exported = getattr(module, "__all__", None)
+        if exported is None:
+            problems.append(f"accessibility.{name} has no __all__")
+            continue
+        if len(set(exported)) != len(exported):
+            problems.append(f"accessibility.{name}.__all__ repeats a name")
+        problems += [
+            f"accessibility.{name}.__all__ names {item!r}, which it does not define"
+            for item in exported
+            if not hasattr(module, item)
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def test_top_level_all_and_dir_agree():
+    assert set(accessibility.__all__) == {"__version__", *accessibility._LAZY}
+    assert set(accessibility._LAZY) <= set(dir(accessibility))
+    assert accessibility._SUBMODULES <= set(dir(accessibility))

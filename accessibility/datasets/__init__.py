@@ -45,6 +45,7 @@ from .county import (
     SERVICES,
     Demo,
 )
+from .export import write_county_shapefiles, write_demo_osm
 from .load import demo_path, load_demo
 from .regenerate import load_generator, make_demo_county
 
@@ -64,4 +65,6 @@ __all__ = [
     "load_demo",
     "load_generator",
     "make_demo_county",
+    "write_county_shapefiles",
+    "write_demo_osm",
 ]

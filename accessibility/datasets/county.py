@@ -17,7 +17,7 @@ DEMO_CRS = "EPSG:4546"
 #: Seed of the committed demo county.
 DEMO_SEED = 20240527
 #: Layers of the demo GeoPackage, in writing order.
-LAYERS = ("roads", "villages", "facilities", "townships", "county")
+LAYERS = ("roads", "villages", "facilities", "townships", "county", "schools")
 #: Chinese road classes used in the ``road_class`` column, fastest first.
 ROAD_CLASSES = ("expressway", "national", "provincial", "county", "township", "village", "track")
 #: Facility services used in the ``service`` column.
@@ -50,6 +50,9 @@ class Demo:
         Township polygons.
     county
         The county boundary (one polygon).
+    schools
+        The school table of the compulsory-education audit (one point per primary or junior
+        school, indexed by its ``facility_id``; see :mod:`accessibility.audit`).
     dem_path
         Elevation GeoTIFF (100 m cells, float32, metres).
     population_path
@@ -66,6 +69,7 @@ class Demo:
     dem_path: Path
     population_path: Path | None
     crs: pyproj.CRS
+    schools: gpd.GeoDataFrame | None = None
 
     def __repr__(self) -> str:
         return (

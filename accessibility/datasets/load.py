@@ -94,4 +94,5 @@ def load_demo(folder: str | os.PathLike | None = None) -> Demo:
         dem_path=base / DEM_NAME,
         population_path=population if population.exists() else None,
         crs=pyproj.CRS.from_user_input(DEMO_CRS),
+        schools=layers["schools"].set_index("facility_id"),
     )

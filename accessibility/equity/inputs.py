@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from ..errors import InvalidValueError, MissingColumnError, suggest
 logger = logging.getLogger(__name__)
 
 
-ArrayLike = pd.Series | np.ndarray | Sequence[float]
+ArrayLike: TypeAlias = pd.Series | np.ndarray | Sequence[float]
 
 
 def prepare(

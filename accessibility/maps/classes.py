@@ -95,7 +95,7 @@ def _round_sig(x: float, digits: int) -> float:
     return float(round(x, -math.floor(math.log10(abs(x))) + digits - 1))
 
 
-def check_breaks(breaks: Sequence[float]) -> np.ndarray:
+def check_breaks(breaks: Sequence[float] | np.ndarray) -> np.ndarray:
     """Class edges as a float array; at least two strictly increasing numbers, else an error."""
     b = np.asarray(list(breaks), dtype=float)
     if b.size < 2 or np.isnan(b).any() or (np.diff(b) <= 0).any():
@@ -107,7 +107,7 @@ def check_breaks(breaks: Sequence[float]) -> np.ndarray:
 
 
 def classify(
-    values: pd.Series | Sequence[float] | np.ndarray, breaks: Sequence[float]
+    values: pd.Series | Sequence[float] | np.ndarray, breaks: Sequence[float] | np.ndarray
 ) -> np.ndarray:
     """Class number of every value for the given class edges: ``0`` for ``[b0, b1]``, ``i`` for
     ``(b[i], b[i+1]]``; values below ``b0`` go to the first class and above the last edge to the
@@ -137,7 +137,7 @@ def format_limit(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
 
 
-def class_labels(breaks: Sequence[float], *, unit: str = "") -> list[str]:
+def class_labels(breaks: Sequence[float] | np.ndarray, *, unit: str = "") -> list[str]:
     """Legend labels of the classes: ``"≤ 15 min"``, ``"15–30 min"``, ..., ``"> 60 min"``.
 
     Examples

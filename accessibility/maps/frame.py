@@ -113,8 +113,8 @@ def add_scale_bar(ax: Any, crs: Any, *, fraction: float = 0.22, loc: str = "lowe
     bar.patch.set_alpha(0.75)
     bar.patch.set_edgecolor("none")
     bar.set_gid("scale_bar")
-    bar.length_km = length_km  # type: ignore[attr-defined]
-    bar.size_map_units = size  # type: ignore[attr-defined]
+    bar.length_km = length_km
+    bar.size_map_units = size
     ax.add_artist(bar)
     return bar
 
@@ -136,7 +136,7 @@ def add_north_arrow(ax: Any, crs: Any, *, xy: tuple[float, float] = (0.95, 0.93)
         zorder=20,
     )
     arrow.set_gid("north_arrow")
-    arrow.north_angle_rad = theta  # type: ignore[attr-defined]
+    arrow.north_angle_rad = theta
     label = ax.annotate(
         "N",
         xy=xy,

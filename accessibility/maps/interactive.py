@@ -108,7 +108,7 @@ def _json_value(v: Any) -> Any:
 
 
 def _geojson(
-    gdf: Any, columns: Sequence[str], extra: Mapping[str, Sequence[Any]]
+    gdf: Any, columns: Sequence[str], extra: Mapping[str, Sequence[Any] | np.ndarray]
 ) -> dict[str, Any]:
     import shapely
 

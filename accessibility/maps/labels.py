@@ -112,7 +112,8 @@ def label_villages(
             if not any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in placed):
                 choice, box_ = cand, b
                 break
-        placed.append(box_)
+        if box_ is not None:  # always: there is at least one candidate
+            placed.append(box_)
         dx, dy, ha, va = choice
         t = ax.annotate(
             text,

@@ -45,10 +45,10 @@ def draw_roads(ax: Any, roads: Any, column: str) -> list[Any]:
     order = list(ROAD_STYLES)
     present = list(dict.fromkeys(cls))
     present.sort(key=lambda c: -ROAD_STYLES[c][2] if c in ROAD_STYLES else 0.0, reverse=True)
-    handles = []
+    handles: list[Line2D] = []
     for k, c in enumerate(present):
         color, label, width_mm = ROAD_STYLES.get(c, ("#cccccc", "other roads", 0.25))
-        segs = []
+        segs: list[np.ndarray] = []
         for g in lines.geometry[cls == c]:
             parts = getattr(g, "geoms", [g])
             segs.extend(np.asarray(p.coords)[:, :2] for p in parts if not p.is_empty)
@@ -58,7 +58,9 @@ def draw_roads(ax: Any, roads: Any, column: str) -> list[Any]:
         )
         if c in ROAD_STYLES or not any(h.get_label() == "other roads" for h in handles):
             handles.append(Line2D([], [], color=color, lw=lw, label=bilingual(label)))
-    handles.sort(key=lambda h: order.index(c) if (c := _road_key(h.get_label())) in order else 99)
+    handles.sort(
+        key=lambda h: order.index(c) if (c := _road_key(str(h.get_label()))) in order else 99
+    )
     return handles
 
 

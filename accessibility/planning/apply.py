@@ -351,7 +351,8 @@ def apply_scenario(
     """Apply a scenario to the inputs and return new inputs (the given ones are not modified).
 
     Facility changes are applied in this order: ``add_facility``, ``merge_facilities``,
-    ``close_facility``, ``change_capacity``; road changes: ``add_road``, then
+    ``close_facility``, ``change_capacity``, ``upgrade_facility`` (a new service counts as closed
+    in the old service and added in the new one); road changes: ``add_road``, then
     ``change_road_speed``. All problems (unknown facility ids with the closest existing ones,
     unknown services, road classes or names, columns the facilities lack) are reported at once.
 
@@ -366,7 +367,7 @@ def apply_scenario(
     -------
     PlanningInputs
         New inputs. ``changes`` holds ``facility_change`` (facility id -> ``"added"``,
-        ``"closed"``, ``"merged_away"``, ``"merged_into"``, ``"capacity_changed"``), per-service
+        ``"closed"``, ``"merged_away"``, ``"merged_into"``, ``"capacity_changed"``, ``"upgraded"``), per-service
         id lists ``added``, ``closed``, ``supply_changed``, ``network_changed`` (bool),
         ``edge_change`` (per edge of the new network: ``""``, ``"new"`` or ``"speed"``),
         ``transit_changed`` (bool) and ``bus_lines_changed`` (line ids); ``transit`` the setup
@@ -396,6 +397,7 @@ def apply_scenario(
     edit.merge(sc["merge_facilities"])
     edit.close(sc["close_facility"])
     edit.change_capacity(sc["change_capacity"])
+    _upgrade(edit, sc["upgrade_facility"])
     for fid, what in edit.change.items():
         if what == "added":
             edit.added.setdefault(edit.svc(fid), []).append(fid)
@@ -555,6 +557,37 @@ class _FacilityEdit:
             for t in targets:
                 self.change.setdefault(t, "capacity_changed")
                 self.supply.setdefault(self.svc(t), []).append(t)
+
+
+def _upgrade(edit: _FacilityEdit, entries: Sequence[Mapping[str, Any]]) -> None:
+    """``[[upgrade_facility]]``: the tier column set to ``to``, maybe a new service and supply."""
+    for i, entry in enumerate(entries):
+        where = f"[[upgrade_facility]] #{i + 1}"
+        targets = edit.existing(entry["ids"], where)
+        fac, col = edit.new_fac, entry["column"]
+        if col not in fac.columns:
+            edit.problems.append(f"{where}: no column {col!r}.{suggest(col, fac.columns)}")
+            continue
+        known = set(fac[edit.svc_col].astype(str))
+        if entry["service"] is not None and str(entry["service"]) not in known:
+            edit.problems.append(
+                f"{where}: unknown service {entry['service']!r}.{suggest(entry['service'], known)}"
+            )
+            continue
+        for t in targets:
+            old = edit.svc(t)
+            fac.loc[t, col] = entry["to"]
+            for key in ("capacity", "doctors", "teachers"):
+                if entry[key] is not None and key in fac.columns:
+                    fac.loc[t, key] = entry[key]
+            new = str(entry["service"]) if entry["service"] is not None else old
+            if new != old:
+                fac.loc[t, edit.svc_col] = new
+                edit.closed.setdefault(old, []).append(t)
+                edit.added.setdefault(new, []).append(t)
+            else:
+                edit.supply.setdefault(old, []).append(t)
+            edit.change[t] = "upgraded"
 
 
 def _apply_road_changes(

@@ -173,7 +173,8 @@ class _Baseline:
     villages: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     specs: dict[str, dict[str, Any]]
-    states: dict[str, State] = field(default_factory=dict)
+    # (service, mode, max_time_min, supply column) -> the service's state before any change
+    states: dict[tuple[str, Any, Any, Any], State] = field(default_factory=dict)
 
     def matches(self, network: Network, villages: pd.DataFrame, facilities: pd.DataFrame) -> bool:
         return (
@@ -350,21 +351,39 @@ def evaluate_scenario(
     ch = after.changes
     sc = ch["scenario"]
     both = pd.concat([facilities[[service_column]], after.facilities[[service_column]]])
-    defaults = {"mode": mode, "thresholds_min": thresholds_min, "max_time_min": max_time_min}
-    defaults.update(demand=demand, supply=supply)
     specs = service_specs(
-        both, services, service_column=service_column, transit=transit, **defaults
+        both,
+        services,
+        service_column=service_column,
+        mode=mode,
+        thresholds_min=thresholds_min,
+        max_time_min=max_time_min,
+        demand=demand,
+        supply=supply,
+        transit=transit,
     )
     evaluated, touched, ignored = _services_to_evaluate(ch, specs)
     table = _standards_table(standards)
-    opts = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh, "n_jobs": n_jobs}
     base = _baseline_for(baseline, network, villages, facilities, specs)
-    router = _Router(network, villages, **opts)
+    router = _Router(
+        network,
+        villages,
+        max_snap_m=max_snap_m,
+        connector_speed_kmh=connector_speed_kmh,
+        n_jobs=n_jobs,
+    )
     routers = (
         router,
-        _Router(after.network, villages, **opts) if ch["network_changed"] else router,
+        _Router(
+            after.network,
+            villages,
+            max_snap_m=max_snap_m,
+            connector_speed_kmh=connector_speed_kmh,
+            n_jobs=n_jobs,
+        )
+        if ch["network_changed"]
+        else router,
     )
-    cmp = {"area_type": area_type, "standard_min": standard_min or {}, "table": table}
     out: dict[str, Any] = {}
     rows, eq_rows, recomputed = {}, [], {}
     for s in evaluated:
@@ -374,7 +393,18 @@ def evaluate_scenario(
         recomputed[s] = how
         _log.info("scenario %r, %s: %s", sc["scenario"]["name"], s, how)
         limit = catchment(specs[s], catchment_min, s)
-        row, eq = _compare(s, specs[s], b, a, villages, out, catchment_min=limit, **cmp)
+        row, eq = _compare(
+            s,
+            specs[s],
+            b,
+            a,
+            villages,
+            out,
+            catchment_min=limit,
+            area_type=area_type,
+            standard_min=standard_min or {},
+            table=table,
+        )
         rows[s] = {"recomputed": how, "n_facilities_before": len(fb), "n_facilities_after": len(fa)}
         rows[s].update(row)
         eq_rows += eq

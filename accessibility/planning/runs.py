@@ -26,6 +26,7 @@ from ..project.config import load_config
 from ..project.evaluate import road_mode
 from ..project.inputs import load_project_inputs
 from ..project.specs import analysis_defaults, service_specs
+from ..project.tiers import scenario_tier_columns
 from ..snapping import locate
 from ..standards import load_standards
 from .apply import PlanningInputs
@@ -146,6 +147,8 @@ def run_scenario(
     inp = proj.inputs
     kw = {**_eval_kwargs(proj, n_jobs), **_by_bus(proj, sc)}
     res = evaluate_scenario(inp.network, inp.villages, inp.facilities, sc, **kw)
+    tiered = scenario_tier_columns(inp, res.inputs, proj.cfg)  # [tiers] before/after
+    res.villages = res.villages.join(tiered[tiered.columns.difference(res.villages.columns)])
     with atomic_outputs(overwrite=overwrite) as staged:
         write_scenario_outputs(staged.path(gpkg), res, overwrite=overwrite)
         write_table(staged.path(csv), res.summary.reset_index(), overwrite=overwrite)

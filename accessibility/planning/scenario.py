@@ -13,6 +13,10 @@ the roads of a project:
                             ``teachers`` (or the columns in ``sum``) added to ``into``
 ``[[change_capacity]]``     ``id`` / ``ids`` and new values (``capacity``, ``doctors``,
                             ``teachers``) or ``scale`` (applied to ``column``, default capacity)
+``[[upgrade_facility]]``    ``id`` / ``ids`` moved up a tier: ``column`` (default ``"level"``) set
+                            to ``to`` (e.g. ``"township"``), optional new ``service`` (a clinic
+                            that becomes a health centre) and ``capacity`` / ``doctors`` /
+                            ``teachers``
 ``[[change_road_speed]]``   roads chosen by ``road_class``, ``road_name`` or network ``edges``;
                             new ``speed_kmh`` or a ``scale`` for ``mode`` (default ``"car"``)
 ``[[add_road]]``            a new road: ``coordinates = [[x, y], ...]`` in the network's CRS
@@ -82,6 +86,17 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "teachers": None,
         "scale": None,
         "column": "capacity",
+        "note": None,
+    },
+    "upgrade_facility": {
+        "id": None,
+        "ids": None,
+        "to": _REQUIRED,
+        "column": "level",
+        "service": None,
+        "capacity": None,
+        "doctors": None,
+        "teachers": None,
         "note": None,
     },
     "change_road_speed": {
@@ -177,6 +192,8 @@ def _check_entry(action: str, i: int, entry: Any, problems: list[str]) -> dict[s
 
     def ids(single: str = "id", many: str = "ids") -> list[str]:
         a, b = out.get(single), out.get(many)
+        if a is not None and isinstance(b, list) and [str(x) for x in b] == [str(a)]:
+            b = None  # a scenario loaded before: `id` was copied into `ids`
         if (a is None) == (b is None):
             problems.append(f'{where} needs exactly one of `{single} = "..."` or `{many} = [...]`')
             return []
@@ -236,6 +253,10 @@ def _check_entry(action: str, i: int, entry: Any, problems: list[str]) -> dict[s
         given = [k for k in ("capacity", "doctors", "teachers", "scale") if out.get(k) is not None]
         if not given:
             problems.append(f"{where} needs a new value (capacity, doctors, teachers) or a scale")
+    elif action == "upgrade_facility":
+        out["ids"] = ids()
+        for key in ("capacity", "doctors", "teachers"):
+            num(key, nonneg=True)
     elif action == "change_road_speed":
         sel = [k for k in ("road_class", "road_name", "edges") if out.get(k) is not None]
         if len(sel) != 1:

@@ -41,7 +41,12 @@ DEFAULTS: dict[str, Any] = {
         "villages_encoding": None,
         "facilities_encoding": None,
         "townships_encoding": None,
+        # population when the villages have no column: a raster (WorldPop) or one number each
+        "population_raster": None,
+        "population_constant": None,
     },
+    # villages and facilities read from [input] osm when [input] villages / facilities are absent
+    "osm": {"places": _ANY, "name_pattern": None, "services": _ANY},
     "columns": {
         "village_id": None,
         "village_name": "name",
@@ -68,6 +73,7 @@ DEFAULTS: dict[str, Any] = {
         "connector_speed_kmh": 5.0,
         "dem": None,
         "speeds": _ANY,
+        "uniform_speed_kmh": _ANY,  # {mode = km/h}: one speed on every road the mode may use
     },
     "analysis": {
         "mode": "car",
@@ -114,6 +120,10 @@ DEFAULTS: dict[str, Any] = {
         "standards": None,  # a standards TOML of bus rows (mode = "transit") added to [equity]'s
         "zones": None,  # demand-responsive zones: a polygon layer with lead_min and speed_kmh
     },
+    # [tiers.<group>], [audit], [indicators]: checked by accessibility.project.tiers
+    "tiers": _ANY,
+    "audit": _ANY,
+    "indicators": _ANY,
     "output": {
         "folder": "accessibility_output",
         "geopackage": "accessibility.gpkg",
@@ -314,6 +324,10 @@ def _check_values(cfg: dict[str, Any]) -> None:
     """Value checks beyond the types: paths are text, distances and speeds finite and positive."""
     for key, value in cfg["input"].items():
         what = "a layer name in quotes" if key.endswith("_layer") else "a file path in quotes"
+        if key == "population_constant":
+            if value is not None:
+                _check_number(value, "[input] population_constant", allow_zero=True)
+            continue
         if key.endswith("_layer") and isinstance(value, int) and not isinstance(value, bool):
             continue  # a layer number
         if key.endswith("_encoding"):
@@ -340,6 +354,9 @@ def _check_values(cfg: dict[str, Any]) -> None:
         if table.get("max_time_min") is not None:
             _check_number(table["max_time_min"], f"[services.{name}] max_time_min")
     _check_output_names(cfg["output"])
+    from .osm_inputs import check_osm_config
+
+    check_osm_config(cfg)
     _check_groups(cfg)
     _check_transit(cfg)
     cat = cfg["catchments"]
@@ -423,6 +440,9 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
             table,
         )
     _check_values(cfg)
+    from .tiers import check_tier_config
+
+    check_tier_config(cfg, Path(base_dir))
     inp = cfg["input"]
     if not inp.get("roads") and not inp.get("osm"):
         raise ConfigError(
@@ -431,8 +451,15 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
     if inp.get("roads") and inp.get("osm"):
         raise ConfigError("[input] has both `roads` and `osm`; keep one of them")
     for key in ("villages", "facilities"):
-        if not inp.get(key):
-            raise ConfigError(f'[input] needs `{key} = "path"`')
+        if not inp.get(key) and not inp.get("osm"):
+            raise ConfigError(
+                f'[input] needs `{key} = "path"` (or `osm = "area.osm.pbf"` to read them from '
+                "OpenStreetMap, see [osm] in docs/project_file.md)"
+            )
+    if inp.get("osm"):
+        from .osm_inputs import osm_profile
+
+        cfg["network"]["profile"] = osm_profile(raw.get("network", {}).get("profile"))
     base = Path(base_dir)
     std = cfg["equity"].get("standards")
     if std and std not in ("default", "none"):
@@ -458,7 +485,7 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
             if not p.exists():
                 raise ConfigError(f"[transit] {key} = {cfg['transit'][key]!r}: no file {str(p)!r}")
             cfg["transit"][key] = str(p)
-    for key in ("roads", "osm", "villages", "facilities", "townships"):
+    for key in ("roads", "osm", "villages", "facilities", "townships", "population_raster"):
         if inp.get(key):
             p = Path(os.path.expanduser(inp[key]))
             p = p if p.is_absolute() else base / p

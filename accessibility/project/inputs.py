@@ -13,13 +13,15 @@ from typing import Any
 import geopandas as gpd
 
 from ..chinacrs import detect_datum_offset
-from ..errors import MissingColumnError
+from ..errors import InvalidValueError, MissingColumnError
 from ..io import read_layer
 from ..network import Network, network_from_osm, network_from_roads
 from ..speeds import speed_profile
 from ..validate import check_extent_overlap, validate_locations, validate_roads
 from .check import check_project
 from .config import load_config
+from .osm_inputs import project_facilities, project_villages
+from .requirements import checked_columns, column_needs, without_unused_supply
 
 __all__ = [
     "ProjectInputs",
@@ -44,7 +46,7 @@ def _project_keys(keys: Mapping[str, list[str]]) -> Iterator[None]:
     """Add the project-file key that named a missing column to the error message."""
     try:
         yield
-    except MissingColumnError as exc:
+    except (MissingColumnError, InvalidValueError) as exc:  # a column absent or its values
         named = [
             f"'{c}' is set by {' and '.join(k)}" for c, k in keys.items() if f"'{c}'" in str(exc)
         ]
@@ -56,29 +58,29 @@ def _project_keys(keys: Mapping[str, list[str]]) -> Iterator[None]:
 
 
 def _validated_locations(
-    inp: Mapping[str, Any],
+    cfg: Mapping[str, Any],
     cols: Mapping[str, Any],
     ana: Mapping[str, Any],
-    demand_cols: set[str],
-    supply_cols: set[str],
+    specs: Mapping[str, Mapping[str, Any]] | None,
     roads: gpd.GeoDataFrame | None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-
+    raw_villages, raw_facilities = project_villages(cfg), project_facilities(cfg)
+    demand, supply = checked_columns(cfg, specs, raw_facilities)
     villages = validate_locations(
-        read_project_layer(inp, "villages"),
+        raw_villages,
         kind="villages",
         id_column=cols["village_id"],
-        required_columns=sorted(demand_cols),
-        nonnegative_columns=sorted(demand_cols),
+        required_columns=demand,
+        nonnegative_columns=demand,
         polygons=ana["village_polygons"],
         reference_extent=roads,
     )
     facilities = validate_locations(
-        read_project_layer(inp, "facilities"),
+        raw_facilities,
         kind="facilities",
         id_column=cols["facility_id"],
-        required_columns=[cols["service"], *sorted(supply_cols)],
-        nonnegative_columns=sorted(supply_cols),
+        required_columns=[cols["service"], *supply[0]],
+        nonnegative_columns=supply[1],
         reference_extent=roads,
     )
     return villages, facilities
@@ -115,13 +117,8 @@ def read_validated_layers(
     specs = cfg["services"] or None
     if specs is None and ana["services"]:
         specs = {s: {} for s in ana["services"]}
-    demand_cols = {cols["population"]}
-    supply_cols = {cols["capacity"]} if cols["capacity"] else set()
-    for spec in (specs or {}).values():
-        if spec.get("demand"):
-            demand_cols.add(spec["demand"])
-        if spec.get("supply"):
-            supply_cols.add(spec["supply"])
+    # requirements follow use: a demand or supply column is needed only where something uses it
+    demand_needs, supply_needs = column_needs(cfg, specs)
     net_cfg = cfg["network"]
     roads = None
     if inp["roads"]:
@@ -142,9 +139,11 @@ def read_validated_layers(
         for key in ("demand", "supply"):
             if spec.get(key):
                 keys.setdefault(spec[key], []).append(f"[services.{name}] {key}")
+    for column, needs in {**supply_needs, **demand_needs}.items():
+        keys.setdefault(column, []).append(f"needed by {' and '.join(needs)}")
     # every problem of a layer is reported at once, each with its fix
     with _project_keys(keys):
-        villages, facilities = _validated_locations(inp, cols, ana, demand_cols, supply_cols, roads)
+        villages, facilities = _validated_locations(cfg, cols, ana, specs, roads)
     if roads is not None:
         check_extent_overlap(villages, roads, points_name="villages")
         check_extent_overlap(facilities, roads, points_name="facilities")
@@ -178,6 +177,7 @@ def load_project_inputs(
     inp = cfg["input"]
     net_cfg = cfg["network"]
     specs, roads, villages, facilities = read_validated_layers(cfg)
+    cfg, specs = without_unused_supply(cfg, specs, facilities)
     townships = None
     if inp["townships"]:
         townships = read_project_layer(inp, "townships")
@@ -185,10 +185,15 @@ def load_project_inputs(
         check_project(cfg, villages, facilities, townships=townships)
 
     if inp["osm"]:
+        _log.info(
+            "OSM input: speed table [network] profile = %r%s",
+            net_cfg["profile"],
+            "" if net_cfg["profile"] != "osm" else " (OSM highway classes; the default for OSM)",
+        )
         network = network_from_osm(
             inp["osm"],
             modes=net_cfg["modes"],
-            profile=net_cfg["profile"] if net_cfg["profile"] != "china" else "osm",
+            profile=net_cfg["profile"],
             speeds=net_cfg.get("speeds"),
             use_maxspeed=net_cfg.get("use_maxspeed", True),
             oneway=net_cfg.get("oneway", True),
@@ -208,6 +213,10 @@ def load_project_inputs(
         times = edge_walk_times(network, net_cfg["dem"], flat_speed_kmh="walk_speed_kmh")
         network = network.with_edge_times("walk", times["walk_fwd_min"], times["walk_bwd_min"])
         network.report["walk_times_from_dem"] = net_cfg["dem"]
+    if net_cfg.get("uniform_speed_kmh"):
+        from ..uniform_speed import with_uniform_speed
+
+        network = with_uniform_speed(network, net_cfg["uniform_speed_kmh"])
     _log.info("%s", network.summary())
     transit = project_transit(cfg, network)
     return ProjectInputs(cfg, villages, facilities, network, specs, townships, transit)

@@ -18,6 +18,7 @@ from ..styles import default_styles
 from .config import group_key, load_config
 from .result import RunResult
 from .standards import standard_modes
+from .tiers import report_sections
 
 __all__ = ["checked_outputs", "write_outputs"]
 
@@ -66,7 +67,10 @@ def write_outputs(
         layers["townships"] = result.townships
     layers.update(result.extra_layers)
     crs = result.villages.crs
-    layers = {k: (v.to_crs(crs) if v.crs != crs else v) for k, v in layers.items()}
+    layers = {
+        k: (v.to_crs(crs) if isinstance(v, gpd.GeoDataFrame) and v.crs != crs else v)
+        for k, v in layers.items()
+    }
     files: dict[str, Path] = {}
     # every output is written under a temporary name; the set replaces the previous one together
     with atomic_outputs(overwrite=overwrite) as staged:
@@ -74,7 +78,9 @@ def write_outputs(
             io.write_geopackage(
                 staged.path(gpkg_path),
                 layers,
-                styles=default_styles(layers),
+                styles=default_styles(
+                    {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+                ),
                 overwrite=overwrite,
                 timestamp=timestamp,
             )
@@ -112,6 +118,7 @@ def _write_report(
         population=cols["population"],
         area_type=cols["area_type"],
         rank_by=rank_by if rank_by in result.villages.columns else None,
+        sections=report_sections(result, cfg),  # [tiers], [audit], [indicators]
     )
 
 

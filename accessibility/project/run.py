@@ -48,6 +48,7 @@ def run_project(
     cols = cfg["columns"]
 
     project = load_project_inputs(cfg, check=True)  # fails before routing, as `check` does
+    cfg = project.config  # supply columns nothing needs and the facilities lack left out
     villages, facilities, network = project.villages, project.facilities, project.network
     specs, net_cfg = project.specs, cfg["network"]
     standards = project_standards(cfg)

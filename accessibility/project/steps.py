@@ -22,6 +22,7 @@ from .layer import dropped_layer
 from .outputs import write_outputs
 from .result import RunResult
 from .standards import standard_modes
+from .tiers import tier_step
 
 __all__ = ["finish_run"]
 
@@ -55,6 +56,7 @@ def finish_run(
         _catchments(result, cfg, specs or {})
     if standards is not None:
         _equity(result, cfg, standards, townships)
+    tier_step(result, cfg, specs, townships)  # [tiers], [audit], [indicators]
     write_outputs(result, cfg, *paths, standards)
 
 

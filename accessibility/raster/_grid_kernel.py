@@ -13,12 +13,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_JIT = {"cache": True, "nogil": True}
-# the helpers are inlined into the search (numba IR), so naming the steps costs nothing
-_INLINE = {**_JIT, "inline": "always"}
+# the helpers are inlined into the search (numba IR, ``inline="always"``), so naming the steps
+# costs nothing
 
 
-@njit(**_INLINE)
+@njit(cache=True, nogil=True, inline="always")
 def heap_push(hk, hv, size, key, value):  # pragma: no cover - compiled
     """Push ``(key, value)`` onto the heap of ``size`` items; return the new size."""
     i = size
@@ -34,7 +33,7 @@ def heap_push(hk, hv, size, key, value):  # pragma: no cover - compiled
     return size + 1
 
 
-@njit(**_INLINE)
+@njit(cache=True, nogil=True, inline="always")
 def heap_pop(hk, hv, size):  # pragma: no cover - compiled
     """Pop the smallest key; return ``(key, value, new size)``."""
     key = hk[0]
@@ -60,7 +59,7 @@ def heap_pop(hk, hv, size):  # pragma: no cover - compiled
     return key, value, size
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def grid_dijkstra(
     fric, elev, exempt, use_elev, dr, dc, dist, src, max_cost, reverse
 ):  # pragma: no cover - compiled

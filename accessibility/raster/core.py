@@ -90,7 +90,7 @@ class Raster:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, columns)."""
-        return self.values.shape  # type: ignore[return-value]
+        return self.values.shape
 
     @property
     def res(self) -> tuple[float, float]:
@@ -297,7 +297,7 @@ def _bounds_to(
         return tuple(bounds)  # type: ignore[return-value]
     from rasterio.warp import transform_bounds
 
-    return tuple(transform_bounds(_rio_crs(src_crs), _rio_crs(dst_crs), *bounds, densify_pts=21))  # type: ignore[return-value]
+    return tuple(transform_bounds(_rio_crs(src_crs), _rio_crs(dst_crs), *bounds, densify_pts=21))
 
 
 def _rio_crs(crs: Any) -> Any:

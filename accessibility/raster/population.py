@@ -149,7 +149,7 @@ def zonal_population(
     * ``method="centre"``: a cell belongs to the polygon containing its centre. Every cell is counted
       at most once; where polygons overlap, the later polygon in the layer takes the cell.
     * ``method="area"``: a cell's population is shared in proportion to the part of the cell each
-      polygon covers (population assumed uniform inside a cell): pop_i = sum_c P_c |c ∩ Z_i| / |c|.
+      polygon covers (population assumed uniform inside a cell): ``pop_i = sum_c P_c |c ∩ Z_i| / |c|``.
       Better for polygons not much larger than a cell. Overlapping polygons each get their share.
       In a geographic CRS the fractions are taken in degrees, which is exact to well below 1 % for
       cells of a few arc-seconds.
@@ -330,7 +330,7 @@ def assign_population_cells(
         if friction is not None:
             options = SearchOptions(connectivity, dem, "to_sources", max_time_min)
             village, value = _nearest_on_friction(cells, villages, as_raster(friction), options)
-        else:
+        elif cost_function is not None:
             village, value = _nearest_in_cost_table(cells, villages, cost_function, max_time_min)
     else:
         raise InvalidValueError(f"by must be 'distance' or 'travel_time'; got {by!r}.")

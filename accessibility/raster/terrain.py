@@ -40,10 +40,10 @@ TOBLER_FLAT_KMH = 6.0 * math.exp(-3.5 * 0.05)
 def tobler_speed_kmh(grade: Any, *, flat_speed_kmh: Any | None = None) -> np.ndarray:
     """Walking speed on a slope by Tobler's hiking function.
 
-    v = 6 exp(-3.5 |s + 0.05|) km/h, with s = dh/dx the grade in the direction of travel (rise over
+    ``v = 6 exp(-3.5 |s + 0.05|)`` km/h, with s = dh/dx the grade in the direction of travel (rise over
     horizontal run; +0.1 = 10 % uphill). The speed peaks at 6 km/h going 5 % downhill and is
     6 exp(-0.175) = 5.04 km/h on the flat. With ``flat_speed_kmh`` the curve is scaled so that the
-    flat speed equals it: v = flat_speed_kmh * exp(-3.5 (|s + 0.05| - 0.05)).
+    flat speed equals it: ``v = flat_speed_kmh * exp(-3.5 (|s + 0.05| - 0.05))``.
 
     Parameters
     ----------

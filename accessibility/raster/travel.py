@@ -39,7 +39,7 @@ def travel_time_surface(
     """Cumulative travel time (minutes) from every cell to the nearest source over a friction surface.
 
     Multi-source Dijkstra on the grid graph (numba): each cell is a node linked to its 8 neighbours
-    (or 16, adding knight moves). A move between cells a and b of horizontal length d metres costs
+    (or 16, adding knight moves). A move between cells a and b of horizontal length d metres costs::
 
         t = d (f_a + f_b) / 2                     (8-neighbour moves; f in minutes per metre)
         t = d (f_a + f_b + f_1 + f_2) / 4         (knight moves, f_1, f_2 the two cells crossed)
@@ -47,7 +47,7 @@ def travel_time_surface(
     which is the cost model of scikit-image's ``MCP_Geometric`` and of GRASS ``r.cost``. Step
     lengths are exact geodesic distances in geographic rasters (per row) and d = sqrt((dc a)^2 +
     (dr e)^2) in projected ones. With a DEM the move is anisotropic (AccessMod-style): the
-    friction speed is treated as the speed on flat ground and scaled by Tobler's function,
+    friction speed is treated as the speed on flat ground and scaled by Tobler's function::
 
         t = d (f_a + f_b) / 2 * exp(3.5 (|s + 0.05| - 0.05)),   s = (z_b - z_a) / d
 

@@ -94,7 +94,7 @@ def zonal_travel_time(
     geoms = onto(r, villages)
     polys = np.isin(shapely.get_type_id(geoms), (3, 6))
     if polys.any():
-        ids = centre_ids(r, np.where(polys, geoms, None))
+        ids = centre_ids(r, np.where(polys, geoms, None))  # type: ignore[call-overload]  # object fill
         v = r.values.astype(float)
         sel = (ids >= 0) & np.isfinite(v)
         n = len(geoms)

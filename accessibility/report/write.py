@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ def write_report(
     subtitle: str | None = None,
     overwrite: bool = True,
     charts: bool = True,
+    sections: Sequence[str] = (),
     **options: Any,
 ) -> Path:
     """Write the equity report as one self-contained HTML file (atomically).
@@ -44,6 +46,8 @@ def write_report(
         Replace an existing file.
     charts
         Embed charts (PNG, base64); False gives a tables-only report quickly.
+    sections
+        HTML lines appended at the end of the page (e.g. :mod:`accessibility.report.tiers`).
     **options
         Passed to :func:`report_tables` (``standards``, ``services``, ``time_column``,
         ``standard_columns``, ``mode``, ``unit``, ``population``, ``area_type``, ``rank_by``,
@@ -63,6 +67,8 @@ def write_report(
     text = report_html(
         tables, villages, townships=townships, title=title, subtitle=subtitle, charts=charts
     )
+    if sections:  # appended before the end of the page's main part
+        text = text.replace("</main>", "\n".join(sections) + "\n</main>", 1)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     logger.info("report written to %s", final_path(path))

@@ -89,7 +89,7 @@ _ENTRY_KEYS: tuple[str, ...] = (
     "note",
     "services",
 )
-_TOP_KEYS: tuple[str, ...] = ("schema", "title", "standards")
+_TOP_KEYS: tuple[str, ...] = ("schema", "title", "standards", "indicators")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -325,7 +325,7 @@ def _entry_row(
         "name": name,
         "area_type": area,
         "services": tuple(services),
-        "mode": mode.strip(),
+        "mode": str(mode).strip(),
         "threshold": float(threshold),
         "unit": unit,
         "population": entry.get("population"),

@@ -352,7 +352,7 @@ def township_qml(
     ]
     if field is None:
         preferred = [c for c in numeric if re.search(r"coverage|share|rate|_min", c)]
-        field = (preferred or numeric or [None])[0]
+        field = preferred[0] if preferred else numeric[0] if numeric else None
     elif field not in townships.columns:
         raise MissingColumnError(
             f"townships have no column {field!r} to style.{suggest(field, townships.columns)}"
@@ -421,6 +421,11 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame) -> str:
     """
     if name.lower().startswith("bus_"):
         return bus_qml(name, gdf)
+    from .tiers import tier_layer_qml  # referrals, schools_audit, tier_closure
+
+    tiered = tier_layer_qml(name, gdf)
+    if tiered is not None:
+        return tiered
     kind = _kind(name, gdf)
     if kind == "villages":
         return village_qml(gdf)

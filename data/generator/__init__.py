@@ -11,6 +11,7 @@ One stage per module, in the order they run:
 * :mod:`.settlements` — the county seat's street grid and the villages;
 * :mod:`.roads` — the road network;
 * :mod:`.facilities` — public facilities;
+* :mod:`.schools` — the school table of the compulsory-education audit (own stage);
 * :mod:`.frames` — the layers as GeoDataFrames; :mod:`.files` — writing them;
 * :mod:`.buses` — the bus line table ``demo_bus_lines.toml`` (its own generator, from the layers).
 
@@ -35,6 +36,8 @@ from .frame import SEAT, TOWNSHIPS, X0, Y0, stage_rng
 from .frames import make_frames
 from .land import county_boundary, make_dem, make_population_raster, township_polygons
 from .roads import make_roads
+from .schools import STAGE as SCHOOLS_STAGE
+from .schools import make_schools
 from .settlements import make_villages, urban_grid
 
 if TYPE_CHECKING:
@@ -62,6 +65,7 @@ def generate(
     dem = np.where(valid, dem, np.float32(-9999.0)).astype(np.float32)
     population = np.where(valid, population, np.float32(-1.0)).astype(np.float32)
     layers = make_frames(seed, county, townships, villages, lines, facilities)
+    layers["schools"] = make_schools(stage_rng(seed, SCHOOLS_STAGE), layers["facilities"])
     from affine import Affine
 
     shifted = Affine(

@@ -98,7 +98,7 @@ def finish(
     standard = prm.get("standard_min")
     pen = prm.get("penalty_min")
     x_alloc = None
-    if x is not None and built is not None and built.x0 is not None:
+    if x is not None and built is not None and built.x0 is not None and built.xmask is not None:
         k_idx = np.flatnonzero(built.xmask)
         xv = x[built.x0 : built.x0 + len(k_idx)]
         nz = xv > _TOL
@@ -151,7 +151,8 @@ def finish(
     assignment = pd.DataFrame(
         {
             "site": pd.Series(
-                np.where(a_site >= 0, site_labels[np.maximum(a_site, 0)], None), dtype=object
+                np.where(a_site >= 0, site_labels[np.maximum(a_site, 0)], None),  # type: ignore[call-overload]  # numpy's stubs lack an object fill
+                dtype=object,
             ).to_numpy(),
             "travel_time_min": a_time,
             "covered": covered,

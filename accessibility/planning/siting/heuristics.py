@@ -58,7 +58,7 @@ def greedy_sum(
     open_mask = inst.fixed.copy()
     cur = unserved_cost.copy()
     sl = site_slices(inst)
-    for j in np.flatnonzero(open_mask):
+    for j in np.flatnonzero(open_mask).tolist():
         ks = np.arange(sl[j], sl[j + 1])
         ks = ks[usable[ks]]
         np.minimum.at(cur, inst.pi[ks], wd[ks])
@@ -88,7 +88,7 @@ def greedy_sum(
             cand[open_mask] = np.inf
             c = int(np.argmin(cand))
             if cand[c] < best[0]:
-                best = (cand[c], r, c)
+                best = (cand[c], int(r), c)
         if best[1] < 0:
             break
         open_mask[best[1]] = False
@@ -152,7 +152,7 @@ def greedy_center(inst: Instance, p: int, *, improve: bool, deadline: float) -> 
             mx, sm = scores(base, open_mask)
             c = int(np.lexsort((sm, mx))[0])
             if (mx[c], sm[c]) < best[:2]:
-                best = (mx[c], sm[c], r, c)
+                best = (mx[c], sm[c], int(r), c)
         if best[2] < 0:
             break
         open_mask[best[2]] = False

@@ -111,7 +111,7 @@ def _assignment_block(
     y0: int,
     xmask: np.ndarray,
     *,
-    cost: np.ndarray,
+    cost: np.ndarray | float,
     integer: bool,
     demand_lo: float,
     demand_hi: float,

@@ -229,8 +229,7 @@ def p_median(
 
     Parameters
     ----------
-    costs, demand, candidates, fixed, capacities, assignment, method, improve, time_limit_s,
-    mip_rel_gap, lp_bound
+    costs, demand, candidates, fixed, capacities, assignment, method, improve, time_limit_s, mip_rel_gap, lp_bound
         As in :func:`maximal_covering`.
     p
         Number of new sites to open, in addition to ``fixed``.
@@ -317,8 +316,7 @@ def set_covering(
 
     Parameters
     ----------
-    costs, demand, standard_min, candidates, fixed, capacities, method, time_limit_s,
-    mip_rel_gap, lp_bound
+    costs, demand, standard_min, candidates, fixed, capacities, method, time_limit_s, mip_rel_gap, lp_bound
         As in :func:`maximal_covering`.
     assignment
         ``"split"`` (default) or ``"single"`` for the capacitated form.
@@ -403,8 +401,7 @@ def p_center(
 
     Parameters
     ----------
-    costs, demand, p, candidates, fixed, capacities, assignment, method, improve, time_limit_s,
-    mip_rel_gap, lp_bound
+    costs, demand, p, candidates, fixed, capacities, assignment, method, improve, time_limit_s, mip_rel_gap, lp_bound
         As in :func:`p_median`; ``demand`` defines the villages (and the loads for capacities).
 
     Returns

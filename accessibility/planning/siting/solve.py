@@ -355,7 +355,7 @@ def _heuristic_result(
     return res
 
 
-def _unc(inst: Instance, open_mask: np.ndarray) -> tuple:
+def _unc(inst: Instance, open_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     j, t = nearest_open(inst, open_mask)
     return j, (j >= 0).astype(float), t
 

@@ -93,6 +93,11 @@ def _prepare_project(cfg: Mapping[str, Any]) -> dict[str, Any]:
             "([input] osm) is not supported yet: convert it to a road layer first, e.g. with "
             "accessibility.osm or ogr2ogr"
         )
+    if cfg["network"].get("uniform_speed_kmh"):
+        raise ConfigError(
+            "[network] uniform_speed_kmh is not supported by partitioned runs (--dask) yet; "
+            "run without --dask"
+        )
     specs, roads, villages, facilities = read_validated_layers(cfg)
     townships = None
     if inp["townships"]:
@@ -220,10 +225,10 @@ def run_partitioned(
         config=cfg,
         partitions=task_table,
     )
-    if cfg["catchments"]["services"] or "transit" in settings:
-        # catchment polygons (and the bus layers) need the whole network: the driver builds it
-        # (as run_project does); the roads output layer then holds its edges too
-        _log.info("[catchments]/[transit]: building the whole network on the driver")
+    if cfg["catchments"]["services"] or cfg.get("tiers") or "transit" in settings:
+        # catchment polygons, tier referrals and the bus layers need the whole network: the
+        # driver builds it (as run_project does); the roads output layer then holds its edges too
+        _log.info("[catchments]/[tiers]/[transit]: building the whole network on the driver")
         result.network = build_network(prep["roads"], settings)
         result.transit = project_transit(cfg, result.network)
     finish_run(
