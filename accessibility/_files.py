@@ -100,8 +100,8 @@ def project_inputs(cfg: Mapping[str, Any]) -> dict[str, Path]:
     """Every file a project reads, by the project-file key that names it.
 
     The ``[input]`` paths (every key but the ``*_layer`` names), ``[network] dem``, the
-    ``[equity] standards`` file and the project file itself (recorded by
-    :func:`accessibility.config.load_config`).
+    ``[equity] standards`` file, the ``[transit]`` line table or GTFS feed and bus standards and the project file
+    itself (recorded by :func:`accessibility.config.load_config`).
     """
     out: dict[str, Path] = {}
     for key, value in (cfg.get("input") or {}).items():
@@ -113,6 +113,10 @@ def project_inputs(cfg: Mapping[str, Any]) -> dict[str, Path]:
     std = (cfg.get("equity") or {}).get("standards")
     if isinstance(std, str | os.PathLike) and std and std not in ("default", "none"):
         out["[equity] standards"] = Path(std)
+    for key in ("lines", "lines_csv", "gtfs", "standards", "zones"):
+        value = (cfg.get("transit") or {}).get(key)
+        if isinstance(value, str | os.PathLike) and value:
+            out[f"[transit] {key}"] = Path(value)
     project_file = cfg.get("_project_file")
     if project_file:
         out["the project file"] = Path(project_file)

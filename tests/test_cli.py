@@ -120,7 +120,12 @@ def test_missing_column_names_key_and_fix(tmp_path):
     text = demo.read_text(encoding="utf-8").replace(
         'population = "population"', 'population = "pop"'
     )
-    for name in ("demo_county.gpkg", "demo_dem.tif"):
+    for name in (
+        "demo_county.gpkg",
+        "demo_dem.tif",
+        "demo_bus_lines.toml",
+        "demo_bus_standards.toml",
+    ):
         text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     p = tmp_path / "p.toml"
     p.write_text(text, encoding="utf-8")
@@ -210,7 +215,12 @@ def test_cli_check_reads_and_validates_the_layers(tmp_path, capsys):
     text = project.read_text(encoding="utf-8").replace(
         'capacity = "capacity"', 'capacity = "beds_total"'
     )
-    for name in ("demo_county.gpkg", "demo_dem.tif"):
+    for name in (
+        "demo_county.gpkg",
+        "demo_dem.tif",
+        "demo_bus_lines.toml",
+        "demo_bus_standards.toml",
+    ):
         text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     bad = tmp_path / "p.toml"
     bad.write_text(text, encoding="utf-8")

@@ -480,7 +480,11 @@ def _mutate(text: str, data) -> str:
 def test_load_config_of_a_mutated_project_file(tmp_path_factory, data):
     text = _mutate((REPO / "data" / "demo_project.toml").read_text(encoding="utf-8"), data)
     folder = tmp_path_factory.mktemp("project")
-    for name in ("demo_county.gpkg", "demo_dem.tif"):  # the inputs it names exist
+    for name in (
+        "demo_county.gpkg",
+        "demo_dem.tif",
+        "demo_bus_lines.toml",
+    ):  # the inputs it names exist
         (folder / name).write_bytes(b"")
     path = folder / "project.toml"
     path.write_text(text, encoding="utf-8")

@@ -45,6 +45,8 @@ def _quick_demo_config():
 def _project(tmp_path, **output):
     """A demo project file in ``tmp_path`` reading a copy of the demo county there."""
     shutil.copy(DATA / "demo_county.gpkg", tmp_path / "county.gpkg")
+    for name in ("demo_bus_lines.toml", "demo_bus_standards.toml"):
+        shutil.copy(DATA / name, tmp_path / name)
     text = (DATA / "demo_project.toml").read_text(encoding="utf-8")
     text = text.replace('"demo_county.gpkg"', '"county.gpkg"')
     text = text.replace('dem = "demo_dem.tif"', "")
@@ -174,7 +176,9 @@ def test_geopackage_timestamp_without_source_date_epoch_is_the_inputs(runs, tmp_
     write_outputs(result, cfg, b, None, None)
     assert a.read_bytes() == b.read_bytes()
     county = Path(cfg["input"]["roads"])  # the installed demo data
-    newest = max(int(os.stat(p).st_mtime) for p in (county, county.parent / "demo_project.toml"))
+    names = ("demo_project.toml", "demo_bus_lines.toml", "demo_bus_standards.toml")
+    inputs = (county, *(county.parent / n for n in names))
+    newest = max(int(os.stat(p).st_mtime) for p in inputs)
     expected = datetime.datetime.fromtimestamp(newest, datetime.UTC)
     with sqlite3.connect(a) as con:
         stamps = {r[0] for r in con.execute("SELECT last_change FROM gpkg_contents")}

@@ -497,10 +497,16 @@ def demo_inputs():
 def test_demo_scenario_files_apply(demo_inputs):
     files = sorted(DEMO_SCENARIOS.glob("*.toml"))
     assert len(files) >= 3
+    from dataclasses import replace
+
+    from accessibility.project import demo_project
+    from accessibility.project.inputs import project_transit
+
+    buses = replace(demo_inputs, transit=project_transit(demo_project(), demo_inputs.network))
     for f in files:
-        new = apply_scenario(demo_inputs, f)
+        new = apply_scenario(buses if "bus" in f.name else demo_inputs, f)
         ch = new.changes
-        assert ch["network_changed"] or ch["facility_change"], f.name
+        assert ch["network_changed"] or ch["facility_change"] or ch["transit_changed"], f.name
 
 
 def test_run_scenario_and_run_siting_on_the_demo_project(tmp_path):

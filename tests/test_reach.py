@@ -205,7 +205,12 @@ def test_travel_costs_records_its_cut_off_and_measures_refuse_a_shorter_table(ne
 
 
 def _project(tmp_path: Path, text: str) -> Path:
-    for name in ("demo_county.gpkg", "demo_dem.tif"):
+    for name in (
+        "demo_county.gpkg",
+        "demo_dem.tif",
+        "demo_bus_lines.toml",
+        "demo_bus_standards.toml",
+    ):
         text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     p = tmp_path / "p.toml"
     p.write_text(text, encoding="utf-8")

@@ -183,7 +183,12 @@ def test_project_file_encoding_keys(tmp_path):
     demo["name"] = [f"{NAMES[i % 2]}{i}" for i in range(len(demo))]
     demo.to_file(tmp_path / "villages.shp", encoding="GBK")
     (tmp_path / "villages.cpg").unlink(missing_ok=True)
-    for name in ("demo_county.gpkg", "demo_dem.tif"):
+    for name in (
+        "demo_county.gpkg",
+        "demo_dem.tif",
+        "demo_bus_lines.toml",
+        "demo_bus_standards.toml",
+    ):
         text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     lines = text.splitlines()
     start = lines.index("[input]")
@@ -361,7 +366,12 @@ def test_cli_shows_each_warning_once(tmp_path, capsys):
     fac.loc[0, "geometry"] = Point(x, y, 5.0)  # 3D: repaired with an InputWarning
     fac.to_file(tmp_path / "facilities.gpkg", layer="facilities")
     text = PROJECT.read_text(encoding="utf-8")
-    for name in ("demo_county.gpkg", "demo_dem.tif"):
+    for name in (
+        "demo_county.gpkg",
+        "demo_dem.tif",
+        "demo_bus_lines.toml",
+        "demo_bus_standards.toml",
+    ):
         text = text.replace(f'"{name}"', f'"{REPO / "data" / name}"')
     text = text.replace(
         f'facilities = "{REPO / "data" / "demo_county.gpkg"}"',

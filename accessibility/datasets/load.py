@@ -12,6 +12,8 @@ def _data_dir() -> Path:
     """Folder holding the packaged demo files (the repository's ``data/`` when not installed)."""
     import importlib.resources
 
+    if (SOURCE_DATA_DIR / GPKG_NAME).exists() and (SOURCE_DATA_DIR / "generator").is_dir():
+        return SOURCE_DATA_DIR  # a source checkout: its own data/, not another copy's mapping
     try:
         folder = importlib.resources.files("accessibility.data")
     except ModuleNotFoundError:

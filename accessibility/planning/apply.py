@@ -46,6 +46,8 @@ class PlanningInputs:
     profile, speeds
         Speed profile (``"china"``, ``"osm"`` or a table) and overrides, used for the speeds of
         added roads (:func:`accessibility.network.speed_profile`).
+    transit
+        The :class:`~accessibility.transit.TransitSetup` of the project's buses, or None.
     changes
         Filled in by :func:`apply_scenario`: what changed (``facility_change`` per facility id,
         ``added``/``closed``/``supply_changed`` ids per service, ``network_changed``,
@@ -59,6 +61,7 @@ class PlanningInputs:
     profile: Any = "china"
     speeds: Mapping[str, Mapping[str, float]] | None = None
     changes: dict[str, Any] = field(default_factory=dict)
+    transit: Any = None  # the TransitSetup (buses) a scenario may change
 
 
 def _close_ids(word: str, ids: Iterable[Any], n: int = 3) -> str:
@@ -365,8 +368,11 @@ def apply_scenario(
     PlanningInputs
         New inputs. ``changes`` holds ``facility_change`` (facility id -> ``"added"``,
         ``"closed"``, ``"merged_away"``, ``"merged_into"``, ``"capacity_changed"``, ``"upgraded"``), per-service
-        id lists ``added``, ``closed``, ``supply_changed``, ``network_changed`` (bool) and
-        ``edge_change`` (per edge of the new network: ``""``, ``"new"`` or ``"speed"``).
+        id lists ``added``, ``closed``, ``supply_changed``, ``network_changed`` (bool),
+        ``edge_change`` (per edge of the new network: ``""``, ``"new"`` or ``"speed"``),
+        ``transit_changed`` (bool) and ``bus_lines_changed`` (line ids); ``transit`` the setup
+        after the bus actions (``[[change_headway]]``, ``[[add_run]]``, ``[[add_line]]``,
+        ``[[extend_line]]``, :func:`accessibility.transit.edit_line_tables`).
 
     Examples
     --------
@@ -405,8 +411,27 @@ def apply_scenario(
         "edge_change": edge_change,
         "scenario": sc,
     }
+    transit, changes["bus_lines_changed"] = _apply_bus_changes(sc, inputs, net)
+    changes["transit_changed"] = bool(changes["bus_lines_changed"])
     new_fac = edit.new_fac
-    return replace(inputs, network=net, facilities=new_fac, changes=changes)
+    return replace(inputs, network=net, facilities=new_fac, changes=changes, transit=transit)
+
+
+def _apply_bus_changes(
+    sc: Mapping[str, Any], inputs: PlanningInputs, network: Network
+) -> tuple[Any, list[str]]:
+    """The transit setup after the scenario's bus actions, and the lines they change."""
+    from ..transit import BUS_ACTIONS, edit_line_tables
+
+    if not any(sc.get(a) for a in BUS_ACTIONS):
+        return inputs.transit, []
+    if inputs.transit is None:
+        raise ConfigError(
+            "the scenario changes buses ("
+            + ", ".join(f"[[{a}]]" for a in BUS_ACTIONS if sc.get(a))
+            + ') but the project has no [transit] section naming a line table (lines = "...")'
+        )
+    return edit_line_tables(inputs.transit, sc, network=network, villages=inputs.villages)
 
 
 class _FacilityEdit:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..network import Network
-from ..project.evaluate import evaluate_service, nearest_facility
+from ..project.evaluate import evaluate_service, nearest_facility, road_mode
 from ..project.specs import service_specs
 from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from ..standards import load_standards
@@ -95,7 +95,7 @@ class _Router:
     def lv(self, mode: str) -> pd.DataFrame:
         if mode not in self._lv:
             self._lv[mode] = locate(
-                self.villages, self.network, mode=mode, what="villages", **self.opts
+                self.villages, self.network, mode=road_mode(mode), what="villages", **self.opts
             )
         return self._lv[mode]
 
@@ -264,6 +264,7 @@ def evaluate_scenario(
     connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
     n_jobs: int | None = None,
     baseline: Any = None,
+    transit: Any = None,
 ) -> ScenarioResult:
     """Evaluate a scenario: before/after nearest times, coverage and equity, recomputing only what
     changed.
@@ -311,6 +312,11 @@ def evaluate_scenario(
     baseline
         ``result.baseline`` of an earlier evaluation on the same network, villages and
         facilities, to skip recomputing the baseline.
+    transit
+        The :class:`~accessibility.transit.TransitSetup` of services by bus (``mode =
+        "transit"``); the bus actions (``[[change_headway]]``, ``[[add_run]]``,
+        ``[[add_line]]``, ``[[extend_line]]``) change its line table. Services by bus are
+        evaluated in full before and after (no incremental shortcut).
 
     Returns
     -------
@@ -338,8 +344,9 @@ def evaluate_scenario(
     True
     """
     inputs = PlanningInputs(
-        network, villages, facilities, service_column=service_column, profile=profile, speeds=speeds
-    )
+        network, villages, facilities, service_column=service_column, profile=profile,
+        speeds=speeds, transit=transit,
+    )  # fmt: skip
     after = apply_scenario(inputs, scenario)
     ch = after.changes
     sc = ch["scenario"]
@@ -353,6 +360,7 @@ def evaluate_scenario(
         max_time_min=max_time_min,
         demand=demand,
         supply=supply,
+        transit=transit,
     )
     evaluated, touched, ignored = _services_to_evaluate(ch, specs)
     table = _standards_table(standards)
@@ -381,7 +389,7 @@ def evaluate_scenario(
     for s in evaluated:
         fb = facilities[facilities[service_column].astype(str) == s]
         fa = after.facilities[after.facilities[service_column].astype(str) == s]
-        b, a, how = _before_after(s, specs[s], base, routers, fb, fa, ch)
+        b, a, how = _before_after(s, specs[s], base, routers, fb, fa, ch, after.transit)
         recomputed[s] = how
         _log.info("scenario %r, %s: %s", sc["scenario"]["name"], s, how)
         limit = catchment(specs[s], catchment_min, s)
@@ -487,6 +495,8 @@ def _services_to_evaluate(
             list(specs),
         )
     evaluated = list(specs) if ch["network_changed"] else [s for s in specs if s in touched]
+    if ch.get("transit_changed"):  # new buses change every service by bus
+        evaluated += [s for s in specs if specs[s]["mode"] == "transit" and s not in evaluated]
     if not evaluated:
         _log.warning(
             "scenario %r changes nothing that is evaluated", ch["scenario"]["scenario"]["name"]
@@ -517,6 +527,7 @@ def _before_after(
     fb: gpd.GeoDataFrame,
     fa: gpd.GeoDataFrame,
     ch: Mapping[str, Any],
+    transit_after: Any = None,
 ) -> tuple[State, State, str]:
     """Service ``s`` before (from the baseline, computed once) and after the scenario, and how
     the after state was computed."""
@@ -525,7 +536,12 @@ def _before_after(
         base.states[key] = routers[0].full(s, fb, spec)
         _log.info("baseline %s: routed from %d facilities", s, len(fb))
     b = base.states[key]
-    if ch["network_changed"]:
+    if spec["mode"] == "transit":
+        router = routers[1] if ch["network_changed"] else routers[0]
+        a = router.full(s, fa, {**spec, "transit": transit_after or spec.get("transit")})
+        lines = ch.get("bus_lines_changed") or []
+        how = f"full (by bus{'; lines changed: ' + ', '.join(lines) if lines else ''})"
+    elif ch["network_changed"]:
         a = routers[1].full(s, fa, spec)
         how = f"full (roads changed): routed from all {len(fa)} facilities on the new network"
     else:

@@ -23,6 +23,7 @@ from ..errors import ConfigError, MissingColumnError, suggest
 from ..io import read_layer, write_table
 from ..network import Network
 from ..project.config import load_config
+from ..project.evaluate import road_mode
 from ..project.inputs import load_project_inputs
 from ..project.specs import analysis_defaults, service_specs
 from ..project.tiers import scenario_tier_columns
@@ -73,6 +74,7 @@ def _load_project(project: str | os.PathLike | Mapping[str, Any]) -> _Project:
         service_column=cfg["columns"]["service"],
         profile=profile_name,
         speeds=net_cfg.get("speeds"),
+        transit=loaded.transit,
     )
     std = cfg.get("equity", {}).get("standards", "default")
     return _Project(
@@ -93,6 +95,7 @@ def _eval_kwargs(proj: _Project, n_jobs: int | None) -> dict[str, Any]:
         "max_snap_m": net_cfg["max_snap_m"],
         "connector_speed_kmh": net_cfg["connector_speed_kmh"],
         "n_jobs": n_jobs,
+        "transit": proj.inputs.transit,
     }
 
 
@@ -112,7 +115,8 @@ def run_scenario(
     """Run a scenario on a project: ``accessibility scenario project.toml scenario.toml``.
 
     Reads the project's inputs and settings (services, thresholds, standards, speed profile),
-    evaluates the scenario (:func:`evaluate_scenario`) and writes
+    evaluates the scenario (a scenario that changes buses on a project whose services are not by
+    bus evaluates by bus the services of the project's bus standards, ``[transit] standards``) (:func:`evaluate_scenario`) and writes
     ``scenario_<name>.gpkg`` (styled layers, see :func:`write_scenario_outputs`) and
     ``scenario_<name>_summary.csv`` to ``out_dir`` (default: the project's output folder), together:
     a failed or interrupted run leaves the previous pair as it was. Outputs that would write over an
@@ -141,9 +145,8 @@ def run_scenario(
     )
     proj = _load_project(cfg)
     inp = proj.inputs
-    res = evaluate_scenario(
-        inp.network, inp.villages, inp.facilities, sc, **_eval_kwargs(proj, n_jobs)
-    )
+    kw = {**_eval_kwargs(proj, n_jobs), **_by_bus(proj, sc)}
+    res = evaluate_scenario(inp.network, inp.villages, inp.facilities, sc, **kw)
     tiered = scenario_tier_columns(inp, res.inputs, proj.cfg)  # [tiers] before/after
     res.villages = res.villages.join(tiered[tiered.columns.difference(res.villages.columns)])
     with atomic_outputs(overwrite=overwrite) as staged:
@@ -152,6 +155,32 @@ def run_scenario(
     res.files["geopackage"] = gpkg
     res.files["csv"] = csv
     return res
+
+
+def _by_bus(proj: _Project, sc: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario that changes buses, on a project whose services are not by bus: evaluate by bus
+    the services its bus standards name (``[transit] standards``), against those standards."""
+    from ..project.standards import project_standards
+    from ..transit import BUS_ACTIONS
+
+    by_bus = any((spec or {}).get("mode") == "transit" for spec in proj.specs.values())
+    if by_bus or not any(sc.get(a) for a in BUS_ACTIONS) or proj.inputs.transit is None:
+        return {}
+    table = project_standards(proj.cfg)
+    if table is None:
+        return {}
+    rows = table[(table["mode"] == "transit") & (table["unit"] == "min")]
+    rows = rows[rows["services"].map(len) == 1]
+    limits: dict[str, float] = {}
+    for services, thr in zip(rows["services"], rows["threshold"], strict=True):
+        limits[services[0]] = min(float(thr), limits.get(services[0], math.inf))
+    if not limits:
+        return {}
+    _log.info("the scenario changes buses: %s evaluated by bus", sorted(limits))
+    services = {s: {**(proj.specs.get(s) or {}), "mode": "transit"} for s in limits}
+    for spec in services.values():
+        spec.pop("measures", None)  # the comparison needs times, not the services' measures
+    return {"services": services, "standard_min": limits}
 
 
 def _checked_outputs(
@@ -322,9 +351,7 @@ def run_siting(
     existing = inp.facilities[inp.facilities[inp.service_column].astype(str) == service]
     cand = _snapped(_candidate_sites(candidates, proj), inp.network, spec["mode"], kw)
     dest = _destinations(cand, existing, villages.crs)
-    costs = travel_costs(
-        inp.network, villages, dest, mode=spec["mode"], max_time_min=limit, **_route_kwargs(kw)
-    )
+    costs = _siting_costs(inp, villages, dest, spec, limit, kw)
     dcol = spec["demand"] if spec["demand"] in villages.columns else "population"
     demand = pd.to_numeric(villages[dcol], errors="coerce").fillna(0.0).astype(float)
     fixed = list(existing.index) if keep_existing else None
@@ -411,6 +438,7 @@ def _siting_spec(proj: _Project, kw: Mapping[str, Any], service: str) -> dict[st
         max_time_min=kw["max_time_min"],
         demand=kw["demand"],
         supply=kw["supply"],
+        transit=kw.get("transit"),
     )
     return specs[service]
 
@@ -460,6 +488,33 @@ def _candidate_sites(candidates: Any, proj: _Project) -> gpd.GeoDataFrame:
     return cand
 
 
+def _siting_costs(
+    inp: PlanningInputs,
+    villages: gpd.GeoDataFrame,
+    dest: gpd.GeoDataFrame,
+    spec: Mapping[str, Any],
+    limit: float,
+    kw: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Villages -> sites: over the roads, or by bus (``mode = "transit"``: the search of
+    :func:`accessibility.transit.transit_costs`, within the limit or the setup's
+    ``max_time_min``)."""
+    if spec["mode"] != "transit":
+        return travel_costs(
+            inp.network, villages, dest, mode=spec["mode"], max_time_min=limit, **_route_kwargs(kw)
+        )
+    from ..transit import transit_costs
+
+    setup = spec.get("transit")
+    if setup is None:
+        raise ConfigError("siting by bus needs the project's [transit] section (a line table)")
+    reach = min(limit, setup.max_time_min)
+    return transit_costs(
+        inp.network, villages, dest, setup, pupils=bool(spec.get("pupils")), max_time_min=reach,
+        **_route_kwargs(kw),
+    )  # fmt: skip
+
+
 def _snapped(
     cand: gpd.GeoDataFrame, network: Network, mode: str, kw: Mapping[str, Any]
 ) -> gpd.GeoDataFrame:
@@ -467,7 +522,7 @@ def _snapped(
     loc = locate(
         cand,
         network,
-        mode=mode,
+        mode=road_mode(mode),
         max_snap_m=kw["max_snap_m"],
         connector_speed_kmh=kw["connector_speed_kmh"],
         what="candidates",

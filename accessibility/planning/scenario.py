@@ -23,6 +23,15 @@ the roads of a project:
                             (or ``lonlat``), ``road_class``, optional ``name``, ``oneway``,
                             ``speed_kmh``; its ends are joined to the nearest road within
                             ``snap_m`` (default 100 m)
+``[[change_headway]]``      buses (``[transit]`` line table): ``line``, new ``headway_min``,
+                            optional ``day_type``, ``first``, ``last``
+``[[add_run]]``             ``line``, ``departures`` (``"07:40"`` or a list), optional ``day_type``
+``[[add_line]]``            ``id``, ``name``, ``stops = [{ at_village = "V1" }, { x, y, name },
+                            ...]`` (optional ``run_min`` each), ``departures`` or ``first``/
+                            ``last``/``headway_min``, optional ``riders``, ``day_type``
+``[[extend_line]]``         ``line``, ``to_village`` (or ``x``/``y`` and ``name``), optional
+                            ``run_min`` (default: the road network at the bus speed factor) and
+                            ``return_line`` (the line back starts there too)
 ==========================  ======================================================================
 
 :func:`load_scenario` checks a scenario against :data:`ACTIONS` (every problem reported at once);
@@ -107,6 +116,37 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "oneway": False,
         "speed_kmh": None,
         "snap_m": 100.0,
+        "note": None,
+    },
+    "change_headway": {
+        "line": _REQUIRED,
+        "headway_min": _REQUIRED,
+        "day_type": None,
+        "first": None,
+        "last": None,
+        "note": None,
+    },
+    "add_run": {"line": _REQUIRED, "departures": _REQUIRED, "day_type": None, "note": None},
+    "add_line": {
+        "id": _REQUIRED,
+        "name": None,
+        "stops": _REQUIRED,
+        "departures": None,
+        "first": None,
+        "last": None,
+        "headway_min": None,
+        "riders": "all",
+        "day_type": None,
+        "note": None,
+    },
+    "extend_line": {
+        "line": _REQUIRED,
+        "to_village": None,
+        "x": None,
+        "y": None,
+        "name": None,
+        "run_min": None,
+        "return_line": None,
         "note": None,
     },
 }
@@ -262,7 +302,61 @@ def _check_entry(action: str, i: int, entry: Any, problems: list[str]) -> dict[s
                 num("speed_kmh", positive=True)
         if not isinstance(out.get("oneway"), bool):
             problems.append(f"{where}: oneway must be true or false")
+    elif action in ("change_headway", "add_run", "add_line", "extend_line"):
+        _check_bus_entry(action, where, out, problems, num)
     return out
+
+
+def _check_bus_entry(
+    action: str, where: str, out: dict[str, Any], problems: list[str], num: Any
+) -> None:
+    """The keys of a bus action (docs/transit.md): times, headways and stops."""
+    for key in ("line", "id", "to_village", "return_line"):
+        if out.get(key) is not None:
+            out[key] = str(out[key])
+    num("headway_min", positive=True)
+    num("run_min", nonneg=True)
+    num("x")
+    num("y")
+    for key in ("first", "last", "departures"):
+        v = out.get(key)
+        ok = (
+            v is None
+            or isinstance(v, str)
+            or (isinstance(v, list) and all(isinstance(t, str) for t in v))
+        )
+        if not ok:
+            problems.append(f'{where}: {key} must be times in quotes like "07:40", got {v!r}')
+    if action == "add_line":
+        stops = out.get("stops")
+        if stops is not None and (
+            not isinstance(stops, list)
+            or len(stops) < 2
+            or not all(isinstance(x, Mapping) for x in stops)
+        ):
+            problems.append(
+                f'{where}: stops must be a list of at least two tables like {{ at_village = "V1" }}'
+                " or { x = ..., y = ..., name = ... }"
+            )
+        else:
+            for j, stop in enumerate(stops or []):
+                bad = [k for k in ("x", "y", "run_min") if k in stop and not is_number(stop[k])]
+                if bad or not ("at_village" in stop or ("x" in stop and "y" in stop)):
+                    problems.append(
+                        f'{where}: stop {j + 1} needs at_village = "V1" or numbers x and y '
+                        f"(and a number run_min), got {dict(stop)!r}"
+                    )
+        freq = [k for k in ("first", "last", "headway_min") if out.get(k) is not None]
+        if (out.get("departures") is not None) == (len(freq) == 3) or 0 < len(freq) < 3:
+            problems.append(
+                f'{where} needs departures = "06:30 12:00" or first, last and headway_min'
+            )
+        if out.get("riders") not in ("all", "pupils"):
+            problems.append(f'{where}: riders must be "all" or "pupils"')
+    if action == "extend_line" and (out.get("to_village") is None) == (
+        out.get("x") is None or out.get("y") is None
+    ):
+        problems.append(f'{where} needs to_village = "V123" or x = ..., y = ...')
 
 
 def load_scenario(source: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,28 @@ DEFAULTS: dict[str, Any] = {
         "groups": ["area_type", "township"],
         "income": None,
     },
+    # buses: a county line table or a GTFS feed and how to search it (docs/transit.md)
+    "transit": {
+        "lines": None,
+        "lines_csv": None,
+        "gtfs": None,
+        "gtfs_date": None,
+        "crs": None,
+        "day_type": None,
+        "window": ["07:00", "09:00"],
+        "step_min": 1,
+        "percentiles": [50, 80],
+        "wait": "schedule",
+        "max_walk_min": 20.0,
+        "transfer_m": 400.0,
+        "max_transfers": 2,
+        "max_time_min": 120.0,
+        "bus_speed_factor": 0.8,
+        "walk": "network",
+        "walk_speed_kmh": 4.8,
+        "standards": None,  # a standards TOML of bus rows (mode = "transit") added to [equity]'s
+        "zones": None,  # demand-responsive zones: a polygon layer with lead_min and speed_kmh
+    },
     # [tiers.<group>], [audit], [indicators]: checked by accessibility.project.tiers
     "tiers": _ANY,
     "audit": _ANY,
@@ -122,6 +144,7 @@ SERVICE_KEYS: dict[str, Any] = {
     "supply": "capacity",
     "label": None,
     "measures": [],
+    "pupils": False,  # by bus: school runs only pupils may ride count (school services)
 }
 
 
@@ -343,6 +366,7 @@ def _check_values(cfg: dict[str, Any]) -> None:
 
         check_language(cfg["project"]["language"])
     _check_groups(cfg)
+    _check_transit(cfg)
     cat = cfg["catchments"]
     _check_minutes(cat["bands_min"], "[catchments] bands_min")
     _check_number(cat["walk_speed_kmh"], "[catchments] walk_speed_kmh")
@@ -357,6 +381,37 @@ def _check_values(cfg: dict[str, Any]) -> None:
             )
         for service, metres in radii.items():
             _check_number(metres, f"[catchments.radii_m] {service}")
+
+
+def _check_transit(cfg: dict[str, Any]) -> None:
+    """``[transit]``: one timetable source, a window, percentiles, limits, wait semantics."""
+    tr = cfg["transit"]
+    for key in ("lines", "lines_csv", "gtfs", "gtfs_date", "crs", "day_type", "standards", "zones"):
+        _check_text(tr[key], f"[transit] {key}", "text in quotes")
+    if tr["lines"] and tr["gtfs"]:
+        raise ConfigError("[transit] has both `lines` and `gtfs`; keep one of them")
+    win = tr["window"]
+    if not (isinstance(win, list) and len(win) == 2 and all(isinstance(t, str) for t in win)):
+        raise ConfigError(f'[transit] window = {win!r}: must be ["HH:MM", "HH:MM"]')
+    _check_minutes(tr["percentiles"], "[transit] percentiles")
+    if any(p > 100 for p in tr["percentiles"]):
+        raise ConfigError(f"[transit] percentiles = {tr['percentiles']!r}: at most 100")
+    for key in ("max_walk_min", "transfer_m", "max_time_min", "bus_speed_factor", "step_min"):
+        _check_number(tr[key], f"[transit] {key}")
+    _check_number(tr["max_transfers"], "[transit] max_transfers", allow_zero=True)
+    waits = ("schedule", "half_headway", "planned")
+    if tr["wait"] not in waits:
+        raise ConfigError(
+            f"[transit] wait = {tr['wait']!r}: use one of {list(waits)}.{suggest(tr['wait'], waits)}"
+        )
+    if tr["walk"] not in ("network", "straight"):
+        raise ConfigError(f'[transit] walk = {tr["walk"]!r}: use "network" or "straight"')
+    uses = [n for n, t in cfg["services"].items() if t["mode"] == "transit"]
+    if (uses or cfg["analysis"]["mode"] == "transit") and not (tr["lines"] or tr["gtfs"]):
+        raise ConfigError(
+            f"mode = 'transit' ({', '.join(f'[services.{n}]' for n in uses) or '[analysis]'}) "
+            'needs a timetable: [transit] lines = "bus_lines.toml" or gtfs = "feed.zip"'
+        )
 
 
 def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> dict[str, Any]:
@@ -431,6 +486,13 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         if not p.exists():
             raise ConfigError(f"[network] dem = {dem!r}: file {str(p)!r} does not exist")
         cfg["network"]["dem"] = str(p)
+    for key in ("lines", "lines_csv", "gtfs", "standards", "zones"):
+        if cfg["transit"].get(key):
+            p = Path(os.path.expanduser(cfg["transit"][key]))
+            p = p if p.is_absolute() else base / p
+            if not p.exists():
+                raise ConfigError(f"[transit] {key} = {cfg['transit'][key]!r}: no file {str(p)!r}")
+            cfg["transit"][key] = str(p)
     for key in ("roads", "osm", "villages", "facilities", "townships", "population_raster"):
         if inp.get(key):
             p = Path(os.path.expanduser(inp[key]))

@@ -23,9 +23,50 @@ from ..errors import ConfigError
 from ..network import Network
 from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
-__all__ = ["ServiceEvaluation", "evaluate_service", "nearest_facility", "threshold_label"]
+__all__ = [
+    "ServiceEvaluation",
+    "evaluate_service",
+    "nearest_facility",
+    "road_mode",
+    "threshold_label",
+]
 
 COST_COLUMNS = ["origin", "destination", "travel_time_min", "distance_m"]
+
+
+def road_mode(mode: str) -> str:
+    """The road-network mode villages and facilities are snapped for: ``"walk"`` for
+    ``"transit"`` (walks to and from the stops), else the mode itself."""
+    return "walk" if mode == "transit" else mode
+
+
+def _transit_setup(transit: Any, what: str) -> Any:
+    if transit is None:
+        raise ConfigError(
+            f"{what} uses mode = 'transit' but no timetable is given: add a [transit] section "
+            'with `lines = "bus_lines.toml"` (or `gtfs = "feed.zip"`) to the project file, '
+            "or pass transit=accessibility.transit.transit_setup(...)"
+        )
+    return transit
+
+
+def _nearest_of(table: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """``nearest_id``/``nearest_min``/``nearest_m`` of each origin from a cost table."""
+    if len(table):
+        best = table.sort_values(["travel_time_min", "destination"], kind="stable")
+        near = best.drop_duplicates("origin").set_index("origin").reindex(index)
+    else:
+        near = pd.DataFrame({"destination": [], "travel_time_min": [], "distance_m": []})
+        near = near.reindex(index)
+    ids = near["destination"].astype(object)
+    return pd.DataFrame(
+        {
+            "nearest_id": ids.where(ids.notna(), None).to_numpy(),
+            "nearest_min": near["travel_time_min"].to_numpy(np.float64),
+            "nearest_m": near["distance_m"].to_numpy(np.float64),
+        },
+        index=index,
+    )
 
 
 def threshold_label(t: float) -> str:
@@ -69,9 +110,12 @@ def nearest_facility(
     *,
     mode: str,
     index: pd.Index | None = None,
+    transit: Any = None,
+    pupils: bool = False,
     **snap: float,
 ) -> pd.DataFrame:
-    """The nearest facility of every village, whatever its distance.
+    """The nearest facility of every village, whatever its distance (by bus: within the
+    transit setup's ``max_time_min``).
 
     Parameters
     ----------
@@ -83,6 +127,9 @@ def nearest_facility(
         Travel mode.
     index
         Index of the result (default the villages'); villages outside it are left out.
+    transit, pupils
+        For ``mode="transit"``: the :class:`~accessibility.transit.TransitSetup` (villages and
+        facilities as point layers) and whether pupils' runs count.
     **snap
         ``max_snap_m`` and ``connector_speed_kmh`` for layers not yet located.
 
@@ -93,6 +140,12 @@ def nearest_facility(
         ``nearest_m`` (NaN when unreachable), indexed by ``index``.
     """
     index = villages.index if index is None else index
+    if mode == "transit":
+        from ..transit import transit_costs
+
+        setup = _transit_setup(transit, "the nearest facility")
+        table = transit_costs(network, villages, facilities, setup, pupils=pupils, **snap)
+        return _nearest_of(table, index)
     if len(facilities) == 0 or len(villages) == 0:
         near = pd.DataFrame({"destination": [], "travel_time_min": [], "distance_m": []})
     else:
@@ -212,7 +265,10 @@ def evaluate_service(
     spec
         The service's spec (:func:`accessibility.project.service_specs`): ``mode``,
         ``thresholds_min``, ``max_time_min``, ``demand``, ``supply``, ``measures``,
-        ``unbounded_limit_min``.
+        ``unbounded_limit_min``; for ``mode = "transit"`` also ``transit`` (a
+        :class:`~accessibility.transit.TransitSetup`) and ``pupils`` (school runs count). By bus
+        the cost table comes from :func:`accessibility.transit.transit_costs` (``distance_m``
+        is NaN) and the nearest facility is the nearest within the setup's ``max_time_min``.
     name
         The service's name (the prefix of the column names).
     located_villages, located_facilities
@@ -250,14 +306,26 @@ def evaluate_service(
     """
     mode = spec["mode"]
     snap = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
-    if located_villages is None:
-        located_villages = locate(villages, network, mode=mode, what="villages", **snap)
-    if located_facilities is None:
-        located_facilities = locate(facilities, network, mode=mode, what="facilities", **snap)
-    near = nearest_facility(
-        network, located_villages, located_facilities, mode=mode, index=villages.index
-    )
-    table = _service_costs(network, located_villages, located_facilities, spec, costs, n_jobs)
+    if mode == "transit":  # one search gives the nearest (within the setup's limit) and the table
+        from ..transit import transit_costs
+
+        setup = _transit_setup(spec.get("transit"), f"service {name!r}")
+        reach = max(float(spec["max_time_min"]), float(setup.max_time_min))
+        full = transit_costs(
+            network, villages, facilities, setup, pupils=bool(spec.get("pupils")),
+            max_time_min=reach, n_jobs=n_jobs, **snap,
+        )  # fmt: skip
+        near = _nearest_of(full, villages.index)
+        table = _service_costs(network, villages, facilities, spec, full, n_jobs)
+    else:
+        if located_villages is None:
+            located_villages = locate(villages, network, mode=mode, what="villages", **snap)
+        if located_facilities is None:
+            located_facilities = locate(facilities, network, mode=mode, what="facilities", **snap)
+        near = nearest_facility(
+            network, located_villages, located_facilities, mode=mode, index=villages.index
+        )
+        table = _service_costs(network, located_villages, located_facilities, spec, costs, n_jobs)
     supply = (
         pd.to_numeric(facilities[spec["supply"]], errors="coerce") if spec.get("supply") else None
     )

@@ -26,6 +26,7 @@ from .requirements import checked_columns, column_needs, without_unused_supply
 __all__ = [
     "ProjectInputs",
     "load_project_inputs",
+    "project_transit",
     "read_project_layer",
     "read_validated_layers",
     "road_network_options",
@@ -95,6 +96,7 @@ class ProjectInputs:
     network: Network
     specs: dict[str, dict[str, Any]] | None
     townships: gpd.GeoDataFrame | None = None
+    transit: Any = None  # the TransitSetup of [transit], or None
 
 
 def read_validated_layers(
@@ -216,4 +218,18 @@ def load_project_inputs(
 
         network = with_uniform_speed(network, net_cfg["uniform_speed_kmh"])
     _log.info("%s", network.summary())
-    return ProjectInputs(cfg, villages, facilities, network, specs, townships)
+    transit = project_transit(cfg, network)
+    return ProjectInputs(cfg, villages, facilities, network, specs, townships, transit)
+
+
+def project_transit(cfg: Mapping[str, Any], network: Network) -> Any:
+    """The :class:`~accessibility.transit.TransitSetup` of ``[transit]`` (running times missing
+    from the line table derived from ``network``), or None without a timetable."""
+    tr = cfg.get("transit") or {}
+    if not (tr.get("lines") or tr.get("gtfs")):
+        return None
+    from ..transit import transit_setup_from_config
+
+    setup = transit_setup_from_config(tr, network)
+    _log.info("transit: %r", setup.timetable)
+    return setup

@@ -35,7 +35,7 @@ from ..errors import InputWarning, MissingColumnError, ResultWarning, suggest, w
 from ..network import Network
 from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 from ..validate import validate_locations
-from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility
+from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, road_mode
 from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
 
 __all__ = ["accessibility_layer", "dropped_layer"]
@@ -60,6 +60,7 @@ def accessibility_layer(
     n_jobs: int | None = None,
     nearest_modes: Mapping[str, Sequence[str]] | None = None,
     return_costs: bool = False,
+    transit: Any = None,
 ) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame]]:
     """Per-village accessibility to every service: nearest facility, counts and supply within
     thresholds, reachability flags, and any measures asked for.
@@ -97,6 +98,9 @@ def accessibility_layer(
         urban clinics, a driving one for rural health centres).
     return_costs
         Also return the cost table of each service.
+    transit
+        A :class:`~accessibility.transit.TransitSetup` (:func:`accessibility.transit.transit_setup`)
+        for services and ``nearest_modes`` by bus (``mode = "transit"``; docs/transit.md).
 
     Returns
     -------
@@ -148,6 +152,7 @@ def accessibility_layer(
         max_time_min=max_time_min,
         demand=demand,
         supply=supply,
+        transit=transit,
     )
     _check_spec_columns(specs, villages, facilities)
     villages, facilities = _validated_inputs(network, villages, facilities, specs, service_column)
@@ -158,7 +163,7 @@ def accessibility_layer(
     snap = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
     modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
     for i, m in enumerate(modes):
-        located = locate(villages, network, mode=m, what="villages", **snap)
+        located = locate(villages, network, mode=road_mode(m), what="villages", **snap)
         if i == 0:
             out["snap_distance_m"] = located["snap_distance_m"].to_numpy()
             out["snapped"] = located["snapped"].to_numpy()
@@ -167,7 +172,7 @@ def accessibility_layer(
             out[f"snapped_{m}"] = located["snapped"].to_numpy()
         mode_services = [s for s, spec in specs.items() if spec["mode"] == m]
         fac = facilities[facilities[service_column].astype(str).isin(mode_services)]
-        loc_fac = locate(fac, network, mode=m, what="facilities", **snap)
+        loc_fac = locate(fac, network, mode=road_mode(m), what="facilities", **snap)
         dropped += _left_out(loc_fac, fac[service_column], m, max_snap_m)
         evaluations = _evaluate_mode(
             network, villages, fac, specs, mode_services, service_column, located, loc_fac, n_jobs
@@ -181,11 +186,16 @@ def accessibility_layer(
         if any(n_un.values()):
             warn(ResultWarning, _log, "villages with no reachable facility (by service): %s", n_un)
     for col, values in _nearest_in_modes(
-        network, villages, facilities, specs, service_column, nearest_modes or {}, snap
+        network, villages, facilities, specs, service_column, nearest_modes or {}, snap, transit
     ).items():
         out[col] = values
     out.attrs["measure_cutoff_min"] = cutoffs
     out.attrs["dropped"] = dropped
+    if transit is not None:  # for the report's bus section
+        out.attrs["transit"] = {
+            "window": list(transit.window),
+            "max_time_min": transit.max_time_min,
+        }
     return (out, cost_tables) if return_costs else out
 
 
@@ -221,9 +231,11 @@ def _evaluate_mode(
     service_of = facilities[service_column].astype(str)
     mode = specs[services[0]]["mode"]
     limit = max(specs[s]["max_time_min"] for s in services)
-    costs = travel_costs(
-        network, located, located_facilities, mode=mode, max_time_min=limit, n_jobs=n_jobs
-    )
+    costs = None  # by bus each service is searched on its own (pupils, its facilities' egress)
+    if mode != "transit":
+        costs = travel_costs(
+            network, located, located_facilities, mode=mode, max_time_min=limit, n_jobs=n_jobs
+        )
     out = {}
     for s in services:
         ids = service_of.index[service_of == s]
@@ -276,8 +288,11 @@ def _nearest_in_modes(
     service_column: str,
     nearest_modes: Mapping[str, Sequence[str]],
     snap: Mapping[str, float],
+    transit: Any = None,
 ) -> dict[str, np.ndarray]:
-    """``{s}_{mode}_nearest_min`` for the extra modes of ``nearest_modes``."""
+    """``{s}_{mode}_nearest_min`` for the extra modes of ``nearest_modes`` (``"transit"``: by bus
+    within the setup's ``max_time_min``, with the pupils' runs for services that set
+    ``pupils``)."""
     out: dict[str, np.ndarray] = {}
     located_villages: dict[str, pd.DataFrame] = {}
     for s, extra in nearest_modes.items():
@@ -285,6 +300,13 @@ def _nearest_in_modes(
             continue
         ids = facilities.index[facilities[service_column].astype(str) == s]
         for m in dict.fromkeys(extra):
+            if m == "transit":
+                near = nearest_facility(
+                    network, villages, facilities.loc[ids], mode=m, transit=transit,
+                    pupils=bool(specs[s].get("pupils")), **snap,
+                )  # fmt: skip
+                out[f"{s}_{m}_nearest_min"] = near["nearest_min"].to_numpy(np.float64)
+                continue
             if m not in located_villages:  # snap the villages once per mode
                 located_villages[m] = locate(villages, network, mode=m, what="villages", **snap)
             near = nearest_facility(

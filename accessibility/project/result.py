@@ -28,6 +28,7 @@ class RunResult:
     config: dict[str, Any] = field(default_factory=dict)
     standards_table: pd.DataFrame | None = None
     extra_layers: dict[str, pd.DataFrame] = field(default_factory=dict)
+    transit: Any = None  # the TransitSetup of [transit] (bus lines and stops layers, report)
 
     def __repr__(self) -> str:
         files = ", ".join(f"{k}={v.name}" for k, v in self.files.items())

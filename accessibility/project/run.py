@@ -67,10 +67,12 @@ def run_project(
         if standards is not None
         else None,
         return_costs=True,
+        transit=project.transit,
     )
     result = RunResult(
         villages=layer, facilities=facilities, network=network, costs=costs, config=cfg
     )
+    result.transit = project.transit
     finish_run(
         result,
         cfg,

@@ -46,8 +46,13 @@ def service_specs(
     max_time_min: float | None,
     demand: str,
     supply: str | None,
+    transit: Any = None,
 ) -> dict[str, dict[str, Any]]:
-    """Normalise the ``services`` argument to ``{service: spec}`` with every key filled in."""
+    """Normalise the ``services`` argument to ``{service: spec}`` with every key filled in.
+
+    A service by bus (``mode = "transit"``) gets ``transit`` (the
+    :class:`~accessibility.transit.TransitSetup`, unless its spec has its own) and ``pupils``
+    (default False: school runs only pupils may ride count only for services that set it)."""
     present = list(pd.unique(facilities[service_column].dropna().astype(str)))
     if services is None:
         names: list[str] = sorted(present)
@@ -75,6 +80,10 @@ def service_specs(
             "label": None,
         }
         spec.update({k: v for k, v in dict(given.get(name, {})).items() if v is not None})
+        if spec["mode"] == "transit":
+            spec.setdefault("pupils", False)
+            if spec.get("transit") is None:  # evaluate_service says when none is given at all
+                spec["transit"] = transit
         given_ts = spec["thresholds_min"]
         if isinstance(given_ts, str) or not isinstance(given_ts, Iterable):
             raise InvalidValueError(

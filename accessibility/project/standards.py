@@ -13,11 +13,21 @@ __all__ = ["project_standards", "standard_modes"]
 
 
 def project_standards(cfg: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The project's standards table (``[equity] standards``) with the bus standards of
+    ``[transit] standards`` laid over it; rows by bus (``mode = "transit"``) only when the
+    project has a ``[transit]`` timetable."""
 
     name = cfg["equity"]["standards"]
     if not name or name == "none":
         return None
-    return load_standards(None if name == "default" else name)
+    table = load_standards(None if name == "default" else name)
+    tr = cfg.get("transit") or {}
+    if tr.get("standards") and (tr.get("lines") or tr.get("gtfs")):
+        bus = load_standards(tr["standards"])
+        table = pd.concat([table[~table["name"].isin(set(bus["name"]))], bus], ignore_index=True)
+    if not (tr.get("lines") or tr.get("gtfs")):  # bus standards need a [transit] timetable
+        table = table[table["mode"] != "transit"].reset_index(drop=True)
+    return table
 
 
 def standard_modes(standards: pd.DataFrame, services: Sequence[str]) -> dict[str, list[str]]:

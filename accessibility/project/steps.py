@@ -48,6 +48,10 @@ def finish_run(
     dropped = dropped_layer(result.villages, result.facilities)  # what was left out, and why
     if dropped is not None:
         result.extra_layers["dropped"] = dropped
+    if getattr(result, "transit", None) is not None:  # bus_lines and bus_stops, styled
+        from ..transit import transit_layers
+
+        result.extra_layers.update(transit_layers(result.transit))
     if cfg["catchments"]["services"]:
         _catchments(result, cfg, specs or {})
     if standards is not None:
@@ -84,8 +88,16 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
             "service_column": scol,
             "simplify_m": cc["simplify_m"],
         }
-        per_facility.append(network_catchments(net, these, **kw))
-        per_service.append(network_catchments(net, these, dissolve=True, **kw))
+        if mode == "transit":  # by bus: stops reached in time plus the remaining walk
+            from ..transit import transit_catchments
+
+            tkw = {"bands_min": cc["bands_min"], "service_column": scol,
+                   "pupils": bool((specs.get(s) or {}).get("pupils"))}  # fmt: skip
+            per_facility.append(transit_catchments(net, these, result.transit, **tkw))
+            per_service.append(transit_catchments(net, these, result.transit, dissolve=True, **tkw))
+        else:
+            per_facility.append(network_catchments(net, these, **kw))
+            per_service.append(network_catchments(net, these, dissolve=True, **kw))
         band = float(cc["compare_band_min"] or max(cc["bands_min"]))
         outside = (
             ~villages.geometry.within(
@@ -95,7 +107,7 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
             else villages.geometry.notna()
         )
         villages[f"{s}_outside_{threshold_label(band)}min_catchment"] = outside.to_numpy()
-        if s in radii:
+        if s in radii and mode != "transit":
             comp = compare_coverage(
                 villages, these, net, radius_m=float(radii[s]), band_min=band, mode=mode,
                 max_snap_m=cfg["network"]["max_snap_m"], walk_speed_kmh=cc["walk_speed_kmh"],

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import equity as eq
 from ..errors import InvalidValueError
 from ..i18n import area_name, check_language, level_name, mode_name, service_name
+from .bus import bus_section
 from .words import WORDS, word
 
 _CSS = """
@@ -80,6 +81,8 @@ def report_html(
         "lang": lang,
         "methods": methods or {},
     }
+    # by bus (report/bus.py; empty without bus times), then tiers, audits ... before the methods
+    extra_sections = [*bus_section(villages, lang), *extra_sections]
     nav, body = [], []
     for anchor, titles, section in SECTIONS:
         if anchor == "standards" and extra_sections:

@@ -44,12 +44,14 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
+    "BUS_LINE_STYLES",
     "NULL_SENTINEL",
     "ROAD_STYLES",
     "SERVICE_SIZES_MM",
     "SERVICE_STYLES",
     "TIME_BREAKS_MIN",
     "Color",
+    "bus_qml",
     "catchment_qml",
     "categorized_qml",
     "default_qml",
@@ -424,6 +426,8 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
     >>> 'attr="road_class"' in default_qml("roads", r)
     True
     """
+    if name.lower().startswith("bus_"):
+        return bus_qml(name, gdf, lang)
     from .tiers import tier_layer_qml  # referrals, schools_audit, tier_closure
 
     tiered = tier_layer_qml(name, gdf)
@@ -451,6 +455,52 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
     if kind == "townships":
         return township_qml(gdf, lang=lang)
     return single_qml(geometry_type_of(gdf))
+
+
+#: Bus line kinds (:func:`accessibility.transit.transit_layers`): colour, legend label, width.
+BUS_LINE_STYLES: dict[str, tuple[Color, str, float]] = {
+    "frequent": ((200, 30, 45), "county line with a headway (城乡公交)", 0.9),
+    "few_runs": ((235, 140, 20), "a few runs a day (村村通客车)", 0.6),
+    "school": ((120, 60, 170), "school run, pupils only (校车)", 0.6),
+}
+#: The legend labels of the bus line kinds in Chinese.
+BUS_LINE_LABELS_ZH: dict[str, str] = {
+    "frequent": "城乡公交（按发车间隔运营）",
+    "few_runs": "村村通客车（每天几班）",
+    "school": "校车（仅限学生乘坐）",
+}
+
+
+def bus_qml(name: str, gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
+    """Default style of the bus layers of a run: ``bus_lines`` by ``kind`` (county lines wide
+    red, village runs orange, school runs purple), ``bus_stops`` as small white squares labelled
+    by name.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> b = gpd.GeoDataFrame({"kind": ["school"]}, geometry=[LineString([(0, 0), (1, 1)])])
+    >>> 'value="school"' in bus_qml("bus_lines", b)
+    True
+    """
+    if name.lower().startswith("bus_lines") and "kind" in gdf.columns:
+        cats = {
+            k: (c, BUS_LINE_LABELS_ZH[k] if lang == "zh" else label)
+            for k, (c, label, _) in BUS_LINE_STYLES.items()
+        }
+        widths = {k: w for k, (_, _, w) in BUS_LINE_STYLES.items()}
+        return categorized_qml(
+            "kind", cats, "LineString", sizes_mm=widths, size_mm=0.5, label_field="line_name"
+        )
+    label = "name" if "name" in gdf.columns else None
+    return single_qml(
+        geometry_type_of(gdf) if len(gdf) else "Point",
+        (255, 255, 255),
+        size_mm=1.6,
+        outline=(200, 30, 45),
+        label_field=label,
+    )
 
 
 def default_styles(

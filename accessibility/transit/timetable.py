@@ -48,6 +48,7 @@ __all__ = [
     "Timetable",
     "parse_time_s",
     "read_line_table",
+    "read_line_tables",
     "road_run_times",
     "timetable_from_gtfs",
     "timetable_from_line_table",
@@ -637,6 +638,58 @@ def _toml_tables(raw: dict[str, Any], path: Path) -> tuple[pd.DataFrame, pd.Data
     return pd.DataFrame(srows), pd.DataFrame(lrows), raw.get("crs")
 
 
+def read_line_tables(
+    path: str | Path,
+    *,
+    lines: str | Path | None = None,
+    crs: Any | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Read a county line table's two tables without building a timetable.
+
+    Returns ``(line_stops, lines, crs)`` as :func:`timetable_from_line_table` takes them (the
+    line stops of a GeoPackage keep their point geometry; ``crs`` is the file's or the given
+    one), e.g. to edit them (a scenario adds a run) before building the timetable. Arguments as
+    :func:`read_line_table`.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"line table {p} does not exist")
+    suffix = p.suffix.lower()
+    if suffix == ".toml":
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidValueError(f"{p} is not valid TOML: {exc}") from exc
+        stops, line_df, file_crs = _toml_tables(raw, p)
+        if crs is None and file_crs is None:
+            raise CRSError(f"{p}: say the CRS of the stop coordinates with crs = 'EPSG:...'")
+        return stops, line_df, crs or file_crs
+    if suffix == ".gpkg":
+        import pyogrio
+
+        layers = {name for name, _ in pyogrio.list_layers(p)}
+        for need in ("line_stops", "lines"):
+            if need not in layers:
+                raise MissingColumnError(f"{p} has no layer {need!r} (it has {sorted(layers)})")
+        stops = gpd.read_file(p, layer="line_stops")
+        line_df = pd.DataFrame(gpd.read_file(p, layer="lines", ignore_geometry=True))
+        return stops, line_df, crs
+    if suffix == ".csv":
+        if lines is None:
+            raise MissingColumnError(
+                "a CSV line table needs lines= (the CSV of lines and departures)"
+            )
+        lp = Path(lines)
+        if not lp.exists():
+            raise InputFileError(f"lines file {lp} does not exist")
+        stops = pd.read_csv(p, encoding="utf-8-sig")
+        line_df = pd.read_csv(
+            lp, encoding="utf-8-sig", dtype={"departures": str, "first": str, "last": str}
+        )
+        return stops, line_df, crs
+    raise InvalidValueError(f"{p}: a line table is .toml, .gpkg or .csv, not {suffix!r}")
+
+
 def read_line_table(
     path: str | Path,
     *,
@@ -659,49 +712,10 @@ def read_line_table(
     day_type, crs
         As in :func:`timetable_from_line_table`.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"line table {p} does not exist")
-    suffix = p.suffix.lower()
-    if suffix == ".toml":
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidValueError(f"{p} is not valid TOML: {exc}") from exc
-        stops, line_df, file_crs = _toml_tables(raw, p)
-        if crs is None and file_crs is None:
-            raise CRSError(f"{p}: say the CRS of the stop coordinates with crs = 'EPSG:...'")
-        return timetable_from_line_table(
-            stops, line_df, day_type=day_type, crs=crs or file_crs, description=f"{p.name}"
-        )
-    if suffix == ".gpkg":
-        import pyogrio
-
-        layers = {name for name, _ in pyogrio.list_layers(p)}
-        for need in ("line_stops", "lines"):
-            if need not in layers:
-                raise MissingColumnError(f"{p} has no layer {need!r} (it has {sorted(layers)})")
-        stops = gpd.read_file(p, layer="line_stops")
-        line_df = pd.DataFrame(gpd.read_file(p, layer="lines", ignore_geometry=True))
-        return timetable_from_line_table(
-            stops, line_df, day_type=day_type, crs=crs, description=p.name
-        )
-    if suffix == ".csv":
-        if lines is None:
-            raise MissingColumnError(
-                "a CSV line table needs lines= (the CSV of lines and departures)"
-            )
-        lp = Path(lines)
-        if not lp.exists():
-            raise InputFileError(f"lines file {lp} does not exist")
-        stops = pd.read_csv(p, encoding="utf-8-sig")
-        line_df = pd.read_csv(
-            lp, encoding="utf-8-sig", dtype={"departures": str, "first": str, "last": str}
-        )
-        return timetable_from_line_table(
-            stops, line_df, day_type=day_type, crs=crs, description=p.name
-        )
-    raise InvalidValueError(f"{p}: a line table is .toml, .gpkg or .csv, not {suffix!r}")
+    stops, line_df, table_crs = read_line_tables(path, lines=lines, crs=crs)
+    return timetable_from_line_table(
+        stops, line_df, day_type=day_type, crs=table_crs, description=Path(path).name
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ One stage per module, in the order they run:
 * :mod:`.roads` — the road network;
 * :mod:`.facilities` — public facilities;
 * :mod:`.schools` — the school table of the compulsory-education audit (own stage);
-* :mod:`.frames` — the layers as GeoDataFrames; :mod:`.files` — writing them.
+* :mod:`.frames` — the layers as GeoDataFrames; :mod:`.files` — writing them;
+* :mod:`.buses` — the bus line table ``demo_bus_lines.toml`` (its own generator, from the layers).
 
 Everything is built in a local frame in metres (:mod:`.frame`), shifted into EPSG:4546 at the end.
 """
@@ -28,6 +29,7 @@ import numpy as np
 
 from accessibility.datasets.county import DEM_NAME, DEMO_SEED, GPKG_NAME, POPULATION_NAME
 
+from .buses import BUS_LINES_NAME, write_bus_lines
 from .facilities import make_facilities
 from .files import write_gpkg, write_tif
 from .frame import SEAT, TOWNSHIPS, X0, Y0, stage_rng
@@ -97,10 +99,12 @@ def write_demo_county(
 
     out = Path(out_dir)
     names = [GPKG_NAME, DEM_NAME] + ([POPULATION_NAME] if population_raster else [])
+    names.append(BUS_LINES_NAME)
     for name in names:  # fail before the work, not after it
         check_writable(out / name, overwrite=overwrite)
     layers, rasters = generate(seed)
     write_gpkg(layers, out / GPKG_NAME, overwrite=overwrite)
+    write_bus_lines(seed, layers, out / BUS_LINES_NAME, overwrite=overwrite)
     for key, name, band, units in (
         ("dem", DEM_NAME, "elevation_m", "m"),
         ("population", POPULATION_NAME, "population", "people per cell"),

@@ -33,7 +33,12 @@ import pandas as pd
 from ...errors import ConfigError
 from ...network import metric_crs
 from ..check import check_project
-from ..inputs import read_project_layer, read_validated_layers, road_network_options
+from ..inputs import (
+    project_transit,
+    read_project_layer,
+    read_validated_layers,
+    road_network_options,
+)
 from ..outputs import checked_outputs
 from ..result import RunResult
 from ..specs import analysis_defaults, service_specs
@@ -220,11 +225,12 @@ def run_partitioned(
         config=cfg,
         partitions=task_table,
     )
-    if cfg["catchments"]["services"] or cfg.get("tiers"):
-        # catchment polygons and tier referrals need the whole network: the driver builds it
-        # (as run_project does); the roads output layer then holds its edges too
-        _log.info("[catchments]/[tiers]: building the whole network on the driver")
+    if cfg["catchments"]["services"] or cfg.get("tiers") or "transit" in settings:
+        # catchment polygons, tier referrals and the bus layers need the whole network: the
+        # driver builds it (as run_project does); the roads output layer then holds its edges too
+        _log.info("[catchments]/[tiers]/[transit]: building the whole network on the driver")
         result.network = build_network(prep["roads"], settings)
+        result.transit = project_transit(cfg, result.network)
     finish_run(
         result,
         cfg,
@@ -272,19 +278,25 @@ def _plan(
         - set(routing_modes)
     )
     all_modes = routing_modes + extra_modes
+    by_bus = "transit" in all_modes  # buses go far: every partition routes the whole network
+    speed_modes = [m for m in all_modes if m != "transit"] or ["walk"]
+    limit = {m: t for m, t in limit.items() if m != "transit"} or {"walk": 60.0}
     work_crs = metric_crs(roads, cfg["project"]["crs"])
     speed_col_max = None
     if cols["road_speed"]:
         speed_col_max = float(pd.to_numeric(roads[cols["road_speed"]], errors="coerce").max())
     vmax = max_speeds_kmh(
         net_cfg["profile"],
-        modes=all_modes,
+        modes=speed_modes,
         speeds=net_cfg.get("speeds"),
         speed_column_max_kmh=speed_col_max,
         dem=bool(net_cfg.get("dem")),
     )
     snap_m = float(net_cfg["max_snap_m"])
     d_m = buffer_radius_m(limit, vmax, max_snap_m=snap_m) - snap_m
+    if by_bus:
+        x0, y0, x1, y1 = roads.to_crs(work_crs).total_bounds
+        d_m = max(d_m, 2.0 * float(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5))
     tol = float(net_cfg["tolerance_m"])
     ring_m = 4.0 * tol + 1.0
     labels = partition_labels(villages, partition_column, partitions)
@@ -311,6 +323,10 @@ def _plan(
     )
     settings = _settings(cfg, specs_in, specs, nearest_modes, work_crs.to_wkt(), vmax)
     settings.update(first_mode=routing_modes[0], all_modes=all_modes)
+    if by_bus:  # each task builds the setup of [transit] on its network
+        settings["transit"] = dict(cfg["transit"])
+        files = [cfg["transit"][k] for k in ("lines", "lines_csv", "gtfs") if cfg["transit"][k]]
+        settings["transit_stamp"] = [[os.stat(f).st_size, os.stat(f).st_mtime_ns] for f in files]
     return plan, labels, settings
 
 

@@ -16,6 +16,7 @@ from ...errors import NetworkError
 from ...network import Network, network_from_roads
 from ...options import set_options
 from ...snapping import locate
+from ..evaluate import road_mode
 from ..layer import accessibility_layer
 from .checkpoints import write_checkpoint
 
@@ -65,8 +66,13 @@ def partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs:
                     "was sized for; set the speeds in [network.speeds]"
                 )
         vil = task["villages"]
+        transit = None
+        if settings.get("transit"):
+            from ...transit import transit_setup_from_config
+
+            transit = transit_setup_from_config(settings["transit"], net)
         layer = accessibility_layer(
-            net, vil, task["facilities"], n_jobs=n_jobs, **settings["layer"]
+            net, vil, task["facilities"], n_jobs=n_jobs, transit=transit, **settings["layer"]
         )
         own = np.asarray(task["own"], bool)
         out = layer.iloc[np.flatnonzero(own)]
@@ -88,7 +94,7 @@ def partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs:
             loc = locate(
                 own_v,
                 net,
-                mode=m,
+                mode=road_mode(m),
                 max_snap_m=settings["layer"]["max_snap_m"],
                 connector_speed_kmh=settings["layer"]["connector_speed_kmh"],
                 what="villages",
