@@ -3,6 +3,7 @@ the uniform-speed switch, typical Chinese county data, and the tutorials run as 
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import numpy as np
@@ -289,3 +290,78 @@ def test_init_lists_the_road_classes_and_the_unknown_ones(tmp_path):
     assert "# road classes found (lines): 县道 2, 国道 1, 专用公路 1" in text
     assert "not in the 'china' speed table: 专用公路;" in text
     assert any("villages" in m for m in missing)
+
+
+def test_init_gives_the_osm_profile_to_osm_highway_classes(tmp_path):
+    """A road layer exported from OSM (e.g. a Geofabrik ``fclass`` column) is not in Chinese
+    road classes: the "china" table would give most roads the 'unknown' speed."""
+    roads = acc.load_demo().roads[["geometry"]].head(4)
+    roads["fclass"] = ["primary", "residential", "track", "secondary"]
+    roads.to_file(tmp_path / "gis_osm_roads_free_1.gpkg")
+    path, _ = init_project(tmp_path)
+    cfg = tomllib.loads(path.read_text(encoding="utf-8"))  # no villages: not a valid project
+    assert cfg["columns"]["road_class"] == "fclass"
+    assert cfg["network"]["profile"] == "osm"
+    assert "not in the" not in path.read_text(encoding="utf-8")
+
+
+def test_init_with_a_road_layer_and_a_pbf_says_villages_are_missing(demo_osm, tmp_path):
+    """[input] cannot have both roads and osm, so the OSM file cannot supply the villages."""
+    _, pbf, _ = demo_osm
+    acc.load_demo().roads.to_file(tmp_path / "roads.gpkg")
+    (tmp_path / pbf.name).write_bytes(pbf.read_bytes())
+    path, missing = init_project(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert any(m.startswith("villages") for m in missing)
+    assert any(m.startswith("facilities") for m in missing)
+    assert "[osm]" not in text and "\nosm =" not in text
+
+
+def test_init_names_a_second_osm_file_it_does_not_use(demo_osm, tmp_path):
+    _, pbf, _ = demo_osm
+    for name in ("a.osm.pbf", "b.osm.pbf"):
+        (tmp_path / name).write_bytes(pbf.read_bytes())
+    path, _ = init_project(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert 'osm = "a.osm.pbf"' in text
+    assert "# also found, not used: b.osm.pbf" in text
+
+
+OSM_WITHOUT_PLACES = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+ <node id="1" lat="27.00" lon="111.00" version="1"/>
+ <node id="2" lat="27.01" lon="111.00" version="1"/>
+ <node id="3" lat="27.00" lon="111.01" version="1"><tag k="amenity" v="school"/></node>
+ <way id="10" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+</osm>
+"""
+
+
+@pytest.mark.parametrize("population", ["constant", "raster"])
+def test_osm_without_places_says_so(demo_osm, tmp_path, population):
+    """Not a CRS error (raster) nor 'check the file path' (constant): say which [osm] keys."""
+    _, _, raster = demo_osm
+    osm = tmp_path / "roads_only.osm"
+    osm.write_text(OSM_WITHOUT_PLACES, encoding="utf-8")
+    inp: dict[str, Any] = {"osm": str(osm)}
+    inp.update(
+        {"population_constant": 1}
+        if population == "constant"
+        else {"population_raster": str(raster)}
+    )
+    cfg = validate_config({"input": inp})
+    with pytest.raises(ConfigError, match=r"no villages.*\[osm\] places"):
+        project_villages(cfg)
+
+
+def test_osm_name_pattern_filtering_out_every_place_says_so(demo_osm):
+    _, pbf, _ = demo_osm
+    cfg = validate_config({"input": {"osm": str(pbf)}, "osm": {"name_pattern": "^nowhere$"}})
+    with pytest.raises(ConfigError, match=r"no villages.*name_pattern = '\^nowhere\$'"):
+        project_villages(cfg)
+
+
+def test_osm_name_pattern_must_be_text(demo_osm):
+    _, pbf, _ = demo_osm
+    with pytest.raises(ConfigError, match="name_pattern = 5"):
+        validate_config({"input": {"osm": str(pbf)}, "osm": {"name_pattern": 5}})
