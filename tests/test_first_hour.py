@@ -365,3 +365,14 @@ def test_osm_name_pattern_must_be_text(demo_osm):
     _, pbf, _ = demo_osm
     with pytest.raises(ConfigError, match="name_pattern = 5"):
         validate_config({"input": {"osm": str(pbf)}, "osm": {"name_pattern": 5}})
+
+
+def test_init_names_the_unused_layer_of_a_geopackage(tmp_path):
+    demo = acc.load_demo()
+    path = tmp_path / "county.gpkg"
+    demo.facilities.to_file(path, layer="facilities")
+    demo.facilities.head(5).to_file(path, layer="schools")
+    toml, _ = init_project(tmp_path)
+    text = toml.read_text(encoding="utf-8")
+    assert 'facilities_layer = "facilities"' in text
+    assert "# also found, not used: county.gpkg, layer 'schools' (facilities)" in text

@@ -358,7 +358,12 @@ def project_file_text(
         "#   accessibility run project.toml",
         "# Reference: docs/project_file.md. Paths are relative to this file.",
     ]
-    head += [f"# also found, not used: {_rel(i.path, base)} ({i.role})" for i in others]
+    head += [
+        f"# also found, not used: {_rel(i.path, base)}"
+        + (f", layer {i.layer!r}" if i.layer is not None else "")
+        + f" ({i.role})"
+        for i in others
+    ]
     unused_osm = found["osm"] if chosen["roads"] is not None else found["osm"][1:]
     head += [
         f"# also found, not used: {_rel(p, base)} (OSM; [input] takes one road source)"
