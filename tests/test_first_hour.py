@@ -376,3 +376,21 @@ def test_init_names_the_unused_layer_of_a_geopackage(tmp_path):
     text = toml.read_text(encoding="utf-8")
     assert 'facilities_layer = "facilities"' in text
     assert "# also found, not used: county.gpkg, layer 'schools' (facilities)" in text
+
+
+def test_export_command_runs_without_a_runpy_warning():
+    """``python -m accessibility.datasets.export`` (the tutorials' first command): the package
+    must not import the module before runpy runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env_path = str(Path(acc.__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "accessibility.datasets.export"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path},
+    )
+    assert done.returncode == 2 and "usage:" in done.stdout
+    assert "RuntimeWarning" not in done.stderr
