@@ -394,3 +394,11 @@ def test_export_command_runs_without_a_runpy_warning():
     )
     assert done.returncode == 2 and "usage:" in done.stdout
     assert "RuntimeWarning" not in done.stderr
+
+
+def test_uniform_speed_with_no_mode_leaves_the_network_given_unchanged():
+    net = acc.network_from_roads(acc.load_demo().roads, tolerance_m=2.5)
+    before = dict(net.report)
+    out = acc.with_uniform_speed(net, {})
+    assert net.report == before  # not written into the network given
+    assert out.report["uniform_speed_kmh"] == {}
