@@ -402,3 +402,9 @@ def test_uniform_speed_with_no_mode_leaves_the_network_given_unchanged():
     out = acc.with_uniform_speed(net, {})
     assert net.report == before  # not written into the network given
     assert out.report["uniform_speed_kmh"] == {}
+
+
+def test_init_out_in_a_new_folder(demo_osm, tmp_path):
+    folder, _, _ = demo_osm
+    path, _ = init_project(folder, path=tmp_path / "projects" / "p.toml")
+    assert load_config(path)["input"]["osm"].endswith("county.osm.pbf")

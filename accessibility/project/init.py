@@ -459,6 +459,7 @@ def init_project(
             "(.osm.pbf); put your data there or give another folder"
         )
     text, missing = project_file_text(found, target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     _log.info("wrote %s", target)
     return target, missing
