@@ -408,3 +408,17 @@ def test_init_out_in_a_new_folder(demo_osm, tmp_path):
     folder, _, _ = demo_osm
     path, _ = init_project(folder, path=tmp_path / "projects" / "p.toml")
     assert load_config(path)["input"]["osm"].endswith("county.osm.pbf")
+
+
+def test_chinese_road_classes_are_not_reported_unknown_when_they_have_a_speed(tmp_path):
+    """国道/县道/村道 have "china" speeds (aliases): the run must not warn they get 'unknown'."""
+    import warnings
+
+    write_county_shapefiles(tmp_path)
+    path, _ = init_project(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = load_project_inputs(load_config(path)).network
+    unknown = [str(w.message) for w in caught if "are not known" in str(w.message)]
+    assert unknown == []
+    assert set(net.edges["road_class"]) >= {"national", "county", "village", "track"}
