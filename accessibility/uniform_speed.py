@@ -7,6 +7,7 @@ false`` and ``use_maxspeed = false`` it gives the simplest model to compare with
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
@@ -47,7 +48,7 @@ def with_uniform_speed(network: Network, speeds_kmh: Mapping[str, float]) -> Net
     >>> sorted(set(flat.edges["car_speed_kmh"].round(6)) - {0.0})
     [40.0]
     """
-    out = network
+    out = dataclasses.replace(network, report=dict(network.report))  # never the one given
     for mode, kmh in speeds_kmh.items():
         if mode not in network.modes:
             raise InvalidValueError(

@@ -3,6 +3,7 @@ the uniform-speed switch, typical Chinese county data, and the tutorials run as 
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import numpy as np
@@ -289,3 +290,135 @@ def test_init_lists_the_road_classes_and_the_unknown_ones(tmp_path):
     assert "# road classes found (lines): 县道 2, 国道 1, 专用公路 1" in text
     assert "not in the 'china' speed table: 专用公路;" in text
     assert any("villages" in m for m in missing)
+
+
+def test_init_gives_the_osm_profile_to_osm_highway_classes(tmp_path):
+    """A road layer exported from OSM (e.g. a Geofabrik ``fclass`` column) is not in Chinese
+    road classes: the "china" table would give most roads the 'unknown' speed."""
+    roads = acc.load_demo().roads[["geometry"]].head(4)
+    roads["fclass"] = ["primary", "residential", "track", "secondary"]
+    roads.to_file(tmp_path / "gis_osm_roads_free_1.gpkg")
+    path, _ = init_project(tmp_path)
+    cfg = tomllib.loads(path.read_text(encoding="utf-8"))  # no villages: not a valid project
+    assert cfg["columns"]["road_class"] == "fclass"
+    assert cfg["network"]["profile"] == "osm"
+    assert "not in the" not in path.read_text(encoding="utf-8")
+
+
+def test_init_with_a_road_layer_and_a_pbf_says_villages_are_missing(demo_osm, tmp_path):
+    """[input] cannot have both roads and osm, so the OSM file cannot supply the villages."""
+    _, pbf, _ = demo_osm
+    acc.load_demo().roads.to_file(tmp_path / "roads.gpkg")
+    (tmp_path / pbf.name).write_bytes(pbf.read_bytes())
+    path, missing = init_project(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert any(m.startswith("villages") for m in missing)
+    assert any(m.startswith("facilities") for m in missing)
+    assert "[osm]" not in text and "\nosm =" not in text
+
+
+def test_init_names_a_second_osm_file_it_does_not_use(demo_osm, tmp_path):
+    _, pbf, _ = demo_osm
+    for name in ("a.osm.pbf", "b.osm.pbf"):
+        (tmp_path / name).write_bytes(pbf.read_bytes())
+    path, _ = init_project(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert 'osm = "a.osm.pbf"' in text
+    assert "# also found, not used: b.osm.pbf" in text
+
+
+OSM_WITHOUT_PLACES = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+ <node id="1" lat="27.00" lon="111.00" version="1"/>
+ <node id="2" lat="27.01" lon="111.00" version="1"/>
+ <node id="3" lat="27.00" lon="111.01" version="1"><tag k="amenity" v="school"/></node>
+ <way id="10" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+</osm>
+"""
+
+
+@pytest.mark.parametrize("population", ["constant", "raster"])
+def test_osm_without_places_says_so(demo_osm, tmp_path, population):
+    """Not a CRS error (raster) nor 'check the file path' (constant): say which [osm] keys."""
+    _, _, raster = demo_osm
+    osm = tmp_path / "roads_only.osm"
+    osm.write_text(OSM_WITHOUT_PLACES, encoding="utf-8")
+    inp: dict[str, Any] = {"osm": str(osm)}
+    inp.update(
+        {"population_constant": 1}
+        if population == "constant"
+        else {"population_raster": str(raster)}
+    )
+    cfg = validate_config({"input": inp})
+    with pytest.raises(ConfigError, match=r"no villages.*\[osm\] places"):
+        project_villages(cfg)
+
+
+def test_osm_name_pattern_filtering_out_every_place_says_so(demo_osm):
+    _, pbf, _ = demo_osm
+    cfg = validate_config({"input": {"osm": str(pbf)}, "osm": {"name_pattern": "^nowhere$"}})
+    with pytest.raises(ConfigError, match=r"no villages.*name_pattern = '\^nowhere\$'"):
+        project_villages(cfg)
+
+
+def test_osm_name_pattern_must_be_text(demo_osm):
+    _, pbf, _ = demo_osm
+    with pytest.raises(ConfigError, match="name_pattern = 5"):
+        validate_config({"input": {"osm": str(pbf)}, "osm": {"name_pattern": 5}})
+
+
+def test_init_names_the_unused_layer_of_a_geopackage(tmp_path):
+    demo = acc.load_demo()
+    path = tmp_path / "county.gpkg"
+    demo.facilities.to_file(path, layer="facilities")
+    demo.facilities.head(5).to_file(path, layer="schools")
+    toml, _ = init_project(tmp_path)
+    text = toml.read_text(encoding="utf-8")
+    assert 'facilities_layer = "facilities"' in text
+    assert "# also found, not used: county.gpkg, layer 'schools' (facilities)" in text
+
+
+def test_export_command_runs_without_a_runpy_warning():
+    """``python -m accessibility.datasets.export`` (the tutorials' first command): the package
+    must not import the module before runpy runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env_path = str(Path(acc.__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "accessibility.datasets.export"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path},
+    )
+    assert done.returncode == 2 and "usage:" in done.stdout
+    assert "RuntimeWarning" not in done.stderr
+
+
+def test_uniform_speed_with_no_mode_leaves_the_network_given_unchanged():
+    net = acc.network_from_roads(acc.load_demo().roads, tolerance_m=2.5)
+    before = dict(net.report)
+    out = acc.with_uniform_speed(net, {})
+    assert net.report == before  # not written into the network given
+    assert out.report["uniform_speed_kmh"] == {}
+
+
+def test_init_out_in_a_new_folder(demo_osm, tmp_path):
+    folder, _, _ = demo_osm
+    path, _ = init_project(folder, path=tmp_path / "projects" / "p.toml")
+    assert load_config(path)["input"]["osm"].endswith("county.osm.pbf")
+
+
+def test_chinese_road_classes_are_not_reported_unknown_when_they_have_a_speed(tmp_path):
+    """国道/县道/村道 have "china" speeds (aliases): the run must not warn they get 'unknown'."""
+    import warnings
+
+    write_county_shapefiles(tmp_path)
+    path, _ = init_project(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = load_project_inputs(load_config(path)).network
+    unknown = [str(w.message) for w in caught if "are not known" in str(w.message)]
+    assert unknown == []
+    assert set(net.edges["road_class"]) >= {"national", "county", "village", "track"}

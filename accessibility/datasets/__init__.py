@@ -45,7 +45,6 @@ from .county import (
     SERVICES,
     Demo,
 )
-from .export import write_county_shapefiles, write_demo_osm
 from .load import demo_path, load_demo
 from .regenerate import load_generator, make_demo_county
 
@@ -68,3 +67,13 @@ __all__ = [
     "write_county_shapefiles",
     "write_demo_osm",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The exporters, imported on first use, so that ``python -m accessibility.datasets.export``
+    does not find its module already imported (a runpy warning)."""
+    if name in ("write_county_shapefiles", "write_demo_osm"):
+        from . import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

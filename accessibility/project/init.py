@@ -240,7 +240,8 @@ def _input_lines(
     found: Mapping[str, Any], base: Path, chosen: dict[str, LayerInfo | None], missing: list[str]
 ) -> list[str]:
     lines = ["[input]"]
-    osm = found["osm"][0] if found["osm"] else None
+    # a road layer and an OSM file cannot both be [input]: the road layer wins
+    osm = found["osm"][0] if found["osm"] and chosen["roads"] is None else None
     for role in ("roads", "villages", "facilities", "townships"):
         info = chosen[role]
         if info is None:
@@ -250,7 +251,7 @@ def _input_lines(
             lines.append(f"{role}_layer = {_q(info.layer)}")
         if info.encoding:
             lines.append(f"{role}_encoding = {_q(info.encoding)}")
-    if osm is not None and chosen["roads"] is None:
+    if osm is not None:
         from_osm = [r for r in ("roads", "villages", "facilities") if chosen[r] is None]
         lines.append(f"osm = {_q(_rel(osm, base))}  # OpenStreetMap: {', '.join(from_osm)}")
     elif chosen["roads"] is None:
@@ -258,7 +259,13 @@ def _input_lines(
         lines.append('# roads = "roads.shp"  # MISSING: a road line layer, or osm = "area.osm.pbf"')
     for role in ("villages", "facilities"):
         if chosen[role] is None and osm is None:
-            missing.append(f"{role}: a point layer (or an OSM file to read them from)")
+            how = (
+                "or, to read them from the OSM file found, no road layer in [input] (roads, "
+                "villages and facilities then all come from [input] osm)"
+                if found["osm"]
+                else "or an OSM file to read them from"
+            )
+            missing.append(f"{role}: a point layer ({how})")
             lines.append(f'# {role} = "{role}.shp"  # MISSING')
     villages = chosen["villages"]
     pop_rasters = found["rasters"].get("population", [])
@@ -305,6 +312,18 @@ def _osm_lines() -> list[str]:
     return lines
 
 
+def _road_profile(classes: Mapping[str, int]) -> str:
+    """The speed table that knows more of the road lines: "osm" for OSM highway values (e.g. a
+    Geofabrik ``fclass`` column), else "china"."""
+    from ..speeds import normalise_class, speed_profile
+
+    def known(profile: str) -> int:
+        table = set(speed_profile(profile)["car"])
+        return sum(n for c, n in classes.items() if normalise_class(c, profile) in table)
+
+    return "osm" if known("osm") > known("china") else "china"
+
+
 def _class_lines(classes: Mapping[str, int], profile: str) -> list[str]:
     """Comment lines: the road classes found, and those the speed table does not know."""
     from ..speeds import normalise_class, speed_profile
@@ -339,11 +358,22 @@ def project_file_text(
         "#   accessibility run project.toml",
         "# Reference: docs/project_file.md. Paths are relative to this file.",
     ]
-    head += [f"# also found, not used: {_rel(i.path, base)} ({i.role})" for i in others]
+    head += [
+        f"# also found, not used: {_rel(i.path, base)}"
+        + (f", layer {i.layer!r}" if i.layer is not None else "")
+        + f" ({i.role})"
+        for i in others
+    ]
+    unused_osm = found["osm"] if chosen["roads"] is not None else found["osm"][1:]
+    head += [
+        f"# also found, not used: {_rel(p, base)} (OSM; [input] takes one road source)"
+        for p in unused_osm
+    ]
     head += [f"# could not read: {text}" for text in found.get("unreadable", [])]
     lines = ["", "[project]", f"name = {_q(name or base.resolve().name)}", ""]
     lines += _input_lines(found, base, chosen, missing)
-    osm_used = bool(found["osm"]) and (chosen["villages"] is None or chosen["facilities"] is None)
+    osm_used = bool(found["osm"]) and chosen["roads"] is None
+    osm_used = osm_used and (chosen["villages"] is None or chosen["facilities"] is None)
     if osm_used:
         lines += _osm_lines()
     lines += ["", "[columns]"]
@@ -367,12 +397,12 @@ def project_file_text(
     road_values = roads.found.get("road_class") if roads else None
     lines += ["", "[network]"]
     if roads is not None:
-        profile = "china" if road_values else "osm"
+        profile = _road_profile(roads.classes) if road_values else "osm"
         lines.append(f"profile = {_q(profile)}  # speed table of the road classes")
     else:
         lines.append('profile = "osm"  # speed table of OSM highway classes')
     if roads is not None and roads.classes:
-        lines += _class_lines(roads.classes, "china" if road_values else "osm")
+        lines += _class_lines(roads.classes, profile)
     lines += [
         "# comparison settings (e.g. to match another tool):",
         "# uniform_speed_kmh = { car = 40 }  # one speed on every road the mode may use",
@@ -429,6 +459,7 @@ def init_project(
             "(.osm.pbf); put your data there or give another folder"
         )
     text, missing = project_file_text(found, target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     _log.info("wrote %s", target)
     return target, missing

@@ -16,7 +16,7 @@ from ..chinacrs import detect_datum_offset
 from ..errors import InvalidValueError, MissingColumnError
 from ..io import read_layer
 from ..network import Network, network_from_osm, network_from_roads
-from ..speeds import speed_profile
+from ..speeds import CHINA_CLASS_ALIASES, speed_profile
 from ..validate import check_extent_overlap, validate_locations, validate_roads
 from .check import check_project
 from .config import load_config
@@ -39,6 +39,15 @@ def read_project_layer(inp: Mapping[str, Any], key: str) -> gpd.GeoDataFrame:
     """Read the layer of ``[input] key`` with its ``{key}_layer`` and ``{key}_encoding``."""
 
     return read_layer(inp[key], layer=inp.get(f"{key}_layer"), encoding=inp.get(f"{key}_encoding"))
+
+
+def _known_classes(profile: Mapping[str, Mapping[str, float]], name: Any) -> set[str]:
+    """The road classes that have a speed: the table's keys and, for "china", the Chinese names
+    (国道, 县道, 村道, ...) that stand for them."""
+    known = {c for table in profile.values() for c in table}
+    if name == "china":
+        known |= {alias for alias, key in CHINA_CLASS_ALIASES.items() if key in known}
+    return known
 
 
 @contextlib.contextmanager
@@ -128,7 +137,7 @@ def read_validated_layers(
             roads,
             cols["road_class"],
             cols["road_speed"],
-            known_classes={c for table in profile.values() for c in table},
+            known_classes=_known_classes(profile, net_cfg["profile"]),
         )
     # where each column name comes from in the project file, for error messages
     keys: dict[str, list[str]] = {}

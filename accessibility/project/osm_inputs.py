@@ -227,11 +227,16 @@ def project_villages(cfg: Mapping[str, Any]) -> gpd.GeoDataFrame:
         villages = _read(inp, "villages")
     else:
         osm = cfg.get("osm", {})
-        villages = osm_villages(
-            inp["osm"],
-            places=osm.get("places", DEFAULT_OSM_PLACES),
-            name_pattern=osm.get("name_pattern"),
-        )
+        places, pattern = osm.get("places", DEFAULT_OSM_PLACES), osm.get("name_pattern")
+        villages = osm_villages(inp["osm"], places=places, name_pattern=pattern)
+        if villages.empty:
+            raise ConfigError(
+                f"[input] osm = {inp['osm']!r} has no villages: no place=* feature of [osm] "
+                f"places = {list(places)!r}"
+                + (f" with a name matching [osm] name_pattern = {pattern!r}" if pattern else "")
+                + ". Add to [osm] places the place=* values the villages are mapped with, loosen or "
+                'remove name_pattern, or give a village layer in [input] villages = "villages.shp"'
+            )
     return _add_population(villages, cfg)
 
 
@@ -277,6 +282,10 @@ def check_osm_config(cfg: Mapping[str, Any]) -> None:
         )
     pattern = osm.get("name_pattern")
     if pattern is not None:
+        if not isinstance(pattern, str):
+            raise ConfigError(
+                f'[osm] name_pattern = {pattern!r}: must be a regular expression in quotes, e.g. "村$"'
+            )
         try:
             re.compile(str(pattern))
         except re.error as exc:
