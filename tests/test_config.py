@@ -191,3 +191,18 @@ def test_a_service_threshold_that_is_not_a_list_is_an_error_naming_the_service(v
             fac, {"clinic": {"thresholds_min": value}}, service_column="service", mode="walk",
             thresholds_min=[15], max_time_min=None, demand="population", supply=None,
         )  # fmt: skip
+
+
+def test_a_services_demand_and_supply_default_to_the_columns_names():
+    # a county project names its columns in Chinese; a [services.X] table without demand/supply
+    # must use them (it used the literal "population"/"capacity" and failed as soon as a
+    # service had measures)
+    cfg = validate_config(
+        _raw(
+            columns={"population": "户籍人口", "capacity": "床位数"},
+            services={"clinic": {"measures": ["2sfca"]}, "school": {"demand": "学龄人口"}},
+        )
+    )
+    assert cfg["services"]["clinic"]["demand"] == "户籍人口"
+    assert cfg["services"]["clinic"]["supply"] == "床位数"
+    assert cfg["services"]["school"]["demand"] == "学龄人口"

@@ -444,6 +444,9 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
                 "mode": cfg["analysis"]["mode"],
                 "thresholds_min": cfg["analysis"]["thresholds_min"],
                 "max_time_min": cfg["analysis"]["max_time_min"],
+                # demand and supply default to the [columns] names (户籍人口, 床位数 ...)
+                "demand": cfg["columns"]["population"] or SERVICE_KEYS["demand"],
+                "supply": cfg["columns"]["capacity"] or SERVICE_KEYS["supply"],
             },
             table,
         )
