@@ -422,3 +422,18 @@ def test_chinese_road_classes_are_not_reported_unknown_when_they_have_a_speed(tm
     unknown = [str(w.message) for w in caught if "are not known" in str(w.message)]
     assert unknown == []
     assert set(net.edges["road_class"]) >= {"national", "county", "village", "track"}
+
+
+def test_exporters_never_write_over_files_already_there(tmp_path):
+    from accessibility.errors import OutputError
+
+    mine = tmp_path / "道路.cpg"
+    mine.write_text("UTF-8")  # the user's own file
+    with pytest.raises(OutputError, match="already exists"):
+        write_county_shapefiles(tmp_path)
+    assert mine.read_text() == "UTF-8" and not (tmp_path / "道路.shp").exists()
+    pbf = tmp_path / "county.osm.pbf"
+    pbf.write_bytes(b"mine")
+    with pytest.raises(OutputError, match=r"county\.osm\.pbf already exists"):
+        write_demo_osm(tmp_path)
+    assert pbf.read_bytes() == b"mine"

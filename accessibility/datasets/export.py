@@ -80,6 +80,7 @@ def write_demo_osm(folder: str | os.PathLike) -> tuple[Path, Path]:
     from .load import load_demo
 
     out = Path(folder)
+    _refuse_existing([out / "county.osm.pbf", out / "population.tif"])
     out.mkdir(parents=True, exist_ok=True)
     demo = load_demo()
     with warnings.catch_warnings():
@@ -184,6 +185,9 @@ def write_county_shapefiles(folder: str | os.PathLike) -> dict[str, Path]:
         "facilities": ("设施", facilities[["编码", "名称", "类型", "床位", "geometry"]]),
         "townships": ("乡镇", townships[["乡镇", "名称", "geometry"]]),
     }
+    _refuse_existing(
+        [out / f"{name}.{ext}" for name, _ in layers.values() for ext in _SHAPEFILE_PARTS]
+    )
     paths = {}
     for role, (name, gdf) in layers.items():
         path = out / f"{name}.shp"
@@ -191,6 +195,21 @@ def write_county_shapefiles(folder: str | os.PathLike) -> dict[str, Path]:
         (out / f"{name}.cpg").unlink(missing_ok=True)  # as such files usually come: no .cpg
         paths[role] = path
     return paths
+
+
+_SHAPEFILE_PARTS = ("shp", "shx", "dbf", "prj", "cpg")
+
+
+def _refuse_existing(paths: Sequence[Path]) -> None:
+    """The exporters write only into files that do not exist yet: never over the user's data."""
+    from ..errors import OutputError
+
+    there = [p for p in paths if p.exists()]
+    if there:
+        raise OutputError(
+            f"{there[0]} already exists ({len(there)} file(s) the export would write are there); "
+            "export into an empty or new folder."
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
