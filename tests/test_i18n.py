@@ -365,3 +365,18 @@ def test_cli_lang_option_and_summary_lines():
     # rural clinic standard: 200 of 500 rural people meet it
     assert "村卫生室（农村）：40.0%的相关人口达到标准（步行30分钟）" in lines
     assert run_summary(result, "en")[0] == "3 villages, 600 residents"
+
+
+def test_demo_bus_standards_have_readers_names_beside_the_default_ones():
+    from pathlib import Path
+
+    from accessibility.i18n import service_name
+    from accessibility.project.config import load_config
+    from accessibility.project.standards import project_standards
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo_project.toml"
+    table = project_standards(load_config(demo))
+    assert service_name("health_centre_bus", "zh", table) == "乡镇卫生院（公交）"
+    assert service_name("hospital_bus", "en", table) == "county hospital by bus"
+    assert service_name("hospital", "zh", table) == "县级医院"
+    assert table.loc[table["name"] == "hospital_bus", "source_zh"].str.contains("县级医院").all()

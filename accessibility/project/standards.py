@@ -24,7 +24,9 @@ def project_standards(cfg: Mapping[str, Any]) -> pd.DataFrame | None:
     tr = cfg.get("transit") or {}
     if tr.get("standards") and (tr.get("lines") or tr.get("gtfs")):
         bus = load_standards(tr["standards"])
+        names = {**table.attrs.get("names", {}), **bus.attrs.get("names", {})}
         table = pd.concat([table[~table["name"].isin(set(bus["name"]))], bus], ignore_index=True)
+        table.attrs["names"] = names  # the readers' names of both files (concat drops attrs)
     if not (tr.get("lines") or tr.get("gtfs")):  # bus standards need a [transit] timetable
         table = table[table["mode"] != "transit"].reset_index(drop=True)
     return table
