@@ -380,3 +380,19 @@ def test_demo_bus_standards_have_readers_names_beside_the_default_ones():
     assert service_name("hospital_bus", "en", table) == "county hospital by bus"
     assert service_name("hospital", "zh", table) == "县级医院"
     assert table.loc[table["name"] == "hospital_bus", "source_zh"].str.contains("县级医院").all()
+
+
+def test_bus_section_names_townships_as_the_rest_of_the_report_does():
+    from accessibility.report.bus import bus_section
+
+    villages = pd.DataFrame(
+        {
+            "name": ["东村", "西村"],
+            "township": ["baisha", "baisha"],
+            "population": [100, 200],
+            "health_centre_transit_nearest_min": [np.nan, 30.0],
+        },
+        index=["V1", "V2"],
+    )
+    html_lines = "".join(bus_section(villages, "zh", township_names={"baisha": "白沙镇（Baisha）"}))
+    assert "白沙镇（Baisha）: 东村" in html_lines and "baisha" not in html_lines

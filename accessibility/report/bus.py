@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -98,6 +98,7 @@ def bus_section(
     population: str = "population",
     window: Sequence[str] | None = None,
     limit_min: float | None = None,
+    township_names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """HTML lines of the report's bus section (empty without bus times).
 
@@ -112,6 +113,9 @@ def bus_section(
         Services shown, in order (those without a bus column are left out).
     name, township, population
         Village columns.
+    township_names
+        Readers' names of the township codes (``{"baisha": "白沙镇（Baisha）"}``); codes
+        without one are shown as they are.
     window, limit_min
         The departure window and the longest time searched, for the text; default
         ``villages.attrs["transit"]`` (set by a run with a timetable), else 07:00–09:00 and 120.
@@ -162,6 +166,8 @@ def bus_section(
     out.append(_table([_e(h) for h in head], rows, left=1))
     names = villages[name].astype(str) if name in villages.columns else villages.index.astype(str)
     towns = villages[township].astype(str) if township in villages.columns else None
+    if towns is not None and township_names:
+        towns = towns.map(lambda code: township_names.get(code, code))
     order = times.min(axis=1).fillna(np.inf).sort_values(kind="stable").index
     vrows = []
     for vid in order:

@@ -82,7 +82,9 @@ def report_html(
         "methods": methods or {},
     }
     # by bus (report/bus.py; empty without bus times), then tiers, audits ... before the methods
-    extra_sections = [*bus_section(villages, lang), *extra_sections]
+    towns = villages["township"].astype(str).unique() if "township" in villages.columns else []
+    names = {code: _township_label(ctx, code) for code in towns}
+    extra_sections = [*bus_section(villages, lang, township_names=names), *extra_sections]
     nav, body = [], []
     for anchor, titles, section in SECTIONS:
         if anchor == "standards" and extra_sections:

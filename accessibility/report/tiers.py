@@ -197,6 +197,27 @@ def _wstats(t: np.ndarray, w: np.ndarray, thresholds: Sequence[float]) -> list[s
     return cells
 
 
+#: Readers' names of the usual tier groups, when the project file gives no ``label``.
+GROUP_NAMES: dict[str, dict[str, str]] = {
+    "zh": {"health": "医疗卫生", "school": "义务教育", "schools": "义务教育", "elder": "养老服务",
+           "elder_care": "养老服务"},
+    "en": {"health": "health care", "school": "schools", "schools": "schools",
+           "elder": "elder care", "elder_care": "elder care"},
+}  # fmt: skip
+
+
+def group_label(group: str, spec: Any, lang: str) -> str:
+    """The reader's name of a tier group: its ``label``, else the usual name, else its key.
+
+    Examples
+    --------
+    >>> group_label("health", {}, "zh"), group_label("x", {"label": "X"}, "zh")
+    ('医疗卫生', 'X')
+    """
+    label = spec.get("label") if isinstance(spec, Mapping) else None
+    return str(label or GROUP_NAMES.get(lang, {}).get(group, group))
+
+
 def tier_section(
     villages: pd.DataFrame,
     groups: Mapping[str, Any],
@@ -242,7 +263,7 @@ def tier_section(
     rows = []
     for g, spec in groups.items():
         spec = spec if isinstance(spec, Mapping) else {}
-        label = html.escape(str(spec.get("label") or g))
+        label = html.escape(group_label(g, spec, lang))
         col = spec.get("population") or population
         w = pd.to_numeric(villages[col], errors="coerce").fillna(0).to_numpy(float)
         tiers = sorted(
@@ -268,7 +289,7 @@ def tier_section(
             for _, r in part.head(top).iterrows():
                 rows.append(
                     [
-                        html.escape(str(g)),
+                        html.escape(group_label(g, groups[g], lang)),
                         html.escape(f"{r['from_name'] or r['from_id']} ({r['from_tier']})"),
                         html.escape(f"{r['to_name'] or r['to_id']} ({r['to_tier']})"),
                         fmt_num(r["time_min"]),
@@ -278,11 +299,13 @@ def tier_section(
                 )
         out.append(html_table(head, rows, left=3))
     if upgrades is not None and len(upgrades):
-        out += _upgrade_lines(upgrades, tx)
+        out += _upgrade_lines(upgrades, tx, groups, lang)
     return out
 
 
-def _upgrade_lines(upgrades: pd.DataFrame, tx: Mapping[str, str]) -> list[str]:
+def _upgrade_lines(
+    upgrades: pd.DataFrame, tx: Mapping[str, str], groups: Mapping[str, Any], lang: str
+) -> list[str]:
     out = [f"<h3>{tx['upgrades']}</h3>", f"<p>{tx['upgrades_intro']}</p>"]
     head = [tx["group"], tx["tier"], tx["facility"], tx["saved"], tx["better"], tx["new"]]
     rows = []
@@ -291,7 +314,7 @@ def _upgrade_lines(upgrades: pd.DataFrame, tx: Mapping[str, str]) -> list[str]:
             name = r.get("name") or fid
             rows.append(
                 [
-                    html.escape(str(g)),
+                    html.escape(group_label(g, groups.get(g), lang)),
                     f"{int(k)} → {int(r['to_tier'])}",
                     html.escape(f"{name} ({fid})"),
                     fmt_num(r["person_min_saved"], 0),
@@ -323,7 +346,11 @@ def _closure_lines(
                 if "all" not in rk.index:
                     continue
                 a = rk.loc["all"]
-                row = [html.escape(str(g)), str(int(k)), fmt_pct(a["share_outside"])]
+                row = [
+                    html.escape(group_label(g, groups[g], lang)),
+                    str(int(k)),
+                    fmt_pct(a["share_outside"]),
+                ]
                 row += [fmt_num(a["mean_extra_min"]), fmt_num(a["population_no_inside"], 0)]
                 row += [fmt_pct(rk["share_outside"].get(u, np.nan)) for u in units]
                 rows.append(row)
