@@ -133,6 +133,8 @@ def write_demo_osm(folder: str | os.PathLike) -> tuple[Path, Path]:
         for w in ways:
             writer.add_way(w)
     raster = out / "population.tif"
+    if demo.population_path is None:  # the shipped demo always has one
+        raise FileNotFoundError("the demo county's population raster is missing from the package")
     shutil.copyfile(demo.population_path, raster)
     return pbf, raster
 

@@ -127,6 +127,7 @@ def _classify(info: LayerInfo, gdf: Any) -> None:
     named = {r for r, rx in _ROLE_NAMES.items() if re.search(rx, label, re.IGNORECASE)}
     service = _name_match(cols, _COLUMN_NAMES["service"])
     population = _name_match(cols, _COLUMN_NAMES["population"])
+    keys: tuple[str, ...]
     if "Polygon" in info.geometry and ("townships" in named or not (named or population)):
         info.role = "townships"
         keys = ("township",)

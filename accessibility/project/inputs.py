@@ -240,5 +240,6 @@ def project_transit(cfg: Mapping[str, Any], network: Network) -> Any:
     from ..transit import transit_setup_from_config
 
     setup = transit_setup_from_config(tr, network)
-    _log.info("transit: %r", setup.timetable)
+    if setup is not None:
+        _log.info("transit: %r", setup.timetable)
     return setup

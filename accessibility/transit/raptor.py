@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -118,7 +120,7 @@ def compile_timetable(
 
     patterns: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] = {}
     freq_routes: list[tuple[tuple[int, ...], np.ndarray, np.ndarray, list[int]]] = []
-    for t in np.flatnonzero(keep):
+    for t in np.flatnonzero(keep).tolist():
         lo, hi = tt.trip_ptr[t], tt.trip_ptr[t + 1]
         stops = tuple(tt.event_stop[lo:hi].tolist())
         arr, dep = tt.event_arr_s[lo:hi], tt.event_dep_s[lo:hi]
@@ -471,6 +473,12 @@ def _planned_departures(
     return allt, is_grid, g_index
 
 
+def _int_arrays(pairs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(from, to, seconds) of a walking leg table as int64 arrays."""
+    a, b, w = pairs
+    return np.asarray(a, np.int64), np.asarray(b, np.int64), np.asarray(w, np.int64)
+
+
 def _csr(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n_src: int) -> tuple[np.ndarray, ...]:
     order = np.lexsort((w, dst, src))
     src, dst, w = src[order], dst[order], w[order]
@@ -521,10 +529,10 @@ def range_raptor(
     grid = np.asarray(departures_s, dtype=np.int64)
     if grid.ndim != 1 or len(grid) == 0 or np.any(np.diff(grid) <= 0):
         raise InvalidValueError("departure times must be a non-empty, strictly increasing array")
-    a_ptr, a_stop, a_w = _csr(*(np.asarray(x, np.int64) for x in access), n_origins)
-    e_ptr, e_dest, e_w = _csr(*(np.asarray(x, np.int64) for x in egress), ct.n_stops)
-    tr_ptr, tr_to, tr_w = _csr(*(np.asarray(x, np.int64) for x in transfers), ct.n_stops)
-    d_ptr, d_dest, d_w = _csr(*(np.asarray(x, np.int64) for x in direct), n_origins)
+    a_ptr, a_stop, a_w = _csr(*_int_arrays(access), n_origins)
+    e_ptr, e_dest, e_w = _csr(*_int_arrays(egress), ct.n_stops)
+    tr_ptr, tr_to, tr_w = _csr(*_int_arrays(transfers), ct.n_stops)
+    d_ptr, d_dest, d_w = _csr(*_int_arrays(direct), n_origins)
     for name, w in (("access", a_w), ("egress", e_w), ("transfer", tr_w), ("direct", d_w)):
         if len(w) and w.min() < 0:
             raise InvalidValueError(f"{name} walking times must not be negative")
@@ -585,7 +593,7 @@ def range_raptor(
                 if planned
                 else grid_flags
             )
-            _one_origin(o, *deps, K, max_time, planned, *net, out[o])
+            _one_origin(o, *deps, K, max_time, planned, *net, out[o])  # type: ignore[call-arg]  # numba stubs
 
     per = max(1, min(16, math.ceil(n_origins / (4 * n_jobs))))
     blocks = [(lo, min(n_origins, lo + per)) for lo in range(0, n_origins, per)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 import tomllib
 import warnings
@@ -426,7 +427,11 @@ def timetable_from_line_table(
     if missing_lines:
         raise InvalidValueError(f"lines {missing_lines[:5]} have no stops in the line stops table")
 
-    trip_ids, t_line, t_name, t_pupil, ptr = [], [], [], [], [0]
+    trip_ids: list[str] = []
+    t_line: list[Any] = []
+    t_name: list[Any] = []
+    t_pupil: list[bool] = []
+    ptr = [0]
     ev_stop, ev_arr, ev_dep = [], [], []
     f_trip, f_start, f_end, f_head = [], [], [], []
     for _, row in lines.sort_values("line_id").iterrows():
@@ -639,9 +644,9 @@ def _toml_tables(raw: dict[str, Any], path: Path) -> tuple[pd.DataFrame, pd.Data
 
 
 def read_line_tables(
-    path: str | Path,
+    path: str | os.PathLike,
     *,
-    lines: str | Path | None = None,
+    lines: str | os.PathLike | None = None,
     crs: Any | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Read a county line table's two tables without building a timetable.
@@ -772,7 +777,7 @@ def _busiest_date(feed: Any, p: Path) -> str:
 
 
 def timetable_from_gtfs(
-    path: str | Path,
+    path: str | os.PathLike,
     *,
     date: str | None = None,
     crs: Any | None = None,
