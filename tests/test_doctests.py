@@ -71,6 +71,7 @@ MODULES = (
     "maps.static_maps",
     "routing.graph",
     "routing.distances",
+    "routing.order",
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",
