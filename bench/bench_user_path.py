@@ -233,7 +233,21 @@ CHILDREN = {"chain": child_chain, "pbf": child_pbf, "nearest": child_nearest, "f
 # parent
 
 
+#: facilities, villages per graph size: the issue's 2,000 x 50,000 at 1M and 5,000 x 150,000 at
+#: 3M; smaller graphs get proportionally fewer (a 60-minute reach covers most of a 100k graph)
+POINTS = {100_000: (200, 5_000), 300_000: (600, 15_000), 1_000_000: (2_000, 50_000)}
+
+
+def _points(n: int, a: argparse.Namespace) -> tuple[int, int]:
+    if a.facilities and a.villages:
+        return a.facilities, a.villages
+    if n >= 3_000_000:
+        return 5_000, 150_000
+    return POINTS.get(n, (max(10, n // 500), max(100, n // 20)))
+
+
 def _run(step: str, a: argparse.Namespace, n: int, env: dict | None = None) -> dict:
+    n_fac, n_vil = _points(n, a)
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -242,9 +256,9 @@ def _run(step: str, a: argparse.Namespace, n: int, env: dict | None = None) -> d
         "--n",
         str(n),
         "--facilities",
-        str(a.facilities),
+        str(n_fac),
         "--villages",
-        str(a.villages),
+        str(n_vil),
     ]
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     load0 = _load()
@@ -255,7 +269,7 @@ def _run(step: str, a: argparse.Namespace, n: int, env: dict | None = None) -> d
         print(proc.stderr[-3000:], file=sys.stderr)
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res.update(process_s=wall, load=(load0, _load()))
+    res.update(process_s=wall, load=(load0, _load()), facilities=n_fac, villages=n_vil)
     return res
 
 
@@ -267,8 +281,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="1000000")
     p.add_argument("--steps", default=",".join(STEPS))
-    p.add_argument("--facilities", type=int, default=2000)
-    p.add_argument("--villages", type=int, default=50000)
+    p.add_argument("--facilities", type=int, default=0, help="default: scaled to the graph")
+    p.add_argument("--villages", type=int, default=0, help="default: scaled to the graph")
     p.add_argument("--child", default=None)
     p.add_argument("--n", type=int, default=0)
     p.add_argument("--out", default=str(HERE / "results" / "user_path.md"))
@@ -309,11 +323,7 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
         "",
         f"Written by `bench/bench_user_path.py`; command `python bench/bench_user_path.py "
         f"--sizes {','.join(map(str, sizes))} --steps {','.join(steps)}"
-        + (
-            f" --facilities {a.facilities} --villages {a.villages}`"
-            if (a.facilities, a.villages) != (2000, 50000)
-            else "`"
-        ),
+        + (f" --facilities {a.facilities} --villages {a.villages}`" if a.facilities else "`"),
         f"({time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, {os.cpu_count()} cores shared with other work).",
         "",
@@ -328,12 +338,12 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
     ]
     if any(s in steps for s in ("chain", "pbf")):
         lines += [
-            f"### Chain: {a.facilities:,} facilities × {a.villages:,} villages, 60 min, car",
+            "### Chain: facilities × villages, 60 min, car",
             "",
-            "| nodes | read | network_from_roads | locate (villages + facilities) | travel_costs "
+            "| nodes | facilities × villages | read | network_from_roads | locate (villages + facilities) | travel_costs "
             "| nearest_cost | two_sfca | chain total | peak RSS | pairs | network_from_osm (PBF) "
             "| PBF peak | load |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for n in sizes:
             c = results.get((n, "chain"), {})
@@ -343,6 +353,7 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
                 total = sum(t.values())
                 cells = [
                     f"{c['n_nodes']:,}",
+                    f"{c['facilities']:,} × {c['villages']:,}",
                     f"{t['read']:.1f} s",
                     f"{t['network_from_roads']:.1f} s",
                     f"{t['locate_villages'] + t['locate_facilities']:.1f} s",
@@ -354,7 +365,7 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
                     f"{c['n_pairs']:,}",
                 ]
             else:
-                cells = [f"{n:,}", *(["—"] * 9)]
+                cells = [f"{n:,}", *(["—"] * 10)]
             cells += (
                 [f"{pb['wall_s']:.1f} s", f"{pb['peak_mb']:,.0f} MB"]
                 if "wall_s" in pb
