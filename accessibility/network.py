@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from ._arrays import unique_sorted
 from ._crs import metric_crs
 from .errors import (
     CRSError,
@@ -450,7 +451,7 @@ def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
 
     # every (end, vertex) pair closer than tol, exact coincidences included
     near = cKDTree(ends_xy).sparse_distance_matrix(cKDTree(coords), tol, output_type="ndarray")
-    joined = np.unique(_pair_keys(near["i"], cidx[near["j"]], len(geoms)))
+    joined = unique_sorted(_pair_keys(near["i"], cidx[near["j"]], len(geoms)))
     del near
     cand = np.arange(len(ends_xy))
     pts = shapely.points(ends_xy)
@@ -540,7 +541,7 @@ def _crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     drop = np.zeros(len(s), bool)
     drop[np.flatnonzero(shared)[only_p]] = True
     s, t = s[~drop], t[~drop]
-    pairs = np.unique(_pair_keys(sl[s], sl[t], len(geoms)))
+    pairs = unique_sorted(_pair_keys(sl[s], sl[t], len(geoms)))
     n = np.int64(max(len(geoms), 1))
     return pairs // n, pairs % n
 
@@ -565,7 +566,7 @@ def _crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
     pxy = np.round(shapely.get_coordinates(parts), 6)
     la, lb = a[pidx], b[pidx]
     # the vertices of the lines involved only (not of the whole layer)
-    involved = np.unique(np.r_[la, lb])
+    involved = unique_sorted(np.r_[la, lb])
     coords, line_of = shapely.get_coordinates(geoms[involved], return_index=True)
     vkeys = pd.MultiIndex.from_arrays([involved[line_of], *np.round(coords, 6).T])
     in_a = pd.MultiIndex.from_arrays([la, pxy[:, 0], pxy[:, 1]]).isin(vkeys)
@@ -617,8 +618,8 @@ def _split_lines(
     if vertex_keys is None and tol > 0:
         # clusters that merged different coordinates = endpoints / vertices snapped together
         exact = _cluster_points(coords, 0.0, uniq)
-        pairs = np.unique(_pair_keys(keys, exact, len(coords)))
-        n_snapped = int(len(pairs) - len(np.unique(pairs // max(len(coords), 1))))
+        pairs = unique_sorted(_pair_keys(keys, exact, len(coords)))
+        n_snapped = int(len(pairs) - len(unique_sorted(pairs // max(len(coords), 1))))
     # drop consecutive repeated keys within a line (zero-length segments after snapping)
     same_line = np.r_[False, line_of[1:] == line_of[:-1]]
     dup = same_line & np.r_[False, keys[1:] == keys[:-1]]
@@ -735,7 +736,7 @@ def _assemble(
     report["n_self_loops"] = int((u == v).sum())
     # lines of positive length that left no edge: joining vertices within tol merged them away
     collapsed = line_length > 0
-    collapsed[np.unique(line)] = False
+    collapsed[unique_sorted(line)] = False
     n_collapsed, n_lines = int(collapsed.sum()), int((line_length > 0).sum())
     lost_km = float(line_length[collapsed].sum()) / 1000.0
     report["n_lines_collapsed"] = n_collapsed

@@ -72,6 +72,7 @@ MODULES = (
     "routing.graph",
     "routing.distances",
     "routing.order",
+    "_arrays",
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",
