@@ -160,9 +160,12 @@ def write_pbf(g: dict, path: Path, seed: int = 0) -> None:
     )
     hw = [CLASSES[c][1] for c in CLASSES]
     sp = [f"{CLASSES[c][0]:g}" for c in CLASSES]
-    if path.exists():
-        path.unlink()
-    w = osmium.SimpleWriter(str(path))
+    # write beside and rename when complete: an interrupted run must not leave a truncated file
+    # that the next run would take for the cached one
+    tmp = path.with_name(path.name + ".part.osm.pbf")
+    if tmp.exists():
+        tmp.unlink()
+    w = osmium.SimpleWriter(str(tmp))
     try:
         order = np.argsort(osm_id[used])
         for i in order:
@@ -180,6 +183,7 @@ def write_pbf(g: dict, path: Path, seed: int = 0) -> None:
             w.add_way(osmium.osm.mutable.Way(id=r + 1, nodes=ids[off[r] : off[r + 1]], tags=tags))
     finally:
         w.close()
+    tmp.replace(path)
 
 
 def points(g: dict, n: int, seed: int, what: str):
@@ -215,7 +219,9 @@ def cached(n_nodes: int, *, pbf: bool = False) -> dict[str, Path]:
     g = None
     if not paths["parquet"].exists():
         g = generate(n_nodes)
-        roads_frame(g).to_parquet(paths["parquet"])
+        part = paths["parquet"].with_suffix(".part")
+        roads_frame(g).to_parquet(part)
+        part.replace(paths["parquet"])
     if pbf and not paths["pbf"].exists():
         g = g if g is not None else generate(n_nodes)
         write_pbf(g, paths["pbf"])
