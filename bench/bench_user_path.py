@@ -458,13 +458,15 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
         cold = results.get((100_000, "cold"), {})
         warm = results.get((100_000, "warm"), {})
         if "process_s" in cold and "process_s" in warm:
+            cc, wc_ = sum(cold.get("cpu", {}).values()), sum(warm.get("cpu", {}).values())
             lines += [
                 "### Cold start (100k chain, fresh process)",
                 "",
                 f"- Empty numba cache (every kernel compiles): {cold['process_s']:.1f} s for the "
-                f"whole process; the same with the cache filled: {warm['process_s']:.1f} s. "
-                f"Compilation costs {cold['process_s'] - warm['process_s']:.1f} s once per "
-                f"install ({_fmt_load(cold)}).",
+                f"whole process, {cc:.1f} s CPU in the timed steps; the same with the cache "
+                f"filled: {warm['process_s']:.1f} s, {wc_:.1f} s CPU. Compilation costs about "
+                f"{cc - wc_:.0f} s CPU once per install, nearly all of it in `travel_costs` "
+                f"(the search and contraction kernels) ({_fmt_load(cold)}).",
                 "",
             ]
     lines += _targets(results)
@@ -477,6 +479,8 @@ def _targets(results: dict) -> list[str]:
     pb = results.get((1_000_000, "pbf"), {})
     nr = results.get((1_000_000, "nearest"), {})
     fca = next((r for (_, k), r in results.items() if k == "fca"), {})
+    if not (c or pb or nr or fca):
+        return []
     out = ["### Targets (issue 17), 1M-node rows of this run", ""]
 
     def verdict(ok: bool) -> str:
@@ -527,11 +531,37 @@ def _targets(results: dict) -> list[str]:
     warm = results.get((100_000, "warm"), {})
     if "process_s" in cold and "process_s" in warm:
         out.append(
-            f"- first run on a fresh install: kernel compilation adds "
-            f"{cold['process_s'] - warm['process_s']:.0f} s to the 100k chain (target for the "
-            "first demo ≤ 30 s: not measured here; see the cold-start row)"
+            f"- first run on a fresh install ≤ 30 s: **NOT met** for this path — kernel "
+            f"compilation adds {sum(cold['cpu'].values()) - sum(warm['cpu'].values()):.0f} s CPU "
+            f"({cold['process_s'] - warm['process_s']:.0f} s wall under this load) to the 100k "
+            "chain; the demo itself was not timed here"
         )
-    out.append("")
+    out += [
+        "",
+        "Why (from the profiles behind this run):",
+        "",
+        "- **Load.** Other jobs kept the 1-minute load at 7–10 on 2 cores for the whole run, so "
+        "wall seconds are 4–6× the CPU seconds; a quiet machine gives about the CPU figure for "
+        "the one-threaded steps. Ratios against SciPy and PySAL come from the same process.",
+        "- **`network_from_roads`.** What is left is GEOS work per line: building point and box "
+        "geometries and two STRtree queries (T-junction ends, segments for crossings), then "
+        "splitting the lines into edge geometries. The per-pair GEOS predicates and numpy 2's "
+        "slow hash `unique` are gone (CPU at 300k: 12.0 s → 8.6 s); a numpy/numba grid index "
+        "over segments instead of STRtree queries is the next step, not done.",
+        "- **`travel_costs`.** On this grid nearly every junction has degree 3–4, so contraction "
+        "keeps many more nodes than on the routing benchmark's graph and each 60-minute search "
+        "settles more of them; the searches are now nearly all of the time, the table assembly "
+        "(a linear counting sort, integer-coded ids) a small part.",
+        "- **Memory.** The network's GeoDataFrames (node and edge geometries) hold most of the "
+        "2.2 GB after building; the 12.4M-pair table adds about 0.4 GB and the routing scratch "
+        "the rest.",
+        "- **Nearest for every node.** Our call also prepares every node as a target (one "
+        "attachment row per node); SciPy's `min_only` returns a dense array directly.",
+        "- **2SFCA vs PySAL.** The benchmark's table has text ids; most of our time maps them "
+        "to codes (now once per distinct id). Tables from `travel_costs` carry categorical ids "
+        "and skip that work.",
+        "",
+    ]
     return out
 
 
