@@ -454,7 +454,6 @@ def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     joined = unique_sorted(_pair_keys(near["i"], cidx[near["j"]], len(geoms)))
     del near
     cand = np.arange(len(ends_xy))
-    pts = shapely.points(ends_xy)
     tree = shapely.STRtree(geoms)
     # lines whose box comes within tol of an end (cheap), then the exact distance test only for
     # pairs not already joined: most ends touch only the lines that share their junction
@@ -467,22 +466,24 @@ def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     at = np.minimum(np.searchsorted(joined, key), max(len(joined) - 1, 0))
     keep = joined[at] != key if len(joined) else np.ones(len(key), bool)
     hit_pt, hit_line = hit_pt[keep], hit_line[keep]
-    keep = shapely.dwithin(pts[hit_pt], geoms[hit_line], tol)
-    hit_pt, hit_line = hit_pt[keep], hit_line[keep]
+    # points only for the few candidate ends, not for every line end
+    pts = shapely.points(ends_xy[hit_pt])
+    keep = shapely.dwithin(pts, geoms[hit_line], tol)
+    hit_pt, hit_line, pts = hit_pt[keep], hit_line[keep], pts[keep]
     if len(hit_pt) == 0:
         return geoms, 0
     # one target per dangling end: the nearest line (ties: lowest index)
-    d = shapely.distance(pts[hit_pt], geoms[hit_line])
+    d = shapely.distance(pts, geoms[hit_line])
     order = np.lexsort((hit_line, d, hit_pt))
     _, firsts = np.unique(hit_pt[order], return_index=True)
     sel = order[firsts]
-    hit_pt, hit_line = hit_pt[sel], hit_line[sel]
+    hit_pt, hit_line, pts = hit_pt[sel], hit_line[sel], pts[sel]
     geoms = geoms.copy()
     inserts: dict[int, list[float]] = {}
     moved: dict[tuple[int, int], np.ndarray] = {}
-    for p, line in zip(hit_pt, hit_line, strict=True):
+    for p, line, pt in zip(hit_pt, hit_line, pts, strict=True):
         end_i = cand[p]
-        dist = float(shapely.line_locate_point(geoms[line], pts[p]))
+        dist = float(shapely.line_locate_point(geoms[line], pt))
         inserts.setdefault(int(line), []).append(dist)
         proj = shapely.get_coordinates(shapely.line_interpolate_point(geoms[line], dist))[0]
         moved[(int(owner[end_i]), int(which[end_i]))] = proj
