@@ -536,17 +536,19 @@ def _targets(results: dict) -> list[str]:
             f"({cold['process_s'] - warm['process_s']:.0f} s wall under this load) to the 100k "
             "chain; the demo itself was not timed here"
         )
+    peak_load = max((max(r["load"]) for r in results.values() if "load" in r), default=0.0)
     out += [
         "",
         "Why (from the profiles behind this run):",
         "",
-        "- **Load.** Other jobs kept the 1-minute load at 7–10 on 2 cores for the whole run, so "
-        "wall seconds are 4–6× the CPU seconds; a quiet machine gives about the CPU figure for "
-        "the one-threaded steps. Ratios against SciPy and PySAL come from the same process.",
+        f"- **Load.** The 1-minute load on the 2 cores reached {peak_load:.1f} during the run "
+        "(other jobs share the machine); wall seconds grow with it, CPU seconds much less. "
+        "Ratios against SciPy and PySAL come from the same process.",
         "- **`network_from_roads`.** What is left is GEOS work per line: building point and box "
         "geometries and two STRtree queries (T-junction ends, segments for crossings), then "
         "splitting the lines into edge geometries. The per-pair GEOS predicates and numpy 2's "
-        "slow hash `unique` are gone (CPU at 300k: 12.0 s → 8.6 s); a numpy/numba grid index "
+        "slow hash `unique` are gone (the issue measured 42 s at 1M on its own grid); a "
+        "numpy/numba grid index "
         "over segments instead of STRtree queries is the next step, not done.",
         "- **`travel_costs`.** On this grid nearly every junction has degree 3–4, so contraction "
         "keeps many more nodes than on the routing benchmark's graph and each 60-minute search "
