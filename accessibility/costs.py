@@ -138,6 +138,64 @@ def _same_edge_pairs(
     )
 
 
+def _merge_direct(
+    cols: dict[str, np.ndarray], direct: pd.DataFrame, n_d: int
+) -> dict[str, np.ndarray]:
+    """Merge the (few) same-edge pairs into the sorted routed pairs: the better (cost, cost2)
+    of the two where both have a pair, inserted in order where only the direct one has."""
+    key = cols["o"] * np.int64(n_d) + cols["d"]
+    direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
+        ["o", "d"], keep="first"
+    )
+    do = direct["o"].to_numpy(np.int64)
+    dd = direct["d"].to_numpy(np.int64)
+    dc = direct["cost"].to_numpy(np.float64)
+    dc2 = direct["cost2"].to_numpy(np.float64)
+    dkey = do * np.int64(n_d) + dd
+    at = np.searchsorted(key, dkey)
+    found = at < len(key)
+    found[found] = key[at[found]] == dkey[found]
+    i = at[found]
+    better = (dc[found] < cols["cost"][i]) | (
+        (dc[found] == cols["cost"][i]) & (dc2[found] < cols["cost2"][i])
+    )
+    cols["cost"][i[better]] = dc[found][better]
+    cols["cost2"][i[better]] = dc2[found][better]
+    new = ~found
+    if new.any():
+        where = at[new]
+        cols = {
+            "o": np.insert(cols["o"], where, do[new]),
+            "d": np.insert(cols["d"], where, dd[new]),
+            "cost": np.insert(cols["cost"], where, dc[new]),
+            "cost2": np.insert(cols["cost2"], where, dc2[new]),
+        }
+    return cols
+
+
+def _labels(index: pd.Index, pos: np.ndarray) -> Any:
+    """The labels of ``index`` at ``pos``: a categorical over the layer's ids (integer codes, no
+    per-row Python objects) unless the ids are numbers, which are taken as they are."""
+    if index.dtype.kind in "iuf" and not isinstance(index, pd.MultiIndex):
+        return index.to_numpy()[pos]
+    return pd.Categorical.from_codes(pos, categories=index, validate=False)
+
+
+def _labelled_arrays(
+    cols: dict[str, np.ndarray], lo: pd.DataFrame, ld: pd.DataFrame
+) -> pd.DataFrame:
+    """Positions ``o``/``d`` (arrays) -> the layers' id labels, as a cost table, without copies."""
+    return pd.DataFrame(
+        {
+            "origin": _labels(lo.index, cols["o"]),
+            "destination": _labels(ld.index, cols["d"]),
+            "travel_time_min": cols["cost"],
+            "distance_m": cols["cost2"],
+        },
+        copy=False,
+    )
+
+
 def _endpoints(seeds: dict[str, np.ndarray], targets: dict[str, np.ndarray]) -> dict[str, Any]:
     """Keyword arguments of a routing search from ``seeds`` to ``targets`` (attachment dicts)."""
     return {
@@ -252,13 +310,24 @@ def travel_costs(
     else:
         res = many_to_many(graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs)
         o_pos, d_pos = res["source"], res["target"]
-    table = pd.DataFrame({"o": o_pos, "d": d_pos, "cost": res["cost"], "cost2": res["cost2"]})
+    if len(ld) < len(lo):
+        # pairs come sorted by destination, then origin: a stable counting sort on the origin
+        # gives origin, then destination, in one pass
+        from .routing.order import counting_order
+
+        order = counting_order(o_pos, len(lo))
+        cols = {"o": o_pos[order], "d": d_pos[order]}
+        del o_pos, d_pos
+        cols["cost"] = res.pop("cost")[order]
+        cols["cost2"] = res.pop("cost2")[order]
+        del order
+    else:
+        cols = {"o": o_pos, "d": d_pos, "cost": res.pop("cost"), "cost2": res.pop("cost2")}
+    del res
     direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
     if len(direct):
-        table = pd.concat([table, direct], ignore_index=True)
-        table = table.sort_values(["o", "d", "cost", "cost2"], kind="stable")
-        table = table.drop_duplicates(["o", "d"], keep="first")
-    out = _labelled(table.sort_values(["o", "d"], kind="stable"), lo, ld)
+        cols = _merge_direct(cols, direct, len(ld))
+    out = _labelled_arrays(cols, lo, ld)
     # the cut-off travels with the table: measures refuse limits beyond it (a pair slower than
     # this is absent, not unreachable)
     out.attrs["max_time_min"] = float(max_time_min)

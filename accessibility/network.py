@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from ._arrays import unique_sorted
 from ._crs import metric_crs
 from .errors import (
     CRSError,
@@ -375,13 +376,33 @@ def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
     return rank[labels].astype(np.int64)
 
 
-def _cluster_points(xy: np.ndarray, tol: float) -> np.ndarray:
+def _unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(xy, axis=0, return_index=True, return_inverse=True)[1:]`` by one lexsort.
+
+    Returns the index of each distinct point's first occurrence (distinct points in x, then y
+    order) and, per point, the position of its distinct point.
+    """
+    n = len(xy)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort((xy[:, 1], xy[:, 0]))  # stable: the first of equal points comes first
+    s = xy[order]
+    new = np.r_[True, (s[1:, 0] != s[:-1, 0]) | (s[1:, 1] != s[:-1, 1])]
+    first = order[new]
+    inverse = np.empty(n, np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return first, inverse
+
+
+def _cluster_points(
+    xy: np.ndarray, tol: float, unique: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Label points so that points closer than ``tol`` (transitively) share a label.
 
-    Labels are the index of the cluster's first point, so they are deterministic.
+    Labels are the index of the cluster's first point, so they are deterministic. ``unique`` is
+    :func:`_unique_points` of ``xy`` when the caller has it already.
     """
-    _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
+    first, inverse = _unique_points(xy) if unique is None else unique
     labels = first[inverse]
     if tol <= 0 or len(first) < 2:
         return labels
@@ -402,46 +423,67 @@ def _cluster_points(xy: np.ndarray, tol: float) -> np.ndarray:
     return rep[comp][inverse]
 
 
+def _pair_keys(a: np.ndarray, b: np.ndarray, n_b: int) -> np.ndarray:
+    """One int64 key per pair ``(a, b)``, ``b < n_b``, for fast membership tests."""
+    return a.astype(np.int64) * np.int64(max(n_b, 1)) + b.astype(np.int64)
+
+
+def _ends(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All vertices (``coords``, line of each) and each line's first and last vertex."""
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    start = np.searchsorted(line_of, np.arange(len(geoms)))
+    end = np.r_[start[1:], len(coords)] - 1
+    return coords, line_of, coords[start], coords[end]
+
+
 def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     """Move dangling line ends that lie within ``tol`` of another line's interior onto that line,
     inserting a vertex there so the two lines can be split at the junction."""
     if tol <= 0 or len(geoms) < 2:
         return geoms, 0
-    starts = shapely.get_point(geoms, 0)
-    ends = shapely.get_point(geoms, -1)
-    ends_xy = np.concatenate([shapely.get_coordinates(starts), shapely.get_coordinates(ends)])
+    coords, cidx, starts, ends = _ends(geoms)
+    ends_xy = np.concatenate([starts, ends])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
     which = np.concatenate([np.zeros(len(geoms), int), np.full(len(geoms), -1)])
     # an end within tol of a vertex of a line is already joined to THAT line (decided per
     # (end, line): two side roads meeting on a through road's interior join each other AND it)
-    coords, cidx = shapely.get_coordinates(geoms, return_index=True)
     from scipy.spatial import cKDTree
 
     # every (end, vertex) pair closer than tol, exact coincidences included
     near = cKDTree(ends_xy).sparse_distance_matrix(cKDTree(coords), tol, output_type="ndarray")
-    joined = pd.MultiIndex.from_arrays([near["i"], cidx[near["j"]]])
+    joined = unique_sorted(_pair_keys(near["i"], cidx[near["j"]], len(geoms)))
+    del near
     cand = np.arange(len(ends_xy))
-    pts = shapely.points(ends_xy)
     tree = shapely.STRtree(geoms)
-    hit_pt, hit_line = tree.query(pts, predicate="dwithin", distance=tol)
+    # lines whose box comes within tol of an end (cheap), then the exact distance test only for
+    # pairs not already joined: most ends touch only the lines that share their junction
+    boxes = _diagonals(ends_xy - tol, ends_xy + tol)
+    hit_pt, hit_line = tree.query(boxes)
+    del boxes
     keep = owner[hit_pt] != hit_line
     hit_pt, hit_line = hit_pt[keep], hit_line[keep]
-    keep = ~pd.MultiIndex.from_arrays([hit_pt, hit_line]).isin(joined)
+    key = _pair_keys(hit_pt, hit_line, len(geoms))
+    at = np.minimum(np.searchsorted(joined, key), max(len(joined) - 1, 0))
+    keep = joined[at] != key if len(joined) else np.ones(len(key), bool)
     hit_pt, hit_line = hit_pt[keep], hit_line[keep]
+    # points only for the few candidate ends, not for every line end
+    pts = shapely.points(ends_xy[hit_pt])
+    keep = shapely.dwithin(pts, geoms[hit_line], tol)
+    hit_pt, hit_line, pts = hit_pt[keep], hit_line[keep], pts[keep]
     if len(hit_pt) == 0:
         return geoms, 0
     # one target per dangling end: the nearest line (ties: lowest index)
-    d = shapely.distance(pts[hit_pt], geoms[hit_line])
+    d = shapely.distance(pts, geoms[hit_line])
     order = np.lexsort((hit_line, d, hit_pt))
     _, firsts = np.unique(hit_pt[order], return_index=True)
     sel = order[firsts]
-    hit_pt, hit_line = hit_pt[sel], hit_line[sel]
+    hit_pt, hit_line, pts = hit_pt[sel], hit_line[sel], pts[sel]
     geoms = geoms.copy()
     inserts: dict[int, list[float]] = {}
     moved: dict[tuple[int, int], np.ndarray] = {}
-    for p, line in zip(hit_pt, hit_line, strict=True):
+    for p, line, pt in zip(hit_pt, hit_line, pts, strict=True):
         end_i = cand[p]
-        dist = float(shapely.line_locate_point(geoms[line], pts[p]))
+        dist = float(shapely.line_locate_point(geoms[line], pt))
         inserts.setdefault(int(line), []).append(dist)
         proj = shapely.get_coordinates(shapely.line_interpolate_point(geoms[line], dist))[0]
         moved[(int(owner[end_i]), int(which[end_i]))] = proj
@@ -454,6 +496,57 @@ def _join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     return geoms, len(moved)
 
 
+def _diagonals(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Two-point lines from ``lo`` to ``hi``: their envelopes are the boxes, for STRtree queries
+    on boxes (cheaper to make than box polygons)."""
+    n = len(lo)
+    xy = np.empty((2 * n, 2))
+    xy[0::2], xy[1::2] = lo, hi
+    return shapely.linestrings(xy, indices=np.repeat(np.arange(n), 2))
+
+
+def _crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of lines ``a < b`` that may meet somewhere other than at a vertex both share.
+
+    Segment by segment: two segments whose boxes are apart cannot meet, and two segments that
+    share an end point and are not collinear meet only there (a vertex of both lines, which is
+    never a crossing to report). Every other pair of lines is kept, so the exact predicates run
+    on this superset and the result is the same as over all pairs; on road layers, where lines
+    meet at shared vertices, it removes nearly every pair.
+    """
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.flatnonzero(line_of[1:] == line_of[:-1])
+    p0, p1, sl = coords[seg], coords[seg + 1], line_of[seg]
+    lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
+    del coords, line_of, seg
+    boxes = _diagonals(lo, hi)
+    s, t = shapely.STRtree(boxes).query(boxes)
+    del boxes
+    keep = sl[s] < sl[t]
+    s, t = s[keep], t[keep]
+    # a shared end point: P = an end of s equal to an end of t; Q, R = their other ends
+    shared = np.zeros(len(s), bool)
+    q = np.empty((len(s), 2))
+    r = np.empty((len(s), 2))
+    pp = np.empty((len(s), 2))
+    for es, os_ in ((p0, p1), (p1, p0)):
+        for et, ot in ((p0, p1), (p1, p0)):
+            eq = ~shared & (es[s] == et[t]).all(axis=1)
+            shared |= eq
+            pp[eq], q[eq], r[eq] = es[s[eq]], os_[s[eq]], ot[t[eq]]
+    d1, d2 = q[shared] - pp[shared], r[shared] - pp[shared]
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    scale = np.hypot(*d1.T) * np.hypot(*d2.T)
+    # clearly not collinear (far above rounding): they meet only at P
+    only_p = np.abs(cross) > 1e-9 * scale
+    drop = np.zeros(len(s), bool)
+    drop[np.flatnonzero(shared)[only_p]] = True
+    s, t = s[~drop], t[~drop]
+    pairs = unique_sorted(_pair_keys(sl[s], sl[t], len(geoms)))
+    n = np.int64(max(len(geoms), 1))
+    return pairs // n, pairs % n
+
+
 def _crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
     """Find lines that cross without a shared vertex (bridges, or digitising without nodes).
 
@@ -462,23 +555,7 @@ def _crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
     """
     if len(geoms) < 2:
         return geoms, 0
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms)  # bounding boxes only: cheap
-    keep = a < b
-    a, b = a[keep], b[keep]
-    # two straight segments sharing an end point cannot cross: skip the predicate for them
-    n_pts = shapely.get_num_points(geoms)
-    starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
-    straight = (n_pts[a] == 2) & (n_pts[b] == 2)
-    share = (
-        (starts[a] == starts[b]).all(1)
-        | (starts[a] == ends[b]).all(1)
-        | (ends[a] == starts[b]).all(1)
-        | (ends[a] == ends[b]).all(1)
-    )
-    keep = ~(straight & share)
-    a, b = a[keep], b[keep]
+    a, b = _crossing_candidates(geoms)
     keep = shapely.crosses(geoms[a], geoms[b])
     a, b = a[keep], b[keep]
     if len(a) == 0:
@@ -488,9 +565,11 @@ def _crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
     is_pt = shapely.get_type_id(parts) == 0
     parts, pidx = parts[is_pt], pidx[is_pt]
     pxy = np.round(shapely.get_coordinates(parts), 6)
-    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
-    vkeys = pd.MultiIndex.from_arrays([line_of, *np.round(coords, 6).T])
     la, lb = a[pidx], b[pidx]
+    # the vertices of the lines involved only (not of the whole layer)
+    involved = unique_sorted(np.r_[la, lb])
+    coords, line_of = shapely.get_coordinates(geoms[involved], return_index=True)
+    vkeys = pd.MultiIndex.from_arrays([involved[line_of], *np.round(coords, 6).T])
     in_a = pd.MultiIndex.from_arrays([la, pxy[:, 0], pxy[:, 1]]).isin(vkeys)
     in_b = pd.MultiIndex.from_arrays([lb, pxy[:, 0], pxy[:, 1]]).isin(vkeys)
     new = ~(in_a & in_b)
@@ -531,16 +610,17 @@ def _split_lines(
     ``vertex_keys`` such as OSM node ids) by two or more line vertices.
     """
     coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    uniq = _unique_points(coords) if vertex_keys is None else None
     if vertex_keys is None:
-        keys = _cluster_points(coords, tol)
+        keys = _cluster_points(coords, tol, uniq)
     else:
         keys = np.asarray(vertex_keys, dtype=np.int64)
     n_snapped = 0
     if vertex_keys is None and tol > 0:
         # clusters that merged different coordinates = endpoints / vertices snapped together
-        exact = _cluster_points(coords, 0.0)
-        pairs = np.unique(np.stack([keys, exact], axis=1), axis=0)
-        n_snapped = int(len(pairs) - len(np.unique(pairs[:, 0])))
+        exact = _cluster_points(coords, 0.0, uniq)
+        pairs = unique_sorted(_pair_keys(keys, exact, len(coords)))
+        n_snapped = int(len(pairs) - len(unique_sorted(pairs // max(len(coords), 1))))
     # drop consecutive repeated keys within a line (zero-length segments after snapping)
     same_line = np.r_[False, line_of[1:] == line_of[:-1]]
     dup = same_line & np.r_[False, keys[1:] == keys[:-1]]
@@ -657,7 +737,7 @@ def _assemble(
     report["n_self_loops"] = int((u == v).sum())
     # lines of positive length that left no edge: joining vertices within tol merged them away
     collapsed = line_length > 0
-    collapsed[np.unique(line)] = False
+    collapsed[unique_sorted(line)] = False
     n_collapsed, n_lines = int(collapsed.sum()), int((line_length > 0).sum())
     lost_km = float(line_length[collapsed].sum()) / 1000.0
     report["n_lines_collapsed"] = n_collapsed

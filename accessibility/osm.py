@@ -5,7 +5,9 @@ Works on ``.osm``, ``.osm.gz``, ``.osm.bz2`` XML and ``.osm.pbf``. Nothing is do
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -64,6 +66,12 @@ def parse_maxspeed(value: Any) -> float:
     if m:
         return float(m.group(1))
     return float("nan")
+
+
+@functools.lru_cache(maxsize=4096)
+def _maxspeed_text(text: str) -> float:
+    """:func:`parse_maxspeed` of a tag's text, remembered (a file has few distinct values)."""
+    return parse_maxspeed(text)
 
 
 def _check_path(path: str | os.PathLike) -> str:
@@ -140,7 +148,7 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
             oneway,
             rev,
             tags.get("name"),
-            parse_maxspeed(tags.get("maxspeed")),
+            _maxspeed_text(speed) if (speed := tags.get("maxspeed")) is not None else math.nan,
             no_car,
             no_bike,
             no_walk,

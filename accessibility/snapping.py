@@ -105,8 +105,8 @@ def to_points(
     return out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
 
 
-def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree, np.ndarray]:
-    """The edges ``mode`` may use, a spatial index of them and their tie-break keys."""
+def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree]:
+    """The edges ``mode`` may use and a spatial index of them."""
     edges = network.edges
     usable = np.flatnonzero(
         np.isfinite(edges[f"{mode}_fwd_min"].to_numpy())
@@ -114,33 +114,31 @@ def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree
     )
     if len(usable) == 0:
         raise InvalidValueError(f"no edge of the network may be used by mode {mode!r}")
-    return (
-        usable,
-        shapely.STRtree(edges.geometry.to_numpy()[usable]),
-        _tie_keys(network, mode)[usable],
-    )
+    return usable, shapely.STRtree(edges.geometry.to_numpy()[usable])
 
 
-def _tie_keys(network: Network, mode: str) -> np.ndarray:
-    """Per edge: end coordinates, length, second vertex and the mode's times, to break ties
-    between equidistant edges the same way in every network that holds them. Coordinates and
+def _tie_keys(network: Network, mode: str, edge: np.ndarray) -> np.ndarray:
+    """Per edge in ``edge``: end coordinates, length, second vertex and the mode's times, to break
+    ties between equidistant edges the same way in every network that holds them. Coordinates and
     lengths are rounded to the millimetre and times to 1e-6 min, so the order does not depend on
-    the micrometres a reprojection moves them (two nodes with the same x keep the same x)."""
+    the micrometres a reprojection moves them (two nodes with the same x keep the same x). Only
+    the candidate edges of a query are keyed, not the whole network."""
     edges = network.edges
     xy = network.nodes[["x", "y"]].to_numpy(np.float64)
-    second = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 1))
+    coords, line = shapely.get_coordinates(edges.geometry.to_numpy()[edge], return_index=True)
+    second = coords[np.searchsorted(line, np.arange(len(edge))) + 1]
     metres = np.column_stack(
         [
-            xy[edges["u"].to_numpy()],
-            xy[edges["v"].to_numpy()],
-            edges["length_m"].to_numpy(np.float64),
+            xy[edges["u"].to_numpy()[edge]],
+            xy[edges["v"].to_numpy()[edge]],
+            edges["length_m"].to_numpy(np.float64)[edge],
             second,
         ]
     )
     minutes = np.column_stack(
         [
-            edges[f"{mode}_fwd_min"].to_numpy(np.float64),
-            edges[f"{mode}_bwd_min"].to_numpy(np.float64),
+            edges[f"{mode}_fwd_min"].to_numpy(np.float64)[edge],
+            edges[f"{mode}_bwd_min"].to_numpy(np.float64)[edge],
         ]
     )
     return np.column_stack([np.round(metres, 3), np.round(minutes, 6)])
@@ -236,7 +234,7 @@ def locate(
     if points.crs != network.crs:
         geom = geom.to_crs(network.crs)
     edges = network.edges
-    usable, tree, tie_key = network.cached(f"tree:{mode}", lambda: _edge_tree(network, mode))
+    usable, tree = network.cached(f"tree:{mode}", lambda: _edge_tree(network, mode))
     arr = geom.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     # NaN or infinite coordinates are on no road: left unsnapped (flagged), like missing points
@@ -258,7 +256,8 @@ def locate(
         d = shapely.distance(pts[pi], tree.geometries[ti])
         tied = d <= near[pi] + SNAP_TIE_M
         pi, ti, d = pi[tied], ti[tied], d[tied]
-        k = tie_key[ti]
+        cand, cand_pos = np.unique(ti, return_inverse=True)
+        k = _tie_keys(network, mode, usable[cand])[cand_pos.ravel()]
         order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), pi))
         pi, ti, d = pi[order], ti[order], d[order]
         first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = [
+    "user_path",
+    "user_path_3m",
     "routing",
     "county",
     "measures",
@@ -27,6 +29,14 @@ Measured on this project's own 2-core machines (the same kind as CI's), which ar
 read the **ratios** against the reference measured in the same run, not the absolute seconds.
 Every figure below is reproduced by the command given in its section; `python bench/collect.py`
 assembles this file from `bench/results/*.md`.
+
+What is timed differs by section. **The user's path** (`bench/bench_user_path.py`) times the public
+functions a user calls — reading the road layer, `network_from_roads` / `network_from_osm`,
+`locate`, `travel_costs`, the measures — each group in a fresh process, on an independent road
+graph (`bench/road_graphs.py`). **The routing benchmark** (`bench/bench_routing.py`) times only the
+routing kernels on CSR arrays built by hand from its own generator (`bench/graphs.py`, an easy
+graph: contraction keeps 8 % of its nodes); network building, snapping and renumbering are not
+in its rows.
 
 """
 

@@ -257,3 +257,26 @@ def test_travel_costs_equal_networkx_oracle(layout, mode, limit):
         best = ours.sort_values(["origin", "travel_time_min"]).groupby("origin").first()
         got = near.set_index("origin")["travel_time_min"]
         np.testing.assert_allclose(got.reindex(best.index), best["travel_time_min"], atol=1e-9)
+
+
+def test_cost_table_ids_are_codes_not_objects_and_same_edge_pairs_merge_in_order():
+    # text ids: the id columns are categoricals over the layers' ids (integer codes, no per-row
+    # Python strings); more origins than destinations routes backwards and reorders the pairs
+    roads = line_layer([[(0, 0), (4000, 0)], [(4000, 0), (4000, 3000)]], ["county", "county"])
+    net = network_from_roads(roads, modes=("car",))
+    v = pts([(500, 10), (3900, 10), (4010, 2000), (100, 5)], ["a", "b", "c", "d"])
+    f = pts([(3950, -10), (4005, 2500)], ["F1", "F2"])
+    costs = travel_costs(net, v, f, mode="car", max_time_min=60)
+    assert isinstance(costs["origin"].dtype, pd.CategoricalDtype)
+    assert isinstance(costs["destination"].dtype, pd.CategoricalDtype)
+    assert list(costs["origin"].cat.categories) == ["a", "b", "c", "d"]
+    pairs = list(zip(costs["origin"].astype(str), costs["destination"].astype(str), strict=True))
+    assert pairs == [(o, d) for o in "abcd" for d in ("F1", "F2")]  # origin, then destination
+    # b and F1 share the first road: along it, 50 m at 40 km/h plus both connectors
+    got = costs.set_index(["origin", "destination"])["travel_time_min"]
+    walk = 60 / 1000 / 5
+    assert got[("b", "F1")] == pytest.approx(10 * walk + 50 / 1000 / 40 * 60 + 10 * walk)
+    # integer ids stay integers
+    costs_int = travel_costs(net, v.reset_index(drop=True), f, mode="car", max_time_min=60)
+    assert costs_int["origin"].dtype.kind == "i"
+    assert costs_int["travel_time_min"].tolist() == costs["travel_time_min"].tolist()

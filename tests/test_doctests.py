@@ -77,6 +77,8 @@ MODULES = (
     "maps.static_maps",
     "routing.graph",
     "routing.distances",
+    "routing.order",
+    "_arrays",
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",

@@ -536,3 +536,20 @@ def test_k_nearest_sorting_and_linear_paths_agree_and_ties_follow_supply_order()
         {"origin": ["v000", "v000"], "destination": ["f03", "f01"], "travel_time_min": [7.0, 7.0]}
     )
     assert M.nearest_facility(tie, pop, sup).iloc[0] == "f01"  # f01 comes first in supply
+
+
+def test_text_ids_coded_the_same_for_object_str_and_categorical_columns():
+    # text id columns are hashed once per distinct id; unknown and missing ids stay -1
+    from accessibility.measures._table import _codes
+
+    index = pd.Index(["v1", "v2", "v3"])
+    raw = ["v3", "v1", "zz", None, "v3", "v2"]
+    expected = [2, 0, -1, -1, 2, 1]
+    for col in (
+        pd.Series(raw, dtype=object),
+        pd.Series(raw, dtype="string"),
+        pd.Series(raw, dtype="str"),
+        pd.Series(raw, dtype="category"),
+    ):
+        assert _codes(col, index).tolist() == expected
+    assert _codes(pd.Series([3, 1, 7]), pd.Index([1, 2, 3])).tolist() == [2, 0, -1]

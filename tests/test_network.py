@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from accessibility.errors import (
     InvalidValueError,
     MissingColumnError,
     NetworkError,
+    NetworkWarning,
 )
 from accessibility.network import network_from_osm, network_from_osmnx, network_from_roads
 from accessibility.speeds import speed_profile
@@ -218,3 +221,69 @@ def test_osmnx_graph_round_trip(shared_data):
     direct = network_from_osm(shared_data / "osm" / "north-bayreuth.osm.gz", modes=("car", "walk"))
     # the same roads: total length within 1 %
     assert net.edges["length_m"].sum() == pytest.approx(direct.edges["length_m"].sum(), rel=0.01)
+
+
+def _random_layer(seed: int) -> np.ndarray:
+    """Lines on a coarse lattice (shared vertices, collinear overlaps, T-ends) plus a few free
+    diagonals (true crossings without a shared vertex) and repeated vertices."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(60):
+        k = int(rng.integers(2, 5))
+        pts = rng.integers(0, 6, size=(k, 2)).astype(float) * 100
+        if rng.random() < 0.2:
+            pts = rng.uniform(0, 500, size=(k, 2))
+        if rng.random() < 0.1:
+            pts = np.vstack([pts[:1], pts])  # a repeated vertex
+        if len(np.unique(pts, axis=0)) >= 2:
+            lines.append(shapely.LineString(pts))
+    return np.array(lines, dtype=object)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_crossing_candidates_hold_every_pair_meeting_off_a_shared_vertex(seed):
+    # the fast segment filter must keep every pair of lines whose crossing the exact test reports
+    from accessibility.network import _crossing_candidates, _unique_points
+
+    geoms = _random_layer(seed)
+    a, b = _crossing_candidates(geoms)
+    kept = set(zip(a.tolist(), b.tolist(), strict=True))
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            if not shapely.crosses(geoms[i], geoms[j]):
+                continue
+            inter = shapely.get_parts(shapely.intersection(geoms[i], geoms[j]))
+            vi = {tuple(c) for c in np.round(shapely.get_coordinates(geoms[i]), 6)}
+            vj = {tuple(c) for c in np.round(shapely.get_coordinates(geoms[j]), 6)}
+            for p in inter[shapely.get_type_id(inter) == 0]:
+                c = tuple(np.round(shapely.get_coordinates(p)[0], 6))
+                if not (c in vi and c in vj):
+                    assert (i, j) in kept
+    # and the lexsort unique of points is numpy's unique of rows
+    xy = shapely.get_coordinates(geoms)
+    _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+    got_first, got_inverse = _unique_points(xy)
+    assert got_first.tolist() == first.tolist()
+    assert got_inverse.tolist() == inverse.ravel().tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_crossings_counted_as_over_all_pairs(seed):
+    # the report counts every point where two lines meet off a vertex both share, as a test of
+    # every pair of lines does
+    geoms = _random_layer(seed)
+    expected = 0
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            if not shapely.crosses(geoms[i], geoms[j]):
+                continue
+            inter = shapely.get_parts(shapely.intersection(geoms[i], geoms[j]))
+            vi = {tuple(c) for c in np.round(shapely.get_coordinates(geoms[i]), 6)}
+            vj = {tuple(c) for c in np.round(shapely.get_coordinates(geoms[j]), 6)}
+            for p in inter[shapely.get_type_id(inter) == 0]:
+                c = tuple(np.round(shapely.get_coordinates(p)[0], 6))
+                expected += not (c in vi and c in vj)
+    roads = gpd.GeoDataFrame({"road_class": ["county"] * len(geoms)}, geometry=geoms, crs=CRS)
+    with pytest.warns(NetworkWarning) if expected else contextlib.nullcontext():
+        net = network_from_roads(roads, modes=("car",), tolerance_m=0.0, join_t_junctions=False)
+    assert net.report["n_crossings_not_joined"] == expected

@@ -129,7 +129,13 @@ def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
         lookup = index.get_indexer(cat.categories)
         codes = cat.codes.to_numpy()
         return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1).astype(np.int64)
-    return index.get_indexer(column).astype(np.int64, copy=False)
+    if column.dtype.kind in "iub":
+        return index.get_indexer(column).astype(np.int64, copy=False)
+    # text ids: hash each distinct id once (factorize runs in C, also for Arrow-backed strings),
+    # then look the few distinct ones up in the index
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    lookup = index.get_indexer(uniques)
+    return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1).astype(np.int64)
 
 
 def prepare(

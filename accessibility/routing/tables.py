@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arrays import unique_sorted
 from ..options import OPTIONS, progress, resolve_n_jobs
 from .checks import PAIR_BYTES, SCRATCH_BYTES_PER_NODE, check_memory, estimate_pairs_bytes
 from .core import contracted_core, want_core
@@ -203,8 +204,8 @@ def many_to_many(
     >>> r["target"].tolist(), r["cost"].tolist(), r["cost2"].tolist()
     ([1, 2], [1.0, 3.5], [100.0, 300.0])
     """
-    n_src = len(np.unique(np.asarray(source_id)))
-    n_tgt = len(np.unique(np.asarray(target_id)))
+    n_src = len(unique_sorted(source_id))
+    n_tgt = len(unique_sorted(target_id))
     n_jobs = resolve_n_jobs(n_jobs)
     limit = OPTIONS["max_memory_bytes"]
     scratch = SCRATCH_BYTES_PER_NODE * graph.n_nodes * n_jobs
@@ -230,7 +231,7 @@ def many_to_many(
     ):
         parts.append(part)
         held += estimate_pairs_bytes(part["cost"].shape[0])
-        done_sources += len(np.unique(part["source"])) if part["source"].size else 0
+        done_sources += len(unique_sorted(part["source"]))
         # the final concatenation holds the pieces plus one column (a quarter) at a time
         if worst > limit and 1.25 * held + scratch > limit:
             frac = max(done_sources, 1) / max(n_src, 1)

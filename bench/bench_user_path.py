@@ -1,0 +1,573 @@
+"""The user's path, timed through the public functions on an independent road graph (issue 17).
+
+Every step runs in a FRESH Python process (``subprocess``), so each row includes what a user pays
+in a new session: imports, loading compiled kernels from numba's cache, building what the step
+needs. The graph is ``bench/road_graphs.py`` (a perturbed 200 m grid with a road hierarchy, 30 %
+of local roads removed, tracks, 2 % one-way, shuffled rows, random OSM node ids), not the routing
+benchmark's ``bench/graphs.py``. References (SciPy, PySAL ``access``) run in the same child as
+ours, side by side, so their ratios hold on a shared, noisy machine.
+
+Steps (``--steps``, default all):
+
+``chain``     read the road layer (GeoParquet), ``network_from_roads``, ``locate`` villages and
+              facilities (edge-snapped), ``travel_costs`` (facilities x villages, 60 min),
+              ``measures.nearest_cost`` and ``measures.two_sfca`` on the table: time per step and
+              peak RSS of the whole chain.
+``pbf``       ``network_from_osm`` on the same roads written as an OSM PBF.
+``nearest``   nearest facility for every node: ``routing.nearest_k`` (k=1, time only) vs SciPy
+              ``dijkstra(min_only=True)`` on the same CSR arrays (same node numbering).
+``fca``       2SFCA / E2SFCA / 3SFCA on 1M pairs vs PySAL ``access`` (``bench/bench_measures.py``
+              inputs), results compared.
+``cold``      the 100k chain with an EMPTY numba cache (``NUMBA_CACHE_DIR`` = a new temporary
+              folder: every kernel compiles), then again with that cache filled.
+
+Usage::
+
+    python bench/bench_user_path.py --sizes 100000,1000000
+    python bench/bench_user_path.py --sizes 3000000 --steps chain --facilities 5000 --villages 150000
+
+Writes ``bench/results/user_path.md`` (``python bench/collect.py`` puts it in BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+STEPS = ("chain", "pbf", "nearest", "fca", "cold")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# children (one fresh process each)
+
+
+def child_chain(a: argparse.Namespace) -> dict:
+    t_start = time.perf_counter()
+    import geopandas as gpd
+
+    sys.path.insert(0, str(HERE))
+    import road_graphs as rg
+
+    import accessibility as acc
+    from accessibility import measures
+
+    acc.set_options(progress=False)
+    out: dict = {"import_s": time.perf_counter() - t_start}
+    paths = rg.cached(a.n)
+    g = rg.generate(a.n)
+    villages = rg.points(g, a.villages, 1, "villages")
+    facilities = rg.points(g, a.facilities, 2, "facilities")
+    del g
+    base = _peak_mb()
+    times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    rss: dict[str, float] = {}
+
+    def step(name, fn):
+        t, c = time.perf_counter(), time.process_time()
+        res = fn()
+        times[name] = time.perf_counter() - t
+        cpu[name] = time.process_time() - c
+        rss[name] = _peak_mb()
+        return res
+
+    roads = step("read", lambda: gpd.read_parquet(paths["parquet"]))
+    net = step(
+        "network_from_roads",
+        lambda: acc.network_from_roads(roads, speeds=rg.CAR_SPEEDS, modes=("car",)),
+    )
+    roads = None
+    lv = step("locate_villages", lambda: acc.locate(villages, net, mode="car"))
+    lf = step("locate_facilities", lambda: acc.locate(facilities, net, mode="car"))
+    costs = step(
+        "travel_costs", lambda: acc.travel_costs(net, lv, lf, mode="car", max_time_min=60.0)
+    )
+    step(
+        "nearest_cost",
+        lambda: measures.nearest_cost(costs, villages["population"], facilities["capacity"]),
+    )
+    step(
+        "two_sfca",
+        lambda: measures.two_sfca(
+            costs, villages["population"], facilities["capacity"], limit_min=60.0
+        ),
+    )
+    out.update(
+        times=times,
+        cpu=cpu,
+        rss=rss,
+        base_mb=base,
+        peak_mb=_peak_mb(),
+        n_nodes=len(net.nodes),
+        n_edges=len(net.edges),
+        n_pairs=len(costs),
+    )
+    return out
+
+
+def child_pbf(a: argparse.Namespace) -> dict:
+    sys.path.insert(0, str(HERE))
+    import road_graphs as rg
+
+    import accessibility as acc
+
+    path = rg.cached(a.n, pbf=True)["pbf"]
+    t, c = time.perf_counter(), time.process_time()
+    net = acc.network_from_osm(path, modes=("car",))
+    return {
+        "wall_s": time.perf_counter() - t,
+        "cpu_s": time.process_time() - c,
+        "peak_mb": _peak_mb(),
+        "n_nodes": len(net.nodes),
+    }
+
+
+def child_nearest(a: argparse.Namespace) -> dict:
+    import geopandas as gpd
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    sys.path.insert(0, str(HERE))
+    import road_graphs as rg
+
+    import accessibility as acc
+    from accessibility.routing import nearest_k
+
+    net = acc.network_from_roads(
+        gpd.read_parquet(rg.cached(a.n)["parquet"]), speeds=rg.CAR_SPEEDS, modes=("car",)
+    )
+    g = net.graph("car")
+    n = g.n_nodes
+    fac = np.random.default_rng(3).choice(n, a.facilities, replace=False)
+    every = np.arange(n)
+    tails = np.repeat(np.arange(n), np.diff(g.indptr))
+    mat = sp.csr_matrix((g.cost, (tails, g.head)), shape=(n, n))
+
+    def ours():
+        return nearest_k(
+            g,
+            source_id=np.arange(len(fac)),
+            source_node=fac,
+            target_id=every,
+            target_node=every,
+            k=1,
+            max_cost=60.0,
+            secondary=False,
+        )
+
+    def scipy():
+        return dijkstra(mat, indices=fac, min_only=True, limit=60.0)
+
+    ours()  # kernel load from the cache
+    best = {"ours": np.inf, "scipy": np.inf}
+    for _ in range(3):
+        for name, fn in (("ours", ours), ("scipy", scipy)):
+            t = time.perf_counter()
+            res = fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+            if name == "ours":
+                mine = np.full(n, np.inf)
+                mine[res["target"]] = res["cost"]
+            else:
+                theirs = res
+    fin = np.isfinite(theirs)
+    same = bool((np.isfinite(mine) == fin).all())
+    diff = float(np.abs(mine[fin] - theirs[fin]).max()) if fin.any() else 0.0
+    return {"ours_s": best["ours"], "scipy_s": best["scipy"], "same_reach": same, "max_diff": diff}
+
+
+def child_fca(a: argparse.Namespace) -> dict:
+    import numpy as np
+
+    sys.path.insert(0, str(HERE))
+    from bench_measures import best_of, case, pysal_runner
+
+    from accessibility import measures
+
+    costs, pop, sup = case(20_000, 100, 1_000_000)  # as bench/bench_measures.py
+    make = pysal_runner(costs, pop, sup)
+    rows = {}
+    for name, ours, theirs in (
+        (
+            "2SFCA",
+            lambda: measures.two_sfca(costs, pop, sup, limit_min=30),
+            lambda: make().two_stage_fca(name="x", max_cost=30),
+        ),
+        (
+            "E2SFCA",
+            lambda: measures.e2sfca(costs, pop, sup),
+            lambda: make().enhanced_two_stage_fca(name="x"),
+        ),
+        (
+            "3SFCA",
+            lambda: measures.three_sfca(costs, pop, sup),
+            lambda: make().three_stage_fca(name="x"),
+        ),
+    ):
+        t_ours, res = best_of(ours, 3)
+        t_theirs, ref = best_of(theirs, 1)
+        mine = res.iloc[:, 0] if res.ndim == 2 else res
+        ref = ref[next(c for c in ref.columns if "x" in str(c))] if ref.ndim == 2 else ref
+        ref = ref.reindex(mine.index).fillna(0.0).to_numpy()
+        got = np.nan_to_num(np.asarray(mine, dtype=float))
+        rel = float(np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-12)))
+        rows[name] = {"ours_s": t_ours, "pysal_s": t_theirs, "max_rel_diff": rel}
+    return rows
+
+
+CHILDREN = {"chain": child_chain, "pbf": child_pbf, "nearest": child_nearest, "fca": child_fca}
+
+
+# ------------------------------------------------------------------------------------------------
+# parent
+
+
+#: facilities, villages per graph size: the issue's 2,000 x 50,000 at 1M and 5,000 x 150,000 at
+#: 3M; smaller graphs get proportionally fewer (a 60-minute reach covers most of a 100k graph)
+POINTS = {100_000: (200, 5_000), 300_000: (600, 15_000), 1_000_000: (2_000, 50_000)}
+
+
+def _points(n: int, a: argparse.Namespace) -> tuple[int, int]:
+    if a.facilities and a.villages:
+        return a.facilities, a.villages
+    if n >= 3_000_000:
+        return 5_000, 150_000
+    return POINTS.get(n, (max(10, n // 500), max(100, n // 20)))
+
+
+def _run(step: str, a: argparse.Namespace, n: int, env: dict | None = None) -> dict:
+    n_fac, n_vil = _points(n, a)
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        step,
+        "--n",
+        str(n),
+        "--facilities",
+        str(n_fac),
+        "--villages",
+        str(n_vil),
+    ]
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    load0 = _load()
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, check=False)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    res.update(process_s=wall, load=(load0, _load()), facilities=n_fac, villages=n_vil)
+    return res
+
+
+def _fmt_load(r: dict) -> str:
+    return f"load {r['load'][0]:.1f}→{r['load'][1]:.1f}" if "load" in r else ""
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", default="1000000")
+    p.add_argument("--steps", default=",".join(STEPS))
+    p.add_argument("--facilities", type=int, default=0, help="default: scaled to the graph")
+    p.add_argument("--villages", type=int, default=0, help="default: scaled to the graph")
+    p.add_argument("--child", default=None)
+    p.add_argument("--n", type=int, default=0)
+    p.add_argument("--out", default=str(HERE / "results" / "user_path.md"))
+    p.add_argument("--from-log", default=None, help="re-render the report from a run's printout")
+    a = p.parse_args()
+    if a.child:
+        print(json.dumps(CHILDREN[a.child](a)))
+        return
+    if a.from_log:
+        results = _parse_log(Path(a.from_log).read_text(encoding="utf-8"))
+        sizes = sorted({n for n, _ in results if _ != "cold" and _ != "warm"})
+        steps = [
+            s for s in STEPS if any(k == s or (s == "cold" and k == "cold") for _, k in results)
+        ]
+        text = report(results, a, sizes or [100_000], steps)
+        Path(a.out).write_text(text, encoding="utf-8")
+        print(text)
+        return
+    sizes = [int(s) for s in a.sizes.split(",")]
+    steps = a.steps.split(",")
+    sys.path.insert(0, str(HERE))
+    import road_graphs as rg
+
+    results: dict = {}
+    for n in sizes:
+        rg.cached(n, pbf="pbf" in steps)
+        for step in steps:
+            if step == "cold" or (step == "fca" and n != sizes[0]):
+                continue  # the measures do not depend on the graph: once
+            print(f"{n:,} {step} ...", flush=True)
+            results[(n, step)] = r = _run(step, a, n)
+            print("   ", r, flush=True)
+    if "cold" in steps:
+        with tempfile.TemporaryDirectory() as tmp:
+            for label in ("cold", "warm"):
+                r = _run("chain", a, 100_000, env={"NUMBA_CACHE_DIR": tmp})
+                results[(100_000, label)] = r
+                print(label, r, flush=True)
+    text = report(results, a, sizes, steps)
+    Path(a.out).write_text(text, encoding="utf-8")
+    print(text)
+
+
+def _parse_log(text: str) -> dict:
+    """The results printed by a run (``N step ...`` then the result dict; ``cold``/``warm`` ...)."""
+    import ast
+
+    results: dict = {}
+    key = None
+    for line in text.splitlines():
+        head = line.strip()
+        if head.endswith(" ..."):
+            n, step = head[:-4].split()
+            key = (int(n.replace(",", "")), step)
+        elif head.startswith("{") and key is not None:
+            results[key] = ast.literal_eval(head)
+            key = None
+        elif head.startswith(("cold {", "warm {")):
+            results[(100_000, head[:4])] = ast.literal_eval(head[5:])
+    return results
+
+
+def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[str]) -> str:
+    import numpy as np
+
+    lines = [
+        "# The user's path on an independent road graph (issue 17)"
+        + ("" if len(sizes) > 1 else f": {sizes[0]:,} nodes"),
+        "",
+        f"Written by `bench/bench_user_path.py`; command `python bench/bench_user_path.py "
+        f"--sizes {','.join(map(str, sizes))} --steps {','.join(steps)}"
+        + (f" --facilities {a.facilities} --villages {a.villages}`" if a.facilities else "`"),
+        f"({time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, {os.cpu_count()} cores shared with other work).",
+        "",
+        "Graph: `bench/road_graphs.py` — a perturbed 200 m grid (junctions moved up to 50 m), "
+        "arterials every 5 km (60 km/h), collectors every 1 km (40 km/h), local roads 25 km/h "
+        "with 30 % removed, 15 % of the rest tracks (12 km/h), 2 % of lines one-way, rows "
+        "shuffled, random OSM node ids; road lines span 1-8 junctions and are split by "
+        "`network_from_roads`. Villages and facilities are random points off the roads "
+        "(edge-snapped). Every step is timed through the public functions, each group in a fresh "
+        "process; peak RSS is that process's `ru_maxrss` (interpreter and libraries included).",
+        "",
+    ]
+    if any(s in steps for s in ("chain", "pbf")):
+        lines += [
+            "### Chain: facilities × villages, 60 min, car",
+            "",
+            "Wall seconds, with the process's CPU seconds in brackets (all threads: `travel_costs` "
+            "routes on 2 threads). The machine is shared: when the load is well above 2 the wall "
+            "time grows with it and the CPU time is the better measure of the work.",
+            "",
+            "| nodes | facilities × villages | read | network_from_roads | locate (villages + facilities) | travel_costs "
+            "| nearest_cost | two_sfca | chain total | peak RSS | pairs | network_from_osm (PBF) "
+            "| PBF peak | load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for n in sizes:
+            c = results.get((n, "chain"), {})
+            pb = results.get((n, "pbf"), {})
+            if "times" in c:
+                t = c["times"]
+                u = c.get("cpu", t)
+
+                def wc(*keys, t=t, u=u, d=1):
+                    w, p = sum(t[k] for k in keys), sum(u[k] for k in keys)
+                    return f"{w:.{d}f} s ({p:.{d}f})"
+
+                cells = [
+                    f"{c['n_nodes']:,}",
+                    f"{c['facilities']:,} × {c['villages']:,}",
+                    wc("read"),
+                    wc("network_from_roads"),
+                    wc("locate_villages", "locate_facilities"),
+                    wc("travel_costs"),
+                    wc("nearest_cost", d=2),
+                    wc("two_sfca", d=2),
+                    wc(*t),
+                    f"{c['peak_mb']:,.0f} MB",
+                    f"{c['n_pairs']:,}",
+                ]
+            else:
+                cells = [f"{n:,}", *(["—"] * 10)]
+            cells += (
+                [f"{pb['wall_s']:.1f} s ({pb.get('cpu_s', 0):.1f})", f"{pb['peak_mb']:,.0f} MB"]
+                if "wall_s" in pb
+                else ["—", "—"]
+            )
+            cells.append(_fmt_load(c))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if "nearest" in steps:
+        lines += [
+            "### Nearest facility for every node vs SciPy (same CSR arrays, same numbering)",
+            "",
+            "| nodes | ours `nearest_k` (k=1, time only) | SciPy `dijkstra(min_only=True)` "
+            "| ours vs SciPy | same reach, max diff | load |",
+            "|---|---|---|---|---|---|",
+        ]
+        for n in sizes:
+            r = results.get((n, "nearest"), {})
+            if "ours_s" in r:
+                lines.append(
+                    f"| {n:,} | {r['ours_s']:.2f} s | {r['scipy_s']:.2f} s | "
+                    f"{r['scipy_s'] / r['ours_s']:.2f}x | {r['same_reach']}, {r['max_diff']:.1e} "
+                    f"| {_fmt_load(r)} |"
+                )
+        lines.append("")
+    if "fca" in steps:
+        r = results.get((sizes[0], "fca"), {})
+        lines += [
+            "### FCA measures vs PySAL `access`, 1M pairs (20,000 villages × 100 facilities, as `bench/bench_measures.py`)",
+            "",
+            "| measure | ours (best of 3) | PySAL access | speed-up | max relative difference |",
+            "|---|---|---|---|---|",
+        ]
+        for name, row in r.items():
+            if isinstance(row, dict) and "ours_s" in row:
+                lines.append(
+                    f"| {name} | {row['ours_s']:.3f} s | {row['pysal_s']:.2f} s | "
+                    f"{row['pysal_s'] / row['ours_s']:.1f}x | {row['max_rel_diff']:.1e} |"
+                )
+        lines.append("")
+    if "cold" in steps:
+        cold = results.get((100_000, "cold"), {})
+        warm = results.get((100_000, "warm"), {})
+        if "process_s" in cold and "process_s" in warm:
+            cc, wc_ = sum(cold.get("cpu", {}).values()), sum(warm.get("cpu", {}).values())
+            lines += [
+                "### Cold start (100k chain, fresh process)",
+                "",
+                f"- Empty numba cache (every kernel compiles): {cold['process_s']:.1f} s for the "
+                f"whole process, {cc:.1f} s CPU in the timed steps; the same with the cache "
+                f"filled: {warm['process_s']:.1f} s, {wc_:.1f} s CPU. Compilation costs about "
+                f"{cc - wc_:.0f} s CPU once per install, nearly all of it in `travel_costs` "
+                f"(the search and contraction kernels) ({_fmt_load(cold)}).",
+                "",
+            ]
+    lines += _targets(results)
+    return "\n".join(lines) + "\n"
+
+
+def _targets(results: dict) -> list[str]:
+    """Issue 17's targets against this run (1M rows; wall seconds, CPU in brackets)."""
+    c = results.get((1_000_000, "chain"), {})
+    pb = results.get((1_000_000, "pbf"), {})
+    nr = results.get((1_000_000, "nearest"), {})
+    fca = next((r for (_, k), r in results.items() if k == "fca"), {})
+    if not (c or pb or nr or fca):
+        return []
+    out = ["### Targets (issue 17), 1M-node rows of this run", ""]
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**NOT met**"
+
+    if "times" in c:
+        t, u, r = c["times"], c.get("cpu", c["times"]), c["rss"]
+        build = t["network_from_roads"]
+        out.append(
+            f"- `network_from_roads` ≤ 5 s and ≤ 1.5 GB: {verdict(build <= 5 and r['network_from_roads'] <= 1536)} "
+            f"({build:.1f} s wall, {u['network_from_roads']:.1f} s CPU; peak "
+            f"{r['network_from_roads']:,.0f} MB after it)"
+        )
+        tc = t["travel_costs"]
+        out.append(
+            f"- `travel_costs` {c['facilities']:,} × {c['villages']:,}, 60 min, edge-snapped ≤ 8 s: "
+            f"{verdict(tc <= 8)} ({tc:.1f} s wall, {u['travel_costs']:.1f} s CPU on 2 threads, "
+            f"{c['n_pairs']:,} pairs)"
+        )
+        chain = sum(t[k] for k in t if k != "read")
+        out.append(
+            f"- whole chain (build, locate, table, nearest, 2SFCA) ≤ 15 s, peak ≤ 2 GB: "
+            f"{verdict(chain <= 15 and c['peak_mb'] <= 2048)} ({chain:.1f} s wall, "
+            f"{sum(u[k] for k in u if k != 'read'):.1f} s CPU; peak {c['peak_mb']:,.0f} MB)"
+        )
+    if "wall_s" in pb:
+        out.append(
+            f"- reading a 1M-node PBF (`network_from_osm`) ≤ 10 s: {verdict(pb['wall_s'] <= 10)} "
+            f"({pb['wall_s']:.1f} s wall, {pb.get('cpu_s', float('nan')):.1f} s CPU)"
+        )
+    if "ours_s" in nr:
+        ratio = nr["scipy_s"] / nr["ours_s"]
+        out.append(
+            f"- nearest facility for every node ≥ 1.5× SciPy `min_only` (same numbering): "
+            f"{verdict(ratio >= 1.5)} ({ratio:.2f}×: ours {nr['ours_s']:.2f} s, SciPy "
+            f"{nr['scipy_s']:.2f} s, same process)"
+        )
+    rows = {k: v for k, v in fca.items() if isinstance(v, dict) and "ours_s" in v}
+    if rows:
+        worst = min(v["pysal_s"] / v["ours_s"] for v in rows.values())
+        out.append(
+            f"- every FCA measure ≥ 10× PySAL `access` on 1M pairs, equal results: "
+            f"{verdict(worst >= 10)} (slowest ratio {worst:.1f}×; "
+            + ", ".join(f"{k} {v['pysal_s'] / v['ours_s']:.1f}×" for k, v in rows.items())
+            + ")"
+        )
+    cold = results.get((100_000, "cold"), {})
+    warm = results.get((100_000, "warm"), {})
+    if "process_s" in cold and "process_s" in warm:
+        out.append(
+            f"- first run on a fresh install ≤ 30 s: **NOT met** for this path — kernel "
+            f"compilation adds {sum(cold['cpu'].values()) - sum(warm['cpu'].values()):.0f} s CPU "
+            f"({cold['process_s'] - warm['process_s']:.0f} s wall under this load) to the 100k "
+            "chain; the demo itself was not timed here"
+        )
+    peak_load = max((max(r["load"]) for r in results.values() if "load" in r), default=0.0)
+    out += [
+        "",
+        "Why (from the profiles behind this run):",
+        "",
+        f"- **Load.** The 1-minute load on the 2 cores reached {peak_load:.1f} during the run "
+        "(other jobs share the machine); wall seconds grow with it, CPU seconds much less. "
+        "Ratios against SciPy and PySAL come from the same process.",
+        "- **`network_from_roads`.** What is left is GEOS work per line: building point and box "
+        "geometries and two STRtree queries (T-junction ends, segments for crossings), then "
+        "splitting the lines into edge geometries. The per-pair GEOS predicates and numpy 2's "
+        "slow hash `unique` are gone (the issue measured 42 s at 1M on its own grid); a "
+        "numpy/numba grid index "
+        "over segments instead of STRtree queries is the next step, not done.",
+        "- **`travel_costs`.** On this grid nearly every junction has degree 3–4, so contraction "
+        "keeps many more nodes than on the routing benchmark's graph and each 60-minute search "
+        "settles more of them; the searches are now nearly all of the time, the table assembly "
+        "(a linear counting sort, integer-coded ids) a small part.",
+        "- **Memory.** The network's GeoDataFrames (node and edge geometries) hold most of the "
+        "2.2 GB after building; the 12.4M-pair table adds about 0.4 GB and the routing scratch "
+        "the rest.",
+        "- **Nearest for every node.** The time is the kernel (preparing the query is about "
+        "5 % of the call): one multi-source Dijkstra that keeps (cost, cost2, source) per node "
+        "and breaks ties lexicographically, with a binary heap of rows; it is not yet as fast "
+        "as SciPy's `min_only`, and was not changed in this round.",
+        "- **2SFCA vs PySAL.** The benchmark's table has text ids; most of our time maps them "
+        "to codes (now once per distinct id). Tables from `travel_costs` carry categorical ids "
+        "and skip that work.",
+        "",
+    ]
+    return out
+
+
+if __name__ == "__main__":
+    main()
