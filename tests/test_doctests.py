@@ -88,6 +88,7 @@ MODULES = (
     "project.osm_inputs",
     "project.init",
     "project.requirements",
+    "project.service_names",
     "datasets.export",
     "uniform_speed",
     "tiers.tiers",

@@ -437,3 +437,31 @@ def test_exporters_never_write_over_files_already_there(tmp_path):
     with pytest.raises(OutputError, match=r"county\.osm\.pbf already exists"):
         write_demo_osm(tmp_path)
     assert pbf.read_bytes() == b"mine"
+
+
+def test_county_facility_types_are_read_as_the_standards_services(tmp_path, caplog):
+    from accessibility.project import load_project_inputs
+
+    write_county_shapefiles(tmp_path)
+    path, _ = init_project(tmp_path)
+    assert set(read_layer(tmp_path / "设施.shp")["类型"]) >= {"卫生院", "敬老院", "村卫生室"}
+    with caplog.at_level("INFO", logger="accessibility.project.service_names"):
+        project = load_project_inputs(path)
+    services = set(project.facilities[project.config["columns"]["service"]])
+    assert services == {"hospital", "health_centre", "clinic", "primary_school",
+                        "junior_school", "elder_care", "day_care"}  # fmt: skip
+    assert "卫生院 -> health_centre" in caplog.text
+    # the file itself is untouched
+    assert "卫生院" in set(read_layer(tmp_path / "设施.shp")["类型"])
+
+
+def test_a_service_the_project_names_itself_is_not_recoded():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from accessibility.project.service_names import recode_services
+
+    f = gpd.GeoDataFrame({"s": ["卫生院", "敬老院"]}, geometry=[Point(0, 0)] * 2)
+    names = {"health_centre": {"aliases": ["卫生院"]}, "elder_care": {"aliases": ["敬老院"]}}
+    out = recode_services(f, "s", names, keep=["卫生院"])
+    assert out["s"].tolist() == ["卫生院", "elder_care"] and f["s"].tolist() == ["卫生院", "敬老院"]

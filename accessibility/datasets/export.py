@@ -177,6 +177,9 @@ def write_county_shapefiles(folder: str | os.PathLike) -> dict[str, Path]:
         }
     )
     f = demo.facilities.reset_index()
+    # facility types as county registers write them; the project reads them by the standards'
+    # [names] aliases (卫生院 -> health_centre ...)
+    f["service"] = f["service"].map(_SERVICE_ZH).fillna(f["service"])
     facilities = f.rename(
         columns={"facility_id": "编码", "name": "名称", "service": "类型", "capacity": "床位"}
     )
@@ -200,6 +203,16 @@ def write_county_shapefiles(folder: str | os.PathLike) -> dict[str, Path]:
 
 
 _SHAPEFILE_PARTS = ("shp", "shx", "dbf", "prj", "cpg")
+#: The demo's services as a county's facility register names them.
+_SERVICE_ZH = {
+    "hospital": "县医院",
+    "health_centre": "卫生院",
+    "clinic": "村卫生室",
+    "primary_school": "小学",
+    "junior_school": "初级中学",
+    "elder_care": "敬老院",
+    "day_care": "日间照料中心",
+}
 
 
 def _refuse_existing(paths: Sequence[Path]) -> None:

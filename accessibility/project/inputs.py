@@ -22,6 +22,7 @@ from .check import check_project
 from .config import load_config
 from .osm_inputs import project_facilities, project_villages
 from .requirements import checked_columns, column_needs, without_unused_supply
+from .service_names import recode_services
 
 __all__ = [
     "ProjectInputs",
@@ -92,7 +93,22 @@ def _validated_locations(
         nonnegative_columns=supply[1],
         reference_extent=roads,
     )
+    # 卫生院, 敬老院 ... read as the services the standards name (their [names] and aliases)
+    named = [*(cfg["services"] or {}), *(ana["services"] or [])]  # the project's own names win
+    facilities = recode_services(facilities, cols["service"], _service_names(cfg), keep=named)
     return villages, facilities
+
+
+def _service_names(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[names]`` table of the project's standards (the built-in one without standards)."""
+    from ..standards import default_standards
+    from .standards import project_standards
+
+    table = project_standards(cfg) if cfg["equity"]["standards"] != "none" else None
+    names = dict(default_standards().attrs.get("names", {}))
+    if table is not None:
+        names.update(table.attrs.get("names", {}))
+    return names
 
 
 @dataclass

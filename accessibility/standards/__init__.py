@@ -273,16 +273,22 @@ def standards_from_dict(data: Mapping[str, Any], *, origin: str = "mapping") -> 
 
 
 def _names(names: Any, problems: list[str]) -> dict[str, dict[str, str]]:
-    """``[names.<service or standard>] zh = "...", en = "..."``: the names readers see."""
+    """``[names.<service or standard>] zh = "...", en = "..."``: the names readers see, and
+    ``aliases = [...]``: other names a facility layer may give the service (卫生院, 敬老院 ...)."""
     if names is None:
         return {}
+
+    def ok(key: str, value: Any) -> bool:
+        if key == "aliases":
+            return isinstance(value, list) and all(isinstance(a, str) for a in value)
+        return key in ("zh", "en") and isinstance(value, str)
+
     if not isinstance(names, Mapping) or not all(
-        isinstance(v, Mapping)
-        and all(k in ("zh", "en") and isinstance(t, str) for k, t in v.items())
-        for v in names.values()
+        isinstance(v, Mapping) and all(ok(k, t) for k, t in v.items()) for v in names.values()
     ):
         problems.append(
-            '[names]: expected tables like [names.clinic] zh = "村卫生室", en = "village clinic"'
+            '[names]: expected tables like [names.clinic] zh = "村卫生室", en = "village clinic", '
+            'aliases = ["卫生室"]'
         )
         return {}
     return {str(k): dict(v) for k, v in names.items()}
