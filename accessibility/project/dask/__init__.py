@@ -18,7 +18,9 @@ region for tests and benchmarks.
 Requires the ``[dask]`` extra (``pip install "accessibility[dask]"``).
 """
 
+from .cluster import ProcessCluster, process_cluster
 from .execute import PartitionError
+from .national import make_national, province_of
 from .plan import (
     DEFAULT_PARTITION_COLUMN,
     LOCAL_MEASURES,
@@ -39,10 +41,14 @@ __all__ = [
     "WHOLE_AREA",
     "PartitionError",
     "PartitionedRunResult",
+    "ProcessCluster",
     "Region",
     "buffer_radius_m",
+    "make_national",
     "make_region",
     "max_speeds_kmh",
+    "process_cluster",
+    "province_of",
     "run_partitioned",
     "write_region_project",
 ]
