@@ -99,6 +99,10 @@ DEFAULTS: dict[str, Any] = {
         "report": "report.html",
         "overwrite": True,
         "roads": True,
+        # national-size outputs (accessibility.project.parquet): folder names / a CSV name
+        "parquet": "",
+        "county_geopackages": "",
+        "county_summary": "",
     },
 }
 
@@ -238,6 +242,7 @@ OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "geopackage": (".gpkg",),
     "csv": (".csv",),
     "report": (".html", ".htm"),
+    "county_summary": (".csv",),
 }
 
 

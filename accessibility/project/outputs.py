@@ -16,6 +16,7 @@ from .._files import atomic_outputs, check_output_paths, inputs_timestamp, outpu
 from ..report import write_report
 from ..styles import default_styles
 from .config import group_key, load_config
+from .parquet import check_partitioned_outputs
 from .result import RunResult
 from .standards import standard_modes
 
@@ -36,6 +37,7 @@ def checked_outputs(
     outc = cfg["output"]
     folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
     check_output_paths(cfg, folder)
+    check_partitioned_outputs(cfg, folder)  # [output] parquet, county_geopackages, county_summary
     paths = tuple(folder / outc[k] if outc[k] else None for k in ("geopackage", "csv", "report"))
     return cfg, paths  # type: ignore[return-value]
 
