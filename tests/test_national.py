@@ -184,7 +184,8 @@ def test_client_killed_then_resumed(project: dict, reference: pd.DataFrame, clus
         )
     _check_against_reference(result.villages, reference)
     parts = result.partitions
+    # (tasks running when the client died may finish and be read back too)
     reused = {os.path.basename(p) for p in parts.loc[~parts["computed"], "checkpoint"]}
-    assert reused and reused <= before
+    assert before and before <= reused  # every partition finished before the kill is read back
     assert not parts.duplicated(["partition", "level"]).any()
     assert (out_dir / "villages.csv").exists()

@@ -168,3 +168,35 @@ def test_output_folder_checks(tmp_path: Path) -> None:
     cfg["output"]["parquet"] = "../elsewhere"
     with pytest.raises(ConfigError, match="plain folder name"):
         check_partitioned_outputs(cfg, tmp_path)
+
+
+@pytest.mark.slow
+def test_run_project_writes_the_national_outputs(tmp_path: Path) -> None:
+    """A plain (one-process) run with [output] parquet / county_geopackages / county_summary."""
+    from accessibility.config import load_config
+    from accessibility.distributed import make_national, write_region_project
+    from accessibility.options import set_options
+    from accessibility.pipeline import run_project
+
+    region = make_national(2, columns=2, province_side=1)
+    path = write_region_project(
+        region, tmp_path, services={"clinic": {"mode": "walk"}}, mode="walk", thresholds_min=[15, 30]
+    )
+    cfg = load_config(path)
+    cfg["output"].update(parquet="pq", county_geopackages="gpkg", county_summary="counties.csv")
+    with set_options(progress=False):
+        result = run_project(cfg, out_dir=tmp_path / "out")
+    out = tmp_path / "out"
+    assert {"parquet", "county_geopackages", "county_summary"} <= set(result.files)
+    back = gpd.read_parquet(out / "pq")
+    pd.testing.assert_frame_equal(back.loc[result.villages.index], result.villages)
+    assert sorted(p.relative_to(out / "pq").as_posix() for p in (out / "pq").rglob("*")) == [
+        "P0000",
+        "P0000/C00.parquet",
+        "P0001",
+        "P0001/C01.parquet",
+    ]
+    summary = pd.read_csv(out / "counties.csv", encoding="utf-8-sig")
+    want = county_summary(result.villages, {"clinic": [15.0, 30.0]})
+    pd.testing.assert_frame_equal(summary, want, check_dtype=False)
+    assert len(list((out / "gpkg").rglob("*.gpkg"))) == 2

@@ -67,6 +67,17 @@ def _groups(villages: pd.DataFrame, by: Sequence[str]) -> list[tuple[tuple[str, 
     return out
 
 
+def _pyarrow() -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'GeoParquet output ([output] parquet) needs pyarrow: pip install "accessibility[parquet]"'
+        ) from exc
+    return pa, pq
+
+
 def _write_folder(folder: Path, write: Callable[[Path], None], *, overwrite: bool) -> Path:
     """Write a folder under a temporary name beside ``folder``, then move it into place (the
     previous folder is removed only once the new one is complete)."""
@@ -143,9 +154,7 @@ def write_geoparquet(
     >>> gpd.read_parquet(folder + "/out")["t_min"].sum()
     np.float64(6.0)
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    pa, pq = _pyarrow()
     gname = villages.geometry.name
     plain = pd.DataFrame(villages).copy()  # the geometry as WKB, in its place among the columns
     plain[gname] = villages.geometry.to_wkb()
@@ -287,6 +296,8 @@ def check_partitioned_outputs(cfg: Mapping[str, Any], folder: str | os.PathLike)
     """
     outs = _outputs(cfg, Path(folder))
     overwrite = bool(cfg["output"].get("overwrite", True))
+    if "parquet" in outs:
+        _pyarrow()  # missing: say so before any work
     for key in _FOLDER_KEYS:
         if key not in outs:
             continue
