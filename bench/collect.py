@@ -18,6 +18,7 @@ ORDER = [
     "siting",
     "planning",
     "dask",
+    "national",
     "transit",
 ]
 
