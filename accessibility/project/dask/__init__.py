@@ -13,6 +13,8 @@ region for tests and benchmarks.
 ``merge``                 the partitions' rows merged into one layer, road components linked
 ``run``                   :func:`run_partitioned`: the driver
 ``region``                a synthetic multi-county region and its project file
+``national``              a national-shaped test bed: provinces, facilities beside county borders
+``cluster``               a scheduler and separate worker processes on this machine
 ========================  ==========================================================================
 
 Requires the ``[dask]`` extra (``pip install "accessibility[dask]"``).
