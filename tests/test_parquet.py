@@ -180,7 +180,11 @@ def test_run_project_writes_the_national_outputs(tmp_path: Path) -> None:
 
     region = make_national(2, columns=2, province_side=1)
     path = write_region_project(
-        region, tmp_path, services={"clinic": {"mode": "walk"}}, mode="walk", thresholds_min=[15, 30]
+        region,
+        tmp_path,
+        services={"clinic": {"mode": "walk"}},
+        mode="walk",
+        thresholds_min=[15, 30],
     )
     cfg = load_config(path)
     cfg["output"].update(parquet="pq", county_geopackages="gpkg", county_summary="counties.csv")
