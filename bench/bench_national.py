@@ -288,7 +288,7 @@ def main() -> None:
         _warm_workers(cluster.address, warm, work / "out-warm2")
         at = n_c * 3 // 4
         s, res = _worker_killed(project, cluster, work / "ck-worker", work / "out-worker", at)
-        name = f"  worker killed at {at} of {n_c} counties checkpointed, finished on {w - 1}"
+        name = f"  worker killed once {at} checkpoints were written, finished on {w - 1}"
         rows.append(_row(name, s, res, ref, n_v, w))
         print(rows[-1], flush=True)
     write()
@@ -346,6 +346,11 @@ def _write(args, rows, full, pq, region, n_v, n_p, single_s, gen_s) -> None:
         "villages / its compute time (network building, routing, checkpoint). Peak RSS: of the "
         "one process, or the largest of any worker process. Equal: every column of the merged "
         "layer bit for bit, each village exactly once (border villages included).",
+        "",
+        "On a machine shared with other jobs the Dask rows' seconds vary by up to 2x from phase "
+        "to phase; compare the equality column and the memory, not small differences in seconds. "
+        "A worker that survives a kill takes over the remaining tasks, so its peak RSS is the "
+        "largest.",
         "",
         f"GeoParquet (`[output] parquet`): {pq['files']} files (one per county, a folder per "
         f"province), {pq['mb']:.1f} MB, written in {pq['write_s']:.1f} s; read back whole by "
