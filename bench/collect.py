@@ -20,6 +20,7 @@ ORDER = [
     "siting",
     "planning",
     "dask",
+    "national",
     "transit",
 ]
 

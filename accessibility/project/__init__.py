@@ -11,6 +11,7 @@
 ``result``             :class:`RunResult`: what a run produced
 ``steps``              the steps after the layer: catchments, equity, outputs (:func:`finish_run`)
 ``outputs``            the output paths checked before work; GeoPackage, CSV and report written
+``parquet``            national-size outputs: partitioned GeoParquet, per-county GeoPackages, summary
 ``run``                :func:`run_project`, :func:`run_demo`
 ``dask``               partitioned runs on Dask (:func:`accessibility.project.dask.run_partitioned`)
 =====================  =============================================================================

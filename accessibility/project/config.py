@@ -133,6 +133,10 @@ DEFAULTS: dict[str, Any] = {
         "workbook": "villages.xlsx",
         "overwrite": True,
         "roads": True,
+        # national-size outputs (accessibility.project.parquet): folder names / a CSV name
+        "parquet": "",
+        "county_geopackages": "",
+        "county_summary": "",
     },
 }
 
@@ -275,6 +279,7 @@ OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "report": (".html", ".htm"),
     "qgis_project": (".qgz",),
     "workbook": (".xlsx",),
+    "county_summary": (".csv",),
 }
 
 

@@ -16,6 +16,7 @@ from .._files import atomic_outputs, check_output_paths, inputs_timestamp, outpu
 from ..i18n import project_language
 from ..styles import default_styles
 from .config import load_config
+from .parquet import check_partitioned_outputs
 from .readers import write_reader_outputs
 from .result import RunResult
 
@@ -36,6 +37,7 @@ def checked_outputs(
     outc = cfg["output"]
     folder = Path(out_dir) if out_dir is not None else Path(outc["folder"])
     check_output_paths(cfg, folder)
+    check_partitioned_outputs(cfg, folder)  # [output] parquet, county_geopackages, county_summary
     paths = tuple(folder / outc[k] if outc[k] else None for k in ("geopackage", "csv", "report"))
     return cfg, paths  # type: ignore[return-value]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..datasets import demo_path
@@ -80,6 +81,7 @@ def run_project(
         standards=standards,
         townships=project.townships,
         paths=(gpkg_path, csv_path, report_path),
+        folder=Path(out_dir) if out_dir is not None else None,
     )
     return result
 

@@ -37,13 +37,16 @@ def finish_run(
     standards: pd.DataFrame | None,
     townships: gpd.GeoDataFrame | None,
     paths: tuple[Path | None, Path | None, Path | None],
+    folder: Path | None = None,
 ) -> None:
     """Every per-run step after the per-village layer is assembled: catchments, equity (with the
     township summary) and the outputs (GeoPackage, CSV, report). Shared by :func:`run_project` and
     :func:`accessibility.project.dask.run_partitioned`, so a step added here reaches both.
 
     ``result.network`` must be a routable :class:`Network` when ``[catchments] services`` is set.
-    ``paths`` are the GeoPackage, CSV and report paths (None = not written).
+    ``paths`` are the GeoPackage, CSV and report paths (None = not written); ``folder`` is the
+    output folder of ``[output] parquet`` / ``county_geopackages`` / ``county_summary`` (default
+    ``[output] folder``).
     """
     dropped = dropped_layer(result.villages, result.facilities)  # what was left out, and why
     if dropped is not None:
@@ -58,6 +61,25 @@ def finish_run(
         _equity(result, cfg, standards, townships)
     tier_step(result, cfg, specs, townships)  # [tiers], [audit], [indicators]
     write_outputs(result, cfg, *paths, standards)
+    if any(cfg["output"].get(k) for k in ("parquet", "county_geopackages", "county_summary")):
+        _national_outputs(result, cfg, specs, folder)
+
+
+def _national_outputs(
+    result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, Any] | None, folder: Path | None
+) -> None:
+    """GeoParquet, per-county GeoPackages and the county summary (accessibility.project.parquet)."""
+    from .parquet import write_partitioned_outputs
+    from .specs import analysis_defaults, service_specs
+
+    full = service_specs(result.facilities, specs, **analysis_defaults(cfg))
+    written = write_partitioned_outputs(
+        result.villages,
+        cfg,
+        folder if folder is not None else Path(cfg["output"]["folder"]),
+        {s: spec["thresholds_min"] for s, spec in full.items()},
+    )
+    result.files.update(written)
 
 
 def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, Any]) -> None:

@@ -13,12 +13,16 @@ region for tests and benchmarks.
 ``merge``                 the partitions' rows merged into one layer, road components linked
 ``run``                   :func:`run_partitioned`: the driver
 ``region``                a synthetic multi-county region and its project file
+``national``              a national-shaped test bed: provinces, facilities beside county borders
+``cluster``               a scheduler and separate worker processes on this machine
 ========================  ==========================================================================
 
 Requires the ``[dask]`` extra (``pip install "accessibility[dask]"``).
 """
 
+from .cluster import ProcessCluster, process_cluster
 from .execute import PartitionError
+from .national import make_national, province_of
 from .plan import (
     DEFAULT_PARTITION_COLUMN,
     LOCAL_MEASURES,
@@ -39,10 +43,14 @@ __all__ = [
     "WHOLE_AREA",
     "PartitionError",
     "PartitionedRunResult",
+    "ProcessCluster",
     "Region",
     "buffer_radius_m",
+    "make_national",
     "make_region",
     "max_speeds_kmh",
+    "process_cluster",
+    "province_of",
     "run_partitioned",
     "write_region_project",
 ]

@@ -238,6 +238,7 @@ def run_partitioned(
         standards=prep["standards"],
         townships=prep["townships"],
         paths=paths,
+        folder=folder,
     )
     result.network = None  # type: ignore[assignment]
     return result
