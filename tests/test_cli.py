@@ -80,7 +80,13 @@ def test_csv_matches_layer(demo_run):
     # the demo speaks Chinese: the CSV's header is the readers' (the GeoPackage keeps the names)
     table = result.villages.reset_index()
     labels = column_labels(table.columns, "zh", result.standards_table, list(result.costs))
-    assert list(csv.columns) == [labels[c] for c in table.columns if c != "geometry"]
+    # infinite minutes (no bus within reach) are an empty cell and a flag column beside it
+    flags = [c for c in csv.columns if c.endswith("（不可达）")]
+    assert flags and all(c[: -len("（不可达）")] in set(labels.values()) for c in flags)
+    assert [c for c in csv.columns if c not in flags] == [
+        labels[c] for c in table.columns if c != "geometry"
+    ]
+    assert not any(c.endswith("_is_inf") for c in csv.columns)
     csv = csv.rename(columns={v: k for k, v in labels.items()})
     assert csv["village_id"].tolist() == result.villages.index.tolist()
     np.testing.assert_allclose(csv["clinic_nearest_min"], result.villages["clinic_nearest_min"])

@@ -129,7 +129,7 @@ def test_partitioned_equals_single_machine(project: dict, reference: pd.DataFram
     nearest_county = layer["hospital_nearest_id"].str[:3]
     assert (nearest_county.notna() & (nearest_county != layer["county"])).any()
     # the files are written like a single-machine run's
-    assert set(result.files) == {"geopackage", "csv"}
+    assert set(result.files) == {"geopackage", "csv", "qgis_project", "workbook"}
     assert result.files["geopackage"].exists()
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import io
 from .._files import atomic_path
-from ..i18n import column_labels, project_language
+from ..i18n import column_labels, project_language, text
 from ..report.page import report_html
 from ..report.tables import report_tables
 from ..report.words import word
@@ -76,6 +77,7 @@ def write_reader_outputs(
         table = pd.DataFrame(result.villages.drop(columns=result.villages.geometry.name))
         table = table.reset_index()
         table = table.rename(columns=column_labels(table.columns, lang, standards, services))
+        table = _unreachable_flags(table, lang)
         io.write_table(staged.path(csv_path), table, overwrite=overwrite)
         files["csv"] = csv_path
     extra = reader_paths(cfg, paths)
@@ -116,6 +118,24 @@ def write_reader_outputs(
         write_workbook(staged.path(extra["workbook"]), sheets, overwrite=overwrite)
         files["workbook"] = extra["workbook"]
     return files
+
+
+def _unreachable_flags(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Infinite minutes (no facility, or no bus, within reach) as an empty cell plus a flag
+    column named in the readers' language ("…（不可达）" / "… (unreachable)")."""
+    out = table.copy()
+    for col in list(table.columns):
+        values = table[col]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        inf = np.isinf(values.to_numpy(float))
+        if inf.any():
+            out[col] = values.where(~inf)
+            flag = (
+                f"{col}（{text('unreachable', lang)}）" if lang == "zh" else f"{col} (unreachable)"
+            )
+            out.insert(out.columns.get_loc(col) + 1, flag, inf)
+    return out
 
 
 def _report_options(
