@@ -12,11 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import (
-    InvalidValueError,
-    SnapWarning,
-    warn,
-)
+from ..errors import InvalidValueError, SnapWarning, warn
 from ..network import Network
 from .checks import check_bands, check_direction, check_layer, facility_services
 

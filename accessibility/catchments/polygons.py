@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
@@ -10,8 +9,6 @@ import numpy as np
 import shapely
 
 from .pieces import substrings
-
-_log = logging.getLogger(__name__)
 
 
 def quad_segs(radius_m: float, tolerance_m: float) -> int:

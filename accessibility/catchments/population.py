@@ -12,13 +12,7 @@ import pandas as pd
 import shapely
 
 from .._crs import metric_crs
-from ..errors import (
-    InputWarning,
-    InvalidValueError,
-    MissingColumnError,
-    suggest,
-    warn,
-)
+from ..errors import InputWarning, InvalidValueError, MissingColumnError, suggest, warn
 from .checks import check_layer
 
 _log = logging.getLogger(__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +16,6 @@ from ..network import Network
 from ..snapping import MAX_SNAP_M
 from .checks import check_layer, facility_services, per_service
 from .pieces import WALK_SPEED_KMH
-
-_log = logging.getLogger(__name__)
-
 
 #: Categories of :func:`compare_coverage`.
 CATEGORIES = ("both", "radius_only", "network_only", "neither")
