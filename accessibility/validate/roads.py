@@ -53,6 +53,8 @@ ROAD_CLASS_COLUMN_CANDIDATES: tuple[str, ...] = (
 )
 
 
+# Road classes known without being told: the Chinese administrative and urban classes (English
+# keys, Chinese names, pinyin, route letters), OSM highway=* values and Geofabrik fclass values.
 _KNOWN_ROAD_CLASSES: frozenset[str] = frozenset(
     {
         # Chinese classes, English keys
