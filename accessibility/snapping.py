@@ -86,7 +86,7 @@ def to_points(
     >>> round(float(weighted.distance(points).max()))  # metres moved towards the people
     4102
     """
-    from .validate import _polygon_points
+    from .validate.geometry import polygon_points
 
     how = {"representative": "representative", "centroid": "centroid", "population": "weighted"}
     if method not in how:
@@ -101,7 +101,7 @@ def to_points(
     if not poly.any():
         return out
     values = geom.to_numpy().copy()
-    values[poly] = _polygon_points(values[poly], out.crs, how[method], population_raster)
+    values[poly] = polygon_points(values[poly], out.crs, how[method], population_raster)
     return out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
 
 

@@ -167,10 +167,10 @@ def test_reached_nodes_match_qgis(bayreuth, start, mode, cutoff_m):
     within = {(round(x, 3), round(y, 3)) for x, y, kind in run["points"] if kind == "within"}
     theirs = {i for i, (x, y) in enumerate(xy.tolist()) if (round(x, 3), round(y, 3)) in within}
     # nodes reached exactly at the limit may fall either way
-    from accessibility.catchments import _prepare
+    from accessibility.catchments.pieces import prepare
     from accessibility.routing import distances_from
 
-    p = _prepare(
+    p = prepare(
         net,
         gpd.GeoDataFrame(geometry=[starts[start]], crs=net.crs),
         mode=mode,

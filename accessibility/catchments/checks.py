@@ -1,0 +1,112 @@
+"""Input checks of the catchment functions: layers, bands, services, direction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from ..errors import (
+    CRSError,
+    EmptyLayerError,
+    GeometryError,
+    InvalidValueError,
+    MissingColumnError,
+    suggest,
+)
+
+_log = logging.getLogger(__name__)
+
+
+_DIRECTIONS = ("to_facility", "from_facility")
+
+
+def check_layer(layer: Any, what: str, *, points: bool = True) -> None:
+    if not isinstance(layer, gpd.GeoDataFrame):
+        raise InvalidValueError(f"{what} must be a GeoDataFrame, got {type(layer).__name__}")
+    if len(layer) == 0:
+        raise EmptyLayerError(f"the {what} layer is empty")
+    if layer.crs is None:
+        raise CRSError(
+            f"the {what} layer has no CRS; set it with `.set_crs(...)` (e.g. 'EPSG:4490' for "
+            "CGCS2000 longitude/latitude)"
+        )
+    if not layer.index.is_unique:
+        dups = layer.index[layer.index.duplicated()].unique()[:5].tolist()
+        raise InvalidValueError(
+            f"the {what} ids (the index) are not unique, e.g. {dups}; make them unique first"
+        )
+    if points:
+        types = layer.geometry.geom_type.dropna()
+        bad = ~types.isin(["Point"])
+        if bad.any():
+            raise GeometryError(
+                f"the {what} layer must hold points; found {types[bad].value_counts().to_dict()}. "
+                "Turn polygons into points with `accessibility.to_points(layer)`"
+            )
+
+
+def check_bands(bands_min: float | Sequence[float]) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(bands_min, dtype=np.float64))
+    if arr.ndim != 1 or arr.size == 0:
+        raise InvalidValueError(
+            f"bands_min must hold at least one time in minutes, got {bands_min}"
+        )
+    if not (np.isfinite(arr).all() and (arr > 0).all()):
+        raise InvalidValueError(f"bands_min must be finite and > 0 minutes, got {arr.tolist()}")
+    out = np.unique(arr)
+    if out.size != arr.size or not np.array_equal(out, arr):
+        _log.info("bands_min %s used sorted and without repeats: %s", arr.tolist(), out.tolist())
+    return out
+
+
+def facility_services(facilities: gpd.GeoDataFrame, service_column: str | None) -> np.ndarray:
+    """Service of every facility: the values of ``service_column``, or ``"all"`` when None."""
+    if service_column is None:
+        return np.full(len(facilities), "all", dtype=object)
+    if service_column not in facilities.columns:
+        raise MissingColumnError(
+            f"the facilities have no column {service_column!r}."
+            f"{suggest(service_column, facilities.columns)} Columns: {list(facilities.columns)}"
+        )
+    values = facilities[service_column]
+    if values.isna().any():
+        bad = facilities.index[values.isna()][:5].tolist()
+        raise InvalidValueError(
+            f"{int(values.isna().sum())} facilities have no {service_column!r} (e.g. {bad}); "
+            "fill it in or drop them"
+        )
+    return values.astype(str).to_numpy(dtype=object)
+
+
+def per_service(
+    value: float | Mapping[str, float], services: np.ndarray, what: str, unit: str
+) -> np.ndarray:
+    """A per-facility array from one number or a ``{service: number}`` mapping."""
+    if isinstance(value, Mapping):
+        missing = sorted(set(services) - set(map(str, value)))
+        if missing:
+            raise InvalidValueError(
+                f"{what} has no value for service(s) {missing}; give one for every service "
+                f"({sorted(set(services))}) or a single number"
+                + suggest(missing[0], list(map(str, value)))
+            )
+        lookup = {str(k): float(v) for k, v in value.items()}
+        out = np.array([lookup[s] for s in services], dtype=np.float64)
+    else:
+        out = np.full(len(services), float(value))
+    if not (np.isfinite(out).all() and (out > 0).all()):
+        raise InvalidValueError(f"{what} must be finite and > 0 {unit}, got {value}")
+    return out
+
+
+def check_direction(direction: str) -> None:
+    if direction not in _DIRECTIONS:
+        raise InvalidValueError(
+            f"direction={direction!r}; use 'to_facility' (people travel to the facility, the "
+            "usual case) or 'from_facility' (e.g. an ambulance or a mobile clinic going out)"
+            + suggest(direction, _DIRECTIONS)
+        )
