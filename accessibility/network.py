@@ -790,9 +790,9 @@ def _assemble(
         geometry=egeoms,
         crs=crs,
     )
-    for col in ("source_id",):
-        if col in a:
-            edges[col] = a[col].to_numpy()
+    for kept in ("source_id",):
+        if kept in a:
+            edges[kept] = a[kept].to_numpy()
     unknown_all: set[str] = set()
     used: dict[str, dict[str, float]] = {}
     for mode in modes:

@@ -20,7 +20,7 @@ The examples run on the bundled (synthetic) demo county:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -38,12 +38,21 @@ from .errors import (
 )
 from .network import Network
 
-__all__ = ["locate", "to_points"]
+__all__ = ["SnapOptions", "locate", "to_points"]
 
 _log = logging.getLogger(__name__)
 
 #: Default walking speed on the off-network leg (km/h); Tobler's hiking function on flat ground.
 CONNECTOR_SPEED_KMH = 5.0
+
+
+class SnapOptions(TypedDict):
+    """The options of :func:`locate` that every step of a run passes on unchanged."""
+
+    max_snap_m: float
+    connector_speed_kmh: float
+
+
 #: Default largest accepted distance from a point to the road it is snapped to (m).
 MAX_SNAP_M = 1000.0
 #: Edges whose distance from a point is within this of the nearest edge's (m, 10 micrometres) are

@@ -32,7 +32,7 @@ import pandas as pd
 from ..network import Network
 from ..project.evaluate import evaluate_service, nearest_facility, road_mode
 from ..project.specs import service_specs
-from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, SnapOptions, locate
 from ..standards import load_standards
 from .apply import PlanningInputs, apply_scenario
 from .compare import (
@@ -88,7 +88,10 @@ class _Router:
     ) -> None:
         self.network = network
         self.villages = villages
-        self.opts = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
+        self.opts: SnapOptions = {
+            "max_snap_m": max_snap_m,
+            "connector_speed_kmh": connector_speed_kmh,
+        }
         self.n_jobs = n_jobs
         self._lv: dict[str, pd.DataFrame] = {}
 

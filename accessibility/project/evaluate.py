@@ -112,7 +112,8 @@ def nearest_facility(
     index: pd.Index | None = None,
     transit: Any = None,
     pupils: bool = False,
-    **snap: float,
+    max_snap_m: float = MAX_SNAP_M,
+    connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
 ) -> pd.DataFrame:
     """The nearest facility of every village, whatever its distance (by bus: within the
     transit setup's ``max_time_min``).
@@ -130,8 +131,8 @@ def nearest_facility(
     transit, pupils
         For ``mode="transit"``: the :class:`~accessibility.transit.TransitSetup` (villages and
         facilities as point layers) and whether pupils' runs count.
-    **snap
-        ``max_snap_m`` and ``connector_speed_kmh`` for layers not yet located.
+    max_snap_m, connector_speed_kmh
+        For layers not yet located (:func:`accessibility.locate`).
 
     Returns
     -------
@@ -144,12 +145,18 @@ def nearest_facility(
         from ..transit import transit_costs
 
         setup = _transit_setup(transit, "the nearest facility")
-        table = transit_costs(network, villages, facilities, setup, pupils=pupils, **snap)
+        table = transit_costs(
+            network, villages, facilities, setup, pupils=pupils, max_snap_m=max_snap_m,
+            connector_speed_kmh=connector_speed_kmh,
+        )  # fmt: skip
         return _nearest_of(table, index)
     if len(facilities) == 0 or len(villages) == 0:
         near = pd.DataFrame({"destination": [], "travel_time_min": [], "distance_m": []})
     else:
-        near = nearest_costs(network, villages, facilities, k=1, mode=mode, **snap)
+        near = nearest_costs(
+            network, villages, facilities, k=1, mode=mode, max_snap_m=max_snap_m,
+            connector_speed_kmh=connector_speed_kmh,
+        )  # fmt: skip
         near = near.set_index("origin")
     near = near.reindex(index)
     ids = near["destination"].astype(object)

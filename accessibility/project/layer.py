@@ -33,7 +33,7 @@ import shapely
 from ..costs import travel_costs
 from ..errors import InputWarning, MissingColumnError, ResultWarning, suggest, warn
 from ..network import Network
-from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
+from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, SnapOptions, locate
 from ..validate import validate_locations
 from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, road_mode
 from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
@@ -160,7 +160,7 @@ def accessibility_layer(
     cost_tables: dict[str, pd.DataFrame] = {}
     cutoffs: dict[str, float] = {}
     dropped: list[dict[str, Any]] = []  # facilities left out (not located), with why
-    snap = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
+    snap: SnapOptions = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
     modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
     for i, m in enumerate(modes):
         located = locate(villages, network, mode=road_mode(m), what="villages", **snap)
@@ -287,7 +287,7 @@ def _nearest_in_modes(
     specs: Mapping[str, Any],
     service_column: str,
     nearest_modes: Mapping[str, Sequence[str]],
-    snap: Mapping[str, float],
+    snap: SnapOptions,
     transit: Any = None,
 ) -> dict[str, np.ndarray]:
     """``{s}_{mode}_nearest_min`` for the extra modes of ``nearest_modes`` (``"transit"``: by bus

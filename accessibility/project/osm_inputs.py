@@ -15,7 +15,7 @@ import logging
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -127,20 +127,21 @@ def osm_facilities(
     {'doctors': 221, 'school': 92, 'social_facility': 77, 'clinic': 11, 'elder_care': 10, 'hospital': 1}
     """
     services = DEFAULT_OSM_SERVICES if services is None else services
-    union: dict[str, set[str] | bool] = {}
+    union: dict[str, set[str] | Literal[True]] = {}
     for tags in services.values():
         for key, values in tags.items():
-            if values is True or union.get(key) is True:
+            current = union.get(key)
+            if values is True or current is True:
                 union[key] = True
-            else:
-                union.setdefault(key, set()).update(values)  # type: ignore[union-attr]
+            elif values:  # a list of values
+                union[key] = (current or set()) | set(values)
     gdf = read_osm_pois(path, union, extra_tags=("name", "capacity", "beds"))
 
     def service_of(row: pd.Series) -> str | None:
         for name, tags in services.items():
             for key, values in tags.items():
                 v = row.get(key)
-                if isinstance(v, str) and (values is True or v in values):
+                if isinstance(v, str) and (values is True or (values and v in values)):
                     return name
         return None
 
@@ -297,8 +298,7 @@ def check_osm_config(cfg: Mapping[str, Any]) -> None:
     if not isinstance(services, dict) or not services:
         raise ConfigError(f"[osm] services = {services!r}: must be a table like `{example}`")
     for name, tags in services.items():
-        ok = isinstance(tags, dict) and tags
-        ok = ok and all(
+        ok = bool(isinstance(tags, dict) and tags) and all(
             v is True or (isinstance(v, list) and v and all(isinstance(x, str) for x in v))
             for v in tags.values()
         )

@@ -70,7 +70,9 @@ def without_unused_supply(
     needs left out (no ``{s}_{supply}_{t}min`` sums), logged; copies, the inputs unchanged."""
     _, needed = column_needs(cfg, specs)
     out = copy.deepcopy(dict(cfg))
-    out_specs = copy.deepcopy(dict(specs)) if specs is not None else None
+    out_specs: dict[str, dict[str, Any]] | None = (
+        {k: dict(copy.deepcopy(v)) for k, v in specs.items()} if specs is not None else None
+    )
     dropped = set()
     column = out["columns"]["capacity"]
     if column and column not in facilities.columns and column not in needed:

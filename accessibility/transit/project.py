@@ -435,8 +435,8 @@ def zone_links(
         ib = np.flatnonzero(pb.intersects(geom).to_numpy())
         if not len(ia) or not len(ib):
             continue
-        i, j = np.meshgrid(ia, ib, indexing="ij")
-        i, j = i.ravel(), j.ravel()
+        gi, gj = np.meshgrid(ia, ib, indexing="ij")
+        i, j = gi.ravel(), gj.ravel()
         d = np.hypot(
             pa.x.to_numpy()[i] - pb.x.to_numpy()[j], pa.y.to_numpy()[i] - pb.y.to_numpy()[j]
         )
@@ -671,7 +671,9 @@ def transit_layers(setup: TransitSetup) -> dict[str, gpd.GeoDataFrame]:
         head[t] = h / 60.0
     first = np.asarray(tt.event_dep_s)[tt.trip_ptr[:-1]] if tt.n_trips else np.zeros(0)
     trips = trips.assign(runs=runs, headway_min=head, first_s=first)
-    rows, stop_runs, stop_lines = [], np.zeros(tt.n_stops, np.int64), {}
+    rows: list[dict[str, Any]] = []
+    stop_runs = np.zeros(tt.n_stops, np.int64)
+    stop_lines: dict[int, set[str]] = {}
     for lid, grp in trips.groupby("line_id", sort=False):
         t0 = int(grp.index[0])
         ev = np.arange(tt.trip_ptr[t0], tt.trip_ptr[t0 + 1])

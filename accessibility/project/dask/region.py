@@ -144,7 +144,7 @@ def make_region(
             g["county"] = code
             layers[name].append(g)
         roads_of[(col, row)] = layers["roads"][-1]
-    links = []
+    links: list[Any] = []
     for (col, row), g in roads_of.items():
         for axis, nb in ((0, (col + 1, row)), (1, (col, row + 1))):
             if nb in roads_of:

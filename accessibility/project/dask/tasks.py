@@ -74,6 +74,8 @@ def partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs:
         layer = accessibility_layer(
             net, vil, task["facilities"], n_jobs=n_jobs, transit=transit, **settings["layer"]
         )
+        if isinstance(layer, tuple):  # settings never ask for the cost tables; the layer alone
+            layer = layer[0]
         own = np.asarray(task["own"], bool)
         out = layer.iloc[np.flatnonzero(own)]
         new_cols = [c for c in layer.columns if c not in vil.columns]
