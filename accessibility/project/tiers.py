@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import ConfigError, InputWarning, suggest
+from ..errors import ConfigError, InputWarning, ResultWarning, suggest
 
 __all__ = [
     "AUDIT_KEYS",
@@ -386,6 +386,22 @@ def _indicators(result: Any, cfg: Mapping[str, Any], specs: Mapping[str, Any],
     result.extra_layers["named_indicators"] = table
 
 
+def _has_members(fac: pd.DataFrame, group: Mapping[str, Any], scol: str, name: str) -> bool:
+    """Whether the facilities hold any of a tier group's services (else a warning: the group's
+    columns and layers are left out, the rest of the run goes on)."""
+    services = [str(s) for s in group["services"]]
+    if scol in fac.columns and fac[scol].astype(str).isin(services).any():
+        return True
+    warnings.warn(
+        f"[tiers.{name}]: the facilities hold none of its services {services}; the group's tier "
+        f"times, referrals and closure are left out. Check [tiers.{name}] services against the "
+        f"facilities' {scol!r} column.",
+        ResultWarning,
+        stacklevel=3,
+    )
+    return False
+
+
 def tier_step(
     result: Any,
     cfg: Mapping[str, Any],
@@ -397,6 +413,8 @@ def tier_step(
     tiers: dict[str, pd.Series] = {}
     flows, closure = [], []
     for name, group in (cfg.get("tiers") or {}).items():
+        if not _has_members(result.facilities, group, cfg["columns"]["service"], name):
+            continue
         tiers[name], f, c = _one_group(result, cfg, name, group, townships)
         flows += f
         closure += c
