@@ -174,6 +174,19 @@ def _less3(a0, a1, a2, b0, b1, b2):
 
 
 @njit(**_JIT)
+def _grow_rows(heap, size, cap):
+    """A ``(cap, 4)`` copy of the first ``size`` rows of ``heap``.
+
+    An explicit loop, not ``tmp[:size] = heap[:size]``: numba's 2-D slice assignment compiles
+    its shape-mismatch message (string formatting), about a second on a fresh install."""
+    tmp = np.empty((cap, 4), np.float64)
+    for i in range(size):
+        for j in range(4):
+            tmp[i, j] = heap[i, j]
+    return tmp
+
+
+@njit(**_JIT)
 def nearest_one(
     indptr,
     head,
@@ -232,9 +245,7 @@ def nearest_one(
         lab[u, 3] = 1.0
         if size == cap:
             cap *= 2
-            tmp = np.empty((cap, 4), np.float64)
-            tmp[:size] = heap[:size]
-            heap = tmp
+            heap = _grow_rows(heap, size, cap)
         i = size
         size += 1
         while i > 0:
@@ -309,9 +320,7 @@ def nearest_one(
             lab[v, 3] = 1.0
             if size == cap:
                 cap *= 2
-                tmp = np.empty((cap, 4), np.float64)
-                tmp[:size] = heap[:size]
-                heap = tmp
+                heap = _grow_rows(heap, size, cap)
             i = size
             size += 1
             while i > 0:
