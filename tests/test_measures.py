@@ -553,3 +553,22 @@ def test_text_ids_coded_the_same_for_object_str_and_categorical_columns():
     ):
         assert _codes(col, index).tolist() == expected
     assert _codes(pd.Series([3, 1, 7]), pd.Index([1, 2, 3])).tolist() == [2, 0, -1]
+
+
+def test_arrow_text_ids_looked_up_against_any_index():
+    # Arrow-backed text ids take Arrow's one-pass lookup; indexes that are not all text fall
+    # back to the general path, with the same answers
+    from accessibility.measures._table import _codes
+
+    raw = pd.Series(["v3", "v1", "zz", None, "v3", "v2"], dtype="str")
+    labels = ["v1", "v2", "v3"]
+    for index in (
+        pd.Index(labels, dtype=object),
+        pd.Index(labels, dtype="str"),
+        pd.Index(labels, dtype="string"),
+        pd.CategoricalIndex(labels),
+    ):
+        assert _codes(raw, index).tolist() == [2, 0, -1, -1, 2, 1]
+    assert _codes(raw, pd.Index(["v1", 2, "v3"], dtype=object)).tolist() == [2, 0, -1, -1, 2, -1]
+    assert _codes(raw, pd.Index([1, 2, 3])).tolist() == [-1] * 6
+    assert _codes(raw.iloc[:0], pd.Index(labels)).tolist() == []
