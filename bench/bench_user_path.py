@@ -224,7 +224,7 @@ def child_fca(a: argparse.Namespace) -> dict:
         ),
     ):
         t_ours, res = best_of(ours, 3)
-        t_theirs, ref = best_of(theirs, 1)
+        t_theirs, ref = best_of(theirs, 3)  # best of 3 for both: the same treatment
         mine = res.iloc[:, 0] if res.ndim == 2 else res
         ref = ref[next(c for c in ref.columns if "x" in str(c))] if ref.ndim == 2 else ref
         ref = ref.reindex(mine.index).fillna(0.0).to_numpy()
@@ -463,7 +463,7 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
         lines += [
             "### FCA measures vs PySAL `access`, 1M pairs (20,000 villages × 100 facilities, as `bench/bench_measures.py`)",
             "",
-            "| measure | ours (best of 3) | PySAL access | speed-up | max relative difference |",
+            "| measure | ours (best of 3) | PySAL access (best of 3) | speed-up | max relative difference |",
             "|---|---|---|---|---|",
         ]
         for name, row in r.items():
