@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .grow import resized
+
 _JIT = {"cache": True, "nogil": True}
 
 
@@ -151,18 +153,10 @@ def nearest_k_labels(
                 continue
             if size == cap:
                 cap *= 2
-                t1 = np.empty(cap, np.float64)
-                t1[:size] = hd[:size]
-                hd = t1
-                t2 = np.empty(cap, np.float64)
-                t2[:size] = hd2[:size]
-                hd2 = t2
-                t3 = np.empty(cap, np.int64)
-                t3[:size] = hs[:size]
-                hs = t3
-                t4 = np.empty(cap, np.int64)
-                t4[:size] = hn[:size]
-                hn = t4
+                hd = resized(hd, size, cap)
+                hd2 = resized(hd2, size, cap)
+                hs = resized(hs, size, cap)
+                hn = resized(hn, size, cap)
             _kpush(hd, hd2, hs, hn, size, nd, d2 + cost2[a], s, v)
             size += 1
     return lab_src, lab_d, lab_d2, lab_cnt

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .grow import grow
+from .grow import grow, resized
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -506,18 +506,10 @@ def many_to_many_chunk(
         if cnt + nt > cap:
             while cnt + nt > cap:
                 cap *= 2
-            tmp_g = np.empty(cap, np.int64)
-            tmp_g[:cnt] = out_g[:cnt]
-            out_g = tmp_g
-            tmp_t = np.empty(cap, np.int64)
-            tmp_t[:cnt] = out_t[:cnt]
-            out_t = tmp_t
-            tmp_c = np.empty(cap, np.float64)
-            tmp_c[:cnt] = out_c[:cnt]
-            out_c = tmp_c
-            tmp_c2 = np.empty(cap, np.float64)
-            tmp_c2[:cnt] = out_c2[:cnt]
-            out_c2 = tmp_c2
+            out_g = resized(out_g, cnt, cap)
+            out_t = resized(out_t, cnt, cap)
+            out_c = resized(out_c, cnt, cap)
+            out_c2 = resized(out_c2, cnt, cap)
         ts = np.sort(touched[:nt])
         for j in range(nt):
             t = ts[j]

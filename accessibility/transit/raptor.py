@@ -441,7 +441,8 @@ def _planned_departures(
         for e in range(s_r_ptr[a_stop[i]], s_r_ptr[a_stop[i] + 1]):
             n += r_ntrips[s_r_route[e]]
     both = np.empty(len(grid) + n, np.int64)
-    both[: len(grid)] = grid
+    for i in range(len(grid)):  # a loop: numba's slice copy compiles string formatting
+        both[i] = grid[i]
     n = len(grid)
     for i in range(a_ptr[o], a_ptr[o + 1]):
         s = a_stop[i]
