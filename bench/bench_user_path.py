@@ -224,13 +224,32 @@ def child_fca(a: argparse.Namespace) -> dict:
         ),
     ):
         t_ours, res = best_of(ours, 3)
-        t_theirs, ref = best_of(theirs, 1)
+        t_theirs, ref = best_of(theirs, 3)  # best of 3 for both: the same treatment
         mine = res.iloc[:, 0] if res.ndim == 2 else res
         ref = ref[next(c for c in ref.columns if "x" in str(c))] if ref.ndim == 2 else ref
         ref = ref.reindex(mine.index).fillna(0.0).to_numpy()
         got = np.nan_to_num(np.asarray(mine, dtype=float))
         rel = float(np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-12)))
         rows[name] = {"ours_s": t_ours, "pysal_s": t_theirs, "max_rel_diff": rel}
+        if name == "2SFCA":
+            ref_2sfca, got_2sfca = ref, got
+    # the same table with categorical ids, as travel_costs returns them (PySAL's time as above)
+    import pandas as pd
+
+    cat = costs.assign(
+        origin=pd.Categorical(costs["origin"], categories=pop.index),
+        destination=pd.Categorical(costs["destination"], categories=sup.index),
+    )
+    t_cat, res = best_of(lambda: measures.two_sfca(cat, pop, sup, limit_min=30), 3)
+    got = np.nan_to_num(np.asarray(res, dtype=float))
+    rows["2SFCA, categorical ids (as `travel_costs` returns them)"] = {
+        "ours_s": t_cat,
+        "pysal_s": rows["2SFCA"]["pysal_s"],
+        "max_rel_diff": float(
+            np.max(np.abs(got - ref_2sfca) / np.maximum(np.abs(ref_2sfca), 1e-12))
+        ),
+        "same_as_text_ids": bool(np.array_equal(got, got_2sfca)),
+    }
     return rows
 
 
@@ -444,7 +463,7 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
         lines += [
             "### FCA measures vs PySAL `access`, 1M pairs (20,000 villages × 100 facilities, as `bench/bench_measures.py`)",
             "",
-            "| measure | ours (best of 3) | PySAL access | speed-up | max relative difference |",
+            "| measure | ours (best of 3) | PySAL access (best of 3) | speed-up | max relative difference |",
             "|---|---|---|---|---|",
         ]
         for name, row in r.items():
@@ -531,10 +550,11 @@ def _targets(results: dict) -> list[str]:
     warm = results.get((100_000, "warm"), {})
     if "process_s" in cold and "process_s" in warm:
         out.append(
-            f"- first run on a fresh install ≤ 30 s: **NOT met** for this path — kernel "
-            f"compilation adds {sum(cold['cpu'].values()) - sum(warm['cpu'].values()):.0f} s CPU "
+            f"- first run on a fresh install: kernel compilation adds "
+            f"{sum(cold['cpu'].values()) - sum(warm['cpu'].values()):.0f} s CPU "
             f"({cold['process_s'] - warm['process_s']:.0f} s wall under this load) to the 100k "
-            "chain; the demo itself was not timed here"
+            "chain; the first `accessibility demo` (the issue's ≤ 30 s target) is timed by "
+            "`bench/bench_cold_start.py` (section below)"
         )
     peak_load = max((max(r["load"]) for r in results.values() if "load" in r), default=0.0)
     out += [
@@ -561,9 +581,11 @@ def _targets(results: dict) -> list[str]:
         "5 % of the call): one multi-source Dijkstra that keeps (cost, cost2, source) per node "
         "and breaks ties lexicographically, with a binary heap of rows; it is not yet as fast "
         "as SciPy's `min_only`, and was not changed in this round.",
-        "- **2SFCA vs PySAL.** The benchmark's table has text ids; most of our time maps them "
-        "to codes (now once per distinct id). Tables from `travel_costs` carry categorical ids "
-        "and skip that work.",
+        "- **2SFCA vs PySAL.** The benchmark's table has text ids (Arrow-backed strings); "
+        "looking 2 × 1M of them up in the layers' indexes (one Arrow hash pass per column, "
+        "`index_in`) is still about half of our time, and hashing 2M strings alone costs more "
+        "than a tenth of PySAL's time. Tables from `travel_costs` carry categorical ids and skip "
+        "that work (the categorical row).",
         "",
     ]
     return out

@@ -12,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "user_path",
     "user_path_3m",
+    "cold_start",
     "routing",
     "county",
     "measures",
@@ -34,7 +35,9 @@ assembles this file from `bench/results/*.md`.
 What is timed differs by section. **The user's path** (`bench/bench_user_path.py`) times the public
 functions a user calls — reading the road layer, `network_from_roads` / `network_from_osm`,
 `locate`, `travel_costs`, the measures — each group in a fresh process, on an independent road
-graph (`bench/road_graphs.py`). **The routing benchmark** (`bench/bench_routing.py`) times only the
+graph (`bench/road_graphs.py`); `bench/bench_cold_start.py` times whole commands as fresh
+processes (the first demo on an empty numba cache, a real county's OSM file to a GeoPackage).
+**The routing benchmark** (`bench/bench_routing.py`) times only the
 routing kernels on CSR arrays built by hand from its own generator (`bench/graphs.py`, an easy
 graph: contraction keeps 8 % of its nodes); network building, snapping and renumbering are not
 in its rows.

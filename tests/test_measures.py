@@ -553,3 +553,33 @@ def test_text_ids_coded_the_same_for_object_str_and_categorical_columns():
     ):
         assert _codes(col, index).tolist() == expected
     assert _codes(pd.Series([3, 1, 7]), pd.Index([1, 2, 3])).tolist() == [2, 0, -1]
+
+
+def test_arrow_text_ids_looked_up_against_any_index():
+    # Arrow-backed text ids take Arrow's one-pass lookup; indexes that are not all text fall
+    # back to the general path, with the same answers
+    from accessibility.measures._table import _codes
+
+    raw = pd.Series(["v3", "v1", "zz", None, "v3", "v2"], dtype="str")
+    labels = ["v1", "v2", "v3"]
+    for index in (
+        pd.Index(labels, dtype=object),
+        pd.Index(labels, dtype="str"),
+        pd.Index(labels, dtype="string"),
+        pd.CategoricalIndex(labels),
+    ):
+        assert _codes(raw, index).tolist() == [2, 0, -1, -1, 2, 1]
+    assert _codes(raw, pd.Index(["v1", 2, "v3"], dtype=object)).tolist() == [2, 0, -1, -1, 2, -1]
+    assert _codes(raw, pd.Index([1, 2, 3])).tolist() == [-1] * 6
+    assert _codes(raw.iloc[:0], pd.Index(labels)).tolist() == []
+
+
+def test_duplicate_pairs_found_in_dense_and_sparse_tables():
+    from accessibility.measures._table import _has_duplicate_pairs
+
+    o = np.array([0, 1, 2, 1, 0])
+    d = np.array([3, 3, 0, 2, 0])
+    for n_o, n_d in ((3, 4), (3, 10**7)):  # a flag table, then a sort (too sparse for flags)
+        assert not _has_duplicate_pairs(o, d, n_o, n_d)
+        assert _has_duplicate_pairs(np.append(o, 1), np.append(d, 2), n_o, n_d)
+    assert not _has_duplicate_pairs(o[:0], d[:0], 3, 4)

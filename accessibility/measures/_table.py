@@ -126,16 +126,41 @@ def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
     """Positions of ``column``'s labels in ``index`` (-1 when absent), fast for categoricals."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         cat = column.cat
-        lookup = index.get_indexer(cat.categories)
-        codes = cat.codes.to_numpy()
-        return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1).astype(np.int64)
+        # one extra slot at the end answers code -1 (missing) with -1
+        lookup = np.append(index.get_indexer(cat.categories), -1).astype(np.int64, copy=False)
+        return lookup[cat.codes.to_numpy()]
     if column.dtype.kind in "iub":
         return index.get_indexer(column).astype(np.int64, copy=False)
-    # text ids: hash each distinct id once (factorize runs in C, also for Arrow-backed strings),
-    # then look the few distinct ones up in the index
+    if isinstance(column.array, pd.arrays.ArrowStringArray):
+        found = _arrow_codes(column, index)
+        if found is not None:
+            return found
+    # other text ids: hash each distinct id once (factorize runs in C), then look the few
+    # distinct ones up in the index
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    lookup = index.get_indexer(uniques)
-    return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1).astype(np.int64)
+    lookup = np.append(index.get_indexer(uniques), -1).astype(np.int64, copy=False)
+    return lookup[codes]
+
+
+def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
+    """Arrow-backed text ids looked up in one pass of Arrow's hash lookup (``index_in``), or
+    None when the index's labels are not all text (then the general path decides)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(column.array)
+    try:
+        labels = pa.array(
+            index.array if isinstance(index.array, pd.arrays.ArrowStringArray) else index
+        )
+        if isinstance(labels, pa.ChunkedArray):
+            labels = labels.combine_chunks()
+        if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
+            return None
+        found = pc.index_in(values, value_set=labels.cast(values.type))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return None
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def prepare(
@@ -272,8 +297,11 @@ def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bo
     """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
     key = o * np.int64(max(n_d, 1)) + d
     space = n_o * max(n_d, 1)
-    if space <= 4 * key.size + 1_000_000:  # dense enough: count in a table
-        return bool(np.bincount(key, minlength=space).max(initial=0) > 1)
+    if space <= 4 * key.size + 1_000_000:  # dense enough: mark in a table of flags
+        # (one byte per possible pair: several times faster than counting with bincount)
+        seen = np.zeros(space, np.bool_)
+        seen[key] = True
+        return int(np.count_nonzero(seen)) < key.size
     srt = np.sort(key)
     return bool((srt[1:] == srt[:-1]).any())
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .grow import grow
+from .grow import grow, resized
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -45,14 +45,8 @@ def _ensure(nb, pc, pc2, need):
         return nb, pc, pc2
     while cap < need:
         cap *= 2
-    nb2 = np.empty(cap, nb.dtype)
-    pc_2 = np.empty(cap, np.float64)
-    pc2_2 = np.empty(cap, np.float64)
     k = nb.shape[0]
-    nb2[:k] = nb
-    pc_2[:k] = pc
-    pc2_2[:k] = pc2
-    return nb2, pc_2, pc2_2
+    return resized(nb, k, cap), resized(pc, k, cap), resized(pc2, k, cap)
 
 
 @njit(**_JIT)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .grow import resized
+
 _JIT = {"cache": True, "nogil": True}
 
 
@@ -151,18 +153,10 @@ def nearest_k_labels(
                 continue
             if size == cap:
                 cap *= 2
-                t1 = np.empty(cap, np.float64)
-                t1[:size] = hd[:size]
-                hd = t1
-                t2 = np.empty(cap, np.float64)
-                t2[:size] = hd2[:size]
-                hd2 = t2
-                t3 = np.empty(cap, np.int64)
-                t3[:size] = hs[:size]
-                hs = t3
-                t4 = np.empty(cap, np.int64)
-                t4[:size] = hn[:size]
-                hn = t4
+                hd = resized(hd, size, cap)
+                hd2 = resized(hd2, size, cap)
+                hs = resized(hs, size, cap)
+                hn = resized(hn, size, cap)
             _kpush(hd, hd2, hs, hn, size, nd, d2 + cost2[a], s, v)
             size += 1
     return lab_src, lab_d, lab_d2, lab_cnt
@@ -171,6 +165,19 @@ def nearest_k_labels(
 @njit(**_JIT)
 def _less3(a0, a1, a2, b0, b1, b2):
     return a0 < b0 or (a0 == b0 and (a1 < b1 or (a1 == b1 and a2 < b2)))
+
+
+@njit(**_JIT)
+def _grow_rows(heap, size, cap):
+    """A ``(cap, 4)`` copy of the first ``size`` rows of ``heap``.
+
+    An explicit loop, not ``tmp[:size] = heap[:size]``: numba's 2-D slice assignment compiles
+    its shape-mismatch message (string formatting), about a second on a fresh install."""
+    tmp = np.empty((cap, 4), np.float64)
+    for i in range(size):
+        for j in range(4):
+            tmp[i, j] = heap[i, j]
+    return tmp
 
 
 @njit(**_JIT)
@@ -232,9 +239,7 @@ def nearest_one(
         lab[u, 3] = 1.0
         if size == cap:
             cap *= 2
-            tmp = np.empty((cap, 4), np.float64)
-            tmp[:size] = heap[:size]
-            heap = tmp
+            heap = _grow_rows(heap, size, cap)
         i = size
         size += 1
         while i > 0:
@@ -309,9 +314,7 @@ def nearest_one(
             lab[v, 3] = 1.0
             if size == cap:
                 cap *= 2
-                tmp = np.empty((cap, 4), np.float64)
-                tmp[:size] = heap[:size]
-                heap = tmp
+                heap = _grow_rows(heap, size, cap)
             i = size
             size += 1
             while i > 0:

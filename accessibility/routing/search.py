@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .grow import grow
+from .grow import grow, resized
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -389,7 +389,7 @@ def bounded_search(
 def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
     """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
     n = indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = buffers(n, head, True)
+    dist, stamp, hk, hk2, hv, settled = buffers(n, head, np.bool_(True))
     nset, _, hk, hk2, hv = bounded_search(
         indptr,
         head,
@@ -398,15 +398,15 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
         seed_node,
         seed_cost,
         seed_cost2,
-        0,
-        seed_node.shape[0],
+        np.int64(0),
+        np.int64(seed_node.shape[0]),
         bound,
         np.zeros(1, np.bool_),
-        0,
-        True,
+        np.int64(0),
+        np.bool_(True),
         dist,
         stamp,
-        1,
+        np.int64(1),
         hk,
         hk2,
         hv,
@@ -506,18 +506,10 @@ def many_to_many_chunk(
         if cnt + nt > cap:
             while cnt + nt > cap:
                 cap *= 2
-            tmp_g = np.empty(cap, np.int64)
-            tmp_g[:cnt] = out_g[:cnt]
-            out_g = tmp_g
-            tmp_t = np.empty(cap, np.int64)
-            tmp_t[:cnt] = out_t[:cnt]
-            out_t = tmp_t
-            tmp_c = np.empty(cap, np.float64)
-            tmp_c[:cnt] = out_c[:cnt]
-            out_c = tmp_c
-            tmp_c2 = np.empty(cap, np.float64)
-            tmp_c2[:cnt] = out_c2[:cnt]
-            out_c2 = tmp_c2
+            out_g = resized(out_g, cnt, cap)
+            out_t = resized(out_t, cnt, cap)
+            out_c = resized(out_c, cnt, cap)
+            out_c2 = resized(out_c2, cnt, cap)
         ts = np.sort(touched[:nt])
         for j in range(nt):
             t = ts[j]
@@ -533,7 +525,7 @@ def many_to_many_chunk(
 def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc):
     """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
     n = indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = buffers(n, head, False)
+    dist, stamp, hk, hk2, hv, settled = buffers(n, head, np.bool_(False))
     zero = np.zeros(src_node.shape[0], np.float64)
     no_targets = np.zeros(1, np.bool_)
     run = 0
@@ -551,8 +543,8 @@ def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc
             i + 1,
             bound,
             no_targets,
-            0,
-            False,
+            np.int64(0),
+            np.bool_(False),
             dist,
             stamp,
             run + 1,

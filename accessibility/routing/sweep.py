@@ -45,7 +45,7 @@ def opportunities_group_chunk(
     """
     n = level.shape[0]
     nc = c_indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = buffers(nc, c_head, False)
+    dist, stamp, hk, hk2, hv, settled = buffers(nc, c_head, np.bool_(False))
     n_levels = slot_ptr.shape[0] - 1
     kmax = 1
     for g in range(g0, g1):
@@ -70,7 +70,8 @@ def opportunities_group_chunk(
             wk[k] = weight[s0 + k]
             nset, run, hk, hk2, hv = bounded_search(
                 c_indptr, c_head, c_cost, c_cost, src_core, zero, zero, s0 + k, s0 + k + 1,
-                bound, no_targets, 0, False, dist, stamp, run + 1, hk, hk2, hv, settled,
+                bound, no_targets, np.int64(0), np.bool_(False), dist, stamp, run + 1, hk, hk2, hv,
+                settled,
             )  # fmt: skip
             for j in range(nset):
                 cu = settled[j]

@@ -293,7 +293,7 @@ def _one_origin(
     q_list = np.empty(n_r, np.int64)
     mark = np.zeros(n_s, np.bool_)
     mlist = np.empty(n_s, np.int64)
-    nmark = 0
+    nmark = np.int64(0)
     vmark = np.zeros(n_s, np.bool_)
     vlist = np.empty(n_s, np.int64)
     walk = np.full(n_d, _INF, np.int64)
@@ -308,7 +308,7 @@ def _one_origin(
         t = deps[di]
         # planned times need the exact earliest arrival (the latest departure t* may be late)
         bound = _INF if planned else t + max_time
-        nmark = 0
+        nmark = np.int64(0)
         for i in range(a_ptr[o], a_ptr[o + 1]):
             s = a_stop[i]
             a = t + a_w[i]
@@ -334,8 +334,8 @@ def _one_origin(
                         nq += 1
                     elif p < q_pos[r]:
                         q_pos[r] = p
-            nmark = 0
-            nv = 0
+            nmark = np.int64(0)
+            nv = np.int64(0)
             for qi in range(nq):
                 r = q_list[qi]
                 p0 = r_stop_ptr[r]
@@ -441,7 +441,8 @@ def _planned_departures(
         for e in range(s_r_ptr[a_stop[i]], s_r_ptr[a_stop[i] + 1]):
             n += r_ntrips[s_r_route[e]]
     both = np.empty(len(grid) + n, np.int64)
-    both[: len(grid)] = grid
+    for i in range(len(grid)):  # a loop: numba's slice copy compiles string formatting
+        both[i] = grid[i]
     n = len(grid)
     for i in range(a_ptr[o], a_ptr[o + 1]):
         s = a_stop[i]
