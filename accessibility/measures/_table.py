@@ -44,6 +44,20 @@ class Pairs:
     #: by :func:`accessibility.costs.travel_costs`); None when the table does not say
     max_cost: float | None = None
 
+    @property
+    def demand_values(self) -> np.ndarray:
+        """``demand``, for the measures that prepared their table with demand values."""
+        if self.demand is None:
+            raise RuntimeError("internal: the table was prepared without demand values")
+        return self.demand
+
+    @property
+    def supply_values(self) -> np.ndarray:
+        """``supply``, for the measures that prepared their table with supply values."""
+        if self.supply is None:
+            raise RuntimeError("internal: the table was prepared without supply values")
+        return self.supply
+
     #: the number of origins (villages) and of destinations (facilities)
     n_o = property(lambda self: len(self.origins))
     n_d = property(lambda self: len(self.destinations))

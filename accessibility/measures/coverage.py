@@ -203,7 +203,7 @@ def capacity_coverage(
     facilities = _facility_table(p, run, fac_order, af)
     villages = _village_table(p, run, av, af, ap)
     covered = p.demand - run.residual
-    total_pop = float(p.demand.sum())
+    total_pop = float(p.demand_values.sum())
     rate = float(covered.sum() / total_pop) if total_pop > 0 else float("nan")
     log.info(
         "capacity coverage (%s order, %s): %.1f%% of demand covered by %d facilities",
@@ -271,8 +271,8 @@ def _fill(p: Pairs, fac_order: np.ndarray, *, split: bool) -> _Run:
     bounds = np.searchsorted(rank[sd], np.arange(p.n_d + 1), side="left")
     nan = np.full(p.n_d, np.nan)
     run = _Run(
-        p.demand.copy(),
-        p.supply.copy(),
+        p.demand_values.copy(),
+        p.supply_values.copy(),
         np.zeros(p.n_d),
         np.zeros(p.n_d, bool),
         nan,
@@ -304,7 +304,7 @@ def _fill(p: Pairs, fac_order: np.ndarray, *, split: bool) -> _Run:
         v, t, take = v[got], t[got], take[got]
         residual[v] = np.maximum(residual[v] - take, 0.0)
         # a village whose residual is within rounding of 0 is fully covered
-        residual[v[residual[v] <= _REL_TOL * p.demand[v]]] = 0.0
+        residual[v[residual[v] <= _REL_TOL * p.demand_values[v]]] = 0.0
         total = float(take.sum())
         run.covered_by[j] = total
         cap[j] = max(capacity - total, 0.0)
@@ -346,7 +346,11 @@ def _village_table(
         pick = best[first]
         main.iloc[av[pick]] = p.destinations[af[pick]].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(p.demand > 0, covered / np.where(p.demand > 0, p.demand, 1.0), np.nan)
+        share = np.where(
+            p.demand_values > 0,
+            covered / np.where(p.demand_values > 0, p.demand_values, 1.0),
+            np.nan,
+        )
     return pd.DataFrame(
         {
             "population": p.demand,

@@ -82,7 +82,11 @@ def cumulative(
     p = prepare_ids(costs, demand, supply, cost, unknown_ids, weight == "supply")
     check_reach(p, lim, f"cumulative(limit_min={lim:g})")
     inside = p.c <= lim
-    vals = inside.astype(np.float64) if weight == "count" else np.where(inside, p.supply[p.d], 0.0)
+    vals = (
+        inside.astype(np.float64)
+        if weight == "count"
+        else np.where(inside, p.supply_values[p.d], 0.0)
+    )
     return p.series(p.per_origin(vals), f"{weight}_{tag_number(lim)}min")
 
 
@@ -142,7 +146,7 @@ def cumulative_intervals(
     k = np.searchsorted(b, p.c, side="left")  # b[k-1] < c <= b[k]
     k[p.c == b[0]] = 1
     ok = (k >= 1) & (k < b.size)
-    vals = np.ones(ok.sum()) if weight == "count" else p.supply[p.d[ok]]
+    vals = np.ones(ok.sum()) if weight == "count" else p.supply_values[p.d[ok]]
     n_bands = b.size - 1
     flat = np.bincount(
         p.o[ok] * n_bands + (k[ok] - 1), weights=vals, minlength=p.n_o * n_bands
@@ -189,4 +193,4 @@ def gravity(
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids, use_demand=False)
     f = resolve_decay(decay, limit_min, p, fn="gravity")
     w = pair_weights(p, f)
-    return p.series(p.per_origin(w * p.supply[p.d]), "gravity")
+    return p.series(p.per_origin(w * p.supply_values[p.d]), "gravity")

@@ -48,8 +48,8 @@ THREE_SFCA_WEIGHTS = (0.962, 0.704, 0.377, 0.042)
 
 def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core)."""
-    served = p.per_destination(w * p.demand[p.o])
-    ratio = safe_ratio(p.supply, served)
+    served = p.per_destination(w * p.demand_values[p.o])
+    ratio = safe_ratio(p.supply_values, served)
     w2 = w if second_step_power == 1 else w**second_step_power
     return ratio, p.per_origin(w2 * ratio[p.d])
 
@@ -225,8 +225,8 @@ def three_sfca(
         else pair_weights(p, resolve_decay(selection_decay, None, p, fn="three_sfca"))
     )
     g = t / np.maximum(p.per_origin(t), np.finfo(float).tiny)[p.o]
-    served = p.per_destination(g * w * p.demand[p.o])
-    ratio = safe_ratio(p.supply, served)
+    served = p.per_destination(g * w * p.demand_values[p.o])
+    ratio = safe_ratio(p.supply_values, served)
     return p.series(p.per_origin(g * w * ratio[p.d]), "3sfca")
 
 
@@ -313,7 +313,7 @@ def bfca(
     w = pair_weights(p, f)
     wi = safe_ratio(w, p.per_origin(w)[p.o])
     wj = safe_ratio(w, p.per_destination(w)[p.d])
-    level = safe_ratio(p.supply, p.per_destination(wi * p.demand[p.o]))
+    level = safe_ratio(p.supply_values, p.per_destination(wi * p.demand_values[p.o]))
     return p.series(p.per_origin(level[p.d] * wj), "bfca")
 
 
@@ -368,20 +368,22 @@ def spatial_availability(
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = resolve_decay(decay, limit_min, p, fn="spatial_availability")
     w = pair_weights(p, f)
-    num = np.power(p.demand, a)[p.o] * w
+    num = np.power(p.demand_values, a)[p.o] * w
     share = safe_ratio(num, p.per_destination(num)[p.d])
-    v = p.per_origin(share * p.supply[p.d])
-    unreached = (p.per_destination(num) <= 0) & (p.supply > 0)
+    v = p.per_origin(share * p.supply_values[p.d])
+    unreached = (p.per_destination(num) <= 0) & (p.supply_values > 0)
     if unreached.any():
         log.info(
             "spatial_availability: %d facilities (supply %g) are reached by no demand; their "
             "supply is not allocated",
             int(unreached.sum()),
-            float(p.supply[unreached].sum()),
+            float(p.supply_values[unreached].sum()),
         )
     if per_capita:
         with np.errstate(invalid="ignore", divide="ignore"):
-            v = np.where(p.demand > 0, v / np.where(p.demand > 0, p.demand, 1.0), np.nan)
+            v = np.where(
+                p.demand_values > 0, v / np.where(p.demand_values > 0, p.demand_values, 1.0), np.nan
+            )
         return p.series(v, "spatial_availability_per_capita")
     return p.series(v, "spatial_availability")
 
@@ -430,7 +432,7 @@ def huff_probabilities(
     a = positive("alpha", alpha, kind="huff_probabilities", allow_zero=True)
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids, use_demand=False)
     f = resolve_decay(decay, None, p, fn="huff_probabilities", default=_decay.power(2.0))
-    num = np.power(p.supply, a)[p.d] * pair_weights(p, f)
+    num = np.power(p.supply_values, a)[p.d] * pair_weights(p, f)
     prob = safe_ratio(num, p.per_origin(num)[p.o])
     keep = prob > 0
     return pd.DataFrame(

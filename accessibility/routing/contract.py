@@ -30,14 +30,12 @@ from numba import njit
 
 from .grow import grow, resized
 
-_JIT = {"cache": True, "nogil": True}
-
 #: a node is not contracted next to a node with more arcs than this: every contraction scans its
 #: neighbours' arc lists, so hubs (a virtual super-source, say) would make contraction quadratic
 _MAX_SCAN = 256
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _ensure(nb, pc, pc2, need):
     """The pool arrays, grown (doubled) to hold at least ``need`` entries."""
     cap = nb.shape[0]
@@ -49,7 +47,7 @@ def _ensure(nb, pc, pc2, need):
     return resized(nb, k, cap), resized(pc, k, cap), resized(pc2, k, cap)
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _remove(nb, pc, pc2, start, length, x, y):
     """Remove the entry for neighbour ``y`` from node ``x``'s list (swap with the last)."""
     s = start[x]
@@ -64,7 +62,7 @@ def _remove(nb, pc, pc2, start, length, x, y):
             return
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _set_cost(nb, pc, pc2, start, length, x, y, c, c2):
     """Set the costs of neighbour ``y`` in node ``x``'s list to ``(c, c2)``."""
     s = start[x]
@@ -101,7 +99,7 @@ def _append(nb, pc, pc2, start, length, cap, top, x, y, c, c2):
     return nb, pc, pc2, top
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
     """Contract the nodes not flagged in ``keep``.
 
@@ -346,7 +344,7 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product):
     )
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def down_csr(n, d_tail, d_head, d_cost):
     """The down arcs as CSR over original node ids (grouped by tail): ``(ptr, head, cost)``. The
     sweep carries no secondary cost, so ``d_cost2`` is not needed here."""
@@ -366,7 +364,7 @@ def down_csr(n, d_tail, d_head, d_cost):
     return ptr, hd, c
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def level_slots(level):
     """Offsets of each level's slot range in a per-search stack (level ``-l`` at
     ``ptr[l]:ptr[l + 1]``)."""

@@ -14,10 +14,8 @@ from numba import njit
 
 from .grow import resized
 
-_JIT = {"cache": True, "nogil": True}
 
-
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _kpush(hd, hd2, hs, hn, size, d, d2, s, u):
     i = size
     while i > 0:
@@ -37,7 +35,7 @@ def _kpush(hd, hd2, hs, hn, size, d, d2, s, u):
     hn[i] = u
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _kpop(hd, hd2, hs, hn, size):
     """Remove the root of a heap of ``size`` entries (the caller read it before)."""
     size -= 1
@@ -72,7 +70,7 @@ def _kpop(hd, hd2, hs, hn, size):
         hn[i] = u
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def nearest_k_labels(
     indptr,
     head,
@@ -162,12 +160,12 @@ def nearest_k_labels(
     return lab_src, lab_d, lab_d2, lab_cnt
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _less3(a0, a1, a2, b0, b1, b2):
     return a0 < b0 or (a0 == b0 and (a1 < b1 or (a1 == b1 and a2 < b2)))
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _grow_rows(heap, size, cap):
     """A ``(cap, 4)`` copy of the first ``size`` rows of ``heap``.
 
@@ -180,7 +178,7 @@ def _grow_rows(heap, size, cap):
     return tmp
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def nearest_one(
     indptr,
     head,

@@ -118,7 +118,7 @@ def _nearest_one(
     with2 = bool(secondary) and not zero2
     fill2 = 0.0 if zero2 else math.nan
     targets = (p.att_ptr, p.att_tid, p.att_cost, p.att_cost2, p.tgt_ids.shape[0])
-    best_s, best_c, best_c2 = nearest_one(
+    best_s, best_c, best_c2 = nearest_one(  # type: ignore[call-arg]  # numba's stubs: *args
         *kernel_arrays(graph), seed_src, *seeds, p.bound, p.is_target, p.n_target_nodes,
         *targets, p.max_cost, with2,
     )  # fmt: skip

@@ -69,7 +69,9 @@ def opportunities_within(
     m = src.shape[0]
     keep = np.zeros(n, np.bool_)
     keep[src] = True
-    picks = np.unique(np.linspace(0, m - 1, min(3, m)).astype(np.int64)) if m else []
+    picks: list[int] = (
+        np.unique(np.linspace(0, m - 1, min(3, m)).astype(np.int64)).tolist() if m else []
+    )
     sample = [(src[i : i + 1], np.zeros(1)) for i in picks]
     use_core = m > 0 and want_core(contract, graph, int(keep.sum()), m, sample, bound)
 

@@ -22,9 +22,6 @@ from numba import njit
 
 from .grow import grow, resized
 
-_JIT = {"cache": True, "nogil": True}
-
-
 # --------------------------------------------------------------------------------------------
 # bounded single-source searches: 4-ary heap with lazy deletion, structure of arrays
 # --------------------------------------------------------------------------------------------
@@ -40,7 +37,7 @@ _JIT = {"cache": True, "nogil": True}
 #   and is used whenever the secondary cost is not wanted or is zero everywhere.
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _search2(
     indptr,
     head,
@@ -181,7 +178,7 @@ def _search2(
     return nset
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def _search1(
     indptr,
     head,
@@ -295,7 +292,7 @@ def _search1(
     return nset
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def buffers(n, like, with2):
     """Scratch for searches on an ``n``-node graph whose node ids have the dtype of ``like``.
 
@@ -310,7 +307,7 @@ def buffers(n, like, with2):
     return dist, stamp, hk, hk2, hv, settled
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def bounded_search(
     indptr,
     head,
@@ -385,7 +382,7 @@ def bounded_search(
         run += 1
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
     """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
     n = indptr.shape[0] - 1
@@ -416,7 +413,7 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
     return nodes, dist[nodes, 0], dist[nodes, 1]
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def many_to_many_chunk(
     indptr,
     head,
@@ -521,7 +518,7 @@ def many_to_many_chunk(
     return out_g[:cnt].copy(), out_t[:cnt].copy(), out_c[:cnt].copy(), out_c2[:cnt].copy()
 
 
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def opportunities_chunk(indptr, head, cost, src_node, weight, i0, i1, bound, acc):
     """Add ``weight[i]`` to ``acc[v]`` for every node ``v`` within ``bound`` of ``src_node[i]``."""
     n = indptr.shape[0] - 1

@@ -13,10 +13,8 @@ from numba import njit
 
 from .search import bounded_search, buffers
 
-_JIT = {"cache": True, "nogil": True}
 
-
-@njit(**_JIT)
+@njit(cache=True, nogil=True)
 def opportunities_group_chunk(
     c_indptr,
     c_head,
