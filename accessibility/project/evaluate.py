@@ -58,6 +58,12 @@ def _nearest_of(table: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     else:
         near = pd.DataFrame({"destination": [], "travel_time_min": [], "distance_m": []})
         near = near.reindex(index)
+    return _nearest_frame(near, index)
+
+
+def _nearest_frame(near: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The nearest facility's columns from one cost-table row per village (indexed by village;
+    missing villages unreachable)."""
     ids = near["destination"].astype(object)
     return pd.DataFrame(
         {
@@ -158,16 +164,7 @@ def nearest_facility(
             connector_speed_kmh=connector_speed_kmh,
         )  # fmt: skip
         near = near.set_index("origin")
-    near = near.reindex(index)
-    ids = near["destination"].astype(object)
-    return pd.DataFrame(
-        {
-            "nearest_id": ids.where(ids.notna(), None).to_numpy(),
-            "nearest_min": near["travel_time_min"].to_numpy(np.float64),
-            "nearest_m": near["distance_m"].to_numpy(np.float64),
-        },
-        index=index,
-    )
+    return _nearest_frame(near.reindex(index), index)
 
 
 def _service_costs(
