@@ -41,6 +41,8 @@ MODULES = (
     "costs",
     "i18n",
     "styles.project",
+    "styles.themes",
+    "validate.points",
     "report.words",
     "report.workbook",
     "project.summary",

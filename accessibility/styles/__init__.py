@@ -39,6 +39,7 @@ from .qml import (
     single_qml,
     symbol_type,
 )
+from .themes import catchment_style, coverage_style, layer_fields, time_labels, with_aliases
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -297,7 +298,6 @@ def catchment_qml(
     >>> 'label="within 10 min"' in qml and 'label="within 20 min"' in qml
     True
     """
-    from .project import catchment_style
 
     if breaks_min is None and catchments is not None and field in catchments.columns:
         bands = [float(b) for b in catchments[field].dropna().unique()]
@@ -367,8 +367,6 @@ def township_qml(
     )
     values = values.dropna()
     if field is not None and field.endswith("_coverage") and not values.empty:
-        from .project import coverage_style
-
         return coverage_style(gtype, field, lang, label_field)
     if field is None or values.empty or values.min() == values.max():
         return single_qml(
@@ -436,7 +434,6 @@ def default_qml(name: str, gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
     kind = _kind(name, gdf)
     if kind == "villages" and lang != "en":
         from ..i18n import text
-        from .project import time_labels
 
         edges = [float(b) for b in TIME_BREAKS_MIN]
         return village_qml(
@@ -521,7 +518,6 @@ def default_styles(
     if lang is None:
         return {name: default_qml(name, gdf) for name, gdf in layers.items()}
     from ..i18n import column_labels
-    from .project import layer_fields, with_aliases
 
     out = {}
     for name, gdf in layers.items():
