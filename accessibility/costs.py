@@ -415,10 +415,10 @@ def euclidean_costs(
     """
     from scipy.spatial import cKDTree
 
-    from .snapping import _check_points
+    from .validate.points import check_point_layer
 
-    _check_points(origins, "origins")
-    _check_points(destinations, "destinations")
+    check_point_layer(origins, "origins")
+    check_point_layer(destinations, "destinations")
     work = metric_crs(origins, crs)
     a = origins.geometry.to_crs(work)
     b = destinations.geometry.to_crs(work)
