@@ -206,8 +206,6 @@ def validate_roads(
     >>> len(validate_roads(roads, "等级"))
     2
     """
-    import shapely
-
     require_geodataframe(gdf, name)
     if len(gdf) == 0:
         raise EmptyLayerError(
@@ -228,67 +226,11 @@ def validate_roads(
 
     columns = [str(c) for c in gdf.columns]
     if class_column not in gdf.columns:
-        lower = {c.lower(): c for c in columns}
-        present = [lower[c] for c in ROAD_CLASS_COLUMN_CANDIDATES if c in lower]
-        cand = (
-            f" Columns that may hold the road class: {', '.join(map(repr, present))}."
-            if present
-            else ""
-        )
-        problems.add(
-            MissingColumnError,
-            f"road class column {class_column!r} is missing.{suggest(class_column, columns)}{cand}"
-            f" Available columns: {', '.join(repr(c) for c in columns if c != gdf.geometry.name)}."
-            " Pass the right column name (e.g. class_column='highway' for OSM data, 'fclass' for "
-            "Geofabrik shapefiles).",
-        )
+        problems.add(MissingColumnError, _missing_class_message(gdf, class_column, columns))
     else:
-        cls = gdf[class_column]
-        no_class = cls.isna().to_numpy() | np.asarray(
-            [isinstance(v, str) and not v.strip() for v in cls]
+        report["unknown_classes"] = _check_classes(
+            out, class_column, known_classes, fill_class, name, labels, problems
         )
-        if no_class.any():
-            if fill_class is None:
-                problems.add(
-                    InvalidValueError,
-                    f"{int(no_class.sum())} road(s) have no class in {class_column!r}: "
-                    f"{examples(labels[no_class])}. Fill them in the source data or pass "
-                    "fill_class='village' (or another class) to give them one.",
-                )
-            else:
-                out.loc[no_class, class_column] = fill_class
-                warn_input(
-                    f"{name}: {int(no_class.sum())} road(s) had no class and were given "
-                    f"{fill_class!r}: {examples(labels[no_class])}."
-                )
-        known = (
-            _KNOWN_ROAD_CLASSES
-            if known_classes is None
-            else frozenset(_norm_class(c) for c in known_classes)
-        )
-        values = out[class_column][~no_class] if fill_class is None else out[class_column]
-        flat: list[Any] = []
-        for v in values:
-            if isinstance(v, list | tuple | np.ndarray):  # osmnx merged edges: ['primary', ...]
-                flat.extend(v)
-            else:
-                flat.append(v)
-        counts = pd.Series([str(v) for v in flat], dtype=object).value_counts()
-        unknown = {
-            k: int(n)
-            for k, n in counts.items()
-            if _norm_class(k) not in known and str(k).strip() not in known
-        }
-        if unknown:
-            report["unknown_classes"] = unknown
-            listed = ", ".join(f"{k!r} ({n})" for k, n in list(unknown.items())[:10])
-            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-            warn_input(
-                f"{name}: {len(unknown)} road class(es) in {class_column!r} are not known: "
-                f"{listed}{more}. They get the profile's 'unknown' speed; map them to known "
-                "classes or give their speeds in the speed profile."
-            )
-
     if speed_column is not None:
         if speed_column not in gdf.columns:
             problems.add(
@@ -296,24 +238,134 @@ def validate_roads(
                 missing_column_message(speed_column, columns, "speed in km/h"),
             )
         else:
-            speeds = check_numeric(
-                gdf[speed_column],
-                labels,
-                column=speed_column,
-                nonnegative=True,
-                positive=True,
-                allow_nan=True,
-                problems=problems,
-            )
-            out[speed_column] = speeds.to_numpy()
-            fast = (speeds > 200).to_numpy()
-            if fast.any():
-                warn_input(
-                    f"{name}: {int(fast.sum())} speed(s) in {speed_column!r} are above 200 km/h "
-                    f"({examples(labels[fast], speeds[fast])}); speeds must be in km/h."
-                )
+            _check_speeds(out, speed_column, name, labels, problems)
+    geoms, drop, multi = _check_lines(out, name, labels, problems, report)
 
-    # geometry
+    problems.raise_if_any()
+
+    out[out.geometry.name] = geoms
+    out = out[~drop]
+    if multi.any():
+        report["split_multipart"] = list(labels[multi])
+        warn_input(
+            f"{name}: {int(multi.sum())} multi-part lines were split into their parts "
+            f"(the index label repeats for each part): {examples(labels[multi])}."
+        )
+        out = out.explode(index_parts=False)
+    out.attrs["validation"] = report
+    return out
+
+
+def _missing_class_message(gdf: gpd.GeoDataFrame, class_column: str, columns: list[str]) -> str:
+    lower = {c.lower(): c for c in columns}
+    present = [lower[c] for c in ROAD_CLASS_COLUMN_CANDIDATES if c in lower]
+    cand = (
+        f" Columns that may hold the road class: {', '.join(map(repr, present))}."
+        if present
+        else ""
+    )
+    return (
+        f"road class column {class_column!r} is missing.{suggest(class_column, columns)}{cand}"
+        f" Available columns: {', '.join(repr(c) for c in columns if c != gdf.geometry.name)}."
+        " Pass the right column name (e.g. class_column='highway' for OSM data, 'fclass' for "
+        "Geofabrik shapefiles)."
+    )
+
+
+def _check_classes(
+    out: gpd.GeoDataFrame,
+    class_column: str,
+    known_classes: Collection[str] | None,
+    fill_class: str | None,
+    name: str,
+    labels: pd.Index,
+    problems: Problems,
+) -> dict[str, int]:
+    """Roads without a class (an error, or filled in ``out``) and the classes not known, with
+    their counts (a warning)."""
+    cls = out[class_column]
+    no_class = cls.isna().to_numpy() | np.asarray(
+        [isinstance(v, str) and not v.strip() for v in cls]
+    )
+    if no_class.any():
+        if fill_class is None:
+            problems.add(
+                InvalidValueError,
+                f"{int(no_class.sum())} road(s) have no class in {class_column!r}: "
+                f"{examples(labels[no_class])}. Fill them in the source data or pass "
+                "fill_class='village' (or another class) to give them one.",
+            )
+        else:
+            out.loc[no_class, class_column] = fill_class
+            warn_input(
+                f"{name}: {int(no_class.sum())} road(s) had no class and were given "
+                f"{fill_class!r}: {examples(labels[no_class])}."
+            )
+    known = (
+        _KNOWN_ROAD_CLASSES
+        if known_classes is None
+        else frozenset(_norm_class(c) for c in known_classes)
+    )
+    values = out[class_column][~no_class] if fill_class is None else out[class_column]
+    flat: list[Any] = []
+    for v in values:
+        if isinstance(v, list | tuple | np.ndarray):  # osmnx merged edges: ['primary', ...]
+            flat.extend(v)
+        else:
+            flat.append(v)
+    counts = pd.Series([str(v) for v in flat], dtype=object).value_counts()
+    unknown = {
+        k: int(n)
+        for k, n in counts.items()
+        if _norm_class(k) not in known and str(k).strip() not in known
+    }
+    if unknown:
+        listed = ", ".join(f"{k!r} ({n})" for k, n in list(unknown.items())[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        warn_input(
+            f"{name}: {len(unknown)} road class(es) in {class_column!r} are not known: "
+            f"{listed}{more}. They get the profile's 'unknown' speed; map them to known "
+            "classes or give their speeds in the speed profile."
+        )
+    return unknown
+
+
+def _check_speeds(
+    out: gpd.GeoDataFrame, speed_column: str, name: str, labels: pd.Index, problems: Problems
+) -> None:
+    """Speeds must be positive numbers (NaN allowed); those above 200 km/h are warned of."""
+    speeds = check_numeric(
+        out[speed_column],
+        labels,
+        column=speed_column,
+        nonnegative=True,
+        positive=True,
+        allow_nan=True,
+        problems=problems,
+    )
+    out[speed_column] = speeds.to_numpy()
+    fast = (speeds > 200).to_numpy()
+    if fast.any():
+        warn_input(
+            f"{name}: {int(fast.sum())} speed(s) in {speed_column!r} are above 200 km/h "
+            f"({examples(labels[fast], speeds[fast])}); speeds must be in km/h."
+        )
+
+
+def _check_lines(
+    out: gpd.GeoDataFrame,
+    name: str,
+    labels: pd.Index,
+    problems: Problems,
+    report: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The road geometries checked: ``(geometries, Z dropped; rows to drop; multi-part rows)``.
+
+    Points, polygons and NaN coordinates are problems; missing, empty and zero-length lines are
+    dropped and self-loops kept, with warnings (listed in ``report``).
+    """
+    import shapely
+
     geoms = np.asarray(out.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     present = ~missing
@@ -375,17 +427,4 @@ def validate_roads(
             "check them if they are not real loops."
         )
     multi = keep_lines & (types == 5)
-
-    problems.raise_if_any()
-
-    out[out.geometry.name] = geoms
-    out = out[~drop]
-    if multi.any():
-        report["split_multipart"] = list(labels[multi])
-        warn_input(
-            f"{name}: {int(multi.sum())} multi-part lines were split into their parts "
-            f"(the index label repeats for each part): {examples(labels[multi])}."
-        )
-        out = out.explode(index_parts=False)
-    out.attrs["validation"] = report
-    return out
+    return geoms, drop, multi
