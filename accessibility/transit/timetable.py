@@ -24,7 +24,7 @@ import os
 import re
 import tomllib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -339,12 +339,46 @@ def timetable_from_line_table(
     MissingColumnError, InvalidValueError, CRSError, DuplicateIdError
         With what is wrong and where.
     """
-    from ..network import metric_crs
-
     _require(stops, STOP_COLUMNS, "line stops")
     _require(lines, LINE_COLUMNS, "lines")
     if len(lines) == 0 or len(stops) == 0:
         raise EmptyLayerError("the line table has no lines or no stops")
+    lines, day_type = _day_type_lines(lines, day_type)
+    by_stop_id = "stop_id" in stops.columns and stop_layer is not None
+    st, work = _locate_line_stops(stops, stop_layer, crs)
+    names = st.groupby("_key")["stop_name"].first()
+    stop_keys = np.array(sorted(names.index), dtype=object)
+    first_xy = st.groupby("_key")[["_x", "_y"]].first().loc[stop_keys]
+    stop_ids = (
+        stop_keys
+        if by_stop_id
+        else np.array(
+            [f"{names[k]}" if (names == names[k]).sum() == 1 else k for k in stop_keys],
+            dtype=object,
+        )
+    )
+
+    missing_lines = sorted(set(lines["line_id"]) - set(st["line_id"]))
+    if missing_lines:
+        raise InvalidValueError(f"lines {missing_lines[:5]} have no stops in the line stops table")
+
+    trips = _TripEvents()
+    stop_pos = {k: i for i, k in enumerate(stop_keys)}
+    for _, row in lines.sort_values("line_id").iterrows():
+        _add_line_trips(trips, row, st[st["line_id"] == row["line_id"]], stop_pos)
+    return Timetable(
+        stop_ids=stop_ids,
+        stop_names=names.loc[stop_keys].astype(str).to_numpy(dtype=object),
+        stop_x_m=first_xy["_x"].to_numpy(np.float64),
+        stop_y_m=first_xy["_y"].to_numpy(np.float64),
+        crs=CRS.from_user_input(work),
+        **trips.arrays(),
+        description=description or f"line table, day type {day_type!r}",
+    )
+
+
+def _day_type_lines(lines: pd.DataFrame, day_type: str | None) -> tuple[pd.DataFrame, str]:
+    """The lines of one day type (the only one when ``day_type`` is None), ids as text."""
     lines = lines.copy()
     lines["day_type"] = lines["day_type"].astype(str)
     kinds = sorted(lines["day_type"].unique())
@@ -361,10 +395,23 @@ def timetable_from_line_table(
     if lines["line_id"].duplicated().any():
         dup = lines.loc[lines["line_id"].duplicated(), "line_id"].tolist()[:5]
         raise DuplicateIdError(f"lines {dup} appear twice for day type {day_type!r}")
+    return lines, day_type
+
+
+def _locate_line_stops(
+    stops: pd.DataFrame, stop_layer: gpd.GeoDataFrame | None, crs: Any | None
+) -> tuple[pd.DataFrame, CRS]:
+    """The line stops with where each is (``_x``, ``_y`` in the metric CRS to work in) and which
+    stop it is (``_key``), and that CRS.
+
+    A stop is found by ``stop_id`` in ``stop_layer``, by its point geometry or by ``x``/``y`` in
+    ``crs``; without a stop id, the same name at the same place (to the metre) is one stop shared
+    by several lines.
+    """
+    from ..network import metric_crs
 
     st = stops.copy()
     st["line_id"] = st["line_id"].astype(str)
-    # where each stop is -> stop key, x, y
     if "stop_id" in st.columns and stop_layer is not None:
         if stop_layer.crs is None:
             raise CRSError("the stop layer has no CRS; set it with `.set_crs(...)`")
@@ -380,8 +427,8 @@ def timetable_from_line_table(
         st["_key"] = key.to_numpy()
         st["_x"] = where.loc[key, "x"].to_numpy()
         st["_y"] = where.loc[key, "y"].to_numpy()
-        names = st.groupby("_key")["stop_name"].first()
-    elif isinstance(st, gpd.GeoDataFrame):
+        return st, work
+    if isinstance(st, gpd.GeoDataFrame):
         if st.crs is None:
             raise CRSError("the line stops layer has no CRS; set it with `.set_crs(...)`")
         work = metric_crs(st, crs)
@@ -401,114 +448,108 @@ def timetable_from_line_table(
             "the line stops need a location: a point geometry, x/y columns with crs=, or a "
             "stop_id column with stop_layer="
         )
-    if "_key" not in st.columns:
-        # the same name at the same place (to the metre) is one stop shared by several lines
-        st["_key"] = (
-            st["stop_name"].astype(str)
-            + "@"
-            + st["_x"].round(0).astype(np.int64).astype(str)
-            + ","
-            + st["_y"].round(0).astype(np.int64).astype(str)
-        )
-        names = st.groupby("_key")["stop_name"].first()
-    stop_keys = np.array(sorted(names.index), dtype=object)
-    stop_pos = {k: i for i, k in enumerate(stop_keys)}
-    first_xy = st.groupby("_key")[["_x", "_y"]].first().loc[stop_keys]
-    stop_ids = (
-        stop_keys
-        if "stop_id" in st.columns and stop_layer is not None
-        else np.array(
-            [f"{names[k]}" if (names == names[k]).sum() == 1 else k for k in stop_keys],
-            dtype=object,
-        )
+    st["_key"] = (
+        st["stop_name"].astype(str)
+        + "@"
+        + st["_x"].round(0).astype(np.int64).astype(str)
+        + ","
+        + st["_y"].round(0).astype(np.int64).astype(str)
     )
+    return st, work
 
-    missing_lines = sorted(set(lines["line_id"]) - set(st["line_id"]))
-    if missing_lines:
-        raise InvalidValueError(f"lines {missing_lines[:5]} have no stops in the line stops table")
 
-    trip_ids: list[str] = []
-    t_line: list[Any] = []
-    t_name: list[Any] = []
-    t_pupil: list[bool] = []
-    ptr = [0]
-    ev_stop, ev_arr, ev_dep = [], [], []
-    f_trip, f_start, f_end, f_head = [], [], [], []
-    for _, row in lines.sort_values("line_id").iterrows():
-        line = row["line_id"]
-        seq = st[st["line_id"] == line].sort_values("stop_seq")
-        if seq["stop_seq"].duplicated().any():
-            raise InvalidValueError(f"line {line!r} has two stops with the same stop_seq")
-        if len(seq) < 2:
-            raise InvalidValueError(f"line {line!r} has fewer than two stops")
-        run = pd.to_numeric(seq["run_min"], errors="coerce").to_numpy()[:-1]
-        if np.isnan(run).any() or (run < 0).any():
-            bad = seq["stop_name"].to_numpy()[:-1][np.isnan(run) | (run < 0)][:3].tolist()
-            raise InvalidValueError(
-                f"line {line!r}: run_min (minutes to the next stop) is missing or negative at "
-                f"stops {bad}; give it on every stop but the last"
-            )
-        dwell = (
-            pd.to_numeric(seq["dwell_min"], errors="coerce").fillna(0).to_numpy()
-            if "dwell_min" in seq.columns
-            else np.zeros(len(seq))
+def _stop_offsets_s(seq: pd.DataFrame, line: str) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival and departure at each stop of a line, in seconds after its first departure."""
+    run = pd.to_numeric(seq["run_min"], errors="coerce").to_numpy()[:-1]
+    if np.isnan(run).any() or (run < 0).any():
+        bad = seq["stop_name"].to_numpy()[:-1][np.isnan(run) | (run < 0)][:3].tolist()
+        raise InvalidValueError(
+            f"line {line!r}: run_min (minutes to the next stop) is missing or negative at "
+            f"stops {bad}; give it on every stop but the last"
         )
-        off_arr = np.zeros(len(seq))
-        off_dep = np.zeros(len(seq))
-        for i in range(len(seq)):
-            if i:
-                off_arr[i] = off_dep[i - 1] + run[i - 1] * 60
-            off_dep[i] = off_arr[i] + (dwell[i] * 60 if 0 < i < len(seq) - 1 else 0)
-        off_arr = np.round(off_arr).astype(np.int64)
-        off_dep = np.round(off_dep).astype(np.int64)
-        sidx = [stop_pos[k] for k in seq["_key"]]
-        riders = str(row.get("riders", "all") if pd.notna(row.get("riders", "all")) else "all")
-        if riders not in RIDERS:
-            raise InvalidValueError(f"line {line!r}: riders={riders!r}; use 'all' or 'pupils'")
-        name = str(row["line_name"])
-
-        starts: list[tuple[int, str]] = []
-        deps = _departures(row, line)
-        if deps:
-            starts = [(t0, f"{line}#{k + 1}") for k, t0 in enumerate(deps)]
-        else:
-            first, last, head = _frequency(row, line)
-            starts = [(first, f"{line}#freq")]
-            f_trip.append(len(trip_ids))
-            f_start.append(first)
-            f_end.append(last + 1)  # vehicles at first + k*head <= last
-            f_head.append(head)
-            if (last - first) % head:
-                starts.append((last, f"{line}#last"))
-        for t0, tid in starts:
-            trip_ids.append(tid)
-            t_line.append(line)
-            t_name.append(name)
-            t_pupil.append(riders == "pupils")
-            ev_stop.extend(sidx)
-            ev_arr.extend((t0 + off_arr).tolist())
-            ev_dep.extend((t0 + off_dep).tolist())
-            ptr.append(len(ev_stop))
-    return Timetable(
-        stop_ids=stop_ids,
-        stop_names=names.loc[stop_keys].astype(str).to_numpy(dtype=object),
-        stop_x_m=first_xy["_x"].to_numpy(np.float64),
-        stop_y_m=first_xy["_y"].to_numpy(np.float64),
-        crs=CRS.from_user_input(work),
-        trip_ids=np.array(trip_ids, dtype=object),
-        trip_line_ids=np.array(t_line, dtype=object),
-        trip_line_names=np.array(t_name, dtype=object),
-        trip_pupils_only=np.array(t_pupil, dtype=bool),
-        trip_ptr=np.array(ptr, dtype=np.int64),
-        event_stop=np.array(ev_stop, dtype=np.int64),
-        event_arr_s=np.array(ev_arr, dtype=np.int64),
-        event_dep_s=np.array(ev_dep, dtype=np.int64),
-        freq_trip=np.array(f_trip, dtype=np.int64),
-        freq_start_s=np.array(f_start, dtype=np.int64),
-        freq_end_s=np.array(f_end, dtype=np.int64),
-        freq_headway_s=np.array(f_head, dtype=np.int64),
-        description=description or f"line table, day type {day_type!r}",
+    dwell = (
+        pd.to_numeric(seq["dwell_min"], errors="coerce").fillna(0).to_numpy()
+        if "dwell_min" in seq.columns
+        else np.zeros(len(seq))
     )
+    off_arr = np.zeros(len(seq))
+    off_dep = np.zeros(len(seq))
+    for i in range(len(seq)):
+        if i:
+            off_arr[i] = off_dep[i - 1] + run[i - 1] * 60
+        off_dep[i] = off_arr[i] + (dwell[i] * 60 if 0 < i < len(seq) - 1 else 0)
+    return np.round(off_arr).astype(np.int64), np.round(off_dep).astype(np.int64)
+
+
+@dataclass
+class _TripEvents:
+    """Trips, their stop events and frequency periods, gathered line by line."""
+
+    trip_ids: list[str] = field(default_factory=list)
+    line_ids: list[Any] = field(default_factory=list)
+    line_names: list[Any] = field(default_factory=list)
+    pupils_only: list[bool] = field(default_factory=list)
+    ptr: list[int] = field(default_factory=lambda: [0])
+    stop: list[int] = field(default_factory=list)
+    arr_s: list[int] = field(default_factory=list)
+    dep_s: list[int] = field(default_factory=list)
+    periods: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The trip, stop event and frequency arguments of :class:`Timetable`."""
+        per = np.array(self.periods, dtype=np.int64).reshape(-1, 4)
+        return {
+            "trip_ids": np.array(self.trip_ids, dtype=object),
+            "trip_line_ids": np.array(self.line_ids, dtype=object),
+            "trip_line_names": np.array(self.line_names, dtype=object),
+            "trip_pupils_only": np.array(self.pupils_only, dtype=bool),
+            "trip_ptr": np.array(self.ptr, dtype=np.int64),
+            "event_stop": np.array(self.stop, dtype=np.int64),
+            "event_arr_s": np.array(self.arr_s, dtype=np.int64),
+            "event_dep_s": np.array(self.dep_s, dtype=np.int64),
+            "freq_trip": per[:, 0].copy(),
+            "freq_start_s": per[:, 1].copy(),
+            "freq_end_s": per[:, 2].copy(),
+            "freq_headway_s": per[:, 3].copy(),
+        }
+
+
+def _add_line_trips(
+    trips: _TripEvents, row: pd.Series, line_stops: pd.DataFrame, stop_pos: dict[Any, int]
+) -> None:
+    """Add the trips of one line (a row of the lines table) and its frequency period if any."""
+    line = row["line_id"]
+    seq = line_stops.sort_values("stop_seq")
+    if seq["stop_seq"].duplicated().any():
+        raise InvalidValueError(f"line {line!r} has two stops with the same stop_seq")
+    if len(seq) < 2:
+        raise InvalidValueError(f"line {line!r} has fewer than two stops")
+    off_arr, off_dep = _stop_offsets_s(seq, line)
+    sidx = [stop_pos[k] for k in seq["_key"]]
+    riders = str(row.get("riders", "all") if pd.notna(row.get("riders", "all")) else "all")
+    if riders not in RIDERS:
+        raise InvalidValueError(f"line {line!r}: riders={riders!r}; use 'all' or 'pupils'")
+    name = str(row["line_name"])
+
+    deps = _departures(row, line)
+    if deps:
+        starts = [(t0, f"{line}#{k + 1}") for k, t0 in enumerate(deps)]
+    else:
+        first, last, head = _frequency(row, line)
+        starts = [(first, f"{line}#freq")]
+        # vehicles at first + k*head <= last
+        trips.periods.append((len(trips.trip_ids), first, last + 1, head))
+        if (last - first) % head:
+            starts.append((last, f"{line}#last"))
+    for t0, tid in starts:
+        trips.trip_ids.append(tid)
+        trips.line_ids.append(line)
+        trips.line_names.append(name)
+        trips.pupils_only.append(riders == "pupils")
+        trips.stop.extend(sidx)
+        trips.arr_s.extend((t0 + off_arr).tolist())
+        trips.dep_s.extend((t0 + off_dep).tolist())
+        trips.ptr.append(len(trips.stop))
 
 
 def road_run_times(
