@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -474,64 +475,32 @@ if _HAVE_QGIS:
                     optional=True,
                 )
             )
-            add(QgsProcessingParameterVectorLayer(self.ROADS, "Roads", [line], optional=True))
-            add(
-                QgsProcessingParameterField(
-                    self.ROAD_CLASS, "Road class field", "road_class", self.ROADS, any_field,
-                    optional=True,
-                )
-            )  # fmt: skip
-            add(
-                QgsProcessingParameterField(
-                    self.ONEWAY, "One-way field", None, self.ROADS, any_field, optional=True
-                )
-            )
-            add(
-                QgsProcessingParameterVectorLayer(
-                    self.VILLAGES, "Villages", [point, polygon], optional=True
-                )
-            )
-            for key, label in ((self.VILLAGE_ID, "Village id field"),
-                               (self.VILLAGE_NAME, "Village name field")):  # fmt: skip
+
+            def layer(key: str, label: str, types: list[Any]) -> None:
+                add(QgsProcessingParameterVectorLayer(key, label, types, optional=True))
+
+            def field(key: str, label: str, default: str | None, parent: str, kind: Any) -> None:
+                add(QgsProcessingParameterField(key, label, default, parent, kind, optional=True))
+
+            def enum(key: str, label: str, options: Sequence[str], default: int) -> None:
                 add(
-                    QgsProcessingParameterField(
-                        key, label, None, self.VILLAGES, any_field, optional=True
+                    QgsProcessingParameterEnum(
+                        key, label, options=options, defaultValue=default, optional=True
                     )
                 )
-            add(
-                QgsProcessingParameterField(
-                    self.POPULATION, "Population field", "population", self.VILLAGES, numeric,
-                    optional=True,
-                )
-            )  # fmt: skip
-            add(
-                QgsProcessingParameterVectorLayer(
-                    self.FACILITIES, "Facilities", [point], optional=True
-                )
-            )
-            add(
-                QgsProcessingParameterField(
-                    self.FACILITY_ID, "Facility id field", None, self.FACILITIES, any_field,
-                    optional=True,
-                )
-            )  # fmt: skip
-            add(
-                QgsProcessingParameterField(
-                    self.SERVICE, "Service type field", "service", self.FACILITIES, any_field,
-                    optional=True,
-                )
-            )  # fmt: skip
-            add(
-                QgsProcessingParameterField(
-                    self.CAPACITY, "Capacity field", None, self.FACILITIES, numeric, optional=True
-                )
-            )
-            add(
-                QgsProcessingParameterEnum(
-                    self.MODE, "Travel mode", options=MODES, defaultValue=MODES.index("car"),
-                    optional=True,
-                )
-            )  # fmt: skip
+
+            layer(self.ROADS, "Roads", [line])
+            field(self.ROAD_CLASS, "Road class field", "road_class", self.ROADS, any_field)
+            field(self.ONEWAY, "One-way field", None, self.ROADS, any_field)
+            layer(self.VILLAGES, "Villages", [point, polygon])
+            field(self.VILLAGE_ID, "Village id field", None, self.VILLAGES, any_field)
+            field(self.VILLAGE_NAME, "Village name field", None, self.VILLAGES, any_field)
+            field(self.POPULATION, "Population field", "population", self.VILLAGES, numeric)
+            layer(self.FACILITIES, "Facilities", [point])
+            field(self.FACILITY_ID, "Facility id field", None, self.FACILITIES, any_field)
+            field(self.SERVICE, "Service type field", "service", self.FACILITIES, any_field)
+            field(self.CAPACITY, "Capacity field", None, self.FACILITIES, numeric)
+            enum(self.MODE, "Travel mode", MODES, MODES.index("car"))
             add(
                 QgsProcessingParameterString(
                     self.THRESHOLDS, "Time thresholds (minutes)", defaultValue="15, 30, 60",
@@ -550,18 +519,8 @@ if _HAVE_QGIS:
                         key, label, double, defaultValue=default, minValue=0.0, optional=True
                     )
                 )
-            add(
-                QgsProcessingParameterEnum(
-                    self.PROFILE, "Speed profile (road classes)", options=PROFILES,
-                    defaultValue=0, optional=True,
-                )
-            )  # fmt: skip
-            add(
-                QgsProcessingParameterEnum(
-                    self.LANGUAGE, "Language of the outputs", options=LANGUAGES, defaultValue=0,
-                    optional=True,
-                )
-            )  # fmt: skip
+            enum(self.PROFILE, "Speed profile (road classes)", PROFILES, 0)
+            enum(self.LANGUAGE, "Language of the outputs", LANGUAGES, 0)
             cli = QgsProcessingParameterString(
                 self.CLI,
                 "accessibility command (empty: setting, ACCESSIBILITY_CLI or PATH)",
