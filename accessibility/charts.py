@@ -369,6 +369,22 @@ def _cmap(name: str) -> Any:
     return mpl.colormaps[name]
 
 
+def _map_frame(
+    villages: Any, units: Any
+) -> tuple[Any, np.ndarray, np.ndarray, tuple[float, float, float, float], float]:
+    """The township outlines in the villages' CRS, the villages' x and y (representative points
+    of polygons), the bounds of the area drawn (the townships', else the villages') and its
+    height / width."""
+    if units is not None and villages.crs is not None and units.crs is not None:
+        units = units.to_crs(villages.crs)
+    geom = villages.geometry
+    if not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    xmin, ymin, xmax, ymax = (units if units is not None else villages).total_bounds
+    aspect = (ymax - ymin) / (xmax - xmin) if xmax > xmin else 1.0
+    return units, geom.x.to_numpy(), geom.y.to_numpy(), (xmin, ymin, xmax, ymax), aspect
+
+
 def village_map(
     villages: Any,
     columns: Mapping[str, str],
@@ -402,16 +418,7 @@ def village_map(
     """
     n = len(columns)
     nrows, ncols = _grid(n, ncols)
-    if units is not None and villages.crs is not None and units.crs is not None:
-        units = units.to_crs(villages.crs)
-    geom = villages.geometry
-    if not (geom.geom_type == "Point").all():
-        geom = geom.representative_point()
-    x, y = geom.x.to_numpy(), geom.y.to_numpy()
-    xmin, ymin, xmax, ymax = villages.total_bounds
-    if units is not None:
-        xmin, ymin, xmax, ymax = units.total_bounds
-    aspect = (ymax - ymin) / (xmax - xmin) if xmax > xmin else 1.0
+    units, x, y, bounds, aspect = _map_frame(villages, units)
     panel_w = 3.3
     with font_context():
         fig = _figure(panel_w * ncols, (panel_w * aspect + 0.5) * nrows + 0.4)
@@ -446,7 +453,7 @@ def village_map(
             cb = fig.colorbar(sc, ax=ax, shrink=0.7, extend="max")
             cb.set_label(colorbar_label, fontsize=7)
             cb.ax.tick_params(labelsize=7)
-            _map_panel(ax, chart_text(label), (xmin, ymin, xmax, ymax))
+            _map_panel(ax, chart_text(label), bounds)
         for ax in axes[n:]:
             ax.set_visible(False)
         fig.suptitle(title, fontsize=10)
@@ -501,14 +508,7 @@ def cluster_map(
     """
     n = len(flags)
     nrows, ncols = _grid(n, ncols)
-    if units is not None and villages.crs is not None and units.crs is not None:
-        units = units.to_crs(villages.crs)
-    geom = villages.geometry
-    if not (geom.geom_type == "Point").all():
-        geom = geom.representative_point()
-    x, y = geom.x.to_numpy(), geom.y.to_numpy()
-    xmin, ymin, xmax, ymax = (units if units is not None else villages).total_bounds
-    aspect = (ymax - ymin) / (xmax - xmin) if xmax > xmin else 1.0
+    units, x, y, bounds, aspect = _map_frame(villages, units)
     with font_context():
         fig = _figure(3.0 * ncols, (3.0 * aspect + 0.45) * nrows + 0.5)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -518,7 +518,7 @@ def cluster_map(
                 _draw_units(ax, units, unit_label, unit_label_fallback)
             ax.scatter(x[~f], y[~f], s=5, color="0.8", linewidths=0)
             ax.scatter(x[f], y[f], s=12, color="#a50f15", linewidths=0, label=label)
-            _map_panel(ax, f"{chart_text(name)} ({int(f.sum())})", (xmin, ymin, xmax, ymax))
+            _map_panel(ax, f"{chart_text(name)} ({int(f.sum())})", bounds)
         for ax in axes[n:]:
             ax.set_visible(False)
         fig.suptitle(title, fontsize=10)
