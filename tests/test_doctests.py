@@ -43,6 +43,7 @@ MODULES = (
     "styles.project",
     "styles.themes",
     "validate.points",
+    "report.cells",
     "report.words",
     "report.workbook",
     "project.summary",

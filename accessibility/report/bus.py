@@ -7,13 +7,14 @@ standards (``{service}_transit_nearest_min``, see ``docs/transit.md``); without 
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .cells import escape, html_table
 
 __all__ = ["BUS_TEXT", "bus_section"]
 
@@ -64,28 +65,9 @@ BUS_TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
 def _min(value: Any) -> str:
     v = float(value)
     return "–" if math.isnan(v) or math.isinf(v) else f"{v:.0f}"
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> str:
-    th = "".join(
-        f'<th class="t">{h}</th>' if i < left else f"<th>{h}</th>" for i, h in enumerate(head)
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="t">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r)
-        )
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def bus_section(
@@ -148,22 +130,24 @@ def bus_section(
     )
     label = {s: words.get(s, s) for s in cols}
     out = [
-        f'<h2 id="bus">{_e(words["heading"])}</h2>',
-        "<p>" + _e(words["intro"].format(window="–".join(window), limit=f"{limit_min:g}")) + "</p>",
+        f'<h2 id="bus">{escape(words["heading"])}</h2>',
+        "<p>"
+        + escape(words["intro"].format(window="–".join(window), limit=f"{limit_min:g}"))
+        + "</p>",
     ]
     rows = []
     for s in cols:
         has = times[s].notna()
         rows.append(
             [
-                _e(f"{words['service']} {label[s]}"),
+                escape(f"{words['service']} {label[s]}"),
                 f"{int(has.sum())} / {len(times)}",
                 f"{pop[has].sum():,.0f}",
                 _min(times[s].median()),
             ]
         )
     head = ["", words["with_bus"], words["people_with_bus"], words["median"]]
-    out.append(_table([_e(h) for h in head], rows, left=1))
+    out.append(html_table([escape(h) for h in head], rows, left=1))
     names = villages[name].astype(str) if name in villages.columns else villages.index.astype(str)
     towns = villages[township].astype(str) if township in villages.columns else None
     if towns is not None and township_names:
@@ -171,29 +155,29 @@ def bus_section(
     order = times.min(axis=1).fillna(np.inf).sort_values(kind="stable").index
     vrows = []
     for vid in order:
-        cells = [_e(names[vid])] + ([_e(towns[vid])] if towns is not None else [])
+        cells = [escape(names[vid])] + ([escape(towns[vid])] if towns is not None else [])
         vrows.append(cells + [_min(times.loc[vid, s]) for s in cols])
     vhead = [words["village"]] + ([words["township"]] if towns is not None else [])
     vhead += [label[s] for s in cols]
     left = 2 if towns is not None else 1
-    out.append(f"<details><summary>{_e(words['per_village'])}</summary>")
-    out.append(_table([_e(h) for h in vhead], vrows, left=left))
+    out.append(f"<details><summary>{escape(words['per_village'])}</summary>")
+    out.append(html_table([escape(h) for h in vhead], vrows, left=left))
     out.append("</details>")
     none = times.isna().all(axis=1)
-    out.append(f"<h3>{_e(words['no_bus'])}</h3>")
+    out.append(f"<h3>{escape(words['no_bus'])}</h3>")
     if not none.any():
-        out.append(f"<p>{_e(words['no_bus_none'])}</p>")
+        out.append(f"<p>{escape(words['no_bus_none'])}</p>")
         return out
     n, people = int(none.sum()), f"{pop[none].sum():,.0f}"
-    out.append(f"<p>{_e(words['no_bus_count'].format(n=n, people=people))}</p>")
+    out.append(f"<p>{escape(words['no_bus_count'].format(n=n, people=people))}</p>")
     ids = villages.index[none.to_numpy()]
     if towns is not None:
         items = []
         for town, grp in pd.Series(names[ids].to_numpy(), index=towns[ids].to_numpy()).groupby(
             level=0, sort=True
         ):
-            items.append(f"<li>{_e(town)}: {_e('、'.join(grp.tolist()))}</li>")
+            items.append(f"<li>{escape(town)}: {escape('、'.join(grp.tolist()))}</li>")
         out.append("<ul>" + "".join(items) + "</ul>")
     else:
-        out.append(f"<p>{_e('、'.join(names[ids].tolist()))}</p>")
+        out.append(f"<p>{escape('、'.join(names[ids].tolist()))}</p>")
     return out

@@ -11,7 +11,6 @@ returns HTML fragments), e.g. ``("bus", {"en": "Buses", "zh": "公交"}, bus_sec
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from .. import equity as eq
 from ..errors import InvalidValueError
 from ..i18n import area_name, check_language, level_name, mode_name, service_name
 from .bus import bus_section
+from .cells import escape, fmt_num, fmt_pct, html_table
 from .words import WORDS, word
 
 _CSS = """
@@ -97,8 +97,8 @@ def report_html(
         if not parts:
             continue
         heading = titles.get(lang) or titles.get("en") or anchor
-        nav.append(f'<a href="#{anchor}">{_e(heading)}</a>')
-        body.append(f'<h2 id="{anchor}">{_e(heading)}</h2>' + _lines(parts))
+        nav.append(f'<a href="#{anchor}">{escape(heading)}</a>')
+        body.append(f'<h2 id="{anchor}">{escape(heading)}</h2>' + _lines(parts))
     template = Template(
         resources.files("accessibility.report")
         .joinpath("templates/report.html")
@@ -107,9 +107,9 @@ def report_html(
     title = title or word("report_title_plain", lang)
     return template.substitute(
         lang="zh-CN" if lang == "zh" else "en",
-        title=_e(title),
+        title=escape(title),
         css=_CSS,
-        subtitle=f"\n<p>{_e(subtitle)}</p>" if subtitle else "",
+        subtitle=f"\n<p>{escape(subtitle)}</p>" if subtitle else "",
         generated=word(
             "generated",
             lang,
@@ -194,7 +194,7 @@ def findings_section(ctx: dict[str, Any]) -> list[str]:
                 word(
                     "finding_part",
                     lang,
-                    rate=_pct(r["rate"]),
+                    rate=fmt_pct(r["rate"]),
                     area=area_name(r["area"], lang),
                     mode=mode_name(e.iloc[0]["mode"], lang),
                     threshold=f"{e.iloc[0]['threshold']:g}",
@@ -203,7 +203,12 @@ def findings_section(ctx: dict[str, Any]) -> list[str]:
         if parts:
             sep = "；" if lang == "zh" else "; "
             out.append(
-                word("finding_service", lang, service=_e(_sname(ctx, name)), parts=sep.join(parts))
+                word(
+                    "finding_service",
+                    lang,
+                    service=escape(_sname(ctx, name)),
+                    parts=sep.join(parts),
+                )
             )
     finite = [r for r in rows if not pd.isna(r["rate"])]
     if finite:
@@ -212,9 +217,9 @@ def findings_section(ctx: dict[str, Any]) -> list[str]:
             word(
                 "finding_worst",
                 lang,
-                standard=_e(_sname(ctx, worst["standard"])),
+                standard=escape(_sname(ctx, worst["standard"])),
                 area=area_name(worst["area"], lang),
-                rate=_pct(worst["rate"]),
+                rate=fmt_pct(worst["rate"]),
                 people=_num(worst["people_not"], 0),
                 villages=worst["villages_not"],
             )
@@ -228,11 +233,11 @@ def findings_section(ctx: dict[str, Any]) -> list[str]:
                 word(
                     "finding_village",
                     lang,
-                    village=_e(_village_label(top, lang, short=True)),
-                    township=_e(_township_label(ctx, top.get(t["unit"] or "", ""), short=True)),
+                    village=escape(_village_label(top, lang, short=True)),
+                    township=escape(_township_label(ctx, top.get(t["unit"] or "", ""), short=True)),
                     people=_num(top["population"], 0),
                     shortfall=_num(top["shortfall"], 1),
-                    standard=_e(_sname(ctx, top["standard"])),
+                    standard=escape(_sname(ctx, top["standard"])),
                 )
             )
     return ["<ul>" + "".join(f"<li>{f}</li>" for f in out if not f.startswith("<p")) + "</ul>"] + [
@@ -255,16 +260,16 @@ def gap_section(ctx: dict[str, Any]) -> list[str]:
         mean = _area_mean(ctx, r["standard"], r["area"])
         body.append(
             [
-                _e(_sname(ctx, r["standard"])),
-                _e(area_name(r["area"], lang)),
-                _e(_rule(ctx, r["standard"], r["area"])),
+                escape(_sname(ctx, r["standard"])),
+                escape(area_name(r["area"], lang)),
+                escape(_rule(ctx, r["standard"], r["area"])),
                 _rate_cell(r["rate"]),
                 _num(mean, 1),
             ]
         )
     w = WORDS[lang]
     head = [w["h_standard"], w["h_area"], w["h_rule"], w["h_coverage"], w["h_mean"]]
-    parts = [_table(head, body, left=3), f'<p class="small">{word("gap_note", lang)}</p>']
+    parts = [html_table(head, body, left=3), f'<p class="small">{word("gap_note", lang)}</p>']
     if ch is not None:
         colon = "：" if lang == "zh" else ": "
         bars = [
@@ -309,7 +314,7 @@ def coverage_section(ctx: dict[str, Any]) -> list[str]:
         rows = []
         for name in dict.fromkeys(cov["standard"]):
             sub = cov[cov["standard"] == name]
-            cells = [_e(_sname(ctx, name))]
+            cells = [escape(_sname(ctx, name))]
             for grouping, group in (("all", "all"), ("area_type", "urban"), ("area_type", "rural")):
                 r = sub[(sub["grouping"] == grouping) & (sub["group"].astype(str) == group)]
                 cells.append(_rate_cell(r["coverage_rate"].iloc[0] if len(r) else np.nan))
@@ -319,7 +324,7 @@ def coverage_section(ctx: dict[str, Any]) -> list[str]:
             rows.append(cells)
         head = [w["h_standard"], area_name("overall", lang), area_name("urban", lang)]
         head += [area_name("rural", lang), w["h_people_not"], w["h_villages_not"]]
-        parts.append(_table(head, rows))
+        parts.append(html_table(head, rows))
         if unit:
             parts.append(f"<h3>{w['by_unit']}</h3>")
             parts.append(_coverage_by_unit(ctx, cov, unit))
@@ -328,8 +333,8 @@ def coverage_section(ctx: dict[str, Any]) -> list[str]:
             '<p class="note">'
             + ("未检验：" if lang == "zh" else "Not evaluated: ")
             + "; ".join(
-                f"{_e(_sname(ctx, r.standard))} ({_e(area_name(r.area_type, lang))}): "
-                + _e(_skip_text(t, r, lang))
+                f"{escape(_sname(ctx, r.standard))} ({escape(area_name(r.area_type, lang))}): "
+                + escape(_skip_text(t, r, lang))
                 for r in t["skipped"].itertuples()
             )
             + "</p>"
@@ -353,9 +358,9 @@ def _coverage_by_unit(ctx: dict[str, Any], cov: pd.DataFrame, unit: str) -> str:
     pivot = pivot[[s for s in dict.fromkeys(cov["standard"]) if s in pivot.columns]]
     rows = []
     for g, r in pivot.iterrows():
-        rows.append([_e(_township_label(ctx, g))] + [_rate_cell(v) for v in r.to_numpy()])
-    head = [WORDS[ctx["lang"]]["h_township"], *[_e(_sname(ctx, s)) for s in pivot.columns]]
-    return _table(head, rows)
+        rows.append([escape(_township_label(ctx, g))] + [_rate_cell(v) for v in r.to_numpy()])
+    head = [WORDS[ctx["lang"]]["h_township"], *[escape(_sname(ctx, s)) for s in pivot.columns]]
+    return html_table(head, rows)
 
 
 def inequality_section(ctx: dict[str, Any]) -> list[str]:
@@ -371,14 +376,14 @@ def inequality_section(ctx: dict[str, Any]) -> list[str]:
             cv_cell = f'<td class="{cls}">{cv_cell} (≤ {limit:.2f})</td>'
         rows.append(
             [
-                _e(_sname(ctx, s)),
+                escape(_sname(ctx, s)),
                 _num(r.get("mean"), 1),
                 _num(r.get("mean_urban"), 1),
                 _num(r.get("mean_rural"), 1),
                 _num(r.get("gini"), 3),
                 _num(r.get("theil_t"), 3),
-                _pct(r.get("between_share")),
-                _pct(r.get("between_share_unit")) if "between_share_unit" in ineq else "–",
+                fmt_pct(r.get("between_share")),
+                fmt_pct(r.get("between_share_unit")) if "between_share_unit" in ineq else "–",
                 cv_cell,
                 _num(r.get("concentration_index"), 3),
             ]
@@ -388,8 +393,8 @@ def inequality_section(ctx: dict[str, Any]) -> list[str]:
         head += ["乡镇组间占比", "差异系数", "集中指数（收入）"]
     else:
         head = ["service", "mean (min)", "urban", "rural", "Gini", "Theil T", "between urban/rural"]
-        head += [f"between {_e(unit or 'units')}", "CV", "conc. index (income)"]
-    parts = [_table(head, rows)]
+        head += [f"between {escape(unit or 'units')}", "CV", "conc. index (income)"]
+    parts = [html_table(head, rows)]
     if ch is not None:
         curves = {}
         for s, col in t["columns"].items():
@@ -475,7 +480,7 @@ def clusters_section(ctx: dict[str, Any]) -> list[str]:
         return [f"<p>{word('clusters_none', lang)}</p>"]
     rows = [
         [
-            _e(_sname(ctx, s)),
+            escape(_sname(ctx, s)),
             _num(r["morans_i"], 3),
             _num(r["p_sim"], 3),
             f"{int(r['hot_spot_villages'])}",
@@ -496,7 +501,7 @@ def clusters_section(ctx: dict[str, Any]) -> list[str]:
             "High-High local clusters with pseudo p ≤ 0.05 (not corrected for multiple testing: "
             "read them as places to look at)."
         )
-    parts = [_table(head, rows), f'<p class="small">{note}</p>']
+    parts = [html_table(head, rows), f'<p class="small">{note}</p>']
     if ch is not None and t["lisa"] and hasattr(villages, "geometry"):
         flags = {_sname(ctx, s): t["lisa"][s]["poor_access_cluster"] for s in t["lisa"]}
         title = "可达性较差的集聚区" if lang == "zh" else "Hot spots of poor access"
@@ -547,15 +552,15 @@ def underserved_section(ctx: dict[str, Any]) -> list[str]:
     parts = []
     for name in dict.fromkeys(u["standard"]):
         sub = u[u["standard"] == name]
-        parts.append(f"<h3>{_e(_sname(ctx, name))}</h3>")
+        parts.append(f"<h3>{escape(_sname(ctx, name))}</h3>")
         rows = []
         for _, r in sub.iterrows():
             rows.append(
                 [
                     f"{r['rank']}",
-                    _e(_village_label(r, lang)),
-                    _e(_township_label(ctx, r.get(unit))) if unit else "",
-                    _e(area_name(str(r.get(t["area_type"], "")), lang)),
+                    escape(_village_label(r, lang)),
+                    escape(_township_label(ctx, r.get(unit))) if unit else "",
+                    escape(area_name(str(r.get(t["area_type"], "")), lang)),
                     _num(r["population"], 0),
                     w["unreachable"] if np.isinf(r["value"]) else _num(r["value"], 1),
                     _num(r["threshold"], 0),
@@ -565,7 +570,7 @@ def underserved_section(ctx: dict[str, Any]) -> list[str]:
             )
         head = [w["h_rank"], w["h_village"], w["h_township"], w["h_area"], w["h_people"]]
         head += [w["h_value"], w["h_threshold"], w["h_shortfall"], w["h_score"]]
-        parts.append(_table(head, rows, left=4))
+        parts.append(html_table(head, rows, left=4))
     return parts
 
 
@@ -576,13 +581,13 @@ def methods_section(ctx: dict[str, Any]) -> list[str]:
     parts = []
     if methods.get("data"):
         parts.append(f"<h3>{w['data']}</h3><ul>")
-        parts.append("".join(f"<li>{_e(line)}</li>" for line in methods["data"]) + "</ul>")
+        parts.append("".join(f"<li>{escape(line)}</li>" for line in methods["data"]) + "</ul>")
     speeds = methods.get("speeds")
     if speeds is not None and len(speeds):
         parts.append(f"<h3>{w['speeds']}</h3>")
-        head = [w["h_road"], *[_e(mode_name(m, lang)) for m in speeds.columns]]
-        rows = [[_e(cls), *[_num(v, 0) for v in r.to_numpy()]] for cls, r in speeds.iterrows()]
-        parts.append(_table(head, rows))
+        head = [w["h_road"], *[escape(mode_name(m, lang)) for m in speeds.columns]]
+        rows = [[escape(cls), *[_num(v, 0) for v in r.to_numpy()]] for cls, r in speeds.iterrows()]
+        parts.append(html_table(head, rows))
     parts.append(f"<h3>{w['standards_used']}</h3>")
     rows = []
     for r in t["standards"].itertuples(index=False):
@@ -590,16 +595,16 @@ def methods_section(ctx: dict[str, Any]) -> list[str]:
         note = r.note if lang == "en" else ""
         rows.append(
             [
-                _e(_sname(ctx, r.name)),
-                _e(area_name(r.area_type, lang)),
-                _e(mode_name(r.mode, lang)),
-                f"{r.threshold:g} {_e('分钟' if lang == 'zh' and r.unit == 'min' else r.unit)}",
-                _e(level_name(r.level, lang)),
-                _e(source) + (f'<br><span class="small">{_e(note)}</span>' if note else ""),
+                escape(_sname(ctx, r.name)),
+                escape(area_name(r.area_type, lang)),
+                escape(mode_name(r.mode, lang)),
+                f"{r.threshold:g} {escape('分钟' if lang == 'zh' and r.unit == 'min' else r.unit)}",
+                escape(level_name(r.level, lang)),
+                escape(source) + (f'<br><span class="small">{escape(note)}</span>' if note else ""),
             ]
         )
     head = [w["h_standard"], w["h_area"], w["h_mode"], w["h_threshold"], w["h_level"]]
-    parts.append(_table([*head, w["h_source"]], rows, left=3))
+    parts.append(html_table([*head, w["h_source"]], rows, left=3))
     parts.append(f'<p class="small">{w["levels"]}</p>')
     parts.append(f'<p class="small">{w["methods"]}</p>')
     return parts
@@ -621,7 +626,7 @@ SECTIONS: list[Section] = [
 
 
 def _rate_cell(rate: Any) -> str:
-    return f'<td class="{_rate_class(rate)}">{_pct(rate)}</td>'
+    return f'<td class="{_rate_class(rate)}">{fmt_pct(rate)}</td>'
 
 
 def _no_standard_note(t: dict[str, Any]) -> str:
@@ -631,10 +636,10 @@ def _no_standard_note(t: dict[str, Any]) -> str:
     known = ", ".join(t.get("standard_services") or []) or "none"
     return (
         '<p class="note"><b>No standard applies to the services of this report</b> ('
-        + _e(", ".join(t["services"]))
+        + escape(", ".join(t["services"]))
         + "), so coverage against standards (达标率) is not computed. The standards table used "
         "is written for these services: "
-        + _e(known)
+        + escape(known)
         + ". To check your services, write your own standards file: "
         '<code>accessibility.standards.write_default_standards("my_standards.toml")</code> '
         "writes a copy of the built-in one to edit; name an entry after your service, or list "
@@ -645,30 +650,12 @@ def _no_standard_note(t: dict[str, Any]) -> str:
     )
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
 def _num(value: Any, digits: int = 2) -> str:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return _e(value)
-    if math.isnan(v):
-        return "–"
-    if math.isinf(v):
-        return "∞"
-    if round(v, digits) == 0:
-        v = 0.0  # no "-0.00"
-    return f"{v:,.{digits}f}"
-
-
-def _pct(value: Any) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if math.isnan(v) else f"{100 * v:.1f}%"
+        return escape(value)
+    return fmt_num(0.0 if round(v, digits) == 0 else v, digits)  # no "-0.00"
 
 
 def _rate_class(value: Any) -> str:
@@ -681,28 +668,12 @@ def _rate_class(value: Any) -> str:
     return "good" if v >= 0.9 else ("warn" if v >= 0.6 else "bad")
 
 
-def _table(header: list[str], rows: list[list[str]], *, left: int = 1) -> str:
-    head = "".join(
-        f'<th class="t">{h}</th>' if i < left else f"<th>{h}</th>" for i, h in enumerate(header)
-    )
-    body = []
-    for r in rows:
-        cells = []
-        for i, c in enumerate(r):
-            if c.startswith("<td"):
-                cells.append(c)
-            else:
-                cells.append(f'<td class="t">{c}</td>' if i < left else f"<td>{c}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 def _img(fig: Any, alt: str) -> str:
     from ..charts import figure_png_base64
 
     data = figure_png_base64(fig)
     fig.clear()
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _generated_on() -> str:

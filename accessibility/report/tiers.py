@@ -18,12 +18,13 @@ True
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .cells import fmt_num, fmt_pct, html_table
 
 __all__ = ["TEXT", "fmt_num", "fmt_pct", "html_table", "indicator_section", "tier_section"]
 
@@ -146,41 +147,6 @@ _UNIT_ZH = {"township": "乡镇", "county": "县"}
 
 def _t(lang: str) -> Mapping[str, str]:
     return TEXT.get(lang, TEXT["en"])
-
-
-def fmt_num(value: Any, digits: int = 1) -> str:
-    """A number for a table cell: ``–`` for missing, ``∞`` for infinite."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return html.escape(str(value))
-    if math.isnan(v):
-        return "–"
-    if math.isinf(v):
-        return "∞"
-    return f"{v:,.{digits}f}"
-
-
-def fmt_pct(share: Any) -> str:
-    """A share (0-1) as a percentage with one decimal."""
-    try:
-        v = float(share)
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if math.isnan(v) else f"{100 * v:.1f}%"
-
-
-def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
-    """A table; the first ``left`` columns are text (left-aligned)."""
-    cls = [' class="t"' if i < left else "" for i in range(len(header))]
-    head = "".join(f"<th{cls[i]}>{h}</th>" for i, h in enumerate(header))
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td{cls[i] if i < len(cls) else ''}>{c}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _wstats(t: np.ndarray, w: np.ndarray, thresholds: Sequence[float]) -> list[str]:
