@@ -354,6 +354,14 @@ def _examples(mask: pd.Series, values: pd.Series | None = None, n: int = 5) -> s
     return text + (f" and {more} more" if more > 0 else "")
 
 
+def _aliased(raw: pd.Series, aliases: Mapping[str, str]) -> tuple[pd.Series, pd.Series, str]:
+    """``raw`` read through ``aliases`` (``None`` where it is not one), where it is not, and the
+    first value that is not (``""`` if none)."""
+    coded = raw.map(lambda v: aliases.get(str(v).strip()) if pd.notna(v) else None)
+    bad = coded.isna()
+    return coded, bad, str(raw[bad].iloc[0]) if bad.any() else ""
+
+
 def _read_schools(
     schools: pd.DataFrame,
     *,
@@ -377,10 +385,8 @@ def _read_schools(
     problems: list[str] = []
 
     raw_level = schools[names["level"]]
-    level = raw_level.map(lambda v: _LEVEL_ALIASES.get(str(v).strip()) if pd.notna(v) else None)
-    bad = level.isna()
+    level, bad, first = _aliased(raw_level, _LEVEL_ALIASES)
     if bad.any():
-        first = str(raw_level[bad].iloc[0])
         problems.append(
             f"column {names['level']!r} has {int(bad.sum())} value(s) that are not a school level: "
             f"{_examples(bad, raw_level)}. Use 'primary'/'junior' (or 小学/初中); split an "
@@ -435,12 +441,8 @@ def _read_schools(
             )
     if names["school_type"] in schools.columns:
         raw_type = schools[names["school_type"]]
-        stype = raw_type.map(
-            lambda v: _SCHOOL_TYPE_ALIASES.get(str(v).strip()) if pd.notna(v) else None
-        )
-        bad = stype.isna()
+        stype, bad, first = _aliased(raw_type, _SCHOOL_TYPE_ALIASES)
         if bad.any():
-            first = str(raw_type[bad].iloc[0])
             problems.append(
                 f"column {names['school_type']!r} has {int(bad.sum())} unknown school type(s): "
                 f"{_examples(bad, raw_type)}. Use one of {list(SCHOOL_TYPES)} (or 小学/初中/"
