@@ -17,20 +17,18 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-ROOT = REPO / "accessibility"
-PACKAGE = "accessibility"
+ROOT = Path(__file__).resolve().parents[1] / "accessibility"
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _modules() -> dict[str, Path]:
-    return {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+def _modules(root: Path) -> dict[str, Path]:
+    return {_module_name(p, root): p for p in sorted(root.rglob("*.py"))}
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -71,10 +69,11 @@ def _targets(
     module: str, path: Path, node: ast.Import | ast.ImportFrom, modules: dict[str, Path]
 ) -> list[tuple[str, str]]:
     """``(module imported, name imported or "")`` for each module of the package a statement runs."""
+    package = module.split(".")[0]
     if isinstance(node, ast.Import):
-        return [(a.name, "") for a in node.names if a.name.split(".")[0] == PACKAGE]
+        return [(a.name, "") for a in node.names if a.name.split(".")[0] == package]
     base = _base(module, path, node)
-    if base.split(".")[0] != PACKAGE:
+    if base.split(".")[0] != package:
         return []
     out = []
     for alias in node.names:
@@ -88,15 +87,15 @@ def _ancestors(module: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def import_graph() -> dict[str, dict[str, list[str]]]:
+def import_graph(root: Path = ROOT) -> dict[str, dict[str, list[str]]]:
     """``{importer: {imported: [source lines]}}`` over the package's own modules."""
-    modules = _modules()
+    modules = _modules(root)
     graph: dict[str, dict[str, list[str]]] = {m: {} for m in modules}
     for module, path in modules.items():
         source = path.read_text(encoding="utf-8")
         for node in _imports(ast.parse(source)):
             text = (ast.get_source_segment(source, node) or "").splitlines()[0]
-            line = f"{path.relative_to(REPO)}:{node.lineno}: {text}"
+            line = f"{path.relative_to(root.parent)}:{node.lineno}: {text}"
             for target, _name in _targets(module, path, node, modules):
                 if target not in modules:
                     continue
@@ -196,15 +195,60 @@ def test_cycle_finder_reports_a_cycle():
     assert _cycles({"a": {"b": []}, "b": {}}) == []
 
 
+def _package(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path / "pkg"
+
+
+def test_deferred_imports_count_and_type_checking_ones_do_not(tmp_path):
+    files = {
+        "__init__.py": "",
+        "a.py": "def f():\n    from .b import g\n",
+        "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import f\n",
+    }
+    graph = import_graph(_package(tmp_path, files))
+    assert graph["pkg.a"] == {"pkg.b": ["pkg/a.py:2: from .b import g"]}
+    assert graph["pkg.b"] == {}
+    assert _cycles(graph) == []
+    files["b.py"] += "def g():\n    from . import a\n"
+    assert _cycles(import_graph(_package(tmp_path, files))) == [["pkg.a", "pkg.b", "pkg.a"]]
+
+
+def test_a_package_init_that_imports_back_is_a_cycle(tmp_path):
+    # pkg.x imports pkg.sub.m, which runs pkg/sub/__init__.py, which imports pkg.sub.n -> pkg.x
+    files = {
+        "__init__.py": "",
+        "x.py": "from .sub.m import h\ny = 1\n",
+        "sub/__init__.py": "from .n import z\n",
+        "sub/m.py": "def h():\n    return 1\n",
+        "sub/n.py": "from ..x import y\nz = y\n",
+    }
+    cycles = _cycles(import_graph(_package(tmp_path, files)))
+    assert cycles == [["pkg.sub", "pkg.sub.n", "pkg.x", "pkg.sub"]]
+
+
+def test_private_names_across_modules_are_found(tmp_path):
+    files = {
+        "__init__.py": "",
+        "a.py": "def _helper():\n    pass\n",
+        "b.py": "from .a import _helper\nfrom . import _kernel\n",
+        "_kernel.py": "",
+    }
+    assert _private_imports(_package(tmp_path, files)) == ["pkg/b.py:1: from pkg.a import _helper"]
+
+
 def test_no_import_cycles():
     graph = import_graph()
     cycles = _cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join(_describe(c, graph) for c in cycles)
 
 
-def _private_imports() -> list[str]:
+def _private_imports(root: Path = ROOT) -> list[str]:
     """``from module import _name`` across the package's own modules (private modules aside)."""
-    modules = _modules()
+    modules = _modules(root)
     found = []
     for module, path in modules.items():
         source = path.read_text(encoding="utf-8")
@@ -216,7 +260,7 @@ def _private_imports() -> list[str]:
                     continue
                 # a private module (``from . import _kernel``) is the package's own business
                 if name.startswith("_") and not name.startswith("__"):
-                    where = f"{path.relative_to(REPO)}:{node.lineno}"
+                    where = f"{path.relative_to(root.parent)}:{node.lineno}"
                     found.append(f"{where}: from {target} import {name}")
     return found
 
