@@ -43,6 +43,7 @@ MODULES = (
     "styles.project",
     "styles.themes",
     "validate.points",
+    "validate.geometry",
     "report.cells",
     "report.words",
     "report.workbook",

@@ -111,6 +111,25 @@ def _population_weighted_points(
     return result
 
 
+def nonfinite_rows(geoms: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Which of the geometries selected by the mask ``where`` have a NaN or infinite coordinate.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> geoms = np.array([shapely.Point(0, 0), shapely.Point(float("nan"), 1)], dtype=object)
+    >>> nonfinite_rows(geoms, np.array([True, True])).tolist()
+    [False, True]
+    """
+    import shapely
+
+    bad = np.zeros(len(geoms), dtype=bool)
+    idx = np.flatnonzero(where)
+    coords, which = shapely.get_coordinates(geoms[where], return_index=True)
+    bad[idx[np.unique(which[~np.isfinite(coords).all(axis=1)])]] = True
+    return bad
+
+
 def check_location_geometry(
     out: gpd.GeoDataFrame,
     labels: pd.Index,
@@ -148,10 +167,7 @@ def check_location_geometry(
     types = np.full(len(geoms), -1)
     types[present] = shapely.get_type_id(geoms[present])
     # non-finite coordinates
-    bad_xy = np.zeros(len(geoms), dtype=bool)
-    idx = np.flatnonzero(present)
-    coords, which = shapely.get_coordinates(geoms[present], return_index=True)
-    bad_xy[idx[np.unique(which[~np.isfinite(coords).all(axis=1)])]] = True
+    bad_xy = nonfinite_rows(geoms, present)
     if bad_xy.any():
         problems.add(
             GeometryError,

@@ -16,7 +16,7 @@ from ..errors import (
     MissingColumnError,
     suggest,
 )
-from .geometry import TYPE_NAMES
+from .geometry import TYPE_NAMES, nonfinite_rows
 from .numeric import check_numeric
 from .problems import (
     Problems,
@@ -381,12 +381,7 @@ def _check_lines(
             "right layer was read.",
         )
     lines = present & ~non_line
-    bad_xy = np.zeros(len(geoms), dtype=bool)
-    if lines.any():
-        idx = np.flatnonzero(lines)
-        coords, which = shapely.get_coordinates(geoms[lines], return_index=True)
-        finite = np.isfinite(coords).all(axis=1)
-        bad_xy[idx[np.unique(which[~finite])]] = True
+    bad_xy = nonfinite_rows(geoms, lines)
     if bad_xy.any():
         problems.add(
             GeometryError,
