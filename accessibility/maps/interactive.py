@@ -16,10 +16,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 from ..errors import InvalidValueError, MissingColumnError, suggest
 from .classes import (
@@ -136,12 +139,12 @@ def _script_json(obj: Any) -> str:
 
 
 def interactive_map(
-    layer: Any,
+    layer: gpd.GeoDataFrame,
     column: str,
     *,
-    facilities: Any = None,
-    roads: Any = None,
-    catchments: Any = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
     breaks: Sequence[float] | None = None,
     classes: int = 5,
     scheme: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,18 +30,22 @@ from .frame import (
 from .labels import bilingual, label_villages, pin_fonts
 from .layers import band_colors, dissolved_bands, draw_bands, draw_facilities, draw_roads
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+
 logger = logging.getLogger(__name__)
 
 
 def village_map(
-    layer: Any,
+    layer: gpd.GeoDataFrame,
     column: str,
     *,
-    ax: Any = None,
-    roads: Any = None,
-    facilities: Any = None,
-    catchments: Any = None,
-    units: Any = None,
+    ax: Axes | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+    units: gpd.GeoDataFrame | None = None,
     breaks: Sequence[float] | None = None,
     classes: int = 5,
     scheme: str | None = None,
@@ -306,16 +310,16 @@ def _marker_handle(
 
 
 def catchment_map(
-    catchments: Any,
+    catchments: gpd.GeoDataFrame,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     band_column: str = "band_min",
     service: str | None = None,
     service_column: str = "service",
-    villages: Any = None,
-    roads: Any = None,
-    facilities: Any = None,
-    units: Any = None,
+    villages: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    units: gpd.GeoDataFrame | None = None,
     colors: Mapping[float, str] | None = None,
     alpha: float = 0.55,
     title: str | None = None,

@@ -408,7 +408,16 @@ def _nearest_in_cost_table(
 def allocate_population(
     population: Raster | str | os.PathLike,
     villages: gpd.GeoDataFrame,
-    **kwargs: Any,
+    *,
+    by: Literal["distance", "travel_time"] = "distance",
+    friction: Raster | str | os.PathLike | None = None,
+    cost_function: Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame], pd.DataFrame] | None = None,
+    max_distance_m: float | None = None,
+    max_time_min: float | None = None,
+    within: Any | None = None,
+    connectivity: int = 8,
+    dem: Any | None = None,
+    band: int = 1,
 ) -> pd.Series:
     """Population per village: the sum of the cells assigned to it (see :func:`assign_population_cells`).
 
@@ -422,9 +431,8 @@ def allocate_population(
         Population counts per cell.
     villages
         Village points; the index is the village id.
-    **kwargs
-        Options of :func:`assign_population_cells` (``by``, ``friction``, ``cost_function``,
-        ``max_distance_m``, ``max_time_min``, ``within``, ...).
+    by, friction, cost_function, max_distance_m, max_time_min, within, connectivity, dem, band
+        As in :func:`assign_population_cells`.
 
     Returns
     -------
@@ -439,6 +447,18 @@ def allocate_population(
     >>> villages.loc[["V001", "V216"], "population"].tolist()  # the layer's own counts
     [5838, 1060]
     """
-    cells = assign_population_cells(population, villages, **kwargs)
+    cells = assign_population_cells(
+        population,
+        villages,
+        by=by,
+        friction=friction,
+        cost_function=cost_function,
+        max_distance_m=max_distance_m,
+        max_time_min=max_time_min,
+        within=within,
+        connectivity=connectivity,
+        dem=dem,
+        band=band,
+    )
     sums = cells.dropna(subset=["village"]).groupby("village")["population"].sum()
     return sums.reindex(villages.index, fill_value=0.0).astype(float).rename("population")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,20 @@ def write_report(
     charts: bool = True,
     sections: Sequence[str] = (),
     lang: str = "en",
-    **options: Any,
+    standards: pd.DataFrame | str | os.PathLike | None = None,
+    services: Iterable[str] | None = None,
+    time_column: str = "{service}_nearest_min",
+    standard_columns: str | Mapping[str, str] | None = None,
+    mode: str | None = "car",
+    unit: str = "township",
+    population: str = "population",
+    area_type: str = "area_type",
+    rank_by: str | None = "income_yuan",
+    unreachable_fill_min: float | None = None,
+    top: int = 15,
+    clusters: bool = True,
+    k: int = 8,
+    permutations: int = 499,
 ) -> Path:
     """Write the equity report as one self-contained HTML file (atomically).
 
@@ -51,10 +64,8 @@ def write_report(
         Embed charts (PNG, base64); False gives a tables-only report quickly.
     sections
         HTML lines appended at the end of the page (e.g. :mod:`accessibility.report.tiers`).
-    **options
-        Passed to :func:`report_tables` (``standards``, ``services``, ``time_column``,
-        ``standard_columns``, ``mode``, ``unit``, ``population``, ``area_type``, ``rank_by``,
-        ``unreachable_fill_min``, ``top``, ``clusters``, ``k``, ``permutations``).
+    standards, services, time_column, standard_columns, mode, unit, population, area_type, rank_by, unreachable_fill_min, top, clusters, k, permutations
+        As in :func:`report_tables`.
 
     Returns
     -------
@@ -66,7 +77,23 @@ def write_report(
     >>> from accessibility.report import write_report
     >>> write_report("out/report.html", layer, townships=demo.townships)  # doctest: +SKIP
     """
-    tables = report_tables(villages, **options)
+    tables = report_tables(
+        villages,
+        standards=standards,
+        services=services,
+        time_column=time_column,
+        standard_columns=standard_columns,
+        mode=mode,
+        unit=unit,
+        population=population,
+        area_type=area_type,
+        rank_by=rank_by,
+        unreachable_fill_min=unreachable_fill_min,
+        top=top,
+        clusters=clusters,
+        k=k,
+        permutations=permutations,
+    )
     text = report_html(
         tables,
         villages,
