@@ -88,11 +88,15 @@ def network_first(new_order: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             if args and not _is_network(args[0]):
                 where = next((i for i in (1, 2) if i < len(args) and _is_network(args[i])), None)
                 if where is not None:
-                    warn_api_change(
-                        f"{fn.__name__}(): the network now comes first: write {new_order}; "
-                        "the old order will stop working in the next release"
-                    )
                     args = (args[where], *args[:where], *args[where + 1 :])
+                elif _is_network(kwargs.get("network")):  # the old order, network by name
+                    args = (kwargs.pop("network"), *args)
+                else:
+                    return fn(*args, **kwargs)
+                warn_api_change(
+                    f"{fn.__name__}(): the network now comes first: write {new_order}; "
+                    "the old order will stop working in the next release"
+                )
             return fn(*args, **kwargs)
 
         return inner  # type: ignore[return-value]

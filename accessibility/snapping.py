@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._deprecate import network_first
 from .errors import (
     CRSError,
     DuplicateIdError,
@@ -179,9 +180,10 @@ def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
         )
 
 
+@network_first("locate(network, points)")
 def locate(
-    points: gpd.GeoDataFrame,
     network: Network,
+    points: gpd.GeoDataFrame,
     *,
     mode: str = "car",
     max_snap_m: float = MAX_SNAP_M,
@@ -204,10 +206,11 @@ def locate(
 
     Parameters
     ----------
-    points
-        Point layer, index = ids, any CRS (reprojected to the network's).
     network
         The road network.
+    points
+        Point layer, index = ids, any CRS (reprojected to the network's). (The old order
+        ``locate(points, network)`` still works for one release, with a FutureWarning.)
     mode
         Only edges this mode may use (in at least one direction) are candidates.
     max_snap_m
@@ -225,7 +228,7 @@ def locate(
 
     Examples
     --------
-    >>> snap = locate(demo.villages, net, mode="car")
+    >>> snap = locate(net, demo.villages, mode="car")
     >>> snap.loc[["V216"], ["snap_distance_m", "connector_min", "snapped"]].round(1)
                 snap_distance_m  connector_min  snapped
     village_id

@@ -49,17 +49,22 @@ def check_layer(layer: Any, what: str, *, points: bool = True) -> None:
             )
 
 
-def check_bands(bands_min: float | Sequence[float]) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(bands_min, dtype=np.float64))
+def check_bands(thresholds_min: float | Sequence[float]) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(thresholds_min, dtype=np.float64))
     if arr.ndim != 1 or arr.size == 0:
         raise InvalidValueError(
-            f"bands_min must hold at least one time in minutes, got {bands_min}"
+            f"thresholds_min (formerly bands_min) must hold at least one time in minutes, got "
+            f"{thresholds_min}"
         )
     if not (np.isfinite(arr).all() and (arr > 0).all()):
-        raise InvalidValueError(f"bands_min must be finite and > 0 minutes, got {arr.tolist()}")
+        raise InvalidValueError(
+            f"thresholds_min must be finite and > 0 minutes, got {arr.tolist()}"
+        )
     out = np.unique(arr)
     if out.size != arr.size or not np.array_equal(out, arr):
-        _log.info("bands_min %s used sorted and without repeats: %s", arr.tolist(), out.tolist())
+        _log.info(
+            "thresholds_min %s used sorted and without repeats: %s", arr.tolist(), out.tolist()
+        )
     return out
 
 

@@ -189,7 +189,8 @@ def capacity_coverage(
     lim = unit_cutoff("capacity_coverage", p, catchment_min=catchment_min, catchment_m=catchment_m)
     if lim is not None:
         if not np.isfinite(lim) or lim < 0:
-            raise InvalidValueError(f"the catchment must be a finite number >= 0, got {lim!r}")
+            kw = "catchment_min (formerly limit_min)" if catchment_m is None else "catchment_m"
+            raise InvalidValueError(f"{kw} must be a finite number >= 0, got {lim!r}")
         check_reach(p, lim, f"capacity_coverage(catchment_min={lim:g})")
         p = p.keep(p.c <= lim)
     fac_order, order_kind = _facility_order(supply, order, ascending)

@@ -88,7 +88,8 @@ def cumulative(
     if given is None:
         raise InvalidValueError("cumulative() needs a cut-off: catchment_min= (or catchment_m=)")
     unit = "min" if catchment_m is None else "m"
-    lim = positive(f"catchment_{unit}", given, kind="cumulative", allow_zero=True)
+    name = "catchment_min (formerly limit_min)" if unit == "min" else "catchment_m"
+    lim = positive(name, given, kind="cumulative", allow_zero=True)
     check_reach(p, lim, f"cumulative(catchment_min={lim:g})")
     inside = p.c <= lim
     vals = (

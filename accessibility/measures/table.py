@@ -144,10 +144,12 @@ def _parse_specs(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[
         where = f"{where} ({measure})"
         spec = _renamed_keys(spec, where)
         allowed = _SPEC_KEYS[measure] + _COMMON_KEYS
+        # the old name is still accepted, so it is still a fair suggestion
+        known_keys = allowed + (("limit_min",) if "catchment_min" in allowed else ())
         for key in spec:
             if key not in allowed:
                 raise ConfigError(
-                    f"{where}: unknown key {key!r}.{suggest(str(key), allowed)} Allowed keys: "
+                    f"{where}: unknown key {key!r}.{suggest(str(key), known_keys)} Allowed keys: "
                     f"{', '.join(allowed)}"
                 )
         missing = [k for k in _REQUIRED_KEYS.get(measure, ()) if k not in spec]

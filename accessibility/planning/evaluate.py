@@ -98,7 +98,7 @@ class _Router:
     def lv(self, mode: str) -> pd.DataFrame:
         if mode not in self._lv:
             self._lv[mode] = locate(
-                self.villages, self.network, mode=road_mode(mode), what="villages", **self.opts
+                self.network, self.villages, mode=road_mode(mode), what="villages", **self.opts
             )
         return self._lv[mode]
 

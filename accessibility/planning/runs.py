@@ -520,8 +520,8 @@ def _snapped(
 ) -> gpd.GeoDataFrame:
     """The candidates within ``max_snap_m`` of a road usable by ``mode``."""
     loc = locate(
-        cand,
         network,
+        cand,
         mode=road_mode(mode),
         max_snap_m=kw["max_snap_m"],
         connector_speed_kmh=kw["connector_speed_kmh"],
