@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from .errors import APIChangeWarning
 
-__all__ = ["network_first", "renamed_keywords", "warn_api_change"]
+__all__ = ["keyword_only", "network_first", "renamed_keywords", "warn_api_change"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -97,6 +97,57 @@ def network_first(new_order: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                     f"{fn.__name__}(): the network now comes first: write {new_order}; "
                     "the old order will stop working in the next release"
                 )
+            return fn(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def keyword_only(*names: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: options that became keyword-only (``names``, in their old positional order)
+    still work given by position, for one release, with a warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @keyword_only("column")
+    ... def f(layer, *, column="population"):
+    ...     return column
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f("villages", "people")
+    'people'
+    >>> print(caught[0].message)
+    f(): give column= by name (f(..., column=...)); by position it will stop working in the next release
+    """
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        import inspect
+
+        params = inspect.signature(fn).parameters.values()
+        n_positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> R:
+            extra = args[n_positional:]
+            if extra:
+                if len(extra) > len(names):
+                    raise TypeError(
+                        f"{fn.__name__}() takes {n_positional + len(names)} positional "
+                        f"arguments at most, got {len(args)}"
+                    )
+                given = names[: len(extra)]
+                for name, value in zip(given, extra, strict=True):
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for {name!r}")
+                    kwargs[name] = value
+                shown = ", ".join(f"{n}=..." for n in given)
+                warn_api_change(
+                    f"{fn.__name__}(): give {'=, '.join(given)}= by name ({fn.__name__}(..., "
+                    f"{shown})); by position it will stop working in the next release"
+                )
+                args = args[:n_positional]
             return fn(*args, **kwargs)
 
         return inner  # type: ignore[return-value]

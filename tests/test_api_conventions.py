@@ -131,3 +131,115 @@ def test_new_errors_and_warnings_pickle():
         assert type(back) is type(obj) and back.args == obj.args
     assert issubclass(CostUnitError, ConfigError) and issubclass(CostUnitError, ValueError)
     assert issubclass(APIChangeWarning, FutureWarning)
+
+
+# --------------------------------------------------------------------------- argument order
+
+
+def test_locate_network_first_and_the_old_order_warns():
+    import accessibility as acc
+
+    demo = acc.load_demo()
+    net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+    pts = demo.villages.head(5)
+    new = acc.locate(net, pts, mode="car")
+    with pytest.warns(APIChangeWarning, match=r"write locate\(network, points\)"):
+        old = acc.locate(pts, net, mode="car")
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.warns(APIChangeWarning):
+        by_name = acc.locate(pts, network=net, mode="car")
+    pd.testing.assert_frame_equal(by_name, new)
+
+
+def test_compare_coverage_network_first_and_standard_min():
+    import accessibility as acc
+    from accessibility.catchments import compare_coverage
+
+    demo = acc.load_demo()
+    net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+    hc = demo.facilities[demo.facilities["service"] == "health_centre"]
+    villages = demo.villages.head(40)
+    new = compare_coverage(net, villages, hc, radius_m=5000, standard_min=15, mode="car")
+    with pytest.warns(APIChangeWarning) as caught:
+        old = compare_coverage(villages, hc, net, radius_m=5000, band_min=15, mode="car")
+    messages = " ".join(str(w.message) for w in caught)
+    assert "compare_coverage(network, villages, facilities)" in messages
+    assert "band_min= is now called standard_min=" in messages
+    pd.testing.assert_frame_equal(old, new)
+
+
+def test_options_that_became_keyword_only_still_work_by_position():
+    from accessibility.siting import grid_candidates
+
+    new = grid_candidates((0, 0, 1000, 500), spacing_m=250, crs="EPSG:32650")
+    with pytest.warns(APIChangeWarning, match="spacing_m=, crs= by name"):
+        old = grid_candidates((0, 0, 1000, 500), 250, "EPSG:32650")
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.raises(TypeError, match="at most"):
+        grid_candidates((0, 0, 1000, 500), 250, "EPSG:32650", 1)
+
+
+# --------------------------------------------------------------------------- one return type
+
+
+def test_accessibility_layer_returns_one_type_and_with_costs_gives_both():
+    import geopandas as gpd
+
+    import accessibility as acc
+
+    demo = acc.load_demo()
+    net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+    villages = demo.villages.head(30)
+    args = (net, villages, demo.facilities)
+    layer = acc.accessibility_layer(*args, services=["clinic"])
+    assert isinstance(layer, gpd.GeoDataFrame)
+    both = acc.accessibility_layer_with_costs(*args, services=["clinic"])
+    assert isinstance(both, acc.LayerWithCosts)
+    pd.testing.assert_frame_equal(both.layer, layer)
+    assert list(both.costs) == ["clinic"] and len(both.costs["clinic"]) > 0
+    with pytest.warns(APIChangeWarning, match="accessibility_layer_with_costs"):
+        old_layer, old_costs = acc.accessibility_layer(
+            *args, services=["clinic"], return_costs=True
+        )
+    pd.testing.assert_frame_equal(old_layer, layer)
+    pd.testing.assert_frame_equal(old_costs["clinic"], both.costs["clinic"])
+
+
+# --------------------------------------------------------------------------- the repo itself
+
+
+def test_project_file_old_keys_still_work():
+    import tomllib
+    from pathlib import Path
+
+    from accessibility.project.config import validate_config
+
+    path = Path(__file__).parent.parent / "data" / "demo_project.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw["catchments"] = {"services": ["clinic"], "bands_min": [10, 20]}
+    with pytest.warns(APIChangeWarning, match=r"\[catchments\] bands_min is now called"):
+        cfg = validate_config(raw, base_dir=path.parent)
+    assert cfg["catchments"]["thresholds_min"] == [10, 20]
+    raw["catchments"]["thresholds_min"] = [10]
+    with pytest.raises(ConfigError, match="thresholds_min only"):
+        validate_config(raw, base_dir=path.parent)
+
+
+def test_the_demo_project_file_uses_no_old_name():
+    import accessibility as acc
+    from accessibility.measures import measure_reaches
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        cfg = acc.demo_project()
+        for spec in cfg["services"].values():
+            measure_reaches(spec["measures"] or [])
+
+
+@pytest.mark.slow
+def test_the_demo_runs_without_a_future_warning(tmp_path):
+    import accessibility as acc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        acc.run_demo(tmp_path)

@@ -58,7 +58,7 @@ def check_bands(thresholds_min: float | Sequence[float]) -> np.ndarray:
         )
     if not (np.isfinite(arr).all() and (arr > 0).all()):
         raise InvalidValueError(
-            f"thresholds_min must be finite and > 0 minutes, got {arr.tolist()}"
+            f"thresholds_min (formerly bands_min) must be finite and > 0 minutes, got {arr.tolist()}"
         )
     out = np.unique(arr)
     if out.size != arr.size or not np.array_equal(out, arr):

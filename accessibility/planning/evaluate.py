@@ -286,7 +286,7 @@ def evaluate_scenario(
     * the standard is the row of the standards table named ``s`` whose area type fits the
       village and whose mode is the service's mode (``standard_min`` overrides it per service);
     * 2SFCA supply per 1,000 people with a step catchment of ``catchment_min`` minutes (default:
-      the ``2sfca`` measure's ``limit_min`` of the service spec, else its ``max_time_min``);
+      the ``2sfca`` measure's ``catchment_min`` of the service spec, else its ``max_time_min``);
     * inequality of the nearest time, weighted by ``w``: Gini, coefficient of variation, Theil T
       (:mod:`accessibility.equity`), overall and per ``area_type``; unreachable villages count
       at the cap ``max(max_time_min, largest finite time)``, the same before and after.

@@ -139,7 +139,7 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
     crs = villages.crs
     catch = pd.concat(per_facility, ignore_index=True).to_crs(crs)
     by_service = pd.concat(per_service, ignore_index=True).to_crs(crs)
-    pop = population_covered(by_service, villages, cols["population"])
+    pop = population_covered(by_service, villages, population_column=cols["population"])
     by_service = by_service.merge(
         pop[["service", "band_min", "n_villages", "population"]],
         on=["service", "band_min"],
