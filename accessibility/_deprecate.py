@@ -99,7 +99,7 @@ def network_first(new_order: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 )
             return fn(*args, **kwargs)
 
-        return inner  # type: ignore[return-value]
+        return inner
 
     return wrap
 
@@ -150,6 +150,6 @@ def keyword_only(*names: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 args = args[:n_positional]
             return fn(*args, **kwargs)
 
-        return inner  # type: ignore[return-value]
+        return inner
 
     return wrap

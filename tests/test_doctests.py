@@ -82,6 +82,7 @@ MODULES = (
     "routing.distances",
     "routing.order",
     "_arrays",
+    "_deprecate",
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",

@@ -373,7 +373,7 @@ def unit_cutoff(fn: str, pairs: Pairs, **cutoffs: float | None) -> float | None:
             f"{fn}(): {keyword}={value!r} is in {UNITS[unit]}, but the cost column "
             f"{pairs.cost!r} is in {UNITS[pairs.unit]}; {fix}"
         )
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
 def resolve_decay(

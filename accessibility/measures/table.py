@@ -432,13 +432,20 @@ def _spec_columns(
     """The column(s) of one parsed spec, computed on the encoded pairs ``p``."""
     unit = cost_unit(p.cost)
     out: dict[str, pd.Series] = {}
-    cutoff = _spec_cutoff(spec)
-    if cutoff is not None:  # refuse minutes on a column in metres (and the reverse)
-        unit_cutoff(where, p, **{cutoff[0]: cutoff[1]})
+    cutoffs = {k: spec.get(k) for k in _CUTOFF_KEYS}
+    # refuse minutes on a column in metres (and the reverse) with the spec's own name
+    spec_cut = unit_cutoff(where, p, **cutoffs)
     if measure == "cumulative":
         weight = spec.get("weight", "count")
-        s = cumulative(p, demand, supply, **{cutoff[0]: cutoff[1]}, weight=weight)  # type: ignore[index]
-        body = f"{weight}_{tag_number(float(cutoff[1]))}{unit}"  # type: ignore[index]
+        s = cumulative(
+            p,
+            demand,
+            supply,
+            catchment_min=cutoffs["catchment_min"],
+            catchment_m=cutoffs["catchment_m"],
+            weight=weight,
+        )
+        body = f"{weight}_{tag_number(spec_cut or 0.0)}{unit}"  # required: never None here
         out[_column_name(prefix, body)] = s
     elif measure == "intervals":
         weight = spec.get("weight", "count")
@@ -468,12 +475,13 @@ def _spec_columns(
         tag += "" if kernel == "gaussian" else f"_{kernel}"
         out[_column_name(prefix, f"kd2sfca_{tag}")] = s
     elif measure == "coverage":
-        lim = None if cutoff is None else cutoff[1]
+        lim = spec_cut
         res = capacity_coverage(
             p,
             demand,
             supply,
-            **({} if cutoff is None else {cutoff[0]: lim}),
+            catchment_min=cutoffs["catchment_min"],
+            catchment_m=cutoffs["catchment_m"],
             order=spec.get("order", "capacity"),
             ascending=spec.get("ascending"),
             split=spec.get("split", True),

@@ -177,7 +177,7 @@ def accessibility_layer(
             "GeoDataFrame; use accessibility_layer_with_costs(...) for the layer and the cost "
             "tables (a named tuple: layer, costs)",
         )
-        return tuple(result)  # type: ignore[return-value]
+        return tuple(result)
     return result.layer
 
 
