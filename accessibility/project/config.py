@@ -201,6 +201,7 @@ def _renamed_keys(raw: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         if new in section:
             raise ConfigError(f"[{table}] give {new} only ({old} is its old name)")
+        _check_minutes(section[old], f"[{table}] {old}")  # named as written (all are minutes)
         warn_api_change(
             f"[{table}] {old} is now called {new} (same meaning); {old} will stop working in "
             "the next release",
