@@ -115,15 +115,9 @@ def reached_roads(
     ['band_min', 'edge', 'facility']
     """
     p = prepare(
-        network,
-        facilities,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        direction=direction,
-        walk_speed_kmh=walk_speed_kmh,
-        max_snap_m=max_snap_m,
-        service_column=service_column,
-    )
+        network, facilities, mode=mode, thresholds_min=thresholds_min, direction=direction,
+        walk_speed_kmh=walk_speed_kmh, max_snap_m=max_snap_m, service_column=service_column,
+    )  # fmt: skip
     bands = p["bands"]
     m = len(network.edges)
 
@@ -276,15 +270,9 @@ def network_catchments(
     if not (simplify_m >= 0 and math.isfinite(simplify_m)):
         raise InvalidValueError(f"simplify_m must be >= 0 metres, got {simplify_m}")
     p = prepare(
-        network,
-        facilities,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        direction=direction,
-        walk_speed_kmh=walk_speed_kmh,
-        max_snap_m=max_snap_m,
-        service_column=service_column,
-    )
+        network, facilities, mode=mode, thresholds_min=thresholds_min, direction=direction,
+        walk_speed_kmh=walk_speed_kmh, max_snap_m=max_snap_m, service_column=service_column,
+    )  # fmt: skip
     bands = p["bands"]
     walk = p["walk_m_per_min"]
     q = quad_segs(walk * float(bands.max()), tolerance_m)

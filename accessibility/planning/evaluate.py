@@ -355,16 +355,10 @@ def evaluate_scenario(
     sc = ch["scenario"]
     both = pd.concat([facilities[[service_column]], after.facilities[[service_column]]])
     specs = service_specs(
-        both,
-        services,
-        service_column=service_column,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        max_time_min=max_time_min,
-        demand=demand,
-        supply=supply,
+        both, services, service_column=service_column, mode=mode,
+        thresholds_min=thresholds_min, max_time_min=max_time_min, demand=demand, supply=supply,
         transit=transit,
-    )
+    )  # fmt: skip
     evaluated, touched, ignored = _services_to_evaluate(ch, specs)
     table = _standards_table(standards)
     base = _baseline_for(baseline, network, villages, facilities, specs)

@@ -155,22 +155,11 @@ def accessibility_layer(
     True
     """
     result = accessibility_layer_with_costs(
-        network,
-        villages,
-        facilities,
-        service_column=service_column,
-        services=services,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        max_time_min=max_time_min,
-        demand=demand,
-        supply=supply,
-        max_snap_m=max_snap_m,
-        connector_speed_kmh=connector_speed_kmh,
-        n_jobs=n_jobs,
-        nearest_modes=nearest_modes,
-        transit=transit,
-    )
+        network, villages, facilities, service_column=service_column, services=services,
+        mode=mode, thresholds_min=thresholds_min, max_time_min=max_time_min, demand=demand,
+        supply=supply, max_snap_m=max_snap_m, connector_speed_kmh=connector_speed_kmh,
+        n_jobs=n_jobs, nearest_modes=nearest_modes, transit=transit,
+    )  # fmt: skip
     if return_costs:
         warn_api_change(
             "accessibility_layer(return_costs=True) is deprecated: it returns one type, a "
@@ -225,16 +214,10 @@ def accessibility_layer_with_costs(
             f"{suggest(service_column, facilities.columns)} Pass service_column=..."
         )
     specs = service_specs(
-        facilities,
-        services,
-        service_column=service_column,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        max_time_min=max_time_min,
-        demand=demand,
-        supply=supply,
+        facilities, services, service_column=service_column, mode=mode,
+        thresholds_min=thresholds_min, max_time_min=max_time_min, demand=demand, supply=supply,
         transit=transit,
-    )
+    )  # fmt: skip
     _check_spec_columns(specs, villages, facilities)
     villages, facilities = _validated_inputs(network, villages, facilities, specs, service_column)
     out = villages.copy()
