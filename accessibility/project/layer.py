@@ -204,9 +204,13 @@ def accessibility_layer_with_costs(
     >>> import accessibility as acc
     >>> demo = acc.load_demo()
     >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
-    >>> layer, costs = acc.accessibility_layer_with_costs(net, demo.villages, demo.facilities)
-    >>> sorted(costs)[:2], len(layer) == len(demo.villages)
-    (['clinic', 'elder_care'], True)
+    >>> layer, costs = acc.accessibility_layer_with_costs(
+    ...     net, demo.villages, demo.facilities, services=["clinic"]
+    ... )
+    >>> list(costs), len(layer) == len(demo.villages)
+    (['clinic'], True)
+    >>> costs["clinic"].columns[:3].tolist()
+    ['origin', 'destination', 'travel_time_min']
     """
     if service_column not in facilities.columns:
         raise MissingColumnError(
