@@ -11,6 +11,7 @@ wrapped function pickles as before (it is the module attribute).
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -23,9 +24,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def warn_api_change(message: str, *, stacklevel: int = 3) -> None:
-    """Emit an :class:`~accessibility.errors.APIChangeWarning` (``stacklevel`` as for
-    :func:`warnings.warn`, counted from the caller of this function)."""
+def warn_api_change(message: str, *, stacklevel: int | None = None) -> None:
+    """Emit an :class:`~accessibility.errors.APIChangeWarning`; ``stacklevel`` as for
+    :func:`warnings.warn` (counted from the caller of this function), default: the first caller
+    outside this module (the user's line, however many of these decorators are stacked)."""
+    if stacklevel is None:
+        stacklevel, frame = 2, sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename == __file__:
+            stacklevel, frame = stacklevel + 1, frame.f_back  # type: ignore[assignment]
     warnings.warn(message, APIChangeWarning, stacklevel=stacklevel)
 
 

@@ -243,3 +243,10 @@ def test_the_demo_runs_without_a_future_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         acc.run_demo(tmp_path)
+
+
+def test_the_warning_points_at_the_callers_line(small):
+    costs, demand, supply = small
+    with pytest.warns(APIChangeWarning) as caught:
+        M.two_sfca(costs, demand, supply, limit_min=20)
+    assert caught[0].filename == __file__
