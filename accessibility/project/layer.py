@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -74,7 +74,7 @@ def accessibility_layer(
     connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
     n_jobs: int | None = None,
     nearest_modes: Mapping[str, Sequence[str]] | None = None,
-    return_costs: bool = False,
+    return_costs: Literal[False] = False,  # True is deprecated: accessibility_layer_with_costs
     transit: Any = None,
 ) -> gpd.GeoDataFrame:
     """Per-village accessibility to every service: nearest facility, counts and supply within
