@@ -250,3 +250,15 @@ def test_the_warning_points_at_the_callers_line(small):
     with pytest.warns(APIChangeWarning) as caught:
         M.two_sfca(costs, demand, supply, limit_min=20)
     assert caught[0].filename == __file__
+
+
+def test_decorated_functions_keep_their_signature_and_pickle():
+    import inspect
+
+    import accessibility as acc
+
+    for fn in (acc.two_sfca, acc.locate, acc.capacity_coverage, acc.network_catchments):
+        assert pickle.loads(pickle.dumps(fn)) is fn
+    assert "catchment_min" in inspect.signature(acc.two_sfca).parameters
+    assert "limit_min" not in inspect.signature(acc.two_sfca).parameters
+    assert list(inspect.signature(acc.locate).parameters)[:2] == ["network", "points"]
