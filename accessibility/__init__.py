@@ -59,6 +59,8 @@ _LAZY: dict[str, str] = {
     "capacity_coverage": "coverage",
     # per-village layer and the whole job
     "accessibility_layer": "pipeline",
+    "accessibility_layer_with_costs": "pipeline",
+    "LayerWithCosts": "pipeline",
     "run_project": "pipeline",
     "run_demo": "pipeline",
     "demo_project": "pipeline",

@@ -60,7 +60,7 @@ def attachments(
     Examples
     --------
     >>> from accessibility.snapping import locate
-    >>> legs = attachments(locate(villages, net, mode="car"), net, "car", side="leave")
+    >>> legs = attachments(locate(net, villages, mode="car"), net, "car", side="leave")
     >>> sorted(legs), bool((legs["cost"] >= 0).all())
     (['cost', 'cost2', 'id', 'node'], True)
     """
@@ -234,8 +234,8 @@ def _locate_both(
         if isinstance(x, pd.DataFrame) and not isinstance(x, gpd.GeoDataFrame) and "edge" in x:
             return x  # already located
         return locate(
-            x,
             network,
+            x,
             mode=mode,
             max_snap_m=max_snap_m,
             connector_speed_kmh=connector_speed_kmh,

@@ -18,10 +18,12 @@ import warnings
 from collections.abc import Iterable
 
 __all__ = [
+    "APIChangeWarning",
     "AccessibilityError",
     "AccessibilityWarning",
     "CRSError",
     "ConfigError",
+    "CostUnitError",
     "DuplicateIdError",
     "EmptyLayerError",
     "GeometryError",
@@ -91,6 +93,15 @@ class ConfigError(ValueError, AccessibilityError):
     """A project (TOML) file is wrong: unknown key, wrong type, missing file."""
 
 
+class CostUnitError(InvalidValueError, ConfigError):
+    """A cut-off in one unit was given for a cost column in another (minutes for metres).
+
+    Both an :class:`InvalidValueError` (a keyword of a measure or covering model) and a
+    :class:`ConfigError` (a measure spec of a project file). The message names the column, its
+    unit and the keyword to use instead.
+    """
+
+
 class SpeedOverrideError(InvalidValueError, ConfigError):
     """A speed override names a mode or road class that neither the profile nor the data has.
 
@@ -146,6 +157,15 @@ class NetworkWarning(AccessibilityWarning):
 class ResultWarning(AccessibilityWarning):
     """A result leaves something out (facilities that could not be used, villages that reach
     no facility); the result records what and why."""
+
+
+class APIChangeWarning(FutureWarning):
+    """An old name or argument order was used: it still works, for one release, and gives the
+    same result; the message says what to write instead.
+
+    Not an :class:`AccessibilityWarning` (nothing about the result changed). Turn it into an
+    error to find the old calls: ``warnings.simplefilter("error", FutureWarning)``.
+    """
 
 
 #: Set on the log record of a message also emitted as a warning (see :func:`warn`): the command

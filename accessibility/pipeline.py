@@ -4,9 +4,11 @@
 
 from .project import (
     DEFAULT_THRESHOLDS_MIN,
+    LayerWithCosts,
     ProjectInputs,
     RunResult,
     accessibility_layer,
+    accessibility_layer_with_costs,
     demo_project,
     dropped_layer,
     load_project_inputs,
@@ -18,9 +20,11 @@ from .project import (
 
 __all__ = [
     "DEFAULT_THRESHOLDS_MIN",
+    "LayerWithCosts",
     "ProjectInputs",
     "RunResult",
     "accessibility_layer",
+    "accessibility_layer_with_costs",
     "demo_project",
     "dropped_layer",
     "load_project_inputs",

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._deprecate import network_first
 from .errors import (
     CRSError,
     DuplicateIdError,
@@ -153,7 +154,9 @@ def _tie_keys(network: Network, mode: str, edge: np.ndarray) -> np.ndarray:
     return np.column_stack([np.round(metres, 3), np.round(minutes, 6)])
 
 
-def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
+def check_points(points: gpd.GeoDataFrame, what: str, *, points_only: bool = True) -> None:
+    """Refuse a layer that is not a non-empty GeoDataFrame with a CRS and unique ids (and, with
+    ``points_only``, point geometries), naming the layer as ``what``."""
     if not isinstance(points, gpd.GeoDataFrame):
         raise InvalidValueError(f"{what} must be a GeoDataFrame, got {type(points).__name__}")
     if len(points) == 0:
@@ -169,6 +172,8 @@ def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
             f"the {what} ids (the index) are not unique, e.g. {dups}; make them unique "
             "(e.g. `.reset_index(drop=True)` or set a unique id column as index)"
         )
+    if not points_only:
+        return
     types = points.geometry.geom_type.dropna()
     bad = ~types.isin(["Point"])
     if bad.any():
@@ -179,9 +184,13 @@ def _check_points(points: gpd.GeoDataFrame, what: str) -> None:
         )
 
 
+_check_points = check_points  # the name accessibility.costs imports
+
+
+@network_first("locate(network, points)")
 def locate(
-    points: gpd.GeoDataFrame,
     network: Network,
+    points: gpd.GeoDataFrame,
     *,
     mode: str = "car",
     max_snap_m: float = MAX_SNAP_M,
@@ -204,10 +213,11 @@ def locate(
 
     Parameters
     ----------
-    points
-        Point layer, index = ids, any CRS (reprojected to the network's).
     network
         The road network.
+    points
+        Point layer, index = ids, any CRS (reprojected to the network's). (The old order
+        ``locate(points, network)`` still works for one release, with a FutureWarning.)
     mode
         Only edges this mode may use (in at least one direction) are candidates.
     max_snap_m
@@ -225,7 +235,7 @@ def locate(
 
     Examples
     --------
-    >>> snap = locate(demo.villages, net, mode="car")
+    >>> snap = locate(net, demo.villages, mode="car")
     >>> snap.loc[["V216"], ["snap_distance_m", "connector_min", "snapped"]].round(1)
                 snap_distance_m  connector_min  snapped
     village_id
@@ -233,7 +243,7 @@ def locate(
     >>> int(snap["snapped"].sum()), round(float(snap["snap_distance_m"].max()), 1)
     (354, 272.7)
     """
-    _check_points(points, what)
+    check_points(points, what)
     network._check_mode(mode)
     if not connector_speed_kmh > 0:
         raise InvalidValueError(f"connector_speed_kmh must be > 0, got {connector_speed_kmh}")

@@ -69,7 +69,7 @@ def run_case(name, net, facilities, mode, bands, repeat):
 
     from accessibility.catchments import network_catchments, reached_roads
 
-    kw = {"mode": mode, "bands_min": bands, "service_column": "service", "max_snap_m": 5000}
+    kw = {"mode": mode, "thresholds_min": bands, "service_column": "service", "max_snap_m": 5000}
     t_roads, roads = timed(lambda: reached_roads(net, facilities, n_jobs=1, **kw), repeat)
     t_one, poly = timed(lambda: network_catchments(net, facilities, n_jobs=1, **kw), repeat)
     t_all, _ = timed(lambda: network_catchments(net, facilities, n_jobs=None, **kw), repeat)

@@ -36,7 +36,7 @@ SERVICES = {
         "mode": "walk",
         "thresholds_min": [15, 30, 60],
         "supply": "doctors",
-        "measures": [{"measure": "2sfca", "limit_min": 30}],
+        "measures": [{"measure": "2sfca", "catchment_min": 30}],
     },
     "primary_school": {
         "mode": "walk",
@@ -48,7 +48,7 @@ SERVICES = {
         "mode": "car",
         "thresholds_min": [15, 30],
         "supply": "doctors",
-        "measures": [{"measure": "2sfca", "limit_min": 30}],
+        "measures": [{"measure": "2sfca", "catchment_min": 30}],
     },
     "hospital": {"mode": "car", "thresholds_min": [15, 30], "supply": "doctors"},
     "elder_care": {"mode": "car", "thresholds_min": [15, 30], "demand": "pop_elderly"},

@@ -76,11 +76,11 @@ def main() -> None:
     gauss = decay.gaussian(20.0)
     rows = []
     ours = {
-        "2SFCA (step 30 min)": lambda: measures.two_sfca(costs, pop, sup, limit_min=30),
+        "2SFCA (step 30 min)": lambda: measures.two_sfca(costs, pop, sup, catchment_min=30),
         "E2SFCA (zones)": lambda: measures.e2sfca(costs, pop, sup),
         "3SFCA": lambda: measures.three_sfca(costs, pop, sup),
         "gravity (Gaussian)": lambda: measures.gravity(costs, pop, sup, decay=gauss),
-        "capacity-filled coverage": lambda: capacity_coverage(costs, pop, sup, limit_min=30),
+        "capacity-filled coverage": lambda: capacity_coverage(costs, pop, sup, catchment_min=30),
     }
 
     def pysal_2sfca():

@@ -95,8 +95,8 @@ def child_chain(a: argparse.Namespace) -> dict:
         lambda: acc.network_from_roads(roads, speeds=rg.CAR_SPEEDS, modes=("car",)),
     )
     roads = None
-    lv = step("locate_villages", lambda: acc.locate(villages, net, mode="car"))
-    lf = step("locate_facilities", lambda: acc.locate(facilities, net, mode="car"))
+    lv = step("locate_villages", lambda: acc.locate(net, villages, mode="car"))
+    lf = step("locate_facilities", lambda: acc.locate(net, facilities, mode="car"))
     costs = step(
         "travel_costs", lambda: acc.travel_costs(net, lv, lf, mode="car", max_time_min=60.0)
     )
@@ -107,7 +107,7 @@ def child_chain(a: argparse.Namespace) -> dict:
     step(
         "two_sfca",
         lambda: measures.two_sfca(
-            costs, villages["population"], facilities["capacity"], limit_min=60.0
+            costs, villages["population"], facilities["capacity"], catchment_min=60.0
         ),
     )
     out.update(
@@ -209,7 +209,7 @@ def child_fca(a: argparse.Namespace) -> dict:
     for name, ours, theirs in (
         (
             "2SFCA",
-            lambda: measures.two_sfca(costs, pop, sup, limit_min=30),
+            lambda: measures.two_sfca(costs, pop, sup, catchment_min=30),
             lambda: make().two_stage_fca(name="x", max_cost=30),
         ),
         (
@@ -240,7 +240,7 @@ def child_fca(a: argparse.Namespace) -> dict:
         origin=pd.Categorical(costs["origin"], categories=pop.index),
         destination=pd.Categorical(costs["destination"], categories=sup.index),
     )
-    t_cat, res = best_of(lambda: measures.two_sfca(cat, pop, sup, limit_min=30), 3)
+    t_cat, res = best_of(lambda: measures.two_sfca(cat, pop, sup, catchment_min=30), 3)
     got = np.nan_to_num(np.asarray(res, dtype=float))
     rows["2SFCA, categorical ids (as `travel_costs` returns them)"] = {
         "ours_s": t_cat,

@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     # 2. network catchments of the health centres (5 / 10 / 15 min by car)
     from accessibility.catchments import network_catchments
 
-    catch = network_catchments(net, hc, mode="car", bands_min=(5, 10, 15), service_column="service")
+    catch = network_catchments(
+        net, hc, mode="car", thresholds_min=(5, 10, 15), service_column="service"
+    )
     fig = maps.catchment_map(
         catch,
         villages=demo.villages,

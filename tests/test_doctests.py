@@ -86,6 +86,7 @@ MODULES = (
     "routing.distances",
     "routing.order",
     "_arrays",
+    "_deprecate",
     "routing.tables",
     "routing.nearest",
     "routing.opportunities",

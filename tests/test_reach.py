@@ -239,7 +239,7 @@ BAD_PROJECTS = {
         ["health_center", "[catchments] services", "Did you mean 'health_centre'"],
     ),
     "measure key": (
-        ('{ measure = "2sfca", limit_min = 60 }', '{ measure = "2sfca", limit = 60 }'),
+        ('{ measure = "2sfca", catchment_min = 60 }', '{ measure = "2sfca", limit = 60 }'),
         ["[services.hospital]", "'limit'", "limit_min"],
     ),
     "decay spec": (

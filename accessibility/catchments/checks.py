@@ -10,13 +10,11 @@ import geopandas as gpd
 import numpy as np
 
 from ..errors import (
-    CRSError,
-    EmptyLayerError,
-    GeometryError,
     InvalidValueError,
     MissingColumnError,
     suggest,
 )
+from ..snapping import check_points
 
 _log = logging.getLogger(__name__)
 
@@ -25,41 +23,26 @@ _DIRECTIONS = ("to_facility", "from_facility")
 
 
 def check_layer(layer: Any, what: str, *, points: bool = True) -> None:
-    if not isinstance(layer, gpd.GeoDataFrame):
-        raise InvalidValueError(f"{what} must be a GeoDataFrame, got {type(layer).__name__}")
-    if len(layer) == 0:
-        raise EmptyLayerError(f"the {what} layer is empty")
-    if layer.crs is None:
-        raise CRSError(
-            f"the {what} layer has no CRS; set it with `.set_crs(...)` (e.g. 'EPSG:4490' for "
-            "CGCS2000 longitude/latitude)"
-        )
-    if not layer.index.is_unique:
-        dups = layer.index[layer.index.duplicated()].unique()[:5].tolist()
-        raise InvalidValueError(
-            f"the {what} ids (the index) are not unique, e.g. {dups}; make them unique first"
-        )
-    if points:
-        types = layer.geometry.geom_type.dropna()
-        bad = ~types.isin(["Point"])
-        if bad.any():
-            raise GeometryError(
-                f"the {what} layer must hold points; found {types[bad].value_counts().to_dict()}. "
-                "Turn polygons into points with `accessibility.to_points(layer)`"
-            )
+    """A non-empty GeoDataFrame with a CRS and unique ids (of points, with ``points``)."""
+    check_points(layer, what, points_only=points)
 
 
-def check_bands(bands_min: float | Sequence[float]) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(bands_min, dtype=np.float64))
+def check_bands(thresholds_min: float | Sequence[float]) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(thresholds_min, dtype=np.float64))
     if arr.ndim != 1 or arr.size == 0:
         raise InvalidValueError(
-            f"bands_min must hold at least one time in minutes, got {bands_min}"
+            f"thresholds_min (formerly bands_min) must hold at least one time in minutes, got "
+            f"{thresholds_min}"
         )
     if not (np.isfinite(arr).all() and (arr > 0).all()):
-        raise InvalidValueError(f"bands_min must be finite and > 0 minutes, got {arr.tolist()}")
+        raise InvalidValueError(
+            f"thresholds_min (formerly bands_min) must be finite and > 0 minutes, got {arr.tolist()}"
+        )
     out = np.unique(arr)
     if out.size != arr.size or not np.array_equal(out, arr):
-        _log.info("bands_min %s used sorted and without repeats: %s", arr.tolist(), out.tolist())
+        _log.info(
+            "thresholds_min %s used sorted and without repeats: %s", arr.tolist(), out.tolist()
+        )
     return out
 
 

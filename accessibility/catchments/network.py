@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._deprecate import renamed_keywords
 from ..errors import InvalidValueError
 from ..network import Network
 from ..snapping import MAX_SNAP_M
@@ -47,12 +48,13 @@ def _map(fn: Any, n: int, n_jobs: int | None, desc: str) -> list[Any]:
         return list(progress(pool.map(fn, range(n)), desc=desc, total=n))
 
 
+@renamed_keywords(bands_min="thresholds_min")
 def reached_roads(
     network: Network,
     facilities: gpd.GeoDataFrame,
     *,
     mode: str,
-    bands_min: float | Sequence[float] = (5, 10, 15),
+    thresholds_min: float | Sequence[float] = (5, 10, 15),
     direction: str = "to_facility",
     walk_speed_kmh: float = WALK_SPEED_KMH,
     max_snap_m: float = MAX_SNAP_M,
@@ -78,8 +80,9 @@ def reached_roads(
         Facility points (index = ids), any CRS.
     mode
         Travel mode (one of ``network.modes``).
-    bands_min
-        Time limits in minutes (cumulative: each band includes the smaller ones).
+    thresholds_min
+        Time limits in minutes (cumulative: each band includes the smaller ones); the result's
+        ``band_min`` column. (``bands_min=`` is the old name and works for one release.)
     direction
         ``"to_facility"`` (default: villagers travel to the facility; the search runs on the
         reversed graph, so one-way streets count in the direction people drive to it) or
@@ -107,20 +110,14 @@ def reached_roads(
     >>> from accessibility.catchments import reached_roads
     >>> demo = acc.load_demo()
     >>> net = acc.network_from_roads(demo.roads)
-    >>> roads = reached_roads(net, demo.facilities.head(2), mode="car", bands_min=[10])
+    >>> roads = reached_roads(net, demo.facilities.head(2), mode="car", thresholds_min=[10])
     >>> sorted(roads.columns)[:3]
     ['band_min', 'edge', 'facility']
     """
     p = prepare(
-        network,
-        facilities,
-        mode=mode,
-        bands_min=bands_min,
-        direction=direction,
-        walk_speed_kmh=walk_speed_kmh,
-        max_snap_m=max_snap_m,
-        service_column=service_column,
-    )
+        network, facilities, mode=mode, thresholds_min=thresholds_min, direction=direction,
+        walk_speed_kmh=walk_speed_kmh, max_snap_m=max_snap_m, service_column=service_column,
+    )  # fmt: skip
     bands = p["bands"]
     m = len(network.edges)
 
@@ -156,12 +153,13 @@ def reached_roads(
     return out.to_crs(facilities.crs) if facilities.crs != network.crs else out
 
 
+@renamed_keywords(bands_min="thresholds_min")
 def network_catchments(
     network: Network,
     facilities: gpd.GeoDataFrame,
     *,
     mode: str,
-    bands_min: float | Sequence[float] = (5, 10, 15),
+    thresholds_min: float | Sequence[float] = (5, 10, 15),
     rings: bool = False,
     direction: str = "to_facility",
     walk_speed_kmh: float = WALK_SPEED_KMH,
@@ -219,8 +217,9 @@ def network_catchments(
         Facility points (index = ids), any CRS.
     mode
         Travel mode on the roads (one of ``network.modes``).
-    bands_min
-        Time limits in minutes, e.g. ``(5, 10, 15)`` (the 5-10-15-minute life circles).
+    thresholds_min
+        Time limits in minutes, e.g. ``(5, 10, 15)`` (the 5-10-15-minute life circles); the
+        result's ``band_min`` column. (``bands_min=`` is the old name and works for one release.)
     rings
         If True, each band's polygon is the band minus the previous band (``band_from_min`` to
         ``band_min``); the rings of a facility partition its largest catchment.
@@ -262,7 +261,7 @@ def network_catchments(
     >>> demo = acc.load_demo()
     >>> net = acc.network_from_roads(demo.roads)
     >>> clinics = demo.facilities[demo.facilities["service"] == "health_centre"]
-    >>> c = network_catchments(net, clinics, mode="car", bands_min=(10, 20))
+    >>> c = network_catchments(net, clinics, mode="car", thresholds_min=(10, 20))
     >>> c[["facility", "band_min"]].shape
     (22, 2)
     """
@@ -271,15 +270,9 @@ def network_catchments(
     if not (simplify_m >= 0 and math.isfinite(simplify_m)):
         raise InvalidValueError(f"simplify_m must be >= 0 metres, got {simplify_m}")
     p = prepare(
-        network,
-        facilities,
-        mode=mode,
-        bands_min=bands_min,
-        direction=direction,
-        walk_speed_kmh=walk_speed_kmh,
-        max_snap_m=max_snap_m,
-        service_column=service_column,
-    )
+        network, facilities, mode=mode, thresholds_min=thresholds_min, direction=direction,
+        walk_speed_kmh=walk_speed_kmh, max_snap_m=max_snap_m, service_column=service_column,
+    )  # fmt: skip
     bands = p["bands"]
     walk = p["walk_m_per_min"]
     q = quad_segs(walk * float(bands.max()), tolerance_m)

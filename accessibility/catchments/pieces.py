@@ -118,8 +118,8 @@ def _searches(
     from ..snapping import locate
 
     located = locate(
-        facilities,
         network,
+        facilities,
         mode=mode,
         max_snap_m=max_snap_m,
         connector_speed_kmh=walk_speed_kmh,
@@ -236,7 +236,7 @@ def prepare(
     facilities: gpd.GeoDataFrame,
     *,
     mode: str,
-    bands_min: float | Sequence[float],
+    thresholds_min: float | Sequence[float],
     direction: str,
     walk_speed_kmh: float,
     max_snap_m: float,
@@ -248,7 +248,7 @@ def prepare(
         raise InvalidValueError(f"network must be a Network, got {type(network).__name__}")
     network._check_mode(mode)
     check_direction(direction)
-    bands = check_bands(bands_min)
+    bands = check_bands(thresholds_min)
     if not (walk_speed_kmh > 0 and math.isfinite(walk_speed_kmh)):
         raise InvalidValueError(f"walk_speed_kmh must be > 0, got {walk_speed_kmh}")
     services = facility_services(facilities, service_column)

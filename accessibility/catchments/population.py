@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from .._crs import metric_crs
+from .._deprecate import keyword_only, renamed_keywords
 from ..errors import InputWarning, InvalidValueError, MissingColumnError, suggest, warn
 from .checks import check_layer
 
@@ -37,11 +38,12 @@ def _points_in(catchments: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> tupl
     return v, c
 
 
+@keyword_only("population_column")
 def population_covered(
     catchments: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
-    population_column: str = "population",
     *,
+    population_column: str = "population",
     population_raster: Any | None = None,
     raster_method: Literal["centre", "area"] = "area",
 ) -> pd.DataFrame:
@@ -128,11 +130,12 @@ def population_covered(
     return out
 
 
+@renamed_keywords(band_min="threshold_min")
 def uncovered_villages(
     catchments: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
     *,
-    band_min: float | None = None,
+    threshold_min: float | None = None,
     service: str | Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Villages outside every catchment of a service (the planning gaps).
@@ -144,8 +147,9 @@ def uncovered_villages(
         :func:`coverage_radii`.
     villages
         Village points.
-    band_min
-        Which band to test (default: the largest); ignored for radius circles.
+    threshold_min
+        Which band (``band_min`` value) to test (default: the largest); ignored for radius
+        circles. (``band_min=`` is the old name and works for one release.)
     service
         Service(s) to test (default: every service in ``catchments``).
 
@@ -173,9 +177,11 @@ def uncovered_villages(
     cat = catchments
     if "band_min" in cat.columns:
         bands = np.unique(cat["band_min"].to_numpy(np.float64))
-        b = float(bands.max()) if band_min is None else float(band_min)
+        b = float(bands.max()) if threshold_min is None else float(threshold_min)
         if not np.isclose(bands, b).any():
-            raise InvalidValueError(f"band_min={band_min} is not a band of the catchments {bands}")
+            raise InvalidValueError(
+                f"threshold_min={threshold_min} is not a band of the catchments {bands}"
+            )
         cat = cat[np.isclose(cat["band_min"].to_numpy(np.float64), b)]
         if "band_from_min" in cat.columns:
             raise InvalidValueError(

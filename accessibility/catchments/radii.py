@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from .._crs import metric_crs
+from .._deprecate import network_first, renamed_keywords
 from ..errors import InvalidValueError
 from ..network import Network
 from ..snapping import MAX_SNAP_M
@@ -89,13 +90,15 @@ def coverage_radii(
     return out.to_crs(facilities.crs)
 
 
+@network_first("compare_coverage(network, villages, facilities)")
+@renamed_keywords(band_min="standard_min")
 def compare_coverage(
+    network: Network,
     villages: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
-    network: Network,
     *,
     radius_m: float | Mapping[str, float],
-    band_min: float | Mapping[str, float],
+    standard_min: float | Mapping[str, float],
     mode: str,
     service_column: str | None = None,
     max_time_min: float | None = None,
@@ -106,7 +109,8 @@ def compare_coverage(
 
     ``covered_by_radius``: some facility (of the service) lies within ``radius_m`` straight-line
     metres. ``covered_by_network``: the fastest trip over the network (walk to the nearest road,
-    travel, walk to the facility; :func:`accessibility.travel_costs`) takes at most ``band_min``.
+    travel, walk to the facility; :func:`accessibility.travel_costs`) takes at most
+    ``standard_min``.
     ``category``:
 
     * ``both`` -- the circle and the road agree the village is served;
@@ -116,12 +120,15 @@ def compare_coverage(
 
     Parameters
     ----------
-    villages, facilities
-        Point layers (index = ids).
     network
         The road network.
-    radius_m, band_min
-        One value, or ``{service: value}`` for every service.
+    villages, facilities
+        Point layers (index = ids). (The old order ``compare_coverage(villages, facilities,
+        network)`` and the old name ``band_min=`` of ``standard_min=`` still work for one
+        release, with a FutureWarning.)
+    radius_m, standard_min
+        The planning radius (metres) and travel-time standard (minutes): one value, or
+        ``{service: value}`` for every service.
     mode
         Travel mode.
     service_column
@@ -148,7 +155,8 @@ def compare_coverage(
     >>> demo = acc.load_demo()
     >>> net = acc.network_from_roads(demo.roads)
     >>> hc = demo.facilities[demo.facilities["service"] == "health_centre"]
-    >>> cmp = compare_coverage(demo.villages, hc, net, radius_m=5000, band_min=15, mode="car")
+    >>> cmp = compare_coverage(net, demo.villages, hc, radius_m=5000, standard_min=15,
+    ...                        mode="car")
     >>> sorted(cmp.columns)[:2]
     ['category', 'covered_by_network']
     """
@@ -160,10 +168,10 @@ def compare_coverage(
     check_layer(facilities, "facilities")
     services = facility_services(facilities, service_column)
     radius = per_service(radius_m, services, "radius_m", "metres")
-    band = per_service(band_min, services, "band_min", "minutes")
+    band = per_service(standard_min, services, "standard_min", "minutes")
     limit = max(4.0 * float(band.max()), 60.0) if max_time_min is None else float(max_time_min)
     if not limit >= band.max():
-        raise InvalidValueError(f"max_time_min={limit} must be at least the largest band")
+        raise InvalidValueError(f"max_time_min={limit} must be at least the largest standard_min")
     costs = travel_costs(
         network,
         villages,

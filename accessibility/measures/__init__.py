@@ -18,6 +18,12 @@ and returns a named Series indexed exactly like ``demand`` (or, for :func:`huff_
 long table). Villages that reach nothing get 0 where 0 is the honest answer (counts, sums, ratios
 of supply per person) and ``inf`` where a cost is asked for (:func:`nearest_cost`).
 
+A measure's catchment is ``catchment_min=`` (minutes) or ``catchment_m=`` (metres): the one in
+the unit of the cost column, read from the end of its name (``_min``, ``_s``, ``_h``, ``_m``,
+``_km``) or ``costs.attrs["units"]``; another unit is a
+:class:`~accessibility.errors.CostUnitError`. (``limit_min=`` is the old name of
+``catchment_min=`` and works for one release, with a FutureWarning.)
+
 All computation is vectorised over the pairs (``numpy.bincount`` over integer codes), so a cost
 table of millions of rows takes seconds.
 

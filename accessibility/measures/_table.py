@@ -16,7 +16,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DuplicateIdError, InvalidValueError, MissingColumnError, suggest
+from ..errors import (
+    CostUnitError,
+    DuplicateIdError,
+    InvalidValueError,
+    MissingColumnError,
+    suggest,
+)
 from . import decay as _decay
 from .decay import Decay
 
@@ -43,6 +49,9 @@ class Pairs:
     #: the table holds every pair with ``cost <= max_cost`` (``costs.attrs["max_time_min"]``, set
     #: by :func:`accessibility.costs.travel_costs`); None when the table does not say
     max_cost: float | None = None
+    #: the unit of the cost column (``"min"``, ``"s"``, ``"h"``, ``"m"``, ``"km"``), from its
+    #: name or ``costs.attrs["units"]``; None when neither says (see :func:`column_unit`)
+    unit: str | None = None
 
     @property
     def demand_values(self) -> np.ndarray:
@@ -83,6 +92,7 @@ class Pairs:
             self.destinations,
             self.cost,
             self.max_cost,
+            self.unit,
         )
 
 
@@ -261,7 +271,8 @@ def prepare(
                 "row per pair, e.g. costs.groupby(['origin', 'destination'], as_index=False)"
                 f"[{cost!r}].min()"
             )
-    return Pairs(o, d, c, dem, sup, origins, destinations, cost, _table_reach(costs, cost, c))
+    reach = _table_reach(costs, cost, c)
+    return Pairs(o, d, c, dem, sup, origins, destinations, cost, reach, column_unit(costs, cost))
 
 
 def prepare_ids(
@@ -320,34 +331,88 @@ def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bo
     return bool((srt[1:] == srt[:-1]).any())
 
 
+#: the units a cost column's name may end in, and what each measures
+UNITS = {"min": "minutes", "s": "seconds", "h": "hours", "m": "metres", "km": "kilometres"}
+
+
+def column_unit(costs: pd.DataFrame, cost: str) -> str | None:
+    """The unit of cost column ``cost``: its name's suffix (``travel_time_min`` -> ``"min"``,
+    ``distance_m`` -> ``"m"``), else ``costs.attrs["units"][cost]``, else None (unknown)."""
+    tail = cost.rsplit("_", 1)[-1] if "_" in cost else ""
+    if tail in UNITS:
+        return tail
+    units = costs.attrs.get("units") if isinstance(costs.attrs, Mapping) else None
+    unit = units.get(cost) if isinstance(units, Mapping) else None
+    return unit if unit in UNITS else None
+
+
+def unit_cutoff(fn: str, pairs: Pairs, **cutoffs: float | None) -> float | None:
+    """The one cut-off given among ``cutoffs`` (keyword -> value, e.g. ``catchment_min=30,
+    catchment_m=None``), after checking that its unit (the keyword's suffix) is the unit of the
+    cost column; None when none is given.
+
+    Raises :class:`~accessibility.errors.CostUnitError` for a cut-off in minutes on a column in
+    metres (or the reverse), naming the column, its unit and the keyword to use.
+    """
+    given = {k: v for k, v in cutoffs.items() if v is not None}
+    if len(given) > 1:
+        raise InvalidValueError(f"{fn}(): give one of {'=, '.join(given)}=, not several")
+    if not given:
+        return None
+    ((keyword, value),) = given.items()
+    unit = keyword.rsplit("_", 1)[-1]
+    if pairs.unit is not None and pairs.unit != unit:
+        fitting = [k for k in cutoffs if k.rsplit("_", 1)[-1] == pairs.unit]
+        fix = (
+            f"use {fitting[0]}= for a cut-off in {UNITS[pairs.unit]}"
+            if fitting
+            else f"convert the column to {UNITS[unit]} (a column named *_{unit}) or pass "
+            f"cost= a column in {UNITS[unit]}"
+        )
+        raise CostUnitError(
+            f"{fn}(): {keyword}={value!r} is in {UNITS[unit]}, but the cost column "
+            f"{pairs.cost!r} is in {UNITS[pairs.unit]}; {fix}"
+        )
+    return float(value)
+
+
 def resolve_decay(
     decay: DecayLike | None,
-    limit_min: float | None,
     pairs: Pairs,
     *,
     fn: str,
     default: Decay | None = None,
+    **cutoffs: float | None,
 ) -> Decay:
-    f = _pick_decay(decay, limit_min, pairs, fn, default)
+    """The decay a measure was given (``decay``, a step at the unit-checked cut-off of
+    ``cutoffs``, or ``default``), refused when it looks beyond the cost table's reach."""
+    f = _pick_decay(decay, unit_cutoff(fn, pairs, **cutoffs), pairs, fn, default, list(cutoffs))
     check_reach(pairs, f.limit_min, f"{fn}() with decay {f!r}")
     return f
 
 
 def _pick_decay(
-    decay: DecayLike | None, limit_min: float | None, pairs: Pairs, fn: str, default: Decay | None
+    decay: DecayLike | None,
+    cutoff: float | None,
+    pairs: Pairs,
+    fn: str,
+    default: Decay | None,
+    keywords: list[str],
 ) -> Decay:
-    """The decay a measure was given: ``decay``, a step at ``limit_min``, or the default."""
-    if decay is not None and limit_min is not None:
+    """The decay a measure was given: ``decay``, a step at ``cutoff``, or the default."""
+    named = "=, ".join(keywords) + "=" if keywords else ""
+    if decay is not None and cutoff is not None:
         raise InvalidValueError(
-            f"{fn}(): give decay= or limit_min= (shorthand for decay.step(limit_min)), not both"
+            f"{fn}(): give decay= or {named} (shorthand for a step decay), not both"
         )
-    if limit_min is not None:
-        return _decay.step(limit_min)
+    if cutoff is not None:
+        return _decay.step(cutoff)
     if decay is None:
         if default is not None:
             return default
         raise InvalidValueError(
-            f"{fn}() needs a decay, e.g. decay=accessibility.decay.step(30) or limit_min=30"
+            f"{fn}() needs a decay, e.g. decay=accessibility.decay.step(30)"
+            + (f" or {keywords[0]}=30" if keywords else "")
         )
     if isinstance(decay, Decay):
         return decay

@@ -29,8 +29,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._deprecate import renamed_keywords
 from ..errors import InvalidValueError, suggest
-from ._table import DEFAULT_COST, Pairs, UnknownIds, check_reach, prepare
+from ._table import DEFAULT_COST, Pairs, UnknownIds, check_reach, prepare, unit_cutoff
 
 __all__ = ["CoverageResult", "capacity_coverage"]
 
@@ -103,12 +104,14 @@ def _facility_order(
     )
 
 
+@renamed_keywords(limit_min="catchment_min")
 def capacity_coverage(
     costs: pd.DataFrame,
     demand: pd.Series,
     supply: pd.Series,
     *,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     order: Literal["capacity", "given"] | pd.Series = "capacity",
     ascending: bool | None = None,
     split: bool = True,
@@ -118,7 +121,7 @@ def capacity_coverage(
     """Capacity-filled coverage (AccessMod geographic coverage analysis).
 
     For each facility ``j`` in processing order, with remaining capacity :math:`K_j`, the villages
-    it reaches within ``limit_min`` are taken nearest first (ties: villages in ``demand``'s
+    it reaches within the catchment are taken nearest first (ties: villages in ``demand``'s
     order); village ``i`` with still-uncovered population :math:`r_i` gives
 
     .. math:: x_{ij} = \\min\\left(r_i,\\; K_j - \\sum_{i' \\text{ before } i} x_{i'j}\\right)
@@ -136,8 +139,9 @@ def capacity_coverage(
     ----------
     costs, demand, supply
         Cost table, population per village, capacity per facility (all >= 0).
-    limit_min
-        Maximum cost (inclusive); ``None`` uses every pair of the table.
+    catchment_min, catchment_m
+        Maximum cost (inclusive), in the unit of the cost column; neither uses every pair of the
+        table (``limit_min=`` is the old name of ``catchment_min=``).
     order
         ``"capacity"`` (largest first, the default), ``"given"`` (supply's order) or a Series of
         priorities indexed by facility id (lowest first unless ``ascending=False``).
@@ -161,7 +165,7 @@ def capacity_coverage(
     by car:
 
     >>> res = capacity_coverage(costs, villages["population"], clinics["doctors"] * 1000,
-    ...                         limit_min=30)
+    ...                         catchment_min=30)
     >>> round(res.coverage_rate, 4)
     0.7633
     >>> cols = ["capacity", "population_covered", "filled", "filled_at_min"]
@@ -182,11 +186,12 @@ def capacity_coverage(
     if not isinstance(split, bool):
         raise InvalidValueError(f"split must be True or False, got {split!r}")
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
-    if limit_min is not None:
-        lim = float(limit_min)
+    lim = unit_cutoff("capacity_coverage", p, catchment_min=catchment_min, catchment_m=catchment_m)
+    if lim is not None:
         if not np.isfinite(lim) or lim < 0:
-            raise InvalidValueError(f"limit_min must be a finite number >= 0, got {limit_min!r}")
-        check_reach(p, lim, f"capacity_coverage(limit_min={lim:g})")
+            kw = "catchment_min (formerly limit_min)" if catchment_m is None else "catchment_m"
+            raise InvalidValueError(f"{kw} must be a finite number >= 0, got {lim!r}")
+        check_reach(p, lim, f"capacity_coverage(catchment_min={lim:g})")
         p = p.keep(p.c <= lim)
     fac_order, order_kind = _facility_order(supply, order, ascending)
     run = _fill(p, fac_order, split=split)

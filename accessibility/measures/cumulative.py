@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._deprecate import renamed_keywords
 from ..errors import InvalidValueError, suggest
 from ._numbers import positive, tag_number
 from ._table import (
@@ -19,6 +20,7 @@ from ._table import (
     prepare,
     prepare_ids,
     resolve_decay,
+    unit_cutoff,
 )
 
 __all__ = ["cumulative", "cumulative_intervals", "gravity"]
@@ -32,17 +34,19 @@ def _check_weight(weight: str) -> None:
         )
 
 
+@renamed_keywords(limit_min="catchment_min")
 def cumulative(
     costs: pd.DataFrame,
     demand: Any,
     supply: Any,
     *,
-    limit_min: float,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     weight: Literal["count", "supply"] = "count",
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
 ) -> pd.Series:
-    """Cumulative opportunities: facilities (or their supply) reachable within ``limit_min``.
+    """Cumulative opportunities: facilities (or their supply) reachable within the catchment.
 
     .. math:: A_i = \\sum_j a_j \\, [c_{ij} \\le L], \\qquad a_j = 1 \\text{ (count) or } S_j
        \\text{ (supply)}
@@ -57,8 +61,9 @@ def cumulative(
     costs, demand, supply
         Cost table, demand Series (only its index is used) and supply Series (its values are
         used when ``weight="supply"``).
-    limit_min
-        The cut-off ``L`` (inclusive).
+    catchment_min, catchment_m
+        The cut-off ``L`` (inclusive), in minutes or in metres: the one that matches the unit of
+        the cost column (give one; ``limit_min=`` is the old name of ``catchment_min=``).
     weight
         ``"count"`` counts facilities, ``"supply"`` sums their supply.
     cost
@@ -69,25 +74,30 @@ def cumulative(
 
     Examples
     --------
-    >>> n30 = cumulative(costs, villages["population"], clinics, limit_min=30)
+    >>> n30 = cumulative(costs, villages["population"], clinics, catchment_min=30)
     >>> n30.name, n30[two].tolist()
     ('count_30min', [142.0, 0.0])
-    >>> doctors = cumulative(costs, villages["population"], clinics["doctors"], limit_min=30,
+    >>> doctors = cumulative(costs, villages["population"], clinics["doctors"], catchment_min=30,
     ...                      weight="supply")
     >>> doctors.name, doctors[two].tolist()
     ('supply_30min', [271.0, 0.0])
     """
     _check_weight(weight)
-    lim = positive("limit_min", limit_min, kind="cumulative", allow_zero=True)
     p = prepare_ids(costs, demand, supply, cost, unknown_ids, weight == "supply")
-    check_reach(p, lim, f"cumulative(limit_min={lim:g})")
+    given = unit_cutoff("cumulative", p, catchment_min=catchment_min, catchment_m=catchment_m)
+    if given is None:
+        raise InvalidValueError("cumulative() needs a cut-off: catchment_min= (or catchment_m=)")
+    unit = "min" if catchment_m is None else "m"
+    name = "catchment_min (formerly limit_min)" if unit == "min" else "catchment_m"
+    lim = positive(name, given, kind="cumulative", allow_zero=True)
+    check_reach(p, lim, f"cumulative(catchment_min={lim:g})")
     inside = p.c <= lim
     vals = (
         inside.astype(np.float64)
         if weight == "count"
         else np.where(inside, p.supply_values[p.d], 0.0)
     )
-    return p.series(p.per_origin(vals), f"{weight}_{tag_number(lim)}min")
+    return p.series(p.per_origin(vals), f"{weight}_{tag_number(lim)}{unit}")
 
 
 def cumulative_intervals(
@@ -126,7 +136,7 @@ def cumulative_intervals(
     village_id
     V001           33.0     109.0      76.0
     V216            0.0       0.0      62.0
-    >>> bands.sum(axis=1).equals(cumulative(costs, villages["population"], clinics, limit_min=60))
+    >>> bands.sum(axis=1).equals(cumulative(costs, villages["population"], clinics, catchment_min=60))
     True
     """
     _check_weight(weight)
@@ -156,13 +166,15 @@ def cumulative_intervals(
     return pd.DataFrame(flat, index=p.origins, columns=cols)
 
 
+@renamed_keywords(limit_min="catchment_min")
 def gravity(
     costs: pd.DataFrame,
     demand: Any,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
 ) -> pd.Series:
@@ -180,8 +192,9 @@ def gravity(
     ----------
     decay
         A :mod:`accessibility.decay` function, a spec dict, or a vectorised callable.
-    limit_min
-        Shorthand for ``decay=decay.step(limit_min)`` (then this is cumulative supply).
+    catchment_min, catchment_m
+        Shorthand for a step decay at that cut-off (then this is cumulative supply), in the unit
+        of the cost column (``limit_min=`` is the old name of ``catchment_min=``).
 
     Examples
     --------
@@ -191,6 +204,6 @@ def gravity(
     ('gravity', [176.61, 21.3])
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids, use_demand=False)
-    f = resolve_decay(decay, limit_min, p, fn="gravity")
+    f = resolve_decay(decay, p, fn="gravity", catchment_min=catchment_min, catchment_m=catchment_m)
     w = pair_weights(p, f)
     return p.series(p.per_origin(w * p.supply_values[p.d]), "gravity")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._deprecate import renamed_keywords
 from ..errors import InvalidValueError, suggest
 from . import decay as _decay
 from ._numbers import positive
@@ -54,13 +55,15 @@ def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.nda
     return ratio, p.per_origin(w2 * ratio[p.d])
 
 
+@renamed_keywords(limit_min="catchment_min")
 def two_sfca(
     costs: pd.DataFrame,
     demand: pd.Series,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
 ) -> pd.Series:
@@ -71,7 +74,7 @@ def two_sfca(
 
     .. math:: R_j = \\frac{S_j}{\\sum_k P_k f(c_{kj})}, \\qquad A_i = \\sum_j R_j f(c_{ij})
 
-    With ``limit_min=L`` (a step decay) this is Luo & Wang's original 2SFCA; any other decay
+    With ``catchment_min=L`` (a step decay) this is Luo & Wang's original 2SFCA; any other decay
     gives the generalised 2SFCA (a zone decay is E2SFCA, see :func:`e2sfca`). Units: supply per
     person (e.g. doctors per resident; multiply by 1,000 for "per 1,000 residents").
 
@@ -88,14 +91,14 @@ def two_sfca(
 
     Examples
     --------
-    >>> a = two_sfca(costs, villages["population"], clinics["doctors"], limit_min=30)
+    >>> a = two_sfca(costs, villages["population"], clinics["doctors"], catchment_min=30)
     >>> a.name, (a[two] * 1000).round(3).tolist()  # doctors per 1,000 residents
     ('2sfca', [1.204, 0.0])
     >>> round(float((a * villages["population"]).sum()), 6)  # = the county's 402 doctors
     402.0
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
-    f = resolve_decay(decay, limit_min, p, fn="two_sfca")
+    f = resolve_decay(decay, p, fn="two_sfca", catchment_min=catchment_min, catchment_m=catchment_m)
     _, a = _fca(p, pair_weights(p, f))
     return p.series(a, "2sfca")
 
@@ -133,7 +136,7 @@ def e2sfca(
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = (
-        resolve_decay(decay, None, p, fn="e2sfca")
+        resolve_decay(decay, p, fn="e2sfca")
         if decay is not None
         else _decay.zones(breaks_min, weights)
     )
@@ -142,13 +145,15 @@ def e2sfca(
     return p.series(a, "e2sfca")
 
 
+@renamed_keywords(limit_min="catchment_min")
 def m2sfca(
     costs: pd.DataFrame,
     demand: pd.Series,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
 ) -> pd.Series:
@@ -174,18 +179,20 @@ def m2sfca(
     197.2
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
-    f = resolve_decay(decay, limit_min, p, fn="m2sfca")
+    f = resolve_decay(decay, p, fn="m2sfca", catchment_min=catchment_min, catchment_m=catchment_m)
     _, a = _fca(p, pair_weights(p, f), second_step_power=2)
     return p.series(a, "m2sfca")
 
 
+@renamed_keywords(limit_min="catchment_min")
 def three_sfca(
     costs: pd.DataFrame,
     demand: pd.Series,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     selection_decay: DecayLike | None = None,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
@@ -217,12 +224,19 @@ def three_sfca(
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     default = _decay.zones(THREE_SFCA_BREAKS_MIN, THREE_SFCA_WEIGHTS)
-    f = resolve_decay(decay, limit_min, p, fn="three_sfca", default=default)
+    f = resolve_decay(
+        decay,
+        p,
+        fn="three_sfca",
+        catchment_min=catchment_min,
+        catchment_m=catchment_m,
+        default=default,
+    )
     w = pair_weights(p, f)
     t = (
         w
         if selection_decay is None
-        else pair_weights(p, resolve_decay(selection_decay, None, p, fn="three_sfca"))
+        else pair_weights(p, resolve_decay(selection_decay, p, fn="three_sfca"))
     )
     g = t / np.maximum(p.per_origin(t), np.finfo(float).tiny)[p.o]
     served = p.per_destination(g * w * p.demand_values[p.o])
@@ -273,13 +287,15 @@ def kd2sfca(
     return p.series(a, "kd2sfca")
 
 
+@renamed_keywords(limit_min="catchment_min")
 def bfca(
     costs: pd.DataFrame,
     demand: pd.Series,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
 ) -> pd.Series:
@@ -304,12 +320,12 @@ def bfca(
 
     Examples
     --------
-    >>> a = bfca(costs, villages["population"], clinics["doctors"], limit_min=30)
+    >>> a = bfca(costs, villages["population"], clinics["doctors"], catchment_min=30)
     >>> a.name, (a[two] * 1000).round(3).tolist()
     ('bfca', [1.063, 0.0])
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
-    f = resolve_decay(decay, limit_min, p, fn="bfca")
+    f = resolve_decay(decay, p, fn="bfca", catchment_min=catchment_min, catchment_m=catchment_m)
     w = pair_weights(p, f)
     wi = safe_ratio(w, p.per_origin(w)[p.o])
     wj = safe_ratio(w, p.per_destination(w)[p.d])
@@ -317,13 +333,15 @@ def bfca(
     return p.series(p.per_origin(level[p.d] * wj), "bfca")
 
 
+@renamed_keywords(limit_min="catchment_min")
 def spatial_availability(
     costs: pd.DataFrame,
     demand: pd.Series,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,
-    limit_min: float | None = None,
+    catchment_min: float | None = None,
+    catchment_m: float | None = None,
     alpha: float = 1.0,
     per_capita: bool = False,
     cost: str = DEFAULT_COST,
@@ -366,7 +384,9 @@ def spatial_availability(
     """
     a = positive("alpha", alpha, kind="spatial_availability", allow_zero=True)
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
-    f = resolve_decay(decay, limit_min, p, fn="spatial_availability")
+    f = resolve_decay(
+        decay, p, fn="spatial_availability", catchment_min=catchment_min, catchment_m=catchment_m
+    )
     w = pair_weights(p, f)
     num = np.power(p.demand_values, a)[p.o] * w
     share = safe_ratio(num, p.per_destination(num)[p.d])
@@ -431,7 +451,7 @@ def huff_probabilities(
     """
     a = positive("alpha", alpha, kind="huff_probabilities", allow_zero=True)
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids, use_demand=False)
-    f = resolve_decay(decay, None, p, fn="huff_probabilities", default=_decay.power(2.0))
+    f = resolve_decay(decay, p, fn="huff_probabilities", default=_decay.power(2.0))
     num = np.power(p.supply_values, a)[p.d] * pair_weights(p, f)
     prob = safe_ratio(num, p.per_origin(num)[p.o])
     keep = prob > 0

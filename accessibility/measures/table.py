@@ -10,10 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._deprecate import warn_api_change
 from ..errors import ConfigError, suggest
 from . import decay as _decay
 from ._numbers import positive, tag_number
-from ._table import DEFAULT_COST, Pairs, UnknownIds, check_layer, cost_unit, prepare
+from ._table import (
+    DEFAULT_COST,
+    Pairs,
+    UnknownIds,
+    check_layer,
+    cost_unit,
+    prepare,
+    unit_cutoff,
+)
 from .coverage import capacity_coverage
 from .cumulative import cumulative, cumulative_intervals, gravity
 from .decay import Decay
@@ -39,41 +48,62 @@ log = logging.getLogger(__name__)
 
 _DECAY_MEASURES = ("gravity", "2sfca", "m2sfca", "3sfca", "bfca", "spatial_availability")
 _SPEC_KEYS: dict[str, tuple[str, ...]] = {
-    "cumulative": ("limit_min", "weight"),
+    "cumulative": ("catchment_min", "catchment_m", "weight"),
     "intervals": ("breaks_min", "weight"),
     "nearest": (),
     "mean_nearest": ("n",),
-    "gravity": ("decay", "limit_min"),
-    "2sfca": ("decay", "limit_min"),
+    "gravity": ("decay", "catchment_min", "catchment_m"),
+    "2sfca": ("decay", "catchment_min", "catchment_m"),
     "e2sfca": ("breaks_min", "weights", "decay"),
-    "m2sfca": ("decay", "limit_min"),
-    "3sfca": ("decay", "limit_min", "selection_decay"),
+    "m2sfca": ("decay", "catchment_min", "catchment_m"),
+    "3sfca": ("decay", "catchment_min", "catchment_m", "selection_decay"),
     "kd2sfca": ("bandwidth_min", "kernel"),
-    "bfca": ("decay", "limit_min"),
-    "spatial_availability": ("decay", "limit_min", "alpha", "per_capita"),
-    "coverage": ("limit_min", "order", "ascending", "split"),
+    "bfca": ("decay", "catchment_min", "catchment_m"),
+    "spatial_availability": ("decay", "catchment_min", "catchment_m", "alpha", "per_capita"),
+    "coverage": ("catchment_min", "catchment_m", "order", "ascending", "split"),
     "huff": (),
 }
 _COMMON_KEYS = ("measure", "name", "cost")
+#: the cut-off keys of a spec, by unit; a spec's ``limit_min`` is the old name of ``catchment_min``
+_CUTOFF_KEYS = ("catchment_min", "catchment_m")
 _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "cumulative": ("limit_min",),
     "intervals": ("breaks_min",),
     "mean_nearest": ("n",),
     "kd2sfca": ("bandwidth_min",),
 }
 
 
+def _spec_cutoff(spec: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The cut-off key and value a spec gives (``catchment_min`` or ``catchment_m``), if any."""
+    return next(((k, spec[k]) for k in _CUTOFF_KEYS if spec.get(k) is not None), None)
+
+
 def _spec_decay(spec: Mapping[str, Any], where: str, *, key: str = "decay") -> Decay | None:
-    if key == "decay" and "decay" in spec and "limit_min" in spec:
-        raise ConfigError(f"{where}: give 'decay' or 'limit_min' (a step decay), not both")
+    cutoff = _spec_cutoff(spec)
+    if key == "decay" and "decay" in spec and cutoff is not None:
+        raise ConfigError(f"{where}: give 'decay' or '{cutoff[0]}' (a step decay), not both")
     if key in spec:
         value = spec[key]
         if isinstance(value, Decay):
             return value
         return _decay.decay_from_spec(value, where=f"{where} {key}")
-    if key == "decay" and "limit_min" in spec:
-        return _decay.step(spec["limit_min"])
+    if key == "decay" and cutoff is not None:
+        return _decay.step(cutoff[1])
     return None
+
+
+def _renamed_keys(spec: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """``spec`` with the old key ``limit_min`` renamed ``catchment_min`` (with a warning)."""
+    if "limit_min" not in spec:
+        return spec
+    if "catchment_min" in spec:
+        raise ConfigError(f"{where}: give 'catchment_min' only ('limit_min' is its old name)")
+    warn_api_change(
+        f"{where}: the key 'limit_min' is now called 'catchment_min' (same meaning); "
+        "'limit_min' will stop working in the next release",
+        stacklevel=5,
+    )
+    return {("catchment_min" if k == "limit_min" else k): v for k, v in spec.items()}
 
 
 def _column_name(prefix: str, body: str) -> str:
@@ -84,7 +114,7 @@ def _parse_specs(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[
     """Check measure specs (type, measure name, keys) and return ``(measure, spec, where)``."""
     if isinstance(specs, Mapping) or not isinstance(specs, Sequence):
         raise ConfigError(
-            "specs must be a list of dicts like [{'measure': '2sfca', 'limit_min': 30}], got "
+            "specs must be a list of dicts like [{'measure': '2sfca', 'catchment_min': 30}], got "
             f"{type(specs).__name__}"
         )
     known = list(_SPEC_KEYS)
@@ -112,21 +142,28 @@ def _parse_specs(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[
                 "column per village; call accessibility.measures.huff_probabilities() instead"
             )
         where = f"{where} ({measure})"
+        spec = _renamed_keys(spec, where)
         allowed = _SPEC_KEYS[measure] + _COMMON_KEYS
+        # the old name is still accepted, so it is still a fair suggestion
+        known_keys = allowed + (("limit_min",) if "catchment_min" in allowed else ())
         for key in spec:
             if key not in allowed:
                 raise ConfigError(
-                    f"{where}: unknown key {key!r}.{suggest(str(key), allowed)} Allowed keys: "
+                    f"{where}: unknown key {key!r}.{suggest(str(key), known_keys)} Allowed keys: "
                     f"{', '.join(allowed)}"
                 )
         missing = [k for k in _REQUIRED_KEYS.get(measure, ()) if k not in spec]
+        if measure == "cumulative" and _spec_cutoff(spec) is None:
+            missing.append("catchment_min (or catchment_m)")
         if missing:
             raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+        if sum(k in spec for k in _CUTOFF_KEYS) > 1:
+            raise ConfigError(f"{where}: give 'catchment_min' or 'catchment_m', not both")
         if measure in _DECAY_MEASURES and measure != "3sfca":
-            if "decay" not in spec and "limit_min" not in spec:
+            if "decay" not in spec and _spec_cutoff(spec) is None:
                 raise ConfigError(
                     f"{where}: needs 'decay' (e.g. {{kind = 'step', limit_min = 30}}) or "
-                    "'limit_min'"
+                    "'catchment_min'"
                 )
         parsed.append((measure, spec, where))
     return parsed
@@ -136,8 +173,10 @@ def _spec_reach(measure: str, spec: Mapping[str, Any], where: str) -> float | No
     """Largest travel time (min) a parsed spec weighs above 0; None when it has no bound."""
     if spec.get("cost", DEFAULT_COST) != DEFAULT_COST:
         return None  # read in another unit: routing is bounded in minutes only
+    if "catchment_m" in spec:
+        return None  # a distance: no bound in travel time
     if measure in ("cumulative", "coverage", "kd2sfca"):
-        key = "bandwidth_min" if measure == "kd2sfca" else "limit_min"
+        key = "bandwidth_min" if measure == "kd2sfca" else "catchment_min"
         if spec.get(key) is None:
             return None
         return positive(key, spec[key], kind=measure, allow_zero=measure != "kd2sfca")
@@ -182,7 +221,7 @@ def measure_reaches(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, float
         that the measure weighs above 0 (a step or zone decay's limit, a kernel's bandwidth, the
         last interval break). ``None`` when the measure has no such bound: decays that never reach
         0 (exponential, Gaussian, power, logistic without ``limit_min``), ``nearest``,
-        ``mean_nearest``, ``coverage`` without ``limit_min``, and specs whose ``cost`` is not
+        ``mean_nearest``, ``coverage`` without ``catchment_min``, and specs whose ``cost`` is not
         ``travel_time_min``. Those are computed on whatever the table reaches (see the
         ``unbounded_limit_min`` option of :func:`measure_table`).
 
@@ -193,7 +232,7 @@ def measure_reaches(specs: Sequence[Mapping[str, Any]]) -> list[tuple[str, float
 
     Examples
     --------
-    >>> measure_reaches([{"measure": "2sfca", "limit_min": 30},
+    >>> measure_reaches([{"measure": "2sfca", "catchment_min": 30},
     ...                  {"measure": "gravity", "decay": {"kind": "exponential",
     ...                                                   "half_life_min": 20}}])
     [('measure spec #1 (2sfca)', 30.0), ('measure spec #2 (gravity)', None)]
@@ -216,11 +255,11 @@ def measure_table(
     Each spec names a ``measure`` and its parameters; decays are given as dicts for
     :func:`accessibility.decay.decay_from_spec`. Examples::
 
-        {"measure": "2sfca", "decay": {"kind": "step", "limit_min": 30}}   # -> {prefix}_2sfca_30min
-        {"measure": "2sfca", "limit_min": 30}                              # same
+        {"measure": "2sfca", "decay": {"kind": "step", "catchment_min": 30}}   # -> {prefix}_2sfca_30min
+        {"measure": "2sfca", "catchment_min": 30}                              # same
         {"measure": "gravity", "decay": {"kind": "exponential", "half_life_min": 20}}
                                                               # -> {prefix}_gravity_exp_hl20min
-        {"measure": "cumulative", "limit_min": 30, "weight": "supply"}  # -> {prefix}_supply_30min
+        {"measure": "cumulative", "catchment_min": 30, "weight": "supply"}  # -> {prefix}_supply_30min
         {"measure": "nearest"}                                          # -> {prefix}_nearest_min
 
     Every spec may also give ``name`` (the column name, used as is) and ``cost`` (the cost
@@ -242,7 +281,7 @@ def measure_table(
     unbounded_limit_min
         Travel time (minutes) at which measures without a bound of their own are cut: decays
         that never reach 0 (exponential, Gaussian, power, logistic without ``limit_min``),
-        ``nearest``, ``mean_nearest``, ``coverage`` without ``limit_min`` and specs with another
+        ``nearest``, ``mean_nearest``, ``coverage`` without ``catchment_min`` and specs with another
         ``cost`` column see only the pairs with ``travel_time_min <= unbounded_limit_min``.
         ``None`` (default): the whole table. Measures with a bound (:func:`measure_reaches`)
         always see the whole table; a table that records a shorter cut-off
@@ -266,7 +305,7 @@ def measure_table(
     --------
     >>> table = measure_table(costs, villages["population"], clinics["doctors"], prefix="clinic",
     ...                       specs=[{"measure": "nearest"},
-    ...                              {"measure": "2sfca", "limit_min": 30}])
+    ...                              {"measure": "2sfca", "catchment_min": 30}])
     >>> table.columns.tolist()
     ['clinic_nearest_min', 'clinic_2sfca_30min']
     >>> table.loc[two].round(4)
@@ -393,10 +432,20 @@ def _spec_columns(
     """The column(s) of one parsed spec, computed on the encoded pairs ``p``."""
     unit = cost_unit(p.cost)
     out: dict[str, pd.Series] = {}
+    cutoffs = {k: spec.get(k) for k in _CUTOFF_KEYS}
+    # refuse minutes on a column in metres (and the reverse) with the spec's own name
+    spec_cut = unit_cutoff(where, p, **cutoffs)
     if measure == "cumulative":
         weight = spec.get("weight", "count")
-        s = cumulative(p, demand, supply, limit_min=spec["limit_min"], weight=weight)
-        body = f"{weight}_{tag_number(float(spec['limit_min']))}{unit}"
+        s = cumulative(
+            p,
+            demand,
+            supply,
+            catchment_min=cutoffs["catchment_min"],
+            catchment_m=cutoffs["catchment_m"],
+            weight=weight,
+        )
+        body = f"{weight}_{tag_number(spec_cut or 0.0)}{unit}"  # required: never None here
         out[_column_name(prefix, body)] = s
     elif measure == "intervals":
         weight = spec.get("weight", "count")
@@ -426,12 +475,13 @@ def _spec_columns(
         tag += "" if kernel == "gaussian" else f"_{kernel}"
         out[_column_name(prefix, f"kd2sfca_{tag}")] = s
     elif measure == "coverage":
-        lim = spec.get("limit_min")
+        lim = spec_cut
         res = capacity_coverage(
             p,
             demand,
             supply,
-            limit_min=lim,
+            catchment_min=cutoffs["catchment_min"],
+            catchment_m=cutoffs["catchment_m"],
             order=spec.get("order", "capacity"),
             ascending=spec.get("ascending"),
             split=spec.get("split", True),

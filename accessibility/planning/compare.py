@@ -235,7 +235,7 @@ def compare_service(
                 vals[tag] = pd.Series(0.0, index=villages.index)
             else:
                 vals[tag] = 1000.0 * two_sfca(
-                    c, pop, sup, limit_min=catchment_min, unknown_ids="drop"
+                    c, pop, sup, catchment_min=catchment_min, unknown_ids="drop"
                 ).reindex(villages.index).fillna(0.0)
         out[f"{s}_2sfca_before"] = vals["before"]
         out[f"{s}_2sfca_after"] = vals["after"]
@@ -262,8 +262,9 @@ def catchment(spec: Mapping[str, Any], catchment_min: Any, service: str) -> floa
         return float(catchment_min)
     for m in spec.get("measures") or []:
         if isinstance(m, Mapping) and str(m.get("measure", "")).lower() == "2sfca":
-            if is_number(m.get("limit_min")):
-                return float(m["limit_min"])
+            for key in ("catchment_min", "limit_min"):  # limit_min: the old name
+                if is_number(m.get(key)):
+                    return float(m[key])
     return float(spec["max_time_min"])
 
 

@@ -98,7 +98,7 @@ class _Router:
     def lv(self, mode: str) -> pd.DataFrame:
         if mode not in self._lv:
             self._lv[mode] = locate(
-                self.villages, self.network, mode=road_mode(mode), what="villages", **self.opts
+                self.network, self.villages, mode=road_mode(mode), what="villages", **self.opts
             )
         return self._lv[mode]
 
@@ -286,7 +286,7 @@ def evaluate_scenario(
     * the standard is the row of the standards table named ``s`` whose area type fits the
       village and whose mode is the service's mode (``standard_min`` overrides it per service);
     * 2SFCA supply per 1,000 people with a step catchment of ``catchment_min`` minutes (default:
-      the ``2sfca`` measure's ``limit_min`` of the service spec, else its ``max_time_min``);
+      the ``2sfca`` measure's ``catchment_min`` of the service spec, else its ``max_time_min``);
     * inequality of the nearest time, weighted by ``w``: Gini, coefficient of variation, Theil T
       (:mod:`accessibility.equity`), overall and per ``area_type``; unreachable villages count
       at the cap ``max(max_time_min, largest finite time)``, the same before and after.
@@ -355,16 +355,10 @@ def evaluate_scenario(
     sc = ch["scenario"]
     both = pd.concat([facilities[[service_column]], after.facilities[[service_column]]])
     specs = service_specs(
-        both,
-        services,
-        service_column=service_column,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        max_time_min=max_time_min,
-        demand=demand,
-        supply=supply,
+        both, services, service_column=service_column, mode=mode,
+        thresholds_min=thresholds_min, max_time_min=max_time_min, demand=demand, supply=supply,
         transit=transit,
-    )
+    )  # fmt: skip
     evaluated, touched, ignored = _services_to_evaluate(ch, specs)
     table = _standards_table(standards)
     base = _baseline_for(baseline, network, villages, facilities, specs)

@@ -475,7 +475,7 @@ def _candidate_sites(candidates: Any, proj: _Project) -> gpd.GeoDataFrame:
             area = gpd.GeoDataFrame(
                 geometry=[villages.union_all().convex_hull.buffer(1000)], crs=villages.crs
             )
-        cand = grid_candidates(area, float(candidates))
+        cand = grid_candidates(area, spacing_m=float(candidates))
     else:
         cand = read_layer(candidates)
         for c in ("candidate_id", "id", "site_id"):
@@ -520,8 +520,8 @@ def _snapped(
 ) -> gpd.GeoDataFrame:
     """The candidates within ``max_snap_m`` of a road usable by ``mode``."""
     loc = locate(
-        cand,
         network,
+        cand,
         mode=road_mode(mode),
         max_snap_m=kw["max_snap_m"],
         connector_speed_kmh=kw["connector_speed_kmh"],

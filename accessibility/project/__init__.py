@@ -21,17 +21,24 @@ from .check import applicable_standards, check_project
 from .config import load_config, validate_config
 from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, threshold_label
 from .inputs import ProjectInputs, load_project_inputs, read_validated_layers
-from .layer import accessibility_layer, dropped_layer
+from .layer import (
+    LayerWithCosts,
+    accessibility_layer,
+    accessibility_layer_with_costs,
+    dropped_layer,
+)
 from .result import RunResult
 from .run import demo_project, run_demo, run_project
 from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
 
 __all__ = [
     "DEFAULT_THRESHOLDS_MIN",
+    "LayerWithCosts",
     "ProjectInputs",
     "RunResult",
     "ServiceEvaluation",
     "accessibility_layer",
+    "accessibility_layer_with_costs",
     "applicable_standards",
     "check_project",
     "demo_project",

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._deprecate import warn_api_change
 from ..errors import ConfigError, suggest
 
 __all__ = ["DEFAULTS", "load_config", "validate_config"]
@@ -85,7 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "services": _ANY,  # per-service tables, checked by _check_service
     "catchments": {
         "services": [],
-        "bands_min": [5, 10, 15],
+        "thresholds_min": [5, 10, 15],
         "rings": False,
         "direction": "to_facility",
         "walk_speed_kmh": 5.0,
@@ -185,6 +186,29 @@ def _check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str
                 f"[{where}] {key} = {value!r} has the wrong type; expected "
                 f"{type(default).__name__} like {default!r}"
             )
+
+
+#: old key names that keep working for one release: (table, old key) -> new key
+RENAMED_KEYS = {("catchments", "bands_min"): "thresholds_min"}
+
+
+def _renamed_keys(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``raw`` with the old keys of :data:`RENAMED_KEYS` renamed (with a FutureWarning)."""
+    out = dict(raw)
+    for (table, old), new in RENAMED_KEYS.items():
+        section = out.get(table)
+        if not isinstance(section, dict) or old not in section:
+            continue
+        if new in section:
+            raise ConfigError(f"[{table}] give {new} only ({old} is its old name)")
+        _check_minutes(section[old], f"[{table}] {old}")  # named as written (all are minutes)
+        warn_api_change(
+            f"[{table}] {old} is now called {new} (same meaning); {old} will stop working in "
+            "the next release",
+            stacklevel=4,
+        )
+        out[table] = {(new if k == old else k): v for k, v in section.items()}
+    return out
 
 
 def _defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -373,7 +397,7 @@ def _check_values(cfg: dict[str, Any]) -> None:
     _check_groups(cfg)
     _check_transit(cfg)
     cat = cfg["catchments"]
-    _check_minutes(cat["bands_min"], "[catchments] bands_min")
+    _check_minutes(cat["thresholds_min"], "[catchments] thresholds_min")
     _check_number(cat["walk_speed_kmh"], "[catchments] walk_speed_kmh")
     _check_number(cat["simplify_m"], "[catchments] simplify_m", allow_zero=True)
     if cat.get("compare_band_min") is not None:
@@ -431,6 +455,7 @@ def validate_config(raw: Mapping[str, Any], *, base_dir: str | os.PathLike = "."
         speeds and minutes that are not finite and positive, ``[network.speeds]`` that is not a
         table of tables of km/h, missing required inputs.
     """
+    raw = _renamed_keys(raw)
     _check_table(raw, DEFAULTS, "")
     cfg = _merge(_defaults(DEFAULTS), {k: v for k, v in raw.items() if k != "services"})
     services = raw.get("services", {})

@@ -323,9 +323,9 @@ def evaluate_service(
         table = _service_costs(network, villages, facilities, spec, full, n_jobs)
     else:
         if located_villages is None:
-            located_villages = locate(villages, network, mode=mode, what="villages", **snap)
+            located_villages = locate(network, villages, mode=mode, what="villages", **snap)
         if located_facilities is None:
-            located_facilities = locate(facilities, network, mode=mode, what="facilities", **snap)
+            located_facilities = locate(network, facilities, mode=mode, what="facilities", **snap)
         near = nearest_facility(
             network, located_villages, located_facilities, mode=mode, index=villages.index
         )

@@ -1,6 +1,7 @@
 """The per-village layer: roads + villages + facilities -> per-village accessibility columns.
 
-:func:`accessibility_layer` is the notebook entry point (data in, new GeoDataFrame out): every
+:func:`accessibility_layer` is the notebook entry point (data in, new GeoDataFrame out;
+:func:`accessibility_layer_with_costs` also gives the cost tables): every
 service evaluated (:func:`accessibility.project.evaluate.evaluate_service`) on one routing per
 mode; :func:`accessibility.project.run_project` runs it for a TOML project file.
 
@@ -23,13 +24,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from .._deprecate import warn_api_change
 from ..costs import travel_costs
 from ..errors import InputWarning, MissingColumnError, ResultWarning, suggest, warn
 from ..network import Network
@@ -38,9 +40,22 @@ from ..validate import validate_locations
 from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, road_mode
 from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
 
-__all__ = ["accessibility_layer", "dropped_layer"]
+__all__ = [
+    "LayerWithCosts",
+    "accessibility_layer",
+    "accessibility_layer_with_costs",
+    "dropped_layer",
+]
 
 _log = logging.getLogger(__name__)
+
+
+class LayerWithCosts(NamedTuple):
+    """What :func:`accessibility_layer_with_costs` returns: the per-village layer and the cost
+    table of each service."""
+
+    layer: gpd.GeoDataFrame
+    costs: dict[str, pd.DataFrame]
 
 
 def accessibility_layer(
@@ -59,9 +74,9 @@ def accessibility_layer(
     connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
     n_jobs: int | None = None,
     nearest_modes: Mapping[str, Sequence[str]] | None = None,
-    return_costs: bool = False,
+    return_costs: Literal[False] = False,  # True is deprecated: accessibility_layer_with_costs
     transit: Any = None,
-) -> gpd.GeoDataFrame | tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame]]:
+) -> gpd.GeoDataFrame:
     """Per-village accessibility to every service: nearest facility, counts and supply within
     thresholds, reachability flags, and any measures asked for.
 
@@ -97,7 +112,8 @@ def accessibility_layer(
         ``{s}_{mode}_nearest_min`` (planning standards are set per mode: a walking standard for
         urban clinics, a driving one for rural health centres).
     return_costs
-        Also return the cost table of each service.
+        Deprecated (a FutureWarning; it goes in the next release): also return the cost table of
+        each service, as a tuple. Use :func:`accessibility_layer_with_costs` instead.
     transit
         A :class:`~accessibility.transit.TransitSetup` (:func:`accessibility.transit.transit_setup`)
         for services and ``nearest_modes`` by bus (``mode = "transit"``; docs/transit.md).
@@ -138,22 +154,74 @@ def accessibility_layer(
     >>> round(float(layer["clinic_nearest_min"].median()), 1) > 0
     True
     """
+    result = accessibility_layer_with_costs(
+        network, villages, facilities, service_column=service_column, services=services,
+        mode=mode, thresholds_min=thresholds_min, max_time_min=max_time_min, demand=demand,
+        supply=supply, max_snap_m=max_snap_m, connector_speed_kmh=connector_speed_kmh,
+        n_jobs=n_jobs, nearest_modes=nearest_modes, transit=transit,
+    )  # fmt: skip
+    if return_costs:
+        warn_api_change(
+            "accessibility_layer(return_costs=True) is deprecated: it returns one type, a "
+            "GeoDataFrame; use accessibility_layer_with_costs(...) for the layer and the cost "
+            "tables (a named tuple: layer, costs)",
+        )
+        return tuple(result)
+    return result.layer
+
+
+def accessibility_layer_with_costs(
+    network: Network,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    service_column: str = "service",
+    services: Mapping[str, Mapping[str, Any]] | Sequence[str] | None = None,
+    mode: str = "car",
+    thresholds_min: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+    max_time_min: float | None = None,
+    demand: str = "population",
+    supply: str | None = "capacity",
+    max_snap_m: float = MAX_SNAP_M,
+    connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
+    n_jobs: int | None = None,
+    nearest_modes: Mapping[str, Sequence[str]] | None = None,
+    transit: Any = None,
+) -> LayerWithCosts:
+    """:func:`accessibility_layer` and the cost table of each service it routed.
+
+    Parameters and checks as :func:`accessibility_layer`.
+
+    Returns
+    -------
+    LayerWithCosts
+        ``layer``: the per-village GeoDataFrame of :func:`accessibility_layer`; ``costs``:
+        ``{service: cost table}`` (columns ``origin``, ``destination``, ``travel_time_min``, ...:
+        every pair within the service's routing limit).
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> demo = acc.load_demo()
+    >>> net = acc.network_from_roads(demo.roads, tolerance_m=2.5)
+    >>> layer, costs = acc.accessibility_layer_with_costs(
+    ...     net, demo.villages, demo.facilities, services=["clinic"]
+    ... )
+    >>> list(costs), len(layer) == len(demo.villages)
+    (['clinic'], True)
+    >>> costs["clinic"].columns[:3].tolist()
+    ['origin', 'destination', 'travel_time_min']
+    """
     if service_column not in facilities.columns:
         raise MissingColumnError(
             f"facilities have no column {service_column!r} naming the service type."
             f"{suggest(service_column, facilities.columns)} Pass service_column=..."
         )
     specs = service_specs(
-        facilities,
-        services,
-        service_column=service_column,
-        mode=mode,
-        thresholds_min=thresholds_min,
-        max_time_min=max_time_min,
-        demand=demand,
-        supply=supply,
+        facilities, services, service_column=service_column, mode=mode,
+        thresholds_min=thresholds_min, max_time_min=max_time_min, demand=demand, supply=supply,
         transit=transit,
-    )
+    )  # fmt: skip
     _check_spec_columns(specs, villages, facilities)
     villages, facilities = _validated_inputs(network, villages, facilities, specs, service_column)
     out = villages.copy()
@@ -163,7 +231,7 @@ def accessibility_layer(
     snap: SnapOptions = {"max_snap_m": max_snap_m, "connector_speed_kmh": connector_speed_kmh}
     modes = list(dict.fromkeys(spec["mode"] for spec in specs.values()))
     for i, m in enumerate(modes):
-        located = locate(villages, network, mode=road_mode(m), what="villages", **snap)
+        located = locate(network, villages, mode=road_mode(m), what="villages", **snap)
         if i == 0:
             out["snap_distance_m"] = located["snap_distance_m"].to_numpy()
             out["snapped"] = located["snapped"].to_numpy()
@@ -172,7 +240,7 @@ def accessibility_layer(
             out[f"snapped_{m}"] = located["snapped"].to_numpy()
         mode_services = [s for s, spec in specs.items() if spec["mode"] == m]
         fac = facilities[facilities[service_column].astype(str).isin(mode_services)]
-        loc_fac = locate(fac, network, mode=road_mode(m), what="facilities", **snap)
+        loc_fac = locate(network, fac, mode=road_mode(m), what="facilities", **snap)
         dropped += _left_out(loc_fac, fac[service_column], m, max_snap_m)
         evaluations = _evaluate_mode(
             network, villages, fac, specs, mode_services, service_column, located, loc_fac, n_jobs
@@ -196,7 +264,7 @@ def accessibility_layer(
             "window": list(transit.window),
             "max_time_min": transit.max_time_min,
         }
-    return (out, cost_tables) if return_costs else out
+    return LayerWithCosts(out, cost_tables)
 
 
 def _check_spec_columns(
@@ -308,7 +376,7 @@ def _nearest_in_modes(
                 out[f"{s}_{m}_nearest_min"] = near["nearest_min"].to_numpy(np.float64)
                 continue
             if m not in located_villages:  # snap the villages once per mode
-                located_villages[m] = locate(villages, network, mode=m, what="villages", **snap)
+                located_villages[m] = locate(network, villages, mode=m, what="villages", **snap)
             near = nearest_facility(
                 network, located_villages[m], facilities.loc[ids], mode=m, **snap
             )

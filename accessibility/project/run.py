@@ -11,7 +11,7 @@ from typing import Any
 from ..datasets import demo_path
 from .config import load_config
 from .inputs import load_project_inputs
-from .layer import accessibility_layer
+from .layer import accessibility_layer_with_costs
 from .outputs import checked_outputs
 from .result import RunResult
 from .specs import analysis_defaults
@@ -53,7 +53,7 @@ def run_project(
     villages, facilities, network = project.villages, project.facilities, project.network
     specs, net_cfg = project.specs, cfg["network"]
     standards = project_standards(cfg)
-    layer, costs = accessibility_layer(
+    layer, costs = accessibility_layer_with_costs(
         network,
         villages,
         facilities,
@@ -67,7 +67,6 @@ def run_project(
         )
         if standards is not None
         else None,
-        return_costs=True,
         transit=project.transit,
     )
     result = RunResult(

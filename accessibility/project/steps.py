@@ -102,7 +102,7 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
         these = fac[fac[scol].astype(str) == s]
         kw = {
             "mode": mode,
-            "bands_min": cc["bands_min"],
+            "thresholds_min": cc["thresholds_min"],
             "rings": cc["rings"],
             "direction": cc["direction"],
             "walk_speed_kmh": cc["walk_speed_kmh"],
@@ -113,14 +113,14 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
         if mode == "transit":  # by bus: stops reached in time plus the remaining walk
             from ..transit import transit_catchments
 
-            tkw = {"bands_min": cc["bands_min"], "service_column": scol,
+            tkw = {"thresholds_min": cc["thresholds_min"], "service_column": scol,
                    "pupils": bool((specs.get(s) or {}).get("pupils"))}  # fmt: skip
             per_facility.append(transit_catchments(net, these, result.transit, **tkw))
             per_service.append(transit_catchments(net, these, result.transit, dissolve=True, **tkw))
         else:
             per_facility.append(network_catchments(net, these, **kw))
             per_service.append(network_catchments(net, these, dissolve=True, **kw))
-        band = float(cc["compare_band_min"] or max(cc["bands_min"]))
+        band = float(cc["compare_band_min"] or max(cc["thresholds_min"]))
         outside = (
             ~villages.geometry.within(
                 per_service[-1].loc[per_service[-1]["band_min"] == band].geometry.union_all()
@@ -131,7 +131,7 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
         villages[f"{s}_outside_{threshold_label(band)}min_catchment"] = outside.to_numpy()
         if s in radii and mode != "transit":
             comp = compare_coverage(
-                villages, these, net, radius_m=float(radii[s]), band_min=band, mode=mode,
+                net, villages, these, radius_m=float(radii[s]), standard_min=band, mode=mode,
                 max_snap_m=cfg["network"]["max_snap_m"], walk_speed_kmh=cc["walk_speed_kmh"],
             )  # fmt: skip
             villages[f"{s}_radius_vs_network"] = comp["category"].astype(str).to_numpy()
@@ -139,7 +139,7 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
     crs = villages.crs
     catch = pd.concat(per_facility, ignore_index=True).to_crs(crs)
     by_service = pd.concat(per_service, ignore_index=True).to_crs(crs)
-    pop = population_covered(by_service, villages, cols["population"])
+    pop = population_covered(by_service, villages, population_column=cols["population"])
     by_service = by_service.merge(
         pop[["service", "band_min", "n_villages", "population"]],
         on=["service", "band_min"],

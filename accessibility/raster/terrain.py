@@ -293,7 +293,7 @@ def connector_walk_times(
     --------
     >>> import geopandas as gpd
     >>> from accessibility.snapping import locate
-    >>> snap = locate(villages, net, mode="walk")
+    >>> snap = locate(net, villages, mode="walk")
     >>> snapped = gpd.points_from_xy(snap["snap_x"], snap["snap_y"], crs=net.crs)
     >>> legs = connector_walk_times(villages, gpd.GeoSeries(snapped, index=villages.index),
     ...                             demo.dem_path)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._deprecate import renamed_keywords
 from ..errors import ConfigError
 from .raptor import WAITS
 from .timetable import (
@@ -343,7 +344,7 @@ def _stop_walks(
     if hit is not None:
         return hit
     if setup.walk == "network":
-        stops_at = locate(stops, network, mode=WALK_MODE, what="stops", **snap)
+        stops_at = locate(network, stops, mode=WALK_MODE, what="stops", **snap)
         stops_at = stops_at[stops_at["snapped"]]
     else:
         stops_at = stops
@@ -541,12 +542,13 @@ def transit_costs(
     return table
 
 
+@renamed_keywords(bands_min="thresholds_min")
 def transit_catchments(
     network: Any,
     facilities: gpd.GeoDataFrame,
     setup: TransitSetup,
     *,
-    bands_min: Sequence[float] = (30, 60),
+    thresholds_min: Sequence[float] = (30, 60),
     service_column: str = "service",
     pupils: bool = False,
     dissolve: bool = False,
@@ -576,7 +578,7 @@ def transit_catchments(
             "catchments by bus need a timetable: a [transit] section in the project file, or "
             "setup=accessibility.transit.transit_setup(...)"
         )
-    bands = sorted(float(b) for b in bands_min)
+    bands = sorted(float(b) for b in thresholds_min)
     stops = setup.timetable.stops()
     limit = bands[-1]
     snap = {k: v for k, v in snap.items() if v is not None}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..._crs import metric_crs
+from ..._deprecate import keyword_only
 from ...errors import EmptyLayerError, GeometryError, InvalidValueError, ResultWarning, warn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,8 +22,10 @@ __all__ = ["grid_candidates"]
 logger = logging.getLogger(__name__)
 
 
+@keyword_only("spacing_m", "crs")
 def grid_candidates(
     area: Any,
+    *,
     spacing_m: float,
     crs: Any = None,
 ) -> gpd.GeoDataFrame:
@@ -54,7 +57,7 @@ def grid_candidates(
 
     Examples
     --------
-    >>> g = grid_candidates((0, 0, 1000, 500), 250, crs="EPSG:32650")
+    >>> g = grid_candidates((0, 0, 1000, 500), spacing_m=250, crs="EPSG:32650")
     >>> len(g), g.index[0]
     (8, 'g000000')
     """

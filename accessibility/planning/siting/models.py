@@ -180,15 +180,9 @@ def maximal_covering(
     inst = prepare(costs, demand, candidates=candidates, fixed=fixed, capacities=capacities)
     prm = common_prm(check_p(inst, p), assignment, inst, standard_min=check_standard(standard_min))
     return solve(
-        "maximal_covering",
-        inst,
-        prm,
-        method=method,
-        improve=improve,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        lp_bound=lp_bound,
-    )
+        "maximal_covering", inst, prm, method=method, improve=improve,
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, lp_bound=lp_bound,
+    )  # fmt: skip
 
 
 def p_median(
@@ -271,15 +265,9 @@ def p_median(
             raise_unreachable(inst, bad, "(no pair in the cost table)")
     prm = common_prm(p, assignment, inst, penalty_min=penalty_min)
     return solve(
-        "p_median",
-        inst,
-        prm,
-        method=method,
-        improve=improve,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        lp_bound=lp_bound,
-    )
+        "p_median", inst, prm, method=method, improve=improve,
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, lp_bound=lp_bound,
+    )  # fmt: skip
 
 
 def set_covering(
@@ -359,15 +347,9 @@ def set_covering(
         raise_unreachable(inst, bad, f"within {s:g} min")
     prm = common_prm(None, assignment, inst, standard_min=s)
     return solve(
-        "set_covering",
-        inst,
-        prm,
-        method=method,
-        improve=False,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        lp_bound=lp_bound,
-    )
+        "set_covering", inst, prm, method=method, improve=False,
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, lp_bound=lp_bound,
+    )  # fmt: skip
 
 
 def p_center(
@@ -437,15 +419,9 @@ def p_center(
         raise_unreachable(inst, bad, "(no pair in the cost table)")
     prm = common_prm(p, assignment, inst)
     return solve(
-        "p_center",
-        inst,
-        prm,
-        method=method,
-        improve=improve,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        lp_bound=lp_bound,
-    )
+        "p_center", inst, prm, method=method, improve=improve,
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, lp_bound=lp_bound,
+    )  # fmt: skip
 
 
 def equity_covering(

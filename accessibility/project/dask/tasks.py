@@ -94,8 +94,8 @@ def partition_task(task: Mapping[str, Any], settings: Mapping[str, Any], n_jobs:
         comp = None
         for m in settings["all_modes"]:
             loc = locate(
-                own_v,
                 net,
+                own_v,
                 mode=road_mode(m),
                 max_snap_m=settings["layer"]["max_snap_m"],
                 connector_speed_kmh=settings["layer"]["connector_speed_kmh"],
