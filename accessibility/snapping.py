@@ -29,15 +29,12 @@ import shapely
 
 from ._deprecate import network_first
 from .errors import (
-    CRSError,
-    DuplicateIdError,
-    EmptyLayerError,
-    GeometryError,
     InvalidValueError,
     SnapWarning,
     warn,
 )
 from .network import Network
+from .validate.points import check_point_layer
 
 __all__ = ["SnapOptions", "locate", "to_points"]
 
@@ -154,39 +151,6 @@ def _tie_keys(network: Network, mode: str, edge: np.ndarray) -> np.ndarray:
     return np.column_stack([np.round(metres, 3), np.round(minutes, 6)])
 
 
-def check_points(points: gpd.GeoDataFrame, what: str, *, points_only: bool = True) -> None:
-    """Refuse a layer that is not a non-empty GeoDataFrame with a CRS and unique ids (and, with
-    ``points_only``, point geometries), naming the layer as ``what``."""
-    if not isinstance(points, gpd.GeoDataFrame):
-        raise InvalidValueError(f"{what} must be a GeoDataFrame, got {type(points).__name__}")
-    if len(points) == 0:
-        raise EmptyLayerError(f"the {what} layer is empty")
-    if points.crs is None:
-        raise CRSError(
-            f"the {what} layer has no CRS; set it with `.set_crs(...)` (e.g. 'EPSG:4326' or "
-            "'EPSG:4490' for longitude/latitude)"
-        )
-    if not points.index.is_unique:
-        dups = points.index[points.index.duplicated()].unique()[:5].tolist()
-        raise DuplicateIdError(
-            f"the {what} ids (the index) are not unique, e.g. {dups}; make them unique "
-            "(e.g. `.reset_index(drop=True)` or set a unique id column as index)"
-        )
-    if not points_only:
-        return
-    types = points.geometry.geom_type.dropna()
-    bad = ~types.isin(["Point"])
-    if bad.any():
-        raise GeometryError(
-            f"the {what} layer must hold points; found {types[bad].value_counts().to_dict()}. "
-            "Turn polygons into points explicitly with `accessibility.to_points(layer, "
-            "method='representative')`"
-        )
-
-
-_check_points = check_points  # the name accessibility.costs imports
-
-
 @network_first("locate(network, points)")
 def locate(
     network: Network,
@@ -243,7 +207,7 @@ def locate(
     >>> int(snap["snapped"].sum()), round(float(snap["snap_distance_m"].max()), 1)
     (354, 272.7)
     """
-    check_points(points, what)
+    check_point_layer(points, what)
     network._check_mode(mode)
     if not connector_speed_kmh > 0:
         raise InvalidValueError(f"connector_speed_kmh must be > 0, got {connector_speed_kmh}")

@@ -14,7 +14,7 @@ from ..errors import (
     MissingColumnError,
     suggest,
 )
-from ..snapping import check_points
+from ..validate.points import check_point_layer
 
 _log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ _DIRECTIONS = ("to_facility", "from_facility")
 
 def check_layer(layer: Any, what: str, *, points: bool = True) -> None:
     """A non-empty GeoDataFrame with a CRS and unique ids (of points, with ``points``)."""
-    check_points(layer, what, points_only=points)
+    check_point_layer(layer, what, points_only=points)
 
 
 def check_bands(thresholds_min: float | Sequence[float]) -> np.ndarray:

@@ -11,8 +11,9 @@ from ..errors import CRSError, DuplicateIdError, EmptyLayerError, GeometryError,
 __all__ = ["check_point_layer"]
 
 
-def check_point_layer(points: Any, what: str) -> None:
-    """Raise if ``points`` is not a non-empty point GeoDataFrame with a CRS and unique ids.
+def check_point_layer(points: Any, what: str, *, points_only: bool = True) -> None:
+    """Raise if ``points`` is not a non-empty GeoDataFrame with a CRS and unique ids (and, with
+    ``points_only``, point geometries).
 
     Parameters
     ----------
@@ -20,6 +21,8 @@ def check_point_layer(points: Any, what: str) -> None:
         The layer to check.
     what
         Its name in messages (``"origins"``, ``"villages"``...).
+    points_only
+        Also refuse geometries other than points.
 
     Raises
     ------
@@ -51,6 +54,8 @@ def check_point_layer(points: Any, what: str) -> None:
             f"the {what} ids (the index) are not unique, e.g. {dups}; make them unique "
             "(e.g. `.reset_index(drop=True)` or set a unique id column as index)"
         )
+    if not points_only:
+        return
     types = points.geometry.geom_type.dropna()
     bad = ~types.isin(["Point"])
     if bad.any():
