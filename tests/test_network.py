@@ -243,10 +243,11 @@ def _random_layer(seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(8))
 def test_crossing_candidates_hold_every_pair_meeting_off_a_shared_vertex(seed):
     # the fast segment filter must keep every pair of lines whose crossing the exact test reports
-    from accessibility.network import _crossing_candidates, _unique_points
+    from accessibility.network.repair import crossing_candidates
+    from accessibility.network.topology import unique_points
 
     geoms = _random_layer(seed)
-    a, b = _crossing_candidates(geoms)
+    a, b = crossing_candidates(geoms)
     kept = set(zip(a.tolist(), b.tolist(), strict=True))
     for i in range(len(geoms)):
         for j in range(i + 1, len(geoms)):
@@ -262,7 +263,7 @@ def test_crossing_candidates_hold_every_pair_meeting_off_a_shared_vertex(seed):
     # and the lexsort unique of points is numpy's unique of rows
     xy = shapely.get_coordinates(geoms)
     _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
-    got_first, got_inverse = _unique_points(xy)
+    got_first, got_inverse = unique_points(xy)
     assert got_first.tolist() == first.tolist()
     assert got_inverse.tolist() == inverse.ravel().tolist()
 
