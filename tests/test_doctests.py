@@ -50,6 +50,7 @@ MODULES = (
     "network.types",
     "network.roads",
     "network.osm",
+    "network.boxes",
     "equity",
     "equity.inputs",
     "equity.inequality",

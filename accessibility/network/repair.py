@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 
 from .._arrays import unique_sorted
+from .boxes import crossing_segment_pairs, lines_near_points, vertex_within
 from .topology import line_ends, pair_keys
 
 __all__ = ["crossing_candidates", "crossings", "join_t_junctions"]
@@ -22,26 +23,18 @@ def join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     ends_xy = np.concatenate([starts, ends])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
     which = np.concatenate([np.zeros(len(geoms), int), np.full(len(geoms), -1)])
-    # an end within tol of a vertex of a line is already joined to THAT line (decided per
-    # (end, line): two side roads meeting on a through road's interior join each other AND it)
-    from scipy.spatial import cKDTree
-
-    # every (end, vertex) pair closer than tol, exact coincidences included
-    near = cKDTree(ends_xy).sparse_distance_matrix(cKDTree(coords), tol, output_type="ndarray")
-    joined = unique_sorted(pair_keys(near["i"], cidx[near["j"]], len(geoms)))
-    del near
     cand = np.arange(len(ends_xy))
-    tree = shapely.STRtree(geoms)
-    # lines whose box comes within tol of an end (cheap), then the exact distance test only for
-    # pairs not already joined: most ends touch only the lines that share their junction
-    boxes = _diagonals(ends_xy - tol, ends_xy + tol)
-    hit_pt, hit_line = tree.query(boxes)
-    del boxes
-    keep = owner[hit_pt] != hit_line
-    hit_pt, hit_line = hit_pt[keep], hit_line[keep]
-    key = pair_keys(hit_pt, hit_line, len(geoms))
-    at = np.minimum(np.searchsorted(joined, key), max(len(joined) - 1, 0))
-    keep = joined[at] != key if len(joined) else np.ones(len(key), bool)
+    # lines with a segment whose box comes within tol of an end (cheap, on a grid), then the
+    # exact distance test only for pairs not already joined
+    seg = np.flatnonzero(cidx[1:] == cidx[:-1])
+    hit_pt, hit_line = lines_near_points(
+        ends_xy, tol, owner, coords[seg], coords[seg + 1], cidx[seg]
+    )
+    # an end within tol of a vertex of a line is already joined to THAT line (decided per
+    # (end, line): two side roads meeting on a through road's interior join each other AND it);
+    # most ends touch only the lines that share their junction
+    first = np.r_[np.searchsorted(cidx, np.arange(len(geoms))), len(coords)]
+    keep = ~vertex_within(ends_xy, tol, hit_pt, hit_line, coords, first)
     hit_pt, hit_line = hit_pt[keep], hit_line[keep]
     # points only for the few candidate ends, not for every line end
     pts = shapely.points(ends_xy[hit_pt])
@@ -73,15 +66,6 @@ def join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     return geoms, len(moved)
 
 
-def _diagonals(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Two-point lines from ``lo`` to ``hi``: their envelopes are the boxes, for STRtree queries
-    on boxes (cheaper to make than box polygons)."""
-    n = len(lo)
-    xy = np.empty((2 * n, 2))
-    xy[0::2], xy[1::2] = lo, hi
-    return shapely.linestrings(xy, indices=np.repeat(np.arange(n), 2))
-
-
 def crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of lines ``a < b`` that may meet somewhere other than at a vertex both share.
 
@@ -94,32 +78,9 @@ def crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coords, line_of = shapely.get_coordinates(geoms, return_index=True)
     seg = np.flatnonzero(line_of[1:] == line_of[:-1])
     p0, p1, sl = coords[seg], coords[seg + 1], line_of[seg]
-    lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
     del coords, line_of, seg
-    boxes = _diagonals(lo, hi)
-    s, t = shapely.STRtree(boxes).query(boxes)
-    del boxes
-    keep = sl[s] < sl[t]
-    s, t = s[keep], t[keep]
-    # a shared end point: P = an end of s equal to an end of t; Q, R = their other ends
-    shared = np.zeros(len(s), bool)
-    q = np.empty((len(s), 2))
-    r = np.empty((len(s), 2))
-    pp = np.empty((len(s), 2))
-    for es, os_ in ((p0, p1), (p1, p0)):
-        for et, ot in ((p0, p1), (p1, p0)):
-            eq = ~shared & (es[s] == et[t]).all(axis=1)
-            shared |= eq
-            pp[eq], q[eq], r[eq] = es[s[eq]], os_[s[eq]], ot[t[eq]]
-    d1, d2 = q[shared] - pp[shared], r[shared] - pp[shared]
-    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
-    scale = np.hypot(*d1.T) * np.hypot(*d2.T)
-    # clearly not collinear (far above rounding): they meet only at P
-    only_p = np.abs(cross) > 1e-9 * scale
-    drop = np.zeros(len(s), bool)
-    drop[np.flatnonzero(shared)[only_p]] = True
-    s, t = s[~drop], t[~drop]
-    pairs = unique_sorted(pair_keys(sl[s], sl[t], len(geoms)))
+    a, b = crossing_segment_pairs(p0, p1, sl)
+    pairs = unique_sorted(pair_keys(a, b, len(geoms)))
     n = np.int64(max(len(geoms), 1))
     return pairs // n, pairs % n
 
