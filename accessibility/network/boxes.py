@@ -45,11 +45,19 @@ class _Grid:
         self.ny = int(np.floor(height * self.inv)) + 1
         self.starts, self.items = _index(lo, hi, x0, y0, self.inv, self.nx, self.ny)
 
-    def pairs(self, qlo: np.ndarray, qhi: np.ndarray, start: int, stop: int) -> np.ndarray:
-        """``(query, item)`` rows, ``start <= query < stop``, whose boxes meet, each once."""
+    def pairs(
+        self,
+        qlo: np.ndarray,
+        qhi: np.ndarray,
+        span: tuple[int, int],
+        keys: tuple[np.ndarray, np.ndarray],
+        ordered: bool,
+    ) -> np.ndarray:
+        """``(query, item)`` rows, ``span[0] <= query < span[1]``, whose boxes meet, each once,
+        of query and item keys ``qkey[query] < ikey[item]`` (``ordered``) or ``!=``."""
         return _pairs(
-            qlo, qhi, start, stop, self.lo, self.hi, self.starts, self.items,
-            self.x0, self.y0, self.inv, self.ny,
+            qlo, qhi, span[0], span[1], self.lo, self.hi, self.starts, self.items,
+            self.x0, self.y0, self.inv, self.ny, keys[0], keys[1], ordered,
         )  # fmt: skip
 
 
@@ -79,7 +87,7 @@ def _index(lo, hi, x0, y0, inv, nx, ny):
 
 
 @njit(cache=True, nogil=True)
-def _pairs(qlo, qhi, start, stop, lo, hi, starts, items, x0, y0, inv, ny):
+def _pairs(qlo, qhi, start, stop, lo, hi, starts, items, x0, y0, inv, ny, qkey, ikey, ordered):
     out = np.empty((1024, 2), np.int64)
     n = 0
     for q in range(start, stop):
@@ -88,6 +96,8 @@ def _pairs(qlo, qhi, start, stop, lo, hi, starts, items, x0, y0, inv, ny):
                 c = cx * ny + cy
                 for k in range(starts[c], starts[c + 1]):
                     t = items[k]
+                    if qkey[q] >= ikey[t] if ordered else qkey[q] == ikey[t]:
+                        continue
                     if qlo[q, 0] > hi[t, 0] or lo[t, 0] > qhi[q, 0]:
                         continue
                     if qlo[q, 1] > hi[t, 1] or lo[t, 1] > qhi[q, 1]:
@@ -108,13 +118,11 @@ def _pairs(qlo, qhi, start, stop, lo, hi, starts, items, x0, y0, inv, ny):
 
 
 @njit(cache=True, nogil=True)
-def _keep_crossing(p0, p1, line, pairs):
-    """Rows ``(s, t)`` of segments of lines ``line[s] < line[t]`` that may meet other than at a
-    shared end point."""
+def _keep_crossing(p0, p1, pairs):
+    """Rows ``(s, t)`` of segments that may meet other than at a shared end point."""
     keep = np.zeros(pairs.shape[0], np.bool_)
     for k in range(pairs.shape[0]):
-        s, t = pairs[k, 0], pairs[k, 1]
-        keep[k] = line[s] < line[t] and not _meet_only_at_shared_end(p0, p1, s, t)
+        keep[k] = not _meet_only_at_shared_end(p0, p1, pairs[k, 0], pairs[k, 1])
     return keep
 
 
@@ -168,8 +176,8 @@ def crossing_segment_pairs(
     grid = _Grid(lo, hi, lo, hi)
     a, b = [], []
     for start in range(0, len(lo), _CHUNK):
-        pairs = grid.pairs(lo, hi, start, min(start + _CHUNK, len(lo)))
-        pairs = pairs[_keep_crossing(p0, p1, line, pairs)]
+        pairs = grid.pairs(lo, hi, (start, min(start + _CHUNK, len(lo))), (line, line), True)
+        pairs = pairs[_keep_crossing(p0, p1, pairs)]
         a.append(line[pairs[:, 0]])
         b.append(line[pairs[:, 1]])
     return np.concatenate(a), np.concatenate(b)
@@ -204,13 +212,14 @@ def lines_near_points(
     hi = np.maximum(p0, p1).astype(np.float64)
     qlo, qhi = xy - tol, xy + tol
     grid = _Grid(lo, hi, qlo, qhi)
+    owner = np.ascontiguousarray(owner, dtype=np.int64)
+    seg_line = np.ascontiguousarray(seg_line, dtype=np.int64)
     n = np.int64(max(int(seg_line.max()) + 1, 1))
     keys = []
     for start in range(0, len(xy), _CHUNK):
-        pairs = grid.pairs(qlo, qhi, start, min(start + _CHUNK, len(xy)))
-        pt, line = pairs[:, 0], seg_line[pairs[:, 1]]
-        other = line != owner[pt]
-        keys.append(unique_sorted(pt[other] * n + line[other]))
+        span = (start, min(start + _CHUNK, len(xy)))
+        pairs = grid.pairs(qlo, qhi, span, (owner, seg_line), False)
+        keys.append(unique_sorted(pairs[:, 0] * n + seg_line[pairs[:, 1]]))
     key = np.concatenate(keys)  # chunks are in point order: sorted already
     return key // n, key % n
 

@@ -132,9 +132,14 @@ def network_from_roads(
             f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
             "layer's CRS is probably wrong; set the CRS its coordinates are in"
         )
-    arr = np.where(rev, shapely.reverse(arr), arr)
+    if rev.any():
+        arr = arr.copy()
+        arr[rev] = shapely.reverse(arr[rev])
     # explode multi-lines, keeping each part's attributes
-    parts, part_idx = shapely.get_parts(arr, return_index=True)
+    if (shapely.get_type_id(arr) == shapely.GeometryType.LINESTRING).all():
+        parts, part_idx = arr, np.arange(len(arr))
+    else:
+        parts, part_idx = shapely.get_parts(arr, return_index=True)
     report["n_multipart_exploded"] = int(len(parts) - len(arr))
     attrs = attrs.iloc[part_idx].reset_index(drop=True)
     options = BuildOptions(
@@ -225,10 +230,10 @@ def _road_attrs(
     """The per-line attributes :func:`assemble` reads, and which lines run against one-way."""
     attrs = pd.DataFrame(index=src.index)
     # osmnx-style list values (["primary", "secondary"]) take their first class
-    attrs["road_class"] = [
-        (v[0] if len(v) else None) if isinstance(v, list | tuple) else v
-        for v in src[class_column].to_numpy()
-    ]
+    values = src[class_column].to_numpy()
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
+        values = [(v[0] if len(v) else None) if isinstance(v, list | tuple) else v for v in values]
+    attrs["road_class"] = list(values)
     if oneway_column is not None and oneway_column in src.columns:
         one, rev = _parse_oneway(src[oneway_column])
     else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
+from numba import njit
 
 from .._arrays import unique_sorted
 
@@ -13,20 +15,31 @@ __all__ = ["cluster_points", "line_ends", "pair_keys", "split_lines", "unique_po
 
 
 def unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(xy, axis=0, return_index=True, return_inverse=True)[1:]`` by one lexsort.
+    """Distinct points of ``xy`` (``(n, 2)``), by one hash pass.
 
-    Returns the index of each distinct point's first occurrence (distinct points in x, then y
-    order) and, per point, the position of its distinct point.
+    Returns the index of each distinct point's first occurrence (distinct points in the order
+    they first occur, so ``first`` is increasing) and, per point, the position of its distinct
+    point: ``first[inverse]`` is the index of each point's first equal point. ``-0.0`` equals
+    ``0.0``, as in comparisons.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> first, inverse = unique_points(np.array([[1.0, 2.0], [0.0, 0.0], [1.0, 2.0], [-0.0, 0.0]]))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0, 1])
     """
     n = len(xy)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.lexsort((xy[:, 1], xy[:, 0]))  # stable: the first of equal points comes first
-    s = xy[order]
-    new = np.r_[True, (s[1:, 0] != s[:-1, 0]) | (s[1:, 1] != s[:-1, 1])]
-    first = order[new]
-    inverse = np.empty(n, np.int64)
-    inverse[order] = np.cumsum(new) - 1
+    # one complex number per point (+ 0.0 turns -0.0 into 0.0): pandas hashes it exactly
+    key = np.ascontiguousarray(np.asarray(xy, dtype=np.float64) + 0.0).view(np.complex128)
+    inverse, _ = pd.factorize(key.ravel())
+    inverse = inverse.astype(np.int64, copy=False)
+    # codes number the distinct points in order of first occurrence: a point is new where its
+    # code exceeds every code before it
+    seen = np.maximum.accumulate(inverse)
+    first = np.flatnonzero(np.r_[True, inverse[1:] > seen[:-1]])
     return first, inverse
 
 
@@ -106,10 +119,7 @@ def split_lines(
     # node coordinates: snapped vertices move to their key's representative:
     # the representative of each key: its lexicographically smallest vertex, so the junction's
     # position does not depend on the order of the input rows
-    order = np.lexsort((coords[:, 1], coords[:, 0], inv))
-    head = np.r_[True, inv[order][1:] != inv[order][:-1]] if n else np.zeros(0, dtype=bool)
-    first_of_key = np.empty(len(counts), dtype=np.int64)
-    first_of_key[inv[order][head]] = order[head]
+    first_of_key = _smallest_vertex(inv.astype(np.int64), coords, len(counts))
     node_keys_pos = first_of_key[inv]
     coords = np.where(is_node[:, None], coords[node_keys_pos], coords)
     pos = np.flatnonzero(is_node)
@@ -136,3 +146,19 @@ def split_lines(
         "n_endpoints_snapped": n_snapped,
         "n_duplicate_vertices_dropped": n_dup_vertices,
     }
+
+
+@njit(cache=True, nogil=True)
+def _smallest_vertex(key, coords, n_keys):
+    """Per key, the position of its lexicographically smallest vertex (x, then y; ties: the
+    first)."""
+    best = np.full(n_keys, -1, np.int64)
+    for i in range(key.shape[0]):
+        b = best[key[i]]
+        if (
+            b < 0
+            or coords[i, 0] < coords[b, 0]
+            or (coords[i, 0] == coords[b, 0] and coords[i, 1] < coords[b, 1])
+        ):
+            best[key[i]] = i
+    return best
