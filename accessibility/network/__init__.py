@@ -11,7 +11,8 @@ the mode may not go that way, e.g. against a one-way street by car or on an expr
 The package, by job: ``types`` the :class:`Network` type; ``roads`` :func:`network_from_roads`;
 ``osm`` :func:`network_from_osm` and :func:`network_from_osmnx`; ``inputs`` a network from
 whatever the user has; ``assemble`` the shared back end (lines -> edges with times per mode);
-``repair`` T-junctions and crossings; ``topology`` near points and lines split at junctions.
+``repair`` T-junctions and crossings; ``boxes`` the pairs of boxes that meet, on a grid;
+``topology`` near points and lines split at junctions.
 
 Examples
 --------

@@ -52,8 +52,8 @@ class _Grid:
         span: tuple[int, int],
         keys: tuple[np.ndarray, np.ndarray],
         ordered: bool,
-    ) -> np.ndarray:
-        """``(query, item)`` rows, ``span[0] <= query < span[1]``, whose boxes meet, each once,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(query, item)`` pairs, ``span[0] <= query < span[1]``, whose boxes meet, each once,
         of query and item keys ``qkey[query] < ikey[item]`` (``ordered``) or ``!=``."""
         return _pairs(
             qlo, qhi, span[0], span[1], self.lo, self.hi, self.starts, self.items,
@@ -70,59 +70,75 @@ def _cell(v, v0, inv):
 def _index(lo, hi, x0, y0, inv, nx, ny):
     """Counting sort of the item boxes into the cells they cover: (starts, items)."""
     starts = np.zeros(nx * ny + 1, np.int64)
-    for i in range(lo.shape[0]):
-        for cx in range(_cell(lo[i, 0], x0, inv), _cell(hi[i, 0], x0, inv) + 1):
-            for cy in range(_cell(lo[i, 1], y0, inv), _cell(hi[i, 1], y0, inv) + 1):
-                starts[cx * ny + cy + 1] += 1
-    for c in range(nx * ny):
-        starts[c + 1] += starts[c]
-    fill = starts[:-1].copy()
-    items = np.empty(starts[-1], np.int64)
-    for i in range(lo.shape[0]):
-        for cx in range(_cell(lo[i, 0], x0, inv), _cell(hi[i, 0], x0, inv) + 1):
-            for cy in range(_cell(lo[i, 1], y0, inv), _cell(hi[i, 1], y0, inv) + 1):
-                items[fill[cx * ny + cy]] = i
-                fill[cx * ny + cy] += 1
+    items = np.empty(0, np.int64)
+    for fill in range(2):  # count, then place
+        for i in range(lo.shape[0]):
+            cx0, cx1 = _cell(lo[i, 0], x0, inv), _cell(hi[i, 0], x0, inv)
+            cy0, cy1 = _cell(lo[i, 1], y0, inv), _cell(hi[i, 1], y0, inv)
+            for cx in range(cx0, cx1 + 1):
+                for cy in range(cy0, cy1 + 1):
+                    c = cx * ny + cy
+                    if fill:
+                        items[starts[c]] = i
+                    starts[c] += 1  # counts into starts[c]; when filling, the next free slot
+        if not fill:
+            # starts[c] = the first slot of cell c, its count moved to the end
+            total = 0
+            for c in range(nx * ny + 1):
+                total, starts[c] = total + starts[c], total
+            items = np.empty(total, np.int64)
+    # filling moved each start to the next cell's start: shift back
+    for c in range(nx * ny, 0, -1):
+        starts[c] = starts[c - 1]
+    starts[0] = 0
     return starts, items
 
 
 @njit(cache=True, nogil=True)
 def _pairs(qlo, qhi, start, stop, lo, hi, starts, items, x0, y0, inv, ny, qkey, ikey, ordered):
-    out = np.empty((1024, 2), np.int64)
+    # written for a short compile: 1-D outputs, one test per condition group
+    a = np.empty(1024, np.int64)
+    b = np.empty(1024, np.int64)
     n = 0
     for q in range(start, stop):
-        for cx in range(_cell(qlo[q, 0], x0, inv), _cell(qhi[q, 0], x0, inv) + 1):
-            for cy in range(_cell(qlo[q, 1], y0, inv), _cell(qhi[q, 1], y0, inv) + 1):
+        cx0, cx1 = _cell(qlo[q, 0], x0, inv), _cell(qhi[q, 0], x0, inv)
+        cy0, cy1 = _cell(qlo[q, 1], y0, inv), _cell(qhi[q, 1], y0, inv)
+        for cx in range(cx0, cx1 + 1):
+            for cy in range(cy0, cy1 + 1):
                 c = cx * ny + cy
                 for k in range(starts[c], starts[c + 1]):
                     t = items[k]
-                    if qkey[q] >= ikey[t] if ordered else qkey[q] == ikey[t]:
+                    d = qkey[q] - ikey[t]
+                    if d == 0 or (ordered and d > 0):
                         continue
-                    if qlo[q, 0] > hi[t, 0] or lo[t, 0] > qhi[q, 0]:
-                        continue
-                    if qlo[q, 1] > hi[t, 1] or lo[t, 1] > qhi[q, 1]:
+                    if (
+                        qlo[q, 0] > hi[t, 0]
+                        or lo[t, 0] > qhi[q, 0]
+                        or qlo[q, 1] > hi[t, 1]
+                        or lo[t, 1] > qhi[q, 1]
+                    ):
                         continue
                     # reported in one cell only: the one with the intersection's lower-left corner
-                    if _cell(max(qlo[q, 0], lo[t, 0]), x0, inv) != cx:
+                    if (
+                        _cell(max(qlo[q, 0], lo[t, 0]), x0, inv) != cx
+                        or _cell(max(qlo[q, 1], lo[t, 1]), y0, inv) != cy
+                    ):
                         continue
-                    if _cell(max(qlo[q, 1], lo[t, 1]), y0, inv) != cy:
-                        continue
-                    if n == out.shape[0]:
-                        bigger = np.empty((2 * n, 2), np.int64)
-                        bigger[:n] = out
-                        out = bigger
-                    out[n, 0] = q
-                    out[n, 1] = t
+                    if n == a.shape[0]:
+                        a = np.concatenate((a, a))
+                        b = np.concatenate((b, b))
+                    a[n] = q
+                    b[n] = t
                     n += 1
-    return out[:n]
+    return a[:n], b[:n]
 
 
 @njit(cache=True, nogil=True)
-def _keep_crossing(p0, p1, pairs):
+def _keep_crossing(p0, p1, s, t):
     """Rows ``(s, t)`` of segments that may meet other than at a shared end point."""
-    keep = np.zeros(pairs.shape[0], np.bool_)
-    for k in range(pairs.shape[0]):
-        keep[k] = not _meet_only_at_shared_end(p0, p1, pairs[k, 0], pairs[k, 1])
+    keep = np.zeros(s.shape[0], np.bool_)
+    for k in range(s.shape[0]):
+        keep[k] = not _meet_only_at_shared_end(p0, p1, s[k], t[k])
     return keep
 
 
@@ -176,10 +192,10 @@ def crossing_segment_pairs(
     grid = _Grid(lo, hi, lo, hi)
     a, b = [], []
     for start in range(0, len(lo), _CHUNK):
-        pairs = grid.pairs(lo, hi, (start, min(start + _CHUNK, len(lo))), (line, line), True)
-        pairs = pairs[_keep_crossing(p0, p1, pairs)]
-        a.append(line[pairs[:, 0]])
-        b.append(line[pairs[:, 1]])
+        s, t = grid.pairs(lo, hi, (start, min(start + _CHUNK, len(lo))), (line, line), True)
+        keep = _keep_crossing(p0, p1, s, t)
+        a.append(line[s[keep]])
+        b.append(line[t[keep]])
     return np.concatenate(a), np.concatenate(b)
 
 
@@ -218,8 +234,8 @@ def lines_near_points(
     keys = []
     for start in range(0, len(xy), _CHUNK):
         span = (start, min(start + _CHUNK, len(xy)))
-        pairs = grid.pairs(qlo, qhi, span, (owner, seg_line), False)
-        keys.append(unique_sorted(pairs[:, 0] * n + seg_line[pairs[:, 1]]))
+        pt, seg = grid.pairs(qlo, qhi, span, (owner, seg_line), False)
+        keys.append(unique_sorted(pt * n + seg_line[seg]))
     key = np.concatenate(keys)  # chunks are in point order: sorted already
     return key // n, key % n
 
