@@ -349,3 +349,21 @@ def test_lines_near_points_holds_every_line_within_the_tolerance(seed, tol):
     got = vertex_within(ends, tol, pt, line, coords, first)
     pairs = list(zip(pt.tolist(), line.tolist(), strict=True))
     assert {p for p, g in zip(pairs, got, strict=True) if g} == expected & found
+
+
+@pytest.mark.parametrize(("seed", "tol"), [(0, 1.0), (1, 100.0), (2, 150.0), (3, 0.0)])
+def test_point_pairs_within_are_the_kd_tree_pairs(seed, tol):
+    # joining vertices within the tolerance pairs points on a grid; the pairs must be SciPy's,
+    # exact distances at the tolerance (a lattice) included
+    from scipy.spatial import cKDTree
+
+    from accessibility.network.boxes import point_pairs_within
+
+    rng = np.random.default_rng(seed)
+    xy = np.unique(
+        np.vstack([rng.integers(0, 8, (60, 2)) * 100.0, rng.uniform(0, 700, (300, 2))]), axis=0
+    )
+    expected = {tuple(p) for p in cKDTree(xy).query_pairs(tol, output_type="ndarray").tolist()}
+    got = point_pairs_within(xy, tol)
+    assert {tuple(p) for p in got.tolist()} == expected
+    assert len(got) == len(expected)

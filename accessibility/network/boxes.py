@@ -18,7 +18,7 @@ from numba import njit
 
 from .._arrays import unique_sorted
 
-__all__ = ["crossing_segment_pairs", "lines_near_points", "vertex_within"]
+__all__ = ["crossing_segment_pairs", "lines_near_points", "point_pairs_within", "vertex_within"]
 
 
 _CHUNK = 1 << 16  # query boxes per kernel call: bounds the memory of the raw pairs
@@ -238,6 +238,32 @@ def lines_near_points(
         keys.append(unique_sorted(pt * n + seg_line[seg]))
     key = np.concatenate(keys)  # chunks are in point order: sorted already
     return key // n, key % n
+
+
+def point_pairs_within(xy: np.ndarray, tol: float) -> np.ndarray:
+    """Pairs ``i < j`` of points no farther apart than ``tol`` (squared distance ``<= tol**2``,
+    as SciPy's ``cKDTree.query_pairs`` decides it), as an ``(n, 2)`` array in no set order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> point_pairs_within(np.array([[0.0, 0.0], [3.0, 4.0], [9.0, 9.0]]), 5.0).tolist()
+    [[0, 1]]
+    """
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    if len(xy) < 2:
+        return np.zeros((0, 2), np.int64)
+    qlo, qhi = xy - tol, xy + tol
+    grid = _Grid(xy, xy, qlo, qhi)
+    ids = np.arange(len(xy), dtype=np.int64)
+    tol2 = float(tol) * float(tol)
+    out = []
+    for start in range(0, len(xy), _CHUNK):
+        i, j = grid.pairs(qlo, qhi, (start, min(start + _CHUNK, len(xy))), (ids, ids), True)
+        d = xy[i] - xy[j]
+        near = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= tol2
+        out.append(np.stack([i[near], j[near]], axis=1))
+    return np.concatenate(out)
 
 
 @njit(cache=True, nogil=True)

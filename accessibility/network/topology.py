@@ -10,6 +10,7 @@ import shapely
 from numba import njit
 
 from .._arrays import unique_sorted
+from .boxes import point_pairs_within
 
 __all__ = ["cluster_points", "line_ends", "pair_keys", "split_lines", "unique_points"]
 
@@ -57,10 +58,9 @@ def cluster_points(
         return labels
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
 
     uniq = xy[first]
-    pairs = cKDTree(uniq).query_pairs(tol, output_type="ndarray")
+    pairs = point_pairs_within(uniq, tol)
     if len(pairs) == 0:
         return labels
     n = len(uniq)
