@@ -567,8 +567,8 @@ def _targets(results: dict) -> list[str]:
         "- **`network_from_roads`.** The crossing and T-junction candidates come from a uniform "
         "grid over segment boxes (numba, `accessibility/network/boxes.py`), no longer from STRtree "
         "queries over a GEOS geometry per box. At 1M nodes the CPU left (about 12 s) is spread "
-        "out: splitting lines into edges (~3 s: GEOS edge geometries ~1 s, KD-tree clustering "
-        "~0.7 s), the grid queries (~2.5 s), nodes, components and the car graph (~2.5 s), "
+        "out: splitting lines into edges (~3 s, GEOS edge geometries ~1 s of it), the grid "
+        "queries (~2.5 s), nodes, components and the car graph (~2.5 s), "
         "pandas string columns (~1 s). Peak memory is the edge and node geometries.",
         "- **`network_from_osm` (PBF).** Not changed in this round: pyosmium's Python-level "
         "objects dominate (about eleven `tags.get` calls per way and a `NodeRef` per way node); "
