@@ -51,6 +51,7 @@ MODULES = (
     "network.roads",
     "network.osm",
     "network.boxes",
+    "network.topology",
     "equity",
     "equity.inputs",
     "equity.inequality",
