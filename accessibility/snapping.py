@@ -208,7 +208,7 @@ def locate(
     (354, 272.7)
     """
     check_point_layer(points, what)
-    network._check_mode(mode)
+    network.check_mode(mode)
     if not connector_speed_kmh > 0:
         raise InvalidValueError(f"connector_speed_kmh must be > 0, got {connector_speed_kmh}")
     if not max_snap_m > 0:

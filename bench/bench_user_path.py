@@ -564,12 +564,15 @@ def _targets(results: dict) -> list[str]:
         f"- **Load.** The 1-minute load on the 2 cores reached {peak_load:.1f} during the run "
         "(other jobs share the machine); wall seconds grow with it, CPU seconds much less. "
         "Ratios against SciPy and PySAL come from the same process.",
-        "- **`network_from_roads`.** What is left is GEOS work per line: building point and box "
-        "geometries and two STRtree queries (T-junction ends, segments for crossings), then "
-        "splitting the lines into edge geometries. The per-pair GEOS predicates and numpy 2's "
-        "slow hash `unique` are gone (the issue measured 42 s at 1M on its own grid); a "
-        "numpy/numba grid index "
-        "over segments instead of STRtree queries is the next step, not done.",
+        "- **`network_from_roads`.** The crossing and T-junction candidates come from a uniform "
+        "grid over segment boxes (numba, `accessibility/network/boxes.py`), no longer from STRtree "
+        "queries over a GEOS geometry per box. At 1M nodes the CPU left (about 12 s) is spread "
+        "out: splitting lines into edges (~3 s, GEOS edge geometries ~1 s of it), the grid "
+        "queries (~2.5 s), nodes, components and the car graph (~2.5 s), "
+        "pandas string columns (~1 s). Peak memory is the edge and node geometries.",
+        "- **`network_from_osm` (PBF).** Not changed in this round: pyosmium's Python-level "
+        "objects dominate (about eleven `tags.get` calls per way and a `NodeRef` per way node); "
+        "flat arrays need a reader below pyosmium's Python API.",
         "- **`travel_costs`.** On this grid nearly every junction has degree 3–4, so contraction "
         "keeps many more nodes than on the routing benchmark's graph and each 60-minute search "
         "settles more of them; the searches are now nearly all of the time, the table assembly "

@@ -243,10 +243,11 @@ def _random_layer(seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(8))
 def test_crossing_candidates_hold_every_pair_meeting_off_a_shared_vertex(seed):
     # the fast segment filter must keep every pair of lines whose crossing the exact test reports
-    from accessibility.network import _crossing_candidates, _unique_points
+    from accessibility.network.repair import crossing_candidates
+    from accessibility.network.topology import unique_points
 
     geoms = _random_layer(seed)
-    a, b = _crossing_candidates(geoms)
+    a, b = crossing_candidates(geoms)
     kept = set(zip(a.tolist(), b.tolist(), strict=True))
     for i in range(len(geoms)):
         for j in range(i + 1, len(geoms)):
@@ -259,12 +260,12 @@ def test_crossing_candidates_hold_every_pair_meeting_off_a_shared_vertex(seed):
                 c = tuple(np.round(shapely.get_coordinates(p)[0], 6))
                 if not (c in vi and c in vj):
                     assert (i, j) in kept
-    # and the lexsort unique of points is numpy's unique of rows
+    # and the hashed unique of points groups them as numpy's unique of rows does
     xy = shapely.get_coordinates(geoms)
     _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
-    got_first, got_inverse = _unique_points(xy)
-    assert got_first.tolist() == first.tolist()
-    assert got_inverse.tolist() == inverse.ravel().tolist()
+    got_first, got_inverse = unique_points(xy)
+    assert got_first[got_inverse].tolist() == first[inverse.ravel()].tolist()
+    assert got_first.tolist() == sorted(first.tolist())
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -287,3 +288,82 @@ def test_crossings_counted_as_over_all_pairs(seed):
     with pytest.warns(NetworkWarning) if expected else contextlib.nullcontext():
         net = network_from_roads(roads, modes=("car",), tolerance_m=0.0, join_t_junctions=False)
     assert net.report["n_crossings_not_joined"] == expected
+
+
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.flatnonzero(line_of[1:] == line_of[:-1])
+    return coords[seg], coords[seg + 1], line_of[seg]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grid_segment_pairs_are_the_box_pairs_of_every_segment_pair(seed):
+    # the grid must find exactly the pairs an all-pairs envelope test finds (touching boxes
+    # included), minus segments meeting only at a shared end point, as the STRtree query did
+    from accessibility.network.boxes import crossing_segment_pairs
+
+    p0, p1, line = _segments(_random_layer(seed))
+    lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
+    expected = set()
+    for s in range(len(p0)):
+        for t in range(len(p0)):
+            if line[s] >= line[t] or (lo[s] > hi[t]).any() or (lo[t] > hi[s]).any():
+                continue
+            shared = [
+                (ps, qs, rt)
+                for ps, qs in ((p0[s], p1[s]), (p1[s], p0[s]))
+                for pt, rt in ((p0[t], p1[t]), (p1[t], p0[t]))
+                if (ps == pt).all()
+            ]
+            if shared:
+                ps, qs, rt = shared[0]
+                d1, d2 = qs - ps, rt - ps
+                if abs(d1[0] * d2[1] - d1[1] * d2[0]) > 1e-9 * np.hypot(*d1) * np.hypot(*d2):
+                    continue
+            expected.add((int(line[s]), int(line[t])))
+    a, b = crossing_segment_pairs(p0, p1, line)
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == expected
+    assert len(expected) > 10  # the layers have crossings and overlaps to find
+
+
+@pytest.mark.parametrize(("seed", "tol"), [(0, 0.5), (1, 40.0), (2, 100.0), (3, 150.0)])
+def test_lines_near_points_holds_every_line_within_the_tolerance(seed, tol):
+    from scipy.spatial import cKDTree
+
+    from accessibility.network.boxes import lines_near_points, vertex_within
+
+    geoms = _random_layer(seed)
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    ends = shapely.get_coordinates(shapely.get_point(geoms, [[0], [-1]]).ravel())
+    owner = np.tile(np.arange(len(geoms)), 2)
+    pt, line = lines_near_points(ends, tol, owner, *_segments(geoms))
+    found = set(zip(pt.tolist(), line.tolist(), strict=True))
+    assert len(found) == len(pt)  # distinct
+    within = shapely.dwithin(shapely.points(ends)[:, None], geoms[None, :], tol)
+    within[np.arange(len(ends)), owner] = False
+    assert {(int(i), int(j)) for i, j in zip(*np.nonzero(within), strict=True)} <= found
+    # a vertex within the tolerance, as SciPy's KD-tree decides it
+    near = cKDTree(ends).sparse_distance_matrix(cKDTree(coords), tol, output_type="ndarray")
+    expected = {(int(i), int(line_of[j])) for i, j in zip(near["i"], near["j"], strict=True)}
+    first = np.r_[np.searchsorted(line_of, np.arange(len(geoms))), len(coords)]
+    got = vertex_within(ends, tol, pt, line, coords, first)
+    pairs = list(zip(pt.tolist(), line.tolist(), strict=True))
+    assert {p for p, g in zip(pairs, got, strict=True) if g} == expected & found
+
+
+@pytest.mark.parametrize(("seed", "tol"), [(0, 1.0), (1, 100.0), (2, 150.0), (3, 0.0)])
+def test_point_pairs_within_are_the_kd_tree_pairs(seed, tol):
+    # joining vertices within the tolerance pairs points on a grid; the pairs must be SciPy's,
+    # exact distances at the tolerance (a lattice) included
+    from scipy.spatial import cKDTree
+
+    from accessibility.network.boxes import point_pairs_within
+
+    rng = np.random.default_rng(seed)
+    xy = np.unique(
+        np.vstack([rng.integers(0, 8, (60, 2)) * 100.0, rng.uniform(0, 700, (300, 2))]), axis=0
+    )
+    expected = {tuple(p) for p in cKDTree(xy).query_pairs(tol, output_type="ndarray").tolist()}
+    got = point_pairs_within(xy, tol)
+    assert {tuple(p) for p in got.tolist()} == expected
+    assert len(got) == len(expected)

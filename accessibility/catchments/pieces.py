@@ -246,7 +246,7 @@ def prepare(
     check_layer(facilities, "facilities")
     if not isinstance(network, Network):
         raise InvalidValueError(f"network must be a Network, got {type(network).__name__}")
-    network._check_mode(mode)
+    network.check_mode(mode)
     check_direction(direction)
     bands = check_bands(thresholds_min)
     if not (walk_speed_kmh > 0 and math.isfinite(walk_speed_kmh)):

@@ -1,0 +1,164 @@
+"""Topology of a line layer: equal and near points, and lines split into edges at junctions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from numba import njit
+
+from .._arrays import unique_sorted
+from .boxes import point_pairs_within
+
+__all__ = ["cluster_points", "line_ends", "pair_keys", "split_lines", "unique_points"]
+
+
+def unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points of ``xy`` (``(n, 2)``), by one hash pass.
+
+    Returns the index of each distinct point's first occurrence (distinct points in the order
+    they first occur, so ``first`` is increasing) and, per point, the position of its distinct
+    point: ``first[inverse]`` is the index of each point's first equal point. ``-0.0`` equals
+    ``0.0``, as in comparisons.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> first, inverse = unique_points(np.array([[1.0, 2.0], [0.0, 0.0], [1.0, 2.0], [-0.0, 0.0]]))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0, 1])
+    """
+    n = len(xy)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # one complex number per point (+ 0.0 turns -0.0 into 0.0): pandas hashes it exactly
+    key = np.ascontiguousarray(np.asarray(xy, dtype=np.float64) + 0.0).view(np.complex128)
+    inverse, _ = pd.factorize(key.ravel())
+    inverse = inverse.astype(np.int64, copy=False)
+    # codes number the distinct points in order of first occurrence: a point is new where its
+    # code exceeds every code before it
+    seen = np.maximum.accumulate(inverse)
+    first = np.flatnonzero(np.r_[True, inverse[1:] > seen[:-1]])
+    return first, inverse
+
+
+def cluster_points(
+    xy: np.ndarray, tol: float, unique: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """Label points so that points closer than ``tol`` (transitively) share a label.
+
+    Labels are the index of the cluster's first point, so they are deterministic. ``unique`` is
+    :func:`unique_points` of ``xy`` when the caller has it already.
+    """
+    first, inverse = unique_points(xy) if unique is None else unique
+    labels = first[inverse]
+    if tol <= 0 or len(first) < 2:
+        return labels
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    uniq = xy[first]
+    pairs = point_pairs_within(uniq, tol)
+    if len(pairs) == 0:
+        return labels
+    n = len(uniq)
+    mat = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, comp = connected_components(mat, directed=False)
+    # representative of each component: its smallest original point index
+    rep = np.full(comp.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(rep, comp, first)
+    return rep[comp][inverse]
+
+
+def pair_keys(a: np.ndarray, b: np.ndarray, n_b: int) -> np.ndarray:
+    """One int64 key per pair ``(a, b)``, ``b < n_b``, for fast membership tests."""
+    return a.astype(np.int64) * np.int64(max(n_b, 1)) + b.astype(np.int64)
+
+
+def line_ends(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All vertices (``coords``, line of each) and each line's first and last vertex."""
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    start = np.searchsorted(line_of, np.arange(len(geoms)))
+    end = np.r_[start[1:], len(coords)] - 1
+    return coords, line_of, coords[start], coords[end]
+
+
+def split_lines(
+    geoms: np.ndarray, *, tol: float, vertex_keys: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Split lines into edges at junctions.
+
+    A vertex becomes a node when it is a line end or is shared (within ``tol``, or by equal
+    ``vertex_keys`` such as OSM node ids) by two or more line vertices.
+    """
+    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    uniq = unique_points(coords) if vertex_keys is None else None
+    if vertex_keys is None:
+        keys = cluster_points(coords, tol, uniq)
+    else:
+        keys = np.asarray(vertex_keys, dtype=np.int64)
+    n_snapped = 0
+    if vertex_keys is None and tol > 0:
+        # clusters that merged different coordinates = endpoints / vertices snapped together
+        exact = cluster_points(coords, 0.0, uniq)
+        pairs = unique_sorted(pair_keys(keys, exact, len(coords)))
+        n_snapped = int(len(pairs) - len(unique_sorted(pairs // max(len(coords), 1))))
+    # drop consecutive repeated keys within a line (zero-length segments after snapping)
+    same_line = np.r_[False, line_of[1:] == line_of[:-1]]
+    dup = same_line & np.r_[False, keys[1:] == keys[:-1]]
+    n_dup_vertices = int(dup.sum())
+    coords, line_of, keys = coords[~dup], line_of[~dup], keys[~dup]
+    n = len(keys)
+    is_start = np.r_[True, line_of[1:] != line_of[:-1]]
+    is_end = np.r_[line_of[1:] != line_of[:-1], True]
+    _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    is_node = is_start | is_end | (counts[inv] >= 2)
+    # node coordinates: snapped vertices move to their key's representative:
+    # the representative of each key: its lexicographically smallest vertex, so the junction's
+    # position does not depend on the order of the input rows
+    first_of_key = _smallest_vertex(inv.astype(np.int64), coords, len(counts))
+    node_keys_pos = first_of_key[inv]
+    coords = np.where(is_node[:, None], coords[node_keys_pos], coords)
+    pos = np.flatnonzero(is_node)
+    # edges between consecutive node vertices of the same line
+    a, b = pos[:-1], pos[1:]
+    ok = (line_of[a] == line_of[b]) & ~is_end[a]
+    a, b = a[ok], b[ok]
+    sizes = b - a + 1
+    vidx = np.repeat(a, sizes) + (
+        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    )
+    edge_geoms = shapely.linestrings(coords[vidx], indices=np.repeat(np.arange(len(a)), sizes))
+    # compact node ids
+    node_key_ids, node_idx = np.unique(inv[pos], return_inverse=True)
+    node_xy = coords[first_of_key[node_key_ids]]
+    node_of_vertex = np.full(n, -1, dtype=np.int64)
+    node_of_vertex[pos] = node_idx.ravel()
+    return {
+        "node_xy": node_xy,
+        "u": node_of_vertex[a],
+        "v": node_of_vertex[b],
+        "line": line_of[a],
+        "geometry": edge_geoms,
+        "n_endpoints_snapped": n_snapped,
+        "n_duplicate_vertices_dropped": n_dup_vertices,
+    }
+
+
+@njit(cache=True, nogil=True)
+def _smallest_vertex(key, coords, n_keys):
+    """Per key, the position of its lexicographically smallest vertex (x, then y; ties: the
+    first)."""
+    best = np.full(n_keys, -1, np.int64)
+    for i in range(key.shape[0]):
+        b = best[key[i]]
+        if (
+            b < 0
+            or coords[i, 0] < coords[b, 0]
+            or (coords[i, 0] == coords[b, 0] and coords[i, 1] < coords[b, 1])
+        ):
+            best[key[i]] = i
+    return best
