@@ -146,7 +146,6 @@ class Network:
                 + suggest(mode, self.modes)
             )
 
-
     def graph(self, mode: str) -> CSRGraph:
         """CSR arrays for routing in ``mode`` (cached); arc costs in minutes, cost2 in metres."""
         self.check_mode(mode)
