@@ -179,6 +179,17 @@ def test_options_that_became_keyword_only_still_work_by_position():
         grid_candidates((0, 0, 1000, 500), 250, "EPSG:32650", 1)
 
 
+def test_validate_roads_takes_the_speed_column_by_name():
+    import accessibility as acc
+    from accessibility.validate import validate_roads
+
+    roads = acc.load_demo().roads.head(50).assign(speed_kmh=30.0)
+    new = validate_roads(roads, "road_class", speed_column="speed_kmh")
+    with pytest.warns(APIChangeWarning, match="speed_column= by name"):
+        old = validate_roads(roads, "road_class", "speed_kmh")
+    pd.testing.assert_frame_equal(old, new)
+
+
 # --------------------------------------------------------------------------- one return type
 
 

@@ -455,7 +455,7 @@ def roads(**overrides) -> gpd.GeoDataFrame:
 def test_roads_clean_layer_passes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = validate_roads(roads(), "road_class", "speed_kmh")
+        out = validate_roads(roads(), "road_class", speed_column="speed_kmh")
     assert len(out) == 3 and out.attrs["validation"]["self_loops"] == []
 
 
@@ -516,22 +516,22 @@ def test_roads_without_class_error_or_fill():
 def test_roads_zero_and_negative_speeds():
     gdf = roads(speed_kmh=[0.0, -10.0, 30.0])
     with pytest.raises(InvalidValueError, match=r"2 zero or negative value\(s\): 0=0.0, 1=-10.0"):
-        validate_roads(gdf, "road_class", "speed_kmh")
+        validate_roads(gdf, "road_class", speed_column="speed_kmh")
 
 
 def test_roads_text_speed_and_missing_speed_column():
     gdf = roads(speed_kmh=["40", "fast", 30])
     with pytest.raises(InvalidValueError, match="not numbers: 1='fast'"):
-        validate_roads(gdf, "road_class", "speed_kmh")
+        validate_roads(gdf, "road_class", speed_column="speed_kmh")
     with pytest.raises(MissingColumnError, match="Did you mean 'speed_kmh'"):
-        validate_roads(roads(), "road_class", "speed_kph")
+        validate_roads(roads(), "road_class", speed_column="speed_kph")
 
 
 def test_roads_nan_speed_allowed_and_fast_speed_warned():
-    out = validate_roads(roads(speed_kmh=[np.nan, 40, 50]), "road_class", "speed_kmh")
+    out = validate_roads(roads(speed_kmh=[np.nan, 40, 50]), "road_class", speed_column="speed_kmh")
     assert np.isnan(out["speed_kmh"].iloc[0])
     with pytest.warns(InputWarning, match="above 200 km/h"):
-        validate_roads(roads(speed_kmh=[400, 40, 50]), "road_class", "speed_kmh")
+        validate_roads(roads(speed_kmh=[400, 40, 50]), "road_class", speed_column="speed_kmh")
 
 
 def test_roads_empty_and_zero_length_geometries_dropped():
@@ -589,7 +589,9 @@ def test_roads_problems_collected():
         geometry=[Point(0, 0), LineString([(0, 0), (1, 1)]), LineString([(1, 1), (2, 2)])],
     )
     with pytest.raises(AccessibilityError) as err:
-        validate_roads(gdf.set_crs(None, allow_override=True), "road_class", "speed_kmh")
+        validate_roads(
+            gdf.set_crs(None, allow_override=True), "road_class", speed_column="speed_kmh"
+        )
     assert {k for k, _ in err.value.problems} == {"CRSError", "InvalidValueError", "GeometryError"}
 
 

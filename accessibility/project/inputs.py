@@ -152,7 +152,7 @@ def read_validated_layers(
         roads = validate_roads(
             roads,
             cols["road_class"],
-            cols["road_speed"],
+            speed_column=cols["road_speed"],
             known_classes=_known_classes(profile, net_cfg["profile"]),
         )
     # where each column name comes from in the project file, for error messages

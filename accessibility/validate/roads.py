@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._deprecate import keyword_only
 from ..errors import (
     CRSError,
     EmptyLayerError,
@@ -138,11 +139,12 @@ def _norm_class(value: Any) -> str:
     return str(value).strip().lower().replace(" ", "_").replace("-", "_")
 
 
+@keyword_only("speed_column")
 def validate_roads(
     gdf: gpd.GeoDataFrame,
     class_column: str,
-    speed_column: str | None = None,
     *,
+    speed_column: str | None = None,
     known_classes: Collection[str] | None = None,
     fill_class: str | None = None,
     name: str = "roads",
