@@ -117,15 +117,13 @@ def _warm_workers(address: str, project: str, out: Path) -> None:
         client.run(lambda dask_worker: _warm_one(project, str(out / str(dask_worker.name))))
 
 
-def _run(project: str, address: str, ck: Path, out: Path, first_reach: str = "nearest"):
+def _run(project: str, address: str, ck: Path, out: Path):
     from accessibility.distributed import run_partitioned
     from accessibility.options import set_options
 
     with set_options(progress=False):
         t0 = time.perf_counter()
-        result = run_partitioned(
-            project, scheduler=address, checkpoint_dir=ck, out_dir=out, first_reach=first_reach
-        )
+        result = run_partitioned(project, scheduler=address, checkpoint_dir=ck, out_dir=out)
         return time.perf_counter() - t0, result
 
 
@@ -267,10 +265,6 @@ def main() -> None:
         _warm_workers(cluster.address, warm, work / "out-warm")
         s, full = _run(project, cluster.address, work / "ck-full", work / "out-full")
         rows.append(_row(f"Dask, {w} worker processes, uninterrupted", s, full, ref, n_v, w))
-        print(rows[-1], flush=True)
-        s, lim = _run(project, cluster.address, work / "ck-lim", work / "out-lim", "limits")
-        name = "  the same with first_reach='limits' (first tasks only as wide as the time limits)"
-        rows.append(_row(name, s, lim, ref, n_v, w))
         print(rows[-1], flush=True)
         pq = _parquet_figures(full.villages, work)
         print(pq, flush=True)

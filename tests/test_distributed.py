@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
 pytest.importorskip("distributed")
 
@@ -114,7 +113,6 @@ def test_partitioned_equals_single_machine(project: dict, reference: pd.DataFram
             scheduler=client,
             out_dir=project["folder"] / "part",
             checkpoint_dir=project["folder"] / "ck-equal",
-            first_reach="limits",
         )
     layer = result.villages
     # every per-village column, bit for bit, same order, same dtypes
@@ -133,64 +131,6 @@ def test_partitioned_equals_single_machine(project: dict, reference: pd.DataFram
     # the files are written like a single-machine run's
     assert set(result.files) == {"geopackage", "csv", "qgis_project", "workbook"}
     assert result.files["geopackage"].exists()
-
-
-def test_first_task_reaches_the_nearest_facilities(
-    project: dict, reference: pd.DataFrame, client
-) -> None:
-    # by default a partition's first task reaches as far as most of its villages' nearest
-    # hospital (straight line x 2), so far fewer villages need wider tasks than when the first
-    # task reaches only as far as the time limits; every column stays the same
-    runs = {}
-    for reach in ("nearest", "limits"):
-        with set_options(progress=False):
-            runs[reach] = run_partitioned(
-                project["config"],
-                scheduler=client,
-                out_dir=project["folder"] / f"reach-{reach}",
-                checkpoint_dir=project["folder"] / f"ck-reach-{reach}",
-                first_reach=reach,
-            )
-        pd.testing.assert_frame_equal(runs[reach].villages, reference, check_exact=True)
-    wider = {r: runs[r].partitions.query("level > 0")["n_villages"].sum() for r in runs}
-    assert wider["limits"] > 0
-    assert wider["nearest"] < wider["limits"] / 4
-
-
-def test_first_reach_is_checked(project: dict) -> None:
-    with pytest.raises(ConfigError, match="first_reach='far'"):
-        run_partitioned(project["config"], first_reach="far")  # type: ignore[arg-type]
-
-
-def test_one_remote_village_does_not_widen_its_partitions_first_task() -> None:
-    from accessibility.project.dask.plan import Plan
-
-    roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (50_000, 0)])], crs=3857)
-    pts = gpd.GeoDataFrame(
-        geometry=shapely.points(np.c_[np.arange(40) * 100.0, np.zeros(40)]), crs=3857
-    )
-    nearest = np.full(40, 3_000.0)
-    nearest[7] = 40_000.0  # one village far from every hospital
-    plan = Plan(
-        roads,
-        pts,
-        pts,
-        pts.crs,
-        d_m=1_000.0,
-        snap_m=0.0,
-        ring_m=1.0,
-        two_step=False,
-        nearest_m=nearest,
-    )
-    own = np.arange(40)
-    assert plan.first_reach_m(own) == 6_000.0
-    assert plan.select(own, 1, "P")["radii"]["d"] == 2_000.0  # no level 0 yet: the limits' reach
-    assert plan.select(own, 0, "P")["radii"]["d"] == 6_000.0
-    assert plan.select(own[:1], 1, "P")["radii"]["d"] == 12_000.0
-    no_estimate = Plan(
-        roads, pts, pts, pts.crs, d_m=1_000.0, snap_m=0.0, ring_m=1.0, two_step=False
-    )
-    assert no_estimate.first_reach_m(own) == 1_000.0
 
 
 def test_resume_after_worker_dies(project: dict, reference: pd.DataFrame, client, tmp_path) -> None:

@@ -55,7 +55,7 @@ def _task_iter(
     plan: Plan, groups: Mapping[str, np.ndarray], level: int, settings: Mapping[str, Any]
 ) -> Iterator[dict[str, Any]]:
     for name, own in groups.items():
-        sel = plan.select(own, level, name)
+        sel = plan.select(own, level)
         roads = plan.roads.iloc[sel["roads"]]
         vil = plan.villages.iloc[sel["villages"]]
         fac = plan.facilities.iloc[sel["facilities"]]

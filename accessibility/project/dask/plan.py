@@ -37,13 +37,6 @@ _TOBLER_PEAK = math.exp(3.5 * 0.05)
 #: Segments per quarter circle of the buffer polygons; the radius is enlarged so the polygon
 #: contains the true disc (a polygon inscribed in a circle lies inside it).
 _QUAD_SEGS = 8
-#: The first buffer of a partition reaches at least this many times the straight-line distance
-#: from its villages to their nearest facility of each service (roads wind, and most roads are
-#: slower than the fastest one the buffer assumes) ...
-FIRST_REACH_DETOUR = 2.0
-#: ... for this share of the partition's villages; the rest are answered by wider tasks. One
-#: remote village does not widen the whole partition's first task.
-FIRST_REACH_QUANTILE = 0.95
 
 
 def max_speeds_kmh(
@@ -179,37 +172,6 @@ def partition_labels(
     return lab.astype(str)
 
 
-def nearest_facility_m(
-    villages_xy: np.ndarray, facilities_xy: np.ndarray, services: np.ndarray
-) -> np.ndarray:
-    """Per village, the largest over services of the straight-line distance (metres, the points
-    in a metric CRS) to the nearest facility of that service.
-
-    The first buffer of a partition is sized from it (:meth:`Plan.radii`): a village whose nearest
-    facility lies beyond the buffer made from the time limits alone would need a wider task.
-
-    Examples
-    --------
-    >>> v = shapely.points([(0, 0), (10, 0)])
-    >>> f = shapely.points([(3, 4), (10, 1), (10, 30)])
-    >>> nearest_facility_m(v, f, np.array(["a", "a", "b"])).tolist()
-    [30.0, 30.0]
-    """
-    out = np.zeros(len(villages_xy))
-    for s in pd.unique(services):
-        pts = facilities_xy[services == s]
-        pts = pts[~shapely.is_empty(pts) & ~shapely.is_missing(pts)]
-        if len(pts) == 0 or len(villages_xy) == 0:
-            continue
-        (vi, _), d = shapely.STRtree(pts).query_nearest(
-            villages_xy, return_distance=True, all_matches=False
-        )
-        dist = np.zeros(len(villages_xy))
-        dist[vi] = d
-        out = np.fmax(out, dist)
-    return out
-
-
 class Plan:
     """Everything the driver needs to cut the study area into partition tasks."""
 
@@ -224,7 +186,6 @@ class Plan:
         snap_m: float,
         ring_m: float,
         two_step: bool,
-        nearest_m: np.ndarray | None = None,
     ) -> None:
         self.roads, self.villages, self.facilities = roads, villages, facilities
         rg = roads.geometry.to_crs(work_crs) if roads.crs != work_crs else roads.geometry
@@ -235,8 +196,6 @@ class Plan:
         self.vil_tree = shapely.STRtree(self.vil_xy)
         self.fac_tree = shapely.STRtree(self.fac_xy)
         self.d_m, self.snap_m, self.ring_m, self.two_step = d_m, snap_m, ring_m, two_step
-        self.nearest_m = nearest_m
-        self._first_d: dict[str, float] = {}  # each partition's level-0 reach
         b = np.vstack([shapely.bounds(self.road_geoms), shapely.bounds(self.vil_xy)])
         self.diagonal_m = float(
             np.hypot(
@@ -244,20 +203,8 @@ class Plan:
             )
         )
 
-    def first_reach_m(self, own: np.ndarray) -> float:
-        """The travel reach (metres at the fastest speed) of a partition's first task: the one the
-        time limits need, or more when most of the villages ``own`` (positions) have their nearest
-        facility farther away (see :data:`FIRST_REACH_DETOUR`)."""
-        if self.nearest_m is None or len(own) == 0:
-            return self.d_m
-        far = float(np.quantile(self.nearest_m[own], FIRST_REACH_QUANTILE))
-        return max(self.d_m, FIRST_REACH_DETOUR * far)
-
-    def radii(self, level: int, name: str | None = None) -> dict[str, float]:
-        """The radii of a task at ``level`` (each level doubles the reach) of partition ``name``
-        (its first reach set by :meth:`select` at level 0; the time limits' reach otherwise)."""
-        d = self._first_d.get(name, self.d_m) if name is not None else self.d_m
-        d *= 2.0**level
+    def radii(self, level: int) -> dict[str, float]:
+        d = self.d_m * 2.0**level
         r = d + self.snap_m
         s = self.snap_m
         out = {"d": d, "facilities": r + s, "roads": r + 2 * s, "context": 0.0}
@@ -269,12 +216,8 @@ class Plan:
         grow = radius / math.cos(math.pi / (4 * _QUAD_SEGS)) + 1.0
         return shapely.buffer(hull, grow, quad_segs=_QUAD_SEGS)
 
-    def select(self, own: np.ndarray, level: int, name: str | None = None) -> dict[str, Any]:
-        """Roads, facilities and villages (positions) of the task of partition ``name`` whose
-        villages are ``own`` at ``level``."""
-        if name is not None and level == 0:
-            self._first_d[name] = self.first_reach_m(own)
-        rad = self.radii(level, name)
+    def select(self, own: np.ndarray, level: int) -> dict[str, Any]:
+        rad = self.radii(level)
         hull = shapely.convex_hull(shapely.multipoints(self.vil_xy[own]))
         if level > 0 and rad["roads"] >= self.diagonal_m:
             roads = np.arange(len(self.road_geoms))

@@ -25,7 +25,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -47,14 +47,7 @@ from ..steps import finish_run
 from .checkpoints import FORMAT
 from .execute import client_for, execute
 from .merge import merge_rows
-from .plan import (
-    Plan,
-    buffer_radius_m,
-    check_measures,
-    max_speeds_kmh,
-    nearest_facility_m,
-    partition_labels,
-)
+from .plan import Plan, buffer_radius_m, check_measures, max_speeds_kmh, partition_labels
 from .tasks import build_network
 
 if TYPE_CHECKING:
@@ -140,7 +133,6 @@ def run_partitioned(
     out_dir: str | os.PathLike | None = None,
     n_jobs: int = 1,
     overwrite: bool | None = None,
-    first_reach: Literal["nearest", "limits"] = "nearest",
 ) -> PartitionedRunResult:
     """Run a project split by administrative unit, one Dask task per unit, with checkpoints.
 
@@ -176,13 +168,6 @@ def run_partitioned(
         Routing threads inside each task.
     overwrite
         Overrides ``[output] overwrite``.
-    first_reach
-        How far a partition's first task reaches. ``"nearest"`` (default): as far as the time
-        limits need, or farther when most of its villages (95 %) have their nearest facility of
-        some service farther away (twice that straight-line distance): those villages are then
-        answered by the first task instead of by tasks of ever wider buffers. ``"limits"``: as
-        far as the time limits need; villages whose nearest facility lies beyond are answered by
-        wider tasks (each level doubles the buffer). Every column is the same either way.
 
     Returns
     -------
@@ -216,8 +201,6 @@ def run_partitioned(
     >>> result = run_partitioned("province.toml", partition_column="county")  # doctest: +SKIP
     >>> result.partitions[["partition", "computed", "seconds"]]  # doctest: +SKIP
     """
-    if first_reach not in ("nearest", "limits"):
-        raise ConfigError(f"first_reach={first_reach!r}: use 'nearest' or 'limits'")
 
     # outputs checked before any work: never over an input or one another, writable
     cfg, paths = checked_outputs(config_or_path, out_dir, overwrite)
@@ -226,7 +209,7 @@ def run_partitioned(
     ckdir.mkdir(parents=True, exist_ok=True)
 
     prep = _prepare_project(cfg)
-    plan, labels, settings = _plan(cfg, prep, partition_column, partitions, first_reach)
+    plan, labels, settings = _plan(cfg, prep, partition_column, partitions)
     client, owned = client_for(scheduler, n_workers)
     try:
         rows, task_table, nodes = execute(client, plan, labels, settings, ckdir, n_jobs)
@@ -278,7 +261,6 @@ def _plan(
     prep: Mapping[str, Any],
     partition_column: str | None,
     partitions: gpd.GeoDataFrame | None,
-    first_reach: str = "nearest",
 ) -> tuple[Plan, pd.Series, dict[str, Any]]:
     """The plan of the partition tasks, each village's partition, and the settings every task
     gets (part of its checkpoint's hash)."""
@@ -319,16 +301,6 @@ def _plan(
     tol = float(net_cfg["tolerance_m"])
     ring_m = 4.0 * tol + 1.0
     labels = partition_labels(villages, partition_column, partitions)
-    nearest_m = None
-    if (
-        first_reach == "nearest" and not by_bus
-    ):  # villages whose nearest facility is far get a wider first task
-        these = facilities[facilities[cols["service"]].astype(str).isin(list(specs))]
-        nearest_m = nearest_facility_m(
-            villages.geometry.to_crs(work_crs).to_numpy(),
-            these.geometry.to_crs(work_crs).to_numpy(),
-            these[cols["service"]].astype(str).to_numpy(),
-        )
     plan = Plan(
         roads,
         villages,
@@ -338,7 +310,6 @@ def _plan(
         snap_m=snap_m,
         ring_m=ring_m,
         two_step=two_step,
-        nearest_m=nearest_m,
     )
     _log.info(
         "partitioned run: %d villages in %d partitions; buffer reach %.1f km (limits %s min, "
