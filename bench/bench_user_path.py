@@ -585,10 +585,10 @@ def _targets(results: dict) -> list[str]:
         "and breaks ties lexicographically, with a binary heap of rows; it is not yet as fast "
         "as SciPy's `min_only`, and was not changed in this round.",
         "- **2SFCA vs PySAL.** The benchmark's table has text ids (Arrow-backed strings); "
-        "looking 2 × 1M of them up in the layers' indexes (one Arrow hash pass per column, "
-        "`index_in`) is still about half of our time, and hashing 2M strings alone costs more "
-        "than a tenth of PySAL's time. Tables from `travel_costs` carry categorical ids and skip "
-        "that work (the categorical row).",
+        "looking 2 × 1M of them up in the layers' indexes (Arrow's hash lookup `index_in`, the "
+        "rows in two halves on two threads) is still about half of our time, and hashing 2M "
+        "strings costs more than a tenth of PySAL's time. Tables from `travel_costs` carry "
+        "categorical ids and skip that work (the categorical row).",
         "",
     ]
     return out
