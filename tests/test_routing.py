@@ -550,9 +550,12 @@ def test_contraction_keeps_costs_between_kept_nodes_and_sweeps_the_rest(data):
         assert np.array_equal(a[key], b[key])
 
 
-def test_contraction_is_chosen_by_expected_work_and_cached():
+def test_contraction_is_chosen_by_expected_work_and_cached(monkeypatch):
     """Auto mode contracts a big query on a chain-heavy graph, not a tiny one; the core of the
     last query is reused."""
+    import accessibility.routing.core as core_module
+
+    monkeypatch.setattr(core_module, "CONTRACT_MIN_SETTLED", 0)  # the relative rule alone
     n = 2000
     tail = np.arange(n - 1)
     g = csr_from_arcs(n, np.r_[tail, tail + 1], np.r_[tail + 1, tail], np.ones(2 * (n - 1)))
@@ -671,9 +674,29 @@ def test_empty_inputs():
     assert res["target"].size == 0
 
 
-def test_contraction_respects_the_memory_limit():
+def test_a_small_query_is_not_contracted_however_many_sources():
+    """A query settling fewer than CONTRACT_MIN_SETTLED nodes in all runs on the graph itself
+    (contracting, and on a fresh install compiling the contraction, would cost more): the demo
+    county's 619 nodes with 92 sources used to be contracted."""
+    from accessibility.routing.core import CONTRACT_MIN_SETTLED
+
+    n = 2000
+    tail = np.arange(n - 1)
+    g = csr_from_arcs(n, np.r_[tail, tail + 1], np.r_[tail + 1, tail], np.ones(2 * (n - 1)))
+    src = np.arange(0, n, 20)  # 100 sources reaching every node: 50x the nodes, 200,000 settled
+    assert src.size * n < CONTRACT_MIN_SETTLED
+    tg = {"target_id": np.arange(0, n, 50), "target_node": np.arange(0, n, 50)}
+    res = many_to_many(g, source_id=src, source_node=src, **tg, max_cost=np.inf)
+    assert "core" not in g._cache
+    np.testing.assert_array_equal(res["cost"], np.abs(res["source"] - res["target"]).astype(float))
+
+
+def test_contraction_respects_the_memory_limit(monkeypatch):
     """Auto mode skips contraction that would not fit ``max_memory_bytes``; forcing it refuses
     with the estimate."""
+    import accessibility.routing.core as core_module
+
+    monkeypatch.setattr(core_module, "CONTRACT_MIN_SETTLED", 0)  # the relative rule alone
     n = 2000
     tail = np.arange(n - 1)
     kw = {

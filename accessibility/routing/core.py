@@ -32,6 +32,10 @@ CONTRACT_MAX_PRODUCT = 36
 #: ``contract=None`` contracts when the searches should settle at least this many times the
 #: number of nodes (contracting costs about as much as settling every node a few times)
 CONTRACT_MIN_WORK = 8.0
+#: ... and at least this many node settlements in all: below, the whole query takes a fraction of
+#: a second on the graph itself, and contracting (with, on a fresh install, compiling the
+#: contraction kernels: several seconds) would cost more than it saves
+CONTRACT_MIN_SETTLED = 2_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,14 +114,15 @@ def want_core(
 ) -> bool:
     """Whether to contract: forced by ``contract``, else when the expected number of settled nodes
     (sources x the mean reach of a few sample searches) is at least ``CONTRACT_MIN_WORK`` x the
-    nodes, and the query's own nodes are not most of the graph (they cannot be contracted)."""
+    nodes and at least ``CONTRACT_MIN_SETTLED``, and the query's own nodes are not most of the
+    graph (they cannot be contracted)."""
     if contract is not None:
         return bool(contract)
     n = graph.n_nodes
     if n == 0 or n_sources == 0 or n_terminal_nodes > n // 2:
         return False
-    if n_sources * n < CONTRACT_MIN_WORK * n:  # even a search reaching everything is not enough
-        return False
+    if n_sources * n < max(CONTRACT_MIN_WORK * n, CONTRACT_MIN_SETTLED):
+        return False  # even searches reaching everything would not be enough work
     if contract_bytes(graph) > OPTIONS["max_memory_bytes"]:
         return False
     arrays = kernel_arrays(graph)
@@ -126,4 +131,4 @@ def want_core(
         found, _, _ = distances(*arrays, nodes, costs, np.zeros(nodes.shape[0]), bound)
         reach.append(found.shape[0])
     work = n_sources * float(np.mean(reach)) if reach else 0.0
-    return work >= CONTRACT_MIN_WORK * n
+    return work >= max(CONTRACT_MIN_WORK * n, CONTRACT_MIN_SETTLED)
