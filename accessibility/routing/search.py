@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from .grow import grow, resized
+from .heap import push, push2
 
 # --------------------------------------------------------------------------------------------
 # bounded single-source searches: 4-ary heap with lazy deletion, structure of arrays
@@ -84,21 +85,7 @@ def _search2(
         stamp[u] = reached
         if size == cap:
             return -1
-        i = size
-        size += 1
-        while i > 0:
-            p = (i - 1) >> 2
-            pd = hk[p]
-            if c < pd or (c == pd and c2 < hk2[p]):
-                hk[i] = pd
-                hk2[i] = hk2[p]
-                hv[i] = hv[p]
-                i = p
-            else:
-                break
-        hk[i] = c
-        hk2[i] = c2
-        hv[i] = u
+        size = push2(hk, hk2, hv, size, c, c2, u)
     nset = 0
     found = 0
     while size > 0:
@@ -160,21 +147,7 @@ def _search2(
             stamp[v] = reached
             if size == cap:
                 return -1
-            i = size
-            size += 1
-            while i > 0:
-                p = (i - 1) >> 2
-                pd = hk[p]
-                if nd < pd or (nd == pd and nd2 < hk2[p]):
-                    hk[i] = pd
-                    hk2[i] = hk2[p]
-                    hv[i] = hv[p]
-                    i = p
-                else:
-                    break
-            hk[i] = nd
-            hk2[i] = nd2
-            hv[i] = v
+            size = push2(hk, hk2, hv, size, nd, nd2, v)
     return nset
 
 
@@ -213,18 +186,7 @@ def _search1(
         stamp[u] = reached
         if size == cap:
             return -1
-        i = size
-        size += 1
-        while i > 0:
-            p = (i - 1) >> 2
-            if c < hk[p]:
-                hk[i] = hk[p]
-                hv[i] = hv[p]
-                i = p
-            else:
-                break
-        hk[i] = c
-        hv[i] = u
+        size = push(hk, hv, size, c, u)
     nset = 0
     found = 0
     while size > 0:
@@ -277,18 +239,7 @@ def _search1(
             stamp[v] = reached
             if size == cap:
                 return -1
-            i = size
-            size += 1
-            while i > 0:
-                p = (i - 1) >> 2
-                if nd < hk[p]:
-                    hk[i] = hk[p]
-                    hv[i] = hv[p]
-                    i = p
-                else:
-                    break
-            hk[i] = nd
-            hv[i] = v
+            size = push(hk, hv, size, nd, v)
     return nset
 
 
