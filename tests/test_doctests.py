@@ -81,6 +81,7 @@ MODULES = (
     "routing.graph",
     "routing.distances",
     "routing.order",
+    "routing.heap",
     "_arrays",
     "routing.tables",
     "routing.nearest",

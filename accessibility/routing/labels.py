@@ -12,63 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .grow import resized
-from .heap import push
-
-
-@njit(cache=True, nogil=True)
-def _kpush(hd, hd2, hs, hn, size, d, d2, s, u):
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        pd = hd[p]
-        if d < pd or (d == pd and (d2 < hd2[p] or (d2 == hd2[p] and s < hs[p]))):
-            hd[i] = pd
-            hd2[i] = hd2[p]
-            hs[i] = hs[p]
-            hn[i] = hn[p]
-            i = p
-        else:
-            break
-    hd[i] = d
-    hd2[i] = d2
-    hs[i] = s
-    hn[i] = u
-
-
-@njit(cache=True, nogil=True)
-def _kpop(hd, hd2, hs, hn, size):
-    """Remove the root of a heap of ``size`` entries (the caller read it before)."""
-    size -= 1
-    d = hd[size]
-    d2 = hd2[size]
-    s = hs[size]
-    u = hn[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        r = c + 1
-        if r < size:
-            rd = hd[r]
-            cd = hd[c]
-            if rd < cd or (rd == cd and (hd2[r] < hd2[c] or (hd2[r] == hd2[c] and hs[r] < hs[c]))):
-                c = r
-        cd = hd[c]
-        if cd < d or (cd == d and (hd2[c] < d2 or (hd2[c] == d2 and hs[c] < s))):
-            hd[i] = cd
-            hd2[i] = hd2[c]
-            hs[i] = hs[c]
-            hn[i] = hn[c]
-            i = c
-        else:
-            break
-    if size > 0:
-        hd[i] = d
-        hd2[i] = d2
-        hs[i] = s
-        hn[i] = u
+from .grow import grow
+from .heap import pop, pop2, push, push2
 
 
 @njit(cache=True, nogil=True)
@@ -97,24 +42,23 @@ def nearest_k_labels(
     lab_d2 = np.empty(n * k, np.float64)
     lab_cnt = np.zeros(n, np.int64)
     cap = max(1024, seed_node.shape[0] + 16)
-    hd = np.empty(cap, np.float64)
-    hd2 = np.empty(cap, np.float64)
-    hs = np.empty(cap, np.int64)
-    hn = np.empty(cap, np.int64)
+    hk = np.empty(cap, np.float64)
+    hk2 = np.empty(cap, np.float64)
+    hv = np.empty(cap, np.int64)  # source * n + node: ties on (cost, cost2) go to the source
     size = 0
     for r in range(seed_node.shape[0]):
         if seed_cost[r] > bound:
             continue
-        _kpush(hd, hd2, hs, hn, size, seed_cost[r], seed_cost2[r], seed_src[r], seed_node[r])
-        size += 1
+        if size == hk.shape[0]:
+            hk, hk2, hv = grow(hk), grow(hk2), grow(hv)
+        size = push2(hk, hk2, hv, size, seed_cost[r], seed_cost2[r], seed_src[r] * n + seed_node[r])
     complete = 0
     while size > 0:
-        d = hd[0]
-        d2 = hd2[0]
-        s = hs[0]
-        u = hn[0]
-        _kpop(hd, hd2, hs, hn, size)
-        size -= 1
+        d = hk[0]
+        d2 = hk2[0]
+        s = hv[0] // n
+        u = hv[0] - s * n
+        size = pop2(hk, hk2, hv, size)
         c = lab_cnt[u]
         if c >= k:
             continue
@@ -150,14 +94,9 @@ def nearest_k_labels(
                     break
             if dup:
                 continue
-            if size == cap:
-                cap *= 2
-                hd = resized(hd, size, cap)
-                hd2 = resized(hd2, size, cap)
-                hs = resized(hs, size, cap)
-                hn = resized(hn, size, cap)
-            _kpush(hd, hd2, hs, hn, size, nd, d2 + cost2[a], s, v)
-            size += 1
+            if size == hk.shape[0]:
+                hk, hk2, hv = grow(hk), grow(hk2), grow(hv)
+            size = push2(hk, hk2, hv, size, nd, d2 + cost2[a], s * n + v)
     return lab_src, lab_d, lab_d2, lab_cnt
 
 
@@ -237,31 +176,7 @@ def nearest_one(
         u = hv[0]
         if d > last:
             break
-        size -= 1
-        if size > 0:  # the smallest of up to four children moves up (see .heap.push)
-            lk = hk[size]
-            lv = hv[size]
-            i = 0
-            while True:
-                c = 4 * i + 1
-                if c >= size:
-                    break
-                e = min(c + 4, size)
-                b = c
-                bk = hk[c]
-                for j in range(c + 1, e):
-                    jk = hk[j]
-                    if jk < bk or (jk == bk and hv[j] < hv[b]):
-                        b = j
-                        bk = jk
-                if bk < lk or (bk == lk and hv[b] < lv):
-                    hk[i] = bk
-                    hv[i] = hv[b]
-                    i = b
-                else:
-                    break
-            hk[i] = lk
-            hv[i] = lv
+        size = pop(hk, hv, size)
         if d != lab_d[u]:
             continue  # stale: u has a smaller cost
         s = lab_s[u]

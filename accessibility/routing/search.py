@@ -9,9 +9,9 @@ search), so ties on the primary cost are broken by the secondary cost and result
 
 Per-search scratch arrays are reused between searches: a node's state is an int32 "generation
 stamp" (``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing
-n-sized is cleared between searches. The single-source searches use a 4-ary heap with lazy deletion
-stored as separate arrays; the multi-source nearest searches use binary heaps of rows (see the
-comments at each kernel for why). Graph indices are int32 when they fit (see
+n-sized is cleared between searches. The heap is :mod:`accessibility.routing.heap` (4-ary, lazy
+deletion, separate arrays); the pop is written out in :func:`_search1` and :func:`_search2`, where
+the inlined one measured slower (see that module). Graph indices are int32 when they fit (see
 ``routing.graph.kernel_arrays``); the kernels are compiled for whichever integer type they get.
 """
 
