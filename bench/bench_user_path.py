@@ -594,7 +594,7 @@ def _targets(results: dict) -> list[str]:
         "- **Nearest for every node.** The time is the kernel (preparing the query and the "
         "output about 10 % of the call): one multi-source Dijkstra from all facilities. It now "
         "keeps a cost-ordered 4-ary heap of nodes, allocated once (one entry per arc at most), "
-        "and 13 bytes of label per node, settling ties on cost by correction; that made it "
+        "and 12 bytes of label per node, settling ties on cost by correction; that made it "
         "1.1-1.4x faster than the previous binary heap of (cost, cost2, source, node) rows, with "
         "identical results. The numbering `network_from_roads` gives is already local (median "
         "|tail - head| of an arc: 3), so a reordering inside the function (tried: breadth-first) "

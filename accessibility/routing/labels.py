@@ -137,7 +137,8 @@ def nearest_one(
     entry is stale when its cost is no longer its node's label). Ties on cost are settled by
     correction: a node whose label improves at an equal cost (smaller cost2 or source) is pushed
     again and relaxes its arcs again. Labels only decrease, so this ends at the labels a heap
-    ordered on the whole label gives, and ties are rare enough to cost nothing measurable. The
+    ordered on the whole label gives, and ties are rare enough to cost nothing measurable. A
+    settled node's source index is stored as ``-2 - source`` (no separate state array). The
     heap holds at most one entry per arc and seed, so it is allocated once at that size (growing
     it inside the loop measured 10-20 % slower). The early stop (every target node settled)
     first drains the entries of the last cost, which may still correct a tie.
@@ -148,12 +149,9 @@ def nearest_one(
     n = indptr.shape[0] - 1
     lab_d = np.full(n, np.inf)
     lab_d2 = np.zeros(n if with2 else 1)
-    lab_s = np.full(n, -1, np.int32)  # source indices (the caller checks they fit)
-    # 0: not a target, 1: target not yet settled, 2: target settled
-    tstate = np.zeros(n, np.uint8)
-    for u in range(n):
-        if n_target_nodes > 0 and is_target[u]:
-            tstate[u] = 1
+    # the source index of u's label; -1: unreached; once u is settled, -2 - source (so the mark
+    # costs no array of its own, nor a second random access per settled node)
+    lab_s = np.full(n, -1, np.int32)  # (the caller checks the source indices fit)
     hk = np.empty(head.shape[0] + seed_node.shape[0] + 1, np.float64)
     hv = np.empty(hk.shape[0], head.dtype)
     size = 0
@@ -180,12 +178,15 @@ def nearest_one(
         if d != lab_d[u]:
             continue  # stale: u has a smaller cost
         s = lab_s[u]
+        if s < -1:
+            s = -2 - s  # settled before: a tie corrected, relax again
+        else:
+            lab_s[u] = -2 - s
+            if n_target_nodes > 0 and is_target[u]:
+                found += 1
+                if found == n_target_nodes:
+                    last = d
         d2 = lab_d2[u] if with2 else 0.0
-        if tstate[u] == 1:
-            tstate[u] = 2
-            found += 1
-            if found == n_target_nodes:
-                last = d
         for a in range(indptr[u], indptr[u + 1]):
             nd = d + cost[a]
             if nd > bound:
@@ -194,15 +195,19 @@ def nearest_one(
             dv = lab_d[v]
             if nd > dv:
                 continue
-            if with2:
-                nd2 = d2 + cost2[a]
-                if nd == dv and not (nd2 < lab_d2[v] or (nd2 == lab_d2[v] and s < lab_s[v])):
+            nd2 = d2 + cost2[a] if with2 else 0.0
+            settled = False
+            if nd == dv:  # a tie on cost: the smaller (cost2, source) wins
+                sv = lab_s[v]
+                settled = sv < -1
+                if settled:
+                    sv = -2 - sv
+                if not _less3(nd2, s, 0, lab_d2[v] if with2 else 0.0, sv, 0):
                     continue
-                lab_d2[v] = nd2
-            elif nd == dv and not s < lab_s[v]:
-                continue
             lab_d[v] = nd
-            lab_s[v] = s
+            if with2:
+                lab_d2[v] = nd2
+            lab_s[v] = -2 - s if settled else s
             size = push(hk, hv, size, nd, v)
     return _best_per_target(
         lab_d, lab_d2, lab_s, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2
@@ -218,7 +223,7 @@ def _best_per_target(
     best_c = np.full(n_tid, np.inf)
     best_c2 = np.zeros(n_tid)
     for u in range(lab_d.shape[0]):
-        s = lab_s[u]
+        s = -2 - lab_s[u]  # settled nodes only (see nearest_one)
         if s < 0 or att_ptr[u] == att_ptr[u + 1]:
             continue
         d = lab_d[u]
