@@ -578,37 +578,48 @@ def _targets(results: dict) -> list[str]:
         f"- **Load.** The 1-minute load on the 2 cores reached {peak_load:.1f} during the run "
         "(other jobs share the machine); wall seconds grow with it, CPU seconds much less. "
         "Ratios against SciPy and PySAL come from the same process.",
-        "- **`network_from_roads`.** What is left is GEOS work per line: building point and box "
-        "geometries and two STRtree queries (T-junction ends, segments for crossings), then "
-        "splitting the lines into edge geometries. The per-pair GEOS predicates and numpy 2's "
-        "slow hash `unique` are gone (the issue measured 42 s at 1M on its own grid); a "
-        "numpy/numba grid index "
-        "over segments instead of STRtree queries is the next step, not done.",
-        "- **`travel_costs`.** On this grid nearly every junction has degree 3–4, so contraction "
-        "keeps many more nodes than on the routing benchmark's graph and each 60-minute search "
-        "settles more of them; the searches are now nearly all of the time, the table assembly "
-        "(a linear counting sort, integer-coded ids) a small part.",
-        "- **Memory.** The network's GeoDataFrames (node and edge geometries) hold most of the "
-        "2.2 GB after building; the 12.4M-pair table adds about 0.4 GB and the routing scratch "
-        "the rest.",
-        "- **Nearest for every node.** The time is the kernel (preparing the query and the "
-        "output about 10 % of the call): one multi-source Dijkstra from all facilities. It now "
-        "keeps a cost-ordered 4-ary heap of nodes, allocated once (one entry per arc at most), "
-        "and 12 bytes of label per node, settling ties on cost by correction; that made it "
-        "1.1-1.4x faster than the previous binary heap of (cost, cost2, source, node) rows, with "
-        "identical results. The numbering `network_from_roads` gives is already local (median "
-        "|tail - head| of an arc: 3), so a reordering inside the function (tried: breadth-first) "
-        "does not help. SciPy's `min_only` keeps one entry per node (a Fibonacci heap with "
-        "decrease-key) in C; our lazy heap holds the fronts of all 2,000 searches and stale "
-        "entries besides. The 1.5x target needs a "
-        "different queue (a radix heap on the cost's bits, say), not done.",
-        "- **2SFCA vs PySAL.** The benchmark's table has text ids (Arrow-backed strings); "
-        "looking 2 × 1M of them up in the layers' indexes (one Arrow hash pass per column, "
-        "`index_in`) is still about half of our time, and hashing 2M strings alone costs more "
-        "than a tenth of PySAL's time. Tables from `travel_costs` carry categorical ids and skip "
-        "that work (the categorical row).",
-        "",
     ]
+    why = {
+        "chain": [
+            "- **`network_from_roads`.** What is left is GEOS work per line: building point and box "
+            "geometries and two STRtree queries (T-junction ends, segments for crossings), then "
+            "splitting the lines into edge geometries. The per-pair GEOS predicates and numpy 2's "
+            "slow hash `unique` are gone (the issue measured 42 s at 1M on its own grid); a "
+            "numpy/numba grid index "
+            "over segments instead of STRtree queries is the next step, not done.",
+            "- **`travel_costs`.** On this grid nearly every junction has degree 3–4, so contraction "
+            "keeps many more nodes than on the routing benchmark's graph and each 60-minute search "
+            "settles more of them; the searches are now nearly all of the time, the table assembly "
+            "(a linear counting sort, integer-coded ids) a small part.",
+            "- **Memory.** The network's GeoDataFrames (node and edge geometries) hold most of the "
+            "2.2 GB after building; the 12.4M-pair table adds about 0.4 GB and the routing scratch "
+            "the rest.",
+        ],
+        "nearest": [
+            "- **Nearest for every node.** The time is the kernel (preparing the query and the "
+            "output about 10 % of the call): one multi-source Dijkstra from all facilities. It now "
+            "keeps a cost-ordered 4-ary heap of nodes, allocated once (one entry per arc at most), "
+            "and 12 bytes of label per node, settling ties on cost by correction; that made it "
+            "1.1-1.4x faster than the previous binary heap of (cost, cost2, source, node) rows, with "
+            "identical results. The numbering `network_from_roads` gives is already local (median "
+            "|tail - head| of an arc: 3), so a reordering inside the function (tried: breadth-first) "
+            "does not help. SciPy's `min_only` keeps one entry per node (a Fibonacci heap with "
+            "decrease-key) in C; our lazy heap holds the fronts of all 2,000 searches and stale "
+            "entries besides. The 1.5x target needs a "
+            "different queue (a radix heap on the cost's bits, say), not done.",
+        ],
+        "fca": [
+            "- **2SFCA vs PySAL.** The benchmark's table has text ids (Arrow-backed strings); "
+            "looking 2 × 1M of them up in the layers' indexes (one Arrow hash pass per column, "
+            "`index_in`) is still about half of our time, and hashing 2M strings alone costs more "
+            "than a tenth of PySAL's time. Tables from `travel_costs` carry categorical ids and skip "
+            "that work (the categorical row).",
+        ],
+    }
+    run = {k for _, k in results}
+    out += [line for step, lines in why.items() if step in run for line in lines]
+    out.append("")
+
     return out
 
 
