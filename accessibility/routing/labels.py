@@ -2,9 +2,9 @@
 
 One search from all sources at once; every node keeps labels ``(cost, cost2, source)`` ordered
 lexicographically, so ties on cost go to the smaller secondary cost, then to the smaller source
-index, and results are deterministic. Both keep binary heaps of ``(cost, cost2, source)`` with
-lazy deletion (:func:`nearest_k_labels` through :func:`_kpush`/:func:`_kpop`); see
-:func:`nearest_one` for why its heap is stored as rows.
+index, and results are deterministic. Both take their heap from :mod:`.heap` (4-ary, lazy
+deletion): :func:`nearest_k_labels` orders it on ``(cost, cost2, source * n + node)``,
+:func:`nearest_one` on the cost alone, settling ties by correction (see there).
 """
 
 from __future__ import annotations
