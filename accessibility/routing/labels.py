@@ -160,7 +160,8 @@ def nearest_one(
         u = seed_node[r]
         c2 = seed_cost2[r] if with2 else 0.0
         s = seed_src[r]
-        if c > bound or not _less3(c, c2, s, lab_d[u], lab_d2[u] if with2 else 0.0, lab_s[u]):
+        su = np.int64(lab_s[u])  # one type for _less3: one compiled version
+        if c > bound or not _less3(c, c2, s, lab_d[u], lab_d2[u] if with2 else 0.0, su):
             continue
         lab_d[u] = c
         if with2:
@@ -202,7 +203,8 @@ def nearest_one(
                 settled = sv < -1
                 if settled:
                     sv = -2 - sv
-                if not _less3(nd2, s, 0, lab_d2[v] if with2 else 0.0, sv, 0):
+                w2 = lab_d2[v] if with2 else 0.0
+                if not (nd2 < w2 or (nd2 == w2 and s < sv)):
                     continue
             lab_d[v] = nd
             if with2:
