@@ -90,6 +90,7 @@ MODULES = (
     "routing.graph",
     "routing.distances",
     "routing.order",
+    "routing.heap",
     "_arrays",
     "_deprecate",
     "routing.tables",

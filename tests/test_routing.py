@@ -730,3 +730,25 @@ def test_contraction_leaves_hubs_alone():
     res = many_to_many(g, **kw, contract=True)
     assert g._cache["core"][1].n_core == n
     assert res["cost"].tolist() == [2.0, 2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("secondary", [False, True])
+def test_nearest_k1_tie_reached_after_the_target_settled(secondary):
+    """k=1 settles ties on cost by correction: node 2 is reached at cost 1 from source 20
+    (0 -> 2) and, through a zero-cost arc popped after node 2, from source 10 (1 -> 3 -> 2)
+    with a smaller cost2. Node 2 is the only target, so the search would stop when it first
+    settles; the tie must still go to source 10, as the k-label search gives it."""
+    g = csr_from_arcs(4, [0, 1, 3], [2, 3, 2], [1.0, 1.0, 0.0], cost2=[5.0, 1.0, 1.0])
+    kw = {
+        "source_id": [20, 10],
+        "source_node": [0, 1],
+        "target_id": [7],
+        "target_node": [2],
+        "secondary": secondary,
+    }
+    one = nearest_k(g, **kw, k=1)
+    two = nearest_k(g, **kw, k=2)
+    assert one["source"].tolist() == [10] == two["source"][:1].tolist()
+    assert one["cost"].tolist() == [1.0]
+    if secondary:
+        assert one["cost2"].tolist() == [2.0] == two["cost2"][:1].tolist()

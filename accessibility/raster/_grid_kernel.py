@@ -1,11 +1,9 @@
 """The compiled search of the raster package: multi-source Dijkstra on a grid graph (numba).
 
 The grid is implicit (cell ``r * ncols + c``, moves given as row/column offsets), so nothing is
-built per run. The priority queue is a binary heap with lazy deletion stored as two arrays (keys
-``hk``, cells ``hv``); :func:`heap_push` and :func:`heap_pop` are the only heap in
-:mod:`accessibility.raster`. (The network router has its own heaps in :mod:`accessibility._kernel`,
-with secondary keys this search does not need.) Compiled on first call, cached on disk by numba;
-the module is imported only when a travel-time surface is computed.
+built per run. The priority queue is the binary heap of :mod:`accessibility.routing.heap` (keys
+``hk``, cells ``hv``, lazy deletion, inlined). Compiled on first call, cached on disk by numba; the
+module is imported only when a travel-time surface is computed.
 """
 
 from __future__ import annotations
@@ -13,50 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# the helpers are inlined into the search (numba IR, ``inline="always"``), so naming the steps
-# costs nothing
-
-
-@njit(cache=True, nogil=True, inline="always")
-def heap_push(hk, hv, size, key, value):  # pragma: no cover - compiled
-    """Push ``(key, value)`` onto the heap of ``size`` items; return the new size."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hv[i] = hv[p]
-        i = p
-    hk[i] = key
-    hv[i] = value
-    return size + 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def heap_pop(hk, hv, size):  # pragma: no cover - compiled
-    """Pop the smallest key; return ``(key, value, new size)``."""
-    key = hk[0]
-    value = hv[0]
-    size -= 1
-    lk = hk[size]
-    lv = hv[size]
-    i = 0
-    while True:
-        ch = 2 * i + 1
-        if ch >= size:
-            break
-        if ch + 1 < size and hk[ch + 1] < hk[ch]:
-            ch += 1
-        if hk[ch] >= lk:
-            break
-        hk[i] = hk[ch]
-        hv[i] = hv[ch]
-        i = ch
-    if size > 0:
-        hk[i] = lk
-        hv[i] = lv
-    return key, value, size
+from ..routing.heap import binary_pop, binary_push
 
 
 @njit(cache=True, nogil=True)
@@ -83,7 +38,7 @@ def grid_dijkstra(
             hv[size] = s
             size += 1
     while size > 0:
-        key, v, size = heap_pop(hk, hv, size)
+        key, v, size = binary_pop(hk, hv, size)
         if done[v] or key > cost[v]:
             continue
         done[v] = True
@@ -140,5 +95,5 @@ def grid_dijkstra(
             if nc < cost[w] and nc <= max_cost:
                 cost[w] = nc
                 label[w] = label[v]
-                size = heap_push(hk, hv, size, nc, w)
+                size = binary_push(hk, hv, size, nc, w)
     return cost.reshape(nrows, ncols), label.reshape(nrows, ncols)

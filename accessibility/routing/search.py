@@ -9,9 +9,9 @@ search), so ties on the primary cost are broken by the secondary cost and result
 
 Per-search scratch arrays are reused between searches: a node's state is an int32 "generation
 stamp" (``2 * run`` reached, ``2 * run + 1`` settled, anything smaller unreached), so nothing
-n-sized is cleared between searches. The single-source searches use a 4-ary heap with lazy deletion
-stored as separate arrays; the multi-source nearest searches use binary heaps of rows (see the
-comments at each kernel for why). Graph indices are int32 when they fit (see
+n-sized is cleared between searches. The heap is :mod:`accessibility.routing.heap` (4-ary, lazy
+deletion, separate arrays); the pop is written out in :func:`_search1` and :func:`_search2`, where
+the inlined one measured slower (see that module). Graph indices are int32 when they fit (see
 ``routing.graph.kernel_arrays``); the kernels are compiled for whichever integer type they get.
 """
 
@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from .grow import grow, resized
+from .heap import push, push2
 
 # --------------------------------------------------------------------------------------------
 # bounded single-source searches: 4-ary heap with lazy deletion, structure of arrays
@@ -84,21 +85,7 @@ def _search2(
         stamp[u] = reached
         if size == cap:
             return -1
-        i = size
-        size += 1
-        while i > 0:
-            p = (i - 1) >> 2
-            pd = hk[p]
-            if c < pd or (c == pd and c2 < hk2[p]):
-                hk[i] = pd
-                hk2[i] = hk2[p]
-                hv[i] = hv[p]
-                i = p
-            else:
-                break
-        hk[i] = c
-        hk2[i] = c2
-        hv[i] = u
+        size = push2(hk, hk2, hv, size, c, c2, u)
     nset = 0
     found = 0
     while size > 0:
@@ -160,21 +147,7 @@ def _search2(
             stamp[v] = reached
             if size == cap:
                 return -1
-            i = size
-            size += 1
-            while i > 0:
-                p = (i - 1) >> 2
-                pd = hk[p]
-                if nd < pd or (nd == pd and nd2 < hk2[p]):
-                    hk[i] = pd
-                    hk2[i] = hk2[p]
-                    hv[i] = hv[p]
-                    i = p
-                else:
-                    break
-            hk[i] = nd
-            hk2[i] = nd2
-            hv[i] = v
+            size = push2(hk, hk2, hv, size, nd, nd2, v)
     return nset
 
 
@@ -213,18 +186,7 @@ def _search1(
         stamp[u] = reached
         if size == cap:
             return -1
-        i = size
-        size += 1
-        while i > 0:
-            p = (i - 1) >> 2
-            if c < hk[p]:
-                hk[i] = hk[p]
-                hv[i] = hv[p]
-                i = p
-            else:
-                break
-        hk[i] = c
-        hv[i] = u
+        size = push(hk, hv, size, c, u)
     nset = 0
     found = 0
     while size > 0:
@@ -277,18 +239,7 @@ def _search1(
             stamp[v] = reached
             if size == cap:
                 return -1
-            i = size
-            size += 1
-            while i > 0:
-                p = (i - 1) >> 2
-                if nd < hk[p]:
-                    hk[i] = hk[p]
-                    hv[i] = hv[p]
-                    i = p
-                else:
-                    break
-            hk[i] = nd
-            hv[i] = v
+            size = push(hk, hv, size, nd, v)
     return nset
 
 

@@ -35,7 +35,7 @@ import logging
 import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -530,45 +530,22 @@ def range_raptor(
     grid = np.asarray(departures_s, dtype=np.int64)
     if grid.ndim != 1 or len(grid) == 0 or np.any(np.diff(grid) <= 0):
         raise InvalidValueError("departure times must be a non-empty, strictly increasing array")
-    a_ptr, a_stop, a_w = _csr(*_int_arrays(access), n_origins)
-    e_ptr, e_dest, e_w = _csr(*_int_arrays(egress), ct.n_stops)
-    tr_ptr, tr_to, tr_w = _csr(*_int_arrays(transfers), ct.n_stops)
-    d_ptr, d_dest, d_w = _csr(*_int_arrays(direct), n_origins)
-    for name, w in (("access", a_w), ("egress", e_w), ("transfer", tr_w), ("direct", d_w)):
+    legs = {
+        "transfer": _csr(*_int_arrays(transfers), ct.n_stops),
+        "access": _csr(*_int_arrays(access), n_origins),
+        "egress": _csr(*_int_arrays(egress), ct.n_stops),
+        "direct": _csr(*_int_arrays(direct), n_origins),
+    }
+    for name, (_, _, w) in legs.items():
         if len(w) and w.min() < 0:
             raise InvalidValueError(f"{name} walking times must not be negative")
     out = np.empty((n_origins, n_destinations, len(grid)), np.int32)
     n_jobs = min(resolve_n_jobs(n_jobs), max(1, n_origins))
     planned = ct.wait == "planned"
-    net = (
-        ct.n_stops,
-        ct.r_stop_ptr,
-        ct.r_stops,
-        ct.r_ntrips,
-        ct.r_base,
-        ct.r_freq,
-        ct.r_per_ptr,
-        ct.per_start,
-        ct.per_last,
-        ct.per_head,
-        ct.t_arr,
-        ct.t_dep,
-        ct.s_r_ptr,
-        ct.s_r_route,
-        ct.s_r_pos,
-        tr_ptr,
-        tr_to,
-        tr_w,
-        a_ptr,
-        a_stop,
-        a_w,
-        e_ptr,
-        e_dest,
-        e_w,
-        d_ptr,
-        d_dest,
-        d_w,
-    )
+    # the kernel's arguments after the departure grid: the timetable's arrays in field order,
+    # then (ptr, to, seconds) of the transfer, access, egress and direct legs
+    timetable = (getattr(ct, f.name) for f in fields(ct) if f.name not in ("wait", "pupils"))
+    net = (*timetable, *(a for leg in legs.values() for a in leg))
     K, max_time = int(max_transfers) + 1, int(max_time_s)
     grid_flags = (grid, np.ones(len(grid), np.bool_), np.arange(len(grid), dtype=np.int64))
 
@@ -587,9 +564,7 @@ def range_raptor(
                     ct.s_r_ptr,
                     ct.s_r_route,
                     ct.s_r_pos,
-                    a_ptr,
-                    a_stop,
-                    a_w,
+                    *legs["access"],
                 )
                 if planned
                 else grid_flags
