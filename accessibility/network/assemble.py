@@ -186,7 +186,7 @@ def _check_collapsed(
     if tol > 0 and n_collapsed:
         import warnings
 
-        from ..validate import InputWarning
+        from ..errors import InputWarning
 
         warnings.warn(
             f"tolerance_m = {tol:g}: joining line ends and vertices closer than {tol:g} m collapsed "
