@@ -78,9 +78,10 @@ def renamed_keywords(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P
 
 
 def _is_network(obj: Any) -> bool:
-    from .network import Network
-
-    return isinstance(obj, Network)
+    # no import: this module sits below every other (a Network exists only once its module is
+    # loaded, so an unloaded module means obj is not one)
+    types = sys.modules.get("accessibility.network.types")
+    return types is not None and isinstance(obj, types.Network)
 
 
 def network_first(new_order: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

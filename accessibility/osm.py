@@ -371,7 +371,7 @@ def read_osm_pois(
     if skipped:
         import warnings
 
-        from .validate import InputWarning
+        from .errors import InputWarning
 
         n = sum(len(v) for v in skipped.values())
         parts = [
