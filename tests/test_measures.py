@@ -583,38 +583,3 @@ def test_duplicate_pairs_found_in_dense_and_sparse_tables():
         assert not _has_duplicate_pairs(o, d, n_o, n_d)
         assert _has_duplicate_pairs(np.append(o, 1), np.append(d, 2), n_o, n_d)
     assert not _has_duplicate_pairs(o[:0], d[:0], 3, 4)
-
-
-def test_text_ids_of_a_large_table_are_looked_up_in_halves_with_the_same_result(monkeypatch):
-    # from PARALLEL_LOOKUP_ROWS rows, Arrow text ids are looked up on two threads, half the rows
-    # each; the codes (and so every measure) must be those of the one-pass lookup
-    import accessibility.measures._table as T
-
-    pa = pytest.importorskip("pyarrow")
-    rng = np.random.default_rng(3)
-    vid = pd.Index([f"v{i}" for i in range(40)], dtype="str")
-    fid = pd.Index([f"f{j}" for j in range(7)], dtype="str")
-    n = 301
-    costs = pd.DataFrame(
-        {
-            "origin": pd.array(vid[rng.integers(0, 40, n)], dtype=pd.ArrowDtype(pa.string())),
-            "destination": pd.array(fid[rng.integers(0, 7, n)], dtype="str"),
-            "travel_time_min": rng.uniform(0, 60, n),
-        }
-    ).drop_duplicates(["origin", "destination"])
-    costs["origin"] = costs["origin"].astype("str")
-    pop = pd.Series(rng.uniform(1, 100, 40), index=vid)
-    sup = pd.Series(rng.uniform(1, 10, 7), index=fid)
-    assert isinstance(costs["origin"].array, pd.arrays.ArrowStringArray)
-    one_pass = prepare(costs, pop, sup)
-    ref = M.two_sfca(costs, pop, sup, catchment_min=30)
-    monkeypatch.setattr(T, "PARALLEL_LOOKUP_ROWS", 10)
-    halves = prepare(costs, pop, sup)
-    np.testing.assert_array_equal(halves.o, one_pass.o)
-    np.testing.assert_array_equal(halves.d, one_pass.d)
-    pd.testing.assert_series_equal(M.two_sfca(costs, pop, sup, catchment_min=30), ref)
-    # an unknown id is still found (and named) in either half
-    bad = costs.copy()
-    bad.iloc[-1, 0] = "nowhere"
-    with pytest.raises(InvalidValueError, match="nowhere"):
-        prepare(bad, pop, sup)

@@ -166,31 +166,6 @@ def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
     return lookup[codes]
 
 
-#: Rows from which text ids are looked up on two threads, half the rows each (Arrow's hash lookup
-#: releases the GIL); below, a thread costs more than it saves.
-PARALLEL_LOOKUP_ROWS = 200_000
-
-
-def _pair_codes(
-    origin: pd.Series, origins: pd.Index, destination: pd.Series, destinations: pd.Index
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_codes` of both id columns; text ids of a large table in two halves at once."""
-    texts = all(isinstance(c.array, pd.arrays.ArrowStringArray) for c in (origin, destination))
-    if not texts or len(origin) < PARALLEL_LOOKUP_ROWS:
-        return _codes(origin, origins), _codes(destination, destinations)
-    from concurrent.futures import ThreadPoolExecutor
-
-    half = len(origin) // 2
-    jobs = [
-        (col.iloc[a:b], index)
-        for col, index in ((origin, origins), (destination, destinations))
-        for a, b in ((0, half), (half, len(origin)))
-    ]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(lambda job: _codes(*job), jobs))
-    return np.concatenate(parts[:2]), np.concatenate(parts[2:])
-
-
 def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
     """Arrow-backed text ids looked up in one pass of Arrow's hash lookup (``index_in``), or
     None when the index's labels are not all text (then the general path decides)."""
@@ -265,7 +240,8 @@ def prepare(
             f"cost column {cost!r} has {int((c < 0).sum())} negative values (smallest "
             f"{c.min():g}); costs must be >= 0"
         )
-    o, d = _pair_codes(costs["origin"], origins, costs["destination"], destinations)
+    o = _codes(costs["origin"], origins)
+    d = _codes(costs["destination"], destinations)
     bad_o, bad_d = o < 0, d < 0
     if bad_o.any() or bad_d.any():
         if unknown_ids == "raise":
