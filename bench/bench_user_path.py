@@ -615,9 +615,10 @@ def _targets(results: dict) -> list[str]:
         ],
         "fca": [
             "- **2SFCA vs PySAL.** The benchmark's table has text ids (Arrow-backed strings); "
-            "looking 2 × 1M of them up in the layers' indexes (Arrow's hash lookup `index_in`, the "
-            "rows in two halves on two threads) is still about half of our time, and hashing 2M "
-            "strings costs more than a tenth of PySAL's time. Tables from `travel_costs` carry "
+            "looking 2 × 1M of them up in the layers' indexes (Arrow's hash lookup `index_in`) is "
+            "still about half of our time, and hashing 2M strings costs more than a tenth of "
+            "PySAL's time (tried: the rows in two halves on two threads; no gain measured A/B). "
+            "Tables from `travel_costs` carry "
             "categorical ids and skip that work (the categorical row).",
         ],
     }

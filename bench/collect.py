@@ -12,7 +12,6 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "user_path",
     "user_path_3m",
-    "user_path_nearest",
     "cold_start",
     "routing",
     "county",

@@ -30,7 +30,8 @@ the query's nodes, so each search settles several times fewer nodes. Opportunity
 recover the contracted nodes by a downward sweep, shared by groups of nearby sources. Costs are
 the same as without contraction up to float rounding (a shortcut's cost is summed before the
 path's, ~1e-13 minutes). ``contract=None`` (the default) contracts when the searches are expected
-to settle many times the graph's nodes, estimated from a few sample searches; ``True``/``False``
+to settle many times the graph's nodes (and at least two million in all), estimated from a few
+sample searches; ``True``/``False``
 force it. See ``docs/routing.md``.
 
 Layout
