@@ -113,7 +113,7 @@ def _ours(net, start, mode, cutoff_m):
 
     fac = gpd.GeoDataFrame(geometry=[start], index=["start"], crs=net.crs)
     return reached_roads(
-        net, fac, mode=mode, bands_min=[cutoff_m / 1000.0], direction="from_facility"
+        net, fac, mode=mode, thresholds_min=[cutoff_m / 1000.0], direction="from_facility"
     )
 
 
@@ -174,7 +174,7 @@ def test_reached_nodes_match_qgis(bayreuth, start, mode, cutoff_m):
         net,
         gpd.GeoDataFrame(geometry=[starts[start]], crs=net.crs),
         mode=mode,
-        bands_min=[cutoff_m / 1000],
+        thresholds_min=[cutoff_m / 1000],
         direction="from_facility",
         walk_speed_kmh=5.0,
         max_snap_m=1000.0,
