@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,6 +84,32 @@ def test_distance_catchment_is_a_step_in_metres(small):
     assert M.cumulative(costs, demand, supply, catchment_m=12_000, cost="distance_m").name == (
         "count_12000m"
     )
+
+
+@pytest.mark.parametrize("fn", CATCHMENT_MEASURES, ids=lambda f: f.__name__)
+def test_a_cutoff_is_converted_to_the_columns_unit_of_the_same_kind(fn, small):
+    # 15 minutes on a column in seconds (or hours) is 900 s (0.25 h); 12,000 m on a column in
+    # kilometres is 12 km: the same pairs, the same result as on the minute and metre columns
+    costs, demand, supply = small
+    same = costs.assign(
+        time_s=costs["travel_time_min"] * 60.0,
+        time_h=costs["travel_time_min"] / 60.0,
+        distance_km=costs["distance_m"] / 1000.0,
+    )
+    ref_min = fn(costs, demand, supply, catchment_min=15)
+    ref_m = fn(costs, demand, supply, catchment_m=12_000, cost="distance_m")
+    pairs = [
+        (fn(same, demand, supply, catchment_min=15, cost="time_s"), ref_min),
+        (fn(same, demand, supply, catchment_min=15, cost="time_h"), ref_min),
+        (fn(same, demand, supply, catchment_m=12_000, cost="distance_km"), ref_m),
+    ]
+    for got, ref in pairs:
+        if isinstance(ref, pd.Series):
+            np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-12)
+        else:
+            pd.testing.assert_frame_equal(got.villages, ref.villages, check_exact=False)
+    with pytest.raises(CostUnitError, match=r"'time_s' is in seconds; use catchment_min="):
+        fn(same, demand, supply, catchment_m=12_000, cost="time_s")
 
 
 def test_unit_from_attrs_when_the_name_does_not_say(small):

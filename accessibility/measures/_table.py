@@ -333,6 +333,12 @@ def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bo
 
 #: the units a cost column's name may end in, and what each measures
 UNITS = {"min": "minutes", "s": "seconds", "h": "hours", "m": "metres", "km": "kilometres"}
+#: Each unit as (what it measures, its size in minutes or metres): a cut-off is converted to the
+#: cost column's unit within one kind (30 minutes on a column in seconds is 1,800).
+_UNIT_SIZE = {"min": ("time", 1.0), "s": ("time", 1 / 60), "h": ("time", 60.0)} | {
+    "m": ("distance", 1.0),
+    "km": ("distance", 1000.0),
+}
 
 
 def column_unit(costs: pd.DataFrame, cost: str) -> str | None:
@@ -348,11 +354,12 @@ def column_unit(costs: pd.DataFrame, cost: str) -> str | None:
 
 def unit_cutoff(fn: str, pairs: Pairs, **cutoffs: float | None) -> float | None:
     """The one cut-off given among ``cutoffs`` (keyword -> value, e.g. ``catchment_min=30,
-    catchment_m=None``), after checking that its unit (the keyword's suffix) is the unit of the
-    cost column; None when none is given.
+    catchment_m=None``) in the unit of the cost column: converted when the column measures the
+    same kind in another unit (``catchment_min=30`` on ``time_s`` is 1,800; ``catchment_m=2000``
+    on ``distance_km`` is 2), as given when the column's unit is unknown; None when none is given.
 
-    Raises :class:`~accessibility.errors.CostUnitError` for a cut-off in minutes on a column in
-    metres (or the reverse), naming the column, its unit and the keyword to use.
+    Raises :class:`~accessibility.errors.CostUnitError` for a cut-off in time on a column of
+    distances (or the reverse), naming the column, its unit and the keyword to use.
     """
     given = {k: v for k, v in cutoffs.items() if v is not None}
     if len(given) > 1:
@@ -361,19 +368,22 @@ def unit_cutoff(fn: str, pairs: Pairs, **cutoffs: float | None) -> float | None:
         return None
     ((keyword, value),) = given.items()
     unit = keyword.rsplit("_", 1)[-1]
-    if pairs.unit is not None and pairs.unit != unit:
-        fitting = [k for k in cutoffs if k.rsplit("_", 1)[-1] == pairs.unit]
-        fix = (
-            f"use {fitting[0]}= for a cut-off in {UNITS[pairs.unit]}"
-            if fitting
-            else f"convert the column to {UNITS[unit]} (a column named *_{unit}) or pass "
-            f"cost= a column in {UNITS[unit]}"
-        )
-        raise CostUnitError(
-            f"{fn}(): {keyword}={value!r} is in {UNITS[unit]}, but the cost column "
-            f"{pairs.cost!r} is in {UNITS[pairs.unit]}; {fix}"
-        )
-    return float(value)
+    if pairs.unit is None or pairs.unit == unit:
+        return float(value)
+    (kind, size), (col_kind, col_size) = _UNIT_SIZE[unit], _UNIT_SIZE[pairs.unit]
+    if kind == col_kind:
+        return float(value) * size / col_size
+    fitting = [k for k in cutoffs if _UNIT_SIZE[k.rsplit("_", 1)[-1]][0] == col_kind]
+    fix = (
+        f"use {fitting[0]}= for a cut-off in {UNITS[fitting[0].rsplit('_', 1)[-1]]}"
+        if fitting
+        else f"convert the column to {UNITS[unit]} (a column named *_{unit}) or pass "
+        f"cost= a column in {UNITS[unit]}"
+    )
+    raise CostUnitError(
+        f"{fn}(): {keyword}={value!r} is in {UNITS[unit]}, but the cost column "
+        f"{pairs.cost!r} is in {UNITS[pairs.unit]}; {fix}"
+    )
 
 
 def resolve_decay(
