@@ -255,7 +255,7 @@ def measure_table(
     Each spec names a ``measure`` and its parameters; decays are given as dicts for
     :func:`accessibility.decay.decay_from_spec`. Examples::
 
-        {"measure": "2sfca", "decay": {"kind": "step", "catchment_min": 30}}   # -> {prefix}_2sfca_30min
+        {"measure": "2sfca", "decay": {"kind": "step", "limit_min": 30}}   # -> {prefix}_2sfca_30min
         {"measure": "2sfca", "catchment_min": 30}                              # same
         {"measure": "gravity", "decay": {"kind": "exponential", "half_life_min": 20}}
                                                               # -> {prefix}_gravity_exp_hl20min
