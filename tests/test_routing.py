@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
 
 import networkx as nx
 import numpy as np
@@ -752,3 +753,31 @@ def test_nearest_k1_tie_reached_after_the_target_settled(secondary):
     assert one["cost"].tolist() == [1.0]
     if secondary:
         assert one["cost2"].tolist() == [2.0] == two["cost2"][:1].tolist()
+
+
+@pytest.mark.slow
+def test_nearest_k1_tie_corrections_never_overflow_the_heap(tmp_path):
+    """Regression: nearest_one's heap was sized at one entry per arc and seed, but a tie
+    corrected after a node settled (a zero-cost arc) relaxes the node's arcs again; with five
+    out-arcs the compiled kernel wrote past the heap. Run with numba's bounds checks (a fresh
+    cache, so the kernel compiles with them) and compare with the expected labels."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from accessibility.routing import csr_from_arcs, nearest_k
+tail = [1] + [0] * 5
+head = [0] + list(range(2, 7))
+cost = [0.0] + [1.0] * 5
+g = csr_from_arcs(7, tail, head, cost)
+r = nearest_k(g, source_id=[10, 11], source_node=[1, 0], target_id=list(range(2, 7)),
+              target_node=list(range(2, 7)), k=1, secondary=False)
+print(sorted(set(r["source"].tolist())), sorted(set(r["cost"].tolist())), len(r["source"]))
+"""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[0] == "[10] [1.0] 5"

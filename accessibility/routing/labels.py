@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .grow import grow
+from .grow import grow, resized
 from .heap import pop, pop2, push, push2
 
 
@@ -140,7 +140,8 @@ def nearest_one(
     ordered on the whole label gives, and ties are rare enough to cost nothing measurable. A
     settled node's source index is stored as ``-2 - source`` (no separate state array). The
     heap holds at most one entry per arc and seed, so it is allocated once at that size (growing
-    it inside the loop measured 10-20 % slower). The early stop (every target node settled)
+    it on every push measured 10-20 % slower); it grows only when tie corrections re-relax a node's
+    arcs more than that (possible with zero-cost arcs). The early stop (every target node settled)
     first drains the entries of the last cost, which may still correct a tie.
 
     Returns (best source index or -1, cost, cost2) per target index; pairs beyond ``max_cost``
@@ -210,6 +211,9 @@ def nearest_one(
             if with2:
                 lab_d2[v] = nd2
             lab_s[v] = -2 - s if settled else s
+            if size == hk.shape[0]:  # tie corrections re-relax a node's arcs (zero-cost arcs)
+                hk = resized(hk, size, 2 * size)
+                hv = resized(hv, size, 2 * size)
             size = push(hk, hv, size, nd, v)
     return _best_per_target(
         lab_d, lab_d2, lab_s, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2
