@@ -235,10 +235,12 @@ def test_accessibility_layer_returns_one_type_and_with_costs_gives_both():
     assert isinstance(both, acc.LayerWithCosts)
     pd.testing.assert_frame_equal(both.layer, layer)
     assert list(both.costs) == ["clinic"] and len(both.costs["clinic"]) > 0
-    with pytest.warns(APIChangeWarning, match="accessibility_layer_with_costs"):
+    with pytest.warns(APIChangeWarning, match="accessibility_layer_with_costs") as caught:
         old_layer, old_costs = acc.accessibility_layer(
             *args, services=["clinic"], return_costs=True
         )
+    # the warning names the caller's line, so a user can find it (and filter it by module)
+    assert {w.filename for w in caught if w.category is APIChangeWarning} == {__file__}
     pd.testing.assert_frame_equal(old_layer, layer)
     pd.testing.assert_frame_equal(old_costs["clinic"], both.costs["clinic"])
 

@@ -165,6 +165,7 @@ def accessibility_layer(
             "accessibility_layer(return_costs=True) is deprecated: it returns one type, a "
             "GeoDataFrame; use accessibility_layer_with_costs(...) for the layer and the cost "
             "tables (a named tuple: layer, costs)",
+            stacklevel=3,  # the caller's line
         )
         return tuple(result)
     return result.layer
