@@ -22,16 +22,20 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pyproj import CRS
 
 from .errors import CRSError
 
+#: A coordinate reference system as the functions take it: anything ``pyproj.CRS.from_user_input``
+#: reads (``"EPSG:4546"``, ``4546``, a WKT string, a ``pyproj.CRS``).
+CRSLike: TypeAlias = str | int | CRS
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["is_projected_metric", "metric_crs", "to_metric"]
+__all__ = ["CRSLike", "is_projected_metric", "metric_crs", "to_metric"]
 
 _log = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ def _given_crs(crs: Any) -> CRS:
     return out
 
 
-def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) -> CRS:
+def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRSLike | None = None) -> CRS:
     """The projected metric CRS to compute in: ``crs`` if given, the layer's own if projected in
     metres, otherwise the local UTM zone of the layer's centre.
 
@@ -145,7 +149,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None) ->
 
 
 def to_metric(
-    gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any | None = None
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRSLike | None = None
 ) -> tuple[gpd.GeoDataFrame | gpd.GeoSeries, CRS]:
     """The layer in its metric CRS (see :func:`metric_crs`), and that CRS.
 

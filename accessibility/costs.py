@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._crs import metric_crs
+from ._crs import CRSLike, metric_crs
 from .errors import ConfigError, InputFileError, InvalidValueError, MissingColumnError, suggest
 from .network import Network
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
@@ -398,7 +398,7 @@ def euclidean_costs(
     destinations: gpd.GeoDataFrame,
     *,
     max_distance_m: float = float("inf"),
-    crs: Any | None = None,
+    crs: CRSLike | None = None,
 ) -> pd.DataFrame:
     """Straight-line distances (coverage radii) between two point layers, in a metric CRS.
 

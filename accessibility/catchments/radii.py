@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .._crs import metric_crs
+from .._crs import CRSLike, metric_crs
 from .._deprecate import network_first, renamed_keywords
 from ..errors import InvalidValueError
 from ..network import Network
@@ -27,7 +26,7 @@ def coverage_radii(
     radii_m: float | Mapping[str, float],
     *,
     service_column: str | None = None,
-    crs: Any | None = None,
+    crs: CRSLike | None = None,
     quad_segs: int = 32,
 ) -> gpd.GeoDataFrame:
     """Euclidean coverage circles around facilities (planning-norm service radii).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ DEFAULT_COST = "travel_time_min"
 
 DecayLike = Decay | Mapping[str, Any] | Callable[[np.ndarray], Any]
 UnknownIds = Literal["raise", "drop"]
+#: Demand or supply as a measure takes it: a Series of values indexed by id, or, where the measure
+#: needs only the ids, a DataFrame (its index) or an Index.
+IdsLike: TypeAlias = pd.Series | pd.DataFrame | pd.Index
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def few(labels: Sequence[Any] | np.ndarray | pd.Index, n: int = 5) -> str:
 
 
 def check_layer(
-    obj: Any, what: str, unit: str, *, use_values: bool, example: str
+    obj: IdsLike, what: str, unit: str, *, use_values: bool, example: str
 ) -> tuple[pd.Index, np.ndarray | None]:
     """Validate demand or supply and return its index and (optionally) its float values."""
     if isinstance(obj, pd.Series):
@@ -189,8 +192,8 @@ def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
 
 def prepare(
     costs: pd.DataFrame,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     use_demand: bool = True,
     use_supply: bool = True,
@@ -276,7 +279,12 @@ def prepare(
 
 
 def prepare_ids(
-    costs: pd.DataFrame, demand: Any, supply: Any, cost: str, unknown_ids: UnknownIds, sums: bool
+    costs: pd.DataFrame,
+    demand: IdsLike,
+    supply: IdsLike,
+    cost: str,
+    unknown_ids: UnknownIds,
+    sums: bool,
 ) -> Pairs:
     """:func:`prepare` for a measure that reads no demand values (only demand's index), and
     supply values only when it ``sums`` them."""

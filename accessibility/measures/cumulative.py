@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from ._numbers import positive, tag_number
 from ._table import (
     DEFAULT_COST,
     DecayLike,
+    IdsLike,
     UnknownIds,
     check_reach,
     pair_weights,
@@ -37,8 +38,8 @@ def _check_weight(weight: str) -> None:
 @renamed_keywords(limit_min="catchment_min")
 def cumulative(
     costs: pd.DataFrame,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     catchment_min: float | None = None,
     catchment_m: float | None = None,
@@ -102,8 +103,8 @@ def cumulative(
 
 def cumulative_intervals(
     costs: pd.DataFrame,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     breaks_min: Sequence[float] = (0, 15, 30, 60),
     weight: Literal["count", "supply"] = "count",
@@ -169,7 +170,7 @@ def cumulative_intervals(
 @renamed_keywords(limit_min="catchment_min")
 def gravity(
     costs: pd.DataFrame,
-    demand: Any,
+    demand: IdsLike,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,

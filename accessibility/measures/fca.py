@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from ._numbers import positive
 from ._table import (
     DEFAULT_COST,
     DecayLike,
+    IdsLike,
     Pairs,
     UnknownIds,
     check_reach,
@@ -410,7 +411,7 @@ def spatial_availability(
 
 def huff_probabilities(
     costs: pd.DataFrame,
-    demand: Any,
+    demand: IdsLike,
     supply: pd.Series,
     *,
     decay: DecayLike | None = None,

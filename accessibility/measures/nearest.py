@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from ..errors import InvalidValueError
-from ._table import DEFAULT_COST, Pairs, UnknownIds, cost_unit, prepare_ids
+from ._table import DEFAULT_COST, IdsLike, Pairs, UnknownIds, cost_unit, prepare_ids
 
 __all__ = ["mean_nearest_cost", "nearest_cost", "nearest_facility"]
 
@@ -49,8 +47,8 @@ def _k_nearest(p: Pairs, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def nearest_cost(
     costs: pd.DataFrame,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
@@ -82,8 +80,8 @@ def nearest_cost(
 
 def nearest_facility(
     costs: pd.DataFrame,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     cost: str = DEFAULT_COST,
     unknown_ids: UnknownIds = "raise",
@@ -114,8 +112,8 @@ def nearest_facility(
 
 def mean_nearest_cost(
     costs: pd.DataFrame,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     n: int = 3,
     cost: str = DEFAULT_COST,

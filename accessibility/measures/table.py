@@ -16,6 +16,7 @@ from . import decay as _decay
 from ._numbers import positive, tag_number
 from ._table import (
     DEFAULT_COST,
+    IdsLike,
     Pairs,
     UnknownIds,
     check_layer,
@@ -373,8 +374,8 @@ class _Encoded:
     """The cost table checked and encoded once per cost column (and once more per cut-off)."""
 
     costs: pd.DataFrame
-    demand: Any
-    supply: Any
+    demand: IdsLike
+    supply: IdsLike
     unknown_ids: UnknownIds
     use_demand: bool
     use_supply: bool
@@ -424,8 +425,8 @@ def _spec_columns(
     spec: Mapping[str, Any],
     where: str,
     p: Pairs,
-    demand: Any,
-    supply: Any,
+    demand: IdsLike,
+    supply: IdsLike,
     *,
     prefix: str,
 ) -> dict[str, pd.Series]:
@@ -495,7 +496,7 @@ def _spec_columns(
 
 
 def _decay_measure(
-    measure: str, spec: Mapping[str, Any], where: str, p: Pairs, demand: Any, supply: Any
+    measure: str, spec: Mapping[str, Any], where: str, p: Pairs, demand: IdsLike, supply: IdsLike
 ) -> tuple[str, pd.Series]:
     """Column name (without prefix) and values of a measure weighted by a decay of the spec."""
     f = _spec_decay(spec, where)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._crs import metric_crs
+from .._crs import CRSLike, metric_crs
 from ..errors import EmptyLayerError
 from ..speeds import MODES
 from .assemble import BuildOptions, assemble
@@ -35,7 +35,7 @@ def network_from_osm(
     speeds: Mapping[str, Mapping[str, float]] | None = None,
     use_maxspeed: bool = True,
     oneway: bool = True,
-    crs: Any | None = None,
+    crs: CRSLike | None = None,
 ) -> Network:
     """Build a network from an OpenStreetMap file, offline.
 
@@ -102,7 +102,7 @@ def network_from_osmnx(
     speeds: Mapping[str, Mapping[str, float]] | None = None,
     use_maxspeed: bool = True,
     oneway: bool = True,
-    crs: Any | None = None,
+    crs: CRSLike | None = None,
 ) -> Network:
     """Build a network from an osmnx ``MultiDiGraph`` the user already has.
 

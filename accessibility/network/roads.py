@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._crs import metric_crs
+from .._crs import CRSLike, metric_crs
 from ..errors import CRSError, EmptyLayerError, GeometryError, MissingColumnError, suggest
 from ..speeds import MODES
 from .assemble import BuildOptions, assemble
@@ -50,7 +50,7 @@ def network_from_roads(
     join_t_junctions: bool = True,
     split_crossings: bool = False,
     oneway: bool = True,
-    crs: Any | None = None,
+    crs: CRSLike | None = None,
 ) -> Network:
     """Build a routable network from a road line layer.
 

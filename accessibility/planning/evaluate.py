@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,9 @@ from .compare import (
     road_change_layer,
     standard_thresholds,
 )
+
+if TYPE_CHECKING:
+    from ..transit.project import TransitSetup
 
 __all__ = ["ScenarioResult", "compare_scenarios", "evaluate_scenario"]
 
@@ -267,7 +270,7 @@ def evaluate_scenario(
     connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
     n_jobs: int | None = None,
     baseline: Any = None,
-    transit: Any = None,
+    transit: TransitSetup | None = None,
 ) -> ScenarioResult:
     """Evaluate a scenario: before/after nearest times, coverage and equity, recomputing only what
     changed.

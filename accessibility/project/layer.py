@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +39,9 @@ from ..snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, SnapOptions, locate
 from ..validate import validate_locations
 from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, road_mode
 from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
+
+if TYPE_CHECKING:
+    from ..transit.project import TransitSetup
 
 __all__ = [
     "LayerWithCosts",
@@ -75,7 +78,7 @@ def accessibility_layer(
     n_jobs: int | None = None,
     nearest_modes: Mapping[str, Sequence[str]] | None = None,
     return_costs: Literal[False] = False,  # True is deprecated: accessibility_layer_with_costs
-    transit: Any = None,
+    transit: TransitSetup | None = None,
 ) -> gpd.GeoDataFrame:
     """Per-village accessibility to every service: nearest facility, counts and supply within
     thresholds, reachability flags, and any measures asked for.
@@ -187,7 +190,7 @@ def accessibility_layer_with_costs(
     connector_speed_kmh: float = CONNECTOR_SPEED_KMH,
     n_jobs: int | None = None,
     nearest_modes: Mapping[str, Sequence[str]] | None = None,
-    transit: Any = None,
+    transit: TransitSetup | None = None,
 ) -> LayerWithCosts:
     """:func:`accessibility_layer` and the cost table of each service it routed.
 
@@ -357,7 +360,7 @@ def _nearest_in_modes(
     service_column: str,
     nearest_modes: Mapping[str, Sequence[str]],
     snap: SnapOptions,
-    transit: Any = None,
+    transit: TransitSetup | None = None,
 ) -> dict[str, np.ndarray]:
     """``{s}_{mode}_nearest_min`` for the extra modes of ``nearest_modes`` (``"transit"``: by bus
     within the setup's ``max_time_min``, with the pupils' runs for services that set
