@@ -94,7 +94,7 @@ def test_existing_output_without_overwrite_fails_before_work(first_run, monkeypa
     cfg["output"]["overwrite"] = False
     called = []
     monkeypatch.setattr(
-        "accessibility.project.run.accessibility_layer", lambda *a, **k: called.append(1)
+        "accessibility.project.run.accessibility_layer_with_costs", lambda *a, **k: called.append(1)
     )
     with pytest.raises(OutputError, match="already exists"):
         run_project(cfg, out_dir=out)
