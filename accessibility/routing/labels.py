@@ -140,8 +140,8 @@ def nearest_one(
     ordered on the whole label gives, and ties are rare enough to cost nothing measurable. A
     settled node's source index is stored as ``-2 - source`` (no separate state array). The
     heap holds at most one entry per arc and seed, so it is allocated once at that size (growing
-    it on every push measured 10-20 % slower); it grows only when tie corrections re-relax a node's
-    arcs more than that (possible with zero-cost arcs). The early stop (every target node settled)
+    it on every push measured 10-20 % slower); a tie correction that relaxes a settled node's arcs
+    again makes room for them (possible with zero-cost arcs). The early stop (every target node settled)
     first drains the entries of the last cost, which may still correct a tie.
 
     Returns (best source index or -1, cost, cost2) per target index; pairs beyond ``max_cost``
@@ -153,8 +153,10 @@ def nearest_one(
     # the source index of u's label; -1: unreached; once u is settled, -2 - source (so the mark
     # costs no array of its own, nor a second random access per settled node)
     lab_s = np.full(n, -1, np.int32)  # (the caller checks the source indices fit)
-    hk = np.empty(head.shape[0] + seed_node.shape[0] + 1, np.float64)
-    hv = np.empty(hk.shape[0], head.dtype)
+    pushes_cap = head.shape[0] + seed_node.shape[0] + 1  # one push per seed and relaxed arc
+    hk = np.empty(pushes_cap, np.float64)
+    hv = np.empty(pushes_cap, head.dtype)
+    extra = 0  # arcs relaxed again by tie corrections
     size = 0
     for r in range(seed_node.shape[0]):
         c = seed_cost[r]
@@ -182,6 +184,12 @@ def nearest_one(
         s = lab_s[u]
         if s < -1:
             s = -2 - s  # settled before: a tie corrected, relax again
+            # every push follows a relaxed arc: room for the arcs relaxed once more (the check
+            # lives here, on the rare path, not on every push)
+            extra += indptr[u + 1] - indptr[u]
+            if pushes_cap + extra > hk.shape[0]:
+                hk = resized(hk, size, 2 * (pushes_cap + extra))
+                hv = resized(hv, size, hk.shape[0])
         else:
             lab_s[u] = -2 - s
             if n_target_nodes > 0 and is_target[u]:
@@ -211,9 +219,6 @@ def nearest_one(
             if with2:
                 lab_d2[v] = nd2
             lab_s[v] = -2 - s if settled else s
-            if size == hk.shape[0]:  # tie corrections re-relax a node's arcs (zero-cost arcs)
-                hk = resized(hk, size, 2 * size)
-                hv = resized(hv, size, 2 * size)
             size = push(hk, hv, size, nd, v)
     return _best_per_target(
         lab_d, lab_d2, lab_s, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2
