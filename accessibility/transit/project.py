@@ -29,14 +29,10 @@ import shapely
 
 from .._deprecate import renamed_keywords
 from ..errors import ConfigError
+from .gtfs import timetable_from_gtfs
+from .line_tables import read_line_tables, road_run_times, timetable_from_line_table
 from .raptor import WAITS
-from .timetable import (
-    Timetable,
-    read_line_tables,
-    road_run_times,
-    timetable_from_gtfs,
-    timetable_from_line_table,
-)
+from .timetable import Timetable
 from .travel import transit_travel_times
 from .walk import stop_transfers, straight_line_walk
 
