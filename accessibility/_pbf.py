@@ -389,8 +389,9 @@ def read_pbf_ways(path: str, key: str, wanted: Sequence[str]) -> dict[str, Any] 
     docstring); the caller then reads it with pyosmium. Otherwise a dict: ``way_id``, ``nref``
     (node count of each way), ``ref`` (their node ids, flat), ``x`` and ``y`` (each way node's
     longitude and latitude in 1e-7 degrees, as libosmium's fixed-point ``Location``), ``valid``
-    (the node is in the file with a valid location), and ``tags`` ({wanted key: object array of
-    the first value of that key per way, ``None`` where absent}).
+    (the node is in the file with a valid location), ``strings`` (object array of the distinct tag
+    values) and ``tags`` ({key: per way, the position in ``strings`` of the first value of that
+    key, -1 where absent}).
 
     Nodes are looked up as ``FileProcessor(...).with_locations()`` does: the last node of that id
     in the file, and only nodes with a non-negative id.
@@ -407,6 +408,7 @@ def _read(data: bytes, key: str, wanted: Sequence[str]) -> dict[str, Any] | None
     node_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     way_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]] = []
     seen_header = False
+    distinct: dict[str, int] = {}  # every tag value read, numbered in order of first use
     for btype, payload in _blobs(data):
         if payload is None:
             return None
@@ -450,14 +452,19 @@ def _read(data: bytes, key: str, wanted: Sequence[str]) -> dict[str, Any] | None
         keep = first_val[0] >= 0
         if not keep.any():
             continue
-        table = np.array([*strings, None], dtype=object)
-        ref_way = np.repeat(keep, wnref)
-        values = [table[first_val[j + 1, keep]] for j in range(len(wanted))]
-        values.insert(0, table[first_val[0, keep]])
-        way_parts.append((wid[keep], wnref[keep], refs[ref_way], values))
+        # the block's string ids as codes into the file's distinct values (-1: no such tag)
+        mark = np.zeros(len(strings) + 1, bool)
+        mark[first_val[:, keep]] = True
+        used = np.flatnonzero(mark[:-1])
+        to_code = np.full(len(strings) + 1, -1, np.int64)
+        to_code[used] = [distinct.setdefault(strings[i], len(distinct)) for i in used]
+        values = [to_code[first_val[j, keep]] for j in range(len(wanted) + 1)]
+        way_parts.append((wid[keep], wnref[keep], refs[np.repeat(keep, wnref)], values))
     if not seen_header:
         return None
-    return _locate(node_parts, way_parts, wanted, key)
+    out = _locate(node_parts, way_parts, wanted, key)
+    out["strings"] = np.array([*distinct, None], dtype=object)[:-1]
+    return out
 
 
 def _locate(
@@ -477,7 +484,7 @@ def _locate(
         way_id = np.zeros(0, np.int64)
         nref = np.zeros(0, np.int64)
         ref = np.zeros(0, np.int64)
-        tags = {n: np.zeros(0, dtype=object) for n in names}
+        tags = {n: np.zeros(0, np.int64) for n in names}
     if node_parts:
         nid = np.concatenate([p[0] for p in node_parts])
         nx = np.concatenate([p[1] for p in node_parts])

@@ -172,7 +172,8 @@ def _highway_ways_pyosmium(path: str) -> dict[str, Any]:
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     )
     names = ("highway", *_WAY_TAGS)
-    values: list[tuple[Any, ...]] = []
+    distinct: dict[str | None, int] = {None: -1}
+    values: list[int] = []
     way_id: list[int] = []
     nref: list[int] = []
     nodes: list[tuple[int, int, int, bool]] = []
@@ -180,7 +181,7 @@ def _highway_ways_pyosmium(path: str) -> dict[str, Any]:
         if not isinstance(w, osmium.osm.Way):  # the entity filter passes only ways
             continue
         tags = w.tags
-        values.append(tuple(tags.get(k) for k in names))
+        values.extend(distinct.setdefault(tags.get(k), len(distinct) - 1) for k in names)
         way_id.append(w.id)
         size = 0
         for r in w.nodes:
@@ -190,7 +191,8 @@ def _highway_ways_pyosmium(path: str) -> dict[str, Any]:
             size += 1
         nref.append(size)
     flat = np.array(nodes, dtype=np.int64).reshape(-1, 4)
-    cols = [np.array([v[j] for v in values] + [None], dtype=object)[:-1] for j in range(len(names))]
+    codes = np.array(values, dtype=np.int64).reshape(-1, len(names))
+    del distinct[None]
     return {
         "way_id": np.array(way_id, dtype=np.int64),
         "nref": np.array(nref, dtype=np.int64),
@@ -198,51 +200,64 @@ def _highway_ways_pyosmium(path: str) -> dict[str, Any]:
         "x": flat[:, 1].copy(),
         "y": flat[:, 2].copy(),
         "valid": flat[:, 3].astype(bool),
-        "tags": dict(zip(names, cols, strict=True)),
+        "strings": np.array([*distinct, None], dtype=object)[:-1],
+        "tags": {k: codes[:, j].copy() for j, k in enumerate(names)},
     }
 
 
-def _skip_reasons(hw: pd.Series, area: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _isin(codes: np.ndarray, code_of: Mapping[str, int], values: Iterable[str]) -> np.ndarray:
+    """Per way: its tag (as a code into the distinct values, -1: absent) is one of ``values``."""
+    return np.isin(codes, [code_of.get(v, -2) for v in values])
+
+
+def _skip_reasons(
+    tags: Mapping[str, np.ndarray], code_of: Mapping[str, int], strings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Ways that are not roads (an excluded highway value, or area=yes), and why, per way."""
-    excluded = hw.isin(EXCLUDED_HIGHWAYS).to_numpy()
-    square = (area == "yes").to_numpy() & ~excluded
+    hw = tags["highway"]
+    excluded = _isin(hw, code_of, EXCLUDED_HIGHWAYS)
+    square = _isin(tags["area"], code_of, ["yes"]) & ~excluded
     why = np.full(len(hw), None, dtype=object)
-    why[excluded] = "highway=" + hw[excluded].astype(str) + " (not a road)"
+    why[excluded] = [f"highway={v} (not a road)" for v in strings[hw[excluded]]]
     why[square] = "area=yes (a square)"
     return excluded | square, why
 
 
-def _road_flags(t: dict[str, pd.Series]) -> dict[str, np.ndarray]:
-    """oneway, reverse (oneway=-1) and the per-mode bans of every way, from its tags."""
-    hw = t["highway"]
-    oneway_tag = t["oneway"].fillna("")
-    rev = (oneway_tag == "-1").to_numpy()
-    not_no = (oneway_tag != "no").to_numpy()
+def _road_flags(
+    tags: Mapping[str, np.ndarray], code_of: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """oneway, reverse (oneway=-1) and the per-mode bans of every way, from its tag codes."""
+
+    def isin(key: str | np.ndarray, values: Iterable[str]) -> np.ndarray:
+        return _isin(tags[key] if isinstance(key, str) else key, code_of, values)
+
+    rev = isin("oneway", ["-1"])
+    not_no = ~isin("oneway", ["no"])
     oneway = (
         rev
-        | oneway_tag.isin(("yes", "true", "1")).to_numpy()
-        | (t["junction"].isin(("roundabout", "circular")).to_numpy() & not_no)
-        | (hw.isin(("motorway", "motorway_link")).to_numpy() & not_no)
+        | isin("oneway", ("yes", "true", "1"))
+        | (isin("junction", ("roundabout", "circular")) & not_no)
+        | (isin("highway", ("motorway", "motorway_link")) & not_no)
     )
-    private = t["access"].isin(("no", "private")).to_numpy()
-    mv = t["motor_vehicle"].where(t["motor_vehicle"].notna(), t["motorcar"]).fillna("")
-    no_car = (private & ~mv.isin(("yes", "designated", "destination")).to_numpy()) | mv.isin(
-        ("no", "private")
-    ).to_numpy()
+    private = isin("access", ("no", "private"))
+    # motor_vehicle, or motorcar where motor_vehicle is absent
+    mv = np.where(tags["motor_vehicle"] >= 0, tags["motor_vehicle"], tags["motorcar"])
+    no_car = (private & ~isin(mv, ("yes", "designated", "destination"))) | isin(
+        mv, ("no", "private")
+    )
     out = {"oneway": oneway, "reverse": rev, "no_car": no_car}
     for mode, key in (("no_bike", "bicycle"), ("no_walk", "foot")):
-        v = t[key]
-        out[mode] = (private & ~v.isin(("yes", "designated")).to_numpy()) | v.isin(
-            ("no", "private")
-        ).to_numpy()
+        out[mode] = (private & ~isin(key, ("yes", "designated"))) | isin(key, ("no", "private"))
     return out
 
 
 def _roads_from_ways(ways: dict[str, Any]) -> dict[str, Any]:
     """Roads (see :func:`read_osm_roads`) from the ways' arrays, without a loop over ways."""
-    t = {k: pd.Series(v, dtype=object) for k, v in ways["tags"].items()}
+    tags = ways["tags"]
+    strings = ways["strings"]
+    code_of = {v: i for i, v in enumerate(strings.tolist())}
     nref = ways["nref"]
-    not_road, why = _skip_reasons(t["highway"], t["area"])
+    not_road, why = _skip_reasons(tags, code_of, strings)
     # pieces: runs of way nodes with a valid location; a missing node splits its way there
     valid = ways["valid"]
     way_of_ref = np.repeat(np.arange(len(nref)), nref)
@@ -272,16 +287,19 @@ def _roads_from_ways(ways: dict[str, Any]) -> dict[str, Any]:
             "; ".join(f"{n} {why}" for why, n in sorted(skipped.items())),
         )
     row_way = run_way[kept]
-    flags = _road_flags({k: v.iloc[row_way].reset_index(drop=True) for k, v in t.items()})
-    speed = t["maxspeed"].iloc[row_way]
-    distinct = pd.unique(speed[speed.notna()])
-    kmh = pd.Series([_maxspeed_text(s) for s in distinct], index=distinct, dtype=np.float64)
+    tags = {k: c[row_way] for k, c in tags.items()}
+    flags = _road_flags(tags, code_of)
+    with_none = np.append(strings, None)  # code -1: no such tag
+    speed = tags["maxspeed"]
+    kmh = np.full(len(strings) + 1, np.nan)
+    for code in np.unique(speed[speed >= 0]):
+        kmh[code] = _maxspeed_text(strings[code])
     columns = {
-        "road_class": t["highway"].iloc[row_way].to_numpy(object),
+        "road_class": with_none[tags["highway"]],
         "oneway": flags["oneway"],
         "reverse": flags["reverse"],
-        "name": t["name"].iloc[row_way].to_numpy(object),
-        "maxspeed_kmh": speed.map(kmh).to_numpy(np.float64),
+        "name": with_none[tags["name"]],
+        "maxspeed_kmh": kmh[speed],
         "no_car": flags["no_car"],
         "no_bike": flags["no_bike"],
         "no_walk": flags["no_walk"],
