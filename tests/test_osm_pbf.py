@@ -139,7 +139,7 @@ def reference_read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
     }
 
 
-def reference_network(path, **kw):
+def reference_network(path, modes=("car", "walk")):
     """``network_from_osm`` as before: the reference reader, lines projected by ``to_crs``."""
     from accessibility._crs import metric_crs
 
@@ -150,7 +150,7 @@ def reference_network(path, **kw):
     report = {"n_input_lines": len(proj), "source": os.fspath(path)}
     if roads["skipped"]:
         report["n_osm_ways_skipped"] = dict(roads["skipped"])
-    options = BuildOptions("osm", None, ("car", "walk"), True, maxspeed_column="maxspeed_kmh")
+    options = BuildOptions("osm", None, modes, True, maxspeed_column="maxspeed_kmh")
     return assemble(
         proj, roads["attrs"], work_crs, options, vertex_keys=roads["vertex_keys"], report=report
     )
