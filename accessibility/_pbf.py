@@ -6,10 +6,10 @@ headers and inflates the zlib data, and one numba kernel per block walks the pro
 flat arrays (node ids and fixed-point coordinates, way ids, node references, tag string ids).
 
 It reads what libosmium's PBF reader gives pyosmium, for the files it understands: dense and plain
-nodes, ways and their tags, the default coordinate granularity, uncompressed or zlib blobs, no
-history. Anything else (other compressions, history files, locations stored on ways, an unusual
-granularity, a malformed block) makes :func:`read_pbf_ways` return ``None``, and the caller reads
-the file with pyosmium instead.
+nodes, ways and their tags, the default coordinate granularity, uncompressed or zlib blobs, all
+nodes before the ways, no history. Anything else (other compressions, history files, locations
+stored on ways, nodes after ways, an unusual granularity, a malformed block) makes
+:func:`read_pbf_ways` return ``None``, and the caller reads the file with pyosmium instead.
 """
 
 from __future__ import annotations
@@ -324,6 +324,8 @@ def _decode_block(buf):
                     msg_end = pos + np.int64(size)
                     if pos < 0 or size > np.uint64(end - pos):
                         pos = -1
+                    elif kind in (1, 2) and nw > 0:
+                        pos = -1  # nodes after ways: left to libosmium, which reads in order
                     elif kind == 1:
                         pos, nn = _read_node(buf, pos, msg_end, node_id, node_lat, node_lon, nn)
                     elif kind == 2:
@@ -408,6 +410,7 @@ def _read(data: bytes, key: str, wanted: Sequence[str]) -> dict[str, Any] | None
     node_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     way_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]] = []
     seen_header = False
+    saw_ways = False
     distinct: dict[str, int] = {}  # every tag value read, numbered in order of first use
     for btype, payload in _blobs(data):
         if payload is None:
@@ -426,7 +429,10 @@ def _read(data: bytes, key: str, wanted: Sequence[str]) -> dict[str, Any] | None
         if ints[0] != 0 or ints[1] != 100 or ints[2] != 0 or ints[3] != 0:
             return None
         if len(nid):
+            if saw_ways:
+                return None  # nodes after ways: left to libosmium, which reads in order
             node_parts.append((nid, nlon, nlat))
+        saw_ways = saw_ways or len(wid) > 0
         if not len(wid):
             continue
         strings, tk, tv = _way_tags(payload, s0, s1, tk, tv)

@@ -275,6 +275,18 @@ def test_xml_and_unsupported_pbf_features_read_with_pyosmium(roads_pbf, tmp_path
     write_roads(low, locations_on_ways=True)
     assert read_pbf_ways(str(low), "highway", ("name",)) is None  # left to pyosmium
     assert_same_roads(read_osm_roads(low), reference_read_osm_roads(low))
+    # a way before its nodes: libosmium has no location for them yet, so the way is dropped
+    unsorted = tmp_path / "unsorted.osm.pbf"
+    w = osmium.SimpleWriter(str(unsorted))
+    w.add_way(osmium.osm.mutable.Way(id=1, nodes=[1, 2], tags={"highway": "track"}))
+    w.add_node(osmium.osm.mutable.Node(id=1, location=(11.0, 49.0)))
+    w.add_node(osmium.osm.mutable.Node(id=2, location=(11.1, 49.0)))
+    w.add_way(osmium.osm.mutable.Way(id=2, nodes=[1, 2], tags={"highway": "path"}))
+    w.close()
+    assert read_pbf_ways(str(unsorted), "highway", ("name",)) is None
+    old = reference_read_osm_roads(unsorted)
+    assert old["attrs"]["source_id"].tolist() == [2]
+    assert_same_roads(read_osm_roads(unsorted), old)
     broken = tmp_path / "broken.osm.pbf"
     broken.write_bytes(roads_pbf.read_bytes()[:-100])
     assert read_pbf_ways(str(broken), "highway", ("name",)) is None
