@@ -279,28 +279,60 @@ def _read_way(buf, pos, end, way_id, way_nref, way_ntag, refs, tag_k, tag_v, nw,
 
 
 @njit(cache=True, nogil=True)
-def _decode_block(buf):
-    """Strings, nodes and ways of one PrimitiveBlock (see the module docstring).
+def _read_group(buf, pos, end, out, counts):
+    """A PrimitiveGroup: its nodes, dense nodes and ways (relations are skipped)."""
+    (
+        _,
+        _,
+        node_id,
+        node_lat,
+        node_lon,
+        way_id,
+        way_nref,
+        way_ntag,
+        refs,
+        tag_k,
+        tag_v,
+    ) = out
+    nn, nw, nr, nt = counts[1], counts[2], counts[3], counts[4]
+    while 0 <= pos < end:
+        key, pos = _uvarint(buf, pos)
+        if np.int64(key & np.uint64(7)) != 2:
+            return -1
+        kind = np.int64(key >> np.uint64(3))
+        size, pos = _uvarint(buf, pos)
+        msg_end = pos + np.int64(size)
+        if pos < 0 or size > np.uint64(end - pos):
+            return -1
+        if kind in (1, 2) and nw > 0:
+            return -1  # nodes after ways: left to libosmium, which reads in order
+        if kind == 1:
+            pos, nn = _read_node(buf, pos, msg_end, node_id, node_lat, node_lon, nn)
+        elif kind == 2:
+            pos, nn = _read_dense(buf, pos, msg_end, node_id, node_lat, node_lon, nn)
+        elif kind == 3:
+            pos, nr, nt = _read_way(
+                buf, pos, msg_end, way_id, way_nref, way_ntag, refs, tag_k, tag_v, nw, nr, nt
+            )
+            nw += 1
+        else:
+            pos = msg_end
+        if pos != msg_end:
+            return -1
+    counts[1], counts[2], counts[3], counts[4] = nn, nw, nr, nt
+    return pos
 
-    Returns ``ints`` = [error, granularity, lat_offset, lon_offset] and the arrays; ``error`` is
-    nonzero when the block holds anything this reader does not decode.
+
+@njit(cache=True, nogil=True)
+def _decode_block(buf, out, counts, ints):
+    """Strings, nodes and ways of one PrimitiveBlock (see the module docstring) into ``out``.
+
+    ``counts`` receives how many strings, nodes, ways, references and tags were read, ``ints``
+    [error, granularity, lat_offset, lon_offset]; ``error`` is nonzero when the block holds
+    anything this reader does not decode.
     """
     n = buf.shape[0]
-    # upper bounds: every string, node, way, reference and tag takes at least one byte
-    str_start = np.empty(n // 2 + 1, np.int64)
-    str_end = np.empty(n // 2 + 1, np.int64)
-    node_id = np.empty(n + 1, np.int64)  # np.empty: untouched pages cost no memory
-    node_lat = np.empty(n + 1, np.int64)
-    node_lon = np.empty(n + 1, np.int64)
-    way_id = np.empty(n // 2 + 1, np.int64)
-    way_nref = np.empty(n // 2 + 1, np.int64)
-    way_ntag = np.empty(n // 2 + 1, np.int64)
-    refs = np.empty(n + 1, np.int64)
-    tag_k = np.empty(n + 1, np.int64)
-    tag_v = np.empty(n + 1, np.int64)
-    ints = np.zeros(4, np.int64)
     ints[1] = 100
-    ns = nn = nw = nr = nt = 0
     pos = 0
     while 0 <= pos < n:
         key, pos = _uvarint(buf, pos)
@@ -312,44 +344,9 @@ def _decode_block(buf):
             if pos < 0 or size > np.uint64(n - pos):
                 pos = -1
             elif field == 1:
-                pos, ns = _read_strings(buf, pos, end, str_start, str_end, ns)
-            else:  # a PrimitiveGroup: nodes, dense nodes, ways (relations are skipped)
-                while 0 <= pos < end:
-                    k2, pos = _uvarint(buf, pos)
-                    if np.int64(k2 & np.uint64(7)) != 2:
-                        pos = -1
-                        break
-                    kind = np.int64(k2 >> np.uint64(3))
-                    size, pos = _uvarint(buf, pos)
-                    msg_end = pos + np.int64(size)
-                    if pos < 0 or size > np.uint64(end - pos):
-                        pos = -1
-                    elif kind in (1, 2) and nw > 0:
-                        pos = -1  # nodes after ways: left to libosmium, which reads in order
-                    elif kind == 1:
-                        pos, nn = _read_node(buf, pos, msg_end, node_id, node_lat, node_lon, nn)
-                    elif kind == 2:
-                        pos, nn = _read_dense(buf, pos, msg_end, node_id, node_lat, node_lon, nn)
-                    elif kind == 3:
-                        pos, nr, nt = _read_way(
-                            buf,
-                            pos,
-                            msg_end,
-                            way_id,
-                            way_nref,
-                            way_ntag,
-                            refs,
-                            tag_k,
-                            tag_v,
-                            nw,
-                            nr,
-                            nt,
-                        )
-                        nw += 1
-                    else:
-                        pos = msg_end
-                    if pos != msg_end:
-                        pos = -1
+                pos, counts[0] = _read_strings(buf, pos, end, out[0], out[1], counts[0])
+            else:
+                pos = _read_group(buf, pos, end, out, counts)
                 if pos != end:
                     pos = -1
         elif field in (17, 19, 20) and wire == 0:
@@ -358,20 +355,23 @@ def _decode_block(buf):
         else:
             pos = _skip(buf, pos, wire)
     ints[0] = 0 if pos == n else 1
-    return (
-        ints,
-        str_start[:ns].copy(),
-        str_end[:ns].copy(),
-        node_id[:nn].copy(),
-        node_lat[:nn].copy(),
-        node_lon[:nn].copy(),
-        way_id[:nw].copy(),
-        way_nref[:nw].copy(),
-        way_ntag[:nw].copy(),
-        refs[:nr].copy(),
-        tag_k[:nt].copy(),
-        tag_v[:nt].copy(),
-    )
+
+
+def _decode(buf: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """:func:`_decode_block` with its output arrays: the block's arrays, or None."""
+    n = len(buf)
+    # upper bounds: every string, node, way, reference and tag takes at least one byte;
+    # np.empty: pages never written cost no memory
+    sizes = (n // 2, n // 2, n, n, n, n // 2, n // 2, n // 2, n, n, n)
+    out = tuple(np.empty(k + 1, np.int64) for k in sizes)
+    counts = np.zeros(5, np.int64)
+    ints = np.zeros(4, np.int64)
+    _decode_block(buf, out, counts, ints)
+    if ints[0] != 0 or ints[1] != 100 or ints[2] != 0 or ints[3] != 0:
+        return None
+    ns, nn, nw, nr, nt = counts.tolist()
+    used = (ns, ns, nn, nn, nn, nw, nw, nw, nr, nt, nt)
+    return [a[:k].copy() for a, k in zip(out, used, strict=True)]
 
 
 def _way_tags(
@@ -425,9 +425,10 @@ def _read(data: bytes, key: str, wanted: Sequence[str]) -> dict[str, Any] | None
         if not seen_header:
             return None
         buf = np.frombuffer(payload, dtype=np.uint8)
-        (ints, s0, s1, nid, nlat, nlon, wid, wnref, wntag, refs, tk, tv) = _decode_block(buf)
-        if ints[0] != 0 or ints[1] != 100 or ints[2] != 0 or ints[3] != 0:
+        block = _decode(buf)
+        if block is None:
             return None
+        s0, s1, nid, nlat, nlon, wid, wnref, wntag, refs, tk, tv = block
         if len(nid):
             if saw_ways:
                 return None  # nodes after ways: left to libosmium, which reads in order
