@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -21,7 +20,13 @@ import shapely
 
 from .errors import InvalidValueError
 
-__all__ = ["parse_maxspeed", "read_osm_places", "read_osm_pois", "read_osm_roads"]
+__all__ = [
+    "parse_maxspeed",
+    "read_osm_places",
+    "read_osm_pois",
+    "read_osm_road_vertices",
+    "read_osm_roads",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -86,8 +91,26 @@ def _check_path(path: str | os.PathLike) -> str:
     return os.fspath(p)
 
 
+_WAY_TAGS = (
+    "area",
+    "oneway",
+    "junction",
+    "access",
+    "motor_vehicle",
+    "motorcar",
+    "bicycle",
+    "foot",
+    "name",
+    "maxspeed",
+)
+
+
 def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
     """Every way with a usable ``highway`` tag, as lon/lat lines with OSM node ids per vertex.
+
+    ``.osm.pbf`` files are decoded into arrays directly (:mod:`accessibility._pbf`); XML files,
+    and PBF files using features that decoder leaves out, are read with pyosmium. Both give the
+    same result.
 
     Returns
     -------
@@ -98,79 +121,163 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
         ``highway`` tag that were not read, counted by reason; also logged). Ways that run through
         nodes missing from the extract are split there.
     """
+    roads = read_osm_road_vertices(path)
+    sizes = roads["sizes"]
+    geoms = (
+        shapely.linestrings(roads["lonlat"], indices=np.repeat(np.arange(len(sizes)), sizes))
+        if len(sizes)
+        else np.array([], dtype=object)
+    )
+    return {
+        "geometry": np.asarray(geoms),
+        "attrs": roads["attrs"],
+        "vertex_keys": roads["vertex_keys"],
+        "skipped": roads["skipped"],
+    }
+
+
+def read_osm_road_vertices(path: str | os.PathLike) -> dict[str, Any]:
+    """:func:`read_osm_roads` as arrays, before any geometry is made.
+
+    Returns
+    -------
+    dict
+        ``lonlat`` (``(n, 2)`` float64, every vertex of every line in order), ``sizes`` (vertices
+        per line), ``vertex_keys``, ``attrs`` and ``skipped`` as in :func:`read_osm_roads`.
+
+    Examples
+    --------
+    >>> read_osm_road_vertices("../shared/data/osm/imperial-county.osm.pbf")["sizes"].sum()  # doctest: +SKIP
+    np.int64(197642)
+    """
+    from ._pbf import read_pbf_ways
+
+    p = _check_path(path)
+    ways = read_pbf_ways(p, "highway", _WAY_TAGS) if p.lower().endswith(".pbf") else None
+    if ways is None:
+        ways = _highway_ways_pyosmium(p)
+    return _roads_from_ways(ways)
+
+
+def _highway_ways_pyosmium(path: str) -> dict[str, Any]:
+    """:func:`accessibility._pbf.read_pbf_ways`'s arrays, read with pyosmium (any OSM file)."""
     import osmium
 
     highway_ways = osmium.filter.KeyFilter("highway")
     highway_ways.enable_for(osmium.osm.WAY)
     fp = (
-        osmium.FileProcessor(_check_path(path), osmium.osm.NODE | osmium.osm.WAY)
+        osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(highway_ways)
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
     )
-    chunks: list[list[tuple[int, int, int]]] = []
-    rows: list[tuple[Any, ...]] = []
-    n_missing = 0
-    skipped: dict[str, int] = {}
+    names = ("highway", *_WAY_TAGS)
+    distinct: dict[str | None, int] = {None: -1}
+    values: list[int] = []
+    way_id: list[int] = []
+    nref: list[int] = []
+    nodes: list[tuple[int, int, int, bool]] = []
     for w in fp:
         if not isinstance(w, osmium.osm.Way):  # the entity filter passes only ways
             continue
         tags = w.tags
-        hw = tags.get("highway")
-        if hw is None:
-            continue
-        if hw in EXCLUDED_HIGHWAYS or tags.get("area") == "yes":
-            why = f"highway={hw} (not a road)" if hw in EXCLUDED_HIGHWAYS else "area=yes (a square)"
-            skipped[why] = skipped.get(why, 0) + 1
-            continue
-        n_rows = len(rows)
-        oneway_tag = tags.get("oneway", "")
-        rev = oneway_tag == "-1"
-        oneway = (
-            rev
-            or oneway_tag in ("yes", "true", "1")
-            or (tags.get("junction") in ("roundabout", "circular") and oneway_tag != "no")
-            or (hw in ("motorway", "motorway_link") and oneway_tag != "no")
-        )
-        access = tags.get("access", "")
-        private = access in ("no", "private")
-        mv = tags.get("motor_vehicle", tags.get("motorcar", ""))
-        no_car = (private and mv not in ("yes", "designated", "destination")) or mv in (
-            "no",
-            "private",
-        )
-        bicycle = tags.get("bicycle", "")
-        no_bike = (private and bicycle not in ("yes", "designated")) or bicycle in ("no", "private")
-        foot = tags.get("foot", "")
-        no_walk = (private and foot not in ("yes", "designated")) or foot in ("no", "private")
-        row = (
-            hw,
-            oneway,
-            rev,
-            tags.get("name"),
-            _maxspeed_text(speed) if (speed := tags.get("maxspeed")) is not None else math.nan,
-            no_car,
-            no_bike,
-            no_walk,
-            w.id,
-        )
-        piece: list[tuple[int, int, int]] = []
+        values.extend(distinct.setdefault(tags.get(k), len(distinct) - 1) for k in names)
+        way_id.append(w.id)
+        size = 0
         for r in w.nodes:
             loc = r.location
-            if loc.valid():
-                piece.append((r.ref, loc.x, loc.y))  # x, y: fixed-point 1e-7 degrees
-                continue
-            n_missing += 1
-            if len(piece) >= 2:
-                chunks.append(piece)
-                rows.append(row)
-            piece = []
-        if len(piece) >= 2:
-            chunks.append(piece)
-            rows.append(row)
-        if len(rows) == n_rows:
-            why = "fewer than 2 of its nodes in the extract"
-            skipped[why] = skipped.get(why, 0) + 1
+            ok = loc.valid()
+            nodes.append((r.ref, loc.x if ok else 0, loc.y if ok else 0, ok))
+            size += 1
+        nref.append(size)
+    flat = np.array(nodes, dtype=np.int64).reshape(-1, 4)
+    codes = np.array(values, dtype=np.int64).reshape(-1, len(names))
+    del distinct[None]
+    return {
+        "way_id": np.array(way_id, dtype=np.int64),
+        "nref": np.array(nref, dtype=np.int64),
+        "ref": flat[:, 0].copy(),
+        "x": flat[:, 1].copy(),
+        "y": flat[:, 2].copy(),
+        "valid": flat[:, 3].astype(bool),
+        "strings": np.array([*distinct, None], dtype=object)[:-1],
+        "tags": {k: codes[:, j].copy() for j, k in enumerate(names)},
+    }
+
+
+def _isin(codes: np.ndarray, code_of: Mapping[str, int], values: Iterable[str]) -> np.ndarray:
+    """Per way: its tag (as a code into the distinct values, -1: absent) is one of ``values``."""
+    return np.isin(codes, [code_of.get(v, -2) for v in values])
+
+
+def _skip_reasons(
+    tags: Mapping[str, np.ndarray], code_of: Mapping[str, int], strings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ways that are not roads (an excluded highway value, or area=yes), and why, per way."""
+    hw = tags["highway"]
+    excluded = _isin(hw, code_of, EXCLUDED_HIGHWAYS)
+    square = _isin(tags["area"], code_of, ["yes"]) & ~excluded
+    why = np.full(len(hw), None, dtype=object)
+    why[excluded] = [f"highway={v} (not a road)" for v in strings[hw[excluded]]]
+    why[square] = "area=yes (a square)"
+    return excluded | square, why
+
+
+def _road_flags(
+    tags: Mapping[str, np.ndarray], code_of: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """oneway, reverse (oneway=-1) and the per-mode bans of every way, from its tag codes."""
+
+    def isin(key: str | np.ndarray, values: Iterable[str]) -> np.ndarray:
+        return _isin(tags[key] if isinstance(key, str) else key, code_of, values)
+
+    rev = isin("oneway", ["-1"])
+    not_no = ~isin("oneway", ["no"])
+    oneway = (
+        rev
+        | isin("oneway", ("yes", "true", "1"))
+        | (isin("junction", ("roundabout", "circular")) & not_no)
+        | (isin("highway", ("motorway", "motorway_link")) & not_no)
+    )
+    private = isin("access", ("no", "private"))
+    # motor_vehicle, or motorcar where motor_vehicle is absent
+    mv = np.where(tags["motor_vehicle"] >= 0, tags["motor_vehicle"], tags["motorcar"])
+    no_car = (private & ~isin(mv, ("yes", "designated", "destination"))) | isin(
+        mv, ("no", "private")
+    )
+    out = {"oneway": oneway, "reverse": rev, "no_car": no_car}
+    for mode, key in (("no_bike", "bicycle"), ("no_walk", "foot")):
+        out[mode] = (private & ~isin(key, ("yes", "designated"))) | isin(key, ("no", "private"))
+    return out
+
+
+def _roads_from_ways(ways: dict[str, Any]) -> dict[str, Any]:
+    """Roads (see :func:`read_osm_roads`) from the ways' arrays, without a loop over ways."""
+    tags = ways["tags"]
+    strings = ways["strings"]
+    code_of = {v: i for i, v in enumerate(strings.tolist())}
+    nref = ways["nref"]
+    not_road, why = _skip_reasons(tags, code_of, strings)
+    # pieces: runs of way nodes with a valid location; a missing node splits its way there
+    valid = ways["valid"]
+    way_of_ref = np.repeat(np.arange(len(nref)), nref)
+    road_ref = ~not_road[way_of_ref]
+    n_missing = int((~valid & road_ref).sum())
+    starts = np.r_[0, np.cumsum(nref)[:-1]] if len(nref) else np.zeros(0, np.int64)
+    new_way = np.zeros(len(valid), bool)
+    new_way[starts[nref > 0]] = True
+    prev_valid = np.r_[False, valid[:-1]]
+    run_start = valid & (new_way | ~prev_valid) & road_ref
+    run_of = np.cumsum(run_start) - 1
+    in_run = valid & road_ref
+    run_size = np.bincount(run_of[in_run], minlength=int(run_start.sum()))
+    run_way = way_of_ref[run_start]
+    kept = run_size >= 2
+    short = ~not_road & (np.bincount(run_way[kept], minlength=len(nref)) == 0)
+    why[short] = "fewer than 2 of its nodes in the extract"
+    skipped: dict[str, int] = {}
+    for reason in why[why != None]:  # noqa: E711 - object array
+        skipped[reason] = skipped.get(reason, 0) + 1
     if n_missing:
         _log.info("%d way node(s) lie outside the extract; their ways were split there", n_missing)
     if skipped:
@@ -179,43 +286,41 @@ def read_osm_roads(path: str | os.PathLike) -> dict[str, Any]:
             sum(skipped.values()),
             "; ".join(f"{n} {why}" for why, n in sorted(skipped.items())),
         )
-    attrs = pd.DataFrame(
-        rows,
-        columns=[
-            "road_class",
-            "oneway",
-            "reverse",
-            "name",
-            "maxspeed_kmh",
-            "no_car",
-            "no_bike",
-            "no_walk",
-            "source_id",
-        ],
-    )
-    sizes = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
-    flat = np.array([v for c in chunks for v in c], dtype=np.int64).reshape(-1, 3)
-    keys = flat[:, 0].copy()
-    coords = flat[:, 1:].astype(np.float64) / 1e7
+    row_way = run_way[kept]
+    tags = {k: c[row_way] for k, c in tags.items()}
+    flags = _road_flags(tags, code_of)
+    with_none = np.append(strings, None)  # code -1: no such tag
+    speed = tags["maxspeed"]
+    kmh = np.full(len(strings) + 1, np.nan)
+    for code in np.unique(speed[speed >= 0]):
+        kmh[code] = _maxspeed_text(strings[code])
+    columns = {
+        "road_class": with_none[tags["highway"]],
+        "oneway": flags["oneway"],
+        "reverse": flags["reverse"],
+        "name": with_none[tags["name"]],
+        "maxspeed_kmh": kmh[speed],
+        "no_car": flags["no_car"],
+        "no_bike": flags["no_bike"],
+        "no_walk": flags["no_walk"],
+        "source_id": ways["way_id"][row_way],
+    }
+    attrs = pd.DataFrame(columns) if len(row_way) else pd.DataFrame([], columns=list(columns))
+    # vertices of the kept pieces, in order; ways tagged oneway=-1 run against their node order
+    vert = np.flatnonzero(in_run & kept[run_of]) if len(kept) else np.zeros(0, np.int64)
+    sizes = run_size[kept]
     line_index = np.repeat(np.arange(len(sizes)), sizes)
-    # ways tagged oneway=-1 run against their node order: reverse them
-    rev = attrs["reverse"].to_numpy(bool)
-    if rev.any():
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        order = np.arange(len(keys))
-        for i in np.flatnonzero(rev):
-            s, n = starts[i], sizes[i]
-            order[s : s + n] = order[s : s + n][::-1]
-        coords, keys = coords[order], keys[order]
-    geoms = (
-        shapely.linestrings(coords, indices=line_index)
-        if len(sizes)
-        else np.array([], dtype=object)
-    )
+    if flags["reverse"].any():
+        first = np.r_[0, np.cumsum(sizes)[:-1]]
+        k = np.arange(len(vert)) - first[line_index]
+        back = np.repeat(flags["reverse"], sizes)
+        order = np.where(back, first[line_index] + sizes[line_index] - 1 - k, np.arange(len(vert)))
+        vert = vert[order]
     return {
-        "geometry": np.asarray(geoms),
+        "lonlat": np.column_stack([ways["x"][vert], ways["y"][vert]]).astype(np.float64) / 1e7,
+        "sizes": sizes,
+        "vertex_keys": ways["ref"][vert],
         "attrs": attrs.drop(columns="reverse"),
-        "vertex_keys": keys,
         "skipped": skipped,
     }
 

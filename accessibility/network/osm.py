@@ -72,17 +72,27 @@ def network_from_osm(
     >>> import accessibility as acc
     >>> net = acc.network_from_osm("../shared/data/osm/north-bayreuth.osm.gz")  # doctest: +SKIP
     """
-    from ..osm import read_osm_roads
+    from pyproj import Transformer
 
-    roads = read_osm_roads(path)
-    if len(roads["geometry"]) == 0:
+    from ..osm import read_osm_road_vertices
+
+    roads = read_osm_road_vertices(path)
+    sizes = roads["sizes"]
+    if len(sizes) == 0:
         raise EmptyLayerError(f"{os.fspath(path)!r} has no ways with a highway tag")
-    lines = roads["geometry"]
     attrs = roads["attrs"]
-    gs = gpd.GeoSeries(lines, crs="EPSG:4326")
-    work_crs = metric_crs(gs, crs)
-    proj = gs.to_crs(work_crs).to_numpy()
-    report: dict[str, Any] = {"n_input_lines": len(lines), "source": os.fspath(path)}
+    lonlat = roads["lonlat"]
+    # the lines' extent decides the UTM zone; the vertices are projected as arrays, as
+    # GeoSeries.to_crs would project the lines' coordinates, and the lines made once, projected
+    lo, hi = lonlat.min(axis=0), lonlat.max(axis=0)
+    work_crs = metric_crs(gpd.GeoSeries(shapely.points([lo, hi]), crs="EPSG:4326"), crs)
+    xy = np.column_stack(
+        Transformer.from_crs("EPSG:4326", work_crs, always_xy=True).transform(
+            lonlat[:, 0], lonlat[:, 1]
+        )
+    )
+    proj = shapely.linestrings(xy, indices=np.repeat(np.arange(len(sizes)), sizes))
+    report: dict[str, Any] = {"n_input_lines": len(sizes), "source": os.fspath(path)}
     if roads.get("skipped"):
         report["n_osm_ways_skipped"] = dict(roads["skipped"])
     if not use_maxspeed:
