@@ -245,7 +245,7 @@ def nearest_one(
     (every target node settled) first drains the current bucket, which may still correct a tie.
 
     Returns (best source index or -1, cost, cost2) per target index; pairs beyond ``max_cost``
-    are -1.
+    are -1; without ``with2`` cost2 is one zero (not one per target: 8 bytes a target less).
     """
     n = indptr.shape[0] - 1
     lab_d = np.full(n, np.inf)
@@ -440,7 +440,7 @@ def _best_per_target(
     """The best label over the attachment rows of every target index (see :func:`nearest_one`)."""
     best_s = np.full(n_tid, -1, np.int64)
     best_c = np.full(n_tid, np.inf)
-    best_c2 = np.zeros(n_tid)
+    best_c2 = np.zeros(n_tid if with2 else 1)  # (without with2 the caller fills cost2)
     for u in range(lab_d.shape[0]):
         s = -2 - lab_s[u]  # settled nodes only (see nearest_one)
         if s < 0 or att_ptr[u] == att_ptr[u + 1]:
@@ -453,8 +453,10 @@ def _best_per_target(
                 continue
             c2 = d2 + att_cost2[a] if with2 else 0.0
             t = att_tid[a]
-            if best_s[t] < 0 or _less3(c, c2, s, best_c[t], best_c2[t], best_s[t]):
+            b2 = best_c2[t] if with2 else 0.0
+            if best_s[t] < 0 or _less3(c, c2, s, best_c[t], b2, best_s[t]):
                 best_s[t] = s
                 best_c[t] = c
-                best_c2[t] = c2
+                if with2:
+                    best_c2[t] = c2
     return best_s, best_c, best_c2

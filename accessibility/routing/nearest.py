@@ -123,12 +123,14 @@ def _nearest_one(
         *targets, p.max_cost, with2,
     )  # fmt: skip
     hit = np.flatnonzero(best_s >= 0)
-    if not with2:
-        best_c2 = np.full(best_c.shape[0], fill2)
+    if hit.shape[0] == best_s.shape[0]:  # every target reached: no gathers of the kernel's arrays
+        source, cost = best_s, best_c
+    else:
+        source, cost = best_s[hit], best_c[hit]
     return {
         "target": p.tgt_ids[hit],
-        "source": p.src_ids[best_s[hit]],
-        "cost": best_c[hit],
-        "cost2": best_c2[hit],
+        "source": p.src_ids[source],
+        "cost": cost,
+        "cost2": best_c2[hit] if with2 else np.full(hit.shape[0], fill2),
         "rank": np.zeros(hit.shape[0], np.int64),
     }
