@@ -156,8 +156,8 @@ def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
     """Move the queue of :func:`nearest_one` to its next non-empty bucket.
 
     ``q`` holds the queue's counters ``[current bucket, entries in the window's lists, overflow
-    list head, overflow entries, smallest overflow bucket, heap size]``. Returns the heap
-    arrays (grown if needed)."""
+    list head, overflow entries, smallest overflow bucket, heap size]``; the heap has room for
+    every entry of the pool."""
     mask = bh.shape[0] - 1
     cb, wcount, oh, ocount, omin, size = q[0], q[1], q[2], q[3], q[4], q[5]
     b = omin
@@ -170,8 +170,6 @@ def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
     if not lifo and i >= 0:  # the bucket's list into the heap
         bh[b & mask] = -1
         while i >= 0:
-            if size == hk.shape[0]:
-                hk, hv = grow(hk), grow(hv)
             size = push(hk, hv, size, pk[i], pv[i])
             wcount -= 1
             i = pn[i]
@@ -183,8 +181,6 @@ def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
             nx = pn[i]
             bi = _bucket(pk[i], inv)
             if bi == cb and not lifo:
-                if size == hk.shape[0]:
-                    hk, hv = grow(hk), grow(hv)
                 size = push(hk, hv, size, pk[i], pv[i])
             elif bi <= cb + mask:
                 pn[i] = bh[bi & mask]
@@ -198,7 +194,6 @@ def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
                 ocount += 1
             i = nx
     q[0], q[1], q[2], q[3], q[4], q[5] = cb, wcount, oh, ocount, omin, size
-    return hk, hv
 
 
 @njit(cache=True, nogil=True)
@@ -257,11 +252,12 @@ def nearest_one(
     mask = n_buckets - 1
     pushes_cap = head.shape[0] + seed_node.shape[0] + 1  # one push per seed and relaxed arc
     pk = np.empty(pushes_cap, np.float64)  # the pool: cost, node, next entry of the list
-    pv = np.empty(pushes_cap, head.dtype)
+    pv = np.empty(pushes_cap, np.int64)  # (int64 as pn: one compiled resized() less)
     pn = np.empty(pushes_cap, np.int64)
     bh = np.full(n_buckets, -1, np.int64)  # first entry of every bucket of the window
-    hk = np.empty(16 if lifo else 1024, np.float64)  # the current bucket's heap (not lifo)
-    hv = np.empty(hk.shape[0], head.dtype)
+    # the current bucket's heap (not lifo): at most every push, as the pool
+    hk = np.empty(1 if lifo else pushes_cap, np.float64)
+    hv = np.empty(hk.shape[0], np.int64)
     # current bucket, entries in the window, overflow head, entries, smallest bucket, heap size
     q = np.array([-1, 0, -1, 0, 0, 0], np.int64)
     top = 0
@@ -292,7 +288,7 @@ def nearest_one(
                 break
             q[1] = wcount
             q[5] = size
-            hk, hv = _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo)
+            _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo)
             cb = q[0]
             wcount = q[1]
             size = q[5]
@@ -339,6 +335,9 @@ def nearest_one(
                 pk = resized(pk, top, 2 * (pushes_cap + extra))
                 pv = resized(pv, top, pk.shape[0])
                 pn = resized(pn, top, pk.shape[0])
+                if not lifo:
+                    hk = resized(hk, size, pk.shape[0])
+                    hv = resized(hv, size, pk.shape[0])
         else:
             lab_s[u] = -2 - s
             if n_target_nodes > 0 and is_target[u]:
@@ -369,8 +368,6 @@ def nearest_one(
             lab_s[v] = -2 - s if settled else s
             bi = _bucket(nd, inv)
             if bi == cb and not lifo:
-                if size == hk.shape[0]:
-                    hk, hv = grow(hk), grow(hv)
                 size = push(hk, hv, size, nd, v)
             elif bi <= lim:  # (written out: _pool_push keeps its counters in q)
                 j = free

@@ -65,8 +65,9 @@ def nearest_k(
         raise InvalidValueError(f"k must be >= 1, got {k}")
     sources = (source_id, source_node, source_cost, source_cost2)
     p = prepare(graph, sources, (target_id, target_node, target_cost, target_cost2), max_cost)
-    # k = 1: labels (up to 20 bytes a node) and a queue pool of one entry per arc (20 bytes)
-    need = graph.n_nodes * 20 + graph.n_arcs * 20 if k == 1 else graph.n_nodes * (k * 24 + 8)
+    # k = 1: labels (up to 20 bytes a node) and a queue pool of up to one entry per arc (24
+    # bytes; the pages the search touches are far fewer: settled entries are reused)
+    need = graph.n_nodes * 20 + graph.n_arcs * 24 if k == 1 else graph.n_nodes * (k * 24 + 8)
     check_memory(need, f"k-nearest labels ({graph.n_nodes} nodes x k={k})", "use a smaller k")
     if p.src_ids.shape[0] >= 2**31 - 1:
         raise InvalidValueError(f"at most 2**31 - 2 sources, got {p.src_ids.shape[0]}")
