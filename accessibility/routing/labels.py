@@ -152,27 +152,19 @@ def _bucket(key, inv):
 
 
 @njit(cache=True, nogil=True)
-def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
+def _advance(q, pk, pn, bh, inv):
     """Move the queue of :func:`nearest_one` to its next non-empty bucket.
 
     ``q`` holds the queue's counters ``[current bucket, entries in the window's lists, overflow
-    list head, overflow entries, smallest overflow bucket, heap size]``; the heap has room for
-    every entry of the pool."""
+    list head, overflow entries, smallest overflow bucket]``."""
     mask = bh.shape[0] - 1
-    cb, wcount, oh, ocount, omin, size = q[0], q[1], q[2], q[3], q[4], q[5]
+    cb, wcount, oh, ocount, omin = q[0], q[1], q[2], q[3], q[4]
     b = omin
     if wcount > 0:
         b = cb + 1
         while bh[b & mask] < 0 and not (ocount > 0 and b >= omin):
             b += 1
     cb = b
-    i = bh[b & mask]
-    if not lifo and i >= 0:  # the bucket's list into the heap
-        bh[b & mask] = -1
-        while i >= 0:
-            size = push(hk, hv, size, pk[i], pv[i])
-            wcount -= 1
-            i = pn[i]
     if ocount > 0 and omin == cb:  # the overflow list into the window
         i = oh
         oh = -1
@@ -180,9 +172,7 @@ def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
         while i >= 0:
             nx = pn[i]
             bi = _bucket(pk[i], inv)
-            if bi == cb and not lifo:
-                size = push(hk, hv, size, pk[i], pv[i])
-            elif bi <= cb + mask:
+            if bi <= cb + mask:
                 pn[i] = bh[bi & mask]
                 bh[bi & mask] = i
                 wcount += 1
@@ -193,7 +183,20 @@ def _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo):
                     omin = bi
                 ocount += 1
             i = nx
-    q[0], q[1], q[2], q[3], q[4], q[5] = cb, wcount, oh, ocount, omin, size
+    q[0], q[1], q[2], q[3], q[4] = cb, wcount, oh, ocount, omin
+
+
+@njit(cache=True, nogil=True)
+def _list_to_heap(hk, hv, size, pk, pv, pn, bh, slot):
+    """Move the list of bucket ``slot`` into the heap of :func:`nearest_one` (which has room
+    for every entry of the pool); return the heap's new size. The one heap push of the kernel:
+    each inlined copy of it costs compilation on a fresh install."""
+    i = bh[slot]
+    bh[slot] = -1
+    while i >= 0:
+        size = push(hk, hv, size, pk[i], pv[i])
+        i = pn[i]
+    return size
 
 
 @njit(cache=True, nogil=True)
@@ -258,8 +261,8 @@ def nearest_one(
     # the current bucket's heap (not lifo): at most every push, as the pool
     hk = np.empty(1 if lifo else pushes_cap, np.float64)
     hv = np.empty(hk.shape[0], np.int64)
-    # current bucket, entries in the window, overflow head, entries, smallest bucket, heap size
-    q = np.array([-1, 0, -1, 0, 0, 0], np.int64)
+    # current bucket, entries in the window, overflow head, entries, smallest bucket
+    q = np.array([-1, 0, -1, 0, 0], np.int64)
     top = 0
     for r in range(seed_node.shape[0]):
         c = seed_cost[r]
@@ -283,15 +286,17 @@ def nearest_one(
     found = 0
     stop = np.inf  # after the early stop: drain the current bucket
     while True:
+        if not lifo and bh[cb & mask] >= 0:  # entries of the current bucket into its heap
+            before = size
+            size = _list_to_heap(hk, hv, size, pk, pv, pn, bh, cb & mask)
+            wcount -= size - before
         if (bh[cb & mask] < 0) if lifo else (size == 0):
             if stop < np.inf or (wcount == 0 and q[3] == 0):
                 break
             q[1] = wcount
-            q[5] = size
-            _advance(q, pk, pv, pn, bh, hk, hv, inv, lifo)
+            _advance(q, pk, pn, bh, inv)
             cb = q[0]
             wcount = q[1]
-            size = q[5]
             lim = cb + mask
             continue
         if lifo:
@@ -367,9 +372,7 @@ def nearest_one(
                 lab_d2[v] = nd2
             lab_s[v] = -2 - s if settled else s
             bi = _bucket(nd, inv)
-            if bi == cb and not lifo:
-                size = push(hk, hv, size, nd, v)
-            elif bi <= lim:  # (written out: _pool_push keeps its counters in q)
+            if bi <= lim:  # (written out: _pool_push keeps its counters in q)
                 j = free
                 if j >= 0:
                     free = pn[j]
