@@ -605,7 +605,7 @@ def _targets(results: dict) -> list[str]:
             "output about 10 % of the call): one multi-source Dijkstra from all facilities. Its "
             "queue is a bucket queue of cost: buckets as wide as the shortest arc, so the entries "
             "of a bucket cannot improve one another and are settled in any order (last in, first "
-            "out; a heap per bucket when an arc costs zero), each bucket a linked list in a pool "
+            "out; a heap per bucket when arc costs span too wide a range), each bucket a list in a pool "
             "whose settled entries are reused, with a prefetch along the list (the pool is "
             "scattered: the prefetch alone made it 1.8x faster at 1M nodes). Ties on cost are "
             "settled by correction; costs equal SciPy's bit for bit. The 4-ary heap it replaced "

@@ -111,11 +111,12 @@ def test_nearest_k1_equals_scipy_on_random_geometric_graphs(seed, limit):
 @pytest.mark.parametrize("low", [0, 1])
 @pytest.mark.parametrize("limit", [np.inf, 7.0])
 def test_nearest_k1_equals_scipy_with_ties_and_zero_costs(seed, low, limit):
-    """Integer costs: many exact ties between sources; ``low=0`` adds zero-cost arcs (the queue
-    then keeps a heap per bucket)."""
+    """Integer costs: many exact ties between sources; ``low=0`` adds zero-cost arcs (labels
+    a bucket's entries improve within it, corrected)."""
     n = 400
     tail, head, cost = random_arcs(n, 0.006, seed, low)
-    assert queue_plan(cost, np.inf)[2] == (low > 0)
+    assert queue_plan(cost, np.inf)[2]
+    assert (cost == 0).any() == (low == 0)
     fac = np.random.default_rng(seed).choice(n, 25, replace=False)
     check(*ours_and_scipy(n, tail, head, cost, fac, limit), exact=True)
 
@@ -138,19 +139,20 @@ def test_nearest_k1_seed_costs_beyond_the_window(low):
 
 
 def test_queue_plan_modes():
-    """A heap per bucket when an arc costs zero or the arcs' cost ratio is too wide."""
+    """A heap per bucket when the arcs' cost ratio is too wide or every arc costs zero."""
     assert queue_plan(np.array([0.5, 1.0, 3.0]), np.inf) == (2.0, 16, True)
-    assert not queue_plan(np.array([0.0, 1.0]), np.inf)[2]
+    assert queue_plan(np.array([0.0, 0.5, 1.0]), np.inf) == (2.0, 8, True)
     assert not queue_plan(np.array([1e-6, 1.0]), np.inf)[2]
     assert queue_plan(np.array([1e-6, 1.0]), 0.5)[2]  # arcs beyond the bound do not count
-    assert queue_plan(np.zeros(0), np.inf)[1] == 4  # no arc: one bucket in use
+    assert not queue_plan(np.zeros(3), np.inf)[2]
+    assert not queue_plan(np.zeros(0), np.inf)[2]
 
 
 def test_nearest_k1_wide_cost_ratio_equals_scipy():
-    """Arc costs over eight orders of magnitude: the heap-per-bucket queue."""
+    """Arc costs over eight orders of magnitude and zero: the heap-per-bucket queue."""
     n = 500
     tail, head, _ = random_arcs(n, 0.01, 8, 1)
-    cost = np.random.default_rng(8).choice([1e-7, 0.3, 1.0, 40.0], tail.shape[0])
+    cost = np.random.default_rng(8).choice([0.0, 1e-7, 0.3, 1.0, 40.0], tail.shape[0])
     assert not queue_plan(cost, np.inf)[2]
     fac = np.random.default_rng(8).choice(n, 10, replace=False)
     mine_c, mine_s, d, _, each = ours_and_scipy(n, tail, head, cost, fac, np.inf)

@@ -120,22 +120,24 @@ def queue_plan(cost, bound):
     """The bucket queue of :func:`nearest_one` for the arcs of ``cost`` within ``bound``:
     ``(inv, n_buckets, lifo)``, entry of cost ``c`` in bucket ``floor(c * inv)``.
 
-    ``lifo``: every arc costs at least one bucket width (no zero-cost arcs) and the longest arc
-    spans at most ``MAX_BUCKETS // 2 - 2`` buckets; a bucket then holds no entry that another of
-    its entries can improve, so its entries are settled in any order (last in, first out).
-    Otherwise the width is the longest arc over ``HEAP_BUCKETS // 4`` and a bucket's entries go
-    through a heap (:mod:`.heap`), which settles them in cost order.
+    ``lifo``: the bucket width is the shortest arc of positive cost, and the longest arc spans at
+    most ``MAX_BUCKETS // 2 - 2`` buckets; no entry of a bucket can then improve another one of
+    it through an arc of positive cost, so its entries are settled in any order (last in, first
+    out), and what a zero-cost arc improves within the bucket is corrected (see
+    :func:`nearest_one`). Otherwise (or when every arc costs zero) the width is the longest arc
+    over ``HEAP_BUCKETS // 4`` and a bucket's entries go through a heap (:mod:`.heap`), which
+    settles them in cost order.
     """
-    cmin = np.inf
+    cmin = np.inf  # the shortest arc of positive cost
     cmax = 0.0
     for a in range(cost.shape[0]):
         c = cost[a]
         if c <= bound:
             if c > cmax:
                 cmax = c
-            if c < cmin:
+            if 0.0 < c < cmin:
                 cmin = c
-    if cmin > 0.0 and cmax <= cmin * (MAX_BUCKETS // 2 - 2):
+    if cmin < np.inf and cmax <= cmin * (MAX_BUCKETS // 2 - 2):
         n_buckets = 4
         while n_buckets < 2 * (cmax / cmin + 2):
             n_buckets *= 2
@@ -231,11 +233,12 @@ def nearest_one(
     node's label), in buckets of equal width (:func:`queue_plan`): a window of buckets, each a
     linked list in one pool of entries (one per seed and relaxed arc, allocated once; settled
     entries are reused first, which keeps the pool's working set in cache), and an overflow list
-    for entries beyond the window (seeds of large cost). When no arc is shorter than a bucket the
-    current bucket's entries are settled last in, first out, otherwise through a heap. On the
-    1M-node road graph of ``bench/bench_user_path.py`` this is 2.5-3x faster than the 4-ary
-    heap it replaced (no sift-down; prefetching along the bucket's list). Labels that are not final when settled (an exact tie on cost, a zero-cost arc, a
-    rounding at a bucket edge) are corrected: a node whose label improves after it was settled
+    for entries beyond the window (seeds of large cost). With buckets as wide as the shortest arc
+    of positive cost the current bucket's entries are settled last in, first out, otherwise
+    through a heap. On the 1M-node road graph of ``bench/bench_user_path.py`` this is 2.5-3x
+    faster than the 4-ary heap it replaced (no sift-down; prefetching along the bucket's list).
+    Labels that are not final when settled (an exact tie on cost, a zero-cost arc within a
+    bucket, a rounding at a bucket edge) are corrected: a node whose label improves after it was settled
     (a smaller cost, or an equal cost with a smaller cost2 or source) is pushed again and relaxes
     its arcs again. Labels only decrease, so this ends at the labels a heap ordered on the whole
     label gives. A settled node's source index is stored as ``-2 - source`` (no separate state
