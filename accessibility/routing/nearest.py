@@ -65,8 +65,9 @@ def nearest_k(
         raise InvalidValueError(f"k must be >= 1, got {k}")
     sources = (source_id, source_node, source_cost, source_cost2)
     p = prepare(graph, sources, (target_id, target_node, target_cost, target_cost2), max_cost)
-    # k = 1: labels (up to 20 bytes a node) and a heap of one entry per arc (12 bytes)
-    need = graph.n_nodes * 20 + graph.n_arcs * 12 if k == 1 else graph.n_nodes * (k * 24 + 8)
+    # k = 1: labels (up to 20 bytes a node) and a queue pool of up to one entry per arc (24
+    # bytes; the pages the search touches are far fewer: settled entries are reused)
+    need = graph.n_nodes * 20 + graph.n_arcs * 24 if k == 1 else graph.n_nodes * (k * 24 + 8)
     check_memory(need, f"k-nearest labels ({graph.n_nodes} nodes x k={k})", "use a smaller k")
     if p.src_ids.shape[0] >= 2**31 - 1:
         raise InvalidValueError(f"at most 2**31 - 2 sources, got {p.src_ids.shape[0]}")
@@ -123,12 +124,14 @@ def _nearest_one(
         *targets, p.max_cost, with2,
     )  # fmt: skip
     hit = np.flatnonzero(best_s >= 0)
-    if not with2:
-        best_c2 = np.full(best_c.shape[0], fill2)
+    if hit.shape[0] == best_s.shape[0]:  # every target reached: no gathers of the kernel's arrays
+        source, cost = best_s, best_c
+    else:
+        source, cost = best_s[hit], best_c[hit]
     return {
         "target": p.tgt_ids[hit],
-        "source": p.src_ids[best_s[hit]],
-        "cost": best_c[hit],
-        "cost2": best_c2[hit],
+        "source": p.src_ids[source],
+        "cost": cost,
+        "cost2": best_c2[hit] if with2 else np.full(hit.shape[0], fill2),
         "rank": np.zeros(hit.shape[0], np.int64),
     }

@@ -62,8 +62,9 @@ def prepare(
     src_ptr = np.zeros(src_ids.shape[0] + 1, np.int64)
     np.cumsum(counts, out=src_ptr[1:])
 
-    tgt_ids, dense = np.unique(tid, return_inverse=True)
-    torder = np.argsort(tnode, kind="stable")
+    tgt_ids, dense = _unique_inverse(tid)
+    # (already grouped by node, as when every node is a target: no reordering)
+    torder = None if _non_decreasing(tnode) else np.argsort(tnode, kind="stable")
     att_ptr = np.zeros(graph.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(tnode, minlength=graph.n_nodes), out=att_ptr[1:])
     is_target = np.zeros(graph.n_nodes, np.bool_)
@@ -80,11 +81,27 @@ def prepare(
         seed_cost2=np.ascontiguousarray(scost2[order]),
         tgt_ids=tgt_ids,
         att_ptr=att_ptr,
-        att_tid=np.ascontiguousarray(dense[torder].astype(np.int64)),
-        att_cost=np.ascontiguousarray(tcost[torder]),
-        att_cost2=np.ascontiguousarray(tcost2[torder]),
+        att_tid=_in_order(dense.astype(np.int64, copy=False), torder),
+        att_cost=_in_order(tcost, torder),
+        att_cost2=_in_order(tcost2, torder),
         is_target=is_target,
         n_target_nodes=int(is_target.sum()),
         bound=bound,
         max_cost=max_cost,
     )
+
+
+def _non_decreasing(a: np.ndarray) -> bool:
+    return bool(a.shape[0] < 2 or (a[1:] >= a[:-1]).all())
+
+
+def _unique_inverse(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)``, without its sort when ``ids`` already increase
+    strictly (one id per target, in order: the common case, 1M ids in ~15 ms less)."""
+    if ids.shape[0] < 2 or (ids[1:] > ids[:-1]).all():
+        return ids, np.arange(ids.shape[0], dtype=np.int64)
+    return np.unique(ids, return_inverse=True)
+
+
+def _in_order(a: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    return np.ascontiguousarray(a if order is None else a[order])
