@@ -29,6 +29,10 @@ _log = logging.getLogger(__name__)
 CONTRACT_THRESHOLDS = np.array([0.0, 0.0, 2.0, 4.0, 8.0, 16.0])
 #: never contract a node with in-degree x out-degree above this (its shortcuts would be many)
 CONTRACT_MAX_PRODUCT = 36
+#: a shortcut is not added when a path of at most this many arcs is as good without the
+#: contracted node (a "witness", see :func:`accessibility.routing.contract.contract`); 0 adds
+#: every shortcut
+CONTRACT_WITNESS_HOPS = 4
 #: ``contract=None`` contracts when the searches should settle at least this many times the
 #: number of nodes (contracting costs about as much as settling every node a few times)
 CONTRACT_MIN_WORK = 8.0
@@ -79,7 +83,7 @@ def _contract(graph: CSRGraph, keep: np.ndarray, bound: float) -> Core:
     (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _,
      level) = contract_nodes(
         indptr, head, cost, cost2, np.ascontiguousarray(keep, np.bool_), float(bound),
-        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT,
+        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, CONTRACT_WITNESS_HOPS,
     )  # fmt: skip
     d_ptr, d_head, d_cost = down_csr(graph.n_nodes, d_tail, d_head, d_cost)
     core = Core(
