@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from accessibility.routing import contract as contraction
+from accessibility.routing import core as core_module
 from accessibility.routing import csr_from_arcs, many_to_many
 from accessibility.routing.graph import kernel_arrays
 
@@ -83,9 +84,10 @@ def table_cases():
 
 
 @pytest.mark.parametrize("case", range(9))
-def test_contracted_table_equals_scipy_rows(case):
+def test_contracted_table_equals_scipy_rows(case, monkeypatch):
     """many_to_many through the witnessed core equals SciPy's dijkstra rows (to 1e-9), and with
     exact costs its cost2 (the tie-break) equals the uncontracted search's bit for bit."""
+    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_ABOVE", 0.0)  # witnesses whatever the core
     name, (n, tail, head, cost, cost2), limit = list(table_cases())[case]
     rng = np.random.default_rng(case)
     g = csr_from_arcs(n, tail, head, cost, cost2)
@@ -109,3 +111,20 @@ def test_contracted_table_equals_scipy_rows(case):
             assert np.array_equal(got[key], plain[key]), key
     else:
         np.testing.assert_allclose(got["cost2"], plain["cost2"], rtol=1e-9)
+
+
+def test_witnesses_are_used_when_the_core_without_them_is_large(monkeypatch):
+    """Cost tables contract again with witnesses only when the core without them keeps more than
+    CONTRACT_WITNESS_ABOVE of the nodes."""
+    n, tail, head, cost, cost2 = grid(30, 3, dyadic=False)
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    keep = np.zeros(n, np.bool_)
+    keep[np.random.default_rng(4).choice(n, n // 10, replace=False)] = True
+    plain = core_module.contracted_core(g, keep, np.inf, witness_hops=0).n_core
+    witnessed = core_module.contracted_core(g, keep, np.inf, witness_hops=4).n_core
+    assert witnessed < plain
+    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_ABOVE", plain / n - 0.01)
+    assert core_module.contracted_core(g, keep, np.inf).n_core == witnessed
+    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_ABOVE", plain / n + 0.01)
+    g._cache.clear()
+    assert core_module.contracted_core(g, keep, np.inf).n_core == plain
