@@ -143,6 +143,42 @@ def _witness_hops(nb, pc, pc2, ostart, olen, a, x, limit, hops, wst, wd, wd2, ru
 
 
 @njit(cache=True, nogil=True)
+def _needed(
+    nb, pc, pc2, istart, ilen, ostart, olen, x, bound, hops, need, wst, wd, wd2, run, fa, fb
+):
+    """Flag in ``need[i, j]`` the shortcuts in-neighbour ``i`` -> out-neighbour ``j`` of ``x``
+    that contracting ``x`` would add (no witness of up to ``hops`` arcs, not a loop, within
+    ``bound``). Returns (their number, the last witness run stamp used)."""
+    si = istart[x]
+    so = ostart[x]
+    n_short = 0
+    for i in range(ilen[x]):
+        a = nb[si + i]
+        lim = -1.0
+        for j in range(olen[x]):
+            c = pc[si + i] + pc[so + j]
+            need[i, j] = nb[so + j] != a and c <= bound
+            if need[i, j] and c > lim:
+                lim = c
+        if lim < 0.0:
+            continue
+        run += 1
+        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops, wst, wd, wd2, run, fa, fb)
+        for j in range(olen[x]):
+            if not need[i, j]:
+                continue
+            b = nb[so + j]
+            if wst[b] == run:
+                c = pc[si + i] + pc[so + j]
+                c2 = pc2[si + i] + pc2[so + j]
+                if wd[b] < c or (wd[b] == c and wd2[b] <= c2):
+                    need[i, j] = False
+                    continue
+            n_short += 1
+    return n_short, run
+
+
+@njit(cache=True, nogil=True)
 def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, witness_hops):
     """Contract the nodes not flagged in ``keep``.
 
@@ -274,31 +310,8 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
                         break
             n_short = ni * no - common
             if witness_hops > 0:
-                n_short = 0
-                for i in range(ni):
-                    a = nb[si + i]
-                    lim = -1.0
-                    for j in range(no):
-                        c = pc[si + i] + pc[so + j]
-                        need[i, j] = nb[so + j] != a and c <= bound
-                        if need[i, j] and c > lim:
-                            lim = c
-                    if lim < 0.0:
-                        continue
-                    wrun += 1
-                    _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, witness_hops, wst, wd, wd2,
-                                  wrun, fa, fb)  # fmt: skip
-                    for j in range(no):
-                        if not need[i, j]:
-                            continue
-                        b = nb[so + j]
-                        if wst[b] == wrun:
-                            c = pc[si + i] + pc[so + j]
-                            c2 = pc2[si + i] + pc2[so + j]
-                            if wd[b] < c or (wd[b] == c and wd2[b] <= c2):
-                                need[i, j] = False
-                                continue
-                        n_short += 1
+                n_short, wrun = _needed(nb, pc, pc2, istart, ilen, ostart, olen, x, bound,
+                                        witness_hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
             if n_short - ni - no > thr:
                 diff[x] = n_short - ni - no
                 continue
