@@ -58,12 +58,12 @@ _LAZY: dict[str, str] = {
     "measure_table": "measures",
     "capacity_coverage": "coverage",
     # per-village layer and the whole job
-    "accessibility_layer": "pipeline",
-    "accessibility_layer_with_costs": "pipeline",
-    "LayerWithCosts": "pipeline",
-    "run_project": "pipeline",
-    "run_demo": "pipeline",
-    "demo_project": "pipeline",
+    "accessibility_layer": "project",
+    "accessibility_layer_with_costs": "project",
+    "LayerWithCosts": "project",
+    "run_project": "project",
+    "run_demo": "project",
+    "demo_project": "project",
     "load_config": "config",
     # data
     "load_demo": "datasets",

@@ -10,6 +10,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -91,6 +92,9 @@ def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> I
     if not OPTIONS["progress"]:
         yield from iterable
         return
-    from tqdm.auto import tqdm
+    if "IPython" in sys.modules:  # maybe a notebook: tqdm.auto picks the widget bar
+        from tqdm.auto import tqdm
+    else:  # a terminal: the plain bar, without tqdm.auto's asyncio import
+        from tqdm.std import tqdm
 
     yield from tqdm(iterable, desc=desc, total=total, leave=False)

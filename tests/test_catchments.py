@@ -29,6 +29,7 @@ from accessibility.catchments import (
     compare_coverage,
     coverage_radii,
     network_catchments,
+    network_catchments_and_dissolved,
     population_covered,
     reached_roads,
     uncovered_villages,
@@ -368,6 +369,27 @@ def test_dissolve_is_union_per_service(grid):
         sel = per[(per["service"] == row["service"]) & (per["band_min"] == row["band_min"])]
         union = shapely.union_all(sel.geometry.to_numpy())
         assert union.symmetric_difference(row.geometry).area < 1e-6 * union.area
+
+
+@pytest.mark.parametrize("rings", [False, True])
+def test_catchments_and_dissolved_equal_two_calls(grid, rings):
+    # one pass for both layers gives exactly what two network_catchments calls give
+    fac = points_gdf(
+        [(1330.0, 1090.0), (200.0, 1900.0), (1900.0, 100.0), (9e6, 9e6)],
+        ["A", "B", "C", "far"],
+        service=["clinic", "clinic", "school", "school"],
+    )
+    kw = {"mode": "drive", "thresholds_min": [1, 2.5], "service_column": "service",
+          "rings": rings, "simplify_m": 0.5, "max_snap_m": 500}  # fmt: skip
+    each, union = network_catchments_and_dissolved(grid, fac, **kw)
+    for got, dissolve in ((each, False), (union, True)):
+        ref = network_catchments(grid, fac, dissolve=dissolve, **kw)
+        pd.testing.assert_frame_equal(got.drop(columns="geometry"), ref.drop(columns="geometry"))
+        assert got.crs == ref.crs
+        assert (
+            shapely.to_wkb(got.geometry.to_numpy()).tolist()
+            == shapely.to_wkb(ref.geometry.to_numpy()).tolist()
+        )
 
 
 def test_unsnapped_facility_gets_walking_disc(straight, caplog):

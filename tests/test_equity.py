@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
+import subprocess
+import sys
 
 import geopandas as gpd
 import numpy as np
@@ -414,6 +416,54 @@ def test_local_clusters_equal_esda_and_find_the_hot_spot():
     assert (out.loc[hot, "quadrant"] == "High-High").all()
     assert out.loc[hot, "poor_access_cluster"].sum() >= 3
     assert not out.drop(index=hot)["poor_access_cluster"].any()
+
+
+@pytest.mark.parametrize("k", [1, 4, 8])
+def test_clustering_equals_esda_on_ties_and_coincident_villages(k):
+    """Without importing esda/libpysal: the same neighbours (grid ties, more than k villages at
+    one spot), moments, statistics, normal p-value and quadrants as esda on libpysal's KNN."""
+    from esda.moran import Moran, Moran_Local
+    from libpysal.weights import KNN
+
+    rng = np.random.default_rng(k)
+    grid = np.array([(100.0 * i, 100.0 * j) for i in range(6) for j in range(6)])
+    stack = np.repeat([[250.0, 250.0], [420.0, 80.0]], [k + 2, 2], axis=0)  # coincident points
+    xy = np.vstack([grid, stack, rng.uniform(0, 600, size=(40, 2))])
+    v = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32650")
+    v.index = [f"p{i}" for i in range(len(v))]
+    y = pd.Series(rng.gamma(2.0, 10.0, len(v)) + xy[:, 0] / 50, index=v.index)
+    w = KNN.from_array(xy, k=k)
+    mine = eq.spatial._knn_weights(v, v.index, k)
+    w.transform = "r"
+    assert (mine.sparse != w.sparse).nnz == 0
+    assert (mine.s0, mine.s1, mine.s2, mine.max_neighbors) == (w.s0, w.s1, w.s2, w.max_neighbors)
+    ref = Moran(y.to_numpy(), w, transformation="r", permutations=0)
+    out = eq.morans_i(y, v, k=k, permutations=0)
+    for ours, theirs in (("I", ref.I), ("expected_I", ref.EI), ("z_norm", ref.z_norm),
+                         ("p_norm", ref.p_norm)):  # fmt: skip
+        assert out[ours] == pytest.approx(theirs, rel=1e-12, abs=0)
+    for s in (y, -y):  # both signs of z_norm (sf and cdf branches)
+        assert eq.morans_i(s, v, k=k, permutations=0)["p_norm"] == pytest.approx(
+            Moran(s.to_numpy(), w, permutations=0).p_norm, rel=1e-12
+        )
+    lisa = Moran_Local(y.to_numpy(), w, transformation="r", permutations=0)
+    local = eq.local_clusters(y, v, k=k, permutations=0)
+    assert np.allclose(local["local_i"], lisa.Is, rtol=1e-12, atol=0)
+    assert local["quadrant"].tolist() == pd.Series(lisa.q).map(eq.spatial._QUADRANTS).tolist()
+
+
+def test_clustering_does_not_import_esda():
+    code = (
+        "import sys, numpy as np, pandas as pd, geopandas as gpd\n"
+        "from accessibility.equity import morans_i, local_clusters\n"
+        "xy = np.random.default_rng(0).uniform(0, 1000, (30, 2))\n"
+        "v = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=32650)\n"
+        "y = pd.Series(xy[:, 0], index=v.index)\n"
+        "morans_i(y, v, permutations=9); local_clusters(y, v, permutations=9)\n"
+        "print(sorted(m for m in ('esda', 'libpysal', 'sklearn') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_clustering_bad_input():

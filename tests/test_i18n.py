@@ -248,6 +248,68 @@ def test_workbook_has_chinese_headers_numbers_and_frozen_rows(tmp_path):
     assert "Time to nearest village clinic (min)" in en["Villages"].columns
 
 
+def test_workbook_equals_one_built_cell_by_cell(tmp_path):
+    """The streamed workbook holds what openpyxl's cell-by-cell workbook of the same tables
+    holds: values and types, bold wrapped headers, frozen header rows, column widths."""
+    import numpy as np
+    import pandas as pd
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.styles import Alignment, Font
+
+    from accessibility.report.workbook import write_workbook
+
+    t = pd.DataFrame(
+        {
+            "村庄编号": ["V1", "V2", "V3"],
+            "人口": np.array([120, 0, 7], dtype=np.int64),
+            "时间（分钟）": [5.5, np.nan, np.inf],
+            "ok": [True, False, pd.NA],
+            "a_long_english_header_of_many_characters_more_than_forty": [None, "x", "y"],
+        }
+    )
+    sheets = {"村庄": t, "x" * 40: t.head(1), "空": pd.DataFrame()}
+    ours = load_workbook(write_workbook(tmp_path / "ours.xlsx", sheets))
+    ref = Workbook()
+    ref.remove(ref.active)
+    for name, table in sheets.items():
+        ws = ref.create_sheet(str(name)[:31])
+        ws.append(list(table.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in table.astype(object).itertuples(index=False):
+            ws.append(
+                [
+                    None
+                    if v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v))
+                    else v
+                    for v in row
+                ]
+            )
+        ws.freeze_panes = "A2"
+        for i, c in enumerate(table.columns, start=1):
+            wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(c))
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(
+                8, min(40, wide + 2)
+            )
+    ref.save(tmp_path / "ref.xlsx")
+    ref = load_workbook(tmp_path / "ref.xlsx")
+    assert ours.sheetnames == ref.sheetnames
+    for a, b in zip(ours.worksheets, ref.worksheets, strict=True):
+
+        def cells_of(ws):
+            return [
+                [(c.value, type(c.value), c.font.b, c.alignment.wrap_text, c.alignment.vertical)
+                 for c in r]
+                for r in ws.iter_rows()
+            ]  # fmt: skip
+
+        assert cells_of(a) == cells_of(b)
+        assert a.freeze_panes == b.freeze_panes == "A2"
+        widths = {k: d.width for k, d in a.column_dimensions.items() if d.width}
+        assert widths == {k: d.width for k, d in b.column_dimensions.items() if d.width}
+
+
 def test_default_styles_carry_aliases_and_data_bands():
     from accessibility.styles import default_styles
 

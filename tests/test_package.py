@@ -20,6 +20,19 @@ def test_import_is_lazy_and_quiet():
     assert out.stderr == ""
 
 
+def test_layer_job_imports_no_report_or_run_machinery():
+    # a script that builds a per-village layer (bench/bench_county.py's job) loads only that path
+    code = (
+        "import sys, accessibility as acc; acc.accessibility_layer; acc.network_from_osm;"
+        "from accessibility.options import progress; list(progress(range(2), desc='x'));"
+        "print(sorted(m for m in ('accessibility.report', 'accessibility.project.check',"
+        " 'accessibility.project.run', 'accessibility.project.steps', 'matplotlib', 'openpyxl',"
+        " 'tqdm.asyncio', 'esda') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_every_public_name_resolves():
     for name in accessibility.__all__:
         assert getattr(accessibility, name) is not None, name

@@ -16,7 +16,7 @@ Catchment layers follow the package's contract: a GeoDataFrame with columns ``fa
 """
 
 from .network import TOLERANCE_M as TOLERANCE_M
-from .network import network_catchments, reached_roads
+from .network import network_catchments, network_catchments_and_dissolved, reached_roads
 from .pieces import WALK_SPEED_KMH as WALK_SPEED_KMH
 from .population import population_covered, uncovered_villages
 from .radii import CATEGORIES as CATEGORIES
@@ -26,6 +26,7 @@ __all__ = [
     "compare_coverage",
     "coverage_radii",
     "network_catchments",
+    "network_catchments_and_dissolved",
     "population_covered",
     "reached_roads",
     "uncovered_villages",

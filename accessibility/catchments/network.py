@@ -265,6 +265,77 @@ def network_catchments(
     >>> c[["facility", "band_min"]].shape
     (22, 2)
     """
+    p, polys = _facility_polygons(
+        network, facilities, mode=mode, thresholds_min=thresholds_min, direction=direction,
+        walk_speed_kmh=walk_speed_kmh, max_snap_m=max_snap_m, service_column=service_column,
+        tolerance_m=tolerance_m, simplify_m=simplify_m, n_jobs=n_jobs,
+    )  # fmt: skip
+    return _catchment_frame(network, facilities, p, polys, dissolve, rings, simplify_m)
+
+
+def network_catchments_and_dissolved(
+    network: Network,
+    facilities: gpd.GeoDataFrame,
+    *,
+    mode: str,
+    thresholds_min: float | Sequence[float] = (5, 10, 15),
+    rings: bool = False,
+    direction: str = "to_facility",
+    walk_speed_kmh: float = WALK_SPEED_KMH,
+    max_snap_m: float = MAX_SNAP_M,
+    service_column: str | None = None,
+    tolerance_m: float = TOLERANCE_M,
+    simplify_m: float = 0.0,
+    n_jobs: int | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """:func:`network_catchments` per facility and dissolved per service, polygons built once.
+
+    Equal to ``(network_catchments(..., dissolve=False), network_catchments(..., dissolve=True))``
+    with the same arguments, in half the time: the per-facility polygons are computed once and
+    the dissolved layer is their union per service and band.
+
+    Returns
+    -------
+    tuple of GeoDataFrame
+        The per-facility layer and the per-service layer (see :func:`network_catchments`).
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> from accessibility.catchments import network_catchments_and_dissolved
+    >>> demo = acc.load_demo()
+    >>> net = acc.network_from_roads(demo.roads)
+    >>> clinics = demo.facilities[demo.facilities["service"] == "health_centre"]
+    >>> each, union = network_catchments_and_dissolved(net, clinics, mode="car")
+    >>> len(each), len(union)
+    (33, 3)
+    """
+    p, polys = _facility_polygons(
+        network, facilities, mode=mode, thresholds_min=thresholds_min, direction=direction,
+        walk_speed_kmh=walk_speed_kmh, max_snap_m=max_snap_m, service_column=service_column,
+        tolerance_m=tolerance_m, simplify_m=simplify_m, n_jobs=n_jobs,
+    )  # fmt: skip
+    return (
+        _catchment_frame(network, facilities, p, polys, False, rings, simplify_m),
+        _catchment_frame(network, facilities, p, polys, True, rings, simplify_m),
+    )
+
+
+def _facility_polygons(
+    network: Network,
+    facilities: gpd.GeoDataFrame,
+    *,
+    mode: str,
+    thresholds_min: float | Sequence[float],
+    direction: str,
+    walk_speed_kmh: float,
+    max_snap_m: float,
+    service_column: str | None,
+    tolerance_m: float,
+    simplify_m: float,
+    n_jobs: int | None,
+) -> tuple[dict[str, Any], list[Any]]:
+    """The searches' inputs and each facility's band polygons (empty list: not reached)."""
     if not (tolerance_m > 0 and math.isfinite(tolerance_m)):
         raise InvalidValueError(f"tolerance_m must be > 0 metres, got {tolerance_m}")
     if not (simplify_m >= 0 and math.isfinite(simplify_m)):
@@ -284,7 +355,21 @@ def network_catchments(
         pieces = facility_pieces(p, i, bands[-1:])
         return band_polygons(pieces, ea, bands, walk, q, p["xy"][i], _SLICE_MIN)
 
-    polys = _map(work, len(facilities), n_jobs, "catchments")
+    p["mode"], p["direction"], p["tolerance_m"] = mode, direction, tolerance_m
+    return p, _map(work, len(facilities), n_jobs, "catchments")
+
+
+def _catchment_frame(
+    network: Network,
+    facilities: gpd.GeoDataFrame,
+    p: dict[str, Any],
+    polys: list[Any],
+    dissolve: bool,
+    rings: bool,
+    simplify_m: float,
+) -> gpd.GeoDataFrame:
+    """The catchment layer from the facilities' band polygons (per facility or dissolved)."""
+    bands = p["bands"]
     keep = np.flatnonzero(p["valid"])
     nb = len(bands)
     geoms = np.array([g for i in keep for g in polys[i]], dtype=object)
@@ -331,8 +416,8 @@ def network_catchments(
         "catchments: %d facilities x %d bands (%s, %s, tolerance %.0f m)",
         len(keep),
         nb,
-        mode,
-        direction,
-        tolerance_m,
+        p["mode"],
+        p["direction"],
+        p["tolerance_m"],
     )
     return out.to_crs(facilities.crs) if facilities.crs != network.crs else out

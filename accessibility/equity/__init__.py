@@ -12,8 +12,8 @@ id) and returning new pandas objects aligned to it:
   :func:`theil_l`, :func:`theil_decomposition`, :func:`coefficient_of_variation`, :func:`palma`,
   :func:`concentration_index`, :func:`lorenz_curve`, :func:`fgt`; :func:`inequality_table` and
   :func:`urban_rural_gap` gather them for a report.
-* **Spatial clustering** of poor access: :func:`morans_i` and :func:`local_clusters` (PySAL
-  ``esda`` with k-nearest-neighbour weights from ``libpysal``).
+* **Spatial clustering** of poor access: :func:`morans_i` and :func:`local_clusters` (equal to
+  PySAL ``esda`` with k-nearest-neighbour weights from ``libpysal``, computed with numpy/SciPy).
 
 Weights are populations: an index computed with weights equals the index computed on a list where
 every village is repeated once per resident. Inputs are checked once, with errors that say what was

@@ -12,7 +12,12 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ..catchments import compare_coverage, coverage_radii, network_catchments, population_covered
+from ..catchments import (
+    compare_coverage,
+    coverage_radii,
+    network_catchments_and_dissolved,
+    population_covered,
+)
 from ..equity import join_units, standards_compliance, unit_summary
 from ..errors import ConfigError, ResultWarning, suggest, warn
 from ..validate import InputWarning
@@ -118,8 +123,9 @@ def _catchments(result: RunResult, cfg: Mapping[str, Any], specs: Mapping[str, A
             per_facility.append(transit_catchments(net, these, result.transit, **tkw))
             per_service.append(transit_catchments(net, these, result.transit, dissolve=True, **tkw))
         else:
-            per_facility.append(network_catchments(net, these, **kw))
-            per_service.append(network_catchments(net, these, dissolve=True, **kw))
+            each, union = network_catchments_and_dissolved(net, these, **kw)
+            per_facility.append(each)
+            per_service.append(union)
         band = float(cc["compare_band_min"] or max(cc["thresholds_min"]))
         outside = (
             ~villages.geometry.within(

@@ -329,31 +329,25 @@ def _clusters(
     k: int,
     permutations: int,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame]]:
-    """Moran's I and the hot spots (local clusters) per service; empty without esda/libpysal."""
+    """Moran's I and the hot spots (local clusters) per service."""
     moran_rows: dict[str, dict[str, Any]] = {}
     lisa: dict[str, pd.DataFrame] = {}
-    try:
-        import esda  # noqa: F401
-        import libpysal  # noqa: F401
-    except ImportError:
-        logger.warning("report: esda/libpysal not installed; spatial clusters skipped")
-    else:
-        for s, c in cols.items():
-            v = eq.fill_unreachable(villages[c], fills[s]) if math.isfinite(fills[s]) else None
-            if v is None or v.nunique() < 2:
-                continue
-            m = eq.morans_i(v, villages, k=k, permutations=permutations)
-            local = eq.local_clusters(v, villages, k=k, permutations=permutations)
-            lisa[s] = local
-            pop = pd.to_numeric(villages[populations[s]], errors="coerce").fillna(0)
-            hot = local["poor_access_cluster"]
-            moran_rows[s] = {
-                "morans_i": m["I"],
-                "p_sim": m["p_sim"],
-                "hot_spot_villages": int(hot.sum()),
-                "hot_spot_population": float(pop[hot].sum()),
-                "k": int(m["k"]),
-            }
+    for s, c in cols.items():
+        v = eq.fill_unreachable(villages[c], fills[s]) if math.isfinite(fills[s]) else None
+        if v is None or v.nunique() < 2:
+            continue
+        m = eq.morans_i(v, villages, k=k, permutations=permutations)
+        local = eq.local_clusters(v, villages, k=k, permutations=permutations)
+        lisa[s] = local
+        pop = pd.to_numeric(villages[populations[s]], errors="coerce").fillna(0)
+        hot = local["poor_access_cluster"]
+        moran_rows[s] = {
+            "morans_i": m["I"],
+            "p_sim": m["p_sim"],
+            "hot_spot_villages": int(hot.sum()),
+            "hot_spot_population": float(pop[hot].sum()),
+            "k": int(m["k"]),
+        }
     return moran_rows, lisa
 
 
