@@ -23,7 +23,7 @@ from .._arrays import unique_sorted
 from ..errors import InvalidValueError, NetworkError, NetworkWarning, warn
 from ..speeds import check_speed_overrides, normalise_class, speed_profile
 from .repair import crossings, join_t_junctions
-from .topology import split_lines
+from .topology import split_lines, strong_component_count
 from .types import Network
 
 __all__ = ["BuildOptions", "assemble"]
@@ -93,8 +93,11 @@ def assemble(
     length = shapely.length(egeoms)
     zero = length <= 0
     report["n_zero_length_dropped"] = int(zero.sum())
-    u, v = parts["u"][~zero], parts["v"][~zero]
-    line, egeoms, length = line[~zero], egeoms[~zero], length[~zero]
+    u, v, node_xy = parts.pop("u"), parts.pop("v"), parts.pop("node_xy")
+    del parts  # the edge arrays are held once (freed here as they are filtered and copied)
+    if zero.any():
+        u, v, line, egeoms, length = (x[~zero] for x in (u, v, line, egeoms, length))
+    del zero
     report["n_self_loops"] = int((u == v).sum())
     _check_collapsed(line_length, line, len(u), tol, report)
 
@@ -106,8 +109,8 @@ def assemble(
     )
     edges = gpd.GeoDataFrame(
         {
-            "u": u.astype(np.int64),
-            "v": v.astype(np.int64),
+            "u": u.astype(np.int64, copy=False),
+            "v": v.astype(np.int64, copy=False),
             "length_m": length,
             "road_class": classes.column(),
             "oneway": a["oneway"].to_numpy(bool),
@@ -133,7 +136,9 @@ def assemble(
         edges[f"{mode}_speed_kmh"] = sp
         edges[f"{mode}_fwd_min"] = t
         edges[f"{mode}_bwd_min"] = np.where(oneway, np.inf, t)
+        del sp, t, oneway
     report["class_speeds_kmh"] = used
+    del a, u, v, line, egeoms, length, classes
     if unknown_all:
         report["unknown_classes"] = sorted(unknown_all)
         warn(
@@ -143,7 +148,7 @@ def assemble(
             "with speeds={...} or map them to known classes.",
             sorted(unknown_all)[:10],
         )
-    return _finish(parts["node_xy"], edges, tuple(modes), report, crs)
+    return _finish(node_xy, edges, tuple(modes), report, crs)
 
 
 def _repair(geoms: np.ndarray, options: BuildOptions, report: dict[str, Any]) -> np.ndarray:
@@ -339,8 +344,14 @@ def _finish(
         nodes_outside_largest=int((comp != 0).sum()),
     )
     for mode in modes:
-        strong = net.components(mode, strong=True)
-        report[f"{mode}_strong_components"] = int(strong.max()) + 1 if len(strong) else 0
+        # counted on the edges' arcs directly: the routing graph is built when routing asks
+        report[f"{mode}_strong_components"] = strong_component_count(
+            len(nodes),
+            edges["u"].to_numpy(),
+            edges["v"].to_numpy(),
+            edges[f"{mode}_fwd_min"].to_numpy(),
+            edges[f"{mode}_bwd_min"].to_numpy(),
+        )
     _log.info("built %r", net)
     if n_comp > 1:
         _log.info(
