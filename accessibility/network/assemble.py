@@ -76,6 +76,7 @@ def assemble(
     # the classes as codes into their distinct values: each distinct class is handled once
     class_code, class_values = pd.factorize(attrs["road_class"], use_na_sentinel=False)
     class_values = np.asarray(class_values, dtype=object)
+    class_values[pd.isna(class_values)] = None  # pd.NA as well as NaN: "unknown"
     explicit = check_speed_overrides(
         options.overrides, profile=options.profile, data_classes=class_values
     )

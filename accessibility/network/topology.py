@@ -270,6 +270,7 @@ def strong_component_count(
         np.ascontiguousarray(bwd, dtype=np.float64),
     )
     mat = csr_matrix((np.ones(len(indices), np.float64), indices, indptr), shape=(n_nodes, n_nodes))
+    mat.sum_duplicates()  # parallel arcs: SciPy's strong components never return on repeats
     return int(connected_components(mat, directed=True, connection="strong")[0])
 
 

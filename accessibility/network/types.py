@@ -234,6 +234,7 @@ class Network:
             g = self.graph(mode)
             # the CSR arrays as they are (no copy into coordinate form)
             mat = csr_matrix((np.ones(len(g.head), np.float64), g.head, g.indptr), shape=(n, n))
+            mat.sum_duplicates()  # parallel arcs: SciPy's strong components never return on repeats
             _, labels = connected_components(mat, directed=True, connection="strong")
         return pd.Series(_relabel_by_size(labels), index=self.nodes.index, name="component")
 
