@@ -240,9 +240,13 @@ def _road_attrs(
     """The per-line attributes :func:`assemble` reads, and which lines run against one-way."""
     attrs = pd.DataFrame(index=src.index)
     # osmnx-style list values (["primary", "secondary"]) take their first class
-    values = src[class_column].array
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
-        values = [(v[0] if len(v) else None) if isinstance(v, list | tuple) else v for v in values]
+    column = src[class_column]
+    values = column.array
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) != "string":
+        values = [
+            (v[0] if len(v) else None) if isinstance(v, list | tuple) else v
+            for v in column.to_numpy()
+        ]
     attrs["road_class"] = values
     if oneway_column is not None and oneway_column in src.columns:
         one, rev = _parse_oneway(src[oneway_column])
