@@ -323,7 +323,7 @@ def _finish(
     order = np.asarray(spatial_order(node_xy[:, 0], node_xy[:, 1]), dtype=np.int64)
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
-    node_xy = node_xy[order]
+    node_xy = np.take(node_xy, order, axis=0)
     edges["u"] = new_id[edges["u"].to_numpy()]
     edges["v"] = new_id[edges["v"].to_numpy()]
     nodes = gpd.GeoDataFrame(

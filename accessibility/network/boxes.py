@@ -50,7 +50,8 @@ class _Grid:
         self.nx = int(np.floor(width * self.inv)) + 1
         self.ny = int(np.floor(height * self.inv)) + 1
         self.order = self.order_of(lo)
-        self.lo, self.hi = lo[self.order], hi[self.order]
+        # np.take: a row gather of an (n, 2) array, several times faster than lo[order]
+        self.lo, self.hi = np.take(lo, self.order, axis=0), np.take(hi, self.order, axis=0)
         self.starts, self.items = _index(self.lo, self.hi, x0, y0, self.inv, self.nx, self.ny)
 
     def order_of(self, lo: np.ndarray) -> np.ndarray:
@@ -220,7 +221,8 @@ def crossing_segment_pairs(
     lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
     grid = _Grid(lo, hi, lo, hi)
     # segments (queries and items alike) in the grid's order; the lines they report are the same
-    lo, hi, p0, p1, line = grid.lo, grid.hi, p0[grid.order], p1[grid.order], line[grid.order]
+    lo, hi, line = grid.lo, grid.hi, line[grid.order]
+    p0, p1 = np.take(p0, grid.order, axis=0), np.take(p1, grid.order, axis=0)
     a, b = [], []
     for start in range(0, len(lo), _CHUNK):
         s, t = grid.pairs(lo, hi, (start, min(start + _CHUNK, len(lo))), (line, line), True)
@@ -263,7 +265,7 @@ def lines_near_points(
     seg_line = np.ascontiguousarray(seg_line, dtype=np.int64)[grid.order]
     # the points in the grid's order too
     qorder = grid.order_of(qlo)
-    qlo, qhi = qlo[qorder], qhi[qorder]
+    qlo, qhi = np.take(qlo, qorder, axis=0), np.take(qhi, qorder, axis=0)
     owner = np.ascontiguousarray(owner, dtype=np.int64)[qorder]
     keys = []
     for start in range(0, len(xy), _CHUNK):
@@ -295,7 +297,7 @@ def point_pairs_within(xy: np.ndarray, tol: float) -> np.ndarray:
     out = []
     for start in range(0, len(xy), _CHUNK):
         i, j = grid.pairs(qlo, qhi, (start, min(start + _CHUNK, len(xy))), (ids, ids), True)
-        d = xy[i] - xy[j]
+        d = np.take(xy, i, axis=0) - np.take(xy, j, axis=0)
         near = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= tol2
         out.append(np.stack([ids[i[near]], ids[j[near]]], axis=1))
     return np.concatenate(out)

@@ -66,7 +66,7 @@ def cluster_points(
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    uniq = xy[first]
+    uniq = np.take(xy, first, axis=0)
     pairs = point_pairs_within(uniq, tol)
     if len(pairs) == 0:
         return labels
@@ -134,7 +134,7 @@ def split_lines(
     # position does not depend on the order of the input rows
     first_of_key = _smallest_vertex(inv, coords, int(inv.max()) + 1 if n else 0)
     pos = np.flatnonzero(is_node)
-    coords[pos] = coords[first_of_key[inv[pos]]]
+    coords[pos] = np.take(coords, first_of_key[inv[pos]], axis=0)
     # edges between consecutive node vertices of the same line
     a, b = pos[:-1], pos[1:]
     ok = (line_of[a] == line_of[b]) & ~is_end[a]
@@ -143,7 +143,7 @@ def split_lines(
     edge_geoms = _edge_lines(coords, a, b)
     # compact node ids
     node_key_ids, node_idx, _ = _dense_unique(inv[pos])
-    node_xy = coords[first_of_key[node_key_ids]]
+    node_xy = np.take(coords, first_of_key[node_key_ids], axis=0)
     node_of_vertex = np.full(n, -1, dtype=np.int64)
     node_of_vertex[pos] = node_idx
     return {
@@ -178,7 +178,8 @@ def _edge_lines(coords: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     np.cumsum(sizes, out=offsets[1:])
     vidx = np.repeat(a - offsets[:-1], sizes)
     vidx += np.arange(offsets[-1])
-    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords[vidx], (offsets,))
+    xy = np.take(coords, vidx, axis=0)  # row gather: several times faster than coords[vidx]
+    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
 
 
 @njit(cache=True, nogil=True)
