@@ -23,7 +23,7 @@ from .._arrays import unique_sorted
 from ..errors import InvalidValueError, NetworkError, NetworkWarning, warn
 from ..speeds import check_speed_overrides, normalise_class, speed_profile
 from .repair import crossings, join_t_junctions
-from .topology import split_lines
+from .topology import split_lines, strong_component_count
 from .types import Network
 
 __all__ = ["BuildOptions", "assemble"]
@@ -73,10 +73,12 @@ def assemble(
     modes = options.modes
     speeds = speed_profile(options.profile, overrides=options.overrides, modes=tuple(modes))
     # a key matching no class would be silently ignored: check before any work
+    # the classes as codes into their distinct values: each distinct class is handled once
+    class_code, class_values = pd.factorize(attrs["road_class"], use_na_sentinel=False)
+    class_values = np.asarray(class_values, dtype=object)
+    class_values[pd.isna(class_values)] = None  # pd.NA as well as NaN: "unknown"
     explicit = check_speed_overrides(
-        options.overrides,
-        profile=options.profile,
-        data_classes=pd.unique(attrs["road_class"].astype(object)),
+        options.overrides, profile=options.profile, data_classes=class_values
     )
     if not options.oneway:
         report["n_oneway_ignored"] = int(attrs["oneway"].astype(bool).sum())
@@ -92,19 +94,26 @@ def assemble(
     length = shapely.length(egeoms)
     zero = length <= 0
     report["n_zero_length_dropped"] = int(zero.sum())
-    u, v = parts["u"][~zero], parts["v"][~zero]
-    line, egeoms, length = line[~zero], egeoms[~zero], length[~zero]
+    u, v, node_xy = parts.pop("u"), parts.pop("v"), parts.pop("node_xy")
+    del parts  # the edge arrays are held once (freed here as they are filtered and copied)
+    if zero.any():
+        u, v, line, egeoms, length = (x[~zero] for x in (u, v, line, egeoms, length))
+    del zero
     report["n_self_loops"] = int((u == v).sum())
     _check_collapsed(line_length, line, len(u), tol, report)
 
-    a = attrs.iloc[line].reset_index(drop=True)
-    classes = _edge_classes(a, options.profile if isinstance(options.profile, str) else None)
+    a = attrs.drop(columns="road_class").iloc[line].reset_index(drop=True)
+    classes = _EdgeClasses.of(
+        class_code[line],
+        class_values,
+        options.profile if isinstance(options.profile, str) else None,
+    )
     edges = gpd.GeoDataFrame(
         {
-            "u": u.astype(np.int64),
-            "v": v.astype(np.int64),
+            "u": u.astype(np.int64, copy=False),
+            "v": v.astype(np.int64, copy=False),
             "length_m": length,
-            "road_class": classes.astype(str).to_numpy(),
+            "road_class": classes.column(),
             "oneway": a["oneway"].to_numpy(bool),
             "name": a["name"].to_numpy(object) if "name" in a else None,
         },
@@ -118,8 +127,7 @@ def assemble(
     used: dict[str, dict[str, float]] = {}
     for mode in modes:
         table = speeds[mode]
-        known = classes.isin(list(table))
-        unknown_all |= set(classes[~known])
+        unknown_all |= {c for c in classes.present() if c not in table}
         sp, used[mode] = _mode_speeds(
             mode, table, classes, a, options, explicit.get(mode, set()), report
         )
@@ -129,7 +137,9 @@ def assemble(
         edges[f"{mode}_speed_kmh"] = sp
         edges[f"{mode}_fwd_min"] = t
         edges[f"{mode}_bwd_min"] = np.where(oneway, np.inf, t)
+        del sp, t, oneway
     report["class_speeds_kmh"] = used
+    del a, u, v, line, egeoms, length, classes
     if unknown_all:
         report["unknown_classes"] = sorted(unknown_all)
         warn(
@@ -139,7 +149,7 @@ def assemble(
             "with speeds={...} or map them to known classes.",
             sorted(unknown_all)[:10],
         )
-    return _finish(parts["node_xy"], edges, tuple(modes), report, crs)
+    return _finish(node_xy, edges, tuple(modes), report, crs)
 
 
 def _repair(geoms: np.ndarray, options: BuildOptions, report: dict[str, Any]) -> np.ndarray:
@@ -199,25 +209,40 @@ def _check_collapsed(
         )
 
 
-def _edge_classes(a: pd.DataFrame, profile_name: str | None) -> pd.Series:
-    """The normalised road class of every edge (aliases such as 县道 -> county)."""
-    # normalise each distinct class once
-    raw = a["road_class"].astype(object)
-    distinct = pd.unique(raw)
-    lookup = {c: normalise_class(c, profile_name) for c in distinct}
-    return (
-        pd.Series(
-            [lookup[c] for c in distinct], index=pd.Index(distinct, dtype=object), dtype=object
-        )
-        .reindex(raw.to_numpy())
-        .reset_index(drop=True)
-    )
+@dataclass(frozen=True)
+class _EdgeClasses:
+    """The normalised road class of every edge, as codes into the distinct classes.
+
+    ``names[code[e]]`` is edge ``e``'s class (aliases such as 县道 -> county normalised); each
+    distinct class of the layer is normalised and looked up once, not once per edge.
+    """
+
+    code: np.ndarray
+    names: np.ndarray
+
+    @classmethod
+    def of(cls, code: np.ndarray, values: np.ndarray, profile_name: str | None) -> _EdgeClasses:
+        names = np.array([normalise_class(c, profile_name) for c in values], dtype=object)
+        return cls(np.asarray(code, dtype=np.int64), names)
+
+    def column(self) -> pd.api.extensions.ExtensionArray:
+        """The class of every edge as a string column."""
+        return pd.Series(self.names, dtype=object).astype(str).array.take(self.code)
+
+    def present(self) -> np.ndarray:
+        """The distinct classes some edge has, in order of first code."""
+        used = np.bincount(self.code, minlength=len(self.names)) > 0
+        return pd.unique(self.names[used])
+
+    def per_edge(self, per_class: np.ndarray) -> np.ndarray:
+        """A value per distinct class (aligned to ``names``) spread to the edges."""
+        return np.asarray(per_class)[self.code]
 
 
 def _mode_speeds(
     mode: str,
     table: Mapping[str, float],
-    classes: pd.Series,
+    classes: _EdgeClasses,
     a: pd.DataFrame,
     options: BuildOptions,
     mine: set[str],
@@ -229,9 +254,10 @@ def _mode_speeds(
     ``mine`` are the classes whose speed the user set explicitly for this mode. Also returns the
     class speeds used, for the report.
     """
-    sp = classes.map(table).fillna(table.get("unknown", 0.0)).to_numpy(np.float64)
+    names = pd.Series(classes.names, dtype=object)
+    sp = classes.per_edge(names.map(table).fillna(table.get("unknown", 0.0)).to_numpy(np.float64))
     used = {
-        str(c): float(table.get(c, table.get("unknown", 0.0))) for c in sorted(pd.unique(classes))
+        str(c): float(table.get(c, table.get("unknown", 0.0))) for c in sorted(classes.present())
     }
     _log.info(
         "%s speeds (km/h) by road class: %s",
@@ -244,7 +270,9 @@ def _mode_speeds(
     if mode == "car" and maxspeed_column is not None and maxspeed_column in a:
         tag = pd.to_numeric(a[maxspeed_column], errors="coerce").to_numpy(np.float64)
         # tags fill in the class speed, unless the user set this class's speed explicitly
-        take = np.isfinite(tag) & (tag > 0) & (sp > 0) & ~classes.isin(mine).to_numpy()
+        take = (
+            np.isfinite(tag) & (tag > 0) & (sp > 0) & ~classes.per_edge(names.isin(mine).to_numpy())
+        )
         report["car_edges_speed_from_maxspeed"] = int(take.sum())
         _log.info(
             "%d of %d car edge(s) took their speed from maxspeed tags%s",
@@ -295,7 +323,7 @@ def _finish(
     order = np.asarray(spatial_order(node_xy[:, 0], node_xy[:, 1]), dtype=np.int64)
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
-    node_xy = node_xy[order]
+    node_xy = np.take(node_xy, order, axis=0)
     edges["u"] = new_id[edges["u"].to_numpy()]
     edges["v"] = new_id[edges["v"].to_numpy()]
     nodes = gpd.GeoDataFrame(
@@ -317,8 +345,14 @@ def _finish(
         nodes_outside_largest=int((comp != 0).sum()),
     )
     for mode in modes:
-        strong = net.components(mode, strong=True)
-        report[f"{mode}_strong_components"] = int(strong.max()) + 1 if len(strong) else 0
+        # counted on the edges' arcs directly: the routing graph is built when routing asks
+        report[f"{mode}_strong_components"] = strong_component_count(
+            len(nodes),
+            edges["u"].to_numpy(),
+            edges["v"].to_numpy(),
+            edges[f"{mode}_fwd_min"].to_numpy(),
+            edges[f"{mode}_bwd_min"].to_numpy(),
+        )
     _log.info("built %r", net)
     if n_comp > 1:
         _log.info(

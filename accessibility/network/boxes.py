@@ -26,10 +26,16 @@ _CHUNK = 1 << 16  # query boxes per kernel call: bounds the memory of the raw pa
 
 class _Grid:
     """Item boxes in the cells of a uniform grid: cell ``cx * ny + cy`` holds
-    ``items[starts[c]:starts[c + 1]]``."""
+    ``items[starts[c]:starts[c + 1]]``.
+
+    The items are held in the order of the cell of their lower-left corner (``order[k]`` is the
+    caller's item at position ``k``; ``lo``, ``hi`` and the item ids the grid reports are in this
+    order): the boxes of one cell and of the cells around it then lie together in memory, which
+    on a layer whose rows are in no spatial order makes the search several times faster. Queries
+    go fastest in the same order (:meth:`order_of`).
+    """
 
     def __init__(self, lo: np.ndarray, hi: np.ndarray, qlo: np.ndarray, qhi: np.ndarray) -> None:
-        self.lo, self.hi = lo, hi
         x0 = min(float(lo[:, 0].min()), float(qlo[:, 0].min()))
         y0 = min(float(lo[:, 1].min()), float(qlo[:, 1].min()))
         width = max(float(hi[:, 0].max()), float(qhi[:, 0].max())) - x0
@@ -43,7 +49,15 @@ class _Grid:
         self.x0, self.y0, self.inv = x0, y0, 1.0 / cell
         self.nx = int(np.floor(width * self.inv)) + 1
         self.ny = int(np.floor(height * self.inv)) + 1
-        self.starts, self.items = _index(lo, hi, x0, y0, self.inv, self.nx, self.ny)
+        self.order = self.order_of(lo)
+        # np.take: a row gather of an (n, 2) array, several times faster than lo[order]
+        self.lo, self.hi = np.take(lo, self.order, axis=0), np.take(hi, self.order, axis=0)
+        self.starts, self.items = _index(self.lo, self.hi, x0, y0, self.inv, self.nx, self.ny)
+
+    def order_of(self, lo: np.ndarray) -> np.ndarray:
+        """The boxes with lower-left corners ``lo`` in the order of the cell of that corner
+        (ties in input order): a permutation."""
+        return _cell_order(lo, self.x0, self.y0, self.inv, self.nx, self.ny)
 
     def pairs(
         self,
@@ -64,6 +78,22 @@ class _Grid:
 @njit(cache=True, nogil=True)
 def _cell(v, v0, inv):
     return np.int64(np.floor((v - v0) * inv))
+
+
+@njit(cache=True, nogil=True)
+def _cell_order(lo, x0, y0, inv, nx, ny):
+    """Counting sort of boxes by the cell of their lower-left corner: the permutation."""
+    count = np.zeros(nx * ny + 1, np.int64)
+    for i in range(lo.shape[0]):
+        count[_cell(lo[i, 0], x0, inv) * ny + _cell(lo[i, 1], y0, inv) + 1] += 1
+    for c in range(nx * ny):
+        count[c + 1] += count[c]
+    out = np.empty(lo.shape[0], np.int64)
+    for i in range(lo.shape[0]):
+        c = _cell(lo[i, 0], x0, inv) * ny + _cell(lo[i, 1], y0, inv)
+        out[count[c]] = i
+        count[c] += 1
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -190,6 +220,9 @@ def crossing_segment_pairs(
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
     grid = _Grid(lo, hi, lo, hi)
+    # segments (queries and items alike) in the grid's order; the lines they report are the same
+    lo, hi, line = grid.lo, grid.hi, line[grid.order]
+    p0, p1 = np.take(p0, grid.order, axis=0), np.take(p1, grid.order, axis=0)
     a, b = [], []
     for start in range(0, len(lo), _CHUNK):
         s, t = grid.pairs(lo, hi, (start, min(start + _CHUNK, len(lo))), (line, line), True)
@@ -228,15 +261,18 @@ def lines_near_points(
     hi = np.maximum(p0, p1).astype(np.float64)
     qlo, qhi = xy - tol, xy + tol
     grid = _Grid(lo, hi, qlo, qhi)
-    owner = np.ascontiguousarray(owner, dtype=np.int64)
-    seg_line = np.ascontiguousarray(seg_line, dtype=np.int64)
     n = np.int64(max(int(seg_line.max()) + 1, 1))
+    seg_line = np.ascontiguousarray(seg_line, dtype=np.int64)[grid.order]
+    # the points in the grid's order too
+    qorder = grid.order_of(qlo)
+    qlo, qhi = np.take(qlo, qorder, axis=0), np.take(qhi, qorder, axis=0)
+    owner = np.ascontiguousarray(owner, dtype=np.int64)[qorder]
     keys = []
     for start in range(0, len(xy), _CHUNK):
         span = (start, min(start + _CHUNK, len(xy)))
         pt, seg = grid.pairs(qlo, qhi, span, (owner, seg_line), False)
-        keys.append(unique_sorted(pt * n + seg_line[seg]))
-    key = np.concatenate(keys)  # chunks are in point order: sorted already
+        keys.append(unique_sorted(qorder[pt] * n + seg_line[seg]))
+    key = unique_sorted(np.concatenate(keys))
     return key // n, key % n
 
 
@@ -253,16 +289,17 @@ def point_pairs_within(xy: np.ndarray, tol: float) -> np.ndarray:
     xy = np.ascontiguousarray(xy, dtype=np.float64)
     if len(xy) < 2:
         return np.zeros((0, 2), np.int64)
+    grid = _Grid(xy, xy, xy - tol, xy + tol)
+    # points (queries and items alike) in the grid's order; ``ids`` are their input positions
+    xy, ids = grid.lo, grid.order
     qlo, qhi = xy - tol, xy + tol
-    grid = _Grid(xy, xy, qlo, qhi)
-    ids = np.arange(len(xy), dtype=np.int64)
     tol2 = float(tol) * float(tol)
     out = []
     for start in range(0, len(xy), _CHUNK):
         i, j = grid.pairs(qlo, qhi, (start, min(start + _CHUNK, len(xy))), (ids, ids), True)
-        d = xy[i] - xy[j]
+        d = np.take(xy, i, axis=0) - np.take(xy, j, axis=0)
         near = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= tol2
-        out.append(np.stack([i[near], j[near]], axis=1))
+        out.append(np.stack([ids[i[near]], ids[j[near]]], axis=1))
     return np.concatenate(out)
 
 

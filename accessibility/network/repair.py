@@ -28,7 +28,12 @@ def join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     # exact distance test only for pairs not already joined
     seg = np.flatnonzero(cidx[1:] == cidx[:-1])
     hit_pt, hit_line = lines_near_points(
-        ends_xy, tol, owner, coords[seg], coords[seg + 1], cidx[seg]
+        ends_xy,
+        tol,
+        owner,
+        np.take(coords, seg, axis=0),
+        np.take(coords, seg + 1, axis=0),
+        cidx[seg],
     )
     # an end within tol of a vertex of a line is already joined to THAT line (decided per
     # (end, line): two side roads meeting on a through road's interior join each other AND it);
@@ -77,7 +82,7 @@ def crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     coords, line_of = shapely.get_coordinates(geoms, return_index=True)
     seg = np.flatnonzero(line_of[1:] == line_of[:-1])
-    p0, p1, sl = coords[seg], coords[seg + 1], line_of[seg]
+    p0, p1, sl = np.take(coords, seg, axis=0), np.take(coords, seg + 1, axis=0), line_of[seg]
     del coords, line_of, seg
     a, b = crossing_segment_pairs(p0, p1, sl)
     pairs = unique_sorted(pair_keys(a, b, len(geoms)))

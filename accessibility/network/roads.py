@@ -121,12 +121,16 @@ def network_from_roads(
     speed_columns = _check_columns(gdf, class_column, oneway_column, name_column, speed_column)
     work_crs = metric_crs(gdf, crs)
     report: dict[str, Any] = {"n_input_lines": len(gdf)}
-    src = _road_lines(gdf, report)
+    src, xy = _road_lines(gdf, report)
     attrs, rev = _road_attrs(src, class_column, oneway_column, name_column, speed_columns)
-    g = src.geometry.to_crs(work_crs) if src.crs != work_crs else src.geometry
+    g = src.geometry
+    if src.crs != work_crs:
+        g = g.to_crs(work_crs)
+        xy = shapely.get_coordinates(g.to_numpy())
     g = g.force_2d() if g.has_z.any() else g
     arr = g.to_numpy()
-    span = np.abs(shapely.get_coordinates(arr)).max()
+    span = np.abs(xy).max()
+    del xy
     if not span < 1e9:  # no projected coordinate on Earth is a million kilometres from the origin
         raise CRSError(
             f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
@@ -141,7 +145,8 @@ def network_from_roads(
     else:
         parts, part_idx = shapely.get_parts(arr, return_index=True)
     report["n_multipart_exploded"] = int(len(parts) - len(arr))
-    attrs = attrs.iloc[part_idx].reset_index(drop=True)
+    attrs = attrs.iloc[part_idx] if len(parts) != len(arr) else attrs
+    attrs = attrs.reset_index(drop=True)
     options = BuildOptions(
         profile,
         speeds,
@@ -190,25 +195,30 @@ def _check_columns(
     return speed_columns
 
 
-def _road_lines(gdf: gpd.GeoDataFrame, report: dict[str, Any]) -> gpd.GeoDataFrame:
-    """The rows with a line geometry (empty ones dropped and counted); refuse other geometries
-    and coordinates that are not finite."""
+def _road_lines(
+    gdf: gpd.GeoDataFrame, report: dict[str, Any]
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The rows with a line geometry (empty ones dropped and counted), and their coordinates;
+    refuse other geometries and coordinates that are not finite."""
     geom = gdf.geometry
-    bad_type = (
-        ~geom.geom_type.isin(["LineString", "MultiLineString"]) & ~geom.is_empty & geom.notna()
+    arr = geom.to_numpy()
+    type_id = shapely.get_type_id(arr)
+    is_line = (type_id == shapely.GeometryType.LINESTRING) | (
+        type_id == shapely.GeometryType.MULTILINESTRING
     )
+    bad_type = ~is_line & (type_id >= 0) & ~shapely.is_empty(arr)
     if bad_type.any():
         raise GeometryError(
             f"the road layer must hold lines; found {geom[bad_type].geom_type.value_counts().to_dict()}"
             " — convert polygons to their boundaries or drop them"
         )
-    keep = geom.notna() & ~geom.is_empty
+    keep = (type_id >= 0) & ~shapely.is_empty(arr)
     report["n_empty_dropped"] = int((~keep).sum())
     if not keep.any():
         raise EmptyLayerError(
             f"all {len(gdf)} road geometries are missing or empty; check the file and layer name"
         )
-    src = gdf.loc[keep]
+    src = gdf.loc[keep] if not keep.all() else gdf
     xy, row = shapely.get_coordinates(src.geometry.to_numpy(), return_index=True)
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
@@ -217,7 +227,7 @@ def _road_lines(gdf: gpd.GeoDataFrame, report: dict[str, Any]) -> gpd.GeoDataFra
             f"{len(np.unique(row[bad]))} road line(s) have NaN or infinite coordinates (e.g. rows "
             f"{rows}); repair or drop them (`roads = roads[roads.is_valid]`)"
         )
-    return src
+    return src, xy
 
 
 def _road_attrs(
@@ -230,10 +240,14 @@ def _road_attrs(
     """The per-line attributes :func:`assemble` reads, and which lines run against one-way."""
     attrs = pd.DataFrame(index=src.index)
     # osmnx-style list values (["primary", "secondary"]) take their first class
-    values = src[class_column].to_numpy()
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
-        values = [(v[0] if len(v) else None) if isinstance(v, list | tuple) else v for v in values]
-    attrs["road_class"] = list(values)
+    column = src[class_column]
+    values = column.array
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) != "string":
+        values = [
+            (v[0] if len(v) else None) if isinstance(v, list | tuple) else v
+            for v in column.to_numpy()
+        ]
+    attrs["road_class"] = values
     if oneway_column is not None and oneway_column in src.columns:
         one, rev = _parse_oneway(src[oneway_column])
     else:
@@ -249,7 +263,13 @@ def _road_attrs(
 
 def _parse_oneway(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(oneway, reverse) flags from True/False, 1/0/-1, 'yes'/'no'/'-1', '是' ..."""
+    code = None
+    if isinstance(values.dtype, pd.StringDtype):  # parse each distinct text once
+        code, distinct = pd.factorize(values, use_na_sentinel=False)
+        values = pd.Series(distinct, dtype=values.dtype)
     text = values.astype("string").str.strip().str.lower().fillna("")
     rev = text.isin(_REVERSE).to_numpy()
     one = (text.isin(_TRUE) | rev).to_numpy()
+    if code is not None:
+        return one[code], rev[code]
     return one, rev

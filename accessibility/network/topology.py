@@ -9,10 +9,17 @@ import pandas as pd
 import shapely
 from numba import njit
 
-from .._arrays import unique_sorted
 from .boxes import point_pairs_within
 
-__all__ = ["cluster_points", "line_ends", "pair_keys", "split_lines", "unique_points"]
+__all__ = [
+    "cluster_points",
+    "line_ends",
+    "pair_keys",
+    "split_lines",
+    "strong_component_count",
+    "unique_points",
+    "weak_components",
+]
 
 
 def unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +66,7 @@ def cluster_points(
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    uniq = xy[first]
+    uniq = np.take(xy, first, axis=0)
     pairs = point_pairs_within(uniq, tol)
     if len(pairs) == 0:
         return labels
@@ -94,49 +101,51 @@ def split_lines(
     ``vertex_keys`` such as OSM node ids) by two or more line vertices.
     """
     coords, line_of = shapely.get_coordinates(geoms, return_index=True)
-    uniq = unique_points(coords) if vertex_keys is None else None
+    n_snapped = 0
     if vertex_keys is None:
-        keys = cluster_points(coords, tol, uniq)
+        first, inverse = unique_points(coords)
+        keys = cluster_points(coords, tol, (first, inverse))
+        if tol > 0:
+            # clusters that merged different coordinates = endpoints / vertices snapped together:
+            # every distinct coordinate is in one cluster, so this is (distinct coordinates) -
+            # (clusters)
+            n_snapped = int(len(first) - np.count_nonzero(np.bincount(keys, minlength=1)))
+        del first, inverse
     else:
         keys = np.asarray(vertex_keys, dtype=np.int64)
-    n_snapped = 0
-    if vertex_keys is None and tol > 0:
-        # clusters that merged different coordinates = endpoints / vertices snapped together
-        exact = cluster_points(coords, 0.0, uniq)
-        pairs = unique_sorted(pair_keys(keys, exact, len(coords)))
-        n_snapped = int(len(pairs) - len(unique_sorted(pairs // max(len(coords), 1))))
     # drop consecutive repeated keys within a line (zero-length segments after snapping)
-    same_line = np.r_[False, line_of[1:] == line_of[:-1]]
-    dup = same_line & np.r_[False, keys[1:] == keys[:-1]]
+    same_line = line_of[1:] == line_of[:-1]
+    dup = np.r_[False, same_line & (keys[1:] == keys[:-1])]
     n_dup_vertices = int(dup.sum())
-    coords, line_of, keys = coords[~dup], line_of[~dup], keys[~dup]
+    if n_dup_vertices:
+        coords, line_of, keys = coords[~dup], line_of[~dup], keys[~dup]
+        same_line = line_of[1:] == line_of[:-1]
+    del dup
     n = len(keys)
-    is_start = np.r_[True, line_of[1:] != line_of[:-1]]
-    is_end = np.r_[line_of[1:] != line_of[:-1], True]
-    _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    inv = inv.ravel()
+    is_end = np.r_[~same_line, True]
+    is_start = np.r_[True, ~same_line]
+    del same_line
+    _, inv, counts = _dense_unique(keys)
+    del keys
     is_node = is_start | is_end | (counts[inv] >= 2)
+    del is_start, counts
     # node coordinates: snapped vertices move to their key's representative:
     # the representative of each key: its lexicographically smallest vertex, so the junction's
     # position does not depend on the order of the input rows
-    first_of_key = _smallest_vertex(inv.astype(np.int64), coords, len(counts))
-    node_keys_pos = first_of_key[inv]
-    coords = np.where(is_node[:, None], coords[node_keys_pos], coords)
+    first_of_key = _smallest_vertex(inv, coords, int(inv.max()) + 1 if n else 0)
     pos = np.flatnonzero(is_node)
+    coords[pos] = np.take(coords, first_of_key[inv[pos]], axis=0)
     # edges between consecutive node vertices of the same line
     a, b = pos[:-1], pos[1:]
     ok = (line_of[a] == line_of[b]) & ~is_end[a]
     a, b = a[ok], b[ok]
-    sizes = b - a + 1
-    vidx = np.repeat(a, sizes) + (
-        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    )
-    edge_geoms = shapely.linestrings(coords[vidx], indices=np.repeat(np.arange(len(a)), sizes))
+    del ok, is_end, is_node
+    edge_geoms = _edge_lines(coords, a, b)
     # compact node ids
-    node_key_ids, node_idx = np.unique(inv[pos], return_inverse=True)
-    node_xy = coords[first_of_key[node_key_ids]]
+    node_key_ids, node_idx, _ = _dense_unique(inv[pos])
+    node_xy = np.take(coords, first_of_key[node_key_ids], axis=0)
     node_of_vertex = np.full(n, -1, dtype=np.int64)
-    node_of_vertex[pos] = node_idx.ravel()
+    node_of_vertex[pos] = node_idx
     return {
         "node_xy": node_xy,
         "u": node_of_vertex[a],
@@ -146,6 +155,31 @@ def split_lines(
         "n_endpoints_snapped": n_snapped,
         "n_duplicate_vertices_dropped": n_dup_vertices,
     }
+
+
+def _dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True, return_counts=True)`` of integer ``values``
+    (inverse as int64); by counting when the values are small non-negative numbers (vertex
+    positions), which takes no sort."""
+    n = len(values)
+    if n == 0 or values.min() < 0 or values.max() >= 4 * n + 1024:
+        distinct, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+        return distinct, inverse.ravel().astype(np.int64, copy=False), counts
+    counts = np.bincount(values)
+    present = counts > 0
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), rank[values], counts[present]
+
+
+def _edge_lines(coords: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One line per pair ``(a, b)``: the vertices ``coords[a:b + 1]``."""
+    sizes = b - a + 1
+    offsets = np.zeros(len(a) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    vidx = np.repeat(a - offsets[:-1], sizes)
+    vidx += np.arange(offsets[-1])
+    xy = np.take(coords, vidx, axis=0)  # row gather: several times faster than coords[vidx]
+    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
 
 
 @njit(cache=True, nogil=True)
@@ -162,3 +196,104 @@ def _smallest_vertex(key, coords, n_keys):
         ):
             best[key[i]] = i
     return best
+
+
+def weak_components(n_nodes: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per node, the smallest node of its connected component (edges ``u[i] - v[i]``, direction
+    ignored), by union-find: no sparse matrix, no sort.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weak_components(5, np.array([3, 1]), np.array([4, 3])).tolist()
+    [0, 1, 2, 1, 1]
+    """
+    return _union_find(
+        np.int64(n_nodes),
+        np.ascontiguousarray(u, dtype=np.int64),
+        np.ascontiguousarray(v, dtype=np.int64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _root(parent, i):
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]  # path halving
+        i = parent[i]
+    return i
+
+
+@njit(cache=True, nogil=True)
+def _union_find(n, u, v):
+    parent = np.arange(n)
+    for k in range(u.shape[0]):
+        a = _root(parent, u[k])
+        b = _root(parent, v[k])
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    for i in range(n):
+        parent[i] = parent[parent[i]]  # roots are smaller than their members: one pass
+    return parent
+
+
+def strong_component_count(
+    n_nodes: int, u: np.ndarray, v: np.ndarray, fwd: np.ndarray, bwd: np.ndarray
+) -> int:
+    """The number of strongly connected components of the directed graph with an arc ``u -> v``
+    for every finite ``fwd`` and ``v -> u`` for every finite ``bwd`` (isolated nodes count).
+
+    The arcs go straight into compact CSR arrays (no coordinate form, no sort).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> inf = np.inf
+    >>> strong_component_count(3, np.array([0, 1]), np.array([1, 2]), np.ones(2), np.array([1, inf]))
+    2
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n_nodes == 0:
+        return 0
+    if n_nodes >= 2**31 - 1 or 2 * len(u) >= 2**31 - 1:  # beyond 32-bit indices
+        tail = np.r_[u[np.isfinite(fwd)], v[np.isfinite(bwd)]]
+        head = np.r_[v[np.isfinite(fwd)], u[np.isfinite(bwd)]]
+        mat = csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n_nodes, n_nodes))
+        return int(connected_components(mat, directed=True, connection="strong")[0])
+    indptr, indices = _directed_csr(
+        np.int64(n_nodes),
+        np.ascontiguousarray(u, dtype=np.int64),
+        np.ascontiguousarray(v, dtype=np.int64),
+        np.ascontiguousarray(fwd, dtype=np.float64),
+        np.ascontiguousarray(bwd, dtype=np.float64),
+    )
+    mat = csr_matrix((np.ones(len(indices), np.float64), indices, indptr), shape=(n_nodes, n_nodes))
+    mat.sum_duplicates()  # parallel arcs: SciPy's strong components never return on repeats
+    return int(connected_components(mat, directed=True, connection="strong")[0])
+
+
+@njit(cache=True, nogil=True)
+def _directed_csr(n, u, v, fwd, bwd):
+    """CSR arrays (int32) of the arcs ``u -> v`` (finite ``fwd``) and ``v -> u`` (finite
+    ``bwd``), by counting."""
+    indptr = np.zeros(n + 1, np.int32)
+    for e in range(u.shape[0]):
+        if np.isfinite(fwd[e]):
+            indptr[u[e] + 1] += 1
+        if np.isfinite(bwd[e]):
+            indptr[v[e] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    indices = np.empty(indptr[n], np.int32)
+    for e in range(u.shape[0]):
+        if np.isfinite(fwd[e]):
+            indices[fill[u[e]]] = v[e]
+            fill[u[e]] += 1
+        if np.isfinite(bwd[e]):
+            indices[fill[v[e]]] = u[e]
+            fill[v[e]] += 1
+    return indptr, indices

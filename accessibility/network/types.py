@@ -222,20 +222,20 @@ class Network:
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
 
+        from .topology import weak_components
+
         n = len(self.nodes)
         if mode is None:
-            e = self.edges
-            mat = csr_matrix(
-                (np.ones(len(e)), (e["u"].to_numpy(), e["v"].to_numpy())), shape=(n, n)
-            )
-            _, labels = connected_components(mat, directed=False)
+            labels = weak_components(n, self.edges["u"].to_numpy(), self.edges["v"].to_numpy())
+        elif not strong:
+            g = self.graph(mode)
+            labels = weak_components(n, np.repeat(np.arange(n), np.diff(g.indptr)), g.head)
         else:
             g = self.graph(mode)
-            tails = np.repeat(np.arange(n), np.diff(g.indptr))
-            mat = csr_matrix((np.ones(len(g.head)), (tails, g.head)), shape=(n, n))
-            _, labels = connected_components(
-                mat, directed=True, connection="strong" if strong else "weak"
-            )
+            # the CSR arrays as they are (no copy into coordinate form)
+            mat = csr_matrix((np.ones(len(g.head), np.float64), g.head, g.indptr), shape=(n, n))
+            mat.sum_duplicates()  # parallel arcs: SciPy's strong components never return on repeats
+            _, labels = connected_components(mat, directed=True, connection="strong")
         return pd.Series(_relabel_by_size(labels), index=self.nodes.index, name="component")
 
     def to_networkx(self, mode: str) -> nx.MultiDiGraph:
