@@ -276,7 +276,7 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
     wd2 = np.empty(n, np.float64)
     fa = np.empty(4096, head.dtype)
     fb = np.empty(4096, head.dtype)
-    wrun = 0
+    wrun = np.int64(0)  # (not a literal 0: one compiled _needed)
     # the last shortcuts-minus-arcs count of each node, and whether its neighbours changed since:
     # a node that failed a threshold is only looked at again when it could pass now (a choice of
     # order only; the shortcuts of a contraction are always worked out afresh)

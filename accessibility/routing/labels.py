@@ -266,7 +266,7 @@ def nearest_one(
     hv = np.empty(hk.shape[0], np.int64)
     # current bucket, entries in the window, overflow head, entries, smallest bucket
     q = np.array([-1, 0, -1, 0, 0], np.int64)
-    top = 0
+    top = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     for r in range(seed_node.shape[0]):
         c = seed_cost[r]
         u = seed_node[r]
@@ -284,7 +284,7 @@ def nearest_one(
     wcount = q[1]  # (the hot counters in locals; q is written back around _advance)
     lim = cb + mask  # the last bucket of the window
     free = -1
-    size = 0
+    size = np.int64(0)  # (not a literal 0: one compiled version of its callees)
     extra = 0  # arcs relaxed again by corrections
     found = 0
     stop = np.inf  # after the early stop: drain the current bucket

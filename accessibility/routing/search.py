@@ -404,7 +404,7 @@ def many_to_many_chunk(
     out_t = np.empty(cap, np.int64)
     out_c = np.empty(cap, np.float64)
     out_c2 = np.empty(cap, np.float64)
-    cnt = 0
+    cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     run = 0
     for g in range(g0, g1):
         nset, run, hk, hk2, hv = bounded_search(
