@@ -179,7 +179,25 @@ def _needed(
 
 
 @njit(cache=True, nogil=True)
-def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, witness_hops):
+def _n_neighbours(nb, istart, ilen, ostart, olen, x):
+    """Number of distinct neighbours of ``x`` (in or out)."""
+    k = olen[x]
+    so = ostart[x]
+    for i in range(istart[x], istart[x] + ilen[x]):
+        a = nb[i]
+        new = True
+        for j in range(so, so + olen[x]):
+            if nb[j] == a:
+                new = False
+                break
+        k += new
+    return k
+
+
+@njit(cache=True, nogil=True)
+def contract(
+    indptr, head, cost, cost2, keep, bound, thresholds, max_product, witness_hops, min_junctions
+):  # fmt: skip
     """Contract the nodes not flagged in ``keep``.
 
     ``thresholds`` are the passes: in pass ``p`` a node is contracted when the shortcuts it adds
@@ -189,6 +207,11 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
     not added either when a path from ``a`` to ``b`` of at most ``witness_hops`` arcs avoids the
     contracted node and is no worse on ``(cost, cost2)`` (a *witness*); only the shortcuts still
     needed count against the threshold. ``0``: every shortcut is added.
+
+    Witnesses are only looked for when at least ``min_junctions`` of the nodes to contract are
+    *junctions* (3 or more distinct neighbours, counted once the arcs are read): dead ends and
+    chains go without them anyway, and where they are most of the graph the core is small without
+    witnesses, which then only lengthen the contraction. ``0``: whenever ``witness_hops > 0``.
 
     Returns ``(core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost,
     d_cost2, level)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
@@ -281,6 +304,16 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
     # a node that failed a threshold is only looked at again when it could pass now (a choice of
     # order only; the shortcuts of a contraction are always worked out afresh)
     diff = np.full(n, -(2**62), np.int64)
+    hops = witness_hops
+    if hops > 0 and min_junctions > 0.0:
+        n_free = 0
+        n_junction = 0
+        for x in range(n):
+            if not keep[x]:
+                n_free += 1
+                n_junction += _n_neighbours(nb, istart, ilen, ostart, olen, x) >= 3
+        if n_junction < min_junctions * n_free:
+            hops = 0
     for p in range(thresholds.shape[0]):
         thr = thresholds[p]
         for x in range(n):
@@ -309,9 +342,9 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
                         common += 1
                         break
             n_short = ni * no - common
-            if witness_hops > 0:
+            if hops > 0:
                 n_short, wrun = _needed(nb, pc, pc2, istart, ilen, ostart, olen, x, bound,
-                                        witness_hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
+                                        hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
             if n_short - ni - no > thr:
                 diff[x] = n_short - ni - no
                 continue
@@ -354,7 +387,7 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
                 a = tmp_in[i]
                 for j in range(no):
                     b = tmp_out[j]
-                    if a == b or (witness_hops > 0 and not need[i, j]):
+                    if a == b or (hops > 0 and not need[i, j]):
                         continue
                     c = in_c[i] + out_c[j]
                     if c > bound:
