@@ -176,3 +176,21 @@ def test_chains_are_contracted_without_witnesses(monkeypatch):
     for got, want in zip(auto, plain, strict=True):
         assert np.array_equal(got, want)
     assert n_core == plain[1].shape[0]
+
+
+@pytest.mark.parametrize("limit", [0.025, 0.08, 0.5])
+def test_tables_come_sorted_by_target_whatever_the_share_reached(limit):
+    """Each source's targets are put in order from a bit set when they are many and by sorting
+    when few of many targets are reached (small ``limit``); both equal SciPy's rows, in order,
+    with target indices on both sides of every 64-bit word boundary."""
+    n, tail, head, cost, cost2 = geometric(2000, 7)
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    rng = np.random.default_rng(8)
+    src = rng.choice(n, 12, replace=False)
+    tgt = rng.permutation(n)  # target index i is the node tgt[i]: no spatial order
+    kw = {"source_id": np.arange(12), "source_node": src, "target_id": np.arange(n)}
+    got = many_to_many(g, **kw, target_node=tgt, max_cost=limit, contract=False, n_jobs=1)
+    ref = dijkstra(scipy_matrix(n, tail, head, cost), indices=src)[:, tgt]
+    s, t = np.nonzero(ref <= limit)
+    assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
+    np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)

@@ -364,6 +364,44 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
     return nodes, dist[nodes, 0], dist[nodes, 1]
 
 
+#: bit index of a power of two ``b``: ``_DEBRUIJN[(b * 0x03F79D71B4CB0A89) >> 58]`` (mod 2**64)
+_DEBRUIJN = np.array(
+    [0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43, 22,
+     45, 39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23,
+     11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6],
+    np.int64,
+)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _in_order(touched, nt, bits):
+    """Sort ``touched[:nt]`` (distinct target indices, also set in the bit set ``bits``) in place
+    and clear their bits. Reading the set bits in order visits every word of ``bits``, but a
+    settled target is a few instructions instead of a comparison sort's ``log nt`` steps (2,000
+    sources x 6,000 targets: 0.55 s -> 0.03 s); the sort is kept for sparse rows."""
+    if nt == 0:
+        return
+    words = bits.shape[0]
+    if words > 8 * nt:
+        touched[:nt] = np.sort(touched[:nt])
+        for j in range(nt):
+            bits[touched[j] >> 6] = np.uint64(0)
+        return
+    k = 0
+    for w in range(words):
+        x = bits[w]
+        if x == 0:
+            continue
+        bits[w] = np.uint64(0)
+        while x != 0:
+            low = x & (~x + np.uint64(1))
+            touched[k] = (w << 6) + _DEBRUIJN[
+                (low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58)
+            ]
+            k += 1
+            x ^= low
+
+
 @njit(cache=True, nogil=True)
 def many_to_many_chunk(
     indptr,
@@ -399,6 +437,7 @@ def many_to_many_chunk(
     best_c2 = np.empty(n_tid, np.float64)
     tstamp = np.full(n_tid, -1, np.int64)
     touched = np.empty(n_tid, np.int64)
+    bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
     cap = 1024
     out_g = np.empty(cap, np.int64)
     out_t = np.empty(cap, np.int64)
@@ -448,6 +487,7 @@ def many_to_many_chunk(
                     best_c2[t] = c2
                     touched[nt] = t
                     nt += 1
+                    bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
                 elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
                     best_c[t] = c
                     best_c2[t] = c2
@@ -458,9 +498,9 @@ def many_to_many_chunk(
             out_t = resized(out_t, cnt, cap)
             out_c = resized(out_c, cnt, cap)
             out_c2 = resized(out_c2, cnt, cap)
-        ts = np.sort(touched[:nt])
+        _in_order(touched, nt, bits)
         for j in range(nt):
-            t = ts[j]
+            t = touched[j]
             out_g[cnt] = g
             out_t[cnt] = t
             out_c[cnt] = best_c[t]
