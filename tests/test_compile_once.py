@@ -61,7 +61,7 @@ labels.nearest_one(
     att_ptr, att_tid, att_cost, att_cost, 4, 10.0, True,
 )
 contract.contract(
-    indptr, head, cost, cost, np.zeros(4, np.bool_), 10.0, np.array([0.0, 2.0]), 36, 4
+    indptr, head, cost, cost, np.zeros(4, np.bool_), 10.0, np.array([0.0, 2.0]), 36, 4, 0.7
 )
 counts = {
     name: len(getattr(search, name).signatures)

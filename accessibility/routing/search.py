@@ -383,9 +383,10 @@ def _in_order(touched, nt, bits):
         return
     words = bits.shape[0]
     if words > 8 * nt:
-        touched[:nt] = np.sort(touched[:nt])
+        ts = np.sort(touched[:nt])
         for j in range(nt):
-            bits[touched[j] >> 6] = np.uint64(0)
+            touched[j] = ts[j]  # (a loop: a slice assignment compiles numba's string formatting)
+            bits[ts[j] >> 6] = np.uint64(0)
         return
     k = 0
     for w in range(words):
