@@ -425,12 +425,15 @@ def many_to_many_chunk(
     bound,
     max_cost,
     with2,
+    src_ids,
+    tgt_ids,
 ):
     """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
 
-    Returns (source index, target index, cost, cost2), sorted by source then target index, only
-    pairs with cost ``<= max_cost``. Without ``with2`` the secondary cost is not carried and
-    ``cost2`` is NaN.
+    Returns (source id, target id, cost, cost2): ``src_ids[g]``, ``tgt_ids[t]`` for source index
+    ``g`` and target index ``t``, sorted by source then target index, only pairs with cost ``<=
+    max_cost``. Without ``with2`` the secondary cost is not carried and ``cost2`` is NaN. (Writing
+    the ids here spares the caller two passes over fresh memory the size of the table.)
     """
     n = indptr.shape[0] - 1
     dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
@@ -502,8 +505,8 @@ def many_to_many_chunk(
         _in_order(touched, nt, bits)
         for j in range(nt):
             t = touched[j]
-            out_g[cnt] = g
-            out_t[cnt] = t
+            out_g[cnt] = src_ids[g]
+            out_t[cnt] = tgt_ids[t]
             out_c[cnt] = best_c[t]
             out_c2[cnt] = best_c2[t]
             cnt += 1

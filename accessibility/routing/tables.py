@@ -89,6 +89,9 @@ def iter_many_to_many(
     with2 = bool(secondary) and not zero2
     fill2 = 0.0 if zero2 else math.nan
 
+    src_ids = np.ascontiguousarray(p.src_ids, np.int64)
+    tgt_ids = np.ascontiguousarray(p.tgt_ids, np.int64)
+
     def run(chunk: tuple[int, int]) -> tuple[np.ndarray, ...]:
         return many_to_many_chunk(
             *arrays,
@@ -108,13 +111,15 @@ def iter_many_to_many(
             p.bound,
             p.max_cost,
             with2,
+            src_ids,
+            tgt_ids,
         )
 
     def as_dict(res: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
-        g, t, c, c2 = res
+        g, t, c, c2 = res  # ids already
         if not with2:
             c2 = np.full(c.shape[0], fill2)
-        return {"source": p.src_ids[g], "target": p.tgt_ids[t], "cost": c, "cost2": c2}
+        return {"source": g, "target": t, "cost": c, "cost2": c2}
 
     if not chunks:
         return
