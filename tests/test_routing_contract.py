@@ -194,3 +194,29 @@ def test_tables_come_sorted_by_target_whatever_the_share_reached(limit):
     s, t = np.nonzero(ref <= limit)
     assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
     np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)
+
+
+def test_tables_grow_past_a_first_source_that_reaches_nothing():
+    """A chunk's output buffers are sized from its first source; when that one reaches no target
+    (here an isolated node) they grow as the other sources' pairs come, and the table still equals
+    SciPy's rows."""
+    n, tail, head, cost, cost2 = geometric(1500, 9)
+    g = csr_from_arcs(n + 1, tail, head, cost, cost2)  # node n has no arcs
+    rng = np.random.default_rng(10)
+    src = np.concatenate([[n], rng.choice(n, 9, replace=False)])
+    tgt = rng.permutation(n)
+    got = many_to_many(
+        g,
+        source_id=np.arange(10),
+        source_node=src,
+        target_id=np.arange(n),
+        target_node=tgt,
+        max_cost=0.6,
+        contract=False,
+        n_jobs=1,
+    )
+    ref = dijkstra(scipy_matrix(n + 1, tail, head, cost), indices=src)[:, tgt]
+    s, t = np.nonzero(ref <= 0.6)
+    assert s.shape[0] > 4 * 1024 and s.min() == 1
+    assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
+    np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)

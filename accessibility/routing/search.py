@@ -430,7 +430,8 @@ def many_to_many_chunk(
 ):
     """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
 
-    Returns (source id, target id, cost, cost2): ``src_ids[g]``, ``tgt_ids[t]`` for source index
+    Returns (source id, target id, cost, cost2, the number of pairs): the first arrays' first
+    entries (the caller slices them; the rest was never written) are ``src_ids[g]``, ``tgt_ids[t]`` for source index
     ``g`` and target index ``t``, sorted by source then target index, only pairs with cost ``<=
     max_cost``. Without ``with2`` the secondary cost is not carried and ``cost2`` is NaN. (Writing
     the ids here spares the caller two passes over fresh memory the size of the table.)
@@ -496,8 +497,11 @@ def many_to_many_chunk(
                     best_c[t] = c
                     best_c2[t] = c2
         if cnt + nt > cap:
-            while cnt + nt > cap:
-                cap *= 2
+            # the first source sizes the buffers for the chunk (1.5x its pairs per source, up
+            # to 2**23 rows): pages never written cost no memory, a regrowth copies the table
+            cap = max(2 * cap, cnt + nt)
+            if g == g0:
+                cap = max(cap, min((3 * nt * (g1 - g0)) // 2, 2**23))
             out_g = resized(out_g, cnt, cap)
             out_t = resized(out_t, cnt, cap)
             out_c = resized(out_c, cnt, cap)
@@ -510,7 +514,7 @@ def many_to_many_chunk(
             out_c[cnt] = best_c[t]
             out_c2[cnt] = best_c2[t]
             cnt += 1
-    return out_g[:cnt].copy(), out_t[:cnt].copy(), out_c[:cnt].copy(), out_c2[:cnt].copy()
+    return out_g, out_t, out_c, out_c2, cnt
 
 
 @njit(cache=True, nogil=True)

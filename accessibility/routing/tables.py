@@ -93,7 +93,7 @@ def iter_many_to_many(
     tgt_ids = np.ascontiguousarray(p.tgt_ids, np.int64)
 
     def run(chunk: tuple[int, int]) -> tuple[np.ndarray, ...]:
-        return many_to_many_chunk(
+        *cols, cnt = many_to_many_chunk(
             *arrays,
             p.src_ptr,
             seed_node,
@@ -114,6 +114,8 @@ def iter_many_to_many(
             src_ids,
             tgt_ids,
         )
+        # views: the buffers' pages past the pairs were never written, so they hold no memory
+        return tuple(col[:cnt] for col in cols)
 
     def as_dict(res: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
         g, t, c, c2 = res  # ids already
