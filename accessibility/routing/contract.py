@@ -163,18 +163,28 @@ def _needed(
         if lim < 0.0:
             continue
         run += 1
-        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops, wst, wd, wd2, run, fa, fb)
+        # the last arc of a witness is looked up backwards, from b's in-list: a few entries,
+        # where going forwards would scan every arc of the widest frontier
+        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops - 1, wst, wd, wd2, run, fa, fb)
         for j in range(olen[x]):
             if not need[i, j]:
                 continue
             b = nb[so + j]
-            if wst[b] == run:
-                c = pc[si + i] + pc[so + j]
-                c2 = pc2[si + i] + pc2[so + j]
-                if wd[b] < c or (wd[b] == c and wd2[b] <= c2):
-                    need[i, j] = False
+            c = pc[si + i] + pc[so + j]
+            c2 = pc2[si + i] + pc2[so + j]
+            if wst[b] == run and (wd[b] < c or (wd[b] == c and wd2[b] <= c2)):
+                need[i, j] = False
+                continue
+            for k in range(istart[b], istart[b] + ilen[b]):
+                u = nb[k]
+                if u == x or wst[u] != run:
                     continue
-            n_short += 1
+                d = wd[u] + pc[k]
+                if d < c or (d == c and wd2[u] + pc2[k] <= c2):
+                    need[i, j] = False
+                    break
+            if need[i, j]:
+                n_short += 1
     return n_short, run
 
 
