@@ -165,7 +165,8 @@ def _needed(
         run += 1
         # the last arc of a witness is looked up backwards, from b's in-list: a few entries,
         # where going forwards would scan every arc of the widest frontier
-        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops - 1, wst, wd, wd2, run, fa, fb)
+        back = 2 if hops >= 3 else 1
+        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops - back, wst, wd, wd2, run, fa, fb)
         for j in range(olen[x]):
             if not need[i, j]:
                 continue
@@ -177,11 +178,24 @@ def _needed(
                 continue
             for k in range(istart[b], istart[b] + ilen[b]):
                 u = nb[k]
-                if u == x or wst[u] != run:
+                if u == x:
                     continue
-                d = wd[u] + pc[k]
-                if d < c or (d == c and wd2[u] + pc2[k] <= c2):
-                    need[i, j] = False
+                if wst[u] == run:
+                    d = wd[u] + pc[k]
+                    if d < c or (d == c and wd2[u] + pc2[k] <= c2):
+                        need[i, j] = False
+                        break
+                if back < 2 or pc[k] > c:
+                    continue
+                for q in range(istart[u], istart[u] + ilen[u]):
+                    w = nb[q]
+                    if w == x or wst[w] != run:
+                        continue
+                    d = wd[w] + pc[q] + pc[k]
+                    if d < c or (d == c and wd2[w] + pc2[q] + pc2[k] <= c2):
+                        need[i, j] = False
+                        break
+                if not need[i, j]:
                     break
             if need[i, j]:
                 n_short += 1
