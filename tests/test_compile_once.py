@@ -54,6 +54,7 @@ for with2 in (True, False):
     search.many_to_many_chunk(
         indptr, head, cost, cost, src_ptr, seed, zero, zero, 0, 2,
         att_ptr, att_tid, att_cost, att_cost, is_target, 4, 4, 10.0, 10.0, with2,
+        np.arange(2), np.arange(4),
     )
 search.opportunities_chunk(indptr, head, cost, seed, np.ones(2), 0, 2, 10.0, np.zeros(4))
 labels.nearest_one(
@@ -61,7 +62,7 @@ labels.nearest_one(
     att_ptr, att_tid, att_cost, att_cost, 4, 10.0, True,
 )
 contract.contract(
-    indptr, head, cost, cost, np.zeros(4, np.bool_), 10.0, np.array([0.0, 2.0]), 36, 4
+    indptr, head, cost, cost, np.zeros(4, np.bool_), 10.0, np.array([0.0, 2.0]), 36, 4, 0.7
 )
 counts = {
     name: len(getattr(search, name).signatures)

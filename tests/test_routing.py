@@ -516,9 +516,18 @@ def test_contraction_keeps_costs_between_kept_nodes_and_sweeps_the_rest(data):
     keep = np.zeros(n, np.bool_)
     keep[keep_nodes] = True
     bound = data.draw(st.sampled_from([np.inf, 2.0, 5.0]))
-    hops = data.draw(st.sampled_from([0, 1, 4]))  # witness paths of up to `hops` arcs
+    hops = data.draw(st.sampled_from([0, 1, 2, 3, 4]))  # witness paths of up to `hops` arcs
     core_of, core_nodes, ci, ch, cc, cc2, *_ = _contract.contract(
-        g.indptr, g.head, g.cost, g.cost2, keep, bound, np.array([0.0, 0.0, 2.0, 8.0]), 36, hops
+        g.indptr,
+        g.head,
+        g.cost,
+        g.cost2,
+        keep,
+        bound,
+        np.array([0.0, 0.0, 2.0, 8.0]),
+        36,
+        hops,
+        0.0,
     )
     assert core_of[keep_nodes].min() >= 0 and np.array_equal(
         core_nodes[core_of[keep_nodes]], keep_nodes

@@ -61,7 +61,7 @@ def scipy_matrix(n, tail, head, cost):
 
 def core_arcs(n, tail, head, cost, cost2, keep, hops):
     g = csr_from_arcs(n, tail, head, cost, cost2)
-    out = contraction.contract(*kernel_arrays(g), keep, np.inf, THRESHOLDS, 36, hops)
+    out = contraction.contract(*kernel_arrays(g), keep, np.inf, THRESHOLDS, 36, hops, 0.0)
     return out[1].shape[0], out[3].shape[0]
 
 
@@ -87,7 +87,7 @@ def table_cases():
 def test_contracted_table_equals_scipy_rows(case, monkeypatch):
     """many_to_many through the witnessed core equals SciPy's dijkstra rows (to 1e-9), and with
     exact costs its cost2 (the tie-break) equals the uncontracted search's bit for bit."""
-    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_ABOVE", 0.0)  # witnesses whatever the core
+    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_JUNCTIONS", 0.0)  # witnesses on any graph
     name, (n, tail, head, cost, cost2), limit = list(table_cases())[case]
     rng = np.random.default_rng(case)
     g = csr_from_arcs(n, tail, head, cost, cost2)
@@ -113,18 +113,110 @@ def test_contracted_table_equals_scipy_rows(case, monkeypatch):
         np.testing.assert_allclose(got["cost2"], plain["cost2"], rtol=1e-9)
 
 
-def test_witnesses_are_used_when_the_core_without_them_is_large(monkeypatch):
-    """Cost tables contract again with witnesses only when the core without them keeps more than
-    CONTRACT_WITNESS_ABOVE of the nodes."""
-    n, tail, head, cost, cost2 = grid(30, 3, dyadic=False)
+def subdivided(side: int, seed: int, pieces: int) -> tuple[int, np.ndarray, ...]:
+    """:func:`grid` with every street cut into ``pieces`` arcs by degree-2 nodes (shape points)."""
+    n, tail, head, cost, cost2 = grid(side, seed, dyadic=False)
+    a, b = np.minimum(tail, head), np.maximum(tail, head)
+    streets, inverse = np.unique(a * n + b, return_inverse=True)
+    # node ids of the cut points of street s: n + s * (pieces - 1) + k
+    mid = n + inverse[:, None] * (pieces - 1) + np.arange(pieces - 1)
+    forward = (tail == a)[:, None]
+    path = np.concatenate([tail[:, None], np.where(forward, mid, mid[:, ::-1]), head[:, None]], 1)
+    t, h = path[:, :-1].ravel(), path[:, 1:].ravel()
+    return (
+        n + streets.shape[0] * (pieces - 1),
+        t,
+        h,
+        np.repeat(cost / pieces, pieces),
+        np.repeat(cost2 / pieces, pieces),
+    )
+
+
+def contraction_runs(monkeypatch, n, tail, head, cost, cost2):
+    """The contraction kernel's runs (their witness hops and junction share) for a table's core."""
+    calls = []
+
+    def counted(*args):
+        calls.append(args[8:])
+        return contraction.contract(*args)
+
+    monkeypatch.setattr(core_module, "contract_nodes", counted)
     g = csr_from_arcs(n, tail, head, cost, cost2)
     keep = np.zeros(n, np.bool_)
     keep[np.random.default_rng(4).choice(n, n // 10, replace=False)] = True
-    plain = core_module.contracted_core(g, keep, np.inf, witness_hops=0).n_core
-    witnessed = core_module.contracted_core(g, keep, np.inf, witness_hops=4).n_core
-    assert witnessed < plain
-    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_ABOVE", plain / n - 0.01)
-    assert core_module.contracted_core(g, keep, np.inf).n_core == witnessed
-    monkeypatch.setattr(core_module, "CONTRACT_WITNESS_ABOVE", plain / n + 0.01)
-    g._cache.clear()
-    assert core_module.contracted_core(g, keep, np.inf).n_core == plain
+    core = core_module.contracted_core(g, keep, np.inf)
+    return calls, core.n_core
+
+
+def test_a_grid_is_contracted_once_with_witnesses(monkeypatch):
+    """Most nodes of a grid are junctions: the table's core is built in ONE run of the kernel, with
+    witnesses (not a run without, thrown away, then one with), and it is as small as asked with
+    witnesses from the start."""
+    n, tail, head, cost, cost2 = grid(30, 3, dyadic=False)
+    calls, n_core = contraction_runs(monkeypatch, n, tail, head, cost, cost2)
+    assert len(calls) == 1 and calls[0][0] == core_module.CONTRACT_WITNESS_HOPS
+    keep = np.zeros(n, np.bool_)
+    keep[np.random.default_rng(4).choice(n, n // 10, replace=False)] = True
+    assert n_core == core_arcs(n, tail, head, cost, cost2, keep, 4)[0]
+    assert n_core < core_arcs(n, tail, head, cost, cost2, keep, 0)[0]
+
+
+def test_chains_are_contracted_without_witnesses(monkeypatch):
+    """When most nodes to contract are chain nodes (a grid whose streets have shape points) the
+    kernel counts too few junctions and contracts as without witnesses (one run, same core)."""
+    n, tail, head, cost, cost2 = subdivided(12, 5, 3)
+    calls, n_core = contraction_runs(monkeypatch, n, tail, head, cost, cost2)
+    assert len(calls) == 1
+    keep = np.zeros(n, np.bool_)
+    keep[np.random.default_rng(4).choice(n, n // 10, replace=False)] = True
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    args = (keep, np.inf, THRESHOLDS, 36)
+    auto = contraction.contract(*kernel_arrays(g), *args, 4, core_module.CONTRACT_WITNESS_JUNCTIONS)
+    plain = contraction.contract(*kernel_arrays(g), *args, 0, 0.0)
+    for got, want in zip(auto, plain, strict=True):
+        assert np.array_equal(got, want)
+    assert n_core == plain[1].shape[0]
+
+
+@pytest.mark.parametrize("limit", [0.025, 0.08, 0.5])
+def test_tables_come_sorted_by_target_whatever_the_share_reached(limit):
+    """Each source's targets are put in order from a bit set when they are many and by sorting
+    when few of many targets are reached (small ``limit``); both equal SciPy's rows, in order,
+    with target indices on both sides of every 64-bit word boundary."""
+    n, tail, head, cost, cost2 = geometric(2000, 7)
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    rng = np.random.default_rng(8)
+    src = rng.choice(n, 12, replace=False)
+    tgt = rng.permutation(n)  # target index i is the node tgt[i]: no spatial order
+    kw = {"source_id": np.arange(12), "source_node": src, "target_id": np.arange(n)}
+    got = many_to_many(g, **kw, target_node=tgt, max_cost=limit, contract=False, n_jobs=1)
+    ref = dijkstra(scipy_matrix(n, tail, head, cost), indices=src)[:, tgt]
+    s, t = np.nonzero(ref <= limit)
+    assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
+    np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)
+
+
+def test_tables_grow_past_a_first_source_that_reaches_nothing():
+    """A chunk's output buffers are sized from its first source; when that one reaches no target
+    (here an isolated node) they grow as the other sources' pairs come, and the table still equals
+    SciPy's rows."""
+    n, tail, head, cost, cost2 = geometric(1500, 9)
+    g = csr_from_arcs(n + 1, tail, head, cost, cost2)  # node n has no arcs
+    rng = np.random.default_rng(10)
+    src = np.concatenate([[n], rng.choice(n, 9, replace=False)])
+    tgt = rng.permutation(n)
+    got = many_to_many(
+        g,
+        source_id=np.arange(10),
+        source_node=src,
+        target_id=np.arange(n),
+        target_node=tgt,
+        max_cost=0.6,
+        contract=False,
+        n_jobs=1,
+    )
+    ref = dijkstra(scipy_matrix(n + 1, tail, head, cost), indices=src)[:, tgt]
+    s, t = np.nonzero(ref <= 0.6)
+    assert s.shape[0] > 4 * 1024 and s.min() == 1
+    assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
+    np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)

@@ -163,23 +163,65 @@ def _needed(
         if lim < 0.0:
             continue
         run += 1
-        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops, wst, wd, wd2, run, fa, fb)
+        # the last arc of a witness is looked up backwards, from b's in-list: a few entries,
+        # where going forwards would scan every arc of the widest frontier
+        back = 2 if hops >= 3 else 1
+        _witness_hops(nb, pc, pc2, ostart, olen, a, x, lim, hops - back, wst, wd, wd2, run, fa, fb)
         for j in range(olen[x]):
             if not need[i, j]:
                 continue
             b = nb[so + j]
-            if wst[b] == run:
-                c = pc[si + i] + pc[so + j]
-                c2 = pc2[si + i] + pc2[so + j]
-                if wd[b] < c or (wd[b] == c and wd2[b] <= c2):
-                    need[i, j] = False
+            c = pc[si + i] + pc[so + j]
+            c2 = pc2[si + i] + pc2[so + j]
+            if wst[b] == run and (wd[b] < c or (wd[b] == c and wd2[b] <= c2)):
+                need[i, j] = False
+                continue
+            for k in range(istart[b], istart[b] + ilen[b]):
+                u = nb[k]
+                if u == x:
                     continue
-            n_short += 1
+                if wst[u] == run:
+                    d = wd[u] + pc[k]
+                    if d < c or (d == c and wd2[u] + pc2[k] <= c2):
+                        need[i, j] = False
+                        break
+                if back < 2 or pc[k] > c:
+                    continue
+                for q in range(istart[u], istart[u] + ilen[u]):
+                    w = nb[q]
+                    if w == x or wst[w] != run:
+                        continue
+                    d = wd[w] + pc[q] + pc[k]
+                    if d < c or (d == c and wd2[w] + pc2[q] + pc2[k] <= c2):
+                        need[i, j] = False
+                        break
+                if not need[i, j]:
+                    break
+            if need[i, j]:
+                n_short += 1
     return n_short, run
 
 
 @njit(cache=True, nogil=True)
-def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, witness_hops):
+def _n_neighbours(nb, istart, ilen, ostart, olen, x):
+    """Number of distinct neighbours of ``x`` (in or out)."""
+    k = olen[x]
+    so = ostart[x]
+    for i in range(istart[x], istart[x] + ilen[x]):
+        a = nb[i]
+        new = True
+        for j in range(so, so + olen[x]):
+            if nb[j] == a:
+                new = False
+                break
+        k += new
+    return k
+
+
+@njit(cache=True, nogil=True)
+def contract(
+    indptr, head, cost, cost2, keep, bound, thresholds, max_product, witness_hops, min_junctions
+):  # fmt: skip
     """Contract the nodes not flagged in ``keep``.
 
     ``thresholds`` are the passes: in pass ``p`` a node is contracted when the shortcuts it adds
@@ -189,6 +231,11 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
     not added either when a path from ``a`` to ``b`` of at most ``witness_hops`` arcs avoids the
     contracted node and is no worse on ``(cost, cost2)`` (a *witness*); only the shortcuts still
     needed count against the threshold. ``0``: every shortcut is added.
+
+    Witnesses are only looked for when at least ``min_junctions`` of the nodes to contract are
+    *junctions* (3 or more distinct neighbours, counted once the arcs are read): dead ends and
+    chains go without them anyway, and where they are most of the graph the core is small without
+    witnesses, which then only lengthen the contraction. ``0``: whenever ``witness_hops > 0``.
 
     Returns ``(core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost,
     d_cost2, level)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
@@ -281,6 +328,16 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
     # a node that failed a threshold is only looked at again when it could pass now (a choice of
     # order only; the shortcuts of a contraction are always worked out afresh)
     diff = np.full(n, -(2**62), np.int64)
+    hops = witness_hops
+    if hops > 0 and min_junctions > 0.0:
+        n_free = 0
+        n_junction = 0
+        for x in range(n):
+            if not keep[x]:
+                n_free += 1
+                n_junction += _n_neighbours(nb, istart, ilen, ostart, olen, x) >= 3
+        if n_junction < min_junctions * n_free:
+            hops = 0
     for p in range(thresholds.shape[0]):
         thr = thresholds[p]
         for x in range(n):
@@ -309,9 +366,9 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
                         common += 1
                         break
             n_short = ni * no - common
-            if witness_hops > 0:
+            if hops > 0:
                 n_short, wrun = _needed(nb, pc, pc2, istart, ilen, ostart, olen, x, bound,
-                                        witness_hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
+                                        hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
             if n_short - ni - no > thr:
                 diff[x] = n_short - ni - no
                 continue
@@ -354,7 +411,7 @@ def contract(indptr, head, cost, cost2, keep, bound, thresholds, max_product, wi
                 a = tmp_in[i]
                 for j in range(no):
                     b = tmp_out[j]
-                    if a == b or (witness_hops > 0 and not need[i, j]):
+                    if a == b or (hops > 0 and not need[i, j]):
                         continue
                     c = in_c[i] + out_c[j]
                     if c > bound:

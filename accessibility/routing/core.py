@@ -32,13 +32,16 @@ CONTRACT_MAX_PRODUCT = 36
 #: a shortcut is not added when a path of at most this many arcs is as good without the
 #: contracted node (a "witness", see :func:`accessibility.routing.contract.contract`) ...
 CONTRACT_WITNESS_HOPS = 4
-#: ... for cost tables whose core without witnesses keeps more than this share of the nodes (it is
-#: then contracted again, with them). On grid-like roads (the independent 1M-node graph of
-#: ``bench/road_graphs.py``: 34 % -> 14 % of the nodes) the searches settle 2.5x fewer nodes
-#: and the table takes 1.7x less CPU; where the core is already small (the routing benchmark's
-#: graph: 8 %) witnesses saved nothing and made the contraction 2.5x longer. The opportunity sums
-#: (whose downward sweep visits every node anyway) never use them.
-CONTRACT_WITNESS_ABOVE = 0.15
+#: ... for cost tables where at least this share of the nodes to contract are junctions (3 or
+#: more distinct neighbours; the kernel counts them before contracting, so the graph is contracted
+#: once). Dead ends and chains go without witnesses anyway; where they are many the core is small
+#: without them. On grid-like roads (the independent graph of ``bench/road_graphs.py``: 79 %
+#: junctions) the core keeps 14 % of the nodes instead of 34 %, the searches settle 2.5x fewer
+#: nodes and the table takes 1.7x less CPU; on the routing benchmark's graph (60 % junctions,
+#: core 8 % without witnesses, 6 % with) they saved as much search CPU as they added to the
+#: (single-threaded) contraction, so they lost wall time. The opportunity sums (whose downward
+#: sweep visits every node anyway) never use them.
+CONTRACT_WITNESS_JUNCTIONS = 0.7
 #: ``contract=None`` contracts when the searches should settle at least this many times the
 #: number of nodes (contracting costs about as much as settling every node a few times)
 CONTRACT_MIN_WORK = 8.0
@@ -80,33 +83,31 @@ def contracted_core(
 ) -> Core:
     """``graph`` with every node not flagged in ``keep`` contracted (the last one is kept with the
     graph, see :meth:`CSRGraph.cached`). ``witness_hops`` is the longest witness path looked
-    for (0: none); ``None`` contracts without, then again with ``CONTRACT_WITNESS_HOPS`` when the
-    core keeps more than ``CONTRACT_WITNESS_ABOVE`` of the nodes."""
+    for (0: none); ``None``: ``CONTRACT_WITNESS_HOPS`` when at least
+    ``CONTRACT_WITNESS_JUNCTIONS`` of the nodes to contract are junctions, else none."""
     digest = hashlib.blake2b(np.packbits(keep).tobytes(), digest_size=16).hexdigest()
-    key = (digest, float(bound), witness_hops)
-    return graph.cached(
-        "core", lambda: _contract_auto(graph, keep, bound, witness_hops), version=key
-    )
+    if witness_hops is None:
+        args = (CONTRACT_WITNESS_HOPS, CONTRACT_WITNESS_JUNCTIONS)
+    else:
+        args = (int(witness_hops), 0.0)
+    key = (digest, float(bound), args)
+    return graph.cached("core", lambda: _contract(graph, keep, bound, *args), version=key)
 
 
-def _contract_auto(graph: CSRGraph, keep: np.ndarray, bound: float, hops: int | None) -> Core:
-    if hops is not None:
-        return _contract(graph, keep, bound, int(hops))
-    core = _contract(graph, keep, bound, 0)
-    if CONTRACT_WITNESS_HOPS > 0 and core.n_core > CONTRACT_WITNESS_ABOVE * graph.n_nodes:
-        del core
-        return _contract(graph, keep, bound, CONTRACT_WITNESS_HOPS)
-    return core
-
-
-def _contract(graph: CSRGraph, keep: np.ndarray, bound: float, witness_hops: int) -> Core:
+def _contract(
+    graph: CSRGraph,
+    keep: np.ndarray,
+    bound: float,
+    witness_hops: int,
+    min_junctions: float = 0.0,
+) -> Core:
     check_memory(contract_bytes(graph), "contracting the graph", "pass contract=False")
     indptr, head, cost, cost2 = kernel_arrays(graph)
     t0 = time.perf_counter()
     (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _,
      level) = contract_nodes(
         indptr, head, cost, cost2, np.ascontiguousarray(keep, np.bool_), float(bound),
-        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, witness_hops,
+        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, witness_hops, float(min_junctions),
     )  # fmt: skip
     d_ptr, d_head, d_cost = down_csr(graph.n_nodes, d_tail, d_head, d_cost)
     core = Core(

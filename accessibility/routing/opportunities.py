@@ -84,7 +84,7 @@ def opportunities_within(
             "opportunity sums",
             "use fewer threads",
         )
-        core = contracted_core(graph, keep, bound, witness_hops=0)  # see CONTRACT_WITNESS_ABOVE
+        core = contracted_core(graph, keep, bound, witness_hops=0)  # see CONTRACT_WITNESS_JUNCTIONS
         # sources with consecutive core ids (= node order) are swept together
         by_node = np.argsort(src, kind="stable")
         s_core = np.ascontiguousarray(core.core_of[src[by_node]])

@@ -364,6 +364,45 @@ def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound
     return nodes, dist[nodes, 0], dist[nodes, 1]
 
 
+#: bit index of a power of two ``b``: ``_DEBRUIJN[(b * 0x03F79D71B4CB0A89) >> 58]`` (mod 2**64)
+_DEBRUIJN = np.array(
+    [0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43, 22,
+     45, 39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23,
+     11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6],
+    np.int64,
+)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _in_order(touched, nt, bits):
+    """Sort ``touched[:nt]`` (distinct target indices, also set in the bit set ``bits``) in place
+    and clear their bits. Reading the set bits in order visits every word of ``bits``, but a
+    settled target is a few instructions instead of a comparison sort's ``log nt`` steps (2,000
+    sources x 6,000 targets: 0.55 s -> 0.03 s); the sort is kept for sparse rows."""
+    if nt == 0:
+        return
+    words = bits.shape[0]
+    if words > 8 * nt:
+        ts = np.sort(touched[:nt])
+        for j in range(nt):
+            touched[j] = ts[j]  # (a loop: a slice assignment compiles numba's string formatting)
+            bits[ts[j] >> 6] = np.uint64(0)
+        return
+    k = 0
+    for w in range(words):
+        x = bits[w]
+        if x == 0:
+            continue
+        bits[w] = np.uint64(0)
+        while x != 0:
+            low = x & (~x + np.uint64(1))
+            touched[k] = (w << 6) + _DEBRUIJN[
+                (low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58)
+            ]
+            k += 1
+            x ^= low
+
+
 @njit(cache=True, nogil=True)
 def many_to_many_chunk(
     indptr,
@@ -386,12 +425,16 @@ def many_to_many_chunk(
     bound,
     max_cost,
     with2,
+    src_ids,
+    tgt_ids,
 ):
     """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
 
-    Returns (source index, target index, cost, cost2), sorted by source then target index, only
-    pairs with cost ``<= max_cost``. Without ``with2`` the secondary cost is not carried and
-    ``cost2`` is NaN.
+    Returns (source id, target id, cost, cost2, the number of pairs): the first arrays' first
+    entries (the caller slices them; the rest was never written) are ``src_ids[g]``, ``tgt_ids[t]`` for source index
+    ``g`` and target index ``t``, sorted by source then target index, only pairs with cost ``<=
+    max_cost``. Without ``with2`` the secondary cost is not carried and ``cost2`` is NaN. (Writing
+    the ids here spares the caller two passes over fresh memory the size of the table.)
     """
     n = indptr.shape[0] - 1
     dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
@@ -399,6 +442,7 @@ def many_to_many_chunk(
     best_c2 = np.empty(n_tid, np.float64)
     tstamp = np.full(n_tid, -1, np.int64)
     touched = np.empty(n_tid, np.int64)
+    bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
     cap = 1024
     out_g = np.empty(cap, np.int64)
     out_t = np.empty(cap, np.int64)
@@ -448,25 +492,29 @@ def many_to_many_chunk(
                     best_c2[t] = c2
                     touched[nt] = t
                     nt += 1
+                    bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
                 elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
                     best_c[t] = c
                     best_c2[t] = c2
         if cnt + nt > cap:
-            while cnt + nt > cap:
-                cap *= 2
+            # the first source sizes the buffers for the chunk (1.5x its pairs per source, up
+            # to 2**23 rows): pages never written cost no memory, a regrowth copies the table
+            cap = max(2 * cap, cnt + nt)
+            if g == g0:
+                cap = max(cap, min((3 * nt * (g1 - g0)) // 2, 2**23))
             out_g = resized(out_g, cnt, cap)
             out_t = resized(out_t, cnt, cap)
             out_c = resized(out_c, cnt, cap)
             out_c2 = resized(out_c2, cnt, cap)
-        ts = np.sort(touched[:nt])
+        _in_order(touched, nt, bits)
         for j in range(nt):
-            t = ts[j]
-            out_g[cnt] = g
-            out_t[cnt] = t
+            t = touched[j]
+            out_g[cnt] = src_ids[g]
+            out_t[cnt] = tgt_ids[t]
             out_c[cnt] = best_c[t]
             out_c2[cnt] = best_c2[t]
             cnt += 1
-    return out_g[:cnt].copy(), out_t[:cnt].copy(), out_c[:cnt].copy(), out_c2[:cnt].copy()
+    return out_g, out_t, out_c, out_c2, cnt
 
 
 @njit(cache=True, nogil=True)

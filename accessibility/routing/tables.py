@@ -89,8 +89,11 @@ def iter_many_to_many(
     with2 = bool(secondary) and not zero2
     fill2 = 0.0 if zero2 else math.nan
 
+    src_ids = np.ascontiguousarray(p.src_ids, np.int64)
+    tgt_ids = np.ascontiguousarray(p.tgt_ids, np.int64)
+
     def run(chunk: tuple[int, int]) -> tuple[np.ndarray, ...]:
-        return many_to_many_chunk(
+        *cols, cnt = many_to_many_chunk(
             *arrays,
             p.src_ptr,
             seed_node,
@@ -108,13 +111,17 @@ def iter_many_to_many(
             p.bound,
             p.max_cost,
             with2,
+            src_ids,
+            tgt_ids,
         )
+        # views: the buffers' pages past the pairs were never written, so they hold no memory
+        return tuple(col[:cnt] for col in cols)
 
     def as_dict(res: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
-        g, t, c, c2 = res
+        g, t, c, c2 = res  # ids already
         if not with2:
             c2 = np.full(c.shape[0], fill2)
-        return {"source": p.src_ids[g], "target": p.tgt_ids[t], "cost": c, "cost2": c2}
+        return {"source": g, "target": t, "cost": c, "cost2": c2}
 
     if not chunks:
         return
