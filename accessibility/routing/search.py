@@ -473,7 +473,7 @@ def many_to_many_chunk(
             hv,
             settled,
         )
-        nt = 0
+        nt = np.int64(0)  # (not a literal 0: one compiled _in_order)
         for j in range(nset):
             u = settled[j]
             if not is_target[u]:
