@@ -169,3 +169,48 @@ def test_kernel_arrays_unchanged_by_a_search():
               target_node=np.arange(200), k=1, secondary=False)  # fmt: skip
     assert all(np.array_equal(a, b) for a, b in zip(before, kernel_arrays(g), strict=True))
     assert fac.tolist() == [3, 50, 120]
+
+
+def test_early_stop_keeps_labels_a_zero_cost_arc_lowers():
+    # 0->1 1.2, 0->2 1.1, 0->3 1.5, 1->3 0: the bucket holding 1.1, 1.2 and 1.5 is settled last
+    # in, first out; the last target (2, at 1.1) used to stop the search before node 1 (1.2)
+    # lowered target 3 from 1.5 to 1.2
+    g = csr_from_arcs(4, [0, 0, 0, 1], [1, 2, 3, 3], [1.2, 1.1, 1.5, 0.0])
+    for targets in ([2, 3], [1, 2, 3], [3, 2]):
+        r = nearest_k(
+            g, source_id=[0], source_node=[0], target_id=targets, target_node=targets, k=1
+        )
+        expected = {t: {1: 1.2, 2: 1.1, 3: 1.2}[t] for t in targets}
+        assert dict(zip(r["target"].tolist(), r["cost"].tolist(), strict=True)) == expected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_subset_of_targets_with_zero_cost_arcs_equals_scipy(seed):
+    """The search stops once every target is settled: a strict subset of the nodes as targets,
+    30 % zero-cost arcs, costs equal to SciPy's for every target."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    side = np.arange(n).reshape(6, 10)
+    tail = np.concatenate([side[:, :-1].ravel(), side[:-1, :].ravel()])
+    head = np.concatenate([side[:, 1:].ravel(), side[1:, :].ravel()])
+    tail, head = np.concatenate([tail, head]), np.concatenate([head, tail])
+    cost = rng.uniform(0.5, 2.0, tail.size).round(1)
+    cost[rng.random(tail.size) < 0.3] = 0.0
+    fac = rng.choice(n, 3, replace=False)
+    targets = np.sort(rng.choice(n, int(rng.integers(1, 25)), replace=False))
+    g = csr_from_arcs(n, tail, head, cost)
+    r = nearest_k(
+        g,
+        source_id=np.arange(3),
+        source_node=fac,
+        target_id=targets,
+        target_node=targets,
+        k=1,
+        secondary=False,
+    )
+    # SciPy drops explicit zeros: a tiny cost stands for them (below every sum's rounding)
+    m = sp.csr_matrix((np.where(cost == 0, 1e-300, cost), (tail, head)), shape=(n, n))
+    ref = dijkstra(m, indices=fac, min_only=True)
+    ref[ref < 1e-200] = 0.0  # nodes reached from a facility through zero-cost arcs only
+    got = dict(zip(r["target"].tolist(), r["cost"].tolist(), strict=True))
+    assert got == {int(t): float(ref[t]) for t in targets if np.isfinite(ref[t])}

@@ -331,8 +331,11 @@ def nearest_one(
             d = hk[0]
             u = hv[0]
             size = pop(hk, hv, size)
-        if d > stop or d != lab_d[u]:
-            continue  # stale: u has a smaller cost
+        if d != lab_d[u] or (d > stop and not lifo):
+            # stale: u has a smaller cost. After the last target is settled a heap stops at the
+            # first larger cost; a LIFO bucket is not in cost order, so it is drained whole
+            # (an entry above that cost may still lower a target through a zero-cost arc)
+            continue
         s = lab_s[u]
         if s < -1:
             s = -2 - s  # settled before: a label corrected, relax again
