@@ -49,6 +49,7 @@ def _fields(data: bytes) -> list[tuple[int, int, Any]]:
     while 0 <= pos < end:
         key, pos = _varint(data, pos)
         field, wire = key >> 3, key & 7
+        value: Any
         if wire == 0:
             value, pos = _varint(data, pos)
         elif wire == 2:
@@ -85,6 +86,8 @@ def _blobs(data: bytes):
         pos += datasize
         payload = None
         raw_size = next((v for f, w, v in blob if f == 2 and w == 0), None)
+        if raw_size is not None and raw_size > _MAX_BLOB:
+            raise ValueError("bad blob size")
         for f, w, v in blob:
             if f == 1 and w == 2:
                 payload = bytes(v)
@@ -132,17 +135,21 @@ def _zigzag(u):
 
 @njit(cache=True, nogil=True)
 def _skip(buf, pos, wire):
-    """Position after a field's value, or -1 for a wire type that protobuf 2 blocks do not use."""
+    """Position after a field's value, or -1 for a wire type that protobuf 2 blocks do not use,
+    a value past the end of ``buf`` or a position already -1 (a key that ran off the end)."""
+    if pos < 0:
+        return -1
     if wire == 0:
         _, pos = _uvarint(buf, pos)
         return pos
-    if wire == 1:
-        return pos + 8
+    if wire == 1 or wire == 5:
+        after = pos + (8 if wire == 1 else 4)
+        return after if after <= buf.shape[0] else -1
     if wire == 2:
         size, pos = _uvarint(buf, pos)
-        return -1 if pos < 0 or size > np.uint64(buf.shape[0]) else pos + np.int64(size)
-    if wire == 5:
-        return pos + 4
+        if pos < 0 or size > np.uint64(buf.shape[0] - pos):
+            return -1
+        return pos + np.int64(size)
     return -1
 
 
@@ -357,7 +364,7 @@ def _decode_block(buf, out, counts, ints):
     ints[0] = 0 if pos == n else 1
 
 
-def _decode(buf: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]] | None:
+def _decode(buf: np.ndarray) -> list[np.ndarray] | None:
     """:func:`_decode_block` with its output arrays: the block's arrays, or None."""
     n = len(buf)
     # upper bounds: every string, node, way, reference and tag takes at least one byte;
@@ -402,7 +409,7 @@ def read_pbf_ways(path: str, key: str, wanted: Sequence[str]) -> dict[str, Any] 
         data = fh.read()
     try:
         return _read(data, key, wanted)
-    except (ValueError, IndexError, UnicodeDecodeError, zlib.error):
+    except (ValueError, IndexError, OverflowError, MemoryError, UnicodeDecodeError, zlib.error):
         return None
 
 
@@ -437,12 +444,11 @@ def _read(data: bytes, key: str, wanted: Sequence[str]) -> dict[str, Any] | None
         if not len(wid):
             continue
         strings, tk, tv = _way_tags(payload, s0, s1, tk, tv)
+        # every id of a name counts: nothing in the format makes a block's strings distinct
+        names = np.array(strings, dtype=object)
         code = np.full(len(strings), -1, np.int64)
-        index = {s: i for i, s in enumerate(strings)}
         for j, name in enumerate((key, *wanted)):
-            sid = index.get(name)
-            if sid is not None:
-                code[sid] = j
+            code[names == name] = j
         if code.max(initial=-1) < 0:
             continue  # no way in this block has the key
         tag_code = code[tk]

@@ -328,3 +328,116 @@ def test_damaged_pbf_blocks_fall_back_instead_of_crashing(tmp_path):
         if out is not None:  # whatever was decoded is consistent
             assert out["nref"].sum() == len(out["ref"]) == len(out["x"]) == len(out["valid"])
     assert True in outcomes
+
+
+# --- hand-made PBF blocks (protobuf written out), for what pyosmium's writer never produces ---
+
+
+def _varint(x: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, x = x & 0x7F, x >> 7
+        out.append(b | (0x80 if x else 0))
+        if not x:
+            return bytes(out)
+
+
+def _ld(num: int, data: bytes) -> bytes:  # a length-delimited field
+    return _varint((num << 3) | 2) + _varint(len(data)) + data
+
+
+def _vi(num: int, x: int) -> bytes:  # a varint field
+    return _varint(num << 3) + _varint(x)
+
+
+def _packed(num: int, values: list[int]) -> bytes:
+    return _ld(num, b"".join(_varint(v) for v in values))
+
+
+def _deltas(v: list[int]) -> list[int]:
+    return [((b - a) << 1) ^ ((b - a) >> 63) for a, b in zip([0, *v[:-1]], v, strict=True)]
+
+
+def _strings(ss: list[str]) -> bytes:
+    return _ld(1, b"".join(_ld(1, s.encode()) for s in ss))
+
+
+def _dense(ids: list[int], lats: list[int], lons: list[int]) -> bytes:
+    return _ld(2, _packed(1, _deltas(ids)) + _packed(8, _deltas(lats)) + _packed(9, _deltas(lons)))
+
+
+def _way(wid: int, keys: list[int], vals: list[int], refs: list[int]) -> bytes:
+    return _ld(3, _vi(1, wid) + _packed(2, keys) + _packed(3, vals) + _packed(8, _deltas(refs)))
+
+
+def _blob(btype: str, body: bytes) -> bytes:
+    header = _ld(1, btype.encode()) + _vi(3, len(body))
+    return len(header).to_bytes(4, "big") + header + body
+
+
+def _pbf(blocks: list[bytes]) -> bytes:
+    head = _blob("OSMHeader", _ld(1, _ld(4, b"OsmSchema-V0.6") + _ld(4, b"DenseNodes")))
+    return head + b"".join(_blob("OSMData", _ld(1, p)) for p in blocks)
+
+
+_TWO_NODES = _dense([1, 2], [490000000, 490000000], [110000000, 110010000])
+
+_READ_IN_A_CHILD = """
+import sys
+from accessibility._pbf import read_pbf_ways
+print(read_pbf_ways(sys.argv[1], "highway", ("name",)) is None)
+"""
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        # a key whose varint runs off the end of the block (0x89: field 17, wire type 1, then
+        # nothing) after a field of a 6-byte varint: parsing used to restart inside the block
+        bytes([0x28, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x89]),
+        bytes([0x28, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00])
+        + _strings(["", "highway"])
+        + _ld(2, _TWO_NODES)
+        + bytes([0x89]),
+        bytes([0x28, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]) + _strings([""]) + bytes([0x89]),
+    ],
+    ids=["alone", "before-nodes", "before-strings"],
+)
+def test_a_key_off_the_end_of_a_block_falls_back(tmp_path, block):
+    """It used to hang or write past the decoder's arrays (a segmentation fault): run in a
+    child process so that neither takes the test run down."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.osm.pbf"
+    path.write_bytes(_pbf([block]))
+    out = subprocess.run(
+        [sys.executable, "-c", _READ_IN_A_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True"  # left to pyosmium
+
+
+def test_a_string_table_may_repeat_a_string(tmp_path):
+    # "highway" twice in the block's strings, the way's key is the first one: the way used to be
+    # dropped without a word (the format does not make a block's strings distinct)
+    path = tmp_path / "dup.osm.pbf"
+    ways = _strings(["", "highway", "residential", "highway"]) + _ld(2, _way(7, [1], [2], [1, 2]))
+    path.write_bytes(_pbf([_strings([""]) + _ld(2, _TWO_NODES), ways]))
+    got = read_pbf_ways(str(path), "highway", ("name",))
+    assert got is not None and got["way_id"].tolist() == [7]
+    assert_same_roads(read_osm_roads(path), reference_read_osm_roads(path))
+
+
+def test_a_damaged_raw_size_falls_back(tmp_path):
+    import zlib
+
+    body = _vi(2, 2**64 - 1) + _ld(3, zlib.compress(_strings(["", "highway"]) + _ld(2, _TWO_NODES)))
+    path = tmp_path / "rawsize.osm.pbf"
+    head = _blob("OSMHeader", _ld(1, _ld(4, b"OsmSchema-V0.6") + _ld(4, b"DenseNodes")))
+    path.write_bytes(head + _blob("OSMData", body))
+    assert read_pbf_ways(str(path), "highway", ("name",)) is None
