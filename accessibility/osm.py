@@ -289,7 +289,7 @@ def _roads_from_ways(ways: dict[str, Any]) -> dict[str, Any]:
     row_way = run_way[kept]
     tags = {k: c[row_way] for k, c in tags.items()}
     flags = _road_flags(tags, code_of)
-    with_none = np.append(strings, None)  # code -1: no such tag
+    with_none = np.append(strings, np.array([None], dtype=object))  # code -1: no such tag
     speed = tags["maxspeed"]
     kmh = np.full(len(strings) + 1, np.nan)
     for code in np.unique(speed[speed >= 0]):

@@ -2,9 +2,26 @@
 (:func:`~accessibility.project.accessibility_layer`, :func:`~accessibility.project.run_project`,
 ...)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_NAMES = (
+if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
+    from .project import (
+        DEFAULT_THRESHOLDS_MIN,
+        LayerWithCosts,
+        ProjectInputs,
+        RunResult,
+        accessibility_layer,
+        accessibility_layer_with_costs,
+        demo_project,
+        dropped_layer,
+        load_project_inputs,
+        read_validated_layers,
+        run_demo,
+        run_project,
+        service_specs,
+    )
+
+__all__ = [  # defined lazily by __getattr__
     "DEFAULT_THRESHOLDS_MIN",
     "LayerWithCosts",
     "ProjectInputs",
@@ -18,8 +35,8 @@ _NAMES = (
     "run_demo",
     "run_project",
     "service_specs",
-)
-__all__ = list(_NAMES)  # defined lazily by __getattr__
+]
+_NAMES = frozenset(__all__)
 
 
 def __getattr__(name: str) -> Any:

@@ -91,3 +91,25 @@ def test_top_level_all_and_dir_agree():
     assert set(accessibility.__all__) == {"__version__", *accessibility._LAZY}
     assert set(accessibility._LAZY) <= set(dir(accessibility))
     assert accessibility._SUBMODULES <= set(dir(accessibility))
+
+
+def test_lazy_names_are_imported_for_type_checkers():
+    """``accessibility.project`` and ``accessibility.pipeline`` load their names on first use
+    (``__getattr__``); an ``if TYPE_CHECKING:`` block imports each of them for real, or a type
+    checker sees them all as ``Any`` and checks no call to them."""
+    import ast
+
+    import accessibility.pipeline as pipeline
+    import accessibility.project as project
+
+    for module, lazy in ((project, set(project._LAZY)), (pipeline, set(pipeline.__all__))):
+        tree = ast.parse(open(str(module.__file__), encoding="utf-8").read())
+        typed = {
+            alias.asname or alias.name
+            for node in tree.body
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+            for imp in node.body
+            if isinstance(imp, ast.ImportFrom)
+            for alias in imp.names
+        }
+        assert typed == lazy, module.__name__

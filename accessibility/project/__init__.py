@@ -18,7 +18,22 @@
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
+    from .check import applicable_standards, check_project
+    from .config import load_config, validate_config
+    from .evaluate import ServiceEvaluation, evaluate_service, nearest_facility, threshold_label
+    from .inputs import ProjectInputs, load_project_inputs, read_validated_layers
+    from .layer import (
+        LayerWithCosts,
+        accessibility_layer,
+        accessibility_layer_with_costs,
+        dropped_layer,
+    )
+    from .result import RunResult
+    from .run import demo_project, run_demo, run_project
+    from .specs import DEFAULT_THRESHOLDS_MIN, service_specs
 
 # public name -> submodule that defines it, loaded on first use (PEP 562): a script that only
 # builds a per-village layer does not import the report, the checks and the run machinery

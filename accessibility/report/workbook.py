@@ -180,7 +180,8 @@ def write_workbook(
         for i, c in enumerate(table.columns, start=1):
             wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(c))
             sheet.column_dimensions[get_column_letter(i)].width = max(8, min(40, wide + 2))
-        for c in [str(c) for c in table.columns] or [None]:  # no columns: a styled empty A1
+        names: list[str | None] = [str(c) for c in table.columns]
+        for c in names or [None]:  # no columns: a styled empty A1
             cell = WriteOnlyCell(sheet, value=c)
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
