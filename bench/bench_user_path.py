@@ -590,51 +590,44 @@ def _targets(results: dict) -> list[str]:
         "chain": [
             "- **`network_from_roads`.** Candidates for crossings and T-junctions come from "
             "uniform grids over segment boxes (numba, `accessibility/network/boxes.py`) holding "
-            "items and queries in cell order (rows of a road layer come in any order: reading "
-            "boxes from all over memory cost 7x); classes and one-way texts are coded once; "
+            "items and queries in cell order (rows of a road layer come in any order); classes and one-way texts are coded once; "
             "node ranks by counting; components by union-find; each mode's routing graph is "
             "built when routing first asks (in `locate` or `travel_costs` here). What is left "
-            "is mostly GEOS: making the edge lines and node points (~1.4 s at 1M nodes), and "
+            "is mostly GEOS: making the edge lines and node points, and "
             "the kernels' first load in a fresh process.",
             "- **`travel_costs`.** On this grid nearly every junction has degree 3–4: contracting "
-            "without witness searches kept 34 % of the nodes (every removed junction added a "
+            "without witness searches kept most junctions (every removed junction added a "
             "shortcut per turn). When at least 70 % of the nodes to contract are junctions, "
             "shortcuts with a witness path of up to four arcs (two forwards, two backwards) are "
-            "left out and the core keeps 14 %; the routing benchmark's graph (60 % junctions) "
-            "stays on the plain path. What remains: the contraction, on one thread (about 3.4 s "
-            "CPU at 1M), and the 2,000 searches on two threads (about 10 s CPU, ~16,500 nodes "
-            "settled each); the table assembly under 1 s.",
+            "left out and the core is much smaller; the routing benchmark's graph (60 % junctions) "
+            "stays on the plain path. What remains: the contraction, on one thread, and the "
+            "2,000 searches on two threads; the table assembly is a small part.",
             "- **Memory.** The network's GeoDataFrames (node and edge geometries) hold most of the "
             "peak; the 12.4M-pair table adds about 0.4 GB and the routing scratch the rest.",
         ],
         "pbf": [
             "- **`network_from_osm` (PBF).** The road ways are decoded by one numba kernel per "
             "PBF block into arrays (`accessibility/_pbf.py`; pyosmium reads what it does not "
-            "decode, XML included, with the same result): reading alone at 1M nodes went from "
-            "about 20 s to 1.6 s CPU. The rest is the builder shared with `network_from_roads` "
+            "decode, XML included, with the same result; old and new side by side: "
+            "`python bench/bench_osm_pbf.py --sizes 300000,1000000 --peak`). The rest is the builder shared with `network_from_roads` "
             "(splitting, components, speeds) and, in a fresh process, imports and loading the "
             "kernels.",
         ],
         "nearest": [
-            "- **Nearest for every node.** The time is the kernel (preparing the query and the "
-            "output about 10 % of the call): one multi-source Dijkstra from all facilities. Its "
-            "queue is a bucket queue of cost: buckets as wide as the shortest arc, so the entries "
-            "of a bucket cannot improve one another and are settled in any order (last in, first "
-            "out; a heap per bucket when arc costs span too wide a range), each bucket a list in a pool "
-            "whose settled entries are reused, with a prefetch along the list (the pool is "
-            "scattered: the prefetch alone made it 1.8x faster at 1M nodes). Ties on cost are "
-            "settled by correction; costs equal SciPy's bit for bit. The 4-ary heap it replaced "
-            "spent most of its time in sift-downs (0.7x SciPy); a radix heap on the cost's bits "
-            "moved every entry about 9 times (0.8x SciPy); the numbering `network_from_roads` "
-            "gives is already local (median |tail - head| of an arc: 3).",
+            "- **Nearest for every node.** One multi-source Dijkstra from all facilities, its "
+            "queue a bucket queue of cost: buckets as wide as the shortest arc of positive cost, "
+            "settled last in, first out (a heap per bucket when arc costs span too wide a range), "
+            "each bucket a list in a pool whose settled entries are reused, with a prefetch along "
+            "the list; a label lowered after it was settled (ties, zero-cost arcs) is corrected and "
+            "relaxed again, so costs equal SciPy's bit for bit. The 4-ary heap it replaced and a "
+            "radix heap on the costs' bits were both slower than SciPy.",
         ],
         "fca": [
             "- **2SFCA vs PySAL.** The benchmark's table has text ids (Arrow-backed strings); "
             "looking 2 × 1M of them up in the layers' indexes (Arrow's hash lookup `index_in`) is "
             "still about half of our time, and hashing 2M strings costs more than a tenth of "
             "PySAL's time (tried: the rows in two halves on two threads, and a numba "
-            "open-addressing table over Arrow's buffers: 31 ns a row against Arrow's 19 ns on one "
-            "thread; neither gained A/B). "
+            "open-addressing table over Arrow's buffers; neither gained A/B). "
             "Tables from `travel_costs` carry "
             "categorical ids and skip that work (the categorical row).",
         ],
