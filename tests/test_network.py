@@ -367,3 +367,50 @@ def test_point_pairs_within_are_the_kd_tree_pairs(seed, tol):
     got = point_pairs_within(xy, tol)
     assert {tuple(p) for p in got.tolist()} == expected
     assert len(got) == len(expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vertices_handed_between_steps_give_the_network_read_afresh(seed, monkeypatch):
+    # the builder hands the vertices it read from step to step while the lines are unchanged;
+    # the network must be the one built when every step reads them from the lines again: with
+    # crossings split or not, T-junctions joined or not, reversed one-way lines, multi-lines,
+    # 3-D lines and a layer in degrees
+    import pandas as pd
+
+    from accessibility.network import repair, topology
+
+    rng = np.random.default_rng(seed)
+    geoms = _random_layer(seed)
+    n = len(geoms)
+    oneway = rng.choice(["yes", "no", "-1"], n, p=[0.1, 0.8, 0.1])
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"] * n, "oneway": oneway}, geometry=geoms, crs=CRS
+    )
+    variants = {
+        "layer": (roads, {}),
+        "split": (roads, {"split_crossings": True, "tolerance_m": 30.0}),
+        "no_t": (roads, {"join_t_junctions": False}),
+        "two_way": (roads.assign(oneway="no"), {"tolerance_m": 30.0}),
+        "3d": (roads.assign(geometry=shapely.force_3d(geoms, 7.0), oneway="no"), {}),
+        "multi": (
+            roads.assign(oneway="no", geometry=[shapely.MultiLineString([g]) for g in geoms]),
+            {},
+        ),
+        "degrees": (roads.to_crs(4326).assign(oneway="no"), {}),
+    }
+    built = {
+        k: network_from_roads(r, oneway_column="oneway", **kw) for k, (r, kw) in variants.items()
+    }
+
+    def read_again(geoms, held=None):
+        if held:
+            held.clear()
+        return shapely.get_coordinates(geoms, return_index=True)
+
+    monkeypatch.setattr(topology, "vertices", read_again)
+    monkeypatch.setattr(repair, "vertices", read_again)
+    for k, (r, kw) in variants.items():
+        ref = network_from_roads(r, oneway_column="oneway", **kw)
+        pd.testing.assert_frame_equal(built[k].nodes.to_wkb(), ref.nodes.to_wkb(), obj=k)
+        pd.testing.assert_frame_equal(built[k].edges.to_wkb(), ref.edges.to_wkb(), obj=k)
+        assert built[k].report == ref.report, k

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -12,12 +12,14 @@ from numba import njit
 from .boxes import point_pairs_within
 
 __all__ = [
+    "HeldVertices",
     "cluster_points",
     "line_ends",
     "pair_keys",
     "split_lines",
     "strong_component_count",
     "unique_points",
+    "vertices",
     "weak_components",
 ]
 
@@ -84,23 +86,48 @@ def pair_keys(a: np.ndarray, b: np.ndarray, n_b: int) -> np.ndarray:
     return a.astype(np.int64) * np.int64(max(n_b, 1)) + b.astype(np.int64)
 
 
-def line_ends(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All vertices (``coords``, line of each) and each line's first and last vertex."""
-    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+def line_ends(
+    geoms: np.ndarray, held: HeldVertices | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All vertices (``coords``, line of each) and each line's first and last vertex (the
+    vertices taken out of ``held`` when it holds them)."""
+    coords, line_of = vertices(geoms, held)
     start = np.searchsorted(line_of, np.arange(len(geoms)))
     end = np.r_[start[1:], len(coords)] - 1
     return coords, line_of, coords[start], coords[end]
 
 
+#: The vertices of lines and the line of each, ``[xy, line_of]`` as ``shapely.get_coordinates(
+#: lines, return_index=True)`` gives them, handed from step to step while the lines are unchanged
+#: so that each step does not read them again. A step takes them out (the list is emptied, so the
+#: step can free them when done) and may put them back; an empty list means "read them".
+HeldVertices: TypeAlias = list[np.ndarray]
+
+
+def vertices(geoms: np.ndarray, held: HeldVertices | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``shapely.get_coordinates(geoms, return_index=True)``: taken out of ``held`` when it holds
+    them (see :data:`HeldVertices`), else read."""
+    if held:
+        xy, line_of = held
+        held.clear()
+        return xy, line_of
+    return shapely.get_coordinates(geoms, return_index=True)
+
+
 def split_lines(
-    geoms: np.ndarray, *, tol: float, vertex_keys: np.ndarray | None = None
+    geoms: np.ndarray,
+    *,
+    tol: float,
+    vertex_keys: np.ndarray | None = None,
+    held: HeldVertices | None = None,
 ) -> dict[str, Any]:
     """Split lines into edges at junctions.
 
     A vertex becomes a node when it is a line end or is shared (within ``tol``, or by equal
-    ``vertex_keys`` such as OSM node ids) by two or more line vertices.
+    ``vertex_keys`` such as OSM node ids) by two or more line vertices. The vertices are taken
+    out of ``held`` when it holds them (and overwritten).
     """
-    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    coords, line_of = vertices(geoms, held)
     n_snapped = 0
     if vertex_keys is None:
         first, inverse = unique_points(coords)
