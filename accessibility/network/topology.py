@@ -144,7 +144,10 @@ def split_lines(
     same_line = line_of[1:] == line_of[:-1]
     dup = np.r_[False, same_line & (keys[1:] == keys[:-1])]
     n_dup_vertices = int(dup.sum())
+    # lines that lost a vertex: their edges are not their own coordinates any more
+    changed = np.zeros(len(geoms), np.bool_)
     if n_dup_vertices:
+        changed[line_of[dup]] = True
         coords, line_of, keys = coords[~dup], line_of[~dup], keys[~dup]
         same_line = line_of[1:] == line_of[:-1]
     del dup
@@ -155,19 +158,25 @@ def split_lines(
     _, inv, counts = _dense_unique(keys)
     del keys
     is_node = is_start | is_end | (counts[inv] >= 2)
-    del is_start, counts
+    del counts
     # node coordinates: snapped vertices move to their key's representative:
     # the representative of each key: its lexicographically smallest vertex, so the junction's
     # position does not depend on the order of the input rows
     first_of_key = _smallest_vertex(inv, coords, int(inv.max()) + 1 if n else 0)
     pos = np.flatnonzero(is_node)
-    coords[pos] = np.take(coords, first_of_key[inv[pos]], axis=0)
+    node_at = np.take(coords, first_of_key[inv[pos]], axis=0)
+    # a line whose end moved (bit for bit: -0.0 to 0.0 too) is not its own coordinates either
+    moved = (node_at.view(np.int64) != np.take(coords, pos, axis=0).view(np.int64)).any(axis=1)
+    changed[line_of[pos[moved]]] = True
+    coords[pos] = node_at
+    del node_at, moved
     # edges between consecutive node vertices of the same line
     a, b = pos[:-1], pos[1:]
     ok = (line_of[a] == line_of[b]) & ~is_end[a]
     a, b = a[ok], b[ok]
-    del ok, is_end, is_node
-    edge_geoms = _edge_lines(coords, a, b)
+    whole = is_start[a] & is_end[b]  # the edge is the whole line
+    del ok, is_start, is_end, is_node
+    edge_geoms = _edge_geometries(geoms, coords, line_of, a, b, whole & ~changed[line_of[a]])
     # compact node ids
     node_key_ids, node_idx, _ = _dense_unique(inv[pos])
     node_xy = np.take(coords, first_of_key[node_key_ids], axis=0)
@@ -196,6 +205,35 @@ def _dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     present = counts > 0
     rank = np.cumsum(present, dtype=np.int64) - 1
     return np.flatnonzero(present), rank[values], counts[present]
+
+
+def _edge_geometries(
+    geoms: np.ndarray,
+    coords: np.ndarray,
+    line_of: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    same: np.ndarray,
+) -> np.ndarray:
+    """One line per edge ``(a, b)``: the input line itself where the edge is a whole line whose
+    coordinates are unchanged (``same``) and that line is a plain 2-D LineString (no M, no SRID),
+    which is what :func:`_edge_lines` would make of it; made from ``coords`` otherwise. Making
+    the lines is the costliest part of a build; roads between two junctions need none."""
+    same = same.copy()
+    cand = np.flatnonzero(same)
+    if len(cand):
+        g = geoms[line_of[a[cand]]]
+        plain = (shapely.get_type_id(g) == shapely.GeometryType.LINESTRING) & ~shapely.has_z(g)
+        has_m = getattr(shapely, "has_m", None)  # shapely 2.1 and later read M coordinates
+        if has_m is not None:
+            plain &= ~has_m(g)
+        plain &= shapely.get_srid(g) == 0
+        same[cand[~plain]] = False
+    out = np.empty(len(a), dtype=object)
+    out[same] = geoms[line_of[a[same]]]
+    made = ~same
+    out[made] = _edge_lines(coords, a[made], b[made])
+    return out
 
 
 def _edge_lines(coords: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
