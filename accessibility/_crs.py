@@ -35,7 +35,7 @@ CRSLike: TypeAlias = str | int | CRS
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["CRSLike", "is_projected_metric", "metric_crs", "to_metric"]
+__all__ = ["CRSLike", "is_projected_metric", "local_utm_crs", "metric_crs", "to_metric"]
 
 _log = logging.getLogger(__name__)
 
@@ -92,6 +92,57 @@ def _given_crs(crs: Any) -> CRS:
     return out
 
 
+#: Margin (degrees) from every edge of a WGS 84 UTM zone's area of use inside which the zone is
+#: computed rather than looked up: the areas are 6° by 84° (north) or 80° (south), zone 29N's
+#: reaches 0.01° further west and some reach 84.01°N, so within this margin exactly one area
+#: holds the centre.
+_UTM_MARGIN_DEG = 0.05
+
+
+def local_utm_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
+    """The WGS 84 UTM zone of the layer's centre: the same CRS as geopandas'
+    ``estimate_utm_crs()``, without its query of PROJ's database (a tenth of a second in a new
+    process) when the centre lies well inside one zone.
+
+    Parameters
+    ----------
+    gdf
+        The layer; its CRS must be set.
+
+    Returns
+    -------
+    pyproj.CRS
+        ``EPSG:326zz`` (north) or ``EPSG:327zz`` (south).
+
+    Raises
+    ------
+    RuntimeError
+        As geopandas: no UTM zone holds the centre (beyond 84°N or 80°S).
+
+    Examples
+    --------
+    >>> local_utm_crs(demo.villages.to_crs(4326)).to_epsg()
+    32649
+    """
+    import numpy as np
+
+    own = CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if own is not None and own.is_geographic and len(gdf):
+        # geopandas' centre for a geographic CRS: the middle of the bounds, read as lon/lat
+        minx, miny, maxx, maxy = gdf.total_bounds
+        lon, lat = float(np.mean([minx, maxx])), float(np.mean([miny, maxy]))
+        if -180.0 <= lon < 180.0:
+            zone = int((lon + 180.0) // 6.0) + 1
+            west = -180.0 + 6.0 * (zone - 1)
+            m = _UTM_MARGIN_DEG
+            if west + m < lon < west + 6.0 - m:
+                if m < lat < 84.0 - m:
+                    return CRS.from_epsg(32600 + zone)
+                if -80.0 + m < lat < -m:
+                    return CRS.from_epsg(32700 + zone)
+    return gdf.estimate_utm_crs()
+
+
 def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRSLike | None = None) -> CRS:
     """The projected metric CRS to compute in: ``crs`` if given, the layer's own if projected in
     metres, otherwise the local UTM zone of the layer's centre.
@@ -141,7 +192,7 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRSLike | None = None
                 "in, e.g. `layer.set_crs('EPSG:4546', allow_override=True)`"
             )
     try:
-        utm = gdf.estimate_utm_crs()
+        utm = local_utm_crs(gdf)
     except RuntimeError as exc:  # pragma: no cover - pyproj finds no zone
         raise CRSError(f"no UTM zone found for the layer ({exc}); pass crs=...") from exc
     _log.info("computing in %s (local UTM) because the input CRS is %s", utm.name, own.name)

@@ -136,3 +136,50 @@ def test_grid_candidates_spacing_is_metres_for_a_crs_in_feet():
     grid = acc.grid_candidates(bounds, 250, crs=FEET).to_crs(32610)
     step = grid.geometry.iloc[0].distance(grid.geometry.iloc[1])
     assert step == pytest.approx(250, rel=0.01)
+
+
+def _utm_by_geopandas(layer):
+    """geopandas' own estimate (a query of PROJ's database), the reference of the fast path."""
+    return layer.estimate_utm_crs()
+
+
+@pytest.mark.slow
+def test_local_utm_zone_is_what_geopandas_estimates():
+    # centres on a grid that includes zone borders, the equator, 84°N, 80°S, the antimeridian and
+    # zone 29N's wider area of use; plus random centres and layers in a geographic CRS other
+    # than WGS 84 (geopandas reads their coordinates as longitude and latitude too)
+    from accessibility._crs import local_utm_crs
+
+    rng = np.random.default_rng(7)
+    lons = [-180.0, -179.99, -114.0, -113.96, -113.94, -12.01, -12.005, -6.0, 5.96, 111.3, 180.0]
+    lats = [-80.0, -79.94, -0.005, 0.0, 0.06, 30.0, 83.94, 84.005, 86.0]
+    centres = [(x, y) for x in lons for y in lats]
+    centres += list(zip(rng.uniform(-180, 180, 20), rng.uniform(-82, 86, 20), strict=True))
+    for i, (x, y) in enumerate(centres):
+        crs = "EPSG:4490" if i % 3 == 0 else "EPSG:4326"
+        layer = gpd.GeoSeries([Point(x - 0.01, y - 0.02), Point(x + 0.01, y + 0.02)], crs=crs)
+        try:
+            expected = _utm_by_geopandas(layer)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                local_utm_crs(layer)
+            continue
+        got = local_utm_crs(layer)
+        assert got == expected and got.to_epsg() == expected.to_epsg(), (x, y)
+
+
+def test_local_utm_zone_few_centres_and_a_layer_in_feet():
+    from accessibility._crs import local_utm_crs
+
+    for x, y in [(-115.5, 32.8), (111.3, 23.1), (-113.99, -0.001), (29.0, 86.0)]:
+        layer = gpd.GeoSeries([Point(x, y)], crs="EPSG:4326")
+        try:
+            expected = _utm_by_geopandas(layer)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                local_utm_crs(layer)
+            continue
+        assert local_utm_crs(layer) == expected
+
+    feet = gpd.GeoSeries([Point(1e6, 2e6), Point(1.1e6, 2.1e6)], crs="EPSG:2227")
+    assert local_utm_crs(feet) == _utm_by_geopandas(feet)

@@ -367,3 +367,86 @@ def test_point_pairs_within_are_the_kd_tree_pairs(seed, tol):
     got = point_pairs_within(xy, tol)
     assert {tuple(p) for p in got.tolist()} == expected
     assert len(got) == len(expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vertices_handed_between_steps_give_the_network_read_afresh(seed, monkeypatch):
+    # the builder hands the vertices it read from step to step while the lines are unchanged;
+    # the network must be the one built when every step reads them from the lines again: with
+    # crossings split or not, T-junctions joined or not, reversed one-way lines, multi-lines,
+    # 3-D lines and a layer in degrees
+    import pandas as pd
+
+    from accessibility.network import repair, topology
+
+    rng = np.random.default_rng(seed)
+    geoms = _random_layer(seed)
+    n = len(geoms)
+    oneway = rng.choice(["yes", "no", "-1"], n, p=[0.1, 0.8, 0.1])
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"] * n, "oneway": oneway}, geometry=geoms, crs=CRS
+    )
+    variants = {
+        "layer": (roads, {}),
+        "split": (roads, {"split_crossings": True, "tolerance_m": 30.0}),
+        "no_t": (roads, {"join_t_junctions": False}),
+        "two_way": (roads.assign(oneway="no"), {"tolerance_m": 30.0}),
+        "3d": (roads.assign(geometry=shapely.force_3d(geoms, 7.0), oneway="no"), {}),
+        "multi": (
+            roads.assign(oneway="no", geometry=[shapely.MultiLineString([g]) for g in geoms]),
+            {},
+        ),
+        "degrees": (roads.to_crs(4326).assign(oneway="no"), {}),
+    }
+    built = {
+        k: network_from_roads(r, oneway_column="oneway", **kw) for k, (r, kw) in variants.items()
+    }
+
+    def read_again(geoms, held=None):
+        if held:
+            held.clear()
+        return shapely.get_coordinates(geoms, return_index=True)
+
+    monkeypatch.setattr(topology, "vertices", read_again)
+    monkeypatch.setattr(repair, "vertices", read_again)
+    for k, (r, kw) in variants.items():
+        ref = network_from_roads(r, oneway_column="oneway", **kw)
+        pd.testing.assert_frame_equal(built[k].nodes.to_wkb(), ref.nodes.to_wkb(), obj=k)
+        pd.testing.assert_frame_equal(built[k].edges.to_wkb(), ref.edges.to_wkb(), obj=k)
+        assert built[k].report == ref.report, k
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_edges_that_are_whole_lines_are_the_lines_made_from_their_coordinates(seed, monkeypatch):
+    # an edge that is a whole input line keeps that line's geometry instead of making a new one;
+    # it must equal the line made from the edge's coordinates, as every other edge is: lines
+    # with repeated vertices, ends snapped within the tolerance, -0.0 coordinates, an SRID, M
+    import pandas as pd
+
+    from accessibility.network import topology
+
+    geoms = list(_random_layer(seed))
+    geoms.append(shapely.LineString([(-0.0, 0.0), (0.0, 150.0)]))  # ends equal to (0, 0), (0, 150)
+    geoms.append(shapely.LineString([(0.0, 0.0), (-150.0, -0.0)]))
+    geoms.append(shapely.LineString([(700.0, 700.0), (800.0, 700.0), (800.0, 700.0)]))
+    geoms.append(shapely.LineString([(703.0, 701.0), (703.0, 900.0)]))  # snapped within 5 m
+    geoms.append(shapely.set_srid(shapely.LineString([(900.0, 0.0), (990.0, 10.0)]), 4326))
+    if hasattr(shapely, "has_m"):
+        geoms.append(shapely.from_wkt("LINESTRING M (1000 0 1, 1100 0 2)"))
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"] * len(geoms)}, geometry=np.array(geoms, dtype=object), crs=CRS
+    )
+    kws = [{}, {"tolerance_m": 5.0}, {"tolerance_m": 0.0}, {"split_crossings": True}]
+    built = [network_from_roads(roads, **kw) for kw in kws]
+    given = {id(g) for g in roads.geometry.to_numpy()}
+    assert any(id(g) in given for g in built[0].edges.geometry.to_numpy())  # lines were kept
+
+    def made(geoms, coords, line_of, a, b, same):
+        return topology._edge_lines(coords, a, b)
+
+    monkeypatch.setattr(topology, "_edge_geometries", made)
+    for kw, net in zip(kws, built, strict=True):
+        ref = network_from_roads(roads, **kw)
+        pd.testing.assert_frame_equal(net.edges.to_wkb(), ref.edges.to_wkb(), obj=str(kw))
+        pd.testing.assert_frame_equal(net.nodes.to_wkb(), ref.nodes.to_wkb(), obj=str(kw))
+        assert shapely.get_srid(net.edges.geometry.to_numpy()).max() == 0

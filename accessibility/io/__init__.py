@@ -35,7 +35,7 @@ from ..errors import (
     InvalidValueError,
     suggest,
 )
-from .frames import prepare_frame
+from .frames import arrow_columns, prepare_frame
 from .read import existing, list_layers, read_layer
 from .tables import write_table
 
@@ -199,6 +199,8 @@ def write_geopackage(
                 kwargs["dataset_options"] = {"VERSION": "1.2"}
             if isinstance(frame, gpd.GeoDataFrame) and (len(frame) == 0):
                 kwargs["geometry_type"] = "Unknown"
+            if arrow_columns(frame):
+                kwargs["use_arrow"] = True  # same file, faster than feature by feature
             pyogrio.write_dataframe(
                 frame,
                 tmp,

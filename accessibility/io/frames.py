@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -117,6 +118,13 @@ def _index_without_surrogates(index: pd.Index, name: str) -> pd.Index:
 def _replace_surrogates(s: pd.Series, name: str, col: str) -> pd.Series:
     """Text with lone surrogates (undecodable bytes kept by ``errors="surrogateescape"``) cannot
     be stored as UTF-8: replace them with U+FFFD and warn, naming the layer and column."""
+    import pandas as pd
+
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return s  # Arrow strings are valid UTF-8: pandas refuses a lone surrogate in them
+    text = [v for v in s.to_numpy(dtype=object) if isinstance(v, str)]
+    if _SURROGATE.search("\n".join(text)) is None:  # one search instead of one per value
+        return s
     bad = s.map(lambda v: isinstance(v, str) and _SURROGATE.search(v) is not None)
     if not bad.any():
         return s
@@ -131,3 +139,54 @@ def _replace_surrogates(s: pd.Series, name: str, col: str) -> pd.Series:
     fixed = s.copy()
     fixed[bad] = s[bad].map(lambda v: re.sub(_SURROGATE, "\ufffd", v))
     return fixed
+
+
+_NULLABLE_NUMBERS = frozenset(
+    ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64")
+)
+
+
+def arrow_columns(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` (as :func:`prepare_frame` returns it) can be written through GDAL's Arrow
+    path, which is faster than feature by feature and stores the same rows, types and metadata.
+
+    True only when every column converts to Arrow exactly: NumPy booleans, integers, floats and
+    datetimes, pandas' nullable booleans, integers, floats and strings, time-zone-aware datetimes.
+    Anything else (object columns, which may mix types; categoricals; durations) and an
+    environment without pyarrow or without GDAL's Arrow writer keep the feature-by-feature path.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    if not _arrow_writer():
+        return False
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    for col in frame.columns:
+        if col == geom:
+            continue
+        dtype = frame[col].dtype
+        if isinstance(dtype, np.dtype):
+            if dtype.kind in "biufM":
+                continue
+            return False
+        if isinstance(dtype, pd.StringDtype | pd.BooleanDtype | pd.DatetimeTZDtype):
+            continue
+        if dtype.name not in _NULLABLE_NUMBERS:
+            return False
+    return True
+
+
+@functools.cache
+def _arrow_writer() -> bool:
+    """pyarrow is installed and pyogrio writes Arrow batches (pyogrio 0.8, GDAL 3.8 and later)."""
+    import importlib.util
+
+    import pyogrio
+
+    version = tuple(int(p) for p in pyogrio.__version__.split(".")[:2] if p.isdigit())
+    return (
+        importlib.util.find_spec("pyarrow") is not None
+        and version >= (0, 8)
+        and pyogrio.__gdal_version__ >= (3, 8)
+    )

@@ -23,7 +23,7 @@ from .._arrays import unique_sorted
 from ..errors import InvalidValueError, NetworkError, NetworkWarning, warn
 from ..speeds import check_speed_overrides, normalise_class, speed_profile
 from .repair import crossings, join_t_junctions
-from .topology import split_lines, strong_component_count
+from .topology import HeldVertices, split_lines, strong_component_count
 from .types import Network
 
 __all__ = ["BuildOptions", "assemble"]
@@ -64,11 +64,15 @@ def assemble(
     *,
     vertex_keys: np.ndarray | None,
     report: dict[str, Any],
+    held: HeldVertices | None = None,
 ) -> Network:
     """Shared back end: lines + per-line attributes -> Network (see :class:`BuildOptions`).
 
     ``vertex_keys`` (one per vertex, such as OSM node ids) say which vertices are the same
     junction; without them, vertices are joined by position (within ``options.tol``).
+    ``held`` holds the vertices of ``geoms`` when the caller has read them
+    (:data:`~accessibility.network.topology.HeldVertices`): the steps that leave the lines
+    unchanged hand them on instead of reading them again.
     """
     modes = options.modes
     speeds = speed_profile(options.profile, overrides=options.overrides, modes=tuple(modes))
@@ -85,9 +89,9 @@ def assemble(
         attrs = attrs.assign(oneway=False)
     line_length = shapely.length(geoms)
     if vertex_keys is None:
-        geoms = _repair(geoms, options, report)
+        geoms = _repair(geoms, options, report, held)
     tol = options.tol
-    parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys)
+    parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys, held=held)
     report["n_endpoints_snapped"] = parts["n_endpoints_snapped"]
     line = parts["line"]
     egeoms = parts["geometry"]
@@ -152,10 +156,16 @@ def assemble(
     return _finish(node_xy, edges, tuple(modes), report, crs)
 
 
-def _repair(geoms: np.ndarray, options: BuildOptions, report: dict[str, Any]) -> np.ndarray:
-    """Crossings found (and split when asked), then T-junctions joined, on a road layer."""
+def _repair(
+    geoms: np.ndarray,
+    options: BuildOptions,
+    report: dict[str, Any],
+    held: HeldVertices | None,
+) -> np.ndarray:
+    """Crossings found (and split when asked), then T-junctions joined, on a road layer (the
+    steps take the vertices out of ``held``; unchanged lines get them back)."""
     split = options.split_crossings
-    geoms, n_cross = crossings(geoms, split=split)
+    geoms, n_cross = crossings(geoms, split=split, held=held)
     report["n_crossings_split" if split else "n_crossings_not_joined"] = n_cross
     if n_cross and not split:
         warn(
@@ -168,7 +178,7 @@ def _repair(geoms: np.ndarray, options: BuildOptions, report: dict[str, Any]) ->
             stacklevel=3,  # the builder's line, as when this was part of assemble
         )
     if options.join_t_junctions:
-        geoms, n_t = join_t_junctions(geoms, options.tol)
+        geoms, n_t = join_t_junctions(geoms, options.tol, held)
         report["n_t_junctions_joined"] = n_t
     return geoms
 

@@ -9,17 +9,23 @@ import shapely
 
 from .._arrays import unique_sorted
 from .boxes import crossing_segment_pairs, lines_near_points, vertex_within
-from .topology import line_ends, pair_keys
+from .topology import HeldVertices, line_ends, pair_keys, vertices
 
 __all__ = ["crossing_candidates", "crossings", "join_t_junctions"]
 
 
-def join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
+def join_t_junctions(
+    geoms: np.ndarray, tol: float, held: HeldVertices | None = None
+) -> tuple[np.ndarray, int]:
     """Move dangling line ends that lie within ``tol`` of another line's interior onto that line,
-    inserting a vertex there so the two lines can be split at the junction."""
+    inserting a vertex there so the two lines can be split at the junction.
+
+    The vertices are taken out of ``held`` when it holds them, and put back when no line moved
+    (the lines are then returned as given).
+    """
     if tol <= 0 or len(geoms) < 2:
         return geoms, 0
-    coords, cidx, starts, ends = line_ends(geoms)
+    coords, cidx, starts, ends = line_ends(geoms, held)
     ends_xy = np.concatenate([starts, ends])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
     which = np.concatenate([np.zeros(len(geoms), int), np.full(len(geoms), -1)])
@@ -46,6 +52,8 @@ def join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     keep = shapely.dwithin(pts, geoms[hit_line], tol)
     hit_pt, hit_line, pts = hit_pt[keep], hit_line[keep], pts[keep]
     if len(hit_pt) == 0:
+        if held is not None:
+            held[:] = [coords, cidx]  # the lines are unchanged: their vertices serve the next step
         return geoms, 0
     # one target per dangling end: the nearest line (ties: lowest index)
     d = shapely.distance(pts, geoms[hit_line])
@@ -71,16 +79,19 @@ def join_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
     return geoms, len(moved)
 
 
-def crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def crossing_candidates(
+    geoms: np.ndarray, held: HeldVertices | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of lines ``a < b`` that may meet somewhere other than at a vertex both share.
 
     Segment by segment: two segments whose boxes are apart cannot meet, and two segments that
     share an end point and are not collinear meet only there (a vertex of both lines, which is
     never a crossing to report). Every other pair of lines is kept, so the exact predicates run
     on this superset and the result is the same as over all pairs; on road layers, where lines
-    meet at shared vertices, it removes nearly every pair.
+    meet at shared vertices, it removes nearly every pair. The vertices are taken out of
+    ``held`` when it holds them.
     """
-    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    coords, line_of = vertices(geoms, held)
     seg = np.flatnonzero(line_of[1:] == line_of[:-1])
     p0, p1, sl = np.take(coords, seg, axis=0), np.take(coords, seg + 1, axis=0), line_of[seg]
     del coords, line_of, seg
@@ -90,15 +101,18 @@ def crossing_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pairs // n, pairs % n
 
 
-def crossings(geoms: np.ndarray, *, split: bool) -> tuple[np.ndarray, int]:
+def crossings(
+    geoms: np.ndarray, *, split: bool, held: HeldVertices | None = None
+) -> tuple[np.ndarray, int]:
     """Find lines that cross without a shared vertex (bridges, or digitising without nodes).
 
     With ``split``, a vertex is inserted into both lines at each such crossing so they are joined
     there; otherwise they are only counted (bridges and underpasses must not become junctions).
+    The vertices are taken out of ``held`` when it holds them.
     """
     if len(geoms) < 2:
         return geoms, 0
-    a, b = crossing_candidates(geoms)
+    a, b = crossing_candidates(geoms, held)
     keep = shapely.crosses(geoms[a], geoms[b])
     a, b = a[keep], b[keep]
     if len(a) == 0:

@@ -121,28 +121,32 @@ def network_from_roads(
     speed_columns = _check_columns(gdf, class_column, oneway_column, name_column, speed_column)
     work_crs = metric_crs(gdf, crs)
     report: dict[str, Any] = {"n_input_lines": len(gdf)}
-    src, xy = _road_lines(gdf, report)
+    src, xy, row = _road_lines(gdf, report)
     attrs, rev = _road_attrs(src, class_column, oneway_column, name_column, speed_columns)
     g = src.geometry
     if src.crs != work_crs:
         g = g.to_crs(work_crs)
-        xy = shapely.get_coordinates(g.to_numpy())
-    g = g.force_2d() if g.has_z.any() else g
+        xy, row = shapely.get_coordinates(g.to_numpy(), return_index=True)
+    g = g.force_2d() if g.has_z.any() else g  # the x and y of the vertices are the same
     arr = g.to_numpy()
     span = np.abs(xy).max()
-    del xy
     if not span < 1e9:  # no projected coordinate on Earth is a million kilometres from the origin
         raise CRSError(
             f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
             "layer's CRS is probably wrong; set the CRS its coordinates are in"
         )
+    # the vertices read above serve the builder while the lines are these
+    held = [xy, row]
+    del xy, row
     if rev.any():
+        held.clear()
         arr = arr.copy()
         arr[rev] = shapely.reverse(arr[rev])
     # explode multi-lines, keeping each part's attributes
     if (shapely.get_type_id(arr) == shapely.GeometryType.LINESTRING).all():
         parts, part_idx = arr, np.arange(len(arr))
     else:
+        held.clear()
         parts, part_idx = shapely.get_parts(arr, return_index=True)
     report["n_multipart_exploded"] = int(len(parts) - len(arr))
     attrs = attrs.iloc[part_idx] if len(parts) != len(arr) else attrs
@@ -157,7 +161,7 @@ def network_from_roads(
         join_t_junctions=join_t_junctions,
         split_crossings=split_crossings,
     )
-    return assemble(parts, attrs, work_crs, options, vertex_keys=None, report=report)
+    return assemble(parts, attrs, work_crs, options, vertex_keys=None, report=report, held=held)
 
 
 def _check_columns(
@@ -197,9 +201,10 @@ def _check_columns(
 
 def _road_lines(
     gdf: gpd.GeoDataFrame, report: dict[str, Any]
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """The rows with a line geometry (empty ones dropped and counted), and their coordinates;
-    refuse other geometries and coordinates that are not finite."""
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """The rows with a line geometry (empty ones dropped and counted), their vertices and the
+    row of each (``shapely.get_coordinates(..., return_index=True)``); refuse other geometries
+    and coordinates that are not finite."""
     geom = gdf.geometry
     arr = geom.to_numpy()
     type_id = shapely.get_type_id(arr)
@@ -227,7 +232,7 @@ def _road_lines(
             f"{len(np.unique(row[bad]))} road line(s) have NaN or infinite coordinates (e.g. rows "
             f"{rows}); repair or drop them (`roads = roads[roads.is_valid]`)"
         )
-    return src, xy
+    return src, xy, row
 
 
 def _road_attrs(

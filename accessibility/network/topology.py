@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -12,12 +12,14 @@ from numba import njit
 from .boxes import point_pairs_within
 
 __all__ = [
+    "HeldVertices",
     "cluster_points",
     "line_ends",
     "pair_keys",
     "split_lines",
     "strong_component_count",
     "unique_points",
+    "vertices",
     "weak_components",
 ]
 
@@ -84,23 +86,48 @@ def pair_keys(a: np.ndarray, b: np.ndarray, n_b: int) -> np.ndarray:
     return a.astype(np.int64) * np.int64(max(n_b, 1)) + b.astype(np.int64)
 
 
-def line_ends(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All vertices (``coords``, line of each) and each line's first and last vertex."""
-    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+def line_ends(
+    geoms: np.ndarray, held: HeldVertices | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All vertices (``coords``, line of each) and each line's first and last vertex (the
+    vertices taken out of ``held`` when it holds them)."""
+    coords, line_of = vertices(geoms, held)
     start = np.searchsorted(line_of, np.arange(len(geoms)))
     end = np.r_[start[1:], len(coords)] - 1
     return coords, line_of, coords[start], coords[end]
 
 
+#: The vertices of lines and the line of each, ``[xy, line_of]`` as ``shapely.get_coordinates(
+#: lines, return_index=True)`` gives them, handed from step to step while the lines are unchanged
+#: so that each step does not read them again. A step takes them out (the list is emptied, so the
+#: step can free them when done) and may put them back; an empty list means "read them".
+HeldVertices: TypeAlias = list[np.ndarray]
+
+
+def vertices(geoms: np.ndarray, held: HeldVertices | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``shapely.get_coordinates(geoms, return_index=True)``: taken out of ``held`` when it holds
+    them (see :data:`HeldVertices`), else read."""
+    if held:
+        xy, line_of = held
+        held.clear()
+        return xy, line_of
+    return shapely.get_coordinates(geoms, return_index=True)
+
+
 def split_lines(
-    geoms: np.ndarray, *, tol: float, vertex_keys: np.ndarray | None = None
+    geoms: np.ndarray,
+    *,
+    tol: float,
+    vertex_keys: np.ndarray | None = None,
+    held: HeldVertices | None = None,
 ) -> dict[str, Any]:
     """Split lines into edges at junctions.
 
     A vertex becomes a node when it is a line end or is shared (within ``tol``, or by equal
-    ``vertex_keys`` such as OSM node ids) by two or more line vertices.
+    ``vertex_keys`` such as OSM node ids) by two or more line vertices. The vertices are taken
+    out of ``held`` when it holds them (and overwritten).
     """
-    coords, line_of = shapely.get_coordinates(geoms, return_index=True)
+    coords, line_of = vertices(geoms, held)
     n_snapped = 0
     if vertex_keys is None:
         first, inverse = unique_points(coords)
@@ -117,7 +144,10 @@ def split_lines(
     same_line = line_of[1:] == line_of[:-1]
     dup = np.r_[False, same_line & (keys[1:] == keys[:-1])]
     n_dup_vertices = int(dup.sum())
+    # lines that lost a vertex: their edges are not their own coordinates any more
+    changed = np.zeros(len(geoms), np.bool_)
     if n_dup_vertices:
+        changed[line_of[dup]] = True
         coords, line_of, keys = coords[~dup], line_of[~dup], keys[~dup]
         same_line = line_of[1:] == line_of[:-1]
     del dup
@@ -128,19 +158,25 @@ def split_lines(
     _, inv, counts = _dense_unique(keys)
     del keys
     is_node = is_start | is_end | (counts[inv] >= 2)
-    del is_start, counts
+    del counts
     # node coordinates: snapped vertices move to their key's representative:
     # the representative of each key: its lexicographically smallest vertex, so the junction's
     # position does not depend on the order of the input rows
     first_of_key = _smallest_vertex(inv, coords, int(inv.max()) + 1 if n else 0)
     pos = np.flatnonzero(is_node)
-    coords[pos] = np.take(coords, first_of_key[inv[pos]], axis=0)
+    node_at = np.take(coords, first_of_key[inv[pos]], axis=0)
+    # a line whose end moved (bit for bit: -0.0 to 0.0 too) is not its own coordinates either
+    moved = (node_at.view(np.int64) != np.take(coords, pos, axis=0).view(np.int64)).any(axis=1)
+    changed[line_of[pos[moved]]] = True
+    coords[pos] = node_at
+    del node_at, moved
     # edges between consecutive node vertices of the same line
     a, b = pos[:-1], pos[1:]
     ok = (line_of[a] == line_of[b]) & ~is_end[a]
     a, b = a[ok], b[ok]
-    del ok, is_end, is_node
-    edge_geoms = _edge_lines(coords, a, b)
+    whole = is_start[a] & is_end[b]  # the edge is the whole line
+    del ok, is_start, is_end, is_node
+    edge_geoms = _edge_geometries(geoms, coords, line_of, a, b, whole & ~changed[line_of[a]])
     # compact node ids
     node_key_ids, node_idx, _ = _dense_unique(inv[pos])
     node_xy = np.take(coords, first_of_key[node_key_ids], axis=0)
@@ -169,6 +205,35 @@ def _dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     present = counts > 0
     rank = np.cumsum(present, dtype=np.int64) - 1
     return np.flatnonzero(present), rank[values], counts[present]
+
+
+def _edge_geometries(
+    geoms: np.ndarray,
+    coords: np.ndarray,
+    line_of: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    same: np.ndarray,
+) -> np.ndarray:
+    """One line per edge ``(a, b)``: the input line itself where the edge is a whole line whose
+    coordinates are unchanged (``same``) and that line is a plain 2-D LineString (no M, no SRID),
+    which is what :func:`_edge_lines` would make of it; made from ``coords`` otherwise. Making
+    the lines is the costliest part of a build; roads between two junctions need none."""
+    same = same.copy()
+    cand = np.flatnonzero(same)
+    if len(cand):
+        g = geoms[line_of[a[cand]]]
+        plain = (shapely.get_type_id(g) == shapely.GeometryType.LINESTRING) & ~shapely.has_z(g)
+        has_m = getattr(shapely, "has_m", None)  # shapely 2.1 and later read M coordinates
+        if has_m is not None:
+            plain &= ~has_m(g)
+        plain &= shapely.get_srid(g) == 0
+        same[cand[~plain]] = False
+    out = np.empty(len(a), dtype=object)
+    out[same] = geoms[line_of[a[same]]]
+    made = ~same
+    out[made] = _edge_lines(coords, a[made], b[made])
+    return out
 
 
 def _edge_lines(coords: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

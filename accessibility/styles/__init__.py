@@ -258,7 +258,7 @@ def road_qml(
     table = dict(ROAD_STYLES if styles is None else styles)
     chinese = ["expressway", "national", "provincial", "county", "township", "village", "track"]
     if roads is not None and field in roads.columns:
-        present = set(roads[field].dropna().astype(str))
+        present = set(roads[field].dropna().astype(str).unique())
         keys = [k for k in table if k in present] or [k for k in chinese if k in table]
     else:
         keys = [k for k in chinese if k in table] if styles is None else list(table)
