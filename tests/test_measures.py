@@ -583,3 +583,78 @@ def test_duplicate_pairs_found_in_dense_and_sparse_tables():
         assert not _has_duplicate_pairs(o, d, n_o, n_d)
         assert _has_duplicate_pairs(np.append(o, 1), np.append(d, 2), n_o, n_d)
     assert not _has_duplicate_pairs(o[:0], d[:0], 3, 4)
+
+
+def _bits(a):
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+def test_pair_weights_zero_exactly_the_weights_below_the_smallest_normal_float():
+    # the fast path (return the decay's weights when nothing needs zeroing) must give the same
+    # bits as zeroing |w| < tiny on a copy, for every kind of float, and leave the decay's own
+    # array alone
+    from types import SimpleNamespace
+
+    from accessibility.measures._table import pair_weights
+    from accessibility.measures.decay import Decay
+
+    tiny = np.finfo(np.float64).tiny
+    specials = [0.0, -0.0, 1.0, 0.5, tiny, tiny / 2, -tiny / 2, 5e-324, -5e-324, -1.0]
+    specials += [np.inf, -np.inf, np.nan, -np.nan, np.nextafter(tiny, 0), 1e300]
+    rng = np.random.default_rng(0)
+    cases = [np.array([1.0, 0.0, 0.25]), np.zeros(3), np.array([], dtype=float)]
+    cases += [np.array([1.0, 0.0, x]) for x in specials]
+    cases += [rng.choice(specials, 50) for _ in range(20)]
+    for w in cases:
+        before = w.copy()
+        f = Decay("given", {}, lambda c, w=w: w, limit_min=None, tag="given")
+        got = pair_weights(SimpleNamespace(c=np.zeros(w.size)), f)
+        ref = np.array(w, dtype=np.float64)
+        ref[np.abs(ref) < tiny] = 0.0
+        assert np.array_equal(_bits(got), _bits(ref)), w
+        assert np.array_equal(_bits(w), _bits(before))
+
+
+def _fca_reference(costs, pop, sup, limit, power=1):
+    """2SFCA / M2SFCA by the formula, with ids looked up through pandas (the old core)."""
+    o = pop.index.get_indexer(costs["origin"].astype(object))
+    d = sup.index.get_indexer(costs["destination"].astype(object))
+    keep = (o >= 0) & (d >= 0)
+    o, d, c = o[keep], d[keep], costs["travel_time_min"].to_numpy()[keep]
+    w = np.where(c <= limit, np.ones_like(c), 0.0)
+    served = np.bincount(d, weights=w * pop.to_numpy()[o], minlength=len(sup))
+    ratio = np.zeros(len(sup))
+    np.divide(sup.to_numpy(), served, out=ratio, where=served >= np.finfo(float).tiny)
+    w2 = w if power == 1 else w**power
+    return np.bincount(o, weights=w2 * ratio[d], minlength=len(pop))
+
+
+@pytest.mark.parametrize("order", ["shuffled", "origin-major", "destination-major"])
+@pytest.mark.parametrize("ids", ["str", "object", "category"])
+def test_fca_results_identical_to_the_formula_for_any_row_order_and_id_type(order, ids):
+    rng = np.random.default_rng(7)
+    vid = pd.Index([f"v{i}" for i in range(300)], dtype="str")
+    fid = pd.Index([f"f{j}" for j in range(12)], dtype="str")
+    flat = rng.choice(300 * 12, 2000, replace=False)
+    costs = pd.DataFrame(
+        {
+            "origin": np.asarray(vid)[flat // 12],
+            "destination": np.asarray(fid)[flat % 12],
+            "travel_time_min": rng.uniform(0, 60, flat.size),
+        }
+    )
+    costs.loc[[5, 50], "origin"] = "unknown village"  # ids not in the layers, and missing ids
+    costs.loc[[7], "destination"] = "unknown facility"
+    costs.loc[[9], "origin"] = None
+    if order != "shuffled":
+        costs = costs.sort_values(order.split("-")[0], kind="stable").reset_index(drop=True)
+    costs = costs.astype({"origin": ids, "destination": ids})
+    pop = pd.Series(rng.integers(0, 900, vid.size).astype(float), index=vid)
+    sup = pd.Series(rng.integers(1, 30, fid.size).astype(float), index=fid)
+    with pytest.raises(InvalidValueError, match="2 origin id"):
+        M.two_sfca(costs, pop, sup, catchment_min=30)
+    for fn, power in ((M.two_sfca, 1), (M.m2sfca, 2)):
+        got = fn(costs, pop, sup, catchment_min=30, unknown_ids="drop")
+        ref = _fca_reference(costs, pop, sup, 30.0, power)
+        assert got.index.equals(pop.index)
+        assert np.array_equal(got.to_numpy(), ref)

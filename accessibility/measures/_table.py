@@ -232,21 +232,12 @@ def prepare(
     if not pd.api.types.is_numeric_dtype(costs[cost].dtype):
         raise InvalidValueError(f"cost column {cost!r} must be numeric, got {costs[cost].dtype}")
     c = costs[cost].to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isnan(c).any():
-        raise InvalidValueError(
-            f"cost column {cost!r} has {int(np.isnan(c).sum())} missing values; pairs that "
-            f"cannot be reached must be absent from the cost table, not NaN: drop them with "
-            f"costs.dropna(subset=[{cost!r}])"
-        )
-    if (c < 0).any():
-        raise InvalidValueError(
-            f"cost column {cost!r} has {int((c < 0).sum())} negative values (smallest "
-            f"{c.min():g}); costs must be >= 0"
-        )
+    if c.size and not (c >= 0).all():  # NaN or negative: say which
+        _refuse_costs(c, cost)
     o = _codes(costs["origin"], origins)
     d = _codes(costs["destination"], destinations)
-    bad_o, bad_d = o < 0, d < 0
-    if bad_o.any() or bad_d.any():
+    if (o.size and o.min() < 0) or (d.size and d.min() < 0):  # (one pass each when none is)
+        bad_o, bad_d = o < 0, d < 0
         if unknown_ids == "raise":
             parts = []
             if bad_o.any():
@@ -276,6 +267,21 @@ def prepare(
             )
     reach = _table_reach(costs, cost, c)
     return Pairs(o, d, c, dem, sup, origins, destinations, cost, reach, column_unit(costs, cost))
+
+
+def _refuse_costs(c: np.ndarray, cost: str) -> None:
+    """Raise for the missing or negative values of cost column ``cost`` (values ``c``)."""
+    if np.isnan(c).any():
+        raise InvalidValueError(
+            f"cost column {cost!r} has {int(np.isnan(c).sum())} missing values; pairs that "
+            f"cannot be reached must be absent from the cost table, not NaN: drop them with "
+            f"costs.dropna(subset=[{cost!r}])"
+        )
+    if (c < 0).any():
+        raise InvalidValueError(
+            f"cost column {cost!r} has {int((c < 0).sum())} negative values (smallest "
+            f"{c.min():g}); costs must be >= 0"
+        )
 
 
 def prepare_ids(
@@ -328,7 +334,8 @@ def check_reach(p: Pairs, need: float | None, what: str) -> None:
 
 def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
     """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
-    key = o * np.int64(max(n_d, 1)) + d
+    key = o * np.int64(max(n_d, 1))
+    key += d
     space = n_o * max(n_d, 1)
     if space <= 4 * key.size + 1_000_000:  # dense enough: mark in a table of flags
         # (one byte per possible pair: several times faster than counting with bincount)
@@ -447,15 +454,36 @@ def _pick_decay(
     return _decay.as_decay(decay)  # raises a clear error
 
 
+#: the bits of the smallest normal float, less one, and the sign bit (see :func:`pair_weights`)
+_TINY_BITS_LESS_1 = np.uint64(np.array(np.finfo(np.float64).tiny).view(np.uint64) - 1)
+_SIGN_BIT = np.uint64(1 << 63)
+
+
 def pair_weights(pairs: Pairs, f: Decay) -> np.ndarray:
+    """The decay's weight of every pair, with weights below the smallest normal float set to 0.
+
+    The array may be the decay's own result: callers must not modify it in place.
+    """
     w = f(pairs.c)
     if w.shape != pairs.c.shape:
         raise InvalidValueError(f"decay {f!r} returned {w.shape} weights for {pairs.c.size} costs")
     # weights below the smallest normal float (e.g. gaussian(1) at 38 min, ~1e-314) are noise, and
     # dividing supply by them overflows the catchment ratios to inf/NaN: count them as 0
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if w.size and _no_tiny_weights(w):
+        return w  # (the usual case, checked in two cheap passes over the bits)
     w = np.array(w, dtype=np.float64)
     w[np.abs(w) < np.finfo(np.float64).tiny] = 0.0
     return w
+
+
+def _no_tiny_weights(w: np.ndarray) -> bool:
+    """True when no weight is negative (sign bit set: -0.0, negative numbers or NaN) and none
+    is positive and below the smallest normal float: then zeroing ``|w| < tiny`` changes
+    nothing. On the bits, a positive subnormal is ``1 <= bits < tiny``'s bits, so
+    ``bits - 1`` (wrapping +0.0 to the largest integer) is below ``tiny``'s bits less one."""
+    u = w.view(np.uint64)
+    return bool(u.max() < _SIGN_BIT and (u - np.uint64(1)).min() >= _TINY_BITS_LESS_1)
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -50,10 +50,12 @@ THREE_SFCA_WEIGHTS = (0.962, 0.704, 0.377, 0.042)
 
 def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core)."""
-    served = p.per_destination(w * p.demand_values[p.o])
-    ratio = safe_ratio(p.supply_values, served)
-    w2 = w if second_step_power == 1 else w**second_step_power
-    return ratio, p.per_origin(w2 * ratio[p.d])
+    x = np.take(p.demand_values, p.o)  # one scratch array for both steps (w stays as it is)
+    x *= w
+    ratio = safe_ratio(p.supply_values, p.per_destination(x))
+    np.take(ratio, p.d, out=x)
+    x *= w if second_step_power == 1 else w**second_step_power
+    return ratio, p.per_origin(x)
 
 
 @renamed_keywords(limit_min="catchment_min")
