@@ -658,3 +658,57 @@ def test_fca_results_identical_to_the_formula_for_any_row_order_and_id_type(orde
         ref = _fca_reference(costs, pop, sup, 30.0, power)
         assert got.index.equals(pop.index)
         assert np.array_equal(got.to_numpy(), ref)
+
+
+def _random_texts(rng, n, alphabet=("a", "b", "\0", "村", "7", "é")):
+    return ["".join(rng.choice(alphabet, rng.integers(0, 9))) for _ in range(n)]  # <= 24 bytes
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_text_ids_found_as_arrow_index_in_finds_them(seed):
+    # the compiled lookup over the Arrow buffers (ids of up to 24 bytes) against Arrow's
+    # index_in: every length around the 8/16/24-byte words, NUL bytes ("a" vs "a\0"), the empty
+    # id, unknown and missing ids, sliced and chunked arrays, string and large_string, labels
+    # longer than any id, and ids too long (then index_in answers)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from accessibility.measures._text_ids import text_positions
+
+    rng = np.random.default_rng(seed)
+    labels = sorted(set(_random_texts(rng, 300)) | {"", "a", "a\0", "x" * 8, "x" * 9, "y" * 30})
+    labels += ["p" * 8 + "a", "p" * 16 + "a", "q" * 24]  # equal but for the 2nd or 3rd word
+    short = [x for x in labels if len(x.encode()) <= 24]
+    rows = [*rng.choice(short, 3000), *_random_texts(rng, 300), None, None, "x" * 16, "x" * 24]
+    rows += ["p" * 8 + "b", "p" * 16 + "b", "q" * 23 + "r", "p" * 8 + "a", "p" * 16 + "a"] * 5
+    rows = list(np.asarray(rows, dtype=object)[rng.permutation(len(rows))])
+    for typ in (pa.string(), pa.large_string()):
+        lab = pa.array(labels, type=typ)
+        for values in (pa.array(rows, type=typ), pa.array(rows, type=typ).slice(37, 2000)):
+            ref = pc.index_in(values, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
+            assert text_positions(values, lab).tolist() == ref.tolist()
+    # ids equal but for their 2nd or 3rd word, many of them landing in a label's slot
+    for head in ("p" * 8, "p" * 16):
+        ab = [
+            head + a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"
+        ]
+        values, lab = pa.array(ab), pa.array(ab[::3])
+        ref = pc.index_in(values, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
+        assert text_positions(values, lab).tolist() == ref.tolist()
+    long_rows = pa.array(["y" * 30, "a"])
+    assert text_positions(long_rows, pa.array(labels)) is None  # more than 24 bytes
+    assert text_positions(pa.array(["a"]), pa.array(["a", None])) is None  # labels with nulls
+    assert text_positions(pa.array([], type=pa.string()), pa.array(labels)).tolist() == []
+    assert text_positions(pa.array(["a", None]), pa.array([], type=pa.string())).tolist() == [
+        -1,
+        -1,
+    ]
+    # through the measures' lookup: a chunked column, and one with a too-long id
+    from accessibility.measures._table import _codes
+
+    index = pd.Index(labels, dtype="str")
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([rows[:100], rows[100:]])))
+    expected = index.get_indexer(pd.Series(rows, dtype=object)).tolist()
+    assert _codes(chunked, index).tolist() == expected
+    with_long = pd.Series([*rows, "z" * 40], dtype="str")
+    assert _codes(with_long, index).tolist() == [*expected, -1]

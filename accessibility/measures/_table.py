@@ -170,8 +170,9 @@ def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
 
 
 def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
-    """Arrow-backed text ids looked up in one pass of Arrow's hash lookup (``index_in``), or
-    None when the index's labels are not all text (then the general path decides)."""
+    """Arrow-backed text ids looked up in one pass over the Arrow buffers (ids of up to 24 bytes,
+    :mod:`._text_ids`) or of Arrow's hash lookup (``index_in``), or None when the index's labels
+    are not all text (then the general path decides)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -184,6 +185,16 @@ def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
             labels = labels.combine_chunks()
         if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
             return None
+        # short ids (the usual case): a compiled lookup over the Arrow buffers, 2-3x faster
+        whole = values
+        if isinstance(values, pa.ChunkedArray):
+            whole = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+        if pa.types.is_string(whole.type) or pa.types.is_large_string(whole.type):
+            from ._text_ids import text_positions
+
+            found_short = text_positions(whole, labels)
+            if found_short is not None:
+                return found_short
         found = pc.index_in(values, value_set=labels.cast(values.type))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         return None
@@ -483,7 +494,12 @@ def _no_tiny_weights(w: np.ndarray) -> bool:
     nothing. On the bits, a positive subnormal is ``1 <= bits < tiny``'s bits, so
     ``bits - 1`` (wrapping +0.0 to the largest integer) is below ``tiny``'s bits less one."""
     u = w.view(np.uint64)
-    return bool(u.max() < _SIGN_BIT and (u - np.uint64(1)).min() >= _TINY_BITS_LESS_1)
+    if not u.max() < _SIGN_BIT:
+        return False
+    step = 1 << 15  # in slices: a small scratch array, reused, instead of a new one of n words
+    return all(
+        (u[i : i + step] - np.uint64(1)).min() >= _TINY_BITS_LESS_1 for i in range(0, u.size, step)
+    )
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
