@@ -631,7 +631,12 @@ def _fca_reference(costs, pop, sup, limit, power=1):
 
 @pytest.mark.parametrize("order", ["shuffled", "origin-major", "destination-major"])
 @pytest.mark.parametrize("ids", ["str", "object", "category"])
-def test_fca_results_identical_to_the_formula_for_any_row_order_and_id_type(order, ids):
+def test_fca_results_identical_to_the_formula_for_any_row_order_and_id_type(
+    order, ids, monkeypatch
+):
+    from accessibility.measures import _table
+
+    monkeypatch.setattr(_table, "COMPILED_LOOKUP_MIN_ROWS", 1)  # the compiled lookup, too
     rng = np.random.default_rng(7)
     vid = pd.Index([f"v{i}" for i in range(300)], dtype="str")
     fid = pd.Index([f"f{j}" for j in range(12)], dtype="str")
@@ -665,7 +670,7 @@ def _random_texts(rng, n, alphabet=("a", "b", "\0", "村", "7", "é")):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_text_ids_found_as_arrow_index_in_finds_them(seed):
+def test_text_ids_found_as_arrow_index_in_finds_them(seed, monkeypatch):
     # the compiled lookup over the Arrow buffers (ids of up to 24 bytes) against Arrow's
     # index_in: every length around the 8/16/24-byte words, NUL bytes ("a" vs "a\0"), the empty
     # id, unknown and missing ids, sliced and chunked arrays, string and large_string, labels
@@ -704,7 +709,10 @@ def test_text_ids_found_as_arrow_index_in_finds_them(seed):
         -1,
     ]
     # through the measures' lookup: a chunked column, and one with a too-long id
+    from accessibility.measures import _table
     from accessibility.measures._table import _codes
+
+    monkeypatch.setattr(_table, "COMPILED_LOOKUP_MIN_ROWS", 1)
 
     index = pd.Index(labels, dtype="str")
     chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([rows[:100], rows[100:]])))

@@ -169,6 +169,10 @@ def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
     return lookup[codes]
 
 
+#: text id columns of at least this many rows are looked up by :mod:`._text_ids`
+COMPILED_LOOKUP_MIN_ROWS = 100_000
+
+
 def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
     """Arrow-backed text ids looked up in one pass over the Arrow buffers (ids of up to 24 bytes,
     :mod:`._text_ids`) or of Arrow's hash lookup (``index_in``), or None when the index's labels
@@ -185,11 +189,15 @@ def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
             labels = labels.combine_chunks()
         if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
             return None
-        # short ids (the usual case): a compiled lookup over the Arrow buffers, 2-3x faster
+        # short ids (the usual case) of a large table: a compiled lookup over the Arrow buffers,
+        # 2-3x faster (below COMPILED_LOOKUP_MIN_ROWS rows index_in takes a few ms, less than
+        # loading the compiled code in a process that has not used numba yet, ~0.4 s)
         whole = values
         if isinstance(values, pa.ChunkedArray):
             whole = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-        if pa.types.is_string(whole.type) or pa.types.is_large_string(whole.type):
+        if len(whole) >= COMPILED_LOOKUP_MIN_ROWS and (
+            pa.types.is_string(whole.type) or pa.types.is_large_string(whole.type)
+        ):
             from ._text_ids import text_positions
 
             found_short = text_positions(whole, labels)
