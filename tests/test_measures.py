@@ -700,6 +700,15 @@ def test_text_ids_found_as_arrow_index_in_finds_them(seed, monkeypatch):
         values, lab = pa.array(ab), pa.array(ab[::3])
         ref = pc.index_in(values, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
         assert text_positions(values, lab).tolist() == ref.tolist()
+    # a data buffer at an odd address (read through a copy) gives the same answers
+    plain = pa.array(rows, type=pa.string())
+    _, offsets, data = plain.buffers()
+    odd = pa.py_buffer(b"?" + data.to_pybytes())[1:]
+    assert odd.address % 8
+    shifted = pa.Array.from_buffers(pa.string(), len(plain), [plain.buffers()[0], offsets, odd])
+    lab = pa.array(labels)
+    ref = pc.index_in(plain, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
+    assert text_positions(shifted, lab).tolist() == ref.tolist()
     long_rows = pa.array(["y" * 30, "a"])
     assert text_positions(long_rows, pa.array(labels)) is None  # more than 24 bytes
     assert text_positions(pa.array(["a"]), pa.array(["a", None])) is None  # labels with nulls

@@ -68,15 +68,20 @@ def _key(buf, a, e):
 
 
 @njit(
-    "boolean(int64[::1], uint64[::1], int64[::1], uint64[::1], uint64[:, ::1], int64[::1])",
+    "boolean(int64[::1], uint64[::1], int64, uint64[::1], int64, int64[::1], uint64[::1], "
+    "uint64[:, ::1], int64[::1])",
     cache=True,
     nogil=True,
 )
-def _positions(off, buf, label_off, label_buf, table, out):
-    """Write the position of each text ``buf[off[i]:off[i+1]]`` among the labels to ``out``
-    (-1 when absent; the first of equal labels); False when a text has more than
-    :data:`MAX_BYTES` bytes (``out`` is then incomplete). ``table`` (a power of 2 rows of 4
-    words, at least twice as many as labels) is the scratch hash table."""
+def _positions(off, buf, split, tail, tail_start, label_off, label_buf, table, out):
+    """Write the position of each text ``off[i] .. off[i+1]`` among the labels to ``out`` (-1
+    when absent; the first of equal labels); False when a text has more than :data:`MAX_BYTES`
+    bytes (``out`` is then incomplete).
+
+    The texts are read from ``buf`` (the Arrow buffer itself, as words) when they end at byte
+    ``split`` or before, else from ``tail`` (a padded copy of the bytes from ``tail_start``):
+    reading a word needs the next one. ``table`` (a power of 2 rows of 4 words, at least twice
+    as many as labels) is the scratch hash table."""
     n_labels = label_off.size - 1
     mask = np.uint64(table.shape[0] - 1)
     table[:, 3] = _FREE  # three words, then length << 32 | position
@@ -96,7 +101,10 @@ def _positions(off, buf, label_off, label_buf, table, out):
         a, e = off[i], off[i + 1]
         if e - a > MAX_BYTES:
             return False
-        w0, w1, w2, h = _key(buf, a, e)
+        if e <= split:
+            w0, w1, w2, h = _key(buf, a, e)
+        else:
+            w0, w1, w2, h = _key(tail, a - tail_start, e - tail_start)
         length = np.uint64(e - a) << _U32
         s = h & mask
         code = -1
@@ -117,21 +125,39 @@ def _positions(off, buf, label_off, label_buf, table, out):
     return True
 
 
-def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The int64 offsets of a (large_)string array and its text as 64-bit words (a copy, with
-    a spare zero word at the end for :func:`_word`)."""
-    _, off_buf, data_buf = arr.buffers()
+def _offsets(arr: pa.Array) -> np.ndarray:
+    """The int64 offsets of a (large_)string array's texts in its data buffer."""
+    off_buf = arr.buffers()[1]
     if len(arr) == 0 or off_buf is None:
-        return np.zeros(1, np.int64), np.zeros(2, np.uint64)
-    wide = pa.types.is_large_string(arr.type)
-    off = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)
-    off = off[arr.offset : arr.offset + len(arr) + 1].astype(np.int64, copy=False)
-    n_bytes = int(off[-1])
-    words = np.empty(n_bytes // 8 + 2, np.uint64)
-    words[-2:] = 0
-    if n_bytes:
-        words.view(np.uint8)[:n_bytes] = np.frombuffer(data_buf, dtype=np.uint8, count=n_bytes)
-    return off, words
+        return np.zeros(1, np.int64)
+    off = np.frombuffer(off_buf, dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    return off[arr.offset : arr.offset + len(arr) + 1].astype(np.int64, copy=False)
+
+
+def _words(data: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Bytes ``start .. stop`` of ``data`` as 64-bit words (a copy), with two spare zero words."""
+    words = np.zeros(max(stop - start, 0) // 8 + 2, np.uint64)
+    if stop > start:
+        words.view(np.uint8)[: stop - start] = data[start:stop]
+    return words
+
+
+def _text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, int]:
+    """A string array's offsets and text for :func:`_positions`: its data buffer seen as words
+    (no copy) when it is 8-byte aligned, and a copy of its last bytes (the texts that end within
+    two words of its end); the whole text copied otherwise."""
+    off = _offsets(arr)
+    stop = int(off[-1])
+    data_buf = arr.buffers()[2]
+    data = np.zeros(0, np.uint8) if data_buf is None else np.frombuffer(data_buf, np.uint8)
+    n_words = data.size // 8
+    if data_buf is None or data_buf.address % 8 or n_words < 2:
+        return off, _words(data, 0, stop), stop, np.zeros(2, np.uint64), 0
+    # a text ending at byte split or before reads words up to n_words - 1 (see _word); the
+    # others are no longer than MAX_BYTES (or _positions gives up) so they start after start
+    split = 8 * (n_words - 2)
+    start = max(split - MAX_BYTES, 0)
+    return off, data[: 8 * n_words].view(np.uint64), split, _words(data, start, stop), start
 
 
 def text_positions(values: pa.Array, labels: pa.Array) -> np.ndarray | None:
@@ -146,7 +172,14 @@ def text_positions(values: pa.Array, labels: pa.Array) -> np.ndarray | None:
     n_slots = 1 << max(4, int(len(labels) * (16 if len(labels) <= 1024 else 4) - 1).bit_length())
     table = np.empty((n_slots, 4), np.uint64)
     found = np.empty(len(values), np.int64)
-    if not _positions(*_buffers(values), *_buffers(labels), table, found):
+    label_off = _offsets(labels)
+    label_data = labels.buffers()[2]
+    label_buf = _words(
+        np.zeros(0, np.uint8) if label_data is None else np.frombuffer(label_data, np.uint8),
+        0,
+        int(label_off[-1]),
+    )
+    if not _positions(*_text(values), label_off, label_buf, table, found):
         return None
     if values.null_count:
         found[values.is_null().to_numpy(zero_copy_only=False)] = -1
