@@ -729,3 +729,32 @@ def test_text_ids_found_as_arrow_index_in_finds_them(seed, monkeypatch):
     assert _codes(chunked, index).tolist() == expected
     with_long = pd.Series([*rows, "z" * 40], dtype="str")
     assert _codes(with_long, index).tolist() == [*expected, -1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_fca_sums_equal_numpy_bit_for_bit(seed, monkeypatch):
+    # the compiled sums of large tables against numpy's take + bincount: same products, same
+    # order, so the same bits; facilities nobody reaches, villages with no people, weights
+    # that underflow to subnormals (gaussian(1)), and the squared weights of M2SFCA
+    from accessibility.measures import fca
+
+    rng = np.random.default_rng(seed)
+    vid, fid = pd.Index([f"v{i}" for i in range(400)]), pd.Index([f"f{j}" for j in range(30)])
+    flat = rng.choice(400 * 29, 3000, replace=False)  # facility f29 is reached by no one
+    costs = pd.DataFrame(
+        {
+            "origin": vid[flat // 29],
+            "destination": fid[flat % 29],
+            "travel_time_min": rng.uniform(0, 60, flat.size),
+        }
+    )
+    pop = pd.Series(rng.integers(0, 5, vid.size) * 100.0, index=vid)  # many villages of 0
+    sup = pd.Series(rng.integers(1, 30, fid.size).astype(float), index=fid)
+    for f in (decay.step(30), decay.gaussian(1), decay.zones([10, 20, 30], [1, 0.68, 0.22])):
+        for fn in (M.two_sfca, M.m2sfca, M.e2sfca):
+            kw = {} if fn is M.e2sfca else {"decay": f}
+            monkeypatch.setattr(fca, "COMPILED_SUMS_MIN_PAIRS", 10**9)
+            ref = fn(costs, pop, sup, **kw).to_numpy()
+            monkeypatch.setattr(fca, "COMPILED_SUMS_MIN_PAIRS", 1)
+            got = fn(costs, pop, sup, **kw).to_numpy()
+            assert np.array_equal(_bits(got), _bits(ref)), (fn.__name__, f)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from numba import njit
+from numba import njit, types
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -67,9 +67,22 @@ def _key(buf, a, e):
     return w0, w1, w2, h
 
 
+_IN_INT = types.Array(types.int64, 1, "C", readonly=True)  # (writable arrays are taken too)
+_IN_WORDS = types.Array(types.uint64, 1, "C", readonly=True)
+
+
 @njit(
-    "boolean(int64[::1], uint64[::1], int64, uint64[::1], int64, int64[::1], uint64[::1], "
-    "uint64[:, ::1], int64[::1])",
+    types.boolean(
+        _IN_INT,
+        _IN_WORDS,
+        types.int64,
+        _IN_WORDS,
+        types.int64,
+        _IN_INT,
+        _IN_WORDS,
+        types.Array(types.uint64, 2, "C"),
+        types.Array(types.int64, 1, "C"),
+    ),
     cache=True,
     nogil=True,
 )
