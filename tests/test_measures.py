@@ -709,6 +709,10 @@ def test_text_ids_found_as_arrow_index_in_finds_them(seed, monkeypatch):
     lab = pa.array(labels)
     ref = pc.index_in(plain, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
     assert text_positions(shifted, lab).tolist() == ref.tolist()
+    # a read-only buffer (as a memory-mapped file's) is read in place too
+    frozen = pa.py_buffer(data.to_pybytes())
+    readonly = pa.Array.from_buffers(pa.string(), len(plain), [plain.buffers()[0], offsets, frozen])
+    assert text_positions(readonly, lab).tolist() == ref.tolist()
     long_rows = pa.array(["y" * 30, "a"])
     assert text_positions(long_rows, pa.array(labels)) is None  # more than 24 bytes
     assert text_positions(pa.array(["a"]), pa.array(["a", None])) is None  # labels with nulls
