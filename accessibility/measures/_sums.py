@@ -1,7 +1,7 @@
 """The two weighted sums of the floating-catchment measures in one compiled pass each
 (internal; used for large tables, see :func:`accessibility.measures.fca`).
 
-Equal, bit for bit, to ``np.bincount`` over the same products: the sums run in row order, as
+They equal ``np.bincount`` over the same products bit for bit: they run in row order, as
 ``bincount``'s do, and each product is the same single multiplication.
 """
 
