@@ -654,8 +654,9 @@ def _targets(results: dict) -> list[str]:
             "looking 2 × 1M of them up in the layers' indexes is about a third of our time: a "
             "compiled open-addressing table over the Arrow buffers (`accessibility/measures/"
             "_text_ids.py`, ids of up to 24 bytes; 2-2.6× faster than Arrow's `index_in`, which "
-            "longer ids still use). The rest is ~5 passes over the 1M pairs (decay, duplicate "
-            "check, the two weighted sums) and the page faults of their fresh arrays, which "
+            "longer ids still use). The rest is a few passes over the 1M pairs (the decay, the "
+            "duplicate check, the two weighted sums: one compiled pass each, "
+            "`accessibility/measures/_sums.py`) and the page faults of their fresh arrays, which "
             "grow with the machine's load. Tables from `travel_costs` carry categorical ids and "
             "skip the lookup (the categorical row).",
         ],
