@@ -169,3 +169,20 @@ def test_decay_from_spec_round_trip_and_errors():
         decay.decay_from_spec({"limit_min": 30})
     with pytest.raises(InvalidValueError):
         decay.decay_from_spec({"kind": "step", "limit_min": -3})
+
+
+def test_step_and_zones_equal_their_formulas_on_every_kind_of_cost():
+    # the step and the zones apply their cut inside their formula (no second pass): the
+    # weights must equal the formulas with the cut applied after, for NaN and infinite costs too
+    costs = np.array([0.0, -0.0, -1.0, 9.999, 10.0, 10.0001, 15.0, 20.0, 29.9, 30.0, 30.5, 60.0])
+    costs = np.concatenate([costs, [np.inf, -np.inf, np.nan, np.nextafter(30.0, 31.0)]])
+    rng = np.random.default_rng(1)
+    costs = np.concatenate([costs, rng.uniform(-5, 70, 200)])
+    for lim in (10.0, 30.0, 0.5):
+        ref = np.where(costs <= lim, np.ones_like(costs), 0.0)
+        assert np.array_equal(decay.step(lim)(costs), ref)
+    b, w = np.array([10.0, 20.0, 30.0]), np.array([1.0, 0.68, 0.22])
+    k = np.searchsorted(b, costs, side="left")
+    ref = np.where(costs <= 30.0, np.where(k < 3, w[np.minimum(k, 2)], 0.0), 0.0)
+    assert np.array_equal(decay.zones(b, w)(costs), ref)
+    assert decay.step(30)(31.0).shape == () and float(decay.zones(b, w)(15.0)) == 0.68

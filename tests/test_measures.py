@@ -583,3 +583,182 @@ def test_duplicate_pairs_found_in_dense_and_sparse_tables():
         assert not _has_duplicate_pairs(o, d, n_o, n_d)
         assert _has_duplicate_pairs(np.append(o, 1), np.append(d, 2), n_o, n_d)
     assert not _has_duplicate_pairs(o[:0], d[:0], 3, 4)
+
+
+def _bits(a):
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+def test_pair_weights_zero_exactly_the_weights_below_the_smallest_normal_float():
+    # the fast path (return the decay's weights when nothing needs zeroing) must give the same
+    # bits as zeroing |w| < tiny on a copy, for every kind of float, and leave the decay's own
+    # array alone
+    from types import SimpleNamespace
+
+    from accessibility.measures._table import pair_weights
+    from accessibility.measures.decay import Decay
+
+    tiny = np.finfo(np.float64).tiny
+    specials = [0.0, -0.0, 1.0, 0.5, tiny, tiny / 2, -tiny / 2, 5e-324, -5e-324, -1.0]
+    specials += [np.inf, -np.inf, np.nan, -np.nan, np.nextafter(tiny, 0), 1e300]
+    rng = np.random.default_rng(0)
+    cases = [np.array([1.0, 0.0, 0.25]), np.zeros(3), np.array([], dtype=float)]
+    cases += [np.array([1.0, 0.0, x]) for x in specials]
+    cases += [rng.choice(specials, 50) for _ in range(20)]
+    for w in cases:
+        before = w.copy()
+        f = Decay("given", {}, lambda c, w=w: w, limit_min=None, tag="given")
+        got = pair_weights(SimpleNamespace(c=np.zeros(w.size)), f)
+        ref = np.array(w, dtype=np.float64)
+        ref[np.abs(ref) < tiny] = 0.0
+        assert np.array_equal(_bits(got), _bits(ref)), w
+        assert np.array_equal(_bits(w), _bits(before))
+
+
+def _fca_reference(costs, pop, sup, limit, power=1):
+    """2SFCA / M2SFCA by the formula, with ids looked up through pandas (the old core)."""
+    o = pop.index.get_indexer(costs["origin"].astype(object))
+    d = sup.index.get_indexer(costs["destination"].astype(object))
+    keep = (o >= 0) & (d >= 0)
+    o, d, c = o[keep], d[keep], costs["travel_time_min"].to_numpy()[keep]
+    w = np.where(c <= limit, np.ones_like(c), 0.0)
+    served = np.bincount(d, weights=w * pop.to_numpy()[o], minlength=len(sup))
+    ratio = np.zeros(len(sup))
+    np.divide(sup.to_numpy(), served, out=ratio, where=served >= np.finfo(float).tiny)
+    w2 = w if power == 1 else w**power
+    return np.bincount(o, weights=w2 * ratio[d], minlength=len(pop))
+
+
+@pytest.mark.parametrize("order", ["shuffled", "origin-major", "destination-major"])
+@pytest.mark.parametrize("ids", ["str", "object", "category"])
+def test_fca_results_identical_to_the_formula_for_any_row_order_and_id_type(
+    order, ids, monkeypatch
+):
+    from accessibility.measures import _table
+
+    monkeypatch.setattr(_table, "COMPILED_LOOKUP_MIN_ROWS", 1)  # the compiled lookup, too
+    rng = np.random.default_rng(7)
+    vid = pd.Index([f"v{i}" for i in range(300)], dtype="str")
+    fid = pd.Index([f"f{j}" for j in range(12)], dtype="str")
+    flat = rng.choice(300 * 12, 2000, replace=False)
+    costs = pd.DataFrame(
+        {
+            "origin": np.asarray(vid)[flat // 12],
+            "destination": np.asarray(fid)[flat % 12],
+            "travel_time_min": rng.uniform(0, 60, flat.size),
+        }
+    )
+    costs.loc[[5, 50], "origin"] = "unknown village"  # ids not in the layers, and missing ids
+    costs.loc[[7], "destination"] = "unknown facility"
+    costs.loc[[9], "origin"] = None
+    if order != "shuffled":
+        costs = costs.sort_values(order.split("-")[0], kind="stable").reset_index(drop=True)
+    costs = costs.astype({"origin": ids, "destination": ids})
+    pop = pd.Series(rng.integers(0, 900, vid.size).astype(float), index=vid)
+    sup = pd.Series(rng.integers(1, 30, fid.size).astype(float), index=fid)
+    with pytest.raises(InvalidValueError, match="2 origin id"):
+        M.two_sfca(costs, pop, sup, catchment_min=30)
+    for fn, power in ((M.two_sfca, 1), (M.m2sfca, 2)):
+        got = fn(costs, pop, sup, catchment_min=30, unknown_ids="drop")
+        ref = _fca_reference(costs, pop, sup, 30.0, power)
+        assert got.index.equals(pop.index)
+        assert np.array_equal(got.to_numpy(), ref)
+
+
+def _random_texts(rng, n, alphabet=("a", "b", "\0", "村", "7", "é")):
+    return ["".join(rng.choice(alphabet, rng.integers(0, 9))) for _ in range(n)]  # <= 24 bytes
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_text_ids_found_as_arrow_index_in_finds_them(seed, monkeypatch):
+    # the compiled lookup over the Arrow buffers (ids of up to 24 bytes) against Arrow's
+    # index_in: every length around the 8/16/24-byte words, NUL bytes ("a" vs "a\0"), the empty
+    # id, unknown and missing ids, sliced and chunked arrays, string and large_string, labels
+    # longer than any id, and ids too long (then index_in answers)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from accessibility.measures._text_ids import text_positions
+
+    rng = np.random.default_rng(seed)
+    labels = sorted(set(_random_texts(rng, 300)) | {"", "a", "a\0", "x" * 8, "x" * 9, "y" * 30})
+    labels += ["p" * 8 + "a", "p" * 16 + "a", "q" * 24]  # equal but for the 2nd or 3rd word
+    short = [x for x in labels if len(x.encode()) <= 24]
+    rows = [*rng.choice(short, 3000), *_random_texts(rng, 300), None, None, "x" * 16, "x" * 24]
+    rows += ["p" * 8 + "b", "p" * 16 + "b", "q" * 23 + "r", "p" * 8 + "a", "p" * 16 + "a"] * 5
+    rows = list(np.asarray(rows, dtype=object)[rng.permutation(len(rows))])
+    for typ in (pa.string(), pa.large_string()):
+        lab = pa.array(labels, type=typ)
+        for values in (pa.array(rows, type=typ), pa.array(rows, type=typ).slice(37, 2000)):
+            ref = pc.index_in(values, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
+            assert text_positions(values, lab).tolist() == ref.tolist()
+    # ids equal but for their 2nd or 3rd word, many of them landing in a label's slot
+    for head in ("p" * 8, "p" * 16):
+        ab = [
+            head + a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"
+        ]
+        values, lab = pa.array(ab), pa.array(ab[::3])
+        ref = pc.index_in(values, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
+        assert text_positions(values, lab).tolist() == ref.tolist()
+    # a data buffer at an odd address (read through a copy) gives the same answers
+    plain = pa.array(rows, type=pa.string())
+    _, offsets, data = plain.buffers()
+    odd = pa.py_buffer(b"?" + data.to_pybytes())[1:]
+    assert odd.address % 8
+    shifted = pa.Array.from_buffers(pa.string(), len(plain), [plain.buffers()[0], offsets, odd])
+    lab = pa.array(labels)
+    ref = pc.index_in(plain, value_set=lab).fill_null(-1).to_numpy(zero_copy_only=False)
+    assert text_positions(shifted, lab).tolist() == ref.tolist()
+    # a read-only buffer (as a memory-mapped file's) is read in place too
+    frozen = pa.py_buffer(data.to_pybytes())
+    readonly = pa.Array.from_buffers(pa.string(), len(plain), [plain.buffers()[0], offsets, frozen])
+    assert text_positions(readonly, lab).tolist() == ref.tolist()
+    long_rows = pa.array(["y" * 30, "a"])
+    assert text_positions(long_rows, pa.array(labels)) is None  # more than 24 bytes
+    assert text_positions(pa.array(["a"]), pa.array(["a", None])) is None  # labels with nulls
+    assert text_positions(pa.array([], type=pa.string()), pa.array(labels)).tolist() == []
+    assert text_positions(pa.array(["a", None]), pa.array([], type=pa.string())).tolist() == [
+        -1,
+        -1,
+    ]
+    # through the measures' lookup: a chunked column, and one with a too-long id
+    from accessibility.measures import _table
+    from accessibility.measures._table import _codes
+
+    monkeypatch.setattr(_table, "COMPILED_LOOKUP_MIN_ROWS", 1)
+
+    index = pd.Index(labels, dtype="str")
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([rows[:100], rows[100:]])))
+    expected = index.get_indexer(pd.Series(rows, dtype=object)).tolist()
+    assert _codes(chunked, index).tolist() == expected
+    with_long = pd.Series([*rows, "z" * 40], dtype="str")
+    assert _codes(with_long, index).tolist() == [*expected, -1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_fca_sums_equal_numpy_bit_for_bit(seed, monkeypatch):
+    # the compiled sums of large tables against numpy's take + bincount: same products, same
+    # order, so the same bits; facilities nobody reaches, villages with no people, weights
+    # that underflow to subnormals (gaussian(1)), and the squared weights of M2SFCA
+    from accessibility.measures import fca
+
+    rng = np.random.default_rng(seed)
+    vid, fid = pd.Index([f"v{i}" for i in range(400)]), pd.Index([f"f{j}" for j in range(30)])
+    flat = rng.choice(400 * 29, 3000, replace=False)  # facility f29 is reached by no one
+    costs = pd.DataFrame(
+        {
+            "origin": vid[flat // 29],
+            "destination": fid[flat % 29],
+            "travel_time_min": rng.uniform(0, 60, flat.size),
+        }
+    )
+    pop = pd.Series(rng.integers(0, 5, vid.size) * 100.0, index=vid)  # many villages of 0
+    sup = pd.Series(rng.integers(1, 30, fid.size).astype(float), index=fid)
+    for f in (decay.step(30), decay.gaussian(1), decay.zones([10, 20, 30], [1, 0.68, 0.22])):
+        for fn in (M.two_sfca, M.m2sfca, M.e2sfca):
+            kw = {} if fn is M.e2sfca else {"decay": f}
+            monkeypatch.setattr(fca, "COMPILED_SUMS_MIN_PAIRS", 10**9)
+            ref = fn(costs, pop, sup, **kw).to_numpy()
+            monkeypatch.setattr(fca, "COMPILED_SUMS_MIN_PAIRS", 1)
+            got = fn(costs, pop, sup, **kw).to_numpy()
+            assert np.array_equal(_bits(got), _bits(ref)), (fn.__name__, f)

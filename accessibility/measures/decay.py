@@ -92,7 +92,7 @@ class Decay:
     [1.0, 0.5, 0.0]
     """
 
-    __slots__ = ("_fn", "kind", "limit_min", "params", "tag")
+    __slots__ = ("_cuts", "_fn", "kind", "limit_min", "params", "tag")
 
     def __init__(
         self,
@@ -108,12 +108,15 @@ class Decay:
         self._fn = fn
         self.limit_min = None if limit_min is None else float(limit_min)
         self.tag = tag
+        #: True when ``fn`` itself gives 0 beyond ``limit_min`` (and for NaN costs), so the cut
+        #: need not be applied again (set by the factories whose formula has the cut built in)
+        self._cuts = False
 
     def __call__(self, cost: Any) -> np.ndarray:
         c = np.asarray(cost, dtype=np.float64)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             w = np.asarray(self._fn(c), dtype=np.float64)
-            if self.limit_min is not None:
+            if self.limit_min is not None and not self._cuts:
                 w = np.where(c <= self.limit_min, w, 0.0)
         return w
 
@@ -244,7 +247,11 @@ def step(limit_min: float) -> Decay:
     >>> step(30)([0, 30, 30.5]).tolist()
     [1.0, 1.0, 0.0]
     """
-    return _reaching_zero("step", "limit_min", limit_min, lambda c, lim: np.ones_like(c), "")
+    f = _reaching_zero(
+        "step", "limit_min", limit_min, lambda c, lim: (c <= lim).astype(np.float64), ""
+    )
+    f._cuts = True  # 1.0 where c <= L, 0.0 beyond and for NaN: the cut is the formula
+    return f
 
 
 def linear(limit_min: float) -> Decay:
@@ -448,18 +455,22 @@ def zones(breaks_min: Sequence[float], weights: Sequence[float]) -> Decay:
         )
     lim = float(b[-1])
 
+    # the weight of each zone and 0 past the last break (and for NaN, which sorts last)
+    w_or_0 = np.append(w, 0.0)
+
     def fn(c: np.ndarray) -> np.ndarray:
-        k = np.searchsorted(b, c, side="left")  # c <= b[k]
-        return np.where(k < b.size, w[np.minimum(k, b.size - 1)], 0.0)
+        return w_or_0[np.searchsorted(b, c, side="left")]  # c <= b[k]
 
     tag = "zones" + "_".join(tag_number(x) for x in b) + "min"
-    return Decay(
+    f = Decay(
         "zones",
         {"breaks_min": b.tolist(), "weights": w.tolist()},
         fn,
         limit_min=lim,
         tag=tag,
     )
+    f._cuts = True  # past the last break the zone is the appended 0
+    return f
 
 
 def gaussian_kernel(bandwidth_min: float) -> Decay:

@@ -48,12 +48,28 @@ THREE_SFCA_BREAKS_MIN = (10.0, 20.0, 30.0, 60.0)
 THREE_SFCA_WEIGHTS = (0.962, 0.704, 0.377, 0.042)
 
 
+#: tables of at least this many pairs take the compiled sums (:mod:`._sums`); below, numpy's
+#: take a few ms, less than loading numba in a process that has not used it yet (~0.4 s)
+COMPILED_SUMS_MIN_PAIRS = 100_000
+
+
 def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core)."""
-    served = p.per_destination(w * p.demand_values[p.o])
-    ratio = safe_ratio(p.supply_values, served)
     w2 = w if second_step_power == 1 else w**second_step_power
-    return ratio, p.per_origin(w2 * ratio[p.d])
+    if p.o.size >= COMPILED_SUMS_MIN_PAIRS:
+        from ._sums import fca_sums
+
+        ratio, a = np.zeros(p.n_d), np.zeros(p.n_o)
+        o, d = (np.ascontiguousarray(x, np.int64) for x in (p.o, p.d))
+        values = (w, w2, p.demand_values, p.supply_values)
+        fca_sums(o, d, *(np.ascontiguousarray(x, np.float64) for x in values), ratio, a)  # type: ignore[call-arg]  # numba stubs
+        return ratio, a
+    x = np.take(p.demand_values, p.o)  # one scratch array for both steps (w stays as it is)
+    x *= w
+    ratio = safe_ratio(p.supply_values, p.per_destination(x))
+    np.take(ratio, p.d, out=x)
+    x *= w2
+    return ratio, p.per_origin(x)
 
 
 @renamed_keywords(limit_min="catchment_min")

@@ -1,0 +1,35 @@
+"""The two weighted sums of the floating-catchment measures in one compiled pass each
+(internal; used for large tables, see :func:`accessibility.measures.fca`).
+
+They equal ``np.bincount`` over the same products bit for bit: they run in row order, as
+``bincount``'s do, and each product is the same single multiplication.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+
+_IN_INT = types.Array(types.int64, 1, "C", readonly=True)  # (writable arrays are taken too)
+_IN = types.Array(types.float64, 1, "C", readonly=True)
+_OUT = types.Array(types.float64, 1, "C")
+
+
+@njit(
+    types.void(_IN_INT, _IN_INT, _IN, _IN, _IN, _IN, _OUT, _OUT),
+    cache=True,
+    nogil=True,
+)
+def fca_sums(o, d, w, w2, demand, supply, ratio, access):
+    """Step 1, the supply-to-demand ratio of each facility (``ratio``, 0 where the weighted
+    demand is 0 or below the smallest normal float), and step 2, the accessibility of each
+    village (``access``): ``sum_i demand[o] w`` per facility, then ``sum_j ratio[d] w2`` per
+    village. ``ratio`` and ``access`` must hold zeros."""
+    tiny = np.finfo(np.float64).tiny
+    for i in range(o.size):
+        ratio[d[i]] += demand[o[i]] * w[i]
+    for j in range(ratio.size):
+        served = ratio[j]
+        ratio[j] = supply[j] / served if served >= tiny else 0.0
+    for i in range(o.size):
+        access[o[i]] += ratio[d[i]] * w2[i]
