@@ -163,13 +163,16 @@ def _merge_direct(
     cols["cost2"][i[better]] = dc2[found][better]
     new = ~found
     if new.any():
-        where = at[new]
-        cols = {
-            "o": np.insert(cols["o"], where, do[new]),
-            "d": np.insert(cols["d"], where, dd[new]),
-            "cost": np.insert(cols["cost"], where, dc[new]),
-            "cost2": np.insert(cols["cost2"], where, dc2[new]),
-        }
+        # slots of the inserted rows in the merged table (``at`` is non-decreasing): one copy
+        # per column where ``np.insert`` sorted and masked per column (4 x 12M rows: 1.1 s)
+        slot = at[new] + np.arange(int(new.sum()), dtype=np.int64)
+        old = np.ones(len(key) + slot.shape[0], np.bool_)
+        old[slot] = False
+        for name, values in (("o", do), ("d", dd), ("cost", dc), ("cost2", dc2)):
+            merged = np.empty(old.shape[0], cols[name].dtype)
+            merged[old] = cols[name]
+            merged[slot] = values[new]
+            cols[name] = merged
     return cols
 
 
@@ -294,6 +297,8 @@ def travel_costs(
     (['V001', 'CL001'], 30.0)
     """
     from .routing import many_to_many
+    from .routing.order import regroup_pairs
+    from .routing.tables import many_to_many_parts
 
     if not (max_time_min > 0):
         raise InvalidValueError(f"max_time_min must be > 0 minutes, got {max_time_min}")
@@ -302,28 +307,19 @@ def travel_costs(
     leave = attachments(lo, network, mode, side="leave")
     arrive = attachments(ld, network, mode, side="arrive")
     if len(ld) < len(lo):
-        # search backwards from the (fewer) destinations, recording origins
-        res = many_to_many(
+        # search backwards from the (fewer) destinations, recording origins; the pieces come
+        # sorted by destination, then origin: a stable counting sort on the origin, straight
+        # from the pieces, gives origin, then destination
+        parts = many_to_many_parts(
             graph.reversed(), **_endpoints(arrive, leave), max_cost=max_time_min, n_jobs=n_jobs
         )
+        res = regroup_pairs(parts, "target", len(lo))
         o_pos, d_pos = res["target"], res["source"]
     else:
         res = many_to_many(graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs)
         o_pos, d_pos = res["source"], res["target"]
-    if len(ld) < len(lo):
-        # pairs come sorted by destination, then origin: a stable counting sort on the origin
-        # gives origin, then destination, in one pass
-        from .routing.order import counting_order
-
-        order = counting_order(o_pos, len(lo))
-        cols = {"o": o_pos[order], "d": d_pos[order]}
-        del o_pos, d_pos
-        cols["cost"] = res.pop("cost")[order]
-        cols["cost2"] = res.pop("cost2")[order]
-        del order
-    else:
-        cols = {"o": o_pos, "d": d_pos, "cost": res.pop("cost"), "cost2": res.pop("cost2")}
-    del res
+    cols = {"o": o_pos, "d": d_pos, "cost": res.pop("cost"), "cost2": res.pop("cost2")}
+    del res, o_pos, d_pos
     direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
     if len(direct):
         cols = _merge_direct(cols, direct, len(ld))

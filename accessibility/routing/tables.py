@@ -25,7 +25,7 @@ from .graph import CSRGraph, kernel_arrays
 from .query import prepare
 from .search import many_to_many_chunk
 
-__all__ = ["iter_many_to_many", "many_to_many"]
+__all__ = ["iter_many_to_many", "many_to_many", "many_to_many_parts"]
 
 
 def _chunks(n_items: int, n_jobs: int, per_chunk: int | None) -> list[tuple[int, int]]:
@@ -211,6 +211,51 @@ def many_to_many(
     >>> r["target"].tolist(), r["cost"].tolist(), r["cost2"].tolist()
     ([1, 2], [1.0, 3.5], [100.0, 300.0])
     """
+    parts = many_to_many_parts(
+        graph,
+        source_id=source_id,
+        source_node=source_node,
+        source_cost=source_cost,
+        target_id=target_id,
+        target_node=target_node,
+        target_cost=target_cost,
+        max_cost=max_cost,
+        source_cost2=source_cost2,
+        target_cost2=target_cost2,
+        n_jobs=n_jobs,
+        secondary=secondary,
+        contract=contract,
+    )
+    if not parts:
+        return _empty_pairs()
+    # one column at a time, dropping the pieces as we go: the peak is the pieces plus one column
+    out = {}
+    for key in list(parts[0]):
+        out[key] = np.concatenate([p[key] for p in parts])
+        for p in parts:
+            del p[key]
+    return out
+
+
+def many_to_many_parts(
+    graph: CSRGraph,
+    *,
+    source_id: Any,
+    source_node: Any,
+    source_cost: Any = None,
+    target_id: Any,
+    target_node: Any,
+    target_cost: Any = None,
+    max_cost: float = math.inf,
+    source_cost2: Any = None,
+    target_cost2: Any = None,
+    n_jobs: int | None = None,
+    secondary: bool = True,
+    contract: bool | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """:func:`many_to_many`'s result in pieces (those of :func:`iter_many_to_many`), under the
+    same memory guard, for a caller that reorders them anyway
+    (:func:`accessibility.routing.order.regroup_pairs`) and so needs no concatenated copy."""
     n_src = len(unique_sorted(source_id))
     n_tgt = len(unique_sorted(target_id))
     n_jobs = resolve_n_jobs(n_jobs)
@@ -249,12 +294,4 @@ def many_to_many(
                 f"{held // PAIR_BYTES} pairs found so far)",
                 "lower max_cost, route fewer sources at a time (iter_many_to_many)",
             )
-    if not parts:
-        return _empty_pairs()
-    # one column at a time, dropping the pieces as we go: the peak is the pieces plus one column
-    out = {}
-    for key in list(parts[0]):
-        out[key] = np.concatenate([p[key] for p in parts])
-        for p in parts:
-            del p[key]
-    return out
+    return parts

@@ -1,0 +1,95 @@
+"""Reordering pair tables: :func:`accessibility.routing.order.regroup_pairs` and the merge of
+same-edge pairs into a routed table agree with the plain numpy paths they replace."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accessibility.costs import _merge_direct
+from accessibility.routing.order import counting_order, regroup_pairs
+
+
+def _parts(rng: np.random.Generator, n_src: int, n_keys: int, n_parts: int) -> list[dict]:
+    """Pieces as a many-to-many search yields them: sorted by source, then target."""
+    src = np.sort(rng.integers(0, n_src, rng.integers(0, 60)))
+    tgt = rng.integers(0, n_keys, src.shape[0])
+    order = np.lexsort((tgt, src))
+    src, tgt = src[order], tgt[order]
+    keep = np.ones(src.shape[0], bool)
+    keep[1:] = (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])
+    src, tgt = src[keep], tgt[keep]
+    cuts = np.sort(rng.integers(0, src.shape[0] + 1, n_parts - 1))
+    bounds = [0, *cuts.tolist(), src.shape[0]]
+    cost = rng.random(src.shape[0])
+    cost2 = rng.random(src.shape[0])
+    return [
+        {"source": src[a:b], "target": tgt[a:b], "cost": cost[a:b], "cost2": cost2[a:b]}
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 12), st.integers(1, 5))
+def test_regroup_pairs_equals_concatenate_and_counting_order(seed, n_src, n_keys, n_parts):
+    rng = np.random.default_rng(seed)
+    parts = _parts(rng, n_src, n_keys, n_parts)
+    whole = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = counting_order(whole["target"], n_keys)
+    got = regroup_pairs(parts, "target", n_keys)
+    assert parts == []  # the pieces were handed over
+    for k, v in whole.items():
+        np.testing.assert_array_equal(got[k], v[order])
+        assert got[k].dtype == v.dtype
+
+
+def test_regroup_pairs_rejects_keys_out_of_range():
+    part = {
+        "source": np.array([0]),
+        "target": np.array([3]),
+        "cost": np.ones(1),
+        "cost2": np.ones(1),
+    }
+    with pytest.raises(ValueError, match="keys must lie"):
+        regroup_pairs([part], "target", 3)
+
+
+def _merge_reference(cols, direct, n_d):
+    """The same-edge merge as ``np.insert`` did it (the code it replaced)."""
+    t = pd.DataFrame({"o": cols["o"], "d": cols["d"], "cost": cols["cost"], "cost2": cols["cost2"]})
+    both = pd.concat([t.assign(r=0), direct.assign(r=1)], ignore_index=True)
+    both = both.sort_values(["o", "d", "cost", "cost2", "r"], kind="stable")
+    both = both.drop_duplicates(["o", "d"], keep="first")
+    return {k: both[k].to_numpy() for k in ("o", "d", "cost", "cost2")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_merge_direct_keeps_the_better_pair_and_inserts_in_order(seed):
+    rng = np.random.default_rng(seed)
+    n_o, n_d = 6, 4
+    key = np.unique(rng.integers(0, n_o * n_d, rng.integers(0, 20)))
+    cols = {
+        "o": key // n_d,
+        "d": key % n_d,
+        "cost": rng.integers(0, 4, key.shape[0]).astype(float),
+        "cost2": rng.integers(0, 4, key.shape[0]).astype(float),
+    }
+    m = int(rng.integers(1, 10))
+    direct = pd.DataFrame(
+        {
+            "o": rng.integers(0, n_o, m),
+            "d": rng.integers(0, n_d, m),
+            "cost": rng.integers(0, 4, m).astype(float),
+            "cost2": rng.integers(0, 4, m).astype(float),
+        }
+    )
+    want = _merge_reference({k: v.copy() for k, v in cols.items()}, direct, n_d)
+    got = _merge_direct(cols, direct, n_d)
+    for k in ("o", "d", "cost", "cost2"):
+        np.testing.assert_array_equal(got[k], want[k])
