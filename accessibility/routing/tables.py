@@ -22,6 +22,7 @@ from ..options import OPTIONS, progress, resolve_n_jobs
 from .checks import PAIR_BYTES, SCRATCH_BYTES_PER_NODE, check_memory, estimate_pairs_bytes
 from .core import contracted_core, want_core
 from .graph import CSRGraph, kernel_arrays
+from .labels import queue_plan
 from .query import prepare
 from .search import many_to_many_chunk
 
@@ -91,6 +92,9 @@ def iter_many_to_many(
 
     src_ids = np.ascontiguousarray(p.src_ids, np.int64)
     tgt_ids = np.ascontiguousarray(p.tgt_ids, np.int64)
+    # a bucket queue where arcs are of similar length (road graphs and their cores), see
+    # routing.search._search_lifo; else the heap
+    inv, n_buckets, lifo = queue_plan(arrays[2], p.bound) if n_src else (1.0, 1, False)
 
     def run(chunk: tuple[int, int]) -> tuple[np.ndarray, ...]:
         *cols, cnt = many_to_many_chunk(
@@ -113,6 +117,9 @@ def iter_many_to_many(
             with2,
             src_ids,
             tgt_ids,
+            inv,
+            n_buckets,
+            lifo,
         )
         # views: the buffers' pages past the pairs were never written, so they hold no memory
         return tuple(col[:cnt] for col in cols)
