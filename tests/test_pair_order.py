@@ -35,17 +35,23 @@ def _parts(rng: np.random.Generator, n_src: int, n_keys: int, n_parts: int) -> l
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 12), st.integers(1, 5))
-def test_regroup_pairs_equals_concatenate_and_counting_order(seed, n_src, n_keys, n_parts):
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 9),
+    st.integers(1, 12),
+    st.integers(1, 5),
+    st.integers(1, 3),
+)
+def test_regroup_pairs_equals_concatenate_and_counting_order(seed, n_src, n_keys, n_parts, n_jobs):
     rng = np.random.default_rng(seed)
     parts = _parts(rng, n_src, n_keys, n_parts)
     whole = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = counting_order(whole["target"], n_keys)
-    got = regroup_pairs(parts, "target", n_keys)
+    got = regroup_pairs(parts, "target", n_keys, n_jobs=n_jobs)
     assert parts == []  # the pieces were handed over
     for k, v in whole.items():
         np.testing.assert_array_equal(got[k], v[order])
-        assert got[k].dtype == v.dtype
+        assert got[k].dtype == (np.int32 if k in ("source", "target") else v.dtype)
 
 
 def test_regroup_pairs_rejects_keys_out_of_range():
@@ -69,14 +75,14 @@ def _merge_reference(cols, direct, n_d):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1))
-def test_merge_direct_keeps_the_better_pair_and_inserts_in_order(seed):
+@given(st.integers(0, 2**32 - 1), st.sampled_from([np.int32, np.int64]))
+def test_merge_direct_keeps_the_better_pair_and_inserts_in_order(seed, ids):
     rng = np.random.default_rng(seed)
     n_o, n_d = 6, 4
     key = np.unique(rng.integers(0, n_o * n_d, rng.integers(0, 20)))
     cols = {
-        "o": key // n_d,
-        "d": key % n_d,
+        "o": (key // n_d).astype(ids),
+        "d": (key % n_d).astype(ids),
         "cost": rng.integers(0, 4, key.shape[0]).astype(float),
         "cost2": rng.integers(0, 4, key.shape[0]).astype(float),
     }

@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
 
@@ -52,9 +54,12 @@ def counting_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _scatter(key, other, cost, cost2, nxt, out_key, out_other, out_cost, out_cost2):
+def _scatter(key, other, cost, cost2, k0, k1, nxt, out_key, out_other, out_cost, out_cost2):
+    """Rows with ``k0 <= key < k1`` to their slots ``nxt[key]`` (advanced)."""
     for i in range(key.shape[0]):
         k = key[i]
+        if k < k0 or k >= k1:
+            continue
         j = nxt[k]
         nxt[k] = j + 1
         out_key[j] = k
@@ -64,43 +69,61 @@ def _scatter(key, other, cost, cost2, nxt, out_key, out_other, out_cost, out_cos
 
 
 def regroup_pairs(
-    parts: list[dict[str, np.ndarray]], key: str, n_keys: int
+    parts: list[dict[str, np.ndarray]], key: str, n_keys: int, n_jobs: int = 1
 ) -> dict[str, np.ndarray]:
     """Pieces of a pair table (dicts of ``source``, ``target``, ``cost``, ``cost2`` arrays, as
     :func:`accessibility.routing.iter_many_to_many` yields them), concatenated and stably sorted
     by the column ``key`` (integers in ``0..n_keys-1``) in one pass: the same as concatenating
     them and ordering by :func:`counting_order`, without the concatenated copy, the order array
-    and one gather per column. ``parts`` is emptied as its pieces are moved (so their memory
-    goes as the result fills).
+    and one gather per column. ``n_jobs`` threads each fill the rows of a range of keys.
+    ``parts`` is emptied. The id columns come back as int32 when every id fits.
     """
     other = "target" if key == "source" else "source"
     counts = np.zeros(n_keys + 1, np.int64)
+    top, low = n_keys, 0
     for p in parts:
         k = p[key]
         if k.size and (k.min() < 0 or k.max() >= n_keys):
             raise ValueError(f"keys must lie in 0..{n_keys - 1}")
         counts[1:] += np.bincount(k, minlength=n_keys)
+        if p[other].size:
+            top = max(top, int(p[other].max()) + 1)
+            low = min(low, int(p[other].min()))
     np.cumsum(counts, out=counts)
     m = int(counts[-1])
+    ids = np.int32 if top < 2**31 and low >= 0 else np.int64
     out = {
-        key: np.empty(m, np.int64),
-        other: np.empty(m, np.int64),
+        key: np.empty(m, ids),
+        other: np.empty(m, ids),
         "cost": np.empty(m, np.float64),
         "cost2": np.empty(m, np.float64),
     }
     nxt = counts[:-1].copy()
-    while parts:
-        p = parts.pop(0)
-        _scatter(
-            np.ascontiguousarray(p[key], np.int64),
-            np.ascontiguousarray(p[other], np.int64),
-            np.ascontiguousarray(p["cost"], np.float64),
-            np.ascontiguousarray(p["cost2"], np.float64),
-            nxt,
-            out[key],
-            out[other],
-            out["cost"],
-            out["cost2"],
+    cols = [
+        tuple(
+            np.ascontiguousarray(p[c], t)
+            for c, t in (
+                (key, np.int64),
+                (other, np.int64),
+                ("cost", np.float64),
+                ("cost2", np.float64),
+            )
         )
-        del p
+        for p in parts
+    ]
+    parts.clear()
+    # key ranges of about equal rows, one per thread
+    n_jobs = max(1, min(int(n_jobs), n_keys))
+    cuts = np.searchsorted(counts, np.linspace(0, m, n_jobs + 1)[1:-1]).tolist()
+    ranges = list(zip([0, *cuts], [*cuts, n_keys], strict=True))
+
+    def fill(r: tuple[int, int]) -> None:
+        for c in cols:
+            _scatter(*c, r[0], r[1], nxt, out[key], out[other], out["cost"], out["cost2"])
+
+    if len(ranges) == 1:
+        fill(ranges[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            list(pool.map(fill, ranges))
     return out
