@@ -188,6 +188,39 @@ def _merge_direct(
     return cols
 
 
+def _direct_into_parts(
+    parts: list[dict[str, np.ndarray]], direct: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Same-edge pairs against the pieces of a backward search (``source`` = destination,
+    ``target`` = origin, sorted by source then target, each source in one piece, as the
+    searches' chunks give them): where a piece has the pair, the better
+    (cost, cost2) of the two is written into it; the other pairs are returned (as piece columns)."""
+    direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
+        ["o", "d"], keep="first"
+    )
+    do = direct["o"].to_numpy(np.int64)
+    dd = direct["d"].to_numpy(np.int64)
+    dc = direct["cost"].to_numpy(np.float64)
+    dc2 = direct["cost2"].to_numpy(np.float64)
+    full = [p for p in parts if p["source"].size]
+    firsts = np.array([p["source"][0] for p in full], np.int64)
+    new = np.ones(do.shape[0], np.bool_)
+    for j in range(do.shape[0]):
+        k = int(np.searchsorted(firsts, dd[j], side="right")) - 1  # the piece of source dd[j]
+        if k < 0:
+            continue
+        p = full[k]
+        a = int(np.searchsorted(p["source"], dd[j], side="left"))
+        b = int(np.searchsorted(p["source"], dd[j], side="right"))
+        i = a + int(np.searchsorted(p["target"][a:b], do[j]))
+        if i < b and p["target"][i] == do[j]:
+            new[j] = False
+            if dc[j] < p["cost"][i] or (dc[j] == p["cost"][i] and dc2[j] < p["cost2"][i]):
+                p["cost"][i] = dc[j]
+                p["cost2"][i] = dc2[j]
+    return {"source": dd[new], "target": do[new], "cost": dc[new], "cost2": dc2[new]}
+
+
 def _labels(index: pd.Index, pos: np.ndarray) -> Any:
     """The labels of ``index`` at ``pos``: a categorical over the layer's ids (integer codes, no
     per-row Python objects) unless the ids are numbers, which are taken as they are."""
@@ -325,16 +358,19 @@ def travel_costs(
         parts = many_to_many_parts(
             graph.reversed(), **_endpoints(arrive, leave), max_cost=max_time_min, n_jobs=n_jobs
         )
-        res = regroup_pairs(parts, "target", len(lo), n_jobs=resolve_n_jobs(n_jobs))
-        o_pos, d_pos = res["target"], res["source"]
+        # same-edge pairs: the better one where the pieces have the pair, the rest placed by
+        # the regrouping (no second copy of the table)
+        direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+        extra = _direct_into_parts(parts, direct) if len(direct) else None
+        res = regroup_pairs(parts, "target", len(lo), n_jobs=resolve_n_jobs(n_jobs), extra=extra)
+        cols = {"o": res["target"], "d": res["source"], "cost": res["cost"], "cost2": res["cost2"]}
     else:
         res = many_to_many(graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs)
-        o_pos, d_pos = res["source"], res["target"]
-    cols = {"o": o_pos, "d": d_pos, "cost": res.pop("cost"), "cost2": res.pop("cost2")}
-    del res, o_pos, d_pos
-    direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
-    if len(direct):
-        cols = _merge_direct(cols, direct, len(ld))
+        cols = {"o": res["source"], "d": res["target"], "cost": res["cost"], "cost2": res["cost2"]}
+        direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+        if len(direct):
+            cols = _merge_direct(cols, direct, len(ld))
+    del res
     out = _labelled_arrays(cols, lo, ld)
     # the cut-off travels with the table: measures refuse limits beyond it (a pair slower than
     # this is absent, not unreachable)

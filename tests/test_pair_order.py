@@ -15,8 +15,11 @@ from accessibility.costs import _merge_direct
 from accessibility.routing.order import counting_order, regroup_pairs
 
 
-def _parts(rng: np.random.Generator, n_src: int, n_keys: int, n_parts: int) -> list[dict]:
-    """Pieces as a many-to-many search yields them: sorted by source, then target."""
+def _parts(
+    rng: np.random.Generator, n_src: int, n_keys: int, n_parts: int, whole_sources: bool = False
+) -> list[dict]:
+    """Pieces as a many-to-many search yields them: sorted by source, then target (with
+    ``whole_sources`` each source's rows in one piece, as the searches' chunks give them)."""
     src = np.sort(rng.integers(0, n_src, rng.integers(0, 60)))
     tgt = rng.integers(0, n_keys, src.shape[0])
     order = np.lexsort((tgt, src))
@@ -25,6 +28,8 @@ def _parts(rng: np.random.Generator, n_src: int, n_keys: int, n_parts: int) -> l
     keep[1:] = (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])
     src, tgt = src[keep], tgt[keep]
     cuts = np.sort(rng.integers(0, src.shape[0] + 1, n_parts - 1))
+    if whole_sources and src.shape[0]:
+        cuts = np.searchsorted(src, src[np.minimum(cuts, src.shape[0] - 1)])
     bounds = [0, *cuts.tolist(), src.shape[0]]
     cost = rng.random(src.shape[0])
     cost2 = rng.random(src.shape[0])
@@ -99,3 +104,38 @@ def test_merge_direct_keeps_the_better_pair_and_inserts_in_order(seed, ids):
     got = _merge_direct(cols, direct, n_d)
     for k in ("o", "d", "cost", "cost2"):
         np.testing.assert_array_equal(got[k], want[k])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 3))
+def test_same_edge_pairs_into_backward_pieces_equal_the_merge_after(seed, n_parts, n_jobs):
+    """The backward path of ``travel_costs``: same-edge pairs merged into the pieces and placed by
+    the regrouping give the table that merging them into the regrouped table gives."""
+    from accessibility.costs import _direct_into_parts
+
+    rng = np.random.default_rng(seed)
+    n_o, n_d = 12, 9
+    parts = _parts(rng, n_d, n_o, n_parts, whole_sources=True)  # source: destination
+    for p in parts:
+        p["cost"] = np.floor(p["cost"] * 4)  # ties with the direct pairs
+        p["cost2"] = np.floor(p["cost2"] * 4)
+    m = int(rng.integers(1, 12))
+    direct = pd.DataFrame(
+        {
+            "o": rng.integers(0, n_o, m),
+            "d": rng.integers(0, n_d, m),
+            "cost": rng.integers(0, 4, m).astype(float),
+            "cost2": rng.integers(0, 4, m).astype(float),
+        }
+    )
+    copies = [{k: v.copy() for k, v in p.items()} for p in parts]
+    whole = regroup_pairs(copies, "target", n_o)
+    cols = {"o": whole["target"], "d": whole["source"], "cost": whole["cost"]}
+    cols["cost2"] = whole["cost2"]
+    want = _merge_direct(cols, direct, n_d)
+    extra = _direct_into_parts(parts, direct)
+    got = regroup_pairs(parts, "target", n_o, n_jobs=n_jobs, extra=extra)
+    np.testing.assert_array_equal(got["target"], want["o"])
+    np.testing.assert_array_equal(got["source"], want["d"])
+    np.testing.assert_array_equal(got["cost"], want["cost"])
+    np.testing.assert_array_equal(got["cost2"], want["cost2"])

@@ -69,7 +69,11 @@ def _scatter(key, other, cost, cost2, k0, k1, nxt, out_key, out_other, out_cost,
 
 
 def regroup_pairs(
-    parts: list[dict[str, np.ndarray]], key: str, n_keys: int, n_jobs: int = 1
+    parts: list[dict[str, np.ndarray]],
+    key: str,
+    n_keys: int,
+    n_jobs: int = 1,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Pieces of a pair table (dicts of ``source``, ``target``, ``cost``, ``cost2`` arrays, as
     :func:`accessibility.routing.iter_many_to_many` yields them), concatenated and stably sorted
@@ -77,10 +81,18 @@ def regroup_pairs(
     them and ordering by :func:`counting_order`, without the concatenated copy, the order array
     and one gather per column. ``n_jobs`` threads each fill the rows of a range of keys.
     ``parts`` is emptied. The id columns come back as int32 when every id fits.
+
+    ``extra``: more rows (the same columns; no ``(key, other)`` pair of theirs among the pieces')
+    merged in among the rows of their key by the other column, in which the pieces' rows of each
+    key must then increase (as when the pieces come sorted by the other column, then the key).
     """
     other = "target" if key == "source" else "source"
     counts = np.zeros(n_keys + 1, np.int64)
     top, low = n_keys, 0
+    if extra is not None:
+        order = np.lexsort((extra[other], extra[key]))
+        extra = {c: np.asarray(extra[c])[order] for c in (key, other, "cost", "cost2")}
+        parts = [*parts, extra]  # (counted and checked with the pieces; placed last)
     for p in parts:
         k = p[key]
         if k.size and (k.min() < 0 or k.max() >= n_keys):
@@ -111,6 +123,9 @@ def regroup_pairs(
         )
         for p in parts
     ]
+    if extra is not None:
+        extra_cols = cols.pop()
+        parts.pop()
     parts.clear()
     # key ranges of about equal rows, one per thread
     n_jobs = max(1, min(int(n_jobs), n_keys))
@@ -126,4 +141,12 @@ def regroup_pairs(
     else:
         with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
             list(pool.map(fill, ranges))
+    if extra is not None:
+        # the extra rows at the end of their key's rows, then those few keys' rows in order
+        _scatter(*extra_cols, 0, n_keys, nxt, out[key], out[other], out["cost"], out["cost2"])
+        for k in np.unique(extra_cols[0]).tolist():
+            seg = slice(int(counts[k]), int(counts[k + 1]))
+            by = np.argsort(out[other][seg], kind="stable")
+            for c in out.values():
+                c[seg] = c[seg][by]
     return out
