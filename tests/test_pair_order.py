@@ -139,3 +139,18 @@ def test_same_edge_pairs_into_backward_pieces_equal_the_merge_after(seed, n_part
     np.testing.assert_array_equal(got["source"], want["d"])
     np.testing.assert_array_equal(got["cost"], want["cost"])
     np.testing.assert_array_equal(got["cost2"], want["cost2"])
+
+
+def test_csr_from_arcs_counting_sort_keeps_the_stable_order(monkeypatch):
+    """Large graphs order their arcs by a counting sort: the same CSR as numpy's stable sort."""
+    import accessibility.routing.graph as graph_module
+
+    rng = np.random.default_rng(3)
+    n, m = 50, 2000
+    tail, head = rng.integers(0, n, m), rng.integers(0, n, m)
+    cost, cost2 = rng.integers(0, 3, m).astype(float), rng.random(m)
+    want = graph_module.csr_from_arcs(n, tail, head, cost, cost2)
+    monkeypatch.setattr(graph_module, "_COUNTING_SORT_ARCS", 1)
+    got = graph_module.csr_from_arcs(n, tail, head, cost, cost2)
+    for name in ("indptr", "head", "cost", "cost2", "arc_edge"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
