@@ -133,8 +133,10 @@ def regroup_pairs(
     ranges = list(zip([0, *cuts], [*cuts, n_keys], strict=True))
 
     def fill(r: tuple[int, int]) -> None:
-        for c in cols:
-            _scatter(*c, r[0], r[1], nxt, out[key], out[other], out["cost"], out["cost2"])
+        for ck, co, cc, cc2 in cols:
+            _scatter(
+                ck, co, cc, cc2, r[0], r[1], nxt, out[key], out[other], out["cost"], out["cost2"]
+            )
 
     if len(ranges) == 1:
         fill(ranges[0])
@@ -143,8 +145,9 @@ def regroup_pairs(
             list(pool.map(fill, ranges))
     if extra is not None:
         # the extra rows at the end of their key's rows, then those few keys' rows in order
-        _scatter(*extra_cols, 0, n_keys, nxt, out[key], out[other], out["cost"], out["cost2"])
-        for k in np.unique(extra_cols[0]).tolist():
+        ek, eo, ec, ec2 = extra_cols
+        _scatter(ek, eo, ec, ec2, 0, n_keys, nxt, out[key], out[other], out["cost"], out["cost2"])
+        for k in np.unique(ek).tolist():
             seg = slice(int(counts[k]), int(counts[k + 1]))
             by = np.argsort(out[other][seg], kind="stable")
             for c in out.values():
