@@ -798,18 +798,18 @@ def _chunk_both_queues(g, src, tgt, max_cost, with2):
     from accessibility.routing.graph import kernel_arrays
     from accessibility.routing.labels import queue_plan
     from accessibility.routing.query import prepare
-    from accessibility.routing.search import many_to_many_chunk
+    from accessibility.routing.search import many_to_many_chunk, many_to_many_chunk_lifo
 
     p = prepare(g, src, tgt, max_cost)
     arrays = kernel_arrays(g)
     inv, n_buckets, lifo = queue_plan(arrays[2], p.bound)
     out = []
-    for use_lifo in (False, True):
-        *cols, cnt = many_to_many_chunk(
+    for kernel, plan in ((many_to_many_chunk, ()), (many_to_many_chunk_lifo, (inv, n_buckets))):
+        *cols, cnt = kernel(
             *arrays, p.src_ptr, p.seed_node, p.seed_cost, p.seed_cost2, 0, p.src_ids.shape[0],
             p.att_ptr, p.att_tid, p.att_cost, p.att_cost2, p.is_target, p.n_target_nodes,
             p.tgt_ids.shape[0], p.bound, p.max_cost, with2, p.src_ids.astype(np.int64),
-            p.tgt_ids.astype(np.int64), inv, n_buckets, use_lifo,
+            p.tgt_ids.astype(np.int64), *plan,
         )  # fmt: skip
         out.append([c[:cnt] for c in cols])
     return out, lifo

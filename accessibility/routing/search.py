@@ -555,7 +555,125 @@ def _in_order(touched, nt, bits):
 
 
 @njit(cache=True, nogil=True)
+def _record_source(
+    g, g0, g1, nset, settled, dist, is_target, att_ptr, att_tid, att_cost, att_cost2, max_cost,
+    with2, tstamp, best_c, best_c2, touched, bits, src_ids, tgt_ids, out_g, out_t, out_c, out_c2,
+    cnt,
+):  # fmt: skip
+    """The pairs of source ``g`` (of the chunk ``g0:g1``) from the nodes its search settled: the
+    best attachment of each target within ``max_cost``, in target order, appended to the output
+    arrays (grown when full). Returns the output arrays and the new number of pairs."""
+    cap = out_g.shape[0]
+    nt = np.int64(0)  # (not a literal 0: one compiled _in_order)
+    for j in range(nset):
+        u = settled[j]
+        if not is_target[u]:
+            continue
+        d = dist[u, 0]
+        d2 = dist[u, 1] if with2 else np.nan
+        for a in range(att_ptr[u], att_ptr[u + 1]):
+            c = d + att_cost[a]
+            if c > max_cost:
+                continue
+            c2 = d2 + att_cost2[a] if with2 else np.nan
+            t = att_tid[a]
+            if tstamp[t] != g:
+                tstamp[t] = g
+                best_c[t] = c
+                best_c2[t] = c2
+                touched[nt] = t
+                nt += 1
+                bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+            elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
+                best_c[t] = c
+                best_c2[t] = c2
+    if cnt + nt > cap:
+        # the first source sizes the buffers for the chunk (1.5x its pairs per source, up
+        # to 2**23 rows): pages never written cost no memory, a regrowth copies the table
+        cap = max(2 * cap, cnt + nt)
+        if g == g0:
+            cap = max(cap, min((3 * nt * (g1 - g0)) // 2, 2**23))
+        out_g = resized(out_g, cnt, cap)
+        out_t = resized(out_t, cnt, cap)
+        out_c = resized(out_c, cnt, cap)
+        out_c2 = resized(out_c2, cnt, cap)
+    _in_order(touched, nt, bits)
+    for j in range(nt):
+        t = touched[j]
+        out_g[cnt] = src_ids[g]
+        out_t[cnt] = tgt_ids[t]
+        out_c[cnt] = best_c[t]
+        out_c2[cnt] = best_c2[t]
+        cnt += 1
+    return out_g, out_t, out_c, out_c2, cnt
+
+
+@njit(cache=True, nogil=True)
 def many_to_many_chunk(
+    indptr,
+    head,
+    cost,
+    cost2,
+    src_ptr,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    g0,
+    g1,
+    att_ptr,
+    att_tid,
+    att_cost,
+    att_cost2,
+    is_target,
+    n_target_nodes,
+    n_tid,
+    bound,
+    max_cost,
+    with2,
+    src_ids,
+    tgt_ids,
+):
+    """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
+
+    Returns (source id, target id, cost, cost2, the number of pairs): the first arrays' first
+    entries (the caller slices them; the rest was never written) are ``src_ids[g]``, ``tgt_ids[t]`` for source index
+    ``g`` and target index ``t``, sorted by source then target index, only pairs with cost ``<=
+    max_cost``. Without ``with2`` the secondary cost is not carried and ``cost2`` is NaN. (Writing
+    the ids here spares the caller two passes over fresh memory the size of the table.)
+
+    Every search is :func:`bounded_search` (a heap); :func:`many_to_many_chunk_lifo` is the same
+    with a bucket queue. (Two kernels, not a flag: numba compiles every branch of a kernel, and a
+    graph needs only one of them.)
+    """
+    n = indptr.shape[0] - 1
+    dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
+    best_c = np.empty(n_tid, np.float64)
+    best_c2 = np.empty(n_tid, np.float64)
+    tstamp = np.full(n_tid, -1, np.int64)
+    touched = np.empty(n_tid, np.int64)
+    bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
+    out_g = np.empty(1024, np.int64)
+    out_t = np.empty(1024, np.int64)
+    out_c = np.empty(1024, np.float64)
+    out_c2 = np.empty(1024, np.float64)
+    cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
+    run = 0
+    for g in range(g0, g1):
+        nset, run, hk, hk2, hv = bounded_search(
+            indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, src_ptr[g],
+            src_ptr[g + 1], bound, is_target, n_target_nodes, with2, dist, stamp, run + 1, hk,
+            hk2, hv, settled,
+        )  # fmt: skip
+        out_g, out_t, out_c, out_c2, cnt = _record_source(
+            g, g0, g1, nset, settled, dist, is_target, att_ptr, att_tid, att_cost, att_cost2,
+            max_cost, with2, tstamp, best_c, best_c2, touched, bits, src_ids, tgt_ids, out_g,
+            out_t, out_c, out_c2, cnt,
+        )  # fmt: skip
+    return out_g, out_t, out_c, out_c2, cnt
+
+
+@njit(cache=True, nogil=True)
+def many_to_many_chunk_lifo(
     indptr,
     head,
     cost,
@@ -580,131 +698,40 @@ def many_to_many_chunk(
     tgt_ids,
     inv,
     n_buckets,
-    lifo,
 ):
-    """Sources ``g0:g1`` (seed rows ``src_ptr[g]:src_ptr[g+1]``) to every target id.
-
-    Returns (source id, target id, cost, cost2, the number of pairs): the first arrays' first
-    entries (the caller slices them; the rest was never written) are ``src_ids[g]``, ``tgt_ids[t]`` for source index
-    ``g`` and target index ``t``, sorted by source then target index, only pairs with cost ``<=
-    max_cost``. Without ``with2`` the secondary cost is not carried and ``cost2`` is NaN. (Writing
-    the ids here spares the caller two passes over fresh memory the size of the table.)
-
-    ``inv``, ``n_buckets``, ``lifo``: the plan of
-    :func:`~accessibility.routing.labels.queue_plan` for the graph's costs; with ``lifo`` every
-    search is :func:`_search_lifo` (a bucket queue), otherwise :func:`bounded_search` (a heap).
-    """
+    """:func:`many_to_many_chunk` with every search :func:`_search_lifo` (a LIFO bucket queue;
+    ``inv``, ``n_buckets``: the plan of :func:`~accessibility.routing.labels.queue_plan` for the
+    graph's costs, which must have come back with ``lifo``): the same pairs, costs and cost2."""
     n = indptr.shape[0] - 1
-    dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
+    dist, stamp, _, _, _, settled = buffers(n, head, with2)  # (no heap)
     best_c = np.empty(n_tid, np.float64)
     best_c2 = np.empty(n_tid, np.float64)
     tstamp = np.full(n_tid, -1, np.int64)
     touched = np.empty(n_tid, np.int64)
     bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
-    cap = 1024
-    out_g = np.empty(cap, np.int64)
-    out_t = np.empty(cap, np.int64)
-    out_c = np.empty(cap, np.float64)
-    out_c2 = np.empty(cap, np.float64)
+    out_g = np.empty(1024, np.int64)
+    out_t = np.empty(1024, np.int64)
+    out_c = np.empty(1024, np.float64)
+    out_c2 = np.empty(1024, np.float64)
     cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     run = 0
-    pk = np.empty(1 if not lifo else head.shape[0] + 1, np.float64)  # the bucket queue's pool
+    pk = np.empty(head.shape[0] + 1, np.float64)  # the bucket queue's pool
     pv = np.empty(pk.shape[0], np.int64)
     pn = np.empty(pk.shape[0], np.int64)
-    bh = np.full(n_buckets if lifo else 1, -1, np.int64)
+    bh = np.full(n_buckets, -1, np.int64)
     q = np.zeros(5, np.int64)
     for g in range(g0, g1):
-        if lifo:
-            run += 1
-            nset, pk, pv, pn = _search_lifo(
-                indptr,
-                head,
-                cost,
-                cost2,
-                seed_node,
-                seed_cost,
-                seed_cost2,
-                src_ptr[g],
-                src_ptr[g + 1],
-                bound,
-                is_target,
-                n_target_nodes,
-                with2,
-                dist,
-                stamp,
-                run,
-                inv,
-                pk,
-                pv,
-                pn,
-                bh,
-                q,
-                settled,
-            )
-        else:
-            nset, run, hk, hk2, hv = bounded_search(
-                indptr,
-                head,
-                cost,
-                cost2,
-                seed_node,
-                seed_cost,
-                seed_cost2,
-                src_ptr[g],
-                src_ptr[g + 1],
-                bound,
-                is_target,
-                n_target_nodes,
-                with2,
-                dist,
-                stamp,
-                run + 1,
-                hk,
-                hk2,
-                hv,
-                settled,
-            )
-        nt = np.int64(0)  # (not a literal 0: one compiled _in_order)
-        for j in range(nset):
-            u = settled[j]
-            if not is_target[u]:
-                continue
-            d = dist[u, 0]
-            d2 = dist[u, 1] if with2 else np.nan
-            for a in range(att_ptr[u], att_ptr[u + 1]):
-                c = d + att_cost[a]
-                if c > max_cost:
-                    continue
-                c2 = d2 + att_cost2[a] if with2 else np.nan
-                t = att_tid[a]
-                if tstamp[t] != g:
-                    tstamp[t] = g
-                    best_c[t] = c
-                    best_c2[t] = c2
-                    touched[nt] = t
-                    nt += 1
-                    bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
-                elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
-                    best_c[t] = c
-                    best_c2[t] = c2
-        if cnt + nt > cap:
-            # the first source sizes the buffers for the chunk (1.5x its pairs per source, up
-            # to 2**23 rows): pages never written cost no memory, a regrowth copies the table
-            cap = max(2 * cap, cnt + nt)
-            if g == g0:
-                cap = max(cap, min((3 * nt * (g1 - g0)) // 2, 2**23))
-            out_g = resized(out_g, cnt, cap)
-            out_t = resized(out_t, cnt, cap)
-            out_c = resized(out_c, cnt, cap)
-            out_c2 = resized(out_c2, cnt, cap)
-        _in_order(touched, nt, bits)
-        for j in range(nt):
-            t = touched[j]
-            out_g[cnt] = src_ids[g]
-            out_t[cnt] = tgt_ids[t]
-            out_c[cnt] = best_c[t]
-            out_c2[cnt] = best_c2[t]
-            cnt += 1
+        run += 1
+        nset, pk, pv, pn = _search_lifo(
+            indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, src_ptr[g],
+            src_ptr[g + 1], bound, is_target, n_target_nodes, with2, dist, stamp, run, inv, pk,
+            pv, pn, bh, q, settled,
+        )  # fmt: skip
+        out_g, out_t, out_c, out_c2, cnt = _record_source(
+            g, g0, g1, nset, settled, dist, is_target, att_ptr, att_tid, att_cost, att_cost2,
+            max_cost, with2, tstamp, best_c, best_c2, touched, bits, src_ids, tgt_ids, out_g,
+            out_t, out_c, out_c2, cnt,
+        )  # fmt: skip
     return out_g, out_t, out_c, out_c2, cnt
 
 

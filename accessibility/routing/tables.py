@@ -24,7 +24,7 @@ from .core import contracted_core, want_core
 from .graph import CSRGraph, kernel_arrays
 from .labels import queue_plan
 from .query import prepare
-from .search import many_to_many_chunk
+from .search import many_to_many_chunk, many_to_many_chunk_lifo
 
 __all__ = ["iter_many_to_many", "many_to_many", "many_to_many_parts"]
 
@@ -97,7 +97,9 @@ def iter_many_to_many(
     inv, n_buckets, lifo = queue_plan(arrays[2], p.bound) if n_src else (1.0, 1, False)
 
     def run(chunk: tuple[int, int]) -> tuple[np.ndarray, ...]:
-        *cols, cnt = many_to_many_chunk(
+        kernel = many_to_many_chunk_lifo if lifo else many_to_many_chunk
+        plan = (inv, n_buckets) if lifo else ()
+        *cols, cnt = kernel(
             *arrays,
             p.src_ptr,
             seed_node,
@@ -117,9 +119,7 @@ def iter_many_to_many(
             with2,
             src_ids,
             tgt_ids,
-            inv,
-            n_buckets,
-            lifo,
+            *plan,
         )
         # views: the buffers' pages past the pairs were never written, so they hold no memory
         return tuple(col[:cnt] for col in cols)
