@@ -34,6 +34,7 @@ import pandas as pd
 from ._crs import CRSLike, metric_crs
 from .errors import ConfigError, InputFileError, InvalidValueError, MissingColumnError, suggest
 from .network import Network
+from .options import resolve_n_jobs
 from .snapping import CONNECTOR_SPEED_KMH, MAX_SNAP_M, locate
 
 __all__ = ["attachments", "euclidean_costs", "nearest_costs", "read_costs", "travel_costs"]
@@ -143,7 +144,6 @@ def _merge_direct(
 ) -> dict[str, np.ndarray]:
     """Merge the (few) same-edge pairs into the sorted routed pairs: the better (cost, cost2)
     of the two where both have a pair, inserted in order where only the direct one has."""
-    key = cols["o"] * np.int64(n_d) + cols["d"]
     direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
         ["o", "d"], keep="first"
     )
@@ -151,10 +151,19 @@ def _merge_direct(
     dd = direct["d"].to_numpy(np.int64)
     dc = direct["cost"].to_numpy(np.float64)
     dc2 = direct["cost2"].to_numpy(np.float64)
-    dkey = do * np.int64(n_d) + dd
-    at = np.searchsorted(key, dkey)
-    found = at < len(key)
-    found[found] = key[at[found]] == dkey[found]
+    # each pair's place among the routed ones: the origin's rows, then the destination among
+    # them (no key column over the whole table: the direct pairs are few)
+    o_col, d_col = cols["o"], cols["d"]
+    o_key = do.astype(o_col.dtype)  # (the table's dtype: no converted copy of the table)
+    d_key = dd.astype(d_col.dtype)
+    lo = np.searchsorted(o_col, o_key, side="left")
+    hi = np.searchsorted(o_col, o_key, side="right")
+    at = np.array(
+        [a + np.searchsorted(d_col[a:b], x) for a, b, x in zip(lo, hi, d_key, strict=True)],
+        dtype=np.int64,
+    )
+    found = at < hi
+    found[found] = d_col[at[found]] == dd[found]
     i = at[found]
     better = (dc[found] < cols["cost"][i]) | (
         (dc[found] == cols["cost"][i]) & (dc2[found] < cols["cost2"][i])
@@ -163,14 +172,53 @@ def _merge_direct(
     cols["cost2"][i[better]] = dc2[found][better]
     new = ~found
     if new.any():
-        where = at[new]
-        cols = {
-            "o": np.insert(cols["o"], where, do[new]),
-            "d": np.insert(cols["d"], where, dd[new]),
-            "cost": np.insert(cols["cost"], where, dc[new]),
-            "cost2": np.insert(cols["cost2"], where, dc2[new]),
-        }
+        # one copy per column, in slices between the inserted rows (``at`` is non-decreasing)
+        cuts = at[new].tolist()
+        for name, values in (("o", do), ("d", dd), ("cost", dc), ("cost2", dc2)):
+            col = cols[name]
+            ins = values[new].astype(col.dtype)
+            pieces = []
+            prev = 0
+            for j, c in enumerate(cuts):
+                pieces.append(col[prev:c])
+                pieces.append(ins[j : j + 1])
+                prev = c
+            pieces.append(col[prev:])
+            cols[name] = np.concatenate(pieces)
     return cols
+
+
+def _direct_into_parts(
+    parts: list[dict[str, np.ndarray]], direct: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Same-edge pairs against the pieces of a backward search (``source`` = destination,
+    ``target`` = origin, sorted by source then target, each source in one piece, as the
+    searches' chunks give them): where a piece has the pair, the better
+    (cost, cost2) of the two is written into it; the other pairs are returned (as piece columns)."""
+    direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
+        ["o", "d"], keep="first"
+    )
+    do = direct["o"].to_numpy(np.int64)
+    dd = direct["d"].to_numpy(np.int64)
+    dc = direct["cost"].to_numpy(np.float64)
+    dc2 = direct["cost2"].to_numpy(np.float64)
+    full = [p for p in parts if p["source"].size]
+    firsts = np.array([p["source"][0] for p in full], np.int64)
+    new = np.ones(do.shape[0], np.bool_)
+    for j in range(do.shape[0]):
+        k = int(np.searchsorted(firsts, dd[j], side="right")) - 1  # the piece of source dd[j]
+        if k < 0:
+            continue
+        p = full[k]
+        a = int(np.searchsorted(p["source"], dd[j], side="left"))
+        b = int(np.searchsorted(p["source"], dd[j], side="right"))
+        i = a + int(np.searchsorted(p["target"][a:b], do[j]))
+        if i < b and p["target"][i] == do[j]:
+            new[j] = False
+            if dc[j] < p["cost"][i] or (dc[j] == p["cost"][i] and dc2[j] < p["cost2"][i]):
+                p["cost"][i] = dc[j]
+                p["cost2"][i] = dc2[j]
+    return {"source": dd[new], "target": do[new], "cost": dc[new], "cost2": dc2[new]}
 
 
 def _labels(index: pd.Index, pos: np.ndarray) -> Any:
@@ -294,6 +342,8 @@ def travel_costs(
     (['V001', 'CL001'], 30.0)
     """
     from .routing import many_to_many
+    from .routing.order import regroup_pairs
+    from .routing.tables import many_to_many_parts
 
     if not (max_time_min > 0):
         raise InvalidValueError(f"max_time_min must be > 0 minutes, got {max_time_min}")
@@ -302,31 +352,25 @@ def travel_costs(
     leave = attachments(lo, network, mode, side="leave")
     arrive = attachments(ld, network, mode, side="arrive")
     if len(ld) < len(lo):
-        # search backwards from the (fewer) destinations, recording origins
-        res = many_to_many(
+        # search backwards from the (fewer) destinations, recording origins; the pieces come
+        # sorted by destination, then origin: a stable counting sort on the origin, straight
+        # from the pieces, gives origin, then destination
+        parts = many_to_many_parts(
             graph.reversed(), **_endpoints(arrive, leave), max_cost=max_time_min, n_jobs=n_jobs
         )
-        o_pos, d_pos = res["target"], res["source"]
+        # same-edge pairs: the better one where the pieces have the pair, the rest placed by
+        # the regrouping (no second copy of the table)
+        direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+        extra = _direct_into_parts(parts, direct) if len(direct) else None
+        res = regroup_pairs(parts, "target", len(lo), n_jobs=resolve_n_jobs(n_jobs), extra=extra)
+        cols = {"o": res["target"], "d": res["source"], "cost": res["cost"], "cost2": res["cost2"]}
     else:
         res = many_to_many(graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs)
-        o_pos, d_pos = res["source"], res["target"]
-    if len(ld) < len(lo):
-        # pairs come sorted by destination, then origin: a stable counting sort on the origin
-        # gives origin, then destination, in one pass
-        from .routing.order import counting_order
-
-        order = counting_order(o_pos, len(lo))
-        cols = {"o": o_pos[order], "d": d_pos[order]}
-        del o_pos, d_pos
-        cols["cost"] = res.pop("cost")[order]
-        cols["cost2"] = res.pop("cost2")[order]
-        del order
-    else:
-        cols = {"o": o_pos, "d": d_pos, "cost": res.pop("cost"), "cost2": res.pop("cost2")}
+        cols = {"o": res["source"], "d": res["target"], "cost": res["cost"], "cost2": res["cost2"]}
+        direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+        if len(direct):
+            cols = _merge_direct(cols, direct, len(ld))
     del res
-    direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
-    if len(direct):
-        cols = _merge_direct(cols, direct, len(ld))
     out = _labelled_arrays(cols, lo, ld)
     # the cut-off travels with the table: measures refuse limits beyond it (a pair slower than
     # this is absent, not unreachable)

@@ -50,11 +50,17 @@ att_ptr = np.arange(5, dtype=np.int64)
 att_tid = np.arange(4, dtype=np.int64)
 att_cost = np.zeros(4)
 src_ptr = np.array([0, 1, 2], np.int64)
+inv, n_buckets, _ = labels.queue_plan(cost, 10.0)
 for with2 in (True, False):
     search.many_to_many_chunk(
         indptr, head, cost, cost, src_ptr, seed, zero, zero, 0, 2,
         att_ptr, att_tid, att_cost, att_cost, is_target, 4, 4, 10.0, 10.0, with2,
         np.arange(2), np.arange(4),
+    )
+    search.many_to_many_chunk_lifo(
+        indptr, head, cost, cost, src_ptr, seed, zero, zero, 0, 2,
+        att_ptr, att_tid, att_cost, att_cost, is_target, 4, 4, 10.0, 10.0, with2,
+        np.arange(2), np.arange(4), inv, n_buckets,
     )
 search.opportunities_chunk(indptr, head, cost, seed, np.ones(2), 0, 2, 10.0, np.zeros(4))
 labels.nearest_one(
@@ -66,7 +72,7 @@ contract.contract(
 )
 counts = {
     name: len(getattr(search, name).signatures)
-    for name in ("_search1", "_search2", "bounded_search", "buffers")
+    for name in ("_search1", "_search2", "_search_lifo", "_record_source", "bounded_search", "buffers")
 }
 counts["string formatting"] = sum(m.startswith("numba.cpython.unicode") for m in compiled)
 # a constant 0 handed to a helper (``cnt = 0`` ... ``resized(out, cnt, cap)``) compiles a second
@@ -99,6 +105,8 @@ def test_inner_searches_compile_once(tmp_path):
     assert counts == {
         "_search1": 1,
         "_search2": 1,
+        "_search_lifo": 1,
+        "_record_source": 1,
         "bounded_search": 1,
         "buffers": 1,
         "string formatting": 0,

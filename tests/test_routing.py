@@ -791,3 +791,96 @@ print(sorted(set(r["source"].tolist())), sorted(set(r["cost"].tolist())), len(r[
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[0] == "[10] [1.0] 5"
+
+
+def _chunk_both_queues(g, src, tgt, max_cost, with2):
+    """The many-to-many kernel with the bucket queue and with the heap, on the same query."""
+    from accessibility.routing.graph import kernel_arrays
+    from accessibility.routing.labels import queue_plan
+    from accessibility.routing.query import prepare
+    from accessibility.routing.search import many_to_many_chunk, many_to_many_chunk_lifo
+
+    p = prepare(g, src, tgt, max_cost)
+    arrays = kernel_arrays(g)
+    inv, n_buckets, lifo = queue_plan(arrays[2], p.bound)
+    out = []
+    for kernel, plan in ((many_to_many_chunk, ()), (many_to_many_chunk_lifo, (inv, n_buckets))):
+        *cols, cnt = kernel(
+            *arrays, p.src_ptr, p.seed_node, p.seed_cost, p.seed_cost2, 0, p.src_ids.shape[0],
+            p.att_ptr, p.att_tid, p.att_cost, p.att_cost2, p.is_target, p.n_target_nodes,
+            p.tgt_ids.shape[0], p.bound, p.max_cost, with2, p.src_ids.astype(np.int64),
+            p.tgt_ids.astype(np.int64), *plan,
+        )  # fmt: skip
+        out.append([c[:cnt] for c in cols])
+    return out, lifo
+
+
+@SETTINGS
+@given(data=st.data())
+def test_bucket_queue_search_equals_heap_search_bit_for_bit(data):
+    """The LIFO bucket queue (corrections for ties, zero-cost arcs, bucket edges, the early stop
+    when every target settled) gives exactly the heap's pairs, costs and cost2."""
+    n, tail, head, cost, cost2 = data.draw(graphs(max_nodes=30, dyadic=data.draw(st.booleans())))
+    if data.draw(st.booleans()):  # large seed costs: entries beyond the window of buckets
+        cost = cost * data.draw(st.sampled_from([1.0, 1e-3, 1e3]))
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    src = data.draw(rows(n, max_ids=6))
+    tgt = data.draw(rows(n, max_ids=6, max_rows=3))  # few target nodes: the early stop
+    max_cost = data.draw(st.sampled_from([np.inf, 0.0, 1.0, 2.5, 40.0]))
+    with2 = data.draw(st.booleans())
+    (heap, lifo), _ = _chunk_both_queues(g, src, tgt, max_cost, with2)
+    for a, b in zip(heap, lifo, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bucket_queue_search_equals_heap_on_a_perturbed_grid():
+    """A road-like grid with real-valued costs and many near ties, the one-way arcs of a
+    hierarchy: thousands of pairs, identical with either queue, and the bucket queue is used."""
+    rng = np.random.default_rng(7)
+    side = 40
+    idx = np.arange(side * side).reshape(side, side)
+    pairs = np.concatenate(
+        [
+            np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
+            np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()]),
+        ]
+    )
+    pairs = pairs[rng.random(pairs.shape[0]) > 0.2]
+    length = rng.uniform(150, 250, pairs.shape[0])
+    speed = rng.choice([25.0, 40.0, 60.0], pairs.shape[0])
+    minutes = length / 1000 / speed * 60
+    one_way = rng.random(pairs.shape[0]) < 0.05
+    tail = np.concatenate([pairs[:, 0], pairs[~one_way, 1]])
+    head = np.concatenate([pairs[:, 1], pairs[~one_way, 0]])
+    g = csr_from_arcs(
+        side * side,
+        tail,
+        head,
+        np.concatenate([minutes, minutes[~one_way]]),
+        np.concatenate([length, length[~one_way]]),
+    )
+    src_nodes = rng.choice(side * side, 30, replace=False)
+    src = (np.arange(30), src_nodes, rng.uniform(0, 1, 30), rng.uniform(0, 50, 30))
+    tgt_nodes = rng.integers(0, side * side, 400)
+    tgt = (np.arange(400), tgt_nodes, rng.uniform(0, 1, 400), rng.uniform(0, 50, 400))
+    for with2 in (True, False):
+        (heap, lifo), used = _chunk_both_queues(g, src, tgt, 8.0, with2)
+        assert used and heap[0].shape[0] > 1000
+        for a, b in zip(heap, lifo, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_bucket_queue_corrects_a_settled_tie_through_a_zero_cost_arc():
+    """0 -> 1 and 0 -> 2 cost 1 (one bucket); 1 -> 2 costs 0 with a smaller cost2. The bucket
+    settles 2 (pushed last) before 1 lowers its cost2, so 2 is corrected and relaxes 2 -> 3
+    again: 3 gets the cost2 of 0 -> 1 -> 2 -> 3, as with the heap."""
+    g = csr_from_arcs(
+        4, [0, 0, 1, 2], [1, 2, 2, 3], [1.0, 1.0, 0.0, 1.0], cost2=[0.0, 100.0, 0.0, 5.0]
+    )
+    src = (np.array([0]), np.array([0]), np.zeros(1), np.zeros(1))
+    tgt = (np.array([0, 1]), np.array([3, 2]), np.zeros(2), np.zeros(2))
+    (heap, lifo), used = _chunk_both_queues(g, src, tgt, 10.0, True)
+    assert used
+    assert heap[3].tolist() == [5.0, 0.0]
+    for a, b in zip(heap, lifo, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -67,6 +67,12 @@ class CSRGraph:
         return rev
 
 
+#: from this many arcs on, :func:`csr_from_arcs` orders arcs by a counting sort (2.9M arcs: 0.17
+#: -> 0.03 s); below, by numpy's stable sort (the gain is a few milliseconds, less than compiling
+#: the kernel on a fresh install, about a second)
+_COUNTING_SORT_ARCS = 1 << 20
+
+
 def csr_from_arcs(
     n_nodes: int,
     tail: np.ndarray,
@@ -142,7 +148,12 @@ def csr_from_arcs(
                 f"{name} holds node ids outside 0..{n_nodes - 1} "
                 f"(min {arr.min()}, max {arr.max()}); pass the right n_nodes"
             )
-    order = np.argsort(tail, kind="stable")
+    if m >= _COUNTING_SORT_ARCS:
+        from .order import counting_order  # (its small kernel compiles only for large graphs)
+
+        order = counting_order(tail, n_nodes)  # the same stable order, in linear time
+    else:
+        order = np.argsort(tail, kind="stable")
     indptr = np.zeros(n_nodes + 1, np.int64)
     np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
     return CSRGraph(

@@ -147,14 +147,14 @@ def queue_plan(cost, bound):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _bucket(key, inv):
+def bucket_of(key, inv):
     """The bucket index of ``key`` (non-decreasing in ``key``; huge keys share the last one)."""
     x = key * inv
     return np.int64(x) if x < 4e18 else np.int64(4e18)
 
 
 @njit(cache=True, nogil=True)
-def _advance(q, pk, pn, bh, inv):
+def advance_queue(q, pk, pn, bh, inv):
     """Move the queue of :func:`nearest_one` to its next non-empty bucket.
 
     ``q`` holds the queue's counters ``[current bucket, entries in the window's lists, overflow
@@ -173,7 +173,7 @@ def _advance(q, pk, pn, bh, inv):
         ocount = 0
         while i >= 0:
             nx = pn[i]
-            bi = _bucket(pk[i], inv)
+            bi = bucket_of(pk[i], inv)
             if bi <= cb + mask:
                 pn[i] = bh[bi & mask]
                 bh[bi & mask] = i
@@ -279,9 +279,9 @@ def nearest_one(
         if with2:
             lab_d2[u] = c2
         lab_s[u] = s
-        top = _pool_push(pk, pv, pn, bh, q, top, c, u, _bucket(c, inv))
+        top = pool_push(pk, pv, pn, bh, q, top, c, u, bucket_of(c, inv))
     cb = q[0]
-    wcount = q[1]  # (the hot counters in locals; q is written back around _advance)
+    wcount = q[1]  # (the hot counters in locals; q is written back around advance_queue)
     lim = cb + mask  # the last bucket of the window
     free = -1
     size = np.int64(0)  # (not a literal 0: one compiled version of its callees)
@@ -297,7 +297,7 @@ def nearest_one(
             if stop < np.inf or (wcount == 0 and q[3] == 0):
                 break
             q[1] = wcount
-            _advance(q, pk, pn, bh, inv)
+            advance_queue(q, pk, pn, bh, inv)
             cb = q[0]
             wcount = q[1]
             lim = cb + mask
@@ -315,18 +315,18 @@ def nearest_one(
             # 1.8x faster at 1M nodes; written out: an inlined function measured slower)
             i = bh[cb & mask]
             if i >= 0:
-                _prefetch(head, indptr[pv[i]])
-                _prefetch(cost, indptr[pv[i]])
+                prefetch(head, indptr[pv[i]])
+                prefetch(cost, indptr[pv[i]])
                 i = pn[i]
                 if i >= 0:
-                    _prefetch(lab_d, pv[i])
-                    _prefetch(lab_s, pv[i])
-                    _prefetch(indptr, pv[i])
+                    prefetch(lab_d, pv[i])
+                    prefetch(lab_s, pv[i])
+                    prefetch(indptr, pv[i])
                     i = pn[i]
                     if i >= 0:
-                        _prefetch(pv, i)
-                        _prefetch(pn, i)
-                        _prefetch(pk, i)
+                        prefetch(pv, i)
+                        prefetch(pn, i)
+                        prefetch(pk, i)
         else:
             d = hk[0]
             u = hv[0]
@@ -377,8 +377,8 @@ def nearest_one(
             if with2:
                 lab_d2[v] = nd2
             lab_s[v] = -2 - s if settled else s
-            bi = _bucket(nd, inv)
-            if bi <= lim:  # (written out: _pool_push keeps its counters in q)
+            bi = bucket_of(nd, inv)
+            if bi <= lim:  # (written out: pool_push keeps its counters in q)
                 j = free
                 if j >= 0:
                     free = pn[j]
@@ -391,14 +391,14 @@ def nearest_one(
                 bh[bi & mask] = j
                 wcount += 1
             else:
-                top = _pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
+                top = pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
     return _best_per_target(
         lab_d, lab_d2, lab_s, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2
     )
 
 
 @intrinsic
-def _prefetch(typingctx, arr, idx):
+def prefetch(typingctx, arr, idx):
     """Hint the CPU to load ``arr[idx]`` into the cache (LLVM's ``prefetch``: read, high
     locality; no effect on results, no bounds check needed: a prefetch never faults)."""
     if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
@@ -420,9 +420,9 @@ def _prefetch(typingctx, arr, idx):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pool_push(pk, pv, pn, bh, q, top, key, node, bi):
+def pool_push(pk, pv, pn, bh, q, top, key, node, bi):
     """Add an entry to its bucket's list in the window, or to the overflow list (see
-    :func:`_advance` for ``q``); return the next free entry of the pool."""
+    :func:`advance_queue` for ``q``); return the next free entry of the pool."""
     pk[top] = key
     pv[top] = node
     if bi <= q[0] + bh.shape[0] - 1:

@@ -22,6 +22,7 @@ from numba import njit
 
 from .grow import grow, resized
 from .heap import push, push2
+from .labels import advance_queue, bucket_of, pool_push, prefetch
 
 # --------------------------------------------------------------------------------------------
 # bounded single-source searches: 4-ary heap with lazy deletion, structure of arrays
@@ -334,6 +335,156 @@ def bounded_search(
 
 
 @njit(cache=True, nogil=True)
+def _search_lifo(
+    indptr,
+    head,
+    cost,
+    cost2,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    s0,
+    s1,
+    bound,
+    is_target,
+    n_target_nodes,
+    with2,
+    dist,
+    stamp,
+    run,
+    inv,
+    pk,
+    pv,
+    pn,
+    bh,
+    q,
+    settled,
+):
+    """:func:`_search2` (``with2``) or :func:`_search1` with the LIFO bucket queue of
+    :func:`accessibility.routing.labels.nearest_one` instead of the heap: buckets as wide as the
+    shortest arc (``inv``, from :func:`~accessibility.routing.labels.queue_plan` with ``lifo``),
+    each a list in the pool ``pk`` (cost) / ``pv`` (node) / ``pn`` (next), settled last in,
+    first out. A label lowered after its node was settled (a tie on cost with a smaller cost2, a
+    rounding at a bucket edge) is corrected: the node is pushed again and relaxes its arcs again,
+    so the labels end as the heap's (labels only decrease). ``settled`` lists each node once.
+    Returns (number settled, pk, pv, pn): the pool grows when corrections need room.
+    """
+    reached = 2 * run
+    done = reached + 1
+    mask = bh.shape[0] - 1
+    for b in range(bh.shape[0]):
+        bh[b] = -1  # (after an early stop later buckets still hold entries)
+    q[0], q[1], q[2], q[3], q[4] = -1, 0, -1, 0, 0
+    top = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
+    base_cap = head.shape[0] + (s1 - s0) + 1  # one push per seed and relaxed arc
+    if base_cap > pk.shape[0]:
+        pk = resized(pk, top, base_cap)
+        pv = resized(pv, top, base_cap)
+        pn = resized(pn, top, base_cap)
+    for s in range(s0, s1):
+        u = seed_node[s]
+        c = seed_cost[s]
+        c2 = seed_cost2[s] if with2 else 0.0
+        if c > bound:
+            continue
+        if stamp[u] == reached and not (
+            c < dist[u, 0] or (with2 and c == dist[u, 0] and c2 < dist[u, 1])
+        ):
+            continue
+        dist[u, 0] = c
+        if with2:
+            dist[u, 1] = c2
+        stamp[u] = reached
+        top = pool_push(pk, pv, pn, bh, q, top, c, u, bucket_of(c, inv))
+    cb = q[0]
+    wcount = q[1]
+    lim = cb + mask
+    free = -1
+    extra = 0  # arcs relaxed again by corrections
+    nset = 0
+    found = 0
+    stop = np.inf  # after the early stop: drain the current bucket
+    while True:
+        if bh[cb & mask] < 0:
+            if stop < np.inf or (wcount == 0 and q[3] == 0):
+                break
+            q[1] = wcount
+            advance_queue(q, pk, pn, bh, inv)
+            cb = q[0]
+            wcount = q[1]
+            lim = cb + mask
+            continue
+        i = bh[cb & mask]
+        bh[cb & mask] = pn[i]
+        wcount -= 1
+        d = pk[i]
+        u = pv[i]
+        pn[i] = free
+        free = i
+        i = bh[cb & mask]
+        if i >= 0:
+            prefetch(head, indptr[pv[i]])
+            prefetch(cost, indptr[pv[i]])
+            i = pn[i]
+            if i >= 0:
+                prefetch(stamp, pv[i])
+                prefetch(indptr, pv[i])
+        if d != dist[u, 0]:
+            continue  # stale: u has a smaller cost
+        if stamp[u] == done:
+            # settled before: a label corrected, relax again (room for the arcs relaxed once
+            # more: every push follows a relaxed arc)
+            extra += indptr[u + 1] - indptr[u]
+            if base_cap + extra > pk.shape[0]:
+                pk = resized(pk, top, 2 * (base_cap + extra))
+                pv = resized(pv, top, pk.shape[0])
+                pn = resized(pn, top, pk.shape[0])
+        else:
+            stamp[u] = done
+            settled[nset] = u
+            nset += 1
+            if n_target_nodes > 0 and is_target[u]:
+                found += 1
+                if found == n_target_nodes:
+                    stop = d
+        d2 = dist[u, 1] if with2 else 0.0
+        for a in range(indptr[u], indptr[u + 1]):
+            nd = d + cost[a]
+            if nd > bound:
+                continue
+            v = head[a]
+            sv = stamp[v]
+            nd2 = d2 + cost2[a] if with2 else 0.0
+            if sv >= reached:
+                dv = dist[v, 0]
+                if nd > dv:
+                    continue
+                if nd == dv and not (with2 and nd2 < dist[v, 1]):
+                    continue
+            else:
+                stamp[v] = reached
+            dist[v, 0] = nd
+            if with2:
+                dist[v, 1] = nd2
+            bi = bucket_of(nd, inv)
+            if bi <= lim:
+                j = free
+                if j >= 0:
+                    free = pn[j]
+                else:
+                    j = top
+                    top += 1
+                pk[j] = nd
+                pv[j] = v
+                pn[j] = bh[bi & mask]
+                bh[bi & mask] = j
+                wcount += 1
+            else:
+                top = pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
+    return nset, pk, pv, pn
+
+
+@njit(cache=True, nogil=True)
 def distances(indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, bound):
     """One bounded multi-seed search: (settled nodes, cost, cost2) in settling order."""
     n = indptr.shape[0] - 1
@@ -404,6 +555,60 @@ def _in_order(touched, nt, bits):
 
 
 @njit(cache=True, nogil=True)
+def _record_source(
+    g, g0, g1, nset, settled, dist, is_target, att_ptr, att_tid, att_cost, att_cost2, max_cost,
+    with2, tstamp, best_c, best_c2, touched, bits, src_ids, tgt_ids, out_g, out_t, out_c, out_c2,
+    cnt,
+):  # fmt: skip
+    """The pairs of source ``g`` (of the chunk ``g0:g1``) from the nodes its search settled: the
+    best attachment of each target within ``max_cost``, in target order, appended to the output
+    arrays (grown when full). Returns the output arrays and the new number of pairs."""
+    cap = out_g.shape[0]
+    nt = np.int64(0)  # (not a literal 0: one compiled _in_order)
+    for j in range(nset):
+        u = settled[j]
+        if not is_target[u]:
+            continue
+        d = dist[u, 0]
+        d2 = dist[u, 1] if with2 else np.nan
+        for a in range(att_ptr[u], att_ptr[u + 1]):
+            c = d + att_cost[a]
+            if c > max_cost:
+                continue
+            c2 = d2 + att_cost2[a] if with2 else np.nan
+            t = att_tid[a]
+            if tstamp[t] != g:
+                tstamp[t] = g
+                best_c[t] = c
+                best_c2[t] = c2
+                touched[nt] = t
+                nt += 1
+                bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+            elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
+                best_c[t] = c
+                best_c2[t] = c2
+    if cnt + nt > cap:
+        # the first source sizes the buffers for the chunk (1.5x its pairs per source, up
+        # to 2**23 rows): pages never written cost no memory, a regrowth copies the table
+        cap = max(2 * cap, cnt + nt)
+        if g == g0:
+            cap = max(cap, min((3 * nt * (g1 - g0)) // 2, 2**23))
+        out_g = resized(out_g, cnt, cap)
+        out_t = resized(out_t, cnt, cap)
+        out_c = resized(out_c, cnt, cap)
+        out_c2 = resized(out_c2, cnt, cap)
+    _in_order(touched, nt, bits)
+    for j in range(nt):
+        t = touched[j]
+        out_g[cnt] = src_ids[g]
+        out_t[cnt] = tgt_ids[t]
+        out_c[cnt] = best_c[t]
+        out_c2[cnt] = best_c2[t]
+        cnt += 1
+    return out_g, out_t, out_c, out_c2, cnt
+
+
+@njit(cache=True, nogil=True)
 def many_to_many_chunk(
     indptr,
     head,
@@ -435,6 +640,10 @@ def many_to_many_chunk(
     ``g`` and target index ``t``, sorted by source then target index, only pairs with cost ``<=
     max_cost``. Without ``with2`` the secondary cost is not carried and ``cost2`` is NaN. (Writing
     the ids here spares the caller two passes over fresh memory the size of the table.)
+
+    Every search is :func:`bounded_search` (a heap); :func:`many_to_many_chunk_lifo` is the same
+    with a bucket queue. (Two kernels, not a flag: numba compiles every branch of a kernel, and a
+    graph needs only one of them.)
     """
     n = indptr.shape[0] - 1
     dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
@@ -443,77 +652,86 @@ def many_to_many_chunk(
     tstamp = np.full(n_tid, -1, np.int64)
     touched = np.empty(n_tid, np.int64)
     bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
-    cap = 1024
-    out_g = np.empty(cap, np.int64)
-    out_t = np.empty(cap, np.int64)
-    out_c = np.empty(cap, np.float64)
-    out_c2 = np.empty(cap, np.float64)
+    out_g = np.empty(1024, np.int64)
+    out_t = np.empty(1024, np.int64)
+    out_c = np.empty(1024, np.float64)
+    out_c2 = np.empty(1024, np.float64)
     cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     run = 0
     for g in range(g0, g1):
         nset, run, hk, hk2, hv = bounded_search(
-            indptr,
-            head,
-            cost,
-            cost2,
-            seed_node,
-            seed_cost,
-            seed_cost2,
-            src_ptr[g],
-            src_ptr[g + 1],
-            bound,
-            is_target,
-            n_target_nodes,
-            with2,
-            dist,
-            stamp,
-            run + 1,
-            hk,
-            hk2,
-            hv,
-            settled,
-        )
-        nt = np.int64(0)  # (not a literal 0: one compiled _in_order)
-        for j in range(nset):
-            u = settled[j]
-            if not is_target[u]:
-                continue
-            d = dist[u, 0]
-            d2 = dist[u, 1] if with2 else np.nan
-            for a in range(att_ptr[u], att_ptr[u + 1]):
-                c = d + att_cost[a]
-                if c > max_cost:
-                    continue
-                c2 = d2 + att_cost2[a] if with2 else np.nan
-                t = att_tid[a]
-                if tstamp[t] != g:
-                    tstamp[t] = g
-                    best_c[t] = c
-                    best_c2[t] = c2
-                    touched[nt] = t
-                    nt += 1
-                    bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
-                elif c < best_c[t] or (c == best_c[t] and c2 < best_c2[t]):
-                    best_c[t] = c
-                    best_c2[t] = c2
-        if cnt + nt > cap:
-            # the first source sizes the buffers for the chunk (1.5x its pairs per source, up
-            # to 2**23 rows): pages never written cost no memory, a regrowth copies the table
-            cap = max(2 * cap, cnt + nt)
-            if g == g0:
-                cap = max(cap, min((3 * nt * (g1 - g0)) // 2, 2**23))
-            out_g = resized(out_g, cnt, cap)
-            out_t = resized(out_t, cnt, cap)
-            out_c = resized(out_c, cnt, cap)
-            out_c2 = resized(out_c2, cnt, cap)
-        _in_order(touched, nt, bits)
-        for j in range(nt):
-            t = touched[j]
-            out_g[cnt] = src_ids[g]
-            out_t[cnt] = tgt_ids[t]
-            out_c[cnt] = best_c[t]
-            out_c2[cnt] = best_c2[t]
-            cnt += 1
+            indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, src_ptr[g],
+            src_ptr[g + 1], bound, is_target, n_target_nodes, with2, dist, stamp, run + 1, hk,
+            hk2, hv, settled,
+        )  # fmt: skip
+        out_g, out_t, out_c, out_c2, cnt = _record_source(
+            g, g0, g1, nset, settled, dist, is_target, att_ptr, att_tid, att_cost, att_cost2,
+            max_cost, with2, tstamp, best_c, best_c2, touched, bits, src_ids, tgt_ids, out_g,
+            out_t, out_c, out_c2, cnt,
+        )  # fmt: skip
+    return out_g, out_t, out_c, out_c2, cnt
+
+
+@njit(cache=True, nogil=True)
+def many_to_many_chunk_lifo(
+    indptr,
+    head,
+    cost,
+    cost2,
+    src_ptr,
+    seed_node,
+    seed_cost,
+    seed_cost2,
+    g0,
+    g1,
+    att_ptr,
+    att_tid,
+    att_cost,
+    att_cost2,
+    is_target,
+    n_target_nodes,
+    n_tid,
+    bound,
+    max_cost,
+    with2,
+    src_ids,
+    tgt_ids,
+    inv,
+    n_buckets,
+):
+    """:func:`many_to_many_chunk` with every search :func:`_search_lifo` (a LIFO bucket queue;
+    ``inv``, ``n_buckets``: the plan of :func:`~accessibility.routing.labels.queue_plan` for the
+    graph's costs, which must have come back with ``lifo``): the same pairs, costs and cost2."""
+    n = indptr.shape[0] - 1
+    dist, stamp, _, _, _, settled = buffers(n, head, with2)  # (no heap)
+    best_c = np.empty(n_tid, np.float64)
+    best_c2 = np.empty(n_tid, np.float64)
+    tstamp = np.full(n_tid, -1, np.int64)
+    touched = np.empty(n_tid, np.int64)
+    bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
+    out_g = np.empty(1024, np.int64)
+    out_t = np.empty(1024, np.int64)
+    out_c = np.empty(1024, np.float64)
+    out_c2 = np.empty(1024, np.float64)
+    cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
+    run = 0
+    pk = np.empty(head.shape[0] + 1, np.float64)  # the bucket queue's pool
+    pv = np.empty(pk.shape[0], np.int64)
+    pn = np.empty(pk.shape[0], np.int64)
+    bh = np.full(n_buckets, -1, np.int64)
+    q = np.zeros(5, np.int64)
+    for g in range(g0, g1):
+        run += 1
+        nset, pk, pv, pn = _search_lifo(
+            indptr, head, cost, cost2, seed_node, seed_cost, seed_cost2, src_ptr[g],
+            src_ptr[g + 1], bound, is_target, n_target_nodes, with2, dist, stamp, run, inv, pk,
+            pv, pn, bh, q, settled,
+        )  # fmt: skip
+        out_g, out_t, out_c, out_c2, cnt = _record_source(
+            g, g0, g1, nset, settled, dist, is_target, att_ptr, att_tid, att_cost, att_cost2,
+            max_cost, with2, tstamp, best_c, best_c2, touched, bits, src_ids, tgt_ids, out_g,
+            out_t, out_c, out_c2, cnt,
+        )  # fmt: skip
     return out_g, out_t, out_c, out_c2, cnt
 
 

@@ -22,10 +22,11 @@ from ..options import OPTIONS, progress, resolve_n_jobs
 from .checks import PAIR_BYTES, SCRATCH_BYTES_PER_NODE, check_memory, estimate_pairs_bytes
 from .core import contracted_core, want_core
 from .graph import CSRGraph, kernel_arrays
+from .labels import queue_plan
 from .query import prepare
-from .search import many_to_many_chunk
+from .search import many_to_many_chunk, many_to_many_chunk_lifo
 
-__all__ = ["iter_many_to_many", "many_to_many"]
+__all__ = ["iter_many_to_many", "many_to_many", "many_to_many_parts"]
 
 
 def _chunks(n_items: int, n_jobs: int, per_chunk: int | None) -> list[tuple[int, int]]:
@@ -91,9 +92,14 @@ def iter_many_to_many(
 
     src_ids = np.ascontiguousarray(p.src_ids, np.int64)
     tgt_ids = np.ascontiguousarray(p.tgt_ids, np.int64)
+    # a bucket queue where arcs are of similar length (road graphs and their cores), see
+    # routing.search._search_lifo; else the heap
+    inv, n_buckets, lifo = queue_plan(arrays[2], p.bound) if n_src else (1.0, 1, False)
 
     def run(chunk: tuple[int, int]) -> tuple[np.ndarray, ...]:
-        *cols, cnt = many_to_many_chunk(
+        kernel = many_to_many_chunk_lifo if lifo else many_to_many_chunk
+        plan = (inv, n_buckets) if lifo else ()
+        *cols, cnt = kernel(
             *arrays,
             p.src_ptr,
             seed_node,
@@ -113,6 +119,7 @@ def iter_many_to_many(
             with2,
             src_ids,
             tgt_ids,
+            *plan,
         )
         # views: the buffers' pages past the pairs were never written, so they hold no memory
         return tuple(col[:cnt] for col in cols)
@@ -211,6 +218,51 @@ def many_to_many(
     >>> r["target"].tolist(), r["cost"].tolist(), r["cost2"].tolist()
     ([1, 2], [1.0, 3.5], [100.0, 300.0])
     """
+    parts = many_to_many_parts(
+        graph,
+        source_id=source_id,
+        source_node=source_node,
+        source_cost=source_cost,
+        target_id=target_id,
+        target_node=target_node,
+        target_cost=target_cost,
+        max_cost=max_cost,
+        source_cost2=source_cost2,
+        target_cost2=target_cost2,
+        n_jobs=n_jobs,
+        secondary=secondary,
+        contract=contract,
+    )
+    if not parts:
+        return _empty_pairs()
+    # one column at a time, dropping the pieces as we go: the peak is the pieces plus one column
+    out = {}
+    for key in list(parts[0]):
+        out[key] = np.concatenate([p[key] for p in parts])
+        for p in parts:
+            del p[key]
+    return out
+
+
+def many_to_many_parts(
+    graph: CSRGraph,
+    *,
+    source_id: Any,
+    source_node: Any,
+    source_cost: Any = None,
+    target_id: Any,
+    target_node: Any,
+    target_cost: Any = None,
+    max_cost: float = math.inf,
+    source_cost2: Any = None,
+    target_cost2: Any = None,
+    n_jobs: int | None = None,
+    secondary: bool = True,
+    contract: bool | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """:func:`many_to_many`'s result in pieces (those of :func:`iter_many_to_many`), under the
+    same memory guard, for a caller that reorders them anyway
+    (:func:`accessibility.routing.order.regroup_pairs`) and so needs no concatenated copy."""
     n_src = len(unique_sorted(source_id))
     n_tgt = len(unique_sorted(target_id))
     n_jobs = resolve_n_jobs(n_jobs)
@@ -249,12 +301,4 @@ def many_to_many(
                 f"{held // PAIR_BYTES} pairs found so far)",
                 "lower max_cost, route fewer sources at a time (iter_many_to_many)",
             )
-    if not parts:
-        return _empty_pairs()
-    # one column at a time, dropping the pieces as we go: the peak is the pieces plus one column
-    out = {}
-    for key in list(parts[0]):
-        out[key] = np.concatenate([p[key] for p in parts])
-        for p in parts:
-            del p[key]
-    return out
+    return parts
