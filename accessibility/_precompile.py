@@ -2,25 +2,31 @@
 
 The first run after an install compiles every kernel it calls, one after the other, in the one
 process that also does the work. When the cache misses kernels, ``accessibility demo`` and
-``accessibility run`` start ONE background process (``python -m accessibility._precompile``)
-that compiles the kernels of :func:`kernel_names` into numba's cache, in the reverse of the order the
-run calls them: the run compiles from the front, the helper from the back, and each kernel the
-helper has written is loaded from the cache when the run first calls it (numba looks in its
-cache before compiling a new signature). They meet in the middle.
+``accessibility run`` start ONE helper process (``python -m accessibility._precompile``) that
+compiles the kernels of :func:`kernel_names` into numba's cache, last first, while the run
+compiles from the front; they meet in the middle. Each kernel is compiled by the process that
+claims it first (an exclusive file in a folder the two share); a run that reaches a kernel the
+helper is compiling waits for it and then loads it from the cache (numba looks in its cache
+before it compiles a new signature), and numba's cache-index writes are made one at a time
+across the two processes.
 
-When every kernel is cached no process is started (the check reads one small index file per
-kernel). Nothing happens at import time. ``ACCESSIBILITY_PRECOMPILE=0`` turns the helper off;
+With the kernels cached no helper starts (the check reads one small index file per kernel).
+Nothing happens at import time. ``ACCESSIBILITY_PRECOMPILE=0`` turns the helper off;
 ``NUMBA_DISABLE_JIT=1`` needs none; ``NUMBA_CACHE_DIR`` is honoured (the helper inherits the
-environment). The helper writes nothing to the terminal, its failure only means the run
-compiles what it would have compiled anyway, and it is stopped when the run ends (and stops by
-itself when its parent is gone). ``accessibility compile`` fills the cache in the foreground
-(for an image, a shared server or before a demonstration).
+environment). The helper writes nothing to the terminal; if it cannot start or fails, the run
+compiles what it would have compiled anyway; it is stopped when the command ends and ends by
+itself when its parent is killed. ``accessibility compile`` fills the cache ahead of a run, on
+both cores (for an image, a shared server or before a demonstration).
+
+    >>> kernel_names()[-1]
+    'accessibility.routing.search:distances'
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import importlib
 import logging
 import os
@@ -127,26 +133,30 @@ def compile_kernels(
 ) -> int:
     """Compile the kernels ``names`` (in that order) into numba's cache; returns how many
     compiled. A kernel already cached is loaded, not compiled. With ``claims`` (the folder two
-    processes share), a kernel the other process has claimed is left to it; with ``parent``,
-    stops when that process is gone."""
+    processes share, see :func:`claim_compiles`), a kernel the other process has claimed is
+    left to it; with ``parent``, stops when that process is gone."""
     done = 0
-    for name, dispatcher, sig in kernels(names):
+    for _, dispatcher, sig in kernels(names):
         if parent is not None and os.getppid() != parent:
             break
-        if claims is not None and not _claim(claims, name):
+        if claims is not None and os.path.exists(_claim_path(claims, dispatcher, sig)):
             continue
         if not is_cached(dispatcher, sig):
             done += 1
         dispatcher.compile(sig)
-        if claims is not None:
-            Path(claims, name.replace(":", ".") + ".done").touch()
     return done
 
 
-def _claim(claims: str, name: str) -> bool:
-    """Whether this process is the first to claim kernel ``name`` (an exclusive file)."""
+def _claim_path(claims: str, dispatcher: Any, sig: Any) -> str:
+    f = dispatcher.py_func
+    text = f"{f.__module__}.{f.__qualname__}{tuple(sig)}"
+    return os.path.join(claims, hashlib.sha1(text.encode()).hexdigest()[:20])
+
+
+def _claim(path: str) -> bool:
+    """Whether this process is the first to claim a compilation (an exclusive file)."""
     try:
-        os.close(os.open(os.path.join(claims, name.replace(":", ".")), os.O_CREAT | os.O_EXCL))
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL))
     except FileExistsError:
         return False
     return True
@@ -178,7 +188,7 @@ def _lock_cache_writes(claims: str | None) -> None:
 
     original = getattr(cls.save, "__wrapped__", cls.save)
     if claims is None:
-        cls.save = original
+        cls.save = original  # type: ignore[method-assign]
         return
 
     def save(self: Any, key: Any, data: Any) -> None:
@@ -186,7 +196,7 @@ def _lock_cache_writes(claims: str | None) -> None:
             original(self, key, data)
 
     save.__wrapped__ = original  # type: ignore[attr-defined]
-    cls.save = save
+    cls.save = save  # type: ignore[method-assign]
 
 
 def _wanted() -> bool:
@@ -194,7 +204,7 @@ def _wanted() -> bool:
         return False
     from numba.core import config
 
-    if config.DISABLE_JIT:
+    if getattr(config, "DISABLE_JIT", False):
         return False
     try:
         import fcntl  # noqa: F401 - the lock on numba's cache index (POSIX)
@@ -217,33 +227,67 @@ def _checked_first(name: str) -> bool:
     return not name.startswith("accessibility.transit.")
 
 
-def _waiting_compile(dispatcher: Any, name: str, sig: tuple, claims: str, proc: Any) -> Any:
-    """``dispatcher.compile`` that, when the helper is compiling the kernel, waits for it and
-    then loads the kernel from the cache instead of compiling it a second time."""
+def _claiming_compile(dispatcher: Any, claims: str, other_alive: Any) -> Any:
+    """``dispatcher.compile`` that compiles a new signature only if this process claims it
+    first; otherwise it waits until the other process has compiled it (or is gone) and then
+    loads it from the cache."""
     own = type(dispatcher).compile
-    done = os.path.join(claims, name.replace(":", ".") + ".done")
 
-    def compile(signature: Any) -> Any:
-        if tuple(signature) == sig and not _claim(claims, name):
-            waited = 0.0
-            while not os.path.exists(done) and proc.poll() is None and waited < 300:
-                time.sleep(0.02)
-                waited += 0.02
-        return own(dispatcher, signature)
+    def compile(sig: Any) -> Any:
+        if tuple(sig) in dispatcher.overloads:
+            return own(dispatcher, sig)
+        path = _claim_path(claims, dispatcher, sig)
+        if _claim(path):
+            try:
+                return own(dispatcher, sig)
+            finally:
+                Path(path + ".done").touch()
+        waited = 0.0
+        while not os.path.exists(path + ".done") and other_alive() and waited < 300:
+            time.sleep(0.02)
+            waited += 0.02
+        return own(dispatcher, sig)
 
     return compile
 
 
-def start_background(*, parent: bool = True) -> subprocess.Popen | None:
+def claim_compiles(claims: str, other_alive: Any) -> list[Any]:
+    """Make every cached kernel of the package's imported modules (callees included) claim
+    its compilations in the folder ``claims``; returns the kernels, for :func:`unclaim`."""
+    from numba.core.registry import CPUDispatcher
+
+    hooked = []
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith("accessibility.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if (
+                isinstance(value, CPUDispatcher)
+                and value.py_func.__module__ == module_name
+                and hasattr(value._cache, "_index_key")
+                and "compile" not in vars(value)
+            ):
+                value.compile = _claiming_compile(value, claims, other_alive)
+                hooked.append(value)
+    return hooked
+
+
+def unclaim(hooked: Sequence[Any]) -> None:
+    """Undo :func:`claim_compiles`."""
+    for dispatcher in hooked:
+        vars(dispatcher).pop("compile", None)
+
+
+def start_background() -> subprocess.Popen | None:
     """Start the background compile when numba's cache misses kernels; ``None`` when not.
 
     The cache is checked for the road-network and routing kernels (whose modules every run
     imports); when one is missing, the helper compiles every kernel of :func:`kernel_names`
     that is not cached, last first, while this process compiles from the front: each kernel
-    is compiled by the process that claims it first, and this process waits for a kernel the
-    helper is compiling, then loads it from the cache. With ``parent`` (the default) the
-    helper stops when this process is gone. Never raises: a helper that cannot start leaves
-    the run to compile as it would anyway.
+    (and callee) is compiled by the process that claims it first, and a process that needs one
+    the other is compiling waits for it, then loads it from the cache. The helper stops when
+    this process is gone. Never raises: a helper that cannot start leaves the run to compile
+    as it would anyway.
     """
     if _CHILD or not _wanted():
         return None
@@ -256,9 +300,9 @@ def start_background(*, parent: bool = True) -> subprocess.Popen | None:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        watch = ["--parent", str(os.getpid())] if parent else []
+        command = ["-m", "accessibility._precompile", "--claims", claims]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "accessibility._precompile", "--claims", claims, *watch],
+            [sys.executable, *command, "--parent", str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -270,10 +314,7 @@ def start_background(*, parent: bool = True) -> subprocess.Popen | None:
             shutil.rmtree(claims, ignore_errors=True)
         return None
     _log.debug("compiling numba kernels in process %d", proc.pid)
-    hooked = []
-    for name, dispatcher, sig in kernels(first):
-        dispatcher.compile = _waiting_compile(dispatcher, name, sig, claims, proc)
-        hooked.append(dispatcher)
+    hooked = claim_compiles(claims, lambda: proc.poll() is None)
     _lock_cache_writes(claims)
     _CHILD.append((proc, claims, hooked))
     atexit.register(stop_background)
@@ -284,8 +325,7 @@ def stop_background() -> None:
     """Stop the background compile (if running), reap it and undo :func:`start_background`."""
     while _CHILD:
         proc, claims, hooked = _CHILD.pop()
-        for dispatcher in hooked:
-            dispatcher.__dict__.pop("compile", None)
+        unclaim(hooked)
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -299,14 +339,9 @@ def stop_background() -> None:
 
 def compile_all() -> tuple[int, str]:
     """Compile every kernel of :func:`kernel_names` that numba's cache lacks, on two cores
-    (``accessibility compile``); returns how many were missing and the cache folder.
-
-    Examples
-    --------
-    >>> n, where = compile_all()  # doctest: +SKIP
-    """
+    (``accessibility compile``); returns how many were missing and the cache folder."""
     todo = missing()
-    proc = start_background(parent=False) if todo else None
+    proc = start_background() if todo else None
     try:
         if proc is None:
             compile_kernels()
@@ -350,7 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _die_with_parent()
     _lock_cache_writes(claims)
     try:
-        compile_kernels(kernel_names()[::-1], claims=claims, parent=parent)
+        names = kernel_names()[::-1]
+        kernels(names)  # imports the modules, so that their kernels and callees claim
+        claim_compiles(claims, lambda: parent is None or os.getppid() == parent)
+        compile_kernels(names, claims=claims, parent=parent)
     except _Stop:
         pass
     finally:

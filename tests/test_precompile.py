@@ -87,7 +87,7 @@ def test_no_helper_when_switched_off_or_without_the_jit(monkeypatch):
     monkeypatch.delenv(pre.ENV_SWITCH)
     from numba.core import config
 
-    monkeypatch.setattr(config, "DISABLE_JIT", True)
+    monkeypatch.setattr(config, "DISABLE_JIT", True, raising=False)
     assert pre.start_background() is None
     assert started == []
 
