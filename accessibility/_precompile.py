@@ -264,10 +264,10 @@ def claim_compiles(claims: str, other_alive: Any) -> list[Any]:
             if (
                 isinstance(value, CPUDispatcher)
                 and value.py_func.__module__ == module_name
-                and hasattr(value._cache, "_index_key")
+                and hasattr(getattr(value, "_cache", None), "_index_key")
                 and "compile" not in vars(value)
             ):
-                value.compile = _claiming_compile(value, claims, other_alive)
+                vars(value)["compile"] = _claiming_compile(value, claims, other_alive)
                 hooked.append(value)
     return hooked
 
