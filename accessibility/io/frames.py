@@ -152,8 +152,10 @@ def arrow_columns(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` (as :func:`prepare_frame` returns it) can be written through GDAL's Arrow
     path, which is faster than feature by feature and stores the same rows, types and metadata.
 
-    True only when every column converts to Arrow exactly: NumPy booleans, integers (but
-    unsigned 64-bit ones, which GDAL's Arrow writer stores as REAL), floats and datetimes, pandas' nullable booleans, integers, floats and strings, time-zone-aware datetimes.
+    True only when every column converts to Arrow exactly: NumPy booleans, integers (not
+    unsigned 64-bit ones, which GDAL's Arrow writer stores as REAL), floats and datetimes,
+    pandas' nullable booleans, integers (not UInt64), floats and strings, time-zone-aware
+    datetimes.
     Anything else (object columns, which may mix types; categoricals; durations) and an
     environment without pyarrow or without GDAL's Arrow writer keep the feature-by-feature path.
     """
