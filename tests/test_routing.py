@@ -802,7 +802,9 @@ def _chunk_both_queues(g, src, tgt, max_cost, with2):
 
     p = prepare(g, src, tgt, max_cost)
     arrays = kernel_arrays(g)
-    inv, n_buckets, lifo = queue_plan(arrays[2], p.bound)
+    # the plan of the arcs of positive cost: the bucket queue also on graphs with zero-cost
+    # arcs (where travel_costs takes the heap), to test its corrections
+    inv, n_buckets, lifo = queue_plan(arrays[2][arrays[2] > 0], p.bound)
     out = []
     for kernel, plan in ((many_to_many_chunk, ()), (many_to_many_chunk_lifo, (inv, n_buckets))):
         *cols, cnt = kernel(

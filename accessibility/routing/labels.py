@@ -123,13 +123,15 @@ def queue_plan(cost, bound):
     ``lifo``: the bucket width is the shortest arc of positive cost, and the longest arc spans at
     most ``MAX_BUCKETS // 2 - 2`` buckets; no entry of a bucket can then improve another one of
     it through an arc of positive cost, so its entries are settled in any order (last in, first
-    out), and what a zero-cost arc improves within the bucket is corrected (see
-    :func:`nearest_one`). Otherwise (or when every arc costs zero) the width is the longest arc
-    over ``HEAP_BUCKETS // 4`` and a bucket's entries go through a heap (:mod:`.heap`), which
-    settles them in cost order.
+    out), and a label lowered after it was settled (a tie, rounding at a bucket edge) is
+    corrected (see :func:`nearest_one`). Otherwise, and whenever an arc within the bound costs zero, the width
+    is the longest arc over ``HEAP_BUCKETS // 4`` and a bucket's entries go through a heap
+    (:mod:`.heap`), which settles them in cost order: a chain of zero-cost arcs within one
+    last-in-first-out bucket could be corrected again and again (time quadratic in its length).
     """
     cmin = np.inf  # the shortest arc of positive cost
     cmax = 0.0
+    zero = False
     for a in range(cost.shape[0]):
         c = cost[a]
         if c <= bound:
@@ -137,7 +139,9 @@ def queue_plan(cost, bound):
                 cmax = c
             if 0.0 < c < cmin:
                 cmin = c
-    if cmin < np.inf and cmax <= cmin * (MAX_BUCKETS // 2 - 2):
+            elif c == 0.0:
+                zero = True
+    if not zero and cmin < np.inf and cmax <= cmin * (MAX_BUCKETS // 2 - 2):
         n_buckets = 4
         while n_buckets < 2 * (cmax / cmin + 2):
             n_buckets *= 2
