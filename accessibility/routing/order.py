@@ -108,7 +108,7 @@ def regroup_pairs(
     # each piece's key column becomes its rows' slots (pieces in order: stable), then each
     # other column is placed piece by piece and released
     nxt = counts[:-1].copy()
-    pieces = [{c: p[c] for c in (other, "cost", "cost2")} for p in parts]
+    pieces = [{c: p.pop(c) for c in (other, "cost", "cost2")} for p in parts]
     slots = []  # (int32 when the table has fewer than 2**31 rows: 4 bytes a row less at peak)
     for p in parts:
         k = np.ascontiguousarray(p.pop(key), np.int64)
