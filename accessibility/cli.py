@@ -177,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check a project file and its inputs without running")
     check.add_argument("project")
     _common(check)
+
+    comp = sub.add_parser(
+        "compile",
+        help="compile the routing kernels into numba's cache now (for a Docker image, a shared "
+        "server, or before a demonstration), so that the first run does not",
+    )
+    _common(comp)
     return parser
 
 
@@ -195,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             set_options(progress=not args.quiet and sys.stderr.isatty()),
         ):
             warnings.showwarning = _warnings_as_log(warnings.showwarning)
+            _compile_ahead(args)
             return _dispatch(args)
     except AccessibilityError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -205,6 +213,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_interrupted(committed_outputs()[already:]), file=sys.stderr)
         return 130
+    finally:
+        if args.command in ("demo", "run"):
+            from ._precompile import stop_background
+
+            stop_background()
+
+
+def _compile_ahead(args: argparse.Namespace) -> None:
+    """On a fresh install (numba's cache empty), compile the kernels on the second core while
+    the run starts (``accessibility._precompile``); a run on a remote Dask cluster compiles
+    there."""
+    if args.command in ("demo", "run") and getattr(args, "dask", None) in (None, "local"):
+        from ._precompile import start_background
+
+        start_background()
 
 
 def _interrupted(written: Sequence[Path]) -> str:
@@ -305,6 +328,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             f"{args.project}: OK — {road_text}{len(villages)} villages, {len(facilities)} "
             f"facilities, {len(cfg['services'])} service table(s)"
         )
+        return 0
+    elif args.command == "compile":
+        from ._precompile import compile_all
+
+        n, where = compile_all()
+        print(f"{n} kernels compiled into numba's cache ({where})")
         return 0
     else:  # pragma: no cover - argparse enforces the choices
         raise SystemExit(2)

@@ -14,12 +14,17 @@ imports, numba cache loads and everything the command does are included):
 The package's bytecode is compiled first (untimed, into a temporary ``PYTHONPYCACHEPREFIX``), as
 an installed package has it.
 
-A further demo run with an empty cache lists the kernels that compiled and the seconds each
-took (numba's compile events, time spent in the kernel's own compilation, callees excluded);
-``--no-kernels`` skips it.
+A further demo run with an empty cache and without the background compile
+(``ACCESSIBILITY_PRECOMPILE=0``, so that every kernel compiles in it) lists the kernels that
+compiled and the seconds each took (numba's compile events, time spent in the kernel's own
+compilation, callees excluded); ``--no-kernels`` skips it.
+
+``--precompile-ab N`` instead runs the first demo (empty cache) N times without and N times with
+the background compile, interleaved, and prints the median wall and CPU seconds of each.
 
     python bench/bench_cold_start.py      # prints a table, writes bench/results/cold_start.md
     python bench/bench_cold_start.py --from-log LOG   # the report again from a run's printout
+    python bench/bench_cold_start.py --precompile-ab 3
 """
 
 from __future__ import annotations
@@ -122,7 +127,11 @@ def measure(kernels: bool) -> dict:
         if kernels:
             k = _timed(
                 [sys.executable, "-c", KERNELS_CHILD, str(out)],
-                {**env, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba_cache_2")},
+                {
+                    **env,
+                    "NUMBA_CACHE_DIR": str(Path(tmp) / "numba_cache_2"),
+                    "ACCESSIBILITY_PRECOMPILE": "0",
+                },
             )
             k["kernels"] = ast.literal_eval(k["stderr"].strip().splitlines()[-1])
             res["kernels"] = k
@@ -131,6 +140,46 @@ def measure(kernels: bool) -> dict:
             _timed(county, env)  # fills the default numba cache
             res["imperial"] = _timed(county, env)
     return res
+
+
+def precompile_ab(n: int) -> str:
+    """The first demo without and with the background compile, ``n`` times each, interleaved."""
+    import statistics
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    runs: dict[str, list[dict]] = {"0": [], "1": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(ROOT / "accessibility")],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        for i in range(n):
+            for switch, got in runs.items():
+                out = Path(tmp) / f"out_{switch}_{i}"
+                demo = [sys.executable, "-m", "accessibility", "demo", "--out", str(out)]
+                cache = str(Path(tmp) / f"numba_cache_{switch}_{i}")
+                r = _timed(
+                    demo, {**env, "NUMBA_CACHE_DIR": cache, "ACCESSIBILITY_PRECOMPILE": switch}
+                )
+                got.append(r)
+                print(
+                    f"ACCESSIBILITY_PRECOMPILE={switch}",
+                    {k: v for k, v in r.items() if k != "stderr"},
+                    flush=True,
+                )
+    lines = []
+    for switch, what in (("0", "without"), ("1", "with")):
+        wall = statistics.median(r["wall_s"] for r in runs[switch])
+        cpu = statistics.median(r["cpu_s"] for r in runs[switch])
+        lines.append(
+            f"first demo {what} the background compile: median of {n}, {wall:.1f} s wall, "
+            f"{cpu:.1f} s CPU"
+        )
+    return "\n".join(lines)
 
 
 def report(res: dict) -> str:
@@ -215,7 +264,17 @@ def main() -> None:
     p.add_argument("--no-kernels", action="store_true", help="skip the per-kernel compile run")
     p.add_argument("--out", default=str(HERE / "results" / "cold_start.md"))
     p.add_argument("--from-log", default=None, help="re-render the report from a run's printout")
+    p.add_argument(
+        "--precompile-ab",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the first demo, N times without and with the background compile",
+    )
     a = p.parse_args()
+    if a.precompile_ab:
+        print(precompile_ab(a.precompile_ab))
+        return
     if a.from_log:
         res = {}
         for line in Path(a.from_log).read_text(encoding="utf-8").splitlines():

@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 MODULES = (
+    "_precompile",
     "measures",
     "measures.decay",
     "measures.nearest",

@@ -534,3 +534,26 @@ def test_geopackage_rows_as_written_feature_by_feature(tmp_path, layers, monkeyp
     monkeypatch.setattr(frames, "_arrow_writer", lambda: False)
     slow = io.write_geopackage(tmp_path / "slow.gpkg", all_layers)
     assert _gpkg_dump(fast) == _gpkg_dump(slow)
+
+
+def test_geopackage_keeps_unsigned_64_bit_ids_exact(tmp_path):
+    # H3 cell ids are unsigned 64-bit integers beyond 2**53: GDAL's Arrow writer would store them
+    # as REAL (rounded); they must come back as the same integers
+    cells = np.array([0x8A2A1072B59FFFF, 0x8A2A1072B597FFF], dtype=np.uint64)
+    frame = gpd.GeoDataFrame(
+        {"parent": cells + np.uint64(1), "n": pd.array([1, None], dtype="UInt64")},
+        geometry=[Point(500000, 3300000), Point(500001, 3300000)],
+        crs=CRS,
+        index=pd.Index(cells, name="cell"),
+    )
+    path = io.write_geopackage(tmp_path / "cells.gpkg", {"cells": frame})
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute(
+            "SELECT cell, typeof(cell), parent, typeof(parent), n FROM cells ORDER BY fid"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [
+        (int(c), "integer", int(c) + 1, "integer", n) for c, n in zip(cells, [1, None], strict=True)
+    ]

@@ -171,3 +171,27 @@ def test_csr_from_arcs_counting_sort_keeps_the_stable_order(monkeypatch):
     got = graph_module.csr_from_arcs(n, tail, head, cost, cost2)
     for name in ("indptr", "head", "cost", "cost2", "arc_edge"):
         np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+
+
+@pytest.mark.parametrize("n_targets", [64, 5_000, 200_000])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_targets_come_out_in_order_from_both_paths(n_targets, seed):
+    # a row's settled targets are put in order from the bit set (dense rows) or by a heapsort
+    # (sparse rows); both must give the sorted targets and leave the bit set empty
+    from accessibility.routing import search
+
+    rng = np.random.default_rng(seed)
+    words = (n_targets + 63) // 64
+    for nt in (0, 1, 2, 7, words // 8 - 1, words // 8 + 1, min(n_targets, 3 * words)):
+        if nt < 0:
+            continue
+        ts = rng.choice(n_targets, size=nt, replace=False).astype(np.int64)
+        bits = np.zeros(words, np.uint64)
+        for t in ts:
+            bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+        touched = np.full(nt + 3, -7, np.int64)
+        touched[:nt] = ts
+        search._in_order(touched, np.int64(nt), bits)
+        assert touched[:nt].tolist() == sorted(ts.tolist())
+        assert touched[nt:].tolist() == [-7, -7, -7]
+        assert not bits.any()

@@ -141,8 +141,10 @@ def _replace_surrogates(s: pd.Series, name: str, col: str) -> pd.Series:
     return fixed
 
 
+#: (not UInt64: GDAL's Arrow writer stores unsigned 64-bit integers as REAL, which rounds ids
+#: beyond 2**53 such as H3 cells; the feature-by-feature writer stores them as INTEGER)
 _NULLABLE_NUMBERS = frozenset(
-    ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64")
+    ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "Float32", "Float64")
 )
 
 
@@ -150,8 +152,10 @@ def arrow_columns(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` (as :func:`prepare_frame` returns it) can be written through GDAL's Arrow
     path, which is faster than feature by feature and stores the same rows, types and metadata.
 
-    True only when every column converts to Arrow exactly: NumPy booleans, integers, floats and
-    datetimes, pandas' nullable booleans, integers, floats and strings, time-zone-aware datetimes.
+    True only when every column converts to Arrow exactly: NumPy booleans, integers (not
+    unsigned 64-bit ones, which GDAL's Arrow writer stores as REAL), floats and datetimes,
+    pandas' nullable booleans, integers (not UInt64), floats and strings, time-zone-aware
+    datetimes.
     Anything else (object columns, which may mix types; categoricals; durations) and an
     environment without pyarrow or without GDAL's Arrow writer keep the feature-by-feature path.
     """
@@ -167,7 +171,7 @@ def arrow_columns(frame: pd.DataFrame) -> bool:
             continue
         dtype = frame[col].dtype
         if isinstance(dtype, np.dtype):
-            if dtype.kind in "biufM":
+            if dtype.kind in "bifM" or (dtype.kind == "u" and dtype.itemsize < 8):
                 continue
             return False
         if isinstance(dtype, pd.StringDtype | pd.BooleanDtype | pd.DatetimeTZDtype):

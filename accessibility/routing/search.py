@@ -525,6 +525,33 @@ _DEBRUIJN = np.array(
 
 
 @njit(cache=True, nogil=True)
+def _heapsort(a, n):
+    """Sort ``a[:n]`` in place (heapsort: no scratch, no recursion; numba's ``np.sort`` compiles
+    a quicksort of its own, about 2 s on a fresh install, for the few sparse rows that need it)."""
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_down(a, start, n)
+    for end in range(n - 1, 0, -1):
+        a[0], a[end] = a[end], a[0]
+        _sift_down(a, np.int64(0), end)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sift_down(a, i, n):
+    x = a[i]
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and a[c + 1] > a[c]:
+            c += 1
+        if a[c] <= x:
+            break
+        a[i] = a[c]
+        i = c
+    a[i] = x
+
+
+@njit(cache=True, nogil=True)
 def _in_order(touched, nt, bits):
     """Sort ``touched[:nt]`` (distinct target indices, also set in the bit set ``bits``) in place
     and clear their bits. Reading the set bits in order visits every word of ``bits``, but a
@@ -534,10 +561,9 @@ def _in_order(touched, nt, bits):
         return
     words = bits.shape[0]
     if words > 8 * nt:
-        ts = np.sort(touched[:nt])
+        _heapsort(touched, nt)
         for j in range(nt):
-            touched[j] = ts[j]  # (a loop: a slice assignment compiles numba's string formatting)
-            bits[ts[j] >> 6] = np.uint64(0)
+            bits[touched[j] >> 6] = np.uint64(0)
         return
     k = 0
     for w in range(words):
