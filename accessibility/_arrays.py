@@ -9,9 +9,38 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+
 import numpy as np
 
-__all__ = ["unique_sorted"]
+__all__ = ["release_free_memory", "unique_sorted"]
+
+
+@functools.cache
+def _malloc_trim() -> object:
+    """glibc's ``malloc_trim``, or None on other C libraries (macOS, Windows, musl)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def release_free_memory() -> None:
+    """Hand memory freed inside the C heap back to the system (glibc ``malloc_trim``).
+
+    The routing threads' output buffers (a few MB each) live in per-thread malloc arenas: when
+    they are freed the memory stays in the process (and in its resident size) until trimmed,
+    however many hundred MB of them there are. Does nothing where ``malloc_trim`` is missing.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)  # type: ignore[operator]
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

@@ -72,9 +72,7 @@ def _arg_types() -> dict[str, Any]:
             *(a_i32, a_i32, a_f64, a_f64, a_i64, a_i64, a_f64, a_f64, i64, i64, a_i64, a_i64),
             *(a_f64, a_f64, a_b, i64, i64, f64, f64, b, a_i64, a_i64, f64, i64),
         ),
-        "accessibility.routing.order:_scatter": (
-            *(a_i64, a_i64, a_f64, a_f64, i64, i64, a_i64, a_i32, a_i32, a_f64, a_f64),
-        ),
+        "accessibility.routing.order:_slots": (a_i64, a_i64, a_i32),
         "accessibility.routing.labels:nearest_one": (
             *(a_i32, a_i32, a_f64, a_f64, a_i64, a_i64, a_f64, a_f64, f64, a_b, i64, a_i64),
             *(a_i64, a_f64, a_f64, i64, f64, b),

@@ -232,13 +232,17 @@ def _labels(index: pd.Index, pos: np.ndarray) -> Any:
 def _labelled_arrays(
     cols: dict[str, np.ndarray], lo: pd.DataFrame, ld: pd.DataFrame
 ) -> pd.DataFrame:
-    """Positions ``o``/``d`` (arrays) -> the layers' id labels, as a cost table, without copies."""
+    """Positions ``o``/``d`` (arrays) -> the layers' id labels, as a cost table, without copies.
+
+    ``cols`` is emptied: each position column is released once its labels are made."""
+    origin = _labels(lo.index, cols.pop("o"))
+    destination = _labels(ld.index, cols.pop("d"))
     return pd.DataFrame(
         {
-            "origin": _labels(lo.index, cols["o"]),
-            "destination": _labels(ld.index, cols["d"]),
-            "travel_time_min": cols["cost"],
-            "distance_m": cols["cost2"],
+            "origin": origin,
+            "destination": destination,
+            "travel_time_min": cols.pop("cost"),
+            "distance_m": cols.pop("cost2"),
         },
         copy=False,
     )

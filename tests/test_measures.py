@@ -585,6 +585,29 @@ def test_duplicate_pairs_found_in_dense_and_sparse_tables():
     assert not _has_duplicate_pairs(o[:0], d[:0], 3, 4)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_duplicate_pairs_in_sorted_tables_agree_with_pandas(seed, monkeypatch):
+    # a table sorted by origin then destination (as travel_costs returns it) is checked by its
+    # order, in slices (made tiny here so that duplicates fall on the slice borders); unsorted
+    # tables go the general way: the answer is the same as pandas' either way
+    from accessibility.measures import _table
+
+    monkeypatch.setattr(
+        _table, "_ORDER_CHECK_ROWS", int(np.random.default_rng(seed).integers(1, 5))
+    )
+    rng = np.random.default_rng(seed)
+    n_o, n_d = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    m = int(rng.integers(0, 25))
+    o, d = rng.integers(0, n_o, m), rng.integers(0, n_d, m)
+    order = np.lexsort((d, o))
+    so, sd = o[order], d[order]
+    first = np.r_[True, (so[1:] != so[:-1]) | (sd[1:] != sd[:-1])] if m else np.ones(0, bool)
+    for oo, dd in ((o, d), (so, sd), (so[first], sd[first])):  # raw, sorted, sorted + distinct
+        want = bool(pd.DataFrame({"o": oo, "d": dd}).duplicated().any())
+        for space in (n_d, 10**7):  # a flag table, a sort
+            assert _table._has_duplicate_pairs(oo, dd, n_o, space) == want
+
+
 def _bits(a):
     return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
 

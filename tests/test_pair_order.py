@@ -59,6 +59,23 @@ def test_regroup_pairs_equals_concatenate_and_counting_order(seed, n_src, n_keys
         assert got[k].dtype == (np.int32 if k in ("source", "target") else v.dtype)
 
 
+def test_regroup_pairs_releases_the_pieces_and_keeps_large_ids():
+    # each piece's columns are handed over (its dict emptied: the arrays can be freed as they
+    # are placed), and ids beyond int32 come back as int64, equal to the plain path
+    rng = np.random.default_rng(5)
+    parts = _parts(rng, 7, 9, 3)
+    for p in parts:
+        p["source"] = p["source"] + 2**40
+    whole = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = counting_order(whole["target"], 9)
+    dicts = list(parts)
+    got = regroup_pairs(parts, "target", 9)
+    assert parts == [] and all(d == {} for d in dicts)
+    assert got["source"].dtype == np.int64
+    for k, v in whole.items():
+        np.testing.assert_array_equal(got[k], v[order])
+
+
 def test_regroup_pairs_rejects_keys_out_of_range():
     part = {
         "source": np.array([0]),

@@ -351,8 +351,25 @@ def check_reach(p: Pairs, need: float | None, what: str) -> None:
     )
 
 
+#: rows per slice when checking the order of a table (bounds the temporary flags)
+_ORDER_CHECK_ROWS = 1 << 20
+
+
+def _sorted_distinct(o: np.ndarray, d: np.ndarray) -> bool:
+    """True when the pairs strictly increase by ``(o, d)`` (sorted by origin, then destination,
+    as :func:`accessibility.travel_costs` returns them): then no pair occurs twice."""
+    for a in range(0, max(o.size - 1, 0), _ORDER_CHECK_ROWS):
+        b = min(a + _ORDER_CHECK_ROWS, o.size - 1)
+        o0, o1 = o[a:b], o[a + 1 : b + 1]
+        if not ((o1 > o0) | ((o1 == o0) & (d[a + 1 : b + 1] > d[a:b]))).all():
+            return False
+    return True
+
+
 def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
     """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
+    if _sorted_distinct(o, d):  # a table from travel_costs: no key column, no sorted copy
+        return False
     key = o * np.int64(max(n_d, 1))
     key += d
     space = n_o * max(n_d, 1)

@@ -18,10 +18,10 @@ Examples
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
+
+from .._arrays import release_free_memory
 
 __all__ = ["counting_order", "regroup_pairs"]
 
@@ -54,18 +54,13 @@ def counting_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _scatter(key, other, cost, cost2, k0, k1, nxt, out_key, out_other, out_cost, out_cost2):
-    """Rows with ``k0 <= key < k1`` to their slots ``nxt[key]`` (advanced)."""
-    for i in range(key.shape[0]):
-        k = key[i]
-        if k < k0 or k >= k1:
-            continue
-        j = nxt[k]
-        nxt[k] = j + 1
-        out_key[j] = k
-        out_other[j] = other[i]
-        out_cost[j] = cost[i]
-        out_cost2[j] = cost2[i]
+def _slots(keys, nxt, out):
+    """Each row's slot in the regrouped table into ``out``: ``nxt[key]``, advanced (stable
+    within a key)."""
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        out[i] = nxt[k]
+        nxt[k] = nxt[k] + 1
 
 
 def regroup_pairs(
@@ -79,23 +74,29 @@ def regroup_pairs(
     :func:`accessibility.routing.iter_many_to_many` yields them), concatenated and stably sorted
     by the column ``key`` (integers in ``0..n_keys-1``) in one pass: the same as concatenating
     them and ordering by :func:`counting_order`, without the concatenated copy, the order array
-    and one gather per column. ``n_jobs`` threads each fill the rows of a range of keys.
-    ``parts`` is emptied. The id columns come back as int32 when every id fits.
+    and one gather per column. ``parts`` (and each piece's dict) is emptied: columns are released as
+    soon as they are placed, so the pieces and the result are never both held in full (the
+    peak is about that of the pieces). The id columns come back as int32 when every id
+    fits. ``n_jobs`` is accepted for compatibility; the placement is one pass per column.
 
     ``extra``: more rows (the same columns; no ``(key, other)`` pair of theirs among the pieces')
     merged in among the rows of their key by the other column, in which the pieces' rows of each
     key must then increase (as when the pieces come sorted by the other column, then the key).
     """
+    del n_jobs
     other = "target" if key == "source" else "source"
     counts = np.zeros(n_keys + 1, np.int64)
     top, low = n_keys, 0
     if extra is not None:
         order = np.lexsort((extra[other], extra[key]))
         extra = {c: np.asarray(extra[c])[order] for c in (key, other, "cost", "cost2")}
-        parts = [*parts, extra]  # (counted and checked with the pieces; placed last)
+        parts.append(extra)  # (counted and checked with the pieces; placed last)
+        extra_keys = np.unique(extra[key]).tolist()
     for p in parts:
         k = p[key]
         if k.size and (k.min() < 0 or k.max() >= n_keys):
+            if extra is not None:
+                parts.pop()
             raise ValueError(f"keys must lie in 0..{n_keys - 1}")
         counts[1:] += np.bincount(k, minlength=n_keys)
         if p[other].size:
@@ -104,52 +105,33 @@ def regroup_pairs(
     np.cumsum(counts, out=counts)
     m = int(counts[-1])
     ids = np.int32 if top < 2**31 and low >= 0 else np.int64
-    out = {
-        key: np.empty(m, ids),
-        other: np.empty(m, ids),
-        "cost": np.empty(m, np.float64),
-        "cost2": np.empty(m, np.float64),
-    }
+    # each piece's key column becomes its rows' slots (pieces in order: stable), then each
+    # other column is placed piece by piece and released
     nxt = counts[:-1].copy()
-    cols = [
-        tuple(
-            np.ascontiguousarray(p[c], t)
-            for c, t in (
-                (key, np.int64),
-                (other, np.int64),
-                ("cost", np.float64),
-                ("cost2", np.float64),
-            )
-        )
-        for p in parts
-    ]
-    if extra is not None:
-        extra_cols = cols.pop()
-        parts.pop()
+    pieces = [{c: p.pop(c) for c in (other, "cost", "cost2")} for p in parts]
+    slots = []  # (int32 when the table has fewer than 2**31 rows: 4 bytes a row less at peak)
+    for p in parts:
+        k = np.ascontiguousarray(p.pop(key), np.int64)
+        slots.append(np.empty(k.shape[0], np.int32 if m < 2**31 else np.int64))
+        _slots(k, nxt, slots[-1])
+        del k
     parts.clear()
-    # key ranges of about equal rows, one per thread
-    n_jobs = max(1, min(int(n_jobs), n_keys))
-    cuts = np.searchsorted(counts, np.linspace(0, m, n_jobs + 1)[1:-1]).tolist()
-    ranges = list(zip([0, *cuts], [*cuts, n_keys], strict=True))
-
-    def fill(r: tuple[int, int]) -> None:
-        for ck, co, cc, cc2 in cols:
-            _scatter(
-                ck, co, cc, cc2, r[0], r[1], nxt, out[key], out[other], out["cost"], out["cost2"]
-            )
-
-    if len(ranges) == 1:
-        fill(ranges[0])
-    else:
-        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-            list(pool.map(fill, ranges))
+    release_free_memory()
+    out: dict[str, np.ndarray] = {}
+    for c, dtype in ((other, ids), ("cost", np.float64), ("cost2", np.float64)):
+        col = np.empty(m, dtype)
+        for s, piece in zip(slots, pieces, strict=True):
+            col[s] = piece.pop(c)
+        out[c] = col
+        release_free_memory()
+    del slots, pieces
+    release_free_memory()
+    out[key] = np.repeat(np.arange(n_keys, dtype=ids), np.diff(counts))
     if extra is not None:
-        # the extra rows at the end of their key's rows, then those few keys' rows in order
-        ek, eo, ec, ec2 = extra_cols
-        _scatter(ek, eo, ec, ec2, 0, n_keys, nxt, out[key], out[other], out["cost"], out["cost2"])
-        for k in np.unique(ek).tolist():
+        # the extra rows came last among their key's rows: sort those few keys' rows
+        for k in extra_keys:
             seg = slice(int(counts[k]), int(counts[k + 1]))
             by = np.argsort(out[other][seg], kind="stable")
-            for c in out.values():
-                c[seg] = c[seg][by]
-    return out
+            for values in out.values():
+                values[seg] = values[seg][by]
+    return {c: out[c] for c in (key, other, "cost", "cost2")}
