@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rasterio.transform import from_origin
 
 import accessibility as acc
@@ -107,7 +111,9 @@ def test_points_with_nan_or_infinite_coordinates_are_left_unsnapped():
 def _brute_force_snap(net, points, mode):
     """Reference for ``locate``'s edge and distance: every usable edge's distance to every point,
     the edges within SNAP_TIE_M of the nearest, the smallest key among them (written out here
-    independently of the module: end coordinates, length, second vertex to the mm, then times)."""
+    independently of the module: end coordinates, length, second vertex to the mm, then times).
+    Returns the edge, its distance and the key of every usable edge (edges with equal keys, e.g.
+    duplicated roads, are interchangeable: the rule does not order them)."""
     from accessibility.snapping import SNAP_TIE_M
 
     e = net.edges
@@ -115,19 +121,24 @@ def _brute_force_snap(net, points, mode):
     usable = np.flatnonzero(np.isfinite(fwd) | np.isfinite(bwd))
     geoms = e.geometry.to_numpy()[usable]
     xy = net.nodes[["x", "y"]].to_numpy()
-    keys = []
+    keys = {}
     for i, g in zip(usable, geoms, strict=True):
         c = shapely.get_coordinates(g)
         metres = [*xy[e["u"].iat[i]], *xy[e["v"].iat[i]], e["length_m"].iat[i], *c[1]]
-        keys.append((*np.round(metres, 3), *np.round([fwd[i], bwd[i]], 6)))
+        keys[i] = (*np.round(metres, 3), *np.round([fwd[i], bwd[i]], 6))
     edge, dist = [], []
     for p in points.geometry:
         d = shapely.distance(p, geoms)
         tied = np.flatnonzero(d <= d.min() + SNAP_TIE_M)
-        best = min(tied, key=lambda j: keys[j])
+        best = min(tied, key=lambda j: keys[usable[j]])
         edge.append(usable[best])
         dist.append(d[best])
-    return np.array(edge), np.array(dist)
+    return np.array(edge), np.array(dist), keys
+
+
+def _assert_same_snaps(got, edge, dist, keys):
+    assert [keys[i] for i in got["edge"]] == [keys[i] for i in edge]
+    np.testing.assert_array_equal(got["snap_distance_m"].to_numpy(), dist)
 
 
 def test_locate_matches_a_brute_force_reference_on_adversarial_points():
@@ -170,8 +181,37 @@ def test_locate_matches_a_brute_force_reference_on_adversarial_points():
     points = gpd.GeoDataFrame(geometry=shapely.points(pts), crs=CRS)
     with pytest.warns(SnapWarning, match="more than"):
         got = locate(net, points, mode="car", max_snap_m=500.0)
-    edge, dist = _brute_force_snap(net, points, "car")
-    np.testing.assert_array_equal(got["edge"].to_numpy(), edge)
-    np.testing.assert_array_equal(got["snap_distance_m"].to_numpy(), dist)
+    edge, dist, keys = _brute_force_snap(net, points, "car")
+    np.testing.assert_array_equal(got["edge"].to_numpy(), edge)  # no duplicated roads here
+    _assert_same_snaps(got, edge, dist, keys)
     assert (got["snapped"].to_numpy() == (dist <= 500.0)).all()
     assert not net.edges["road_class"].to_numpy()[edge].tolist().count("footway")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    scale_m=st.sampled_from([50.0, 3000.0, 200_000.0]),
+    n_roads=st.integers(1, 25),
+)
+def test_locate_matches_the_reference_on_random_roads(seed, scale_m, n_roads):
+    """Random bent roads at any scale (crossing, overlapping, sometimes duplicated), with a far
+    outlier road (uneven density: the first search radius fits neither part), and points on,
+    between and far beyond them."""
+    from accessibility.snapping import locate
+
+    rng = np.random.default_rng(seed)
+    lines = [rng.uniform(0, scale_m, (int(rng.integers(2, 5)), 2)) for _ in range(n_roads)]
+    lines.append(np.array([[40.0, 0.0], [41.0, 0.5]]) * scale_m)
+    net = acc.network_from_roads(
+        layer(lines, ["county"] * len(lines)), modes=("car",), split_crossings=True
+    )
+    verts = shapely.get_coordinates(net.edges.geometry.to_numpy())
+    pts = np.vstack(
+        [verts, rng.uniform(-scale_m, 2 * scale_m, (60, 2)), rng.uniform(-50, 50, (5, 2)) * scale_m]
+    )
+    points = gpd.GeoDataFrame(geometry=shapely.points(pts), crs=CRS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)
+        got = locate(net, points, mode="car", max_snap_m=scale_m)
+    _assert_same_snaps(got, *_brute_force_snap(net, points, "car"))
