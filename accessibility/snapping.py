@@ -136,9 +136,10 @@ def _near_edges(
 
     Exact by construction: the edges whose bounding box meets a square of half-side ``r`` around
     a point hold every edge within ``r`` of it, so where the nearest of them plus the tie margin is
-    within ``r`` (less a margin for rounding the square) they hold the whole tie set. A bounding-box query and one vectorised distance
-    are much cheaper than a nearest-neighbour search; the few points not settled by ``r`` or
-    ``4 r`` get the nearest-neighbour search (``query_nearest``, then ``dwithin``)."""
+    within ``r`` (less a margin for rounding the square) they hold the whole tie set. A
+    bounding-box query and one vectorised distance are much cheaper than a nearest-neighbour
+    search; the few points not settled by ``r`` or ``4 r`` get the nearest-neighbour search
+    (``query_nearest``, then ``dwithin``)."""
     n = len(pts)
     xy = shapely.get_coordinates(pts)
     todo = np.arange(n)
@@ -276,15 +277,20 @@ def locate(
         # index's internal order nor on floating noise, so a network built from a part of the
         # roads (a partition) or from reprojected layers snaps every point as the whole one does
         pi, ti, d = _near_edges(tree, arr[valid], radius_m)
+        vi = np.flatnonzero(valid)
+        # most points have one edge in their tie set: only the others need the keys
+        tied = np.bincount(pi, minlength=len(vi))[pi] > 1
+        edge[vi[pi[~tied]]] = usable[ti[~tied]]
+        dist[vi[pi[~tied]]] = d[~tied]
+        pi, ti, d = pi[tied], ti[tied], d[tied]
         cand, cand_pos = np.unique(ti, return_inverse=True)
         k = _tie_keys(network, mode, usable[cand])[cand_pos.ravel()]
         order = np.lexsort((*(k[:, j] for j in range(k.shape[1] - 1, -1, -1)), pi))
         pi, ti, d = pi[order], ti[order], d[order]
         first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
         pi, ti, d = pi[first], ti[first], d[first]
-        vi = np.flatnonzero(valid)[pi]
-        edge[vi] = usable[ti]
-        dist[vi] = d
+        edge[vi[pi]] = usable[ti]
+        dist[vi[pi]] = d
     has = edge >= 0
     frac = np.zeros(n)
     snap = np.full((n, 2), np.nan)
