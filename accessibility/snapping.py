@@ -112,8 +112,9 @@ def to_points(
     return out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
 
 
-def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree]:
-    """The edges ``mode`` may use and a spatial index of them."""
+def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree, float]:
+    """The edges ``mode`` may use, a spatial index of them and a first search radius (m): half
+    the spacing the edges would have if spread evenly over the nodes' bounding box."""
     edges = network.edges
     usable = np.flatnonzero(
         np.isfinite(edges[f"{mode}_fwd_min"].to_numpy())
@@ -121,7 +122,51 @@ def _edge_tree(network: Network, mode: str) -> tuple[np.ndarray, shapely.STRtree
     )
     if len(usable) == 0:
         raise InvalidValueError(f"no edge of the network may be used by mode {mode!r}")
-    return usable, shapely.STRtree(edges.geometry.to_numpy()[usable])
+    xy = network.nodes[["x", "y"]].to_numpy(np.float64)
+    area_m2 = float(np.prod(xy.max(axis=0) - xy.min(axis=0)))
+    radius_m = 0.5 * float(np.sqrt(max(area_m2, 1.0) / len(usable)))
+    return usable, shapely.STRtree(edges.geometry.to_numpy()[usable]), radius_m
+
+
+def _near_edges(
+    tree: shapely.STRtree, pts: np.ndarray, radius_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, tree edge, distance) with the edge within :data:`SNAP_TIE_M` of the point's
+    nearest edge.
+
+    Exact by construction: the edges whose bounding box meets a square of half-side ``r`` around
+    a point hold every edge within ``r`` of it, so where the nearest of them plus the tie margin is
+    within ``r`` (less a margin for rounding the square) they hold the whole tie set. A
+    bounding-box query and one vectorised distance are much cheaper than a nearest-neighbour
+    search; the few points not settled by ``r`` or ``4 r`` get the nearest-neighbour search
+    (``query_nearest``, then ``dwithin``)."""
+    n = len(pts)
+    xy = shapely.get_coordinates(pts)
+    todo = np.arange(n)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for r in (radius_m, 4.0 * radius_m):
+        if not len(todo):
+            break
+        x, y = xy[todo, 0], xy[todo, 1]
+        pi, ti = tree.query(shapely.box(x - r, y - r, x + r, y + r))
+        d = shapely.distance(pts[todo[pi]], tree.geometries[ti])
+        near = np.full(len(todo), np.inf)
+        np.minimum.at(near, pi, d)
+        done = near + 2.0 * SNAP_TIE_M <= r
+        keep = done[pi] & (d <= near[pi] + SNAP_TIE_M)
+        parts.append((todo[pi[keep]], ti[keep], d[keep]))
+        todo = todo[~done]
+    if len(todo):
+        rest = pts[todo]
+        (p0, _), d0 = tree.query_nearest(rest, return_distance=True, all_matches=False)
+        near = np.full(len(rest), np.inf)
+        near[p0] = d0
+        pi, ti = tree.query(rest, predicate="dwithin", distance=near + SNAP_TIE_M)
+        d = shapely.distance(rest[pi], tree.geometries[ti])
+        keep = d <= near[pi] + SNAP_TIE_M
+        parts.append((todo[pi[keep]], ti[keep], d[keep]))
+    pi, ti, d = (np.concatenate(a) for a in zip(*parts, strict=True))
+    return pi, ti, d
 
 
 def _tie_keys(network: Network, mode: str, edge: np.ndarray) -> np.ndarray:
@@ -217,7 +262,7 @@ def locate(
     if points.crs != network.crs:
         geom = geom.to_crs(network.crs)
     edges = network.edges
-    usable, tree = network.cached(f"tree:{mode}", lambda: _edge_tree(network, mode))
+    usable, tree, radius_m = network.cached(f"tree:{mode}", lambda: _edge_tree(network, mode))
     arr = geom.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     # NaN or infinite coordinates are on no road: left unsnapped (flagged), like missing points
@@ -231,13 +276,12 @@ def locate(
         # one with the smallest key: the choice depends only on the edges themselves, not on the
         # index's internal order nor on floating noise, so a network built from a part of the
         # roads (a partition) or from reprojected layers snaps every point as the whole one does
-        pts = arr[valid]
-        (p0, _), d0 = tree.query_nearest(pts, return_distance=True, all_matches=False)
-        near = np.full(len(pts), np.inf)
-        near[p0] = d0
-        pi, ti = tree.query(pts, predicate="dwithin", distance=near + SNAP_TIE_M)
-        d = shapely.distance(pts[pi], tree.geometries[ti])
-        tied = d <= near[pi] + SNAP_TIE_M
+        pi, ti, d = _near_edges(tree, arr[valid], radius_m)
+        vi = np.flatnonzero(valid)
+        # most points have one edge in their tie set: only the others need the keys
+        tied = np.bincount(pi, minlength=len(vi))[pi] > 1
+        edge[vi[pi[~tied]]] = usable[ti[~tied]]
+        dist[vi[pi[~tied]]] = d[~tied]
         pi, ti, d = pi[tied], ti[tied], d[tied]
         cand, cand_pos = np.unique(ti, return_inverse=True)
         k = _tie_keys(network, mode, usable[cand])[cand_pos.ravel()]
@@ -245,9 +289,8 @@ def locate(
         pi, ti, d = pi[order], ti[order], d[order]
         first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
         pi, ti, d = pi[first], ti[first], d[first]
-        vi = np.flatnonzero(valid)[pi]
-        edge[vi] = usable[ti]
-        dist[vi] = d
+        edge[vi[pi]] = usable[ti]
+        dist[vi[pi]] = d
     has = edge >= 0
     frac = np.zeros(n)
     snap = np.full((n, 2), np.nan)
