@@ -114,7 +114,7 @@ def is_cached(dispatcher: Any, arg_types: tuple) -> bool:
 
     Reads the kernel's small index file only; a cache numba cannot use counts as missing.
     """
-    cache = dispatcher._cache
+    cache = getattr(dispatcher, "_cache", None)  # None: a Python function (the JIT disabled)
     if not hasattr(cache, "_index_key"):  # no cache (cache=False, or the JIT disabled)
         return True
     key = cache._index_key(arg_types, dispatcher.targetctx.codegen())
@@ -341,6 +341,10 @@ def stop_background() -> None:
 def compile_all() -> tuple[int, str]:
     """Compile every kernel of :func:`kernel_names` that numba's cache lacks, on two cores
     (``accessibility compile``); returns how many were missing and the cache folder."""
+    from numba.core import config
+
+    if getattr(config, "DISABLE_JIT", False):  # the kernels are Python functions
+        return 0, "numba's JIT is disabled: nothing to compile"
     todo = missing()
     proc = start_background() if todo else None
     try:
@@ -352,8 +356,6 @@ def compile_all() -> tuple[int, str]:
     finally:
         stop_background()
     folders = [d._cache.cache_path for _, d, _ in kernels()]
-    if None in folders:  # the JIT disabled
-        return 0, "numba's JIT is disabled: nothing to compile"
     return len(todo), os.path.commonpath(folders)
 
 

@@ -183,3 +183,14 @@ def test_the_list_is_what_a_fresh_demo_compiles_and_the_helper_changes_no_result
     ).stdout
     assert out.startswith("0 kernels compiled into numba's cache (")
     assert str(tmp_path / "cache_plain") in out
+
+
+def test_compile_with_the_jit_disabled_says_so_and_does_not_fail(tmp_path):
+    # NUMBA_DISABLE_JIT=1 turns every kernel into its Python function: nothing to compile
+    env = {**_env(tmp_path / "cache"), "NUMBA_DISABLE_JIT": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "accessibility", "compile"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "JIT is disabled" in done.stdout
+    assert not (tmp_path / "cache").exists()
