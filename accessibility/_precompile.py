@@ -327,15 +327,17 @@ def stop_background() -> None:
     while _CHILD:
         proc, claims, hooked = _CHILD.pop()
         unclaim(hooked)
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        _lock_cache_writes(None)
-        shutil.rmtree(claims, ignore_errors=True)
+        try:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:  # (also after a second Ctrl-C while waiting: the process keeps numba's own)
+            _lock_cache_writes(None)
+            shutil.rmtree(claims, ignore_errors=True)
 
 
 def compile_all() -> tuple[int, str]:

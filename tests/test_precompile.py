@@ -194,3 +194,34 @@ def test_compile_with_the_jit_disabled_says_so_and_does_not_fail(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "JIT is disabled" in done.stdout
     assert not (tmp_path / "cache").exists()
+
+
+def test_an_interruption_while_stopping_the_helper_still_restores_numba(tmp_path, monkeypatch):
+    # a second Ctrl-C (in Jupyter) while the run waits for the helper to end: numba's cache
+    # writes are restored and the claims folder removed all the same
+    from numba.core.caching import IndexDataCacheFile
+
+    original = IndexDataCacheFile.save
+    monkeypatch.setattr(IndexDataCacheFile, "save", original)  # restored after the test
+    claims = tmp_path / "claims"
+    claims.mkdir()
+
+    class Helper:
+        def poll(self):
+            return None
+
+        def terminate(self):
+            pass
+
+        def wait(self, timeout=None):
+            raise KeyboardInterrupt
+
+        def kill(self):
+            pass
+
+    pre._lock_cache_writes(str(claims))
+    monkeypatch.setattr(pre, "_CHILD", [(Helper(), str(claims), [])])
+    with pytest.raises(KeyboardInterrupt):
+        pre.stop_background()
+    assert IndexDataCacheFile.save is original
+    assert not claims.exists()
