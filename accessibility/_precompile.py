@@ -138,7 +138,7 @@ def compile_kernels(
     left to it; with ``parent``, stops when that process is gone."""
     done = 0
     for _, dispatcher, sig in kernels(names):
-        if parent is not None and os.getppid() != parent:
+        if parent is not None and _parent_gone(parent):
             break
         if claims is not None and os.path.exists(_claim_path(claims, dispatcher, sig)):
             continue
@@ -155,11 +155,14 @@ def _claim_path(claims: str, dispatcher: Any, sig: Any) -> str:
 
 
 def _claim(path: str) -> bool:
-    """Whether this process is the first to claim a compilation (an exclusive file)."""
+    """Whether this process is the first to claim a compilation (an exclusive file); also when
+    the folder is gone (the helper removed it when its parent thread ended): it compiles here."""
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL))
     except FileExistsError:
         return False
+    except OSError:
+        return True
     return True
 
 
@@ -242,9 +245,15 @@ def _claiming_compile(dispatcher: Any, claims: str, other_alive: Any) -> Any:
             try:
                 return own(dispatcher, sig)
             finally:
-                Path(path + ".done").touch()
+                with contextlib.suppress(OSError):
+                    Path(path + ".done").touch()
         waited = 0.0
-        while not os.path.exists(path + ".done") and other_alive() and waited < 300:
+        while (
+            os.path.exists(path)
+            and not os.path.exists(path + ".done")
+            and other_alive()
+            and waited < 300
+        ):
             time.sleep(0.02)
             waited += 0.02
         return own(dispatcher, sig)
@@ -362,11 +371,27 @@ def compile_all() -> tuple[int, str]:
 
 
 class _Stop(Exception):
-    """Raised in the helper by SIGTERM, so that numba removes a half-written cache file."""
+    """Raised in the helper by SIGTERM (or SIGUSR1: its parent ended), so that numba removes a
+    half-written cache file."""
 
 
 def _on_term(signum: int, frame: Any) -> None:
     raise _Stop
+
+
+# set in the helper when the thread that started it has ended (its process ending, mostly)
+_PARENT_ENDED: list[int] = []
+
+
+def _on_parent_end(signum: int, frame: Any) -> None:
+    _PARENT_ENDED.append(signum)
+    raise _Stop
+
+
+def _parent_gone(parent: int) -> bool:
+    # (a process with several threads ends thread by thread: the helper is told when the
+    # thread that started it ends, and has another thread of that process, same pid, as parent)
+    return bool(_PARENT_ENDED) or os.getppid() != parent
 
 
 def _die_with_parent() -> None:
@@ -374,7 +399,7 @@ def _die_with_parent() -> None:
     try:
         import ctypes
 
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None).prctl(1, signal.SIGUSR1)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -387,17 +412,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parent = int(args[args.index("--parent") + 1]) if "--parent" in args else None
     signal.signal(signal.SIGTERM, _on_term)
     if parent is not None:
+        signal.signal(signal.SIGUSR1, _on_parent_end)
         _die_with_parent()
     _lock_cache_writes(claims)
     try:
         names = kernel_names()[::-1]
         kernels(names)  # imports the modules, so that their kernels and callees claim
-        claim_compiles(claims, lambda: parent is None or os.getppid() == parent)
+        claim_compiles(claims, lambda: parent is None or not _parent_gone(parent))
         compile_kernels(names, claims=claims, parent=parent)
     except _Stop:
         pass
     finally:
-        if parent is not None and os.getppid() != parent:  # killed: nobody else cleans up
+        if parent is not None and _parent_gone(parent):  # killed: nobody else cleans up
             shutil.rmtree(claims, ignore_errors=True)
     return 0
 

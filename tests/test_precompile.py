@@ -225,3 +225,45 @@ def test_an_interruption_while_stopping_the_helper_still_restores_numba(tmp_path
         pre.stop_background()
     assert IndexDataCacheFile.save is original
     assert not claims.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_the_claims_folder_goes_when_the_parent_thread_ends_and_the_run_goes_on(tmp_path):
+    # Linux signals a child when the THREAD that started it ends; the child then has another
+    # thread of the same process as its parent (the same pid), as when a run with several
+    # threads is killed. The helper removes its claims folder all the same, and the process,
+    # still running, compiles its kernels without it
+    code = """
+import os, sys, threading, time
+import numpy as np
+from accessibility import _precompile as pre
+from accessibility.routing import order
+
+pre.missing = lambda names=None: ["a:b"]  # a cold cache, without compiling anything
+pre._wanted = lambda: True
+started = []
+
+
+def start():  # ends once the helper works (and so has asked to be told of its parent's end)
+    started.append(pre.start_background())
+    while len(os.listdir(pre._CHILD[-1][1])) < 2:
+        time.sleep(0.01)
+
+
+thread = threading.Thread(target=start)
+thread.start()
+thread.join()
+proc, claims = started[0], pre._CHILD[-1][1]
+proc.wait(timeout=60)
+for _ in range(100):
+    if not os.path.exists(claims):
+        break
+    time.sleep(0.05)
+print(os.path.exists(claims), flush=True)
+slots = np.empty(3, np.int32)
+order._slots(np.array([1, 0, 1]), np.array([0, 1], np.int64), slots)  # a new signature
+print(slots.tolist(), flush=True)
+os._exit(0)  # (no atexit: as a killed run)
+"""
+    done = _python(code, env=_env(tmp_path / "cache"))
+    assert done.stdout.split("\n")[:2] == ["False", "[1, 0, 2]"], done.stdout + done.stderr
