@@ -114,7 +114,7 @@ def is_cached(dispatcher: Any, arg_types: tuple) -> bool:
 
     Reads the kernel's small index file only; a cache numba cannot use counts as missing.
     """
-    cache = dispatcher._cache
+    cache = getattr(dispatcher, "_cache", None)  # None: a Python function (the JIT disabled)
     if not hasattr(cache, "_index_key"):  # no cache (cache=False, or the JIT disabled)
         return True
     key = cache._index_key(arg_types, dispatcher.targetctx.codegen())
@@ -138,7 +138,7 @@ def compile_kernels(
     left to it; with ``parent``, stops when that process is gone."""
     done = 0
     for _, dispatcher, sig in kernels(names):
-        if parent is not None and os.getppid() != parent:
+        if parent is not None and _parent_gone(parent):
             break
         if claims is not None and os.path.exists(_claim_path(claims, dispatcher, sig)):
             continue
@@ -155,11 +155,14 @@ def _claim_path(claims: str, dispatcher: Any, sig: Any) -> str:
 
 
 def _claim(path: str) -> bool:
-    """Whether this process is the first to claim a compilation (an exclusive file)."""
+    """Whether this process is the first to claim a compilation (an exclusive file); also when
+    the folder is gone (the helper removed it when its parent thread ended): it compiles here."""
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL))
     except FileExistsError:
         return False
+    except OSError:
+        return True
     return True
 
 
@@ -242,9 +245,15 @@ def _claiming_compile(dispatcher: Any, claims: str, other_alive: Any) -> Any:
             try:
                 return own(dispatcher, sig)
             finally:
-                Path(path + ".done").touch()
+                with contextlib.suppress(OSError):
+                    Path(path + ".done").touch()
         waited = 0.0
-        while not os.path.exists(path + ".done") and other_alive() and waited < 300:
+        while (
+            os.path.exists(path)
+            and not os.path.exists(path + ".done")
+            and other_alive()
+            and waited < 300
+        ):
             time.sleep(0.02)
             waited += 0.02
         return own(dispatcher, sig)
@@ -327,20 +336,26 @@ def stop_background() -> None:
     while _CHILD:
         proc, claims, hooked = _CHILD.pop()
         unclaim(hooked)
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        _lock_cache_writes(None)
-        shutil.rmtree(claims, ignore_errors=True)
+        try:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:  # (also after a second Ctrl-C while waiting: the process keeps numba's own)
+            _lock_cache_writes(None)
+            shutil.rmtree(claims, ignore_errors=True)
 
 
 def compile_all() -> tuple[int, str]:
     """Compile every kernel of :func:`kernel_names` that numba's cache lacks, on two cores
     (``accessibility compile``); returns how many were missing and the cache folder."""
+    from numba.core import config
+
+    if getattr(config, "DISABLE_JIT", False):  # the kernels are Python functions
+        return 0, "numba's JIT is disabled: nothing to compile"
     todo = missing()
     proc = start_background() if todo else None
     try:
@@ -352,17 +367,31 @@ def compile_all() -> tuple[int, str]:
     finally:
         stop_background()
     folders = [d._cache.cache_path for _, d, _ in kernels()]
-    if None in folders:  # the JIT disabled
-        return 0, "numba's JIT is disabled: nothing to compile"
     return len(todo), os.path.commonpath(folders)
 
 
 class _Stop(Exception):
-    """Raised in the helper by SIGTERM, so that numba removes a half-written cache file."""
+    """Raised in the helper by SIGTERM (or SIGUSR1: its parent ended), so that numba removes a
+    half-written cache file."""
 
 
 def _on_term(signum: int, frame: Any) -> None:
     raise _Stop
+
+
+# set in the helper when the thread that started it has ended (its process ending, mostly)
+_PARENT_ENDED: list[int] = []
+
+
+def _on_parent_end(signum: int, frame: Any) -> None:
+    _PARENT_ENDED.append(signum)
+    raise _Stop
+
+
+def _parent_gone(parent: int) -> bool:
+    # (a process with several threads ends thread by thread: the helper is told when the
+    # thread that started it ends, and has another thread of that process, same pid, as parent)
+    return bool(_PARENT_ENDED) or os.getppid() != parent
 
 
 def _die_with_parent() -> None:
@@ -370,7 +399,7 @@ def _die_with_parent() -> None:
     try:
         import ctypes
 
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None).prctl(1, signal.SIGUSR1)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -383,17 +412,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parent = int(args[args.index("--parent") + 1]) if "--parent" in args else None
     signal.signal(signal.SIGTERM, _on_term)
     if parent is not None:
+        signal.signal(signal.SIGUSR1, _on_parent_end)
         _die_with_parent()
     _lock_cache_writes(claims)
     try:
         names = kernel_names()[::-1]
         kernels(names)  # imports the modules, so that their kernels and callees claim
-        claim_compiles(claims, lambda: parent is None or os.getppid() == parent)
+        claim_compiles(claims, lambda: parent is None or not _parent_gone(parent))
         compile_kernels(names, claims=claims, parent=parent)
     except _Stop:
         pass
     finally:
-        if parent is not None and os.getppid() != parent:  # killed: nobody else cleans up
+        if parent is not None and _parent_gone(parent):  # killed: nobody else cleans up
             shutil.rmtree(claims, ignore_errors=True)
     return 0
 

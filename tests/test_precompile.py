@@ -183,3 +183,87 @@ def test_the_list_is_what_a_fresh_demo_compiles_and_the_helper_changes_no_result
     ).stdout
     assert out.startswith("0 kernels compiled into numba's cache (")
     assert str(tmp_path / "cache_plain") in out
+
+
+def test_compile_with_the_jit_disabled_says_so_and_does_not_fail(tmp_path):
+    # NUMBA_DISABLE_JIT=1 turns every kernel into its Python function: nothing to compile
+    env = {**_env(tmp_path / "cache"), "NUMBA_DISABLE_JIT": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "accessibility", "compile"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "JIT is disabled" in done.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_interruption_while_stopping_the_helper_still_restores_numba(tmp_path, monkeypatch):
+    # a second Ctrl-C (in Jupyter) while the run waits for the helper to end: numba's cache
+    # writes are restored and the claims folder removed all the same
+    from numba.core.caching import IndexDataCacheFile
+
+    original = IndexDataCacheFile.save
+    monkeypatch.setattr(IndexDataCacheFile, "save", original)  # restored after the test
+    claims = tmp_path / "claims"
+    claims.mkdir()
+
+    class Helper:
+        def poll(self):
+            return None
+
+        def terminate(self):
+            pass
+
+        def wait(self, timeout=None):
+            raise KeyboardInterrupt
+
+        def kill(self):
+            pass
+
+    pre._lock_cache_writes(str(claims))
+    monkeypatch.setattr(pre, "_CHILD", [(Helper(), str(claims), [])])
+    with pytest.raises(KeyboardInterrupt):
+        pre.stop_background()
+    assert IndexDataCacheFile.save is original
+    assert not claims.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_the_claims_folder_goes_when_the_parent_thread_ends_and_the_run_goes_on(tmp_path):
+    # Linux signals a child when the THREAD that started it ends; the child then has another
+    # thread of the same process as its parent (the same pid), as when a run with several
+    # threads is killed. The helper removes its claims folder all the same, and the process,
+    # still running, compiles its kernels without it
+    code = """
+import os, sys, threading, time
+import numpy as np
+from accessibility import _precompile as pre
+from accessibility.routing import order
+
+pre.missing = lambda names=None: ["a:b"]  # a cold cache, without compiling anything
+pre._wanted = lambda: True
+started = []
+
+
+def start():  # ends once the helper works (and so has asked to be told of its parent's end)
+    started.append(pre.start_background())
+    while len(os.listdir(pre._CHILD[-1][1])) < 2:
+        time.sleep(0.01)
+
+
+thread = threading.Thread(target=start)
+thread.start()
+thread.join()
+proc, claims = started[0], pre._CHILD[-1][1]
+proc.wait(timeout=60)
+for _ in range(100):
+    if not os.path.exists(claims):
+        break
+    time.sleep(0.05)
+print(os.path.exists(claims), flush=True)
+slots = np.empty(3, np.int32)
+order._slots(np.array([1, 0, 1]), np.array([0, 1], np.int64), slots)  # a new signature
+print(slots.tolist(), flush=True)
+os._exit(0)  # (no atexit: as a killed run)
+"""
+    done = _python(code, env=_env(tmp_path / "cache"))
+    assert done.stdout.split("\n")[:2] == ["False", "[1, 0, 2]"], done.stdout + done.stderr
