@@ -201,7 +201,8 @@ def report(res: dict) -> str:
         "",
         "Each row is one fresh process timed from outside: interpreter start, imports, loading "
         "or compiling the numba kernels and the whole command. CPU is user + system of the "
-        "process (all threads).",
+        "process (all threads) and, on a fresh install, of the process it starts to compile "
+        "kernels on the second core (`accessibility/_precompile.py`).",
         "",
         "| process | wall | CPU | load |",
         "|---|---|---|---|",
@@ -230,7 +231,8 @@ def report(res: dict) -> str:
         ks = res["kernels"]["kernels"]
         total = sum(t for t, _, _ in ks)
         lines += [
-            f"Kernels compiled by the first demo (a separate run with an empty cache): "
+            f"Kernels compiled by the first demo (a separate run with an empty cache, without "
+            "the second core's compile process): "
             f"{sum(n for _, n, _ in ks)} compilations, {total:.1f} s in all (numba's compile "
             "events, wall seconds: each kernel's own time, callees excluded; numba's library "
             "functions such as `np.sort` grouped under their names; that run's load, "

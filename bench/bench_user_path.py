@@ -627,10 +627,16 @@ def _targets(results: dict) -> list[str]:
             "shortcut per turn). When at least 70 % of the nodes to contract are junctions, "
             "shortcuts with a witness path of up to four arcs (two forwards, two backwards) are "
             "left out and the core is much smaller; the routing benchmark's graph (60 % junctions) "
-            "stays on the plain path. What remains: the contraction, on one thread, and the "
-            "2,000 searches on two threads; the table assembly is a small part.",
-            "- **Memory.** The network's GeoDataFrames (node and edge geometries) hold most of the "
-            "peak; the 12.4M-pair table adds about 0.4 GB and the routing scratch the rest.",
+            "stays on the plain path. The searches use the nearest search's bucket queue (below) "
+            "and the routed pieces are regrouped by origin into the table column by column. What "
+            "remains: the contraction, on one thread (its witness searches most of it), and the "
+            "2,000 searches on two threads.",
+            "- **`locate`.** One box query of the edges' tree per point and one vectorised "
+            "distance settle almost every point exactly; the rest take the nearest-edge query.",
+            "- **Memory.** The process holds about 1.3 GB after `network_from_roads` (the "
+            "network, its node and edge geometries above all); the car graph, its reverse and the contracted "
+            "core, the 12.4M-pair table (int32 ids, time and distance) and the measures' per-pair "
+            "arrays make the rest of the peak, which comes in the measures.",
         ],
         "pbf": [
             "- **`network_from_osm` (PBF).** The road ways are decoded by one numba kernel per "
@@ -645,8 +651,9 @@ def _targets(results: dict) -> list[str]:
             "queue a bucket queue of cost: buckets as wide as the shortest arc of positive cost, "
             "settled last in, first out (a heap per bucket when arc costs span too wide a range), "
             "each bucket a list in a pool whose settled entries are reused, with a prefetch along "
-            "the list; a label lowered after it was settled (ties, zero-cost arcs) is corrected and "
-            "relaxed again, so costs equal SciPy's bit for bit. The 4-ary heap it replaced and a "
+            "the list; a label lowered after it was settled (ties, rounding at a bucket edge) is "
+            "corrected and relaxed again, so costs equal SciPy's bit for bit (a graph with "
+            "zero-cost arcs takes a heap per bucket). The 4-ary heap it replaced and a "
             "radix heap on the costs' bits were both slower than SciPy.",
         ],
         "fca": [
