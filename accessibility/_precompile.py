@@ -114,7 +114,7 @@ def is_cached(dispatcher: Any, arg_types: tuple) -> bool:
 
     Reads the kernel's small index file only; a cache numba cannot use counts as missing.
     """
-    cache = getattr(dispatcher, "_cache", None)  # None: a Python function (the JIT disabled)
+    cache: Any = getattr(dispatcher, "_cache", None)  # None: a Python function (no JIT)
     if not hasattr(cache, "_index_key"):  # no cache (cache=False, or the JIT disabled)
         return True
     key = cache._index_key(arg_types, dispatcher.targetctx.codegen())
