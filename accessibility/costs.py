@@ -139,18 +139,28 @@ def _same_edge_pairs(
     )
 
 
+def _best_direct(
+    direct: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The best (cost, cost2) same-edge pair of each (origin, destination), sorted by origin then
+    destination: its origin, destination, cost and cost2 arrays."""
+    direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
+        ["o", "d"], keep="first"
+    )
+    return (
+        direct["o"].to_numpy(np.int64),
+        direct["d"].to_numpy(np.int64),
+        direct["cost"].to_numpy(np.float64),
+        direct["cost2"].to_numpy(np.float64),
+    )
+
+
 def _merge_direct(
     cols: dict[str, np.ndarray], direct: pd.DataFrame, n_d: int
 ) -> dict[str, np.ndarray]:
     """Merge the (few) same-edge pairs into the sorted routed pairs: the better (cost, cost2)
     of the two where both have a pair, inserted in order where only the direct one has."""
-    direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
-        ["o", "d"], keep="first"
-    )
-    do = direct["o"].to_numpy(np.int64)
-    dd = direct["d"].to_numpy(np.int64)
-    dc = direct["cost"].to_numpy(np.float64)
-    dc2 = direct["cost2"].to_numpy(np.float64)
+    do, dd, dc, dc2 = _best_direct(direct)
     # each pair's place among the routed ones: the origin's rows, then the destination among
     # them (no key column over the whole table: the direct pairs are few)
     o_col, d_col = cols["o"], cols["d"]
@@ -195,13 +205,7 @@ def _direct_into_parts(
     ``target`` = origin, sorted by source then target, each source in one piece, as the
     searches' chunks give them): where a piece has the pair, the better
     (cost, cost2) of the two is written into it; the other pairs are returned (as piece columns)."""
-    direct = direct.sort_values(["o", "d", "cost", "cost2"], kind="stable").drop_duplicates(
-        ["o", "d"], keep="first"
-    )
-    do = direct["o"].to_numpy(np.int64)
-    dd = direct["d"].to_numpy(np.int64)
-    dc = direct["cost"].to_numpy(np.float64)
-    dc2 = direct["cost2"].to_numpy(np.float64)
+    do, dd, dc, dc2 = _best_direct(direct)
     full = [p for p in parts if p["source"].size]
     firsts = np.array([p["source"][0] for p in full], np.int64)
     new = np.ones(do.shape[0], np.bool_)

@@ -635,6 +635,23 @@ def _record_source(
 
 
 @njit(cache=True, nogil=True)
+def _table_scratch(n_tid):
+    """Scratch of the many-to-many kernels for ``n_tid`` target ids: each target's best cost and
+    cost2, the source that last touched it, the touched targets (a list and a bit set), and the
+    first output arrays (source id, target id, cost, cost2; grown by :func:`_record_source`)."""
+    best_c = np.empty(n_tid, np.float64)
+    best_c2 = np.empty(n_tid, np.float64)
+    tstamp = np.full(n_tid, -1, np.int64)
+    touched = np.empty(n_tid, np.int64)
+    bits = np.zeros((n_tid + 63) // 64, np.uint64)
+    out_g = np.empty(1024, np.int64)
+    out_t = np.empty(1024, np.int64)
+    out_c = np.empty(1024, np.float64)
+    out_c2 = np.empty(1024, np.float64)
+    return best_c, best_c2, tstamp, touched, bits, out_g, out_t, out_c, out_c2
+
+
+@njit(cache=True, nogil=True)
 def many_to_many_chunk(
     indptr,
     head,
@@ -673,15 +690,7 @@ def many_to_many_chunk(
     """
     n = indptr.shape[0] - 1
     dist, stamp, hk, hk2, hv, settled = buffers(n, head, with2)
-    best_c = np.empty(n_tid, np.float64)
-    best_c2 = np.empty(n_tid, np.float64)
-    tstamp = np.full(n_tid, -1, np.int64)
-    touched = np.empty(n_tid, np.int64)
-    bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
-    out_g = np.empty(1024, np.int64)
-    out_t = np.empty(1024, np.int64)
-    out_c = np.empty(1024, np.float64)
-    out_c2 = np.empty(1024, np.float64)
+    best_c, best_c2, tstamp, touched, bits, out_g, out_t, out_c, out_c2 = _table_scratch(n_tid)
     cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     run = 0
     for g in range(g0, g1):
@@ -730,15 +739,7 @@ def many_to_many_chunk_lifo(
     graph's costs, which must have come back with ``lifo``): the same pairs, costs and cost2."""
     n = indptr.shape[0] - 1
     dist, stamp, _, _, _, settled = buffers(n, head, with2)  # (no heap)
-    best_c = np.empty(n_tid, np.float64)
-    best_c2 = np.empty(n_tid, np.float64)
-    tstamp = np.full(n_tid, -1, np.int64)
-    touched = np.empty(n_tid, np.int64)
-    bits = np.zeros((n_tid + 63) // 64, np.uint64)  # touched targets, as a bit set
-    out_g = np.empty(1024, np.int64)
-    out_t = np.empty(1024, np.int64)
-    out_c = np.empty(1024, np.float64)
-    out_c2 = np.empty(1024, np.float64)
+    best_c, best_c2, tstamp, touched, bits, out_g, out_t, out_c, out_c2 = _table_scratch(n_tid)
     cnt = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     run = 0
     pk = np.empty(head.shape[0] + 1, np.float64)  # the bucket queue's pool
