@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
-_IN_INT = types.Array(types.int64, 1, "C", readonly=True)  # (writable arrays are taken too)
+#: int32 codes, as :func:`accessibility.measures._table.prepare` makes them (writable arrays are
+#: taken too)
+_IN_INT = types.Array(types.int32, 1, "C", readonly=True)
 _IN = types.Array(types.float64, 1, "C", readonly=True)
 _OUT = types.Array(types.float64, 1, "C")
 

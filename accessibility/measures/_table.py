@@ -41,9 +41,11 @@ IdsLike: TypeAlias = pd.Series | pd.DataFrame | pd.Index
 class Pairs:
     """A validated cost table as integer codes into the demand and supply indexes."""
 
-    o: np.ndarray  # int64 position of the origin in demand.index
-    d: np.ndarray  # int64 position of the destination in supply.index
-    c: np.ndarray  # float64 cost
+    #: position of the origin in demand.index (``int32``, see :func:`code_dtype`); may be a
+    #: read-only view of the cost table's categorical codes: never modify it in place
+    o: np.ndarray
+    d: np.ndarray  # position of the destination in supply.index (like ``o``)
+    c: np.ndarray  # float64 cost (may be a read-only view of the cost table's column)
     demand: np.ndarray | None  # float64 per origin (None when values are not used)
     supply: np.ndarray | None  # float64 per destination
     origins: pd.Index
@@ -55,6 +57,9 @@ class Pairs:
     #: the unit of the cost column (``"min"``, ``"s"``, ``"h"``, ``"m"``, ``"km"``), from its
     #: name or ``costs.attrs["units"]``; None when neither says (see :func:`column_unit`)
     unit: str | None = None
+    #: the pairs strictly increase by ``(o, d)`` (as :func:`accessibility.travel_costs` returns
+    #: them): each origin's pairs are one run of rows
+    by_origin: bool = False
 
     @property
     def demand_values(self) -> np.ndarray:
@@ -96,6 +101,7 @@ class Pairs:
             self.cost,
             self.max_cost,
             self.unit,
+            self.by_origin,  # (a subset of sorted rows, in order, is sorted)
         )
 
 
@@ -149,24 +155,41 @@ def check_layer(
     return index, values
 
 
+def code_dtype(n: int) -> type[np.signedinteger]:
+    """The integer type of positions into an index of ``n`` labels: ``int32`` (half the memory
+    of ``int64`` on tables of millions of pairs), ``int64`` beyond its range."""
+    return np.int32 if n < np.iinfo(np.int32).max else np.int64
+
+
 def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
-    """Positions of ``column``'s labels in ``index`` (-1 when absent), fast for categoricals."""
+    """Positions of ``column``'s labels in ``index`` (-1 when absent), as :func:`code_dtype`,
+    fast for categoricals (no copy at all when the categories are ``index`` itself, as in a
+    table from :func:`accessibility.travel_costs`: then a read-only view of the codes)."""
+    dtype = code_dtype(len(index))
     if isinstance(column.dtype, pd.CategoricalDtype):
-        cat = column.cat
+        cat = column.array
+        codes = np.asarray(cat.codes)
+        found = index.get_indexer(cat.categories)
+        if (found == np.arange(found.size)).all():  # category k is label k of the index
+            if codes.dtype == dtype:
+                view = codes.view()
+                view.flags.writeable = False  # the user's table: never written to
+                return view
+            return codes.astype(dtype)
         # one extra slot at the end answers code -1 (missing) with -1
-        lookup = np.append(index.get_indexer(cat.categories), -1).astype(np.int64, copy=False)
-        return lookup[cat.codes.to_numpy()]
+        lookup = np.append(found, -1).astype(dtype)
+        return lookup[codes]
     if column.dtype.kind in "iub":
-        return index.get_indexer(column).astype(np.int64, copy=False)
+        return index.get_indexer(column).astype(dtype)
     if isinstance(column.array, pd.arrays.ArrowStringArray):
-        found = _arrow_codes(column, index)
-        if found is not None:
-            return found
+        found_arrow = _arrow_codes(column, index)
+        if found_arrow is not None:
+            return found_arrow.astype(dtype, copy=False)
     # other text ids: hash each distinct id once (factorize runs in C), then look the few
     # distinct ones up in the index
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    lookup = np.append(index.get_indexer(uniques), -1).astype(np.int64, copy=False)
-    return lookup[codes]
+    factor, uniques = pd.factorize(column, use_na_sentinel=True)
+    lookup = np.append(index.get_indexer(uniques), -1).astype(dtype)
+    return lookup[factor]
 
 
 #: text id columns of at least this many rows are looked up by :mod:`._text_ids`
@@ -206,7 +229,7 @@ def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
         found = pc.index_in(values, value_set=labels.cast(values.type))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         return None
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False)
 
 
 def prepare(
@@ -273,7 +296,8 @@ def prepare(
         keep = ~(bad_o | bad_d)
         log.info("dropping %d cost-table rows whose ids are not in the layers", (~keep).sum())
         o, d, c = o[keep], d[keep], c[keep]
-    if o.size and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
+    by_origin = bool(o.size) and _sorted_distinct(o, d)  # a table from travel_costs
+    if o.size and not by_origin and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
         key = o * np.int64(max(len(destinations), 1)) + d
         dup = pd.Index(key).duplicated()
         if dup.any():
@@ -285,7 +309,8 @@ def prepare(
                 f"[{cost!r}].min()"
             )
     reach = _table_reach(costs, cost, c)
-    return Pairs(o, d, c, dem, sup, origins, destinations, cost, reach, column_unit(costs, cost))
+    unit = column_unit(costs, cost)
+    return Pairs(o, d, c, dem, sup, origins, destinations, cost, reach, unit, by_origin)
 
 
 def _refuse_costs(c: np.ndarray, cost: str) -> None:

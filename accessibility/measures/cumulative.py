@@ -160,7 +160,7 @@ def cumulative_intervals(
     vals = np.ones(ok.sum()) if weight == "count" else p.supply_values[p.d[ok]]
     n_bands = b.size - 1
     flat = np.bincount(
-        p.o[ok] * n_bands + (k[ok] - 1), weights=vals, minlength=p.n_o * n_bands
+        p.o[ok].astype(np.int64) * n_bands + (k[ok] - 1), weights=vals, minlength=p.n_o * n_bands
     ).reshape(p.n_o, n_bands)
     tags = [tag_number(x) for x in b]
     cols = [f"{tags[i]}_{tags[i + 1]}min" for i in range(n_bands)]

@@ -56,11 +56,11 @@ COMPILED_SUMS_MIN_PAIRS = 100_000
 def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core)."""
     w2 = w if second_step_power == 1 else w**second_step_power
-    if p.o.size >= COMPILED_SUMS_MIN_PAIRS:
+    if p.o.size >= COMPILED_SUMS_MIN_PAIRS and p.o.dtype == p.d.dtype == np.int32:
         from ._sums import fca_sums
 
         ratio, a = np.zeros(p.n_d), np.zeros(p.n_o)
-        o, d = (np.ascontiguousarray(x, np.int64) for x in (p.o, p.d))
+        o, d = (np.ascontiguousarray(x) for x in (p.o, p.d))
         values = (w, w2, p.demand_values, p.supply_values)
         fca_sums(o, d, *(np.ascontiguousarray(x, np.float64) for x in values), ratio, a)  # type: ignore[call-arg]  # numba stubs
         return ratio, a
