@@ -41,8 +41,10 @@ IdsLike: TypeAlias = pd.Series | pd.DataFrame | pd.Index
 class Pairs:
     """A validated cost table as integer codes into the demand and supply indexes."""
 
-    #: position of the origin in demand.index (``int32``, see :func:`code_dtype`); may be a
-    #: read-only view of the cost table's categorical codes: never modify it in place
+    #: position of the origin in demand.index: a signed integer type of at most 32 bits (see
+    #: :func:`code_dtype`; ``int64`` only beyond its range), possibly a read-only view of the cost
+    #: table's categorical codes (then ``int8``/``int16`` too): never modify it in place, and
+    #: widen it before arithmetic that could overflow
     o: np.ndarray
     d: np.ndarray  # position of the destination in supply.index (like ``o``)
     c: np.ndarray  # float64 cost (may be a read-only view of the cost table's column)
@@ -163,19 +165,18 @@ def code_dtype(n: int) -> type[np.signedinteger]:
 
 def _codes(column: pd.Series, index: pd.Index) -> np.ndarray:
     """Positions of ``column``'s labels in ``index`` (-1 when absent), as :func:`code_dtype`,
-    fast for categoricals (no copy at all when the categories are ``index`` itself, as in a
-    table from :func:`accessibility.travel_costs`: then a read-only view of the codes)."""
+    fast for categoricals: no copy at all when category ``k`` is label ``k`` of ``index`` (as in
+    a table from :func:`accessibility.travel_costs`), then a read-only view of the categorical's
+    codes, in their own signed integer type (``int8``/``int16`` for few categories)."""
     dtype = code_dtype(len(index))
     if isinstance(column.dtype, pd.CategoricalDtype):
         cat = column.array
         codes = np.asarray(cat.codes)
         found = index.get_indexer(cat.categories)
         if (found == np.arange(found.size)).all():  # category k is label k of the index
-            if codes.dtype == dtype:
-                view = codes.view()
-                view.flags.writeable = False  # the user's table: never written to
-                return view
-            return codes.astype(dtype)
+            view = codes.view()  # (int8/int16 when there are few categories: left as they are)
+            view.flags.writeable = False  # the user's table: never written to
+            return view
         # one extra slot at the end answers code -1 (missing) with -1
         lookup = np.append(found, -1).astype(dtype)
         return lookup[codes]

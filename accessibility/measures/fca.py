@@ -56,11 +56,12 @@ COMPILED_SUMS_MIN_PAIRS = 100_000
 def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core)."""
     w2 = w if second_step_power == 1 else w**second_step_power
-    if p.o.size >= COMPILED_SUMS_MIN_PAIRS and p.o.dtype == p.d.dtype == np.int32:
+    if p.o.size >= COMPILED_SUMS_MIN_PAIRS and max(p.o.itemsize, p.d.itemsize) <= 4:
         from ._sums import fca_sums
 
         ratio, a = np.zeros(p.n_d), np.zeros(p.n_o)
-        o, d = (np.ascontiguousarray(x) for x in (p.o, p.d))
+        # (codes narrower than int32, views of a categorical's, are widened for the kernel)
+        o, d = (np.ascontiguousarray(x, np.int32) for x in (p.o, p.d))
         values = (w, w2, p.demand_values, p.supply_values)
         fca_sums(o, d, *(np.ascontiguousarray(x, np.float64) for x in values), ratio, a)  # type: ignore[call-arg]  # numba stubs
         return ratio, a
