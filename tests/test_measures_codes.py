@@ -161,3 +161,35 @@ def test_two_sfca_compiled_on_int32_codes_equals_numpy_and_pandas(seed, monkeypa
     )
     pd.testing.assert_frame_equal(costs, before)  # the user's table is untouched
     assert M.two_sfca(costs.iloc[:0], pop, sup, catchment_min=30).eq(0).all()
+
+
+def test_compiled_sums_make_step_weights_on_the_fly(monkeypatch):
+    # a step decay (catchment_min=, decay.step, a spec) takes no array of weights on large
+    # tables; other decays (zones, a callable that happens to be a step) still do; each equals
+    # the numpy sums bit for bit, M2SFCA with a step equals 2SFCA
+    from accessibility import decay
+
+    costs, pop, sup = _table(5)
+    made = []
+    real = fca.pair_weights
+    monkeypatch.setattr(fca, "pair_weights", lambda p, f: made.append(f) or real(p, f))
+    cases = [
+        {"catchment_min": 30},
+        {"decay": decay.step(30)},
+        {"decay": {"kind": "step", "limit_min": 30}},
+        {"decay": decay.zones([10, 30], [1.0, 0.5])},
+        {"decay": lambda c: (np.asarray(c) <= 30).astype(float)},
+    ]
+    for i, kw in enumerate(cases):
+        for fn in (M.two_sfca, M.m2sfca):
+            monkeypatch.setattr(fca, "COMPILED_SUMS_MIN_PAIRS", 10**9)
+            ref = fn(costs, pop, sup, **kw).to_numpy()
+            made.clear()
+            monkeypatch.setattr(fca, "COMPILED_SUMS_MIN_PAIRS", 1)
+            got = fn(costs, pop, sup, **kw).to_numpy()
+            assert np.array_equal(got.view(np.uint64), ref.view(np.uint64)), (fn, kw)
+            assert bool(made) == (i >= 3), (fn, kw)
+    step = M.two_sfca(costs, pop, sup, catchment_min=30)
+    pd.testing.assert_series_equal(
+        M.m2sfca(costs, pop, sup, catchment_min=30), step.rename("m2sfca"), check_exact=True
+    )

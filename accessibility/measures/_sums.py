@@ -18,20 +18,33 @@ _OUT = types.Array(types.float64, 1, "C")
 
 
 @njit(
-    types.void(_IN_INT, _IN_INT, _IN, _IN, _IN, _IN, _OUT, _OUT),
+    types.void(_IN_INT, _IN_INT, _IN, _IN, _IN, types.float64, _IN, _IN, _OUT, _OUT),
     cache=True,
     nogil=True,
 )
-def fca_sums(o, d, w, w2, demand, supply, ratio, access):
+def fca_sums(o, d, w, w2, cost, limit, demand, supply, ratio, access):
     """Step 1, the supply-to-demand ratio of each facility (``ratio``, 0 where the weighted
     demand is 0 or below the smallest normal float), and step 2, the accessibility of each
     village (``access``): ``sum_i demand[o] w`` per facility, then ``sum_j ratio[d] w2`` per
-    village. ``ratio`` and ``access`` must hold zeros."""
+    village. ``ratio`` and ``access`` must hold zeros.
+
+    With ``w`` empty the weights are a step decay's, made on the fly from ``cost`` (``w`` and
+    ``w2`` are 1.0 where ``cost <= limit``, else 0.0: the same numbers as the step decay's
+    weights, without an array of them); else ``cost`` and ``limit`` are not read."""
     tiny = np.finfo(np.float64).tiny
-    for i in range(o.size):
-        ratio[d[i]] += demand[o[i]] * w[i]
+    step = w.size == 0
+    if step:
+        for i in range(o.size):
+            ratio[d[i]] += demand[o[i]] * (1.0 if cost[i] <= limit else 0.0)
+    else:
+        for i in range(o.size):
+            ratio[d[i]] += demand[o[i]] * w[i]
     for j in range(ratio.size):
         served = ratio[j]
         ratio[j] = supply[j] / served if served >= tiny else 0.0
-    for i in range(o.size):
-        access[o[i]] += ratio[d[i]] * w2[i]
+    if step:
+        for i in range(o.size):
+            access[o[i]] += ratio[d[i]] * (1.0 if cost[i] <= limit else 0.0)
+    else:
+        for i in range(o.size):
+            access[o[i]] += ratio[d[i]] * w2[i]

@@ -26,6 +26,7 @@ from ._table import (
     resolve_decay,
     safe_ratio,
 )
+from .decay import Decay
 
 __all__ = [
     "bfca",
@@ -53,24 +54,43 @@ THREE_SFCA_WEIGHTS = (0.962, 0.704, 0.377, 0.042)
 COMPILED_SUMS_MIN_PAIRS = 100_000
 
 
-def _fca(p: Pairs, w: np.ndarray, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core)."""
-    w2 = w if second_step_power == 1 else w**second_step_power
+def _fca(p: Pairs, f: Decay, *, second_step_power: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Supply-to-demand ratio per facility and the accessibility per village (2SFCA core) with
+    decay ``f``; large tables take the compiled sums, which make a step decay's weights on the
+    fly (no array of them)."""
     if p.o.size >= COMPILED_SUMS_MIN_PAIRS and max(p.o.itemsize, p.d.itemsize) <= 4:
         from ._sums import fca_sums
 
         ratio, a = np.zeros(p.n_d), np.zeros(p.n_o)
         # (codes narrower than int32, views of a categorical's, are widened for the kernel)
         o, d = (np.ascontiguousarray(x, np.int32) for x in (p.o, p.d))
-        values = (w, w2, p.demand_values, p.supply_values)
-        fca_sums(o, d, *(np.ascontiguousarray(x, np.float64) for x in values), ratio, a)  # type: ignore[call-arg]  # numba stubs
+        c = np.ascontiguousarray(p.c, np.float64)
+        dem, sup = (np.ascontiguousarray(x, np.float64) for x in (p.demand_values, p.supply_values))
+        limit = _step_limit(f)
+        if limit is not None:  # 1.0 up to the limit, 0.0 beyond: also its own square
+            none = np.zeros(0)
+            fca_sums(o, d, none, none, c, limit, dem, sup, ratio, a)  # type: ignore[call-arg]  # numba stubs
+            return ratio, a
+        w = pair_weights(p, f)
+        w2 = w if second_step_power == 1 else w**second_step_power
+        fca_sums(o, d, w, w2, c, 0.0, dem, sup, ratio, a)  # type: ignore[call-arg]  # numba stubs
         return ratio, a
+    w = pair_weights(p, f)
+    w2 = w if second_step_power == 1 else w**second_step_power
     x = np.take(p.demand_values, p.o)  # one scratch array for both steps (w stays as it is)
     x *= w
     ratio = safe_ratio(p.supply_values, p.per_destination(x))
     np.take(ratio, p.d, out=x)
     x *= w2
     return ratio, p.per_origin(x)
+
+
+def _step_limit(f: Decay) -> float | None:
+    """The cut-off of a step decay made by :func:`accessibility.decay.step` (weights 1.0 up to
+    it, 0.0 beyond), else None."""
+    if f.kind == "step" and f._cuts and isinstance(f.limit_min, float):
+        return f.limit_min
+    return None
 
 
 @renamed_keywords(limit_min="catchment_min")
@@ -117,7 +137,7 @@ def two_sfca(
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = resolve_decay(decay, p, fn="two_sfca", catchment_min=catchment_min, catchment_m=catchment_m)
-    _, a = _fca(p, pair_weights(p, f))
+    _, a = _fca(p, f)
     return p.series(a, "2sfca")
 
 
@@ -159,7 +179,7 @@ def e2sfca(
         else _decay.zones(breaks_min, weights)
     )
     check_reach(p, f.limit_min, f"e2sfca() with zones {f!r}")
-    _, a = _fca(p, pair_weights(p, f))
+    _, a = _fca(p, f)
     return p.series(a, "e2sfca")
 
 
@@ -198,7 +218,7 @@ def m2sfca(
     """
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     f = resolve_decay(decay, p, fn="m2sfca", catchment_min=catchment_min, catchment_m=catchment_m)
-    _, a = _fca(p, pair_weights(p, f), second_step_power=2)
+    _, a = _fca(p, f, second_step_power=2)
     return p.series(a, "m2sfca")
 
 
@@ -301,7 +321,7 @@ def kd2sfca(
     f = kernels[kernel](bandwidth_min)
     p = prepare(costs, demand, supply, cost=cost, unknown_ids=unknown_ids)
     check_reach(p, f.limit_min, f"kd2sfca(bandwidth_min={f.limit_min:g})")
-    _, a = _fca(p, pair_weights(p, f))
+    _, a = _fca(p, f)
     return p.series(a, "kd2sfca")
 
 
