@@ -635,8 +635,11 @@ def _targets(results: dict) -> list[str]:
             "distance settle almost every point exactly; the rest take the nearest-edge query.",
             "- **Memory.** The process holds about 1.3 GB after `network_from_roads` (the "
             "network, its node and edge geometries above all); the car graph, its reverse and the contracted "
-            "core, the 12.4M-pair table (int32 ids, time and distance) and the measures' per-pair "
-            "arrays make the rest of the peak, which comes in the measures.",
+            "core and the 12.4M-pair table (int32 ids, time and distance) make the rest; the peak "
+            "comes in `travel_costs` (its routed pieces while they are regrouped into the table). "
+            "The measures add little above the table: they read the table's categorical codes and "
+            "cost column as they are (read-only views), `nearest_cost` takes one minimum per "
+            "origin's run of rows and the 2SFCA sums make a step decay's weights on the fly.",
         ],
         "pbf": [
             "- **`network_from_osm` (PBF).** The road ways are decoded by one numba kernel per "
