@@ -69,11 +69,11 @@ def _fca(p: Pairs, f: Decay, *, second_step_power: int = 1) -> tuple[np.ndarray,
         limit = _step_limit(f)
         if limit is not None:  # 1.0 up to the limit, 0.0 beyond: also its own square
             none = np.zeros(0)
-            fca_sums(o, d, none, none, c, limit, dem, sup, ratio, a)  # type: ignore[call-arg]  # numba stubs
+            fca_sums(o, d, none, none, c, limit, dem, sup, ratio, a)
             return ratio, a
         w = pair_weights(p, f)
         w2 = w if second_step_power == 1 else w**second_step_power
-        fca_sums(o, d, w, w2, c, 0.0, dem, sup, ratio, a)  # type: ignore[call-arg]  # numba stubs
+        fca_sums(o, d, w, w2, c, 0.0, dem, sup, ratio, a)
         return ratio, a
     w = pair_weights(p, f)
     w2 = w if second_step_power == 1 else w**second_step_power
