@@ -92,7 +92,8 @@ def write_geopackage(
     """Write several layers into one GeoPackage, each with an embedded QGIS default style.
 
     The whole file is built under a temporary name and moved into place at the end: readers never
-    see a half-written GeoPackage and a failed run leaves the previous file intact. The file is a
+    see a half-written GeoPackage and a failed run leaves the previous file intact. (It is built
+    without a sync to disk at every commit and synced once, complete, before the move.) The file is a
     GeoPackage 1.2 (readable without warnings by the GDAL of QGIS 3.22); styles go into QGIS's
     ``layer_styles`` table (one default style per layer), so each layer opens styled in QGIS.
 
