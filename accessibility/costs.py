@@ -106,36 +106,45 @@ def _attach(pos, c, cd, u, v, t, fwd, bwd, length, side) -> dict[str, np.ndarray
 def _same_edge_pairs(
     lo: pd.DataFrame, ld: pd.DataFrame, network: Network, mode: str, max_time_min: float
 ) -> pd.DataFrame:
-    """Direct travel along an edge between an origin and a destination snapped to the same edge."""
-    o = lo.loc[lo["snapped"], ["edge", "fraction", "connector_min", "snap_distance_m"]]
-    d = ld.loc[ld["snapped"], ["edge", "fraction", "connector_min", "snap_distance_m"]]
-    o = o.assign(o_pos=np.flatnonzero(lo["snapped"].to_numpy()))
-    d = d.assign(d_pos=np.flatnonzero(ld["snapped"].to_numpy()))
-    m = o.merge(d, on="edge", suffixes=("_o", "_d"))
-    if m.empty:
+    """Direct travel along an edge between an origin and a destination snapped to the same edge.
+
+    The pairs come in the order of an inner merge of the snapped origins with the snapped
+    destinations on the edge: origins in order, each origin's destinations in order.
+    """
+    so, sd = lo["snapped"].to_numpy(dtype=bool), ld["snapped"].to_numpy(dtype=bool)
+    o_pos, d_pos = np.flatnonzero(so), np.flatnonzero(sd)
+    eo, ed = lo["edge"].to_numpy()[so], ld["edge"].to_numpy()[sd]
+    by_edge = np.argsort(ed, kind="stable")
+    first = np.searchsorted(ed[by_edge], eo, side="left")
+    count = np.searchsorted(ed[by_edge], eo, side="right") - first
+    n = int(count.sum())
+    if n == 0:
         return pd.DataFrame({"o": [], "d": [], "cost": [], "cost2": []})
-    e = m["edge"].to_numpy()
+    oi = np.repeat(np.arange(len(eo)), count)  # the origin of each pair, then its destination:
+    di = by_edge[
+        np.repeat(first, count) + np.arange(n) - np.repeat(np.cumsum(count) - count, count)
+    ]
+    e = eo[oi]
     fwd = network.edges[f"{mode}_fwd_min"].to_numpy()[e]
     bwd = network.edges[f"{mode}_bwd_min"].to_numpy()[e]
     length = network.edges["length_m"].to_numpy()[e]
-    dt = m["fraction_d"].to_numpy() - m["fraction_o"].to_numpy()
+
+    def at(frame: pd.DataFrame, snapped: np.ndarray, column: str, i: np.ndarray) -> np.ndarray:
+        return frame[column].to_numpy()[snapped][i]
+
+    dt = at(ld, sd, "fraction", di) - at(lo, so, "fraction", oi)
     with np.errstate(invalid="ignore"):  # 0 * inf on a closed direction; masked below
         along = np.where(dt >= 0, dt * fwd, -dt * bwd)
     ok = np.isfinite(along)
     cost = (
-        m["connector_min_o"].to_numpy() + np.where(ok, along, 0) + m["connector_min_d"].to_numpy()
+        at(lo, so, "connector_min", oi) + np.where(ok, along, 0) + at(ld, sd, "connector_min", di)
     )
     cost2 = (
-        m["snap_distance_m_o"].to_numpy() + np.abs(dt) * length + m["snap_distance_m_d"].to_numpy()
+        at(lo, so, "snap_distance_m", oi) + np.abs(dt) * length + at(ld, sd, "snap_distance_m", di)
     )
     keep = ok & (cost <= max_time_min)
     return pd.DataFrame(
-        {
-            "o": m["o_pos"].to_numpy()[keep],
-            "d": m["d_pos"].to_numpy()[keep],
-            "cost": cost[keep],
-            "cost2": cost2[keep],
-        }
+        {"o": o_pos[oi][keep], "d": d_pos[di][keep], "cost": cost[keep], "cost2": cost2[keep]}
     )
 
 

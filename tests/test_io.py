@@ -557,3 +557,37 @@ def test_geopackage_keeps_unsigned_64_bit_ids_exact(tmp_path):
     assert rows == [
         (int(c), "integer", int(c) + 1, "integer", n) for c, n in zip(cells, [1, None], strict=True)
     ]
+
+
+def test_geopackage_built_without_a_sync_per_commit(tmp_path, layers, monkeypatch):
+    # the file is built under a temporary name: GDAL's and SQLite's sync at every commit (some
+    # 60 fsyncs for three layers) is switched off while building, and the finished file is synced
+    # once before it is moved into place; the file's content is the same as with the syncs
+    option = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(option)
+    seen: list[object] = []
+    write = pyogrio.write_dataframe
+
+    def spy(*args, **kwargs):
+        seen.append(pyogrio.get_gdal_config_option(option))
+        return write(*args, **kwargs)
+
+    synced: list[int] = []
+    fsync = os.fsync
+
+    def spy_fsync(fd):
+        synced.append(os.fstat(fd).st_ino)
+        return fsync(fd)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", spy)
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    fast = io.write_geopackage(tmp_path / "fast.gpkg", layers)
+    assert seen == [False] * len(layers)  # "OFF", as pyogrio reads it back
+    assert pyogrio.get_gdal_config_option(option) == before  # restored
+    assert synced == [fast.stat().st_ino]  # once, the file then moved into place
+    monkeypatch.setattr(io, "_BUILD_OPTIONS", {})  # GDAL's defaults: a sync at every commit
+    synced.clear()
+    slow = io.write_geopackage(tmp_path / "slow.gpkg", layers)
+    assert _gpkg_dump(fast) == _gpkg_dump(slow)
+    assert fast.read_bytes() == slow.read_bytes()

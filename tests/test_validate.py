@@ -371,6 +371,32 @@ def test_valid_utf8_bytes_decoded_without_warning():
     assert out["name"].tolist() == ["东村", "西村", "南村", "北村"]
 
 
+def test_arrow_strings_are_not_scanned_and_come_back_unchanged(monkeypatch):
+    # pandas' Arrow-backed strings are valid UTF-8 by construction (they cannot hold bytes or a
+    # lone surrogate), so their values are not cleaned one by one; object text still is
+    from accessibility.validate import text
+
+    names = ["东村", None, "南村", ""]
+    arrow = villages(name=pd.array(names, dtype=pd.StringDtype("pyarrow")))
+    objects = villages(name=pd.Series(names, dtype=object))
+    calls: list[object] = []
+    clean = text._clean_text
+
+    def spy(value):
+        calls.append(value)
+        return clean(value)
+
+    monkeypatch.setattr(text, "_clean_text", spy)
+    out = check(arrow)
+    assert calls == []
+    pd.testing.assert_series_equal(  # same values, same dtype
+        out["name"].reset_index(drop=True), arrow["name"].reset_index(drop=True)
+    )
+    assert not out.attrs["validation"].get("text_repaired")
+    check(objects)
+    assert len(calls) == len(names)
+
+
 # --- locations: coordinates --------------------------------------------------------------------
 
 

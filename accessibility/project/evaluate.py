@@ -197,20 +197,23 @@ def _within_columns(
     supply: pd.Series | None,
     index: pd.Index,
 ) -> dict[str, np.ndarray]:
-    """Facilities (and their supply) within each threshold."""
+    """Facilities (and their supply) within each threshold: per village of ``index``, the number
+    of cost rows within it and the sum of their destinations' supply (missing supply adds 0)."""
     out: dict[str, np.ndarray] = {}
+    at = index.get_indexer(costs["origin"])  # -1: an origin that is not among the villages
+    minutes = costs["travel_time_min"].to_numpy(np.float64)
+    if supply is not None:
+        value = supply.reindex(costs["destination"]).to_numpy(np.float64)
+        value = np.where(np.isnan(value), 0.0, value)
     for t in spec["thresholds_min"]:
-        within = costs[costs["travel_time_min"] <= t]
-        out[f"{name}_n_{threshold_label(t)}min"] = (
-            within.groupby("origin").size().reindex(index, fill_value=0).to_numpy(np.int64)
+        keep = (minutes <= t) & (at >= 0)
+        pos = at[keep]
+        out[f"{name}_n_{threshold_label(t)}min"] = np.bincount(pos, minlength=len(index)).astype(
+            np.int64, copy=False
         )
         if supply is not None:
-            total = within.assign(v=supply.reindex(within["destination"]).to_numpy())
-            out[f"{name}_{spec['supply']}_{threshold_label(t)}min"] = (
-                total.groupby("origin")["v"]
-                .sum()
-                .reindex(index, fill_value=0.0)
-                .to_numpy(np.float64)
+            out[f"{name}_{spec['supply']}_{threshold_label(t)}min"] = np.bincount(
+                pos, weights=value[keep], minlength=len(index)
             )
     return out
 

@@ -38,6 +38,8 @@ def repair_text_columns(
         series = out[col]
         if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series)):
             continue
+        if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+            continue  # Arrow strings are valid UTF-8: they hold neither bytes nor lone surrogates
         cleaned = series.map(_clean_text)
         repaired = cleaned.map(lambda t: t[1]).to_numpy(dtype=bool)
         has_bytes = series.map(lambda v: isinstance(v, bytes | bytearray)).to_numpy(dtype=bool)
