@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..options import OPTIONS
+from ..options import OPTIONS, resolve_n_jobs
 from .checks import check_memory
 from .contract import contract as contract_nodes
-from .contract import down_csr, level_slots
+from .contract import down_csr, junctions, level_slots, levels
 from .graph import CSRGraph, kernel_arrays
 from .search import distances
 
@@ -49,6 +50,10 @@ CONTRACT_MIN_WORK = 8.0
 #: a second on the graph itself, and contracting (with, on a fresh install, compiling the
 #: contraction kernels: several seconds) would cost more than it saves
 CONTRACT_MIN_SETTLED = 2_000_000
+#: graphs of at least this many nodes are contracted in parts on several threads (one part per
+#: thread, at least half this many nodes each), see :func:`contract_in_parts`; smaller ones in one
+#: run of the kernel (their contraction takes a fraction of a second)
+CONTRACT_PARALLEL_NODES = 200_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,13 +107,21 @@ def _contract(
     min_junctions: float = 0.0,
 ) -> Core:
     check_memory(contract_bytes(graph), "contracting the graph", "pass contract=False")
-    indptr, head, cost, cost2 = kernel_arrays(graph)
+    arrays = kernel_arrays(graph)
+    keep = np.ascontiguousarray(keep, np.bool_)
     t0 = time.perf_counter()
-    (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _,
-     level) = contract_nodes(
-        indptr, head, cost, cost2, np.ascontiguousarray(keep, np.bool_), float(bound),
-        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, witness_hops, float(min_junctions),
-    )  # fmt: skip
+    n_parts = 1
+    if graph.n_nodes >= CONTRACT_PARALLEL_NODES:
+        n_parts = min(resolve_n_jobs(), graph.n_nodes // max(1, CONTRACT_PARALLEL_NODES // 2))
+    if n_parts > 1:
+        out = contract_in_parts(arrays, keep, bound, witness_hops, min_junctions, n_parts)
+    else:
+        out = contract_nodes(
+            *arrays, keep, float(bound), CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT,
+            witness_hops, float(min_junctions),
+        )  # fmt: skip
+    core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost = out[:9]
+    level = out[10]
     d_ptr, d_head, d_cost = down_csr(graph.n_nodes, d_tail, d_head, d_cost)
     core = Core(
         core_of=core_of,
@@ -122,14 +135,113 @@ def _contract(
         seconds=time.perf_counter() - t0,
     )
     _log.debug(
-        "contracted %d nodes / %d arcs to a core of %d nodes / %d arcs in %.2f s",
+        "contracted %d nodes / %d arcs to a core of %d nodes / %d arcs in %.2f s (%d parts)",
         graph.n_nodes,
         graph.n_arcs,
         core.n_core,
         c_head.shape[0],
         core.seconds,
+        n_parts,
     )
     return core
+
+
+def contract_in_parts(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    keep: np.ndarray,
+    bound: float,
+    witness_hops: int,
+    min_junctions: float,
+    n_parts: int,
+) -> tuple[np.ndarray, ...]:
+    """:func:`accessibility.routing.contract.contract` of the graph ``arrays`` (CSR), on
+    ``n_parts`` threads; the same outputs, the same costs between the kept nodes.
+
+    The nodes are cut into ``n_parts`` ranges of ids (about as many arcs each; road graphs are
+    numbered along a space-filling curve, so few arcs cross). Each range's own graph (the arcs
+    inside it) is contracted on a thread, keeping ``keep`` and every node with an arc to or from
+    another range: a node contracted there has all its arcs in the range, so it is contracted as
+    it would be in the whole graph (a witness inside a range is a witness in the graph too). Then
+    what the ranges keep, with the arcs between ranges, is contracted again keeping ``keep``.
+    Whether to look for witnesses is decided once, on the whole graph (``min_junctions``)."""
+    indptr, head, cost, cost2 = arrays
+    n = indptr.shape[0] - 1
+    hops = int(witness_hops)
+    if hops > 0 and min_junctions > 0.0:
+        n_free, n_junction = junctions(indptr, head, keep)
+        if n_junction < min_junctions * n_free:
+            hops = 0
+    m = int(indptr[-1])
+    cuts = np.searchsorted(indptr, np.linspace(0, m, n_parts + 1)[1:-1]).astype(np.int64)
+    bounds = np.concatenate([[0], cuts, [n]])
+    tail = np.repeat(np.arange(n, dtype=head.dtype), np.diff(indptr))
+    part_t = np.searchsorted(cuts, tail, side="right")
+    cross = part_t != np.searchsorted(cuts, head, side="right")
+    border = keep.copy()
+    border[tail[cross]] = True
+    border[head[cross]] = True
+
+    def phase1(i: int) -> tuple[np.ndarray, ...]:
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        s, e = int(indptr[lo]), int(indptr[hi])
+        inner = ~cross[s:e]
+        ptr = np.zeros(e - s + 1, np.int64)  # inner arcs before each arc
+        np.cumsum(inner, out=ptr[1:])
+        sub = (
+            np.ascontiguousarray(ptr[indptr[lo : hi + 1] - s], indptr.dtype),
+            np.ascontiguousarray(head[s:e][inner] - lo, head.dtype),
+            cost[s:e][inner],
+            cost2[s:e][inner],
+        )
+        return contract_nodes(
+            *sub, border[lo:hi].copy(), float(bound), CONTRACT_THRESHOLDS,
+            CONTRACT_MAX_PRODUCT, hops, 0.0,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=n_parts) as pool:
+        parts = list(pool.map(phase1, range(n_parts)))
+    # the graph of what the parts kept (ascending ids) with the arcs between parts, over ids in
+    # ``kept``: a node's arcs kept by its part first, then its arcs to other parts
+    kept = np.concatenate([p[1] + bounds[i] for i, p in enumerate(parts)])
+    at = np.full(n, -1, np.int64)
+    at[kept] = np.arange(kept.shape[0])
+    n2 = kept.shape[0]
+    deg = np.concatenate([np.diff(p[2]) for p in parts])
+    c_ptr = np.zeros(n2 + 1, np.int64)
+    np.cumsum(deg, out=c_ptr[1:])
+    x_tail = at[tail[cross]]
+    x_before = np.zeros(n2 + 1, np.int64)
+    np.cumsum(np.bincount(x_tail, minlength=n2), out=x_before[1:])
+    ptr2 = c_ptr + x_before
+    at_core = np.repeat(x_before[:-1], deg) + np.arange(c_ptr[-1])
+    at_cross = np.arange(x_tail.shape[0]) + c_ptr[x_tail + 1]
+    offset = np.cumsum([0] + [p[1].shape[0] for p in parts])
+    merged = []
+    for k, cross_values in ((3, at[head[cross]]), (4, cost[cross]), (5, cost2[cross])):
+        dtype = head.dtype if k == 3 else np.float64
+        values = np.empty(ptr2[-1], dtype)
+        shift = offset if k == 3 else np.zeros(n_parts + 1, np.int64)
+        values[at_core] = np.concatenate([p[k] + shift[i] for i, p in enumerate(parts)])
+        values[at_cross] = cross_values
+        merged.append(values)
+    last = contract_nodes(
+        ptr2.astype(indptr.dtype), *merged, keep[kept], float(bound), CONTRACT_THRESHOLDS,
+        CONTRACT_MAX_PRODUCT, hops, 0.0,
+    )  # fmt: skip
+    core_nodes = kept[last[1]]
+    core_of = np.full(n, -1, np.int64)
+    core_of[core_nodes] = np.arange(core_nodes.shape[0])
+    # down arcs and contraction order: the parts' first, then the last run's (in node ids)
+    ids = [bounds[i] for i in range(n_parts)]
+    d_tail, d_head, order = (
+        np.concatenate([p[k] + ids[i] for i, p in enumerate(parts)] + [kept[last[k]]])
+        for k in (6, 7, 11)
+    )
+    d_tail = d_tail.astype(head.dtype)
+    d_head = d_head.astype(head.dtype)
+    d_cost, d_cost2 = (np.concatenate([p[k] for p in parts] + [last[k]]) for k in (8, 9))
+    level = levels(n, order, d_tail, d_head)
+    return (core_of, core_nodes, *last[2:6], d_tail, d_head, d_cost, d_cost2, level, order)
 
 
 def want_core(
