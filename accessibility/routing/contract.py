@@ -238,11 +238,11 @@ def contract(
     witnesses, which then only lengthen the contraction. ``0``: whenever ``witness_hops > 0``.
 
     Returns ``(core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost,
-    d_cost2, level, order)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
+    d_cost2, order)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
     ``core_nodes`` the original ids of the core nodes (ascending), the core graph in CSR over core
     ids, the down arcs ``d_tail -> d_head`` in ORIGINAL ids (contracted nodes only as heads), and
-    ``level[v]`` (0 for core nodes, negative for contracted ones, every down arc from a higher to a
-    lower level) and ``order``, the contracted nodes in the order they were contracted.
+    ``order``, the contracted nodes in the order they were contracted (:func:`levels` makes the
+    sweep's levels from it).
     """
     n = indptr.shape[0] - 1
     outdeg = np.zeros(n, np.int64)
@@ -460,10 +460,6 @@ def contract(
             c_head[k + i] = core_of[nb[s + i]]
             c_cost[k + i] = pc[s + i]
             c_cost2[k + i] = pc2[s + i]
-    order = order[:nrank].copy()
-    d_tail = d_tail[:nd].copy()
-    d_head = d_head[:nd].copy()
-    level = levels(n, order, d_tail, d_head)
     return (
         core_of,
         core_nodes,
@@ -471,12 +467,11 @@ def contract(
         c_head,
         c_cost,
         c_cost2,
-        d_tail,
-        d_head,
+        d_tail[:nd].copy(),
+        d_head[:nd].copy(),
         d_cost[:nd].copy(),
         d_cost2[:nd].copy(),
-        level,
-        order,
+        order[:nrank].copy(),
     )
 
 

@@ -10,7 +10,8 @@ import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -57,24 +58,44 @@ CONTRACT_PARALLEL_NODES = 200_000
 
 
 @dataclass(frozen=True, eq=False)
-class Core:
-    """A contracted graph (see :mod:`accessibility.routing.contract`) and how to map back to the
-    graph."""
+class Sweep:
+    """What the downward sweep over the contracted nodes reads (see
+    :mod:`accessibility.routing.contract`)."""
 
-    core_of: np.ndarray  # node -> core id (-1: contracted)
-    core_nodes: np.ndarray  # core id -> node
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # core CSR
     d_ptr: np.ndarray  # down arcs by tail (node ids)
     d_head: np.ndarray
     d_cost: np.ndarray
     level: np.ndarray
     slot_ptr: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Core:
+    """A contracted graph (see :mod:`accessibility.routing.contract`) and how to map back to the
+    graph; :meth:`sweep` for the contracted nodes."""
+
+    core_of: np.ndarray  # node -> core id (-1: contracted)
+    core_nodes: np.ndarray  # core id -> node
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # core CSR
     seconds: float
+    # the contraction order and down arcs (tail, head, cost), until sweep() turns them into a Sweep
+    _down: dict[str, Any] = field(repr=False)
 
     @property
     def n_core(self) -> int:
         """Number of nodes left in the core."""
         return int(self.core_nodes.shape[0])
+
+    def sweep(self) -> Sweep:
+        """The down arcs by tail and the levels (made on the first call: cost tables never need
+        them)."""
+        if "sweep" not in self._down:
+            order, d_tail, d_head, d_cost = self._down.pop("arcs")
+            n = self.core_of.shape[0]
+            level = levels(n, order, d_tail, d_head)
+            d_ptr, d_head, d_cost = down_csr(n, d_tail, d_head, d_cost)
+            self._down["sweep"] = Sweep(d_ptr, d_head, d_cost, level, level_slots(level))
+        return self._down["sweep"]
 
 
 def contract_bytes(graph: CSRGraph) -> int:
@@ -120,19 +141,13 @@ def _contract(
             *arrays, keep, float(bound), CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT,
             witness_hops, float(min_junctions),
         )  # fmt: skip
-    core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost = out[:9]
-    level = out[10]
-    d_ptr, d_head, d_cost = down_csr(graph.n_nodes, d_tail, d_head, d_cost)
+    core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _, order = out
     core = Core(
         core_of=core_of,
         core_nodes=core_nodes,
         arrays=(c_indptr, c_head, c_cost, c_cost2),
-        d_ptr=d_ptr,
-        d_head=d_head,
-        d_cost=d_cost,
-        level=level,
-        slot_ptr=level_slots(level),
         seconds=time.perf_counter() - t0,
+        _down={"arcs": (order, d_tail, d_head, d_cost)},
     )
     _log.debug(
         "contracted %d nodes / %d arcs to a core of %d nodes / %d arcs in %.2f s (%d parts)",
@@ -235,13 +250,12 @@ def contract_in_parts(
     ids = [bounds[i] for i in range(n_parts)]
     d_tail, d_head, order = (
         np.concatenate([p[k] + ids[i] for i, p in enumerate(parts)] + [kept[last[k]]])
-        for k in (6, 7, 11)
+        for k in (6, 7, 10)
     )
     d_tail = d_tail.astype(head.dtype)
     d_head = d_head.astype(head.dtype)
     d_cost, d_cost2 = (np.concatenate([p[k] for p in parts] + [last[k]]) for k in (8, 9))
-    level = levels(n, order, d_tail, d_head)
-    return (core_of, core_nodes, *last[2:6], d_tail, d_head, d_cost, d_cost2, level, order)
+    return (core_of, core_nodes, *last[2:6], d_tail, d_head, d_cost, d_cost2, order)
 
 
 def want_core(
