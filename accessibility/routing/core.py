@@ -189,12 +189,17 @@ def contract_in_parts(
     m = int(indptr[-1])
     cuts = np.searchsorted(indptr, np.linspace(0, m, n_parts + 1)[1:-1]).astype(np.int64)
     bounds = np.concatenate([[0], cuts, [n]])
-    tail = np.repeat(np.arange(n, dtype=head.dtype), np.diff(indptr))
-    part_t = np.searchsorted(cuts, tail, side="right")
-    cross = part_t != np.searchsorted(cuts, head, side="right")
+    cross = np.empty(m, np.bool_)  # arcs between parts
+    for i in range(n_parts):
+        lo, hi = bounds[i], bounds[i + 1]
+        h = head[indptr[lo] : indptr[hi]]
+        cross[indptr[lo] : indptr[hi]] = (h < lo) | (h >= hi)
+    x_arcs = np.flatnonzero(cross)
+    x_tail = np.searchsorted(indptr, x_arcs, side="right") - 1
+    x_head = head[x_arcs]
     border = keep.copy()
-    border[tail[cross]] = True
-    border[head[cross]] = True
+    border[x_tail] = True
+    border[x_head] = True
 
     def phase1(i: int) -> tuple[np.ndarray, ...]:
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -213,8 +218,11 @@ def contract_in_parts(
             CONTRACT_MAX_PRODUCT, hops, 0.0,
         )  # fmt: skip
 
-    with ThreadPoolExecutor(max_workers=n_parts) as pool:
-        parts = list(pool.map(phase1, range(n_parts)))
+    # the first part on this thread: its working memory comes from (and goes back to) the main
+    # heap, which malloc_trim empties; a worker thread's heap keeps its top (up to 64 MB) resident
+    with ThreadPoolExecutor(max_workers=n_parts - 1) as pool:
+        rest = pool.map(phase1, range(1, n_parts))
+        parts = [phase1(0), *rest]
     # the graph of what the parts kept (ascending ids) with the arcs between parts, over ids in
     # ``kept``: a node's arcs kept by its part first, then its arcs to other parts
     kept = np.concatenate([p[1] + bounds[i] for i, p in enumerate(parts)])
@@ -224,7 +232,7 @@ def contract_in_parts(
     deg = np.concatenate([np.diff(p[2]) for p in parts])
     c_ptr = np.zeros(n2 + 1, np.int64)
     np.cumsum(deg, out=c_ptr[1:])
-    x_tail = at[tail[cross]]
+    x_tail = at[x_tail]
     x_before = np.zeros(n2 + 1, np.int64)
     np.cumsum(np.bincount(x_tail, minlength=n2), out=x_before[1:])
     ptr2 = c_ptr + x_before
@@ -232,7 +240,7 @@ def contract_in_parts(
     at_cross = np.arange(x_tail.shape[0]) + c_ptr[x_tail + 1]
     offset = np.cumsum([0] + [p[1].shape[0] for p in parts])
     merged = []
-    for k, cross_values in ((3, at[head[cross]]), (4, cost[cross]), (5, cost2[cross])):
+    for k, cross_values in ((3, at[x_head]), (4, cost[x_arcs]), (5, cost2[x_arcs])):
         dtype = head.dtype if k == 3 else np.float64
         values = np.empty(ptr2[-1], dtype)
         shift = offset if k == 3 else np.zeros(n_parts + 1, np.int64)
