@@ -22,7 +22,14 @@ contracted nodes are evaluated after the core search by a downward sweep: a cont
 is the minimum over the arcs ``a -> x`` it had when it was contracted (``down`` arcs) of
 ``cost(a) + cost(a -> x)`` -- exact because every ``a`` was contracted later (or is in the core).
 Nodes are grouped in *levels* (every down arc goes from a higher level to a lower one; the core is
-level 0) so the sweep needs no priority queue.
+level 0) so the sweep needs no priority queue; :func:`levels` numbers them from the contraction
+order.
+
+Large graphs are contracted in parts (:func:`accessibility.routing.core.contract_in_parts`): each
+range of node ids is contracted on its own thread keeping every node with an arc to another range,
+then what the ranges keep is contracted together. A node contracted inside its range has all its
+arcs there, so it goes as it would in the whole graph, and a witness inside a range is one in the
+whole graph: the core is as exact, and about as small.
 
 Parallel arcs are merged keeping the lexicographically smallest ``(cost, cost2)``; self-loops are
 dropped (they are never on a shortest path).

@@ -51,10 +51,12 @@ CONTRACT_MIN_WORK = 8.0
 #: a second on the graph itself, and contracting (with, on a fresh install, compiling the
 #: contraction kernels: several seconds) would cost more than it saves
 CONTRACT_MIN_SETTLED = 2_000_000
-#: graphs of at least this many nodes are contracted in parts on several threads (one part per
-#: thread, at least half this many nodes each), see :func:`contract_in_parts`; smaller ones in one
-#: run of the kernel (their contraction takes a fraction of a second)
+#: graphs of at least this many nodes are contracted in ``CONTRACT_PARTS`` parts, on as many
+#: threads as ``n_jobs`` allows (see :func:`contract_in_parts`); smaller ones in one run of the
+#: kernel (their contraction takes a fraction of a second). The number of parts does not depend
+#: on the threads, so neither does the core.
 CONTRACT_PARALLEL_NODES = 200_000
+CONTRACT_PARTS = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,11 +133,10 @@ def _contract(
     arrays = kernel_arrays(graph)
     keep = np.ascontiguousarray(keep, np.bool_)
     t0 = time.perf_counter()
-    n_parts = 1
-    if graph.n_nodes >= CONTRACT_PARALLEL_NODES:
-        n_parts = min(resolve_n_jobs(), graph.n_nodes // max(1, CONTRACT_PARALLEL_NODES // 2))
+    n_parts = CONTRACT_PARTS if graph.n_nodes >= CONTRACT_PARALLEL_NODES else 1
     if n_parts > 1:
-        out = contract_in_parts(arrays, keep, bound, witness_hops, min_junctions, n_parts)
+        threads = min(resolve_n_jobs(), n_parts)
+        out = contract_in_parts(arrays, keep, bound, witness_hops, min_junctions, n_parts, threads)
     else:
         out = contract_nodes(
             *arrays, keep, float(bound), CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT,
@@ -168,13 +169,15 @@ def contract_in_parts(
     witness_hops: int,
     min_junctions: float,
     n_parts: int,
+    n_threads: int = 2,
 ) -> tuple[np.ndarray, ...]:
-    """:func:`accessibility.routing.contract.contract` of the graph ``arrays`` (CSR), on
-    ``n_parts`` threads; the same outputs, the same costs between the kept nodes.
+    """:func:`accessibility.routing.contract.contract` of the graph ``arrays`` (CSR) in
+    ``n_parts`` parts on up to ``n_threads`` threads; the same outputs, the same costs between the
+    kept nodes (the outputs do not depend on ``n_threads``).
 
     The nodes are cut into ``n_parts`` ranges of ids (about as many arcs each; road graphs are
     numbered along a space-filling curve, so few arcs cross). Each range's own graph (the arcs
-    inside it) is contracted on a thread, keeping ``keep`` and every node with an arc to or from
+    inside it) is contracted on its own (on a thread), keeping ``keep`` and every node with an arc to or from
     another range: a node contracted there has all its arcs in the range, so it is contracted as
     it would be in the whole graph (a witness inside a range is a witness in the graph too). Then
     what the ranges keep, with the arcs between ranges, is contracted again keeping ``keep``.
@@ -220,9 +223,12 @@ def contract_in_parts(
 
     # the first part on this thread: its working memory comes from (and goes back to) the main
     # heap, which malloc_trim empties; a worker thread's heap keeps its top (up to 64 MB) resident
-    with ThreadPoolExecutor(max_workers=n_parts - 1) as pool:
-        rest = pool.map(phase1, range(1, n_parts))
-        parts = [phase1(0), *rest]
+    if n_threads < 2:
+        parts = [phase1(i) for i in range(n_parts)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(n_threads, n_parts) - 1) as pool:
+            rest = pool.map(phase1, range(1, n_parts))
+            parts = [phase1(0), *rest]
     # the graph of what the parts kept (ascending ids) with the arcs between parts, over ids in
     # ``kept``: a node's arcs kept by its part first, then its arcs to other parts
     kept = np.concatenate([p[1] + bounds[i] for i, p in enumerate(parts)])
