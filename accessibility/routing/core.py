@@ -41,7 +41,7 @@ CONTRACT_WITNESS_HOPS = 4
 #: junctions) the core keeps 14 % of the nodes instead of 34 %, the searches settle 2.5x fewer
 #: nodes and the table takes 1.7x less CPU; on the routing benchmark's graph (60 % junctions,
 #: core 8 % without witnesses, 6 % with) they saved as much search CPU as they added to the
-#: (single-threaded) contraction, so they lost wall time. The opportunity sums (whose downward
+#: contraction (then on one thread), so they lost wall time. The opportunity sums (whose downward
 #: sweep visits every node anyway) never use them.
 CONTRACT_WITNESS_JUNCTIONS = 0.7
 #: ``contract=None`` contracts when the searches should settle at least this many times the
@@ -253,9 +253,10 @@ def contract_in_parts(
         values[at_core] = np.concatenate([p[k] + shift[i] for i, p in enumerate(parts)])
         values[at_cross] = cross_values
         merged.append(values)
+    m_head, m_cost, m_cost2 = merged
     last = contract_nodes(
-        ptr2.astype(indptr.dtype), *merged, keep[kept], float(bound), CONTRACT_THRESHOLDS,
-        CONTRACT_MAX_PRODUCT, hops, 0.0,
+        ptr2.astype(indptr.dtype), m_head, m_cost, m_cost2, keep[kept], float(bound),
+        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, hops, 0.0,
     )  # fmt: skip
     core_nodes = kept[last[1]]
     core_of = np.full(n, -1, np.int64)
