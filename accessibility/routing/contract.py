@@ -22,7 +22,14 @@ contracted nodes are evaluated after the core search by a downward sweep: a cont
 is the minimum over the arcs ``a -> x`` it had when it was contracted (``down`` arcs) of
 ``cost(a) + cost(a -> x)`` -- exact because every ``a`` was contracted later (or is in the core).
 Nodes are grouped in *levels* (every down arc goes from a higher level to a lower one; the core is
-level 0) so the sweep needs no priority queue.
+level 0) so the sweep needs no priority queue; :func:`levels` numbers them from the contraction
+order.
+
+Large graphs are contracted in parts (:func:`accessibility.routing.core.contract_in_parts`): each
+range of node ids is contracted on its own thread keeping every node with an arc to another range,
+then what the ranges keep is contracted together. A node contracted inside its range has all its
+arcs there, so it goes as it would in the whole graph, and a witness inside a range is one in the
+whole graph: the core is as exact, and about as small.
 
 Parallel arcs are merged keeping the lexicographically smallest ``(cost, cost2)``; self-loops are
 dropped (they are never on a shortest path).
@@ -238,11 +245,11 @@ def contract(
     witnesses, which then only lengthen the contraction. ``0``: whenever ``witness_hops > 0``.
 
     Returns ``(core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost,
-    d_cost2, level)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
+    d_cost2, order)``: ``core_of[v]`` is v's id in the core graph (-1 if contracted),
     ``core_nodes`` the original ids of the core nodes (ascending), the core graph in CSR over core
     ids, the down arcs ``d_tail -> d_head`` in ORIGINAL ids (contracted nodes only as heads), and
-    ``level[v]`` (0 for core nodes, negative for contracted ones, every down arc from a higher to a
-    lower level).
+    ``order``, the contracted nodes in the order they were contracted (:func:`levels` makes the
+    sweep's levels from it).
     """
     n = indptr.shape[0] - 1
     outdeg = np.zeros(n, np.int64)
@@ -304,7 +311,7 @@ def contract(
             ilen[v] += 1
 
     removed = np.zeros(n, np.bool_)
-    rank = np.full(n, -1, np.int64)
+    order = np.empty(n, np.int64)  # the contracted nodes, in contraction order
     nrank = 0
     d_tail = np.empty(max(1024, n), head.dtype)
     d_head = np.empty(max(1024, n), head.dtype)
@@ -390,7 +397,7 @@ def contract(
             ilen[x] = 0
             olen[x] = 0
             removed[x] = True
-            rank[x] = nrank
+            order[nrank] = x
             nrank += 1
             # down arcs a -> x
             for i in range(ni):
@@ -460,11 +467,67 @@ def contract(
             c_head[k + i] = core_of[nb[s + i]]
             c_cost[k + i] = pc[s + i]
             c_cost2[k + i] = pc2[s + i]
-    # levels: contracted nodes in reverse rank order sit below all their in-neighbours
-    by_rank = np.empty(nrank, np.int64)
+    return (
+        core_of,
+        core_nodes,
+        c_indptr,
+        c_head,
+        c_cost,
+        c_cost2,
+        d_tail[:nd].copy(),
+        d_head[:nd].copy(),
+        d_cost[:nd].copy(),
+        d_cost2[:nd].copy(),
+        order[:nrank].copy(),
+    )
+
+
+@njit(cache=True, nogil=True)
+def junctions(indptr, head, keep):
+    """``(nodes not in keep, those of them with 3 or more distinct neighbours)``: the count
+    :func:`contract` makes for ``min_junctions``, for a graph contracted in parts (one decision
+    for all of them)."""
+    n = indptr.shape[0] - 1
+    rptr = np.zeros(n + 1, np.int64)
+    for a in range(indptr[n]):
+        rptr[head[a] + 1] += 1
     for u in range(n):
-        if rank[u] >= 0:
-            by_rank[rank[u]] = u
+        rptr[u + 1] += rptr[u]
+    pos = rptr[:-1].copy()
+    rtail = np.empty(indptr[n], head.dtype)
+    for u in range(n):
+        for a in range(indptr[u], indptr[u + 1]):
+            rtail[pos[head[a]]] = u
+            pos[head[a]] += 1
+    mark = np.full(n, -1, np.int64)
+    n_free = 0
+    n_junction = 0
+    for u in range(n):
+        if keep[u]:
+            continue
+        n_free += 1
+        k = 0
+        mark[u] = u  # self-loops are no neighbours
+        for a in range(indptr[u], indptr[u + 1]):
+            if mark[head[a]] != u:
+                mark[head[a]] = u
+                k += 1
+        for a in range(rptr[u], rptr[u + 1]):
+            if mark[rtail[a]] != u:
+                mark[rtail[a]] = u
+                k += 1
+        n_junction += k >= 3
+    return n_free, n_junction
+
+
+@njit(cache=True, nogil=True)
+def levels(n, order, d_tail, d_head):
+    """The level of each of ``n`` nodes from a contraction ``order`` (the contracted nodes, first
+    contracted first) and its down arcs ``d_tail -> d_head``: 0 for the nodes not in ``order``
+    (the core); a contracted node sits one below the lowest of its down arcs' tails, so every
+    down arc goes from a higher level to a lower one. Each tail is contracted after its heads
+    (or not at all), so going through ``order`` backwards meets every tail before its heads."""
+    nd = d_tail.shape[0]
     level = np.zeros(n, np.int64)
     # down arcs grouped by head
     cnt = np.zeros(n + 1, np.int64)
@@ -478,27 +541,15 @@ def contract(
         h = d_head[e]
         by_head[pos[h]] = e
         pos[h] += 1
-    for r in range(nrank - 1, -1, -1):
-        x = by_rank[r]
+    for r in range(order.shape[0] - 1, -1, -1):
+        x = order[r]
         lv = 0
         for k in range(cnt[x], cnt[x + 1]):
             t = level[d_tail[by_head[k]]]
             if t < lv:
                 lv = t
         level[x] = lv - 1
-    return (
-        core_of,
-        core_nodes,
-        c_indptr,
-        c_head,
-        c_cost,
-        c_cost2,
-        d_tail[:nd].copy(),
-        d_head[:nd].copy(),
-        d_cost[:nd].copy(),
-        d_cost2[:nd].copy(),
-        level,
-    )
+    return level
 
 
 @njit(cache=True, nogil=True)

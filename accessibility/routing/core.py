@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..options import OPTIONS
+from ..options import OPTIONS, resolve_n_jobs
 from .checks import check_memory
 from .contract import contract as contract_nodes
-from .contract import down_csr, level_slots
+from .contract import down_csr, junctions, level_slots, levels
 from .graph import CSRGraph, kernel_arrays
 from .search import distances
 
@@ -39,7 +41,7 @@ CONTRACT_WITNESS_HOPS = 4
 #: junctions) the core keeps 14 % of the nodes instead of 34 %, the searches settle 2.5x fewer
 #: nodes and the table takes 1.7x less CPU; on the routing benchmark's graph (60 % junctions,
 #: core 8 % without witnesses, 6 % with) they saved as much search CPU as they added to the
-#: (single-threaded) contraction, so they lost wall time. The opportunity sums (whose downward
+#: contraction (then on one thread), so they lost wall time. The opportunity sums (whose downward
 #: sweep visits every node anyway) never use them.
 CONTRACT_WITNESS_JUNCTIONS = 0.7
 #: ``contract=None`` contracts when the searches should settle at least this many times the
@@ -49,27 +51,53 @@ CONTRACT_MIN_WORK = 8.0
 #: a second on the graph itself, and contracting (with, on a fresh install, compiling the
 #: contraction kernels: several seconds) would cost more than it saves
 CONTRACT_MIN_SETTLED = 2_000_000
+#: graphs of at least this many nodes are contracted in ``CONTRACT_PARTS`` parts, on as many
+#: threads as ``n_jobs`` allows (see :func:`contract_in_parts`); smaller ones in one run of the
+#: kernel (their contraction takes a fraction of a second). The number of parts does not depend
+#: on the threads, so neither does the core.
+CONTRACT_PARALLEL_NODES = 200_000
+CONTRACT_PARTS = 2
 
 
 @dataclass(frozen=True, eq=False)
-class Core:
-    """A contracted graph (see :mod:`accessibility.routing.contract`) and how to map back to the
-    graph."""
+class Sweep:
+    """What the downward sweep over the contracted nodes reads (see
+    :mod:`accessibility.routing.contract`)."""
 
-    core_of: np.ndarray  # node -> core id (-1: contracted)
-    core_nodes: np.ndarray  # core id -> node
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # core CSR
     d_ptr: np.ndarray  # down arcs by tail (node ids)
     d_head: np.ndarray
     d_cost: np.ndarray
     level: np.ndarray
     slot_ptr: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Core:
+    """A contracted graph (see :mod:`accessibility.routing.contract`) and how to map back to the
+    graph; :meth:`sweep` for the contracted nodes."""
+
+    core_of: np.ndarray  # node -> core id (-1: contracted)
+    core_nodes: np.ndarray  # core id -> node
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # core CSR
     seconds: float
+    # the contraction order and down arcs (tail, head, cost), until sweep() turns them into a Sweep
+    _down: dict[str, Any] = field(repr=False)
 
     @property
     def n_core(self) -> int:
         """Number of nodes left in the core."""
         return int(self.core_nodes.shape[0])
+
+    def sweep(self) -> Sweep:
+        """The down arcs by tail and the levels (made on the first call: cost tables never need
+        them)."""
+        if "sweep" not in self._down:
+            order, d_tail, d_head, d_cost = self._down.pop("arcs")
+            n = self.core_of.shape[0]
+            level = levels(n, order, d_tail, d_head)
+            d_ptr, d_head, d_cost = down_csr(n, d_tail, d_head, d_cost)
+            self._down["sweep"] = Sweep(d_ptr, d_head, d_cost, level, level_slots(level))
+        return self._down["sweep"]
 
 
 def contract_bytes(graph: CSRGraph) -> int:
@@ -102,34 +130,147 @@ def _contract(
     min_junctions: float = 0.0,
 ) -> Core:
     check_memory(contract_bytes(graph), "contracting the graph", "pass contract=False")
-    indptr, head, cost, cost2 = kernel_arrays(graph)
+    arrays = kernel_arrays(graph)
+    keep = np.ascontiguousarray(keep, np.bool_)
     t0 = time.perf_counter()
-    (core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _,
-     level) = contract_nodes(
-        indptr, head, cost, cost2, np.ascontiguousarray(keep, np.bool_), float(bound),
-        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, witness_hops, float(min_junctions),
-    )  # fmt: skip
-    d_ptr, d_head, d_cost = down_csr(graph.n_nodes, d_tail, d_head, d_cost)
+    n_parts = CONTRACT_PARTS if graph.n_nodes >= CONTRACT_PARALLEL_NODES else 1
+    if n_parts > 1:
+        threads = min(resolve_n_jobs(), n_parts)
+        out = contract_in_parts(arrays, keep, bound, witness_hops, min_junctions, n_parts, threads)
+    else:
+        out = contract_nodes(
+            *arrays, keep, float(bound), CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT,
+            witness_hops, float(min_junctions),
+        )  # fmt: skip
+    core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _, order = out
     core = Core(
         core_of=core_of,
         core_nodes=core_nodes,
         arrays=(c_indptr, c_head, c_cost, c_cost2),
-        d_ptr=d_ptr,
-        d_head=d_head,
-        d_cost=d_cost,
-        level=level,
-        slot_ptr=level_slots(level),
         seconds=time.perf_counter() - t0,
+        _down={"arcs": (order, d_tail, d_head, d_cost)},
     )
     _log.debug(
-        "contracted %d nodes / %d arcs to a core of %d nodes / %d arcs in %.2f s",
+        "contracted %d nodes / %d arcs to a core of %d nodes / %d arcs in %.2f s (%d parts)",
         graph.n_nodes,
         graph.n_arcs,
         core.n_core,
         c_head.shape[0],
         core.seconds,
+        n_parts,
     )
     return core
+
+
+def contract_in_parts(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    keep: np.ndarray,
+    bound: float,
+    witness_hops: int,
+    min_junctions: float,
+    n_parts: int,
+    n_threads: int = 2,
+) -> tuple[np.ndarray, ...]:
+    """:func:`accessibility.routing.contract.contract` of the graph ``arrays`` (CSR) in
+    ``n_parts`` parts on up to ``n_threads`` threads; the same outputs, the same costs between the
+    kept nodes (the outputs do not depend on ``n_threads``).
+
+    The nodes are cut into ``n_parts`` ranges of ids (about as many arcs each; road graphs are
+    numbered along a space-filling curve, so few arcs cross). Each range's own graph (the arcs
+    inside it) is contracted on its own (on a thread), keeping ``keep`` and every node with an arc to or from
+    another range: a node contracted there has all its arcs in the range, so it is contracted as
+    it would be in the whole graph (a witness inside a range is a witness in the graph too). Then
+    what the ranges keep, with the arcs between ranges, is contracted again keeping ``keep``.
+    Whether to look for witnesses is decided once, on the whole graph (``min_junctions``)."""
+    indptr, head, cost, cost2 = arrays
+    n = indptr.shape[0] - 1
+    hops = int(witness_hops)
+    if hops > 0 and min_junctions > 0.0:
+        n_free, n_junction = junctions(indptr, head, keep)
+        if n_junction < min_junctions * n_free:
+            hops = 0
+    m = int(indptr[-1])
+    cuts = np.searchsorted(indptr, np.linspace(0, m, n_parts + 1)[1:-1]).astype(np.int64)
+    bounds = np.concatenate([[0], cuts, [n]])
+    cross = np.empty(m, np.bool_)  # arcs between parts
+    for i in range(n_parts):
+        lo, hi = bounds[i], bounds[i + 1]
+        h = head[indptr[lo] : indptr[hi]]
+        cross[indptr[lo] : indptr[hi]] = (h < lo) | (h >= hi)
+    x_arcs = np.flatnonzero(cross)
+    x_tail = np.searchsorted(indptr, x_arcs, side="right") - 1
+    x_head = head[x_arcs]
+    border = keep.copy()
+    border[x_tail] = True
+    border[x_head] = True
+
+    def phase1(i: int) -> tuple[np.ndarray, ...]:
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        s, e = int(indptr[lo]), int(indptr[hi])
+        inner = ~cross[s:e]
+        ptr = np.zeros(e - s + 1, np.int64)  # inner arcs before each arc
+        np.cumsum(inner, out=ptr[1:])
+        sub = (
+            np.ascontiguousarray(ptr[indptr[lo : hi + 1] - s], indptr.dtype),
+            np.ascontiguousarray(head[s:e][inner] - lo, head.dtype),
+            cost[s:e][inner],
+            cost2[s:e][inner],
+        )
+        return contract_nodes(
+            *sub, border[lo:hi].copy(), float(bound), CONTRACT_THRESHOLDS,
+            CONTRACT_MAX_PRODUCT, hops, 0.0,
+        )  # fmt: skip
+
+    # the first part on this thread: its working memory comes from (and goes back to) the main
+    # heap, which malloc_trim empties; a worker thread's heap keeps its top (up to 64 MB) resident
+    if n_threads < 2:
+        parts = [phase1(i) for i in range(n_parts)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(n_threads, n_parts) - 1) as pool:
+            rest = pool.map(phase1, range(1, n_parts))
+            parts = [phase1(0), *rest]
+    # the graph of what the parts kept (ascending ids) with the arcs between parts, over ids in
+    # ``kept``: a node's arcs kept by its part first, then its arcs to other parts
+    kept = np.concatenate([p[1] + bounds[i] for i, p in enumerate(parts)])
+    at = np.full(n, -1, np.int64)
+    at[kept] = np.arange(kept.shape[0])
+    n2 = kept.shape[0]
+    deg = np.concatenate([np.diff(p[2]) for p in parts])
+    c_ptr = np.zeros(n2 + 1, np.int64)
+    np.cumsum(deg, out=c_ptr[1:])
+    x_tail = at[x_tail]
+    x_before = np.zeros(n2 + 1, np.int64)
+    np.cumsum(np.bincount(x_tail, minlength=n2), out=x_before[1:])
+    ptr2 = c_ptr + x_before
+    at_core = np.repeat(x_before[:-1], deg) + np.arange(c_ptr[-1])
+    at_cross = np.arange(x_tail.shape[0]) + c_ptr[x_tail + 1]
+    offset = np.cumsum([0] + [p[1].shape[0] for p in parts])
+    merged = []
+    for k, cross_values in ((3, at[x_head]), (4, cost[x_arcs]), (5, cost2[x_arcs])):
+        dtype = head.dtype if k == 3 else np.float64
+        values = np.empty(ptr2[-1], dtype)
+        shift = offset if k == 3 else np.zeros(n_parts + 1, np.int64)
+        values[at_core] = np.concatenate([p[k] + shift[i] for i, p in enumerate(parts)])
+        values[at_cross] = cross_values
+        merged.append(values)
+    m_head, m_cost, m_cost2 = merged
+    last = contract_nodes(
+        ptr2.astype(indptr.dtype), m_head, m_cost, m_cost2, keep[kept], float(bound),
+        CONTRACT_THRESHOLDS, CONTRACT_MAX_PRODUCT, hops, 0.0,
+    )  # fmt: skip
+    core_nodes = kept[last[1]]
+    core_of = np.full(n, -1, np.int64)
+    core_of[core_nodes] = np.arange(core_nodes.shape[0])
+    # down arcs and contraction order: the parts' first, then the last run's (in node ids)
+    ids = [bounds[i] for i in range(n_parts)]
+    d_tail, d_head, order = (
+        np.concatenate([p[k] + ids[i] for i, p in enumerate(parts)] + [kept[last[k]]])
+        for k in (6, 7, 10)
+    )
+    d_tail = d_tail.astype(head.dtype)
+    d_head = d_head.astype(head.dtype)
+    d_cost, d_cost2 = (np.concatenate([p[k] for p in parts] + [last[k]]) for k in (8, 9))
+    return (core_of, core_nodes, *last[2:6], d_tail, d_head, d_cost, d_cost2, order)
 
 
 def want_core(

@@ -85,6 +85,7 @@ def opportunities_within(
             "use fewer threads",
         )
         core = contracted_core(graph, keep, bound, witness_hops=0)  # see CONTRACT_WITNESS_JUNCTIONS
+        sweep = core.sweep()
         # sources with consecutive core ids (= node order) are swept together
         by_node = np.argsort(src, kind="stable")
         s_core = np.ascontiguousarray(core.core_of[src[by_node]])
@@ -99,11 +100,11 @@ def opportunities_within(
                 c_head,
                 c_cost,
                 core.core_nodes,
-                core.d_ptr,
-                core.d_head,
-                core.d_cost,
-                core.level,
-                core.slot_ptr,
+                sweep.d_ptr,
+                sweep.d_head,
+                sweep.d_cost,
+                sweep.level,
+                sweep.slot_ptr,
                 s_core,
                 w_sorted,
                 group_ptr,
