@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -42,8 +43,12 @@ def unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(xy)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # one complex number per point (+ 0.0 turns -0.0 into 0.0): pandas hashes it exactly
-    key = np.ascontiguousarray(np.asarray(xy, dtype=np.float64) + 0.0).view(np.complex128)
+    xy = np.ascontiguousarray(xy, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if np.isfinite(xy).all():
+        # finite numbers are equal when their bits are: one pass of a hash table on the bits
+        return _first_codes(xy.view(np.int64))
+    # one complex number per point: pandas hashes it exactly (and NaN as missing)
+    key = xy.view(np.complex128)
     inverse, _ = pd.factorize(key.ravel())
     inverse = inverse.astype(np.int64, copy=False)
     # codes number the distinct points in order of first occurrence: a point is new where its
@@ -51,6 +56,44 @@ def unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seen = np.maximum.accumulate(inverse)
     first = np.flatnonzero(np.r_[True, inverse[1:] > seen[:-1]])
     return first, inverse
+
+
+@njit(cache=True, nogil=True)
+def _first_codes(bits):
+    """:func:`unique_points` of points given as the bits of their coordinates (``(n, 2)`` int64):
+    an open-addressing hash table numbers the distinct rows in order of first occurrence."""
+    n = bits.shape[0]
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    mask = size - 1
+    table = np.full(size, -1, np.int64)  # slot -> code of the row held there
+    first = np.empty(n, np.int64)
+    inverse = np.empty(n, np.int64)
+    n_codes = 0
+    for i in range(n):
+        x = bits[i, 0]
+        y = bits[i, 1]
+        # mix both words (splitmix64 finaliser) into a slot
+        h = np.uint64(x) ^ (np.uint64(y) * np.uint64(0x9E3779B97F4A7C15))
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        h = h ^ (h >> np.uint64(31))
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            code = table[slot]
+            if code < 0:
+                table[slot] = n_codes
+                first[n_codes] = i
+                inverse[i] = n_codes
+                n_codes += 1
+                break
+            j = first[code]
+            if bits[j, 0] == x and bits[j, 1] == y:
+                inverse[i] = code
+                break
+            slot = (slot + 1) & mask
+    return first[:n_codes].copy(), inverse
 
 
 def cluster_points(
@@ -120,12 +163,17 @@ def split_lines(
     tol: float,
     vertex_keys: np.ndarray | None = None,
     held: HeldVertices | None = None,
+    background: Executor | None = None,
 ) -> dict[str, Any]:
     """Split lines into edges at junctions.
 
     A vertex becomes a node when it is a line end or is shared (within ``tol``, or by equal
     ``vertex_keys`` such as OSM node ids) by two or more line vertices. The vertices are taken
     out of ``held`` when it holds them (and overwritten).
+
+    ``length_m`` is each edge's length as ``shapely.length`` measures its line. With a
+    ``background`` executor, ``geometry`` is a future of the edge lines, made there while the
+    caller goes on (shapely makes them mostly without the GIL).
     """
     coords, line_of = vertices(geoms, held)
     n_snapped = 0
@@ -166,7 +214,10 @@ def split_lines(
     pos = np.flatnonzero(is_node)
     node_at = np.take(coords, first_of_key[inv[pos]], axis=0)
     # a line whose end moved (bit for bit: -0.0 to 0.0 too) is not its own coordinates either
-    moved = (node_at.view(np.int64) != np.take(coords, pos, axis=0).view(np.int64)).any(axis=1)
+    was = np.take(coords, pos, axis=0).view(np.int64)
+    bits = node_at.view(np.int64)
+    moved = (bits[:, 0] != was[:, 0]) | (bits[:, 1] != was[:, 1])  # not .any(axis=1): slow
+    del was, bits
     changed[line_of[pos[moved]]] = True
     coords[pos] = node_at
     del node_at, moved
@@ -176,7 +227,13 @@ def split_lines(
     a, b = a[ok], b[ok]
     whole = is_start[a] & is_end[b]  # the edge is the whole line
     del ok, is_start, is_end, is_node
-    edge_geoms = _edge_geometries(geoms, coords, line_of, a, b, whole & ~changed[line_of[a]])
+    same = whole & ~changed[line_of[a]]
+    del whole, changed
+    if background is None:
+        edge_geoms: Any = _edge_geometries(geoms, coords, line_of, a, b, same)
+    else:
+        edge_geoms = background.submit(_edge_geometries, geoms, coords, line_of, a, b, same)
+    length = _edge_lengths(coords, a, b)
     # compact node ids
     node_key_ids, node_idx, _ = _dense_unique(inv[pos])
     node_xy = np.take(coords, first_of_key[node_key_ids], axis=0)
@@ -188,6 +245,7 @@ def split_lines(
         "v": node_of_vertex[b],
         "line": line_of[a],
         "geometry": edge_geoms,
+        "length_m": length,
         "n_endpoints_snapped": n_snapped,
         "n_duplicate_vertices_dropped": n_dup_vertices,
     }
@@ -237,14 +295,54 @@ def _edge_geometries(
 
 
 def _edge_lines(coords: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One line per pair ``(a, b)``: the vertices ``coords[a:b + 1]``."""
+    """One line per pair ``(a, b)``: the vertices ``coords[a:b + 1]``.
+
+    Lines of up to ``_GROUPED`` vertices (nearly all edges of a road network) are made by
+    vertex count, as ``(m, k, 2)`` arrays: shapely's ufunc makes them with the GIL released
+    while GEOS works, unlike the ragged constructor, so a thread making them leaves the other
+    thread room to run; the rest as one ragged array.
+    """
+    out = np.empty(len(a), dtype=object)
     sizes = b - a + 1
-    offsets = np.zeros(len(a) + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    vidx = np.repeat(a - offsets[:-1], sizes)
-    vidx += np.arange(offsets[-1])
-    xy = np.take(coords, vidx, axis=0)  # row gather: several times faster than coords[vidx]
-    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
+    counts = np.bincount(sizes[sizes <= _GROUPED], minlength=_GROUPED + 1)
+    for k in np.flatnonzero(counts):
+        idx = np.flatnonzero(sizes == k)
+        vidx = (a[idx, None] + np.arange(k)).ravel()
+        # np.take: a row gather, several times faster than coords[vidx]
+        out[idx] = shapely.linestrings(np.take(coords, vidx, axis=0).reshape(len(idx), k, 2))
+    rest = np.flatnonzero(sizes > _GROUPED)
+    if len(rest):
+        a, b, sizes = a[rest], b[rest], sizes[rest]
+        offsets = np.zeros(len(a) + 1, np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        vidx = np.repeat(a - offsets[:-1], sizes)
+        vidx += np.arange(offsets[-1])
+        xy = np.take(coords, vidx, axis=0)
+        out[rest] = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
+    return out
+
+
+_GROUPED = 16  # lines of up to this many vertices are made by vertex count (_edge_lines)
+
+
+@njit(cache=True, nogil=True)
+def _edge_lengths(coords, a, b):
+    """The length of the line through ``coords[a[e]:b[e] + 1]`` for every edge ``e``, summed as
+    GEOS sums it (segment by segment, ``sqrt(dx * dx + dy * dy)``): equal to ``shapely.length``
+    of the edge's line, bit for bit."""
+    out = np.empty(a.shape[0], np.float64)
+    for e in range(a.shape[0]):
+        total = 0.0
+        x0 = coords[a[e], 0]
+        y0 = coords[a[e], 1]
+        for i in range(a[e] + 1, b[e] + 1):
+            dx = coords[i, 0] - x0
+            dy = coords[i, 1] - y0
+            total += np.sqrt(dx * dx + dy * dy)
+            x0 = coords[i, 0]
+            y0 = coords[i, 1]
+        out[e] = total
+    return out
 
 
 @njit(cache=True, nogil=True)

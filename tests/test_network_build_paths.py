@@ -1,0 +1,194 @@
+"""The network builder's fast paths give the results of the plain ones, exactly.
+
+The builder runs its box searches on several threads and makes the edge lines and node points in
+a background thread (none with ``n_jobs=1``); it numbers distinct points with a hash table, puts
+nodes along the Hilbert curve with a kernel, measures edges from their coordinates and makes
+short lines by vertex count. Each is compared here with the construction it replaced (pandas
+factorize, the numpy Hilbert loop, ``shapely.length``, one ragged array, one thread) on layers it
+was not written for: shuffled rows, reversed lines, repeated vertices, multi-lines, the demo
+county.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import accessibility as acc
+from accessibility import set_options
+from accessibility.network import boxes, topology
+from accessibility.routing import spatial_order
+
+CRS = "EPSG:32649"
+
+
+def _layer(seed: int, n_lines: int = 400) -> gpd.GeoDataFrame:
+    """Random walks on a 100 m lattice (lines share, cross and touch each other anywhere),
+    repeated vertices, some lines reversed, near-misses for the T-junction repair, rows in no
+    order; a few long curvy lines (more vertices than the grouped line constructor takes)."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(n_lines):
+        start = rng.integers(0, 20, 2) * 100.0
+        steps = rng.choice([[100.0, 0], [-100.0, 0], [0, 100.0], [0, -100.0]], rng.integers(1, 6))
+        pts = np.vstack([start, start + np.cumsum(steps, axis=0)])
+        if rng.random() < 0.1:
+            pts = np.repeat(pts, rng.integers(1, 3, len(pts)), axis=0)  # repeated vertices
+        if rng.random() < 0.1:
+            pts[0] += rng.uniform(-0.8, 0.8, 2)  # an end short of (or past) a junction
+        if i % 50 == 0:
+            t = np.linspace(0, 1, 40)
+            pts = np.column_stack([start[0] + 900 * t, start[1] + 30 * np.sin(9 * t)])
+        if len(np.unique(pts, axis=0)) > 1:
+            lines.append(shapely.LineString(pts + 3e6))
+    m = len(lines)
+    return gpd.GeoDataFrame(
+        {
+            "road_class": rng.choice(["county", "township", "village", "track"], m),
+            "oneway": rng.choice(["yes", "no", "-1"], m, p=[0.1, 0.8, 0.1]),
+            "name": None,
+        },
+        geometry=lines,
+        crs=CRS,
+    )
+
+
+def _multi(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    g = layer.geometry.to_numpy()
+    merged = [shapely.multilinestrings(list(g[i : i + 3])) for i in range(0, len(g) - 2, 3)]
+    return gpd.GeoDataFrame(
+        layer.iloc[: 3 * len(merged) : 3].drop(columns="geometry").reset_index(drop=True),
+        geometry=merged,
+        crs=CRS,
+    )
+
+
+def _layers() -> list[tuple[str, gpd.GeoDataFrame, dict]]:
+    a = _layer(0)
+    demo = acc.load_demo().roads
+    return [
+        ("walks", a, {}),
+        ("walks shuffled", a.sample(frac=1.0, random_state=2), {}),
+        ("walks split", _layer(1), {"split_crossings": True, "tolerance_m": 2.0}),
+        ("walks no repair", _layer(2), {"tolerance_m": 0.0, "join_t_junctions": False}),
+        ("multi-lines", _multi(_layer(3)), {}),
+        ("demo", demo, {}),
+        ("demo shuffled", demo.sample(frac=1.0, random_state=1), {"split_crossings": True}),
+    ]
+
+
+def _same(a: acc.Network, b: acc.Network, what: str) -> None:
+    for x, y in ((a.nodes, b.nodes), (a.edges, b.edges)):
+        assert x.crs == y.crs
+        assert x.index.name == y.index.name
+        pd.testing.assert_frame_equal(x.to_wkb(), y.to_wkb(), check_exact=True, obj=what)
+    assert a.report == b.report, what
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_threads_do_not_change_the_network(monkeypatch):
+    # small chunks: the box searches run as many chunks on two threads, merged in order
+    monkeypatch.setattr(boxes, "_CHUNK", 7)
+    for what, layer, kw in _layers():
+        with set_options(n_jobs=1):
+            one = acc.network_from_roads(layer, **kw)
+        with set_options(n_jobs=2):
+            two = acc.network_from_roads(layer, **kw)
+        _same(one, two, what)
+        assert (one.edges["length_m"].to_numpy() == shapely.length(one.edges.geometry)).all()
+
+
+def _factorize(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """unique_points as it was: pandas factorize of one complex number per point."""
+    key = np.ascontiguousarray(np.asarray(xy, dtype=np.float64) + 0.0).view(np.complex128)
+    inverse, _ = pd.factorize(key.ravel())
+    inverse = inverse.astype(np.int64)
+    seen = np.maximum.accumulate(inverse)
+    return np.flatnonzero(np.r_[True, inverse[1:] > seen[:-1]]), inverse
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_unique_points_is_pandas_factorize(seed):
+    rng = np.random.default_rng(seed)
+    for xy in (
+        rng.integers(-5, 5, (5000, 2)).astype(float) * 0.5,  # many repeats, -0.0 and 0.0
+        np.round(rng.normal(3e6, 1e3, (20000, 2)), 1),
+        rng.random((3000, 2)),
+        np.array([[1.0, np.inf], [1.0, np.inf], [-np.inf, 0.0], [0.0, -0.0]]),
+        np.zeros((1, 2)),
+    ):
+        first, inverse = topology.unique_points(xy)
+        ref_first, ref_inverse = _factorize(xy)
+        assert first.dtype == inverse.dtype == np.int64
+        assert np.array_equal(first, ref_first)
+        assert np.array_equal(inverse, ref_inverse)
+
+
+def _hilbert_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """spatial_order as it was: the Hilbert index by whole-array numpy passes."""
+    side = (1 << 16) - 1
+    span = max(float(x.max() - x.min()), float(y.max() - y.min()), 1e-300)
+    xi = np.floor((x - x.min()) / span * side).astype(np.int64)
+    yi = np.floor((y - y.min()) / span * side).astype(np.int64)
+    d = np.zeros(x.shape[0], np.int64)
+    s = 1 << 15
+    while s > 0:
+        rx = ((xi & s) > 0).astype(np.int64)
+        ry = ((yi & s) > 0).astype(np.int64)
+        d += s * s * ((3 * rx) ^ ry)
+        flip = ry == 0
+        swap_flip = flip & (rx == 1)
+        xi = np.where(swap_flip, side - xi, xi)
+        yi = np.where(swap_flip, side - yi, yi)
+        xi, yi = np.where(flip, yi, xi), np.where(flip, xi, yi)
+        s >>= 1
+    return np.argsort(d, kind="stable")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_spatial_order_is_the_numpy_hilbert_curve(seed):
+    rng = np.random.default_rng(seed)
+    for x, y in (
+        (rng.random(20000) * 1e5, rng.random(20000) * 3e4 - 7),
+        (np.round(rng.random(5000) * 20), np.round(rng.random(5000) * 20)),  # ties
+        (rng.normal(5e5, 10, 300), np.full(300, 3e6)),
+    ):
+        assert np.array_equal(spatial_order(x, y), _hilbert_order(x, y))
+
+
+def test_edge_lines_and_lengths_are_shapely_ones():
+    rng = np.random.default_rng(4)
+    sizes = np.r_[rng.integers(2, 5, 3000), rng.integers(2, 60, 200)]
+    rng.shuffle(sizes)
+    n_coords = int(sizes.sum()) + len(sizes) + 5
+    coords = np.cumsum(rng.normal(0, 30, (n_coords, 2)), axis=0) + np.array([4e5, 3e6])
+    coords[rng.integers(0, len(coords), 300)] *= -1.0  # far jumps
+    a = np.cumsum(np.r_[3, sizes[:-1] + rng.integers(0, 2, len(sizes) - 1)])
+    b = a + sizes - 1
+    offsets = np.r_[0, np.cumsum(sizes)]
+    vidx = np.concatenate([np.arange(i, j + 1) for i, j in zip(a, b, strict=True)])
+    ref = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords[vidx], (offsets,))
+    made = topology._edge_lines(coords, a, b)
+    assert (shapely.to_wkb(made) == shapely.to_wkb(ref)).all()
+    assert (topology._edge_lengths(coords, a, b) == shapely.length(ref)).all()
+
+
+def test_the_builder_warnings_point_where_they_did():
+    # assemble runs its work in a helper (for the background thread): the warnings still name
+    # the builder's line (repairs, classes) or the user's (collapsed lines)
+    layer = _layer(5)
+    short = gpd.GeoDataFrame(
+        {"road_class": ["county"] * 2, "oneway": ["no"] * 2, "name": [None] * 2},
+        geometry=[shapely.LineString([(x, 0.0), (x + 1.0, 0.0)]) for x in (0.0, 50.0)],
+        crs=CRS,
+    )
+    layer = pd.concat([layer, short], ignore_index=True)
+    layer["road_class"] = "no such class"
+    with pytest.warns(Warning) as got:
+        acc.network_from_roads(layer, tolerance_m=2.0)
+    where = {type(w.message).__name__: w.filename for w in got}
+    assert where["NetworkWarning"].endswith("roads.py")
+    assert where["InputWarning"] == __file__
