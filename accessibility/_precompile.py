@@ -66,10 +66,9 @@ def _arg_types() -> dict[str, Any]:
         "accessibility.network.boxes:_vertex_within": (f2, f64, a_i64, a_i64, f2, a_i64),
         "accessibility.network.topology:_first_codes": (arr(i64, 2),),
         "accessibility.network.topology:_smallest_vertex": (a_i64, f2, i64),
-        "accessibility.network.topology:_edge_lengths": (f2, a_i64, a_i64),
         "accessibility.routing.graph:_hilbert_index": (a_i64, a_i64, i64),
-        "accessibility.network.topology:_directed_csr": (i64, r_i64, r_i64, r_f64, r_f64),
         "accessibility.network.topology:_union_find": (i64, r_i64, r_i64),
+        "accessibility.network.topology:_directed_csr": (i64, r_i64, r_i64, r_f64, r_f64),
         "accessibility.routing.labels:queue_plan": (a_f64, f64),
         "accessibility.routing.search:many_to_many_chunk_lifo": (
             *(a_i32, a_i32, a_f64, a_f64, a_i64, a_i64, a_f64, a_f64, i64, i64, a_i64, a_i64),

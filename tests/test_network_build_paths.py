@@ -1,12 +1,10 @@
 """The network builder's fast paths give the results of the plain ones, exactly.
 
-The builder runs its box searches on several threads and makes the edge lines and node points in
-a background thread (none with ``n_jobs=1``); it numbers distinct points with a hash table, puts
-nodes along the Hilbert curve with a kernel, measures edges from their coordinates and makes
-short lines by vertex count. Each is compared here with the construction it replaced (pandas
-factorize, the numpy Hilbert loop, ``shapely.length``, one ragged array, one thread) on layers it
-was not written for: shuffled rows, reversed lines, repeated vertices, multi-lines, the demo
-county.
+The builder runs its box searches in chunks on the ``n_jobs`` threads (one with ``n_jobs=1``),
+numbers distinct points with a hash kernel and puts nodes along the Hilbert curve with a kernel.
+Each is compared here with the construction it replaced (one thread, pandas factorize, the numpy
+Hilbert loop) on layers it was not written for: random walks on a lattice with shuffled rows,
+reversed lines, repeated vertices and near-misses, multi-lines, the demo county.
 """
 
 from __future__ import annotations
@@ -157,38 +155,3 @@ def test_spatial_order_is_the_numpy_hilbert_curve(seed):
         (rng.normal(5e5, 10, 300), np.full(300, 3e6)),
     ):
         assert np.array_equal(spatial_order(x, y), _hilbert_order(x, y))
-
-
-def test_edge_lines_and_lengths_are_shapely_ones():
-    rng = np.random.default_rng(4)
-    sizes = np.r_[rng.integers(2, 5, 3000), rng.integers(2, 60, 200)]
-    rng.shuffle(sizes)
-    n_coords = int(sizes.sum()) + len(sizes) + 5
-    coords = np.cumsum(rng.normal(0, 30, (n_coords, 2)), axis=0) + np.array([4e5, 3e6])
-    coords[rng.integers(0, len(coords), 300)] *= -1.0  # far jumps
-    a = np.cumsum(np.r_[3, sizes[:-1] + rng.integers(0, 2, len(sizes) - 1)])
-    b = a + sizes - 1
-    offsets = np.r_[0, np.cumsum(sizes)]
-    vidx = np.concatenate([np.arange(i, j + 1) for i, j in zip(a, b, strict=True)])
-    ref = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords[vidx], (offsets,))
-    made = topology._edge_lines(coords, a, b)
-    assert (shapely.to_wkb(made) == shapely.to_wkb(ref)).all()
-    assert (topology._edge_lengths(coords, a, b) == shapely.length(ref)).all()
-
-
-def test_the_builder_warnings_point_where_they_did():
-    # assemble runs its work in a helper (for the background thread): the warnings still name
-    # the builder's line (repairs, classes) or the user's (collapsed lines)
-    layer = _layer(5)
-    short = gpd.GeoDataFrame(
-        {"road_class": ["county"] * 2, "oneway": ["no"] * 2, "name": [None] * 2},
-        geometry=[shapely.LineString([(x, 0.0), (x + 1.0, 0.0)]) for x in (0.0, 50.0)],
-        crs=CRS,
-    )
-    layer = pd.concat([layer, short], ignore_index=True)
-    layer["road_class"] = "no such class"
-    with pytest.warns(Warning) as got:
-        acc.network_from_roads(layer, tolerance_m=2.0)
-    where = {type(w.message).__name__: w.filename for w in got}
-    assert where["NetworkWarning"].endswith("roads.py")
-    assert where["InputWarning"] == __file__

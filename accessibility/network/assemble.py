@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,6 @@ from pyproj import CRS
 
 from .._arrays import unique_sorted
 from ..errors import InvalidValueError, NetworkError, NetworkWarning, warn
-from ..options import resolve_n_jobs
 from ..speeds import check_speed_overrides, normalise_class, speed_profile
 from .repair import crossings, join_t_junctions
 from .topology import HeldVertices, split_lines, strong_component_count
@@ -75,29 +73,7 @@ def assemble(
     ``held`` holds the vertices of ``geoms`` when the caller has read them
     (:data:`~accessibility.network.topology.HeldVertices`): the steps that leave the lines
     unchanged hand them on instead of reading them again.
-
-    Shapely makes the edge lines and node points in a background thread while this one goes on
-    (it holds the GIL only part of the time); one thread, none with the ``n_jobs`` option 1.
     """
-    bg = ThreadPoolExecutor(max_workers=1) if resolve_n_jobs() > 1 else None
-    try:
-        return _assemble(geoms, attrs, crs, options, vertex_keys, report, held, bg)
-    finally:
-        if bg is not None:
-            bg.shutdown(wait=True, cancel_futures=True)
-
-
-def _assemble(
-    geoms: np.ndarray,
-    attrs: pd.DataFrame,
-    crs: CRS,
-    options: BuildOptions,
-    vertex_keys: np.ndarray | None,
-    report: dict[str, Any],
-    held: HeldVertices | None,
-    bg: Executor | None,
-) -> Network:
-    """:func:`assemble`, with the background thread ``bg`` (or none)."""
     modes = options.modes
     speeds = speed_profile(options.profile, overrides=options.overrides, modes=tuple(modes))
     # a key matching no class would be silently ignored: check before any work
@@ -115,18 +91,17 @@ def _assemble(
     if vertex_keys is None:
         geoms = _repair(geoms, options, report, held)
     tol = options.tol
-    parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys, held=held, background=bg)
+    parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys, held=held)
     report["n_endpoints_snapped"] = parts["n_endpoints_snapped"]
     line = parts["line"]
-    lines = _EdgeLines(parts["geometry"])  # made in the background when there is one
-    length = parts["length_m"]
+    egeoms = parts["geometry"]
+    length = shapely.length(egeoms)
     zero = length <= 0
     report["n_zero_length_dropped"] = int(zero.sum())
     u, v, node_xy = parts.pop("u"), parts.pop("v"), parts.pop("node_xy")
     del parts  # the edge arrays are held once (freed here as they are filtered and copied)
     if zero.any():
-        u, v, line, length = (x[~zero] for x in (u, v, line, length))
-        lines = _EdgeLines(lines.made, ~zero)
+        u, v, line, egeoms, length = (x[~zero] for x in (u, v, line, egeoms, length))
     del zero
     report["n_self_loops"] = int((u == v).sum())
     _check_collapsed(line_length, line, len(u), tol, report)
@@ -137,8 +112,7 @@ def _assemble(
         class_values,
         options.profile if isinstance(options.profile, str) else None,
     )
-    # the lines join the table as its "geometry" column, here, when they are made (_finish)
-    edges = pd.DataFrame(
+    edges = gpd.GeoDataFrame(
         {
             "u": u.astype(np.int64, copy=False),
             "v": v.astype(np.int64, copy=False),
@@ -146,9 +120,10 @@ def _assemble(
             "road_class": classes.column(),
             "oneway": a["oneway"].to_numpy(bool),
             "name": a["name"].to_numpy(object) if "name" in a else None,
-        }
+        },
+        geometry=egeoms,
+        crs=crs,
     )
-    lines = _EdgeLines(lines.made, lines.keep, len(edges.columns))
     for kept in ("source_id",):
         if kept in a:
             edges[kept] = a[kept].to_numpy()
@@ -168,7 +143,7 @@ def _assemble(
         edges[f"{mode}_bwd_min"] = np.where(oneway, np.inf, t)
         del sp, t, oneway
     report["class_speeds_kmh"] = used
-    del a, u, v, line, length, classes
+    del a, u, v, line, egeoms, length, classes
     if unknown_all:
         report["unknown_classes"] = sorted(unknown_all)
         warn(
@@ -177,9 +152,8 @@ def _assemble(
             "road classes %s are not in the speed profile; they use its 'unknown' speed. Add them "
             "with speeds={...} or map them to known classes.",
             sorted(unknown_all)[:10],
-            stacklevel=3,  # the builder's line (_assemble, assemble, the builder)
         )
-    return _finish(node_xy, edges, lines, tuple(modes), report, crs, bg)
+    return _finish(node_xy, edges, tuple(modes), report, crs)
 
 
 def _repair(
@@ -201,7 +175,7 @@ def _repair(
             "bridges or underpasses). If your layer was digitised without nodes at junctions, "
             "pass split_crossings=True.",
             n_cross,
-            stacklevel=4,  # the builder's line (_repair, _assemble, assemble, the builder)
+            stacklevel=3,  # the builder's line, as when this was part of assemble
         )
     if options.join_t_junctions:
         geoms, n_t = join_t_junctions(geoms, options.tol, held)
@@ -241,7 +215,7 @@ def _check_collapsed(
             "network (report['n_lines_collapsed']). If they are real roads, use a smaller "
             "tolerance (typically 0.5-5 m).",
             InputWarning,
-            stacklevel=5,  # this function, _assemble, assemble, the builder, the user
+            stacklevel=4,  # this function, assemble, the builder, the user
         )
 
 
@@ -345,29 +319,12 @@ def _mode_speeds(
     return sp, used
 
 
-@dataclass(frozen=True)
-class _EdgeLines:
-    """The edge lines as :func:`split_lines` gives them (``made``: an array, or a future of one),
-    the edges kept of them (``keep``: a mask, or None for all), and the position of the
-    "geometry" column in the edge table."""
-
-    made: np.ndarray | Future
-    keep: np.ndarray | None = None
-    column: int = 0
-
-    def lines(self) -> np.ndarray:
-        made = self.made.result() if isinstance(self.made, Future) else self.made
-        return made if self.keep is None else made[self.keep]
-
-
 def _finish(
     node_xy: np.ndarray,
-    edges: pd.DataFrame,
-    lines: _EdgeLines,
+    edges: gpd.GeoDataFrame,
     modes: tuple[str, ...],
     report: dict[str, Any],
     crs: CRS,
-    bg: Executor | None,
 ) -> Network:
     """Nodes numbered along a space-filling curve, the network made, its components reported."""
     # renumber nodes along a space-filling curve for memory locality in routing
@@ -377,28 +334,14 @@ def _finish(
     new_id = np.empty_like(order)
     new_id[order] = np.arange(len(order))
     node_xy = np.take(node_xy, order, axis=0)
-    points = shapely.points(node_xy) if bg is None else bg.submit(shapely.points, node_xy)
     edges["u"] = new_id[edges["u"].to_numpy()]
     edges["v"] = new_id[edges["v"].to_numpy()]
-    n_nodes = len(node_xy)
-    for mode in modes:
-        # counted on the edges' arcs directly: the routing graph is built when routing asks
-        report[f"{mode}_strong_components"] = strong_component_count(
-            n_nodes,
-            edges["u"].to_numpy(),
-            edges["v"].to_numpy(),
-            edges[f"{mode}_fwd_min"].to_numpy(),
-            edges[f"{mode}_bwd_min"].to_numpy(),
-        )
     nodes = gpd.GeoDataFrame(
         {"x": node_xy[:, 0], "y": node_xy[:, 1]},
-        geometry=points.result() if isinstance(points, Future) else points,
+        geometry=shapely.points(node_xy),
         crs=crs,
     )
     nodes.index.name = "node"
-    # the column as a GeometryArray: the table is then not copied nor its lines checked again
-    edges.insert(lines.column, "geometry", gpd.array.from_shapely(lines.lines(), crs=crs))
-    edges = gpd.GeoDataFrame(edges, geometry="geometry", copy=False)
     edges.index.name = "edge"
     net = Network(nodes, edges, modes, report)
     comp = net.components()
@@ -412,7 +355,14 @@ def _finish(
         nodes_outside_largest=int((comp != 0).sum()),
     )
     for mode in modes:
-        report[f"{mode}_strong_components"] = report.pop(f"{mode}_strong_components")
+        # counted on the edges' arcs directly: the routing graph is built when routing asks
+        report[f"{mode}_strong_components"] = strong_component_count(
+            len(nodes),
+            edges["u"].to_numpy(),
+            edges["v"].to_numpy(),
+            edges[f"{mode}_fwd_min"].to_numpy(),
+            edges[f"{mode}_bwd_min"].to_numpy(),
+        )
     _log.info("built %r", net)
     if n_comp > 1:
         _log.info(

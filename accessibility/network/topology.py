@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -44,7 +43,7 @@ def unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     xy = np.ascontiguousarray(xy, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if np.isfinite(xy).all():
+    if n < 2**31 and np.isfinite(xy).all():
         # finite numbers are equal when their bits are: one pass of a hash table on the bits
         return _first_codes(xy.view(np.int64))
     # one complex number per point: pandas hashes it exactly (and NaN as missing)
@@ -67,7 +66,7 @@ def _first_codes(bits):
     while size < 2 * n:
         size *= 2
     mask = size - 1
-    table = np.full(size, -1, np.int64)  # slot -> code of the row held there
+    table = np.full(size, -1, np.int32)  # slot -> code of the row held there (n < 2**31)
     first = np.empty(n, np.int64)
     inverse = np.empty(n, np.int64)
     n_codes = 0
@@ -163,17 +162,12 @@ def split_lines(
     tol: float,
     vertex_keys: np.ndarray | None = None,
     held: HeldVertices | None = None,
-    background: Executor | None = None,
 ) -> dict[str, Any]:
     """Split lines into edges at junctions.
 
     A vertex becomes a node when it is a line end or is shared (within ``tol``, or by equal
     ``vertex_keys`` such as OSM node ids) by two or more line vertices. The vertices are taken
     out of ``held`` when it holds them (and overwritten).
-
-    ``length_m`` is each edge's length as ``shapely.length`` measures its line. With a
-    ``background`` executor, ``geometry`` is a future of the edge lines, made there while the
-    caller goes on (shapely makes them mostly without the GIL).
     """
     coords, line_of = vertices(geoms, held)
     n_snapped = 0
@@ -227,13 +221,7 @@ def split_lines(
     a, b = a[ok], b[ok]
     whole = is_start[a] & is_end[b]  # the edge is the whole line
     del ok, is_start, is_end, is_node
-    same = whole & ~changed[line_of[a]]
-    del whole, changed
-    if background is None:
-        edge_geoms: Any = _edge_geometries(geoms, coords, line_of, a, b, same)
-    else:
-        edge_geoms = background.submit(_edge_geometries, geoms, coords, line_of, a, b, same)
-    length = _edge_lengths(coords, a, b)
+    edge_geoms = _edge_geometries(geoms, coords, line_of, a, b, whole & ~changed[line_of[a]])
     # compact node ids
     node_key_ids, node_idx, _ = _dense_unique(inv[pos])
     node_xy = np.take(coords, first_of_key[node_key_ids], axis=0)
@@ -245,7 +233,6 @@ def split_lines(
         "v": node_of_vertex[b],
         "line": line_of[a],
         "geometry": edge_geoms,
-        "length_m": length,
         "n_endpoints_snapped": n_snapped,
         "n_duplicate_vertices_dropped": n_dup_vertices,
     }
@@ -295,54 +282,14 @@ def _edge_geometries(
 
 
 def _edge_lines(coords: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One line per pair ``(a, b)``: the vertices ``coords[a:b + 1]``.
-
-    Lines of up to ``_GROUPED`` vertices (nearly all edges of a road network) are made by
-    vertex count, as ``(m, k, 2)`` arrays: shapely's ufunc makes them with the GIL released
-    while GEOS works, unlike the ragged constructor, so a thread making them leaves the other
-    thread room to run; the rest as one ragged array.
-    """
-    out = np.empty(len(a), dtype=object)
+    """One line per pair ``(a, b)``: the vertices ``coords[a:b + 1]``."""
     sizes = b - a + 1
-    counts = np.bincount(sizes[sizes <= _GROUPED], minlength=_GROUPED + 1)
-    for k in np.flatnonzero(counts):
-        idx = np.flatnonzero(sizes == k)
-        vidx = (a[idx, None] + np.arange(k)).ravel()
-        # np.take: a row gather, several times faster than coords[vidx]
-        out[idx] = shapely.linestrings(np.take(coords, vidx, axis=0).reshape(len(idx), k, 2))
-    rest = np.flatnonzero(sizes > _GROUPED)
-    if len(rest):
-        a, b, sizes = a[rest], b[rest], sizes[rest]
-        offsets = np.zeros(len(a) + 1, np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        vidx = np.repeat(a - offsets[:-1], sizes)
-        vidx += np.arange(offsets[-1])
-        xy = np.take(coords, vidx, axis=0)
-        out[rest] = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
-    return out
-
-
-_GROUPED = 16  # lines of up to this many vertices are made by vertex count (_edge_lines)
-
-
-@njit(cache=True, nogil=True)
-def _edge_lengths(coords, a, b):
-    """The length of the line through ``coords[a[e]:b[e] + 1]`` for every edge ``e``, summed as
-    GEOS sums it (segment by segment, ``sqrt(dx * dx + dy * dy)``): equal to ``shapely.length``
-    of the edge's line, bit for bit."""
-    out = np.empty(a.shape[0], np.float64)
-    for e in range(a.shape[0]):
-        total = 0.0
-        x0 = coords[a[e], 0]
-        y0 = coords[a[e], 1]
-        for i in range(a[e] + 1, b[e] + 1):
-            dx = coords[i, 0] - x0
-            dy = coords[i, 1] - y0
-            total += np.sqrt(dx * dx + dy * dy)
-            x0 = coords[i, 0]
-            y0 = coords[i, 1]
-        out[e] = total
-    return out
+    offsets = np.zeros(len(a) + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    vidx = np.repeat(a - offsets[:-1], sizes)
+    vidx += np.arange(offsets[-1])
+    xy = np.take(coords, vidx, axis=0)  # row gather: several times faster than coords[vidx]
+    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
 
 
 @njit(cache=True, nogil=True)
