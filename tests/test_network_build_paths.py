@@ -1,10 +1,10 @@
-"""The network builder's fast paths give the results of the plain ones, exactly.
+"""The network builder's kernels give the results of the constructions they replaced, exactly.
 
-The builder runs its box searches in chunks on the ``n_jobs`` threads (one with ``n_jobs=1``),
-numbers distinct points with a hash kernel and puts nodes along the Hilbert curve with a kernel.
-Each is compared here with the construction it replaced (one thread, pandas factorize, the numpy
-Hilbert loop) on layers it was not written for: random walks on a lattice with shuffled rows,
-reversed lines, repeated vertices and near-misses, multi-lines, the demo county.
+Distinct points come from a hash kernel (was pandas factorize) and the node order from a Hilbert
+kernel (was whole-array numpy passes). Each is compared with the old construction directly, and
+whole networks with networks built through the old constructions, on layers the builder was not
+written for: random walks on a lattice with shuffled rows, reversed lines, repeated vertices and
+near-misses, multi-lines, the demo county.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 import shapely
 
 import accessibility as acc
-from accessibility import set_options
-from accessibility.network import boxes, topology
+from accessibility import routing
+from accessibility.network import topology
 from accessibility.routing import spatial_order
 
 CRS = "EPSG:32649"
@@ -87,16 +87,13 @@ def _same(a: acc.Network, b: acc.Network, what: str) -> None:
 
 
 @pytest.mark.filterwarnings("ignore")
-def test_threads_do_not_change_the_network(monkeypatch):
-    # small chunks: the box searches run as many chunks on two threads, merged in order
-    monkeypatch.setattr(boxes, "_CHUNK", 7)
-    for what, layer, kw in _layers():
-        with set_options(n_jobs=1):
-            one = acc.network_from_roads(layer, **kw)
-        with set_options(n_jobs=2):
-            two = acc.network_from_roads(layer, **kw)
-        _same(one, two, what)
-        assert (one.edges["length_m"].to_numpy() == shapely.length(one.edges.geometry)).all()
+def test_networks_are_those_of_the_old_constructions(monkeypatch):
+    fast = [acc.network_from_roads(layer, **kw) for _, layer, kw in _layers()]
+    # the same layers through the constructions the kernels replaced
+    monkeypatch.setattr(topology, "unique_points", _factorize)
+    monkeypatch.setattr(routing, "spatial_order", _hilbert_order)
+    for (what, layer, kw), net in zip(_layers(), fast, strict=True):
+        _same(net, acc.network_from_roads(layer, **kw), what)
 
 
 def _factorize(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

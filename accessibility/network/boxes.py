@@ -13,37 +13,15 @@ GEOS envelopes do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
 import numpy as np
 from numba import njit
 
 from .._arrays import unique_sorted
-from ..options import resolve_n_jobs
 
 __all__ = ["crossing_segment_pairs", "lines_near_points", "point_pairs_within", "vertex_within"]
 
 
 _CHUNK = 1 << 16  # query boxes per kernel call: bounds the memory of the raw pairs
-
-_T = TypeVar("_T")
-
-
-def _spans(n: int, size: int = _CHUNK) -> list[tuple[int, int]]:
-    return [(start, min(start + size, n)) for start in range(0, n, size)]
-
-
-def _in_order(fn: Callable[[tuple[int, int]], _T], spans: list[tuple[int, int]]) -> Iterator[_T]:
-    """``fn`` of every span, in the order of ``spans``, on the ``n_jobs`` threads (the kernels
-    release the GIL): the results, and so everything merged from them, do not depend on the
-    number of threads."""
-    jobs = min(resolve_n_jobs(), len(spans))
-    if jobs <= 1:
-        return map(fn, spans)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return iter(list(pool.map(fn, spans)))
 
 
 class _Grid:
@@ -245,13 +223,12 @@ def crossing_segment_pairs(
     # segments (queries and items alike) in the grid's order; the lines they report are the same
     lo, hi, line = grid.lo, grid.hi, line[grid.order]
     p0, p1 = np.take(p0, grid.order, axis=0), np.take(p1, grid.order, axis=0)
-
-    def chunk(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        s, t = grid.pairs(lo, hi, span, (line, line), True)
+    a, b = [], []
+    for start in range(0, len(lo), _CHUNK):
+        s, t = grid.pairs(lo, hi, (start, min(start + _CHUNK, len(lo))), (line, line), True)
         keep = _keep_crossing(p0, p1, s, t)
-        return line[s[keep]], line[t[keep]]
-
-    a, b = zip(*_in_order(chunk, _spans(len(lo))), strict=True)
+        a.append(line[s[keep]])
+        b.append(line[t[keep]])
     return np.concatenate(a), np.concatenate(b)
 
 
@@ -290,12 +267,12 @@ def lines_near_points(
     qorder = grid.order_of(qlo)
     qlo, qhi = np.take(qlo, qorder, axis=0), np.take(qhi, qorder, axis=0)
     owner = np.ascontiguousarray(owner, dtype=np.int64)[qorder]
-
-    def chunk(span: tuple[int, int]) -> np.ndarray:
+    keys = []
+    for start in range(0, len(xy), _CHUNK):
+        span = (start, min(start + _CHUNK, len(xy)))
         pt, seg = grid.pairs(qlo, qhi, span, (owner, seg_line), False)
-        return unique_sorted(qorder[pt] * n + seg_line[seg])
-
-    key = unique_sorted(np.concatenate(list(_in_order(chunk, _spans(len(xy))))))
+        keys.append(unique_sorted(qorder[pt] * n + seg_line[seg]))
+    key = unique_sorted(np.concatenate(keys))
     return key // n, key % n
 
 
@@ -317,14 +294,13 @@ def point_pairs_within(xy: np.ndarray, tol: float) -> np.ndarray:
     xy, ids = grid.lo, grid.order
     qlo, qhi = xy - tol, xy + tol
     tol2 = float(tol) * float(tol)
-
-    def chunk(span: tuple[int, int]) -> np.ndarray:
-        i, j = grid.pairs(qlo, qhi, span, (ids, ids), True)
+    out = []
+    for start in range(0, len(xy), _CHUNK):
+        i, j = grid.pairs(qlo, qhi, (start, min(start + _CHUNK, len(xy))), (ids, ids), True)
         d = np.take(xy, i, axis=0) - np.take(xy, j, axis=0)
         near = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= tol2
-        return np.stack([ids[i[near]], ids[j[near]]], axis=1)
-
-    return np.concatenate(list(_in_order(chunk, _spans(len(xy)))))
+        out.append(np.stack([ids[i[near]], ids[j[near]]], axis=1))
+    return np.concatenate(out)
 
 
 @njit(cache=True, nogil=True)
@@ -364,16 +340,11 @@ def vertex_within(
     >>> vertex_within(xy, 1.0, np.array([0, 0]), np.array([0, 1]), coords, first).tolist()
     [True, False]
     """
-    xy = np.ascontiguousarray(xy, dtype=np.float64)
-    pt = np.ascontiguousarray(pt, dtype=np.int64)
-    line = np.ascontiguousarray(line, dtype=np.int64)
-    coords = np.ascontiguousarray(coords, dtype=np.float64)
-    first = np.ascontiguousarray(first, dtype=np.int64)
-    tol2 = float(tol) * float(tol)
-
-    def chunk(span: tuple[int, int]) -> np.ndarray:
-        return _vertex_within(
-            xy, tol2, pt[span[0] : span[1]], line[span[0] : span[1]], coords, first
-        )
-
-    return np.concatenate([np.zeros(0, np.bool_), *_in_order(chunk, _spans(len(pt), 4 * _CHUNK))])
+    return _vertex_within(
+        np.ascontiguousarray(xy, dtype=np.float64),
+        float(tol) * float(tol),
+        np.ascontiguousarray(pt, dtype=np.int64),
+        np.ascontiguousarray(line, dtype=np.int64),
+        np.ascontiguousarray(coords, dtype=np.float64),
+        np.ascontiguousarray(first, dtype=np.int64),
+    )
