@@ -136,7 +136,8 @@ def line_ends(
     coords, line_of = vertices(geoms, held)
     start = np.searchsorted(line_of, np.arange(len(geoms)))
     end = np.r_[start[1:], len(coords)] - 1
-    return coords, line_of, coords[start], coords[end]
+    # np.take: a row gather, several times faster than coords[start]
+    return coords, line_of, np.take(coords, start, axis=0), np.take(coords, end, axis=0)
 
 
 #: The vertices of lines and the line of each, ``[xy, line_of]`` as ``shapely.get_coordinates(
