@@ -257,8 +257,8 @@ def lines_near_points(
     xy = np.ascontiguousarray(xy, dtype=np.float64)
     if len(xy) == 0 or len(p0) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lo = np.minimum(p0, p1).astype(np.float64)
-    hi = np.maximum(p0, p1).astype(np.float64)
+    lo = np.asarray(np.minimum(p0, p1), dtype=np.float64)  # no copy of float64 boxes
+    hi = np.asarray(np.maximum(p0, p1), dtype=np.float64)
     qlo, qhi = xy - tol, xy + tol
     grid = _Grid(lo, hi, qlo, qhi)
     n = np.int64(max(int(seg_line.max()) + 1, 1))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from ..errors import InvalidValueError, NetworkError
 
@@ -191,20 +192,29 @@ def spatial_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     span = max(float(x.max() - x.min()), float(y.max() - y.min()), 1e-300)
     xi = np.floor((x - x.min()) / span * side).astype(np.int64)
     yi = np.floor((y - y.min()) / span * side).astype(np.int64)
-    d = np.zeros(x.shape[0], np.int64)
-    s = 1 << (bits - 1)
-    while s > 0:
-        rx = ((xi & s) > 0).astype(np.int64)
-        ry = ((yi & s) > 0).astype(np.int64)
-        d += s * s * ((3 * rx) ^ ry)
-        # rotate the quadrant
-        flip = ry == 0
-        swap_flip = flip & (rx == 1)
-        xi = np.where(swap_flip, side - xi, xi)
-        yi = np.where(swap_flip, side - yi, yi)
-        xi, yi = np.where(flip, yi, xi), np.where(flip, xi, yi)
-        s >>= 1
-    return np.argsort(d, kind="stable")
+    return np.argsort(_hilbert_index(xi, yi, bits), kind="stable")
+
+
+@njit(cache=True, nogil=True)
+def _hilbert_index(xi, yi, bits):
+    """Position of every cell ``(xi, yi)`` (``0 <= xi, yi < 2**bits``) along a Hilbert curve."""
+    side = (1 << bits) - 1
+    d = np.zeros(xi.shape[0], np.int64)
+    for i in range(xi.shape[0]):
+        x = xi[i]
+        y = yi[i]
+        s = 1 << (bits - 1)
+        while s > 0:
+            rx = 1 if x & s else 0
+            ry = 1 if y & s else 0
+            d[i] += s * s * ((3 * rx) ^ ry)
+            if ry == 0:  # rotate the quadrant
+                if rx == 1:
+                    x = side - x
+                    y = side - y
+                x, y = y, x
+            s >>= 1
+    return d
 
 
 def permute_graph(graph: CSRGraph, order: np.ndarray) -> tuple[CSRGraph, np.ndarray]:
