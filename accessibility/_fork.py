@@ -3,8 +3,9 @@ charts while the run writes its GeoPackage and workbook.
 
 :func:`forked` starts ``fn(*args)`` in a child made by ``os.fork`` (it shares the data: nothing
 is copied or pickled on the way in) and gives back a callable that returns the result. The
-warnings and log records the child gives are passed on here, in order, as if ``fn`` had run
-here. Where a fork is not safe or useful (not Linux, one core, other Python threads running,
+warnings and then the log records the child gives are passed on here, each in the order it
+gave them, as if ``fn`` had run here. The child takes memory only for what it changes (copy on
+write). Where a fork is not safe or useful (not Linux, one core, other Python threads running,
 ``ACCESSIBILITY_FORK=0``) or when anything goes wrong in the child (an exception, a result that
 cannot be pickled, a killed child), ``fn`` runs here instead when the result is asked for, so
 the result, warnings and errors are always the ones ``fn`` gives here.
