@@ -3,8 +3,10 @@
 The first run after an install compiles every kernel it calls, one after the other, in the one
 process that also does the work. When the cache misses kernels, ``accessibility demo`` and
 ``accessibility run`` start ONE helper process (``python -m accessibility._precompile``) that
-compiles the kernels of :func:`kernel_names` into numba's cache, last first, while the run
-compiles from the front; they meet in the middle. Each kernel is compiled by the process that
+compiles the kernels of :func:`kernel_names` into numba's cache in the order of
+:func:`helper_order` (from the kernel the run needs after its first search on, in the run's
+order, then the earlier ones last first) while the run compiles from the front; they meet in
+the middle. Each kernel is compiled by the process that
 claims it first (an exclusive file in a folder the two share); a run that reaches a kernel the
 helper is compiling waits for it and then loads it from the cache (numba looks in its cache
 before it compiles a new signature), and numba's cache-index writes are made one at a time
@@ -99,6 +101,31 @@ def kernel_names() -> list[str]:
     'accessibility.network.boxes:_cell_order'
     """
     return list(_arg_types())
+
+
+#: the kernel the helper compiles first. The run needs the road network's kernels and its first
+#: search's at once, before the helper has even started, and compiles them itself; the helper
+#: takes this one and the later ones in the order the run calls them, so that the kernel the
+#: run needs next is the one the helper has had longest to compile (last first, it compiled the
+#: catchments' kernel first and the one the run needed next last, and the run often had to
+#: compile that one itself).
+HELPER_FIRST = "accessibility.routing.labels:nearest_one"
+
+
+def helper_order() -> list[str]:
+    """The order in which the helper compiles the kernels: from :data:`HELPER_FIRST` to the end
+    in the run's order, then the earlier ones last first (to meet the run).
+
+    Examples
+    --------
+    >>> helper_order()[0]
+    'accessibility.routing.labels:nearest_one'
+    >>> helper_order()[-1] == kernel_names()[0]
+    True
+    """
+    names = kernel_names()
+    first = names.index(HELPER_FIRST)
+    return names[first:] + names[:first][::-1]
 
 
 def kernels(names: Sequence[str] | None = None) -> list[tuple[str, Any, tuple]]:
@@ -295,7 +322,8 @@ def start_background() -> subprocess.Popen | None:
 
     The cache is checked for the road-network and routing kernels (whose modules every run
     imports); when one is missing, the helper compiles every kernel of :func:`kernel_names`
-    that is not cached, last first, while this process compiles from the front: each kernel
+    that is not cached in the order of :func:`helper_order` while this process compiles from
+    the front: each kernel
     (and callee) is compiled by the process that claims it first, and a process that needs one
     the other is compiling waits for it, then loads it from the cache. The helper stops when
     this process is gone. Never raises: a helper that cannot start leaves the run to compile
@@ -408,7 +436,8 @@ def _die_with_parent() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m accessibility._precompile --claims DIR [--parent PID]``, the helper:
-    compiles the kernels, last first, that the other process has not claimed."""
+    compiles the kernels, in the order of :func:`helper_order`, that the other process has not
+    claimed."""
     args = list(sys.argv[1:] if argv is None else argv)
     claims = args[args.index("--claims") + 1]
     parent = int(args[args.index("--parent") + 1]) if "--parent" in args else None
@@ -418,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _die_with_parent()
     _lock_cache_writes(claims)
     try:
-        names = kernel_names()[::-1]
+        names = helper_order()
         kernels(names)  # imports the modules, so that their kernels and callees claim
         claim_compiles(claims, lambda: parent is None or not _parent_gone(parent))
         compile_kernels(names, claims=claims, parent=parent)

@@ -25,6 +25,10 @@ the background compile, interleaved, and prints the median wall and CPU seconds 
     python bench/bench_cold_start.py      # prints a table, writes bench/results/cold_start.md
     python bench/bench_cold_start.py --from-log LOG   # the report again from a run's printout
     python bench/bench_cold_start.py --precompile-ab 3
+    python bench/bench_cold_start.py --precompile-ab 3 --against ../main   # two checkouts
+
+``--against CHECKOUT`` with ``--precompile-ab N`` runs the first demo of this checkout and of
+another one (e.g. a ``git worktree`` of main), interleaved, N times each.
 """
 
 from __future__ import annotations
@@ -87,12 +91,13 @@ bench_county.run(Path(sys.argv[2]), Path(sys.argv[3]))
 """
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> dict:
-    """Wall and CPU seconds (user + system, all threads) of one child process."""
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> dict:
+    """Wall and CPU seconds (user + system, all threads) of one child process (run in ``cwd``:
+    ``python -m`` imports from its folder first)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load0 = os.getloadavg()[0]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=cwd)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -144,41 +149,48 @@ def measure(kernels: bool) -> dict:
 
 def precompile_ab(n: int) -> str:
     """The first demo without and with the background compile, ``n`` times each, interleaved."""
+    return first_demo_ab(
+        n,
+        {
+            "without the background compile": (ROOT, {"ACCESSIBILITY_PRECOMPILE": "0"}),
+            "with the background compile": (ROOT, {"ACCESSIBILITY_PRECOMPILE": "1"}),
+        },
+    )
+
+
+def first_demo_ab(n: int, variants: dict[str, tuple[Path, dict[str, str]]]) -> str:
+    """The first demo (empty numba cache) of each variant (a checkout and extra environment),
+    ``n`` times each, interleaved (each round in the reverse order of the one before)."""
     import statistics
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    runs: dict[str, list[dict]] = {"0": [], "1": []}
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as tmp:
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-        subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", str(ROOT / "accessibility")],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        for root in {root for root, _ in variants.values()}:
+            subprocess.run(
+                [sys.executable, "-m", "compileall", "-q", str(root / "accessibility")],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         for i in range(n):
-            for switch, got in runs.items():
-                out = Path(tmp) / f"out_{switch}_{i}"
+            names = list(variants) if i % 2 == 0 else list(variants)[::-1]
+            for k, name in enumerate(names):
+                root, extra = variants[name]
+                out = Path(tmp) / f"out_{i}_{k}"
                 demo = [sys.executable, "-m", "accessibility", "demo", "--out", str(out)]
-                cache = str(Path(tmp) / f"numba_cache_{switch}_{i}")
-                r = _timed(
-                    demo, {**env, "NUMBA_CACHE_DIR": cache, "ACCESSIBILITY_PRECOMPILE": switch}
-                )
-                got.append(r)
-                print(
-                    f"ACCESSIBILITY_PRECOMPILE={switch}",
-                    {k: v for k, v in r.items() if k != "stderr"},
-                    flush=True,
-                )
+                cache = str(Path(tmp) / f"numba_cache_{i}_{k}")
+                run_env = {**env, **extra, "PYTHONPATH": str(root), "NUMBA_CACHE_DIR": cache}
+                r = _timed(demo, run_env, cwd=root)
+                runs[name].append(r)
+                print(name, {k: v for k, v in r.items() if k != "stderr"}, flush=True)
     lines = []
-    for switch, what in (("0", "without"), ("1", "with")):
-        wall = statistics.median(r["wall_s"] for r in runs[switch])
-        cpu = statistics.median(r["cpu_s"] for r in runs[switch])
-        lines.append(
-            f"first demo {what} the background compile: median of {n}, {wall:.1f} s wall, "
-            f"{cpu:.1f} s CPU"
-        )
+    for name, got in runs.items():
+        wall = statistics.median(r["wall_s"] for r in got)
+        cpu = statistics.median(r["cpu_s"] for r in got)
+        lines.append(f"first demo {name}: median of {n}, {wall:.1f} s wall, {cpu:.1f} s CPU")
     return "\n".join(lines)
 
 
@@ -273,7 +285,19 @@ def main() -> None:
         metavar="N",
         help="only the first demo, N times without and with the background compile",
     )
+    p.add_argument(
+        "--against",
+        default=None,
+        metavar="CHECKOUT",
+        help="with --precompile-ab N: the first demo of this checkout and of CHECKOUT instead",
+    )
     a = p.parse_args()
+    if a.precompile_ab and a.against:
+        other = Path(a.against).resolve()
+        print(
+            first_demo_ab(a.precompile_ab, {"this checkout": (ROOT, {}), str(other): (other, {})})
+        )
+        return
     if a.precompile_ab:
         print(precompile_ab(a.precompile_ab))
         return

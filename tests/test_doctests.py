@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 MODULES = (
+    "_fork",
     "_precompile",
     "measures",
     "measures.decay",

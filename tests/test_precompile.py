@@ -77,6 +77,17 @@ def test_every_listed_kernel_is_a_cached_numba_kernel_of_that_name():
         assert len(arg_types) == dispatcher.py_func.__code__.co_argcount, name
 
 
+def test_the_helper_starts_after_the_first_search_and_meets_the_run():
+    names, order = pre.kernel_names(), pre.helper_order()
+    assert sorted(order) == sorted(names) and len(set(order)) == len(names)
+    first = names.index(pre.HELPER_FIRST)
+    assert names[first - 1] == "accessibility.routing.order:_slots"  # the first search's last
+    # from its first kernel on, in the run's order: the run finds the next one ready first
+    assert order[: len(names) - first] == names[first:]
+    # then back towards the run's front, where the two meet
+    assert order[len(names) - first :] == names[:first][::-1]
+
+
 def test_no_helper_when_switched_off_or_without_the_jit(monkeypatch):
     started = []
     monkeypatch.setattr(pre.subprocess, "Popen", lambda *a, **k: started.append(a))
@@ -164,11 +175,11 @@ def test_the_list_is_what_a_fresh_demo_compiles_and_the_helper_changes_no_result
         f"compiled, in this order:\n{json.dumps(compiled, indent=1)}"
     )
     # with the helper, from another empty cache: the same tables, and the kernels the helper
-    # compiled (at least the last, which it claims first) are loaded, not compiled, by the run
+    # compiled (at least the one it claims first) are loaded, not compiled, by the run
     helped = _python(RECORD, str(tmp_path / "helped"), env=_env(tmp_path / "cache_helped"))
     assert "Traceback" not in helped.stderr
     compiled_helped = [name for name, _ in json.loads(helped.stdout.strip().splitlines()[-1])]
-    assert listed[-1][0] not in compiled_helped
+    assert pre.helper_order()[0] not in compiled_helped
     assert set(compiled_helped) < {name for name, _ in listed}
     for name in ("demo_villages.csv",):
         assert (tmp_path / "helped" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()

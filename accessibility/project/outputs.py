@@ -17,7 +17,7 @@ from ..i18n import project_language
 from ..styles import default_styles
 from .config import load_config
 from .parquet import check_partitioned_outputs
-from .readers import write_reader_outputs
+from .readers import reader_report, write_reader_outputs
 from .result import RunResult
 
 __all__ = ["checked_outputs", "write_outputs"]
@@ -79,7 +79,11 @@ def write_outputs(
         standards=standards,
     )
     # every output is written under a temporary name; the set replaces the previous one together
-    with atomic_outputs(overwrite=overwrite) as staged:
+    paths = (gpkg_path, csv_path, report_path)
+    with (
+        atomic_outputs(overwrite=overwrite) as staged,
+        reader_report(result, cfg, paths, standards) as report,  # made on the second core
+    ):
         if gpkg_path is not None:
             io.write_geopackage(
                 staged.path(gpkg_path),
@@ -89,8 +93,7 @@ def write_outputs(
                 timestamp=timestamp,
             )
             files["geopackage"] = gpkg_path
-        paths = (gpkg_path, csv_path, report_path)
         files |= write_reader_outputs(
-            staged, result, cfg, layers, paths, standards, timestamp, styles=styles
+            staged, result, cfg, layers, paths, standards, timestamp, styles=styles, report=report
         )
     result.files.update(files)

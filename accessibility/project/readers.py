@@ -5,7 +5,8 @@ workbook beside the CSV (:func:`write_reader_outputs`, called by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from .. import io
 from .._files import atomic_path
+from .._fork import forked
 from ..i18n import column_labels, project_language, text
 from ..report.page import report_html
 from ..report.tables import report_tables
@@ -26,7 +28,7 @@ from .result import RunResult
 from .standards import standard_modes
 from .tiers import report_sections
 
-__all__ = ["reader_paths", "write_reader_outputs"]
+__all__ = ["reader_paths", "reader_report", "write_reader_outputs"]
 
 
 def reader_paths(
@@ -54,6 +56,49 @@ def reader_paths(
     return out
 
 
+@contextlib.contextmanager
+def reader_report(
+    result: RunResult,
+    cfg: Mapping[str, Any],
+    paths: tuple[Path | None, Path | None, Path | None],
+    standards: pd.DataFrame | None,
+) -> Iterator[tuple[dict[str, Any] | None, Callable[[], str] | None]]:
+    """The report's tables (also the workbook's; None without standards or without a report and
+    a workbook) and ``html()``, which gives the report's HTML (None: no report). The HTML is made
+    in a forked process on the second core while the block writes the other outputs
+    (:func:`accessibility._fork.forked`; the same text, warnings and errors as made here)."""
+    report_path = paths[2]
+    lang = project_language(cfg)
+    tables = None
+    if standards is not None and (
+        report_path is not None or "workbook" in reader_paths(cfg, paths)
+    ):
+        tables = report_tables(result.villages, **_report_options(result, cfg, standards))
+    if report_path is None or tables is None:
+        yield tables, None
+        return
+    kw = {
+        "townships": result.townships,
+        "title": word("report_title", lang, project=cfg["project"]["name"]),
+        "lang": lang,
+    }
+    with forked(_report_page, tables, result, cfg, kw) as html:
+        yield tables, html
+
+
+def _report_page(
+    tables: dict[str, Any], result: RunResult, cfg: Mapping[str, Any], kw: dict[str, Any]
+) -> str:
+    lang = kw["lang"]
+    return report_html(
+        tables,
+        result.villages,
+        methods=_methods(result, cfg, lang),
+        extra_sections=report_sections(result, cfg, lang),  # [tiers], [audit], [indicators]
+        **kw,
+    )
+
+
 def write_reader_outputs(
     staged: Any,
     result: RunResult,
@@ -64,10 +109,19 @@ def write_reader_outputs(
     timestamp: Any,
     *,
     styles: Mapping[str, str] | None = None,
+    report: tuple[dict[str, Any] | None, Callable[[], str] | None] | None = None,
 ) -> dict[str, Path]:
     """Write the CSV, report, QGIS project and workbook (each under ``staged``'s temporary name);
     returns ``{kind: final path}``. ``styles`` are the GeoPackage's layer styles: the QGIS
-    project shows every styled layer the service groups do not (tiers, audits, buses ...)."""
+    project shows every styled layer the service groups do not (tiers, audits, buses ...).
+    ``report`` is what :func:`reader_report` yields (default: made here)."""
+    if report is None:
+        with reader_report(result, cfg, paths, standards) as made:
+            return write_reader_outputs(
+                staged, result, cfg, layers, paths, standards, timestamp, styles=styles,
+                report=made,
+            )  # fmt: skip
+    tables, html = report
     gpkg_path, csv_path, report_path = paths
     overwrite = bool(cfg["output"]["overwrite"])
     lang = project_language(cfg)
@@ -81,23 +135,6 @@ def write_reader_outputs(
         io.write_table(staged.path(csv_path), table, overwrite=overwrite)
         files["csv"] = csv_path
     extra = reader_paths(cfg, paths)
-    tables = None
-    if standards is not None and (report_path is not None or "workbook" in extra):
-        tables = report_tables(result.villages, **_report_options(result, cfg, standards))
-    if report_path is not None and tables is not None:
-        title = word("report_title", lang, project=cfg["project"]["name"])
-        html = report_html(
-            tables,
-            result.villages,
-            townships=result.townships,
-            title=title,
-            lang=lang,
-            methods=_methods(result, cfg, lang),
-            extra_sections=report_sections(result, cfg, lang),  # [tiers], [audit], [indicators]
-        )
-        with atomic_path(staged.path(report_path), overwrite=overwrite) as tmp:
-            tmp.write_text(html, encoding="utf-8")
-        files["report"] = report_path
     if "qgis_project" in extra and gpkg_path is not None:  # reader_paths: only with a GeoPackage
         write_qgis_project(
             staged.path(extra["qgis_project"]),
@@ -117,6 +154,10 @@ def write_reader_outputs(
         sheets = workbook_sheets(result.villages, tables, townships=result.townships, lang=lang)
         write_workbook(staged.path(extra["workbook"]), sheets, overwrite=overwrite)
         files["workbook"] = extra["workbook"]
+    if report_path is not None and html is not None:  # last: made beside the others
+        with atomic_path(staged.path(report_path), overwrite=overwrite) as tmp:
+            tmp.write_text(html(), encoding="utf-8")
+        files["report"] = report_path
     return files
 
 

@@ -525,6 +525,15 @@ def _village_label(row: Any, lang: str, short: bool = False) -> str:
 
 
 def _township_label(ctx: dict[str, Any], code: Any, short: bool = False) -> str:
+    # one look-up per township and form (the report asks for each many times)
+    known = ctx.setdefault("township_labels", {})
+    key = (code is None, str(code), short)
+    if key not in known:
+        known[key] = _find_township_label(ctx, code, short)
+    return known[key]
+
+
+def _find_township_label(ctx: dict[str, Any], code: Any, short: bool) -> str:
     towns = ctx["townships"]
     unit = ctx["tables"].get("unit")
     if towns is None or unit is None or unit not in getattr(towns, "columns", []):
@@ -672,7 +681,6 @@ def _img(fig: Any, alt: str) -> str:
     from ..charts import figure_png_base64
 
     data = figure_png_base64(fig)
-    fig.clear()
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
 
 
