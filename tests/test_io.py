@@ -576,6 +576,10 @@ def test_geopackage_built_without_a_sync_per_commit(tmp_path, layers, monkeypatc
     fsync = os.fsync
 
     def spy_fsync(fd):
+        # opened for writing: Windows' fsync (FlushFileBuffers) refuses a read-only descriptor
+        import fcntl  # (POSIX; this check runs where the suite runs)
+
+        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY
         synced.append(os.fstat(fd).st_ino)
         return fsync(fd)
 

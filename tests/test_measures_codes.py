@@ -193,3 +193,28 @@ def test_compiled_sums_make_step_weights_on_the_fly(monkeypatch):
     pd.testing.assert_series_equal(
         M.m2sfca(costs, pop, sup, catchment_min=30), step.rename("m2sfca"), check_exact=True
     )
+
+
+def test_duplicate_check_on_narrow_codes_does_not_wrap():
+    """int8 / int16 codes (categorical views) times the number of destinations leave their type:
+    the pair keys are made in int64 (NumPy 1.x keeps the array's narrow type for a product with
+    a scalar that fits it, so 120 x 300 wrapped to a negative int16 key; review of #17)."""
+    vid = pd.Index([f"v{i}" for i in range(121)])
+    fid = pd.Index([f"f{j}" for j in range(300)])
+    o, d = np.meshgrid(np.arange(121), np.arange(300), indexing="ij")
+    rows = np.random.default_rng(0).permutation(o.size)  # unsorted: the keys are made
+    costs = pd.DataFrame(
+        {
+            "origin": pd.Categorical.from_codes(o.ravel()[rows], categories=vid),
+            "destination": pd.Categorical.from_codes(d.ravel()[rows], categories=fid),
+            "travel_time_min": np.linspace(0, 50, o.size)[rows],
+        }
+    )
+    assert costs["origin"].cat.codes.dtype == np.int8
+    pop = pd.Series(1.0, index=vid)
+    sup = pd.Series(1.0, index=fid)
+    got = M.two_sfca(costs, pop, sup, catchment_min=30.0)
+    assert got.notna().all()
+    dup = pd.concat([costs, costs.iloc[[5]]], ignore_index=True)
+    with pytest.raises(DuplicateIdError):
+        M.two_sfca(dup, pop, sup, catchment_min=30.0)

@@ -249,8 +249,9 @@ def _gdal_options(options: Mapping[str, str]) -> Iterator[None]:
 
 
 def _fsync(path: str | os.PathLike) -> None:
-    """Write ``path``'s data to disk (what SQLite's per-commit syncs would have done)."""
-    fd = os.open(path, os.O_RDONLY)
+    """Write ``path``'s data to disk (what SQLite's per-commit syncs would have done). Opened for
+    writing: on Windows ``os.fsync`` (``FlushFileBuffers``) refuses a read-only descriptor."""
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
     try:
         os.fsync(fd)
     finally:

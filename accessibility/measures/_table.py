@@ -299,7 +299,8 @@ def prepare(
         o, d, c = o[keep], d[keep], c[keep]
     by_origin = bool(o.size) and _sorted_distinct(o, d)  # a table from travel_costs
     if o.size and not by_origin and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
-        key = o * np.int64(max(len(destinations), 1)) + d
+        key = o.astype(np.int64) * max(len(destinations), 1)  # int64: codes may be int8-int32
+        key += d
         dup = pd.Index(key).duplicated()
         if dup.any():
             first = int(np.flatnonzero(dup)[0])
@@ -396,7 +397,7 @@ def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bo
     """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
     if _sorted_distinct(o, d):  # a table from travel_costs: no key column, no sorted copy
         return False
-    key = o * np.int64(max(n_d, 1))
+    key = o.astype(np.int64) * max(n_d, 1)  # int64 before the product: codes may be int8-int32
     key += d
     space = n_o * max(n_d, 1)
     if space <= 4 * key.size + 1_000_000:  # dense enough: mark in a table of flags
