@@ -187,3 +187,34 @@ def test_the_core_does_not_depend_on_the_threads():
     for other in runs[1:]:
         for got, want in zip(other, runs[0], strict=True):
             assert np.array_equal(got, want)
+
+
+def test_the_sweep_is_made_once_when_threads_ask_together():
+    """A core is cached with its graph and shared: threads asking for its sweep at once (user
+    threads calling ``opportunities_within`` on one graph) all get it, not a ``KeyError`` for
+    the down arcs another thread was turning into the sweep (review of #17)."""
+    import threading
+
+    n, tail, head, cost, cost2 = grid(120, 3, dyadic=False)
+    g = csr_from_arcs(n, tail, head, cost, cost2)
+    keep = np.zeros(n, np.bool_)
+    keep[::50] = True
+    for _ in range(3):
+        core = core_module._contract(g, keep, np.inf, 0, 0.0)
+        barrier = threading.Barrier(4)
+        got: list[object] = []
+
+        def ask(core=core, barrier=barrier, got=got):
+            barrier.wait()
+            try:
+                got.append(core.sweep())
+            except Exception as err:  # the test reports it
+                got.append(err)
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(isinstance(s, core_module.Sweep) for s in got), got
+        assert all(s is got[0] for s in got)

@@ -91,13 +91,21 @@ class Core:
     def sweep(self) -> Sweep:
         """The down arcs by tail and the levels (made on the first call: cost tables never need
         them)."""
-        if "sweep" not in self._down:
-            order, d_tail, d_head, d_cost = self._down.pop("arcs")
+        down = self._down  # shared by threads (the core is cached with the graph): no lock is
+        built = down.get("sweep")  # needed as long as the arcs go only after the sweep is set
+        if built is None:
+            arcs = down.get("arcs")
+            if arcs is None:  # another thread has just made it
+                return down["sweep"]
+            order, d_tail, d_head, d_cost = arcs
             n = self.core_of.shape[0]
             level = levels(n, order, d_tail, d_head)
             d_ptr, d_head, d_cost = down_csr(n, d_tail, d_head, d_cost)
-            self._down["sweep"] = Sweep(d_ptr, d_head, d_cost, level, level_slots(level))
-        return self._down["sweep"]
+            built = down.setdefault(
+                "sweep", Sweep(d_ptr, d_head, d_cost, level, level_slots(level))
+            )
+            down.pop("arcs", None)
+        return built
 
 
 def contract_bytes(graph: CSRGraph) -> int:
