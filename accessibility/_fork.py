@@ -56,8 +56,8 @@ def forked(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Callab
 
     def result() -> Any:
         if "value" not in state:
+            state["reaped"] = True  # _collect reaps the child and closes the pipe, come what may
             got = _collect(pid, read_fd) if pid is not None else None
-            state["reaped"] = True
             if got is None:
                 state["value"] = fn(*args, **kwargs)
             else:
@@ -79,6 +79,7 @@ def forked(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Callab
 
 
 def _start(fn: Any, args: tuple, kwargs: dict) -> tuple[int | None, int | None]:
+    parent = os.getpid()
     try:
         read_fd, write_fd = os.pipe()
         with warnings.catch_warnings():  # Python >= 3.12 warns of forking with C threads
@@ -89,6 +90,7 @@ def _start(fn: Any, args: tuple, kwargs: dict) -> tuple[int | None, int | None]:
     if pid == 0:  # the child: never returns
         status = 1
         try:
+            _die_with(parent)
             os.close(read_fd)
             data = pickle.dumps(_captured(fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as f:
@@ -124,13 +126,34 @@ def _captured(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, list, list]:
     return value, shown, records
 
 
+def _die_with(parent: int) -> None:
+    """In the child: ended by the kernel when the run ends (killed, say), not left rendering."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the run ended before the request was made
+        os._exit(1)
+
+
 def _collect(pid: int, read_fd: Any) -> tuple[Any, list, list] | None:
-    """The child's result (None: it failed; the caller runs the function itself)."""
+    """The child's result (None: it failed; the caller runs the function itself). Interrupted
+    while waiting (Ctrl-C), the child is stopped before the interruption goes on."""
+    status = 0
     try:
         with os.fdopen(read_fd, "rb") as f:
             data = f.read()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        raise
     finally:
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped already (SIGCHLD ignored by an embedding program):
+            pass  # a child that failed wrote nothing, or less than a whole pickle
     if status != 0 or not data:
         return None
     try:

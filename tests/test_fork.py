@@ -92,6 +92,68 @@ def test_leaving_the_block_stops_the_child(monkeypatch):
         os.kill(pid, 0)
 
 
+@needs_fork
+def test_interrupted_while_waiting_the_child_is_stopped_once(monkeypatch):
+    """Ctrl-C while ``result()`` waits: the child is stopped and reaped, the interruption goes
+    on, and leaving the block neither signals the reaped pid (which may be another process's
+    by then) nor closes the pipe's descriptor number again (review of #17)."""
+    import signal
+
+    started, calls = [], []
+    start, kill, close = _fork._start, os.kill, os.close
+
+    def spy(*args):
+        started.append(start(*args))
+        return started[-1]
+
+    def spy_kill(pid, sig):
+        calls.append(("kill", pid, sig))
+        return kill(pid, sig)
+
+    def spy_close(fd):
+        calls.append(("close", fd))
+        return close(fd)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_fork, "_start", spy)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt), forked(_slow) as result:
+            monkeypatch.setattr(os, "kill", spy_kill)
+            monkeypatch.setattr(os, "close", spy_close)
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        monkeypatch.undo()
+    pid = started[0][0]
+    assert calls == [("kill", pid, signal.SIGKILL)]  # stopped once, while still ours
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie
+
+
+def _death_signal() -> int:
+    import ctypes
+
+    sig = ctypes.c_int(0)
+    ctypes.CDLL(None).prctl(2, ctypes.byref(sig))  # PR_GET_PDEATHSIG
+    return sig.value
+
+
+@needs_fork
+def test_the_child_ends_with_the_run():
+    """The child has asked the kernel to end it when the run ends (killed from QGIS, say), so it
+    is not left rendering charts for nobody."""
+    import signal
+
+    with forked(_death_signal) as result:
+        assert result() == signal.SIGKILL
+    assert _death_signal() == 0  # (not asked here, in the run itself)
+
+
 @pytest.mark.slow
 @needs_fork
 def test_demo_outputs_are_the_same_with_the_report_made_beside(tmp_path, monkeypatch):
