@@ -120,6 +120,18 @@ class Decay:
                 w = np.where(c <= self.limit_min, w, 0.0)
         return w
 
+    @property
+    def step_cutoff_min(self) -> float | None:
+        """The cut-off of a step decay made by :func:`step` (weights 1.0 up to it, 0.0 beyond
+        and for NaN costs), else None: the weights are then known without calling the decay.
+
+        >>> step(30).step_cutoff_min, exponential(half_life_min=20, limit_min=60).step_cutoff_min
+        (30.0, None)
+        """
+        if self.kind == "step" and self._cuts and self.limit_min is not None:
+            return self.limit_min
+        return None
+
     def __repr__(self) -> str:
         def show(v: Any) -> str:
             if isinstance(v, str):

@@ -66,7 +66,7 @@ def _fca(p: Pairs, f: Decay, *, second_step_power: int = 1) -> tuple[np.ndarray,
         o, d = (np.ascontiguousarray(x, np.int32) for x in (p.o, p.d))
         c = np.ascontiguousarray(p.c, np.float64)
         dem, sup = (np.ascontiguousarray(x, np.float64) for x in (p.demand_values, p.supply_values))
-        limit = _step_limit(f)
+        limit = f.step_cutoff_min
         if limit is not None:  # 1.0 up to the limit, 0.0 beyond: also its own square
             none = np.zeros(0)
             fca_sums(o, d, none, none, c, limit, dem, sup, ratio, a)
@@ -83,14 +83,6 @@ def _fca(p: Pairs, f: Decay, *, second_step_power: int = 1) -> tuple[np.ndarray,
     np.take(ratio, p.d, out=x)
     x *= w2
     return ratio, p.per_origin(x)
-
-
-def _step_limit(f: Decay) -> float | None:
-    """The cut-off of a step decay made by :func:`accessibility.decay.step` (weights 1.0 up to
-    it, 0.0 beyond), else None."""
-    if f.kind == "step" and f._cuts and isinstance(f.limit_min, float):
-        return f.limit_min
-    return None
 
 
 @renamed_keywords(limit_min="catchment_min")
