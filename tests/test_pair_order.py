@@ -195,3 +195,41 @@ def test_targets_come_out_in_order_from_both_paths(n_targets, seed):
         assert touched[:nt].tolist() == sorted(ts.tolist())
         assert touched[nt:].tolist() == [-7, -7, -7]
         assert not bits.any()
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_many_to_many_parts_hold_ids_as_int32_when_they_fit(big):
+    """The pieces travel_costs piles up hold their ids in 4 bytes when every id fits (8 bytes a
+    pair less at the peak), with the same values as the searches' pieces; many_to_many still
+    returns int64 ids, the same table either way."""
+    from accessibility.routing import csr_from_arcs, iter_many_to_many, many_to_many
+    from accessibility.routing.tables import many_to_many_parts
+
+    rng = np.random.default_rng(5)
+    n = 300
+    tail, head = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
+    g = csr_from_arcs(n, tail, head, rng.random(1500), cost2=rng.random(1500))
+    offset = 2**31 if big else 0
+    kw = dict(
+        source_id=np.arange(40) + offset,
+        source_node=rng.integers(0, n, 40),
+        target_id=np.arange(60),
+        target_node=rng.integers(0, n, 60),
+        max_cost=3.0,
+        n_jobs=2,
+        sources_per_chunk=7,
+    )
+    ref = list(iter_many_to_many(g, **kw))
+    del kw["sources_per_chunk"]
+    parts = many_to_many_parts(g, **kw)
+    got = {c: np.concatenate([p[c] for p in parts]) for c in ("source", "target", "cost")}
+    want = {c: np.concatenate([p[c] for p in ref]) for c in ("source", "target", "cost")}
+    assert got["source"].shape[0] > 100
+    assert parts[0]["source"].dtype == (np.int64 if big else np.int32)
+    assert parts[0]["target"].dtype == np.int32
+    for c in got:
+        np.testing.assert_array_equal(got[c], want[c])
+    table = many_to_many(g, **kw)
+    assert table["source"].dtype == np.int64 and table["target"].dtype == np.int64
+    for c in got:
+        np.testing.assert_array_equal(table[c], want[c])

@@ -45,6 +45,8 @@ from .grow import grow, resized
 #: a node is not contracted next to a node with more arcs than this: every contraction scans its
 #: neighbours' arc lists, so hubs (a virtual super-source, say) would make contraction quadratic
 _MAX_SCAN = 256
+#: ``diff`` of a node whose neighbours changed since it was last looked at (below any threshold)
+_STALE = -(2**30)
 
 
 @njit(cache=True, nogil=True)
@@ -252,8 +254,9 @@ def contract(
     sweep's levels from it).
     """
     n = indptr.shape[0] - 1
-    outdeg = np.zeros(n, np.int64)
-    indeg = np.zeros(n, np.int64)
+    # per-node counts as int32 (a node has far fewer than 2**31 arcs): 4 bytes a node less each
+    outdeg = np.zeros(n, np.int32)
+    indeg = np.zeros(n, np.int32)
     for u in range(n):
         for a in range(indptr[u], indptr[u + 1]):
             v = head[a]
@@ -262,11 +265,11 @@ def contract(
                 indeg[v] += 1
     # pool of adjacency blocks: out-list and in-list per node, room to grow by 2 each
     ostart = np.empty(n, np.int64)
-    ocap = np.empty(n, np.int64)
-    olen = np.zeros(n, np.int64)
+    ocap = np.empty(n, np.int32)
+    olen = np.zeros(n, np.int32)
     istart = np.empty(n, np.int64)
-    icap = np.empty(n, np.int64)
-    ilen = np.zeros(n, np.int64)
+    icap = np.empty(n, np.int32)
+    ilen = np.zeros(n, np.int32)
     top = 0
     for u in range(n):
         ostart[u] = top
@@ -334,7 +337,7 @@ def contract(
     # the last shortcuts-minus-arcs count of each node, and whether its neighbours changed since:
     # a node that failed a threshold is only looked at again when it could pass now (a choice of
     # order only; the shortcuts of a contraction are always worked out afresh)
-    diff = np.full(n, -(2**62), np.int64)
+    diff = np.full(n, _STALE, np.int32)
     hops = witness_hops
     if hops > 0 and min_junctions > 0.0:
         n_free = 0
@@ -390,10 +393,10 @@ def contract(
                 out_c2[j] = pc2[so + j]
             for i in range(ni):
                 _remove(nb, pc, pc2, ostart, olen, tmp_in[i], x)
-                diff[tmp_in[i]] = -(2**62)
+                diff[tmp_in[i]] = _STALE
             for j in range(no):
                 _remove(nb, pc, pc2, istart, ilen, tmp_out[j], x)
-                diff[tmp_out[j]] = -(2**62)
+                diff[tmp_out[j]] = _STALE
             ilen[x] = 0
             olen[x] = 0
             removed[x] = True

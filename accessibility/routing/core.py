@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arrays import release_free_memory
 from ..options import OPTIONS, resolve_n_jobs
 from .checks import check_memory
 from .contract import contract as contract_nodes
@@ -151,6 +152,10 @@ def _contract(
             witness_hops, float(min_junctions),
         )  # fmt: skip
     core_of, core_nodes, c_indptr, c_head, c_cost, c_cost2, d_tail, d_head, d_cost, _, order = out
+    del out
+    # the contraction's working memory, freed, back to the system before the searches pile up
+    # their pieces (a worker thread's heap would keep it resident)
+    release_free_memory()
     core = Core(
         core_of=core_of,
         core_nodes=core_nodes,
@@ -224,6 +229,7 @@ def contract_in_parts(
             cost[s:e][inner],
             cost2[s:e][inner],
         )
+        del ptr, inner  # (not held while the part is contracted)
         return contract_nodes(
             *sub, border[lo:hi].copy(), float(bound), CONTRACT_THRESHOLDS,
             CONTRACT_MAX_PRODUCT, hops, 0.0,

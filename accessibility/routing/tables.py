@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._arrays import unique_sorted
+from .._arrays import release_free_memory, unique_sorted
 from ..options import OPTIONS, progress, resolve_n_jobs
 from .checks import PAIR_BYTES, SCRATCH_BYTES_PER_NODE, check_memory, estimate_pairs_bytes
 from .core import contracted_core, want_core
@@ -238,7 +238,9 @@ def many_to_many(
     # one column at a time, dropping the pieces as we go: the peak is the pieces plus one column
     out = {}
     for key in list(parts[0]):
-        out[key] = np.concatenate([p[key] for p in parts])
+        # (ids as int64, whatever dtype the pieces hold them in)
+        dtype = np.int64 if key in ("source", "target") else None
+        out[key] = np.concatenate([p[key] for p in parts], dtype=dtype)
         for p in parts:
             del p[key]
     return out
@@ -262,9 +264,15 @@ def many_to_many_parts(
 ) -> list[dict[str, np.ndarray]]:
     """:func:`many_to_many`'s result in pieces (those of :func:`iter_many_to_many`), under the
     same memory guard, for a caller that reorders them anyway
-    (:func:`accessibility.routing.order.regroup_pairs`) and so needs no concatenated copy."""
-    n_src = len(unique_sorted(source_id))
-    n_tgt = len(unique_sorted(target_id))
+    (:func:`accessibility.routing.order.regroup_pairs`) and so needs no concatenated copy. The
+    id columns come as int32 when every id fits (as int64 otherwise)."""
+    src_unique = unique_sorted(source_id)
+    tgt_unique = unique_sorted(target_id)
+    n_src, n_tgt = len(src_unique), len(tgt_unique)
+    fits = {
+        c: len(u) == 0 or (int(u[0]) >= -(2**31) and int(u[-1]) < 2**31)
+        for c, u in (("source", src_unique), ("target", tgt_unique))
+    }
     n_jobs = resolve_n_jobs(n_jobs)
     limit = OPTIONS["max_memory_bytes"]
     scratch = SCRATCH_BYTES_PER_NODE * graph.n_nodes * n_jobs
@@ -288,7 +296,13 @@ def many_to_many_parts(
         secondary=secondary,
         contract=contract,
     ):
+        # the id columns as int32 when every id fits: 8 bytes a pair less while the pieces
+        # pile up (the regrouping gives int32 ids anyway)
+        for c in ("source", "target"):
+            if fits[c]:
+                part[c] = part[c].astype(np.int32)
         parts.append(part)
+        release_free_memory()  # the searches' freed buffers, from the threads' heaps
         held += estimate_pairs_bytes(part["cost"].shape[0])
         done_sources += len(unique_sorted(part["source"]))
         # the final concatenation holds the pieces plus one column (a quarter) at a time
