@@ -91,6 +91,14 @@ bench_county.run(Path(sys.argv[2]), Path(sys.argv[3]))
 """
 
 
+#: fresh processes of the county job timed (the row gives the median by wall time, and the best)
+IMPERIAL_RUNS = 5
+
+
+def _wall(r: dict) -> float:
+    return r["wall_s"]
+
+
 def _timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> dict:
     """Wall and CPU seconds (user + system, all threads) of one child process (run in ``cwd``:
     ``python -m`` imports from its folder first)."""
@@ -143,7 +151,12 @@ def measure(kernels: bool) -> dict:
         if PBF.exists():
             county = [sys.executable, "-c", COUNTY_CHILD, str(HERE), str(PBF), str(out)]
             _timed(county, env)  # fills the default numba cache
-            res["imperial"] = _timed(county, env)
+            runs = sorted((_timed(county, env) for _ in range(IMPERIAL_RUNS)), key=_wall)
+            res["imperial"] = {  # a 3 s process on a shared machine: the median of several
+                **runs[len(runs) // 2],
+                "best_wall_s": runs[0]["wall_s"],
+                "runs_wall_s": [r["wall_s"] for r in runs],
+            }
     return res
 
 
@@ -229,7 +242,13 @@ def report(res: dict) -> str:
             row(
                 "imperial",
                 "Imperial County PBF → styled GeoPackage + CSV (`bench/bench_county.py`'s job), "
-                "kernels cached",
+                "kernels cached, median of "
+                + (
+                    f"{len(res['imperial']['runs_wall_s'])} fresh processes (best "
+                    f"{res['imperial']['best_wall_s']:.1f} s)"
+                    if "runs_wall_s" in res["imperial"]
+                    else "1 fresh process"
+                ),
             )
         )
     lines.append("")
@@ -268,8 +287,25 @@ def report(res: dict) -> str:
         targets.append(
             f"- Imperial County PBF → styled GeoPackage as a fresh process ≤ 3 s: "
             f"{'**met**' if im['wall_s'] <= 3 else '**NOT met**'} ({im['wall_s']:.1f} s wall, "
-            f"{im['cpu_s']:.1f} s CPU)"
+            f"{im['cpu_s']:.1f} s CPU"
+            + (
+                f"; median of {len(im['runs_wall_s'])} fresh processes: "
+                + ", ".join(f"{w:.1f}" for w in im["runs_wall_s"])
+                + " s"
+                if "runs_wall_s" in im
+                else ""
+            )
+            + ")"
         )
+        if im["wall_s"] > 3:
+            targets.append(
+                '  Where such a process spends its time (docs/routing.md, "The first run on a fresh install"): '
+                "the interpreter, numba, geopandas/pandas/pyarrow/pyproj, pyogrio and pyosmium "
+                "imports; numba's first kernel load, which imports `scipy.linalg` for numba's "
+                "BLAS check (and with it `numpy.f2py`, through SciPy's array-API layer; about "
+                "0.25 s); then the job itself (about 1.8 s CPU: the PBF, places and facilities, "
+                "the per-village layer, the GeoPackage)."
+            )
     return "\n".join(lines + targets) + "\n"
 
 

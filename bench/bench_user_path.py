@@ -408,6 +408,12 @@ def _parse_log(text: str) -> dict:
     return results
 
 
+def _shown(path: str) -> str:
+    """``path`` as a command in the repository would name it (relative to the repository)."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name
+
+
 def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[str]) -> str:
     import numpy as np
 
@@ -417,7 +423,8 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
         "",
         f"Written by `bench/bench_user_path.py`; command `python bench/bench_user_path.py "
         f"--sizes {','.join(map(str, sizes))} --steps {','.join(steps)}"
-        + (f" --facilities {a.facilities} --villages {a.villages}`" if a.facilities else "`"),
+        + (f" --facilities {a.facilities} --villages {a.villages}" if a.facilities else "")
+        + (f" --out {_shown(a.out)}`" if Path(a.out).name != "user_path.md" else "`"),
         f"({time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, {os.cpu_count()} cores shared with other work).",
         "",
@@ -619,24 +626,32 @@ def _targets(results: dict) -> list[str]:
             "uniform grids over segment boxes (numba, `accessibility/network/boxes.py`) holding "
             "items and queries in cell order (rows of a road layer come in any order); classes and one-way texts are coded once; "
             "node ranks by counting; components by union-find; each mode's routing graph is "
-            "built when routing first asks (in `locate` or `travel_costs` here). What is left "
-            "is mostly GEOS: making the edge lines and node points, and "
-            "the kernels' first load in a fresh process.",
+            "built when routing first asks (in `locate` or `travel_costs` here); distinct "
+            "vertices by a hash kernel on their coordinates' bits, the node order's Hilbert index "
+            "by a kernel. What is left is GEOS making 1.5M edge lines and 0.9M node points "
+            "(about 1.3 s, holding the GIL, so a second thread gained nothing), reading the "
+            "coordinates (0.4 s), the box kernels (1.5 s; on two threads they gained nothing "
+            "measurable on this shared machine) and, in a fresh process, numba's first load "
+            "(its registries and SciPy's `scipy.linalg`, imported by numba itself).",
             "- **`travel_costs`.** On this grid nearly every junction has degree 3–4: contracting "
             "without witness searches kept most junctions (every removed junction added a "
             "shortcut per turn). When at least 70 % of the nodes to contract are junctions, "
             "shortcuts with a witness path of up to four arcs (two forwards, two backwards) are "
             "left out and the core is much smaller; the routing benchmark's graph (60 % junctions) "
             "stays on the plain path. The searches use the nearest search's bucket queue (below) "
-            "and the routed pieces are regrouped by origin into the table column by column. What "
-            "remains: the contraction, on one thread (its witness searches most of it), and the "
-            "2,000 searches on two threads.",
+            "and the routed pieces are regrouped by origin into the table column by column. "
+            "Graphs of 200,000 nodes or more are contracted in two parts on two threads (node "
+            "ranges contracted on their own, keeping their border, then together). What remains: "
+            "the contraction (its witness searches most of it), the 2,000 searches on two "
+            "threads and the regrouping on one.",
             "- **`locate`.** One box query of the edges' tree per point and one vectorised "
             "distance settle almost every point exactly; the rest take the nearest-edge query.",
             "- **Memory.** The process holds about 1.3 GB after `network_from_roads` (the "
             "network, its node and edge geometries above all); the car graph, its reverse and the contracted "
             "core and the 12.4M-pair table (int32 ids, time and distance) make the rest; the peak "
-            "comes in `travel_costs` (its routed pieces while they are regrouped into the table). "
+            "comes in `travel_costs`, in the contraction's working memory (its adjacency pools); "
+            "the routed pieces hold int32 ids and the threads' freed buffers go back to the "
+            "system after each piece. "
             "The measures add little above the table: they read the table's categorical codes and "
             "cost column as they are (read-only views), `nearest_cost` takes one minimum per "
             "origin's run of rows and the 2SFCA sums make a step decay's weights on the fly.",
