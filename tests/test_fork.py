@@ -13,7 +13,33 @@ import pytest
 from accessibility import _fork
 from accessibility._fork import ENV_SWITCH, fork_wanted, forked
 
-needs_fork = pytest.mark.skipif(not fork_wanted(), reason="no fork here (one core, not Linux)")
+needs_fork = pytest.mark.usefixtures("no_other_threads")
+
+
+@pytest.fixture
+def no_other_threads(monkeypatch):
+    """The tests of the forked child: skipped where no fork is made (one core, not Linux); threads
+    that earlier tests of the suite left alive (Dask's, tqdm's monitor) are not counted, as a run
+    has none of them (the gate itself: ``test_no_fork_while_another_thread_runs``)."""
+    monkeypatch.setattr(_fork.threading, "active_count", lambda: 1)
+    if not fork_wanted():
+        pytest.skip("no fork here (one core, not Linux, or ACCESSIBILITY_FORK=0)")
+
+
+def test_no_fork_while_another_thread_runs():
+    """A lock held by another thread at the fork would stay held in the child: no fork then."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not fork_wanted()
+        with forked(_pid) as result:
+            assert result() == os.getpid()  # run here
+    finally:
+        stop.set()
+        other.join()
 
 
 def _pid() -> int:
