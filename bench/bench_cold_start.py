@@ -299,11 +299,11 @@ def report(res: dict) -> str:
         )
         if im["wall_s"] > 3:
             targets.append(
-                '  Where such a process spends its time (docs/routing.md, "The first run on a fresh install"): '
-                "the interpreter, numba, geopandas/pandas/pyarrow/pyproj, pyogrio and pyosmium "
-                "imports; numba's first kernel load, which imports `scipy.linalg` for numba's "
-                "BLAS check (and with it `numpy.f2py`, through SciPy's array-API layer; about "
-                "0.25 s); then the job itself (about 1.8 s CPU: the PBF, places and facilities, "
+                '  Where such a process spends its time (docs/routing.md, "The first run on a '
+                'fresh install"): the interpreter, numba, geopandas/pandas/pyarrow/pyproj, '
+                "pyogrio and pyosmium imports; numba's first kernel load, which imports "
+                "`scipy.linalg` for numba's BLAS check (and with it `numpy.f2py`, through "
+                "SciPy's array-API layer); then the job itself (the PBF, places and facilities, "
                 "the per-village layer, the GeoPackage)."
             )
     return "\n".join(lines + targets) + "\n"

@@ -9,12 +9,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
-from test_routing_contract import geometric, grid, scipy_matrix, subdivided
+from test_routing_contract import (
+    check_contracted_table,
+    geometric,
+    grid,
+    scipy_matrix,
+    subdivided,
+)
 
 from accessibility.options import OPTIONS
 from accessibility.routing import contract as contraction
 from accessibility.routing import core as core_module
-from accessibility.routing import csr_from_arcs, many_to_many, opportunities_within
+from accessibility.routing import csr_from_arcs, opportunities_within
 from accessibility.routing.graph import kernel_arrays
 
 
@@ -112,26 +118,10 @@ def test_tables_through_parts_equal_scipy(name, parts_forced, monkeypatch):
     src = rng.choice(n, 15, replace=False)
     tgt = rng.choice(n, n // 5, replace=False)
     limit = 0.3 if name == "geometric" else 6.0
-    g = csr_from_arcs(n, tail, head, cost, cost2)
-    kw = {
-        "source_id": np.arange(src.shape[0]),
-        "source_node": src,
-        "target_id": np.arange(tgt.shape[0]),
-        "target_node": tgt,
-        "max_cost": limit,
-    }
-    got = many_to_many(g, **kw, contract=True)
+    check_contracted_table(
+        (n, tail, head, cost, cost2), src, tgt, limit, exact=name == "grid-ties", cost2_atol=1e-12
+    )
     assert len(parts_forced) == 4 and set(parts_forced) == {core_module.CONTRACT_WITNESS_HOPS}
-    plain = many_to_many(g, **kw, contract=False)
-    ref = dijkstra(scipy_matrix(n, tail, head, cost), indices=src)[:, tgt]
-    s, t = np.nonzero(ref <= limit)
-    assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
-    np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)
-    if name == "grid-ties":
-        for key in ("source", "target", "cost", "cost2"):
-            assert np.array_equal(got[key], plain[key]), key
-    else:
-        np.testing.assert_allclose(got["cost2"], plain["cost2"], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(CASES))

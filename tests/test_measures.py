@@ -604,8 +604,13 @@ def test_duplicate_pairs_in_sorted_tables_agree_with_pandas(seed, monkeypatch):
     first = np.r_[True, (so[1:] != so[:-1]) | (sd[1:] != sd[:-1])] if m else np.ones(0, bool)
     for oo, dd in ((o, d), (so, sd), (so[first], sd[first])):  # raw, sorted, sorted + distinct
         want = bool(pd.DataFrame({"o": oo, "d": dd}).duplicated().any())
+        if oo is not o:  # sorted: the order alone answers (slice borders included)
+            assert _table._sorted_distinct(oo, dd) == (not want)
         for space in (n_d, 10**7):  # a flag table, a sort
             assert _table._has_duplicate_pairs(oo, dd, n_o, space) == want
+            # as prepare asks: the order first, the keys only for tables it did not clear
+            assert (not _table._sorted_distinct(oo, dd) and _table._has_duplicate_pairs(
+                oo, dd, n_o, space)) == want  # fmt: skip
 
 
 def _bits(a):

@@ -299,9 +299,7 @@ def prepare(
         o, d, c = o[keep], d[keep], c[keep]
     by_origin = bool(o.size) and _sorted_distinct(o, d)  # a table from travel_costs
     if o.size and not by_origin and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
-        key = o.astype(np.int64) * max(len(destinations), 1)  # int64: codes may be int8-int32
-        key += d
-        dup = pd.Index(key).duplicated()
+        dup = pd.Index(_pair_keys(o, d, len(destinations))).duplicated()
         if dup.any():
             first = int(np.flatnonzero(dup)[0])
             raise DuplicateIdError(
@@ -393,12 +391,19 @@ def _sorted_distinct(o: np.ndarray, d: np.ndarray) -> bool:
     return True
 
 
-def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
-    """True when an (origin, destination) pair occurs twice; O(n), no hashing."""
-    if _sorted_distinct(o, d):  # a table from travel_costs: no key column, no sorted copy
-        return False
-    key = o.astype(np.int64) * max(n_d, 1)  # int64 before the product: codes may be int8-int32
+def _pair_keys(o: np.ndarray, d: np.ndarray, n_d: int) -> np.ndarray:
+    """One int64 key per (origin, destination) pair (made in int64 before the product: the codes
+    may be int8 to int32, and NumPy 1.x keeps a narrow array's type for a product with a scalar
+    that fits it)."""
+    key = o.astype(np.int64) * max(n_d, 1)
     key += d
+    return key
+
+
+def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
+    """True when an (origin, destination) pair occurs twice; O(n), no hashing. (:func:`prepare`
+    asks only for tables that :func:`_sorted_distinct` has not already cleared.)"""
+    key = _pair_keys(o, d, n_d)
     space = n_o * max(n_d, 1)
     if space <= 4 * key.size + 1_000_000:  # dense enough: mark in a table of flags
         # (one byte per possible pair: several times faster than counting with bincount)

@@ -74,9 +74,7 @@ def nearest_cost(
     p = prepare_ids(costs, demand, supply, cost, unknown_ids, False)
     out = np.full(p.n_o, np.inf)
     if p.c.size and p.by_origin:  # each origin's pairs are one run of rows: reduce each run
-        starts = np.flatnonzero(p.o[1:] != p.o[:-1])
-        starts += 1
-        starts = np.concatenate(([0], starts))
+        starts = np.flatnonzero(np.r_[True, p.o[1:] != p.o[:-1]])
         out[p.o[starts]] = np.minimum.reduceat(p.c, starts)
     elif p.c.size:
         np.minimum.at(out, p.o, p.c)
