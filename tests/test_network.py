@@ -349,6 +349,13 @@ def test_lines_near_points_holds_every_line_within_the_tolerance(seed, tol):
     got = vertex_within(ends, tol, pt, line, coords, first)
     pairs = list(zip(pt.tolist(), line.tolist(), strict=True))
     assert {p for p, g in zip(pairs, got, strict=True) if g} == expected & found
+    # off_vertices: the pairs left after dropping those with a vertex within the tolerance are
+    # the same, and none of those it leaves out had a vertex farther than that
+    pt2, line2 = lines_near_points(ends, tol, owner, *_segments(geoms), off_vertices=True)
+    found2 = set(zip(pt2.tolist(), line2.tolist(), strict=True))
+    assert len(found2) == len(pt2) and found2 <= found
+    assert {p for p, g in zip(pairs, got, strict=True) if not g} <= found2
+    assert found - found2 <= expected
 
 
 @pytest.mark.parametrize(("seed", "tol"), [(0, 1.0), (1, 100.0), (2, 150.0), (3, 0.0)])
@@ -450,3 +457,91 @@ def test_edges_that_are_whole_lines_are_the_lines_made_from_their_coordinates(se
         pd.testing.assert_frame_equal(net.edges.to_wkb(), ref.edges.to_wkb(), obj=str(kw))
         pd.testing.assert_frame_equal(net.nodes.to_wkb(), ref.nodes.to_wkb(), obj=str(kw))
         assert shapely.get_srid(net.edges.geometry.to_numpy()).max() == 0
+
+
+def _same_network(a, b) -> None:
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a.nodes, b.nodes)
+    pd.testing.assert_frame_equal(a.edges, b.edges)
+    assert a.report == b.report
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_crossings_counted_on_a_second_thread_give_the_same_network_and_warning(seed, monkeypatch):
+    """Crossings that are only counted are counted on a second thread while the lines are split
+    (layers of 20,000 lines or more): the same network, report and warning, the warning pointing
+    at the caller's line, as when counted first on this thread."""
+    from accessibility import set_options
+    from accessibility.network import assemble
+
+    geoms = _random_layer(seed)
+    roads = gpd.GeoDataFrame({"road_class": ["county"] * len(geoms)}, geometry=geoms, crs=CRS)
+    built = {}
+    real = assemble.ThreadPoolExecutor
+    started: list[int] = []
+    monkeypatch.setattr(
+        assemble, "ThreadPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k)
+    )
+    for threaded in (False, True):
+        monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0 if threaded else 10**9)
+        started.clear()
+        with set_options(n_jobs=2), pytest.warns(NetworkWarning, match="NOT joined") as rec:
+            built[threaded] = network_from_roads(roads, modes=("car",), tolerance_m=0.5)
+        assert len(started) == threaded
+        assert {w.filename for w in rec if "NOT joined" in str(w.message)} == {__file__}
+    assert built[True].report["n_crossings_not_joined"] > 0
+    _same_network(built[False], built[True])
+
+
+def test_crossings_on_one_core_or_split_are_counted_on_this_thread(monkeypatch):
+    from accessibility import set_options
+    from accessibility.network import assemble
+
+    monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0)
+    monkeypatch.setattr(assemble, "ThreadPoolExecutor", None)  # any use fails
+    roads = layer([[(0, 0), (1000, 0)], [(500, -500), (500, 500)]])
+    with set_options(n_jobs=1), pytest.warns(NetworkWarning, match="NOT joined"):
+        assert network_from_roads(roads).report["n_crossings_not_joined"] == 1
+    with set_options(n_jobs=2):
+        net = network_from_roads(roads, split_crossings=True)
+    assert net.report["n_crossings_split"] == 1
+
+
+def test_an_error_counting_crossings_on_the_second_thread_reaches_the_caller(monkeypatch):
+    from accessibility import set_options
+    from accessibility.network import assemble
+
+    def fails(*args, **kwargs):
+        raise MemoryError("no room for the grid")
+
+    monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0)
+    monkeypatch.setattr(assemble, "crossings", fails)
+    roads = layer([[(0, 0), (1000, 0)], [(500, -500), (500, 500)]])
+    with set_options(n_jobs=2), pytest.raises(MemoryError, match="no room"):
+        network_from_roads(roads)
+
+
+def test_the_network_keeps_fingerprints_not_copies_of_its_fixed_columns():
+    """A built network used to hold a copy of u, v, length and every mode's times (as much
+    memory as those columns) to detect changes in place; a fingerprint per column does."""
+    from accessibility.network.types import _fingerprint
+
+    net = network_from_roads(layer([[(0, 0), (1000, 0)], [(1000, 0), (2000, 5)]]))
+    assert net._fixed and all(
+        isinstance(v, tuple) and not any(isinstance(x, np.ndarray) for x in v)
+        for v in net._fixed.values()
+    )
+    col = net.edges["car_fwd_min"].to_numpy()
+    assert _fingerprint(col.copy()) == _fingerprint(col)
+    assert _fingerprint(col[::-1].copy()) != _fingerprint(col)  # order counts
+    assert _fingerprint(col.astype(np.float32)) != _fingerprint(col)  # dtype counts
+    assert _fingerprint(col[:1]) != _fingerprint(col)
+    bumped = col.copy()
+    bumped[0] = np.nextafter(bumped[0], np.inf)  # one bit of one value
+    assert _fingerprint(bumped) != _fingerprint(col)
+    assert _fingerprint(np.array(["a", "b"], dtype=object)) == _fingerprint(
+        np.array(["a", "b"], dtype=object)
+    )
+    net.edges.loc[0, "car_fwd_min"] = net.edges.loc[0, "car_fwd_min"]  # the same value: no change
+    net.graph("car")

@@ -9,7 +9,8 @@ labels the connected components.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,14 +22,19 @@ from pyproj import CRS
 
 from .._arrays import unique_sorted
 from ..errors import InvalidValueError, NetworkError, NetworkWarning, warn
+from ..options import resolve_n_jobs
 from ..speeds import check_speed_overrides, normalise_class, speed_profile
-from .repair import crossings, join_t_junctions
-from .topology import HeldVertices, split_lines, strong_component_count
+from .repair import crossings, join_t_junctions, segments
+from .topology import HeldVertices, split_lines, strong_component_count, vertices
 from .types import Network
 
 __all__ = ["BuildOptions", "assemble"]
 
 _log = logging.getLogger(__name__)
+
+#: Layers of this many lines or more count their crossings on a second thread (below it the
+#: thread's start-up is a large share of the count).
+_THREADED_CROSSINGS_MIN_LINES = 20_000
 
 _FORBID_COLUMN = {"car": "no_car", "bike": "no_bike", "ebike": "no_bike", "walk": "no_walk"}
 
@@ -88,10 +94,14 @@ def assemble(
         report["n_oneway_ignored"] = int(attrs["oneway"].astype(bool).sum())
         attrs = attrs.assign(oneway=False)
     line_length = shapely.length(geoms)
+    crossings_reported: Callable[[], None] = lambda: None  # noqa: E731
     if vertex_keys is None:
-        geoms = _repair(geoms, options, report, held)
+        geoms, crossings_reported = _repair(geoms, options, report, held)
     tol = options.tol
-    parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys, held=held)
+    try:
+        parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys, held=held)
+    finally:
+        crossings_reported()  # its warning first, as before; and its error, if it failed
     report["n_endpoints_snapped"] = parts["n_endpoints_snapped"]
     line = parts["line"]
     egeoms = parts["geometry"]
@@ -161,26 +171,59 @@ def _repair(
     options: BuildOptions,
     report: dict[str, Any],
     held: HeldVertices | None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, Callable[[], None]]:
     """Crossings found (and split when asked), then T-junctions joined, on a road layer (the
-    steps take the vertices out of ``held``; unchanged lines get them back)."""
+    steps take the vertices out of ``held``; unchanged lines get them back).
+
+    Returns the lines and a function that reports the crossings (call it once, from the
+    builder's own frame, before the next warning): crossings that are only counted (not
+    ``split_crossings``) are counted on a second thread while the lines are split into edges,
+    when there are two cores and enough lines to gain from it. Nothing the count reads is
+    changed meanwhile (the lines are immutable, the segments its own).
+    """
     split = options.split_crossings
-    geoms, n_cross = crossings(geoms, split=split, held=held)
-    report["n_crossings_split" if split else "n_crossings_not_joined"] = n_cross
-    if n_cross and not split:
-        warn(
-            NetworkWarning,
-            _log,
-            "%d place(s) where roads cross without a shared vertex were NOT joined (they may be "
-            "bridges or underpasses). If your layer was digitised without nodes at junctions, "
-            "pass split_crossings=True.",
-            n_cross,
-            stacklevel=3,  # the builder's line, as when this was part of assemble
-        )
+
+    def reported(n_cross: int) -> None:
+        report["n_crossings_split" if split else "n_crossings_not_joined"] = n_cross
+        if n_cross and not split:
+            warn(
+                NetworkWarning,
+                _log,
+                "%d place(s) where roads cross without a shared vertex were NOT joined (they "
+                "may be bridges or underpasses). If your layer was digitised without nodes at "
+                "junctions, pass split_crossings=True.",
+                n_cross,
+                stacklevel=5,  # reported, _repair or done, assemble, the builder: the caller's line
+            )
+
+    if split or len(geoms) < 2:
+        geoms, n_cross = crossings(geoms, split=split, held=held)
+        reported(n_cross)
+        if options.join_t_junctions:
+            geoms, report["n_t_junctions_joined"] = join_t_junctions(geoms, options.tol, held)
+        return geoms, lambda: None
+    # the segments once, for both steps; the vertices go back for the T-junctions
+    coords, line_of = vertices(geoms, held)
+    segs = segments(coords, line_of)
+    if held is not None:
+        held[:] = [coords, line_of]
+    del coords, line_of
+    if len(geoms) < _THREADED_CROSSINGS_MIN_LINES or resolve_n_jobs() < 2:
+        reported(crossings(geoms, split=False, segs=segs)[1])
+        done: Callable[[], None] = lambda: None  # noqa: E731
+    else:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-crossings")
+        counting = pool.submit(crossings, geoms, split=False, segs=segs)
+        pool.shutdown(wait=False)
+
+        def done() -> None:
+            reported(counting.result()[1])
+
     if options.join_t_junctions:
-        geoms, n_t = join_t_junctions(geoms, options.tol, held)
-        report["n_t_junctions_joined"] = n_t
-    return geoms
+        geoms, report["n_t_junctions_joined"] = join_t_junctions(
+            geoms, options.tol, held, segs=segs
+        )
+    return geoms, done
 
 
 def _check_collapsed(

@@ -239,11 +239,17 @@ def lines_near_points(
     p0: np.ndarray,
     p1: np.ndarray,
     seg_line: np.ndarray,
+    *,
+    off_vertices: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(point, line)``, distinct and sorted, where the box ``point ± tol`` meets the box of
     a segment of ``line``, other than the point's own line ``owner[point]``.
 
-    A superset of the lines within ``tol`` of each point (test the distance on these).
+    A superset of the lines within ``tol`` of each point (test the distance on these). With
+    ``off_vertices``, a segment whose first or last point lies within ``tol`` of the point
+    (squared distance ``<= tol**2``, as :func:`vertex_within`) does not report it: for a caller
+    that drops the pairs whose point is within ``tol`` of a vertex of the line, the same pairs
+    remain, without the many at shared junctions.
 
     Examples
     --------
@@ -267,13 +273,37 @@ def lines_near_points(
     qorder = grid.order_of(qlo)
     qlo, qhi = np.take(qlo, qorder, axis=0), np.take(qhi, qorder, axis=0)
     owner = np.ascontiguousarray(owner, dtype=np.int64)[qorder]
+    if off_vertices:
+        p0 = np.ascontiguousarray(p0, dtype=np.float64)
+        p1 = np.ascontiguousarray(p1, dtype=np.float64)
+    tol2 = float(tol) * float(tol)
     keys = []
     for start in range(0, len(xy), _CHUNK):
         span = (start, min(start + _CHUNK, len(xy)))
         pt, seg = grid.pairs(qlo, qhi, span, (owner, seg_line), False)
+        if off_vertices:
+            keep = _off_ends(xy, qorder, p0, p1, grid.order, pt, seg, tol2)
+            pt, seg = pt[keep], seg[keep]
         keys.append(unique_sorted(qorder[pt] * n + seg_line[seg]))
     key = unique_sorted(np.concatenate(keys))
     return key // n, key % n
+
+
+@njit(cache=True, nogil=True)
+def _off_ends(xy, qorder, p0, p1, order, pt, seg, tol2):
+    """Rows ``(pt, seg)`` (grid positions) whose point is farther than ``sqrt(tol2)`` from both
+    ends of the segment."""
+    keep = np.empty(pt.shape[0], np.bool_)
+    for k in range(pt.shape[0]):
+        p = qorder[pt[k]]
+        s = order[seg[k]]
+        dx = xy[p, 0] - p0[s, 0]
+        dy = xy[p, 1] - p0[s, 1]
+        near = dx * dx + dy * dy <= tol2
+        dx = xy[p, 0] - p1[s, 0]
+        dy = xy[p, 1] - p1[s, 1]
+        keep[k] = not (near or dx * dx + dy * dy <= tol2)
+    return keep
 
 
 def point_pairs_within(xy: np.ndarray, tol: float) -> np.ndarray:

@@ -11,17 +11,22 @@ from .._arrays import unique_sorted
 from .boxes import crossing_segment_pairs, lines_near_points, vertex_within
 from .topology import HeldVertices, line_ends, pair_keys, vertices
 
-__all__ = ["crossing_candidates", "crossings", "join_t_junctions"]
+__all__ = ["crossing_candidates", "crossings", "join_t_junctions", "segments"]
 
 
 def join_t_junctions(
-    geoms: np.ndarray, tol: float, held: HeldVertices | None = None
+    geoms: np.ndarray,
+    tol: float,
+    held: HeldVertices | None = None,
+    *,
+    segs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Move dangling line ends that lie within ``tol`` of another line's interior onto that line,
     inserting a vertex there so the two lines can be split at the junction.
 
     The vertices are taken out of ``held`` when it holds them, and put back when no line moved
-    (the lines are then returned as given).
+    (the lines are then returned as given). ``segs`` are :func:`segments` of the lines when the
+    caller has them (only read).
     """
     if tol <= 0 or len(geoms) < 2:
         return geoms, 0
@@ -32,14 +37,12 @@ def join_t_junctions(
     cand = np.arange(len(ends_xy))
     # lines with a segment whose box comes within tol of an end (cheap, on a grid), then the
     # exact distance test only for pairs not already joined
-    seg = np.flatnonzero(cidx[1:] == cidx[:-1])
     hit_pt, hit_line = lines_near_points(
         ends_xy,
         tol,
         owner,
-        np.take(coords, seg, axis=0),
-        np.take(coords, seg + 1, axis=0),
-        cidx[seg],
+        *(segments(coords, cidx) if segs is None else segs),
+        off_vertices=True,  # the pairs at shared junctions: dropped below in any case
     )
     # an end within tol of a vertex of a line is already joined to THAT line (decided per
     # (end, line): two side roads meeting on a through road's interior join each other AND it);
@@ -79,8 +82,27 @@ def join_t_junctions(
     return geoms, len(moved)
 
 
+def segments(coords: np.ndarray, line_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The segments of lines given by their vertices (``coords``, the line of each, in line
+    order): first and last points (new ``(n, 2)`` arrays) and the line of each segment.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p0, p1, line = segments(np.array([[0.0, 0], [1, 0], [2, 0], [5, 5], [6, 5]]),
+    ...                         np.array([0, 0, 0, 1, 1]))
+    >>> p0[:, 0].tolist(), p1[:, 0].tolist(), line.tolist()
+    ([0.0, 1.0, 5.0], [1.0, 2.0, 6.0], [0, 0, 1])
+    """
+    seg = np.flatnonzero(line_of[1:] == line_of[:-1])
+    return np.take(coords, seg, axis=0), np.take(coords, seg + 1, axis=0), line_of[seg]
+
+
 def crossing_candidates(
-    geoms: np.ndarray, held: HeldVertices | None = None
+    geoms: np.ndarray,
+    held: HeldVertices | None = None,
+    *,
+    segs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of lines ``a < b`` that may meet somewhere other than at a vertex both share.
 
@@ -89,30 +111,35 @@ def crossing_candidates(
     never a crossing to report). Every other pair of lines is kept, so the exact predicates run
     on this superset and the result is the same as over all pairs; on road layers, where lines
     meet at shared vertices, it removes nearly every pair. The vertices are taken out of
-    ``held`` when it holds them.
+    ``held`` when it holds them; ``segs`` (:func:`segments` of the lines) are used instead when
+    given.
     """
-    coords, line_of = vertices(geoms, held)
-    seg = np.flatnonzero(line_of[1:] == line_of[:-1])
-    p0, p1, sl = np.take(coords, seg, axis=0), np.take(coords, seg + 1, axis=0), line_of[seg]
-    del coords, line_of, seg
+    p0, p1, sl = segments(*vertices(geoms, held)) if segs is None else segs
     a, b = crossing_segment_pairs(p0, p1, sl)
+    del p0, p1, sl
     pairs = unique_sorted(pair_keys(a, b, len(geoms)))
     n = np.int64(max(len(geoms), 1))
     return pairs // n, pairs % n
 
 
 def crossings(
-    geoms: np.ndarray, *, split: bool, held: HeldVertices | None = None
+    geoms: np.ndarray,
+    *,
+    split: bool,
+    held: HeldVertices | None = None,
+    segs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Find lines that cross without a shared vertex (bridges, or digitising without nodes).
 
     With ``split``, a vertex is inserted into both lines at each such crossing so they are joined
     there; otherwise they are only counted (bridges and underpasses must not become junctions).
-    The vertices are taken out of ``held`` when it holds them.
+    The vertices are taken out of ``held`` when it holds them, unless ``segs`` (:func:`segments`
+    of the lines) are given. Only reads its inputs, so with ``split=False`` it may run on
+    another thread while the lines are used.
     """
     if len(geoms) < 2:
         return geoms, 0
-    a, b = crossing_candidates(geoms, held)
+    a, b = crossing_candidates(geoms, held, segs=segs)
     keep = shapely.crosses(geoms[a], geoms[b])
     a, b = a[keep], b[keep]
     if len(a) == 0:

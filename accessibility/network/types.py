@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numba import njit
 from pyproj import CRS
 
 from ..errors import InvalidValueError, NetworkError, suggest
@@ -68,15 +69,16 @@ class Network:
     modes: tuple[str, ...]
     report: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _fixed: dict[str, np.ndarray] = field(
+    _fixed: dict[str, tuple[str, int, int]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
-        # a copy of the columns everything cached is derived from, to detect changes in place
+        # a fingerprint of the columns everything cached is derived from, to detect changes in
+        # place (a copy of them would cost as much memory as the columns)
         for col in self._fixed_columns(self.modes):
             if col in self.edges.columns:
-                self._fixed[col] = self.edges[col].to_numpy(copy=True)
+                self._fixed[col] = _fingerprint(self.edges[col].to_numpy())
 
     @staticmethod
     def _fixed_columns(modes: Sequence[str]) -> list[str]:
@@ -89,7 +91,7 @@ class Network:
             if kept is None:
                 continue
             now = self.edges[col].to_numpy() if col in self.edges.columns else None
-            if now is None or not np.array_equal(now, kept, equal_nan=True):
+            if now is None or _fingerprint(now) != kept:
                 raise NetworkError(
                     f"network.edges[{col!r}] was changed after the network was built; a Network "
                     "is fixed (its routing graphs and snapping trees are built from these "
@@ -320,3 +322,27 @@ def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[labels].astype(np.int64)
+
+
+def _fingerprint(values: np.ndarray) -> tuple[str, int, int]:
+    """The dtype, length and a 64-bit hash of the bits of a column, in order: equal for equal
+    columns, and (but for a chance of about 2**-64) different for columns whose dtype, length,
+    order or any value's bits differ (``-0.0`` and ``0.0`` too, and NaNs of other payloads)."""
+    a = np.ascontiguousarray(values)
+    if a.dtype.kind not in "iufb" or a.dtype.itemsize not in (1, 2, 4, 8):
+        # not a numeric column (a user's replacement): by its values, as text
+        text = np.asarray(a, dtype=object).astype(str)
+        return a.dtype.str, len(a), hash(tuple(text.tolist()))
+    words = a.view(f"u{a.dtype.itemsize}").astype(np.uint64, copy=False).view()
+    words.flags.writeable = False  # one kernel signature, whether the column's array is or not
+    return a.dtype.str, len(a), int(_hash_words(words))
+
+
+@njit(cache=True, nogil=True)
+def _hash_words(words):
+    """A position-dependent 64-bit hash of ``words`` (multiply-xorshift, one step per word)."""
+    h = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(words.shape[0])
+    for i in range(words.shape[0]):
+        h = (h ^ words[i]) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(31)
+    return h
