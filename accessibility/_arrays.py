@@ -9,13 +9,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import threading
+from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["release_free_memory", "unique_sorted"]
+__all__ = ["release_free_memory", "short_lived_arrays", "unique_sorted"]
 
 
 @functools.cache
@@ -50,3 +53,48 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     if a.size == 0:
         return a
     return a[np.r_[True, a[1:] != a[:-1]]]
+
+
+_hint_lock = threading.Lock()
+_hint_users = [0, True]  # steps inside short_lived_arrays, and NumPy's hint before the first
+
+
+def _hugepage_setter() -> object:
+    """NumPy's ``_set_madvise_hugepage`` (returns the previous setting), or None."""
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    return getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+
+
+@contextlib.contextmanager
+def short_lived_arrays() -> Iterator[None]:
+    """NumPy's transparent-huge-page hint off while a step makes many large, short-lived arrays.
+
+    On Linux NumPy asks the kernel for 2 MB pages (``madvise(MADV_HUGEPAGE)``) for every array
+    of 4 MB or more. For an array made, read once and freed that buys nothing and costs a
+    fresh huge page each time; on virtual machines that hand free memory back to their host
+    (free page reporting, as on this project's benchmark machines) a fresh huge page costs
+    milliseconds, and the network builders, which make hundreds of such arrays, ran 20-30 %
+    slower in a new process (``docs/routing.md``, "Huge pages"). The hint is restored when the
+    last step using this leaves it (it is one setting per process; threads share it). Does
+    nothing where NumPy has no such setting.
+
+    Examples
+    --------
+    >>> with short_lived_arrays():
+    ...     a = np.ones(1_000_000)
+    """
+    setter = _hugepage_setter()
+    if setter is None:
+        yield
+        return
+    with _hint_lock:
+        if _hint_users[0] == 0:
+            _hint_users[1] = bool(setter(False))  # type: ignore[operator]
+        _hint_users[0] += 1
+    try:
+        yield
+    finally:
+        with _hint_lock:
+            _hint_users[0] -= 1
+            if _hint_users[0] == 0:
+                setter(_hint_users[1])  # type: ignore[operator]

@@ -152,3 +152,99 @@ def test_spatial_order_is_the_numpy_hilbert_curve(seed):
         (rng.normal(5e5, 10, 300), np.full(300, 3e6)),
     ):
         assert np.array_equal(spatial_order(x, y), _hilbert_order(x, y))
+
+
+def _hint() -> bool | None:
+    from accessibility._arrays import _hugepage_setter
+
+    setter = _hugepage_setter()
+    if setter is None:
+        return None
+    now = bool(setter(True))  # read it (the setter returns the setting it replaces) ...
+    setter(now)  # ... and put it back
+    return now
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_short_lived_arrays_turn_the_huge_page_hint_off_and_restore_it(before):
+    from accessibility._arrays import _hugepage_setter, short_lived_arrays
+
+    setter = _hugepage_setter()
+    if setter is None:
+        pytest.skip("this NumPy has no huge-page setting")
+    old = setter(before)
+    try:
+        with short_lived_arrays():
+            assert _hint() is False
+            with short_lived_arrays():  # nested: the outer one restores
+                assert _hint() is False
+            assert _hint() is False
+        assert _hint() is before
+    finally:
+        setter(old)
+
+
+def test_short_lived_arrays_on_two_threads_restore_the_hint_when_the_last_leaves():
+    import threading
+
+    from accessibility._arrays import _hugepage_setter, short_lived_arrays
+
+    setter = _hugepage_setter()
+    if setter is None:
+        pytest.skip("this NumPy has no huge-page setting")
+    old = setter(True)
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with short_lived_arrays():
+            inside.set()
+            leave.wait(10)
+
+    try:
+        t = threading.Thread(target=other)
+        with short_lived_arrays():
+            t.start()
+            inside.wait(10)
+        assert _hint() is False  # the other thread is still inside
+        leave.set()
+        t.join(10)
+        assert _hint() is True
+    finally:
+        setter(old)
+
+
+@pytest.mark.parametrize("builder", ["roads", "osm"])
+def test_the_builders_make_their_arrays_with_ordinary_pages_and_restore_the_hint(
+    builder, monkeypatch, tmp_path
+):
+    """The builders' arrays live for a step or two: NumPy's huge-page hint is off while they
+    build (a fresh huge page costs milliseconds on virtual machines that return free memory to
+    their host) and the caller's setting is back afterwards."""
+    from accessibility.network import assemble as assemble_module
+    from accessibility.network import osm, roads
+
+    if _hint() is None:
+        pytest.skip("this NumPy has no huge-page setting")
+    seen = []
+    real = assemble_module.assemble
+
+    def spy(*args, **kwargs):
+        seen.append(_hint())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(roads, "assemble", spy)
+    monkeypatch.setattr(osm, "assemble", spy)
+    before = _hint()
+    if builder == "roads":
+        acc.network_from_roads(_layer(0), modes=("car",))
+    else:
+        path = tmp_path / "two.osm"
+        path.write_text(
+            "<?xml version='1.0' encoding='UTF-8'?><osm version='0.6'>"
+            "<node id='1' lat='30.0' lon='114.0'/><node id='2' lat='30.0' lon='114.01'/>"
+            "<way id='9'><nd ref='1'/><nd ref='2'/><tag k='highway' v='primary'/></way></osm>",
+            encoding="utf-8",
+        )
+        acc.network_from_osm(path, modes=("car",))
+    assert seen == [False]
+    assert _hint() is before

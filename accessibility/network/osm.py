@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._arrays import short_lived_arrays
 from .._crs import CRSLike, metric_crs
 from ..errors import EmptyLayerError
 from ..speeds import MODES
@@ -72,36 +73,41 @@ def network_from_osm(
     >>> import accessibility as acc
     >>> net = acc.network_from_osm("../shared/data/osm/north-bayreuth.osm.gz")  # doctest: +SKIP
     """
-    from pyproj import Transformer
+    with short_lived_arrays():  # the builder's arrays live for a step or two
+        from pyproj import Transformer
 
-    from ..osm import read_osm_road_vertices
+        from ..osm import read_osm_road_vertices
 
-    roads = read_osm_road_vertices(path)
-    sizes = roads["sizes"]
-    if len(sizes) == 0:
-        raise EmptyLayerError(f"{os.fspath(path)!r} has no ways with a highway tag")
-    attrs = roads["attrs"]
-    lonlat = roads["lonlat"]
-    # the lines' extent decides the UTM zone; the vertices are projected as arrays, as
-    # GeoSeries.to_crs would project the lines' coordinates, and the lines made once, projected
-    lo, hi = lonlat.min(axis=0), lonlat.max(axis=0)
-    work_crs = metric_crs(gpd.GeoSeries(shapely.points([lo, hi]), crs="EPSG:4326"), crs)
-    xy = np.column_stack(
-        Transformer.from_crs("EPSG:4326", work_crs, always_xy=True).transform(
-            lonlat[:, 0], lonlat[:, 1]
+        roads = read_osm_road_vertices(path)
+        sizes = roads["sizes"]
+        if len(sizes) == 0:
+            raise EmptyLayerError(f"{os.fspath(path)!r} has no ways with a highway tag")
+        attrs = roads["attrs"]
+        lonlat = roads["lonlat"]
+        # the lines' extent decides the UTM zone; the vertices are projected as arrays, as
+        # GeoSeries.to_crs would project the lines' coordinates, and the lines made once, projected
+        lo, hi = lonlat.min(axis=0), lonlat.max(axis=0)
+        work_crs = metric_crs(gpd.GeoSeries(shapely.points([lo, hi]), crs="EPSG:4326"), crs)
+        xy = np.column_stack(
+            Transformer.from_crs("EPSG:4326", work_crs, always_xy=True).transform(
+                lonlat[:, 0], lonlat[:, 1]
+            )
         )
-    )
-    proj = shapely.linestrings(xy, indices=np.repeat(np.arange(len(sizes)), sizes))
-    report: dict[str, Any] = {"n_input_lines": len(sizes), "source": os.fspath(path)}
-    if roads.get("skipped"):
-        report["n_osm_ways_skipped"] = dict(roads["skipped"])
-    if not use_maxspeed:
-        report["car_edges_speed_from_maxspeed"] = 0
-        _log.info("maxspeed tags are not used (use_maxspeed=False): car speeds are class speeds")
-    options = BuildOptions(
-        profile, speeds, modes, oneway, maxspeed_column="maxspeed_kmh" if use_maxspeed else None
-    )
-    return assemble(proj, attrs, work_crs, options, vertex_keys=roads["vertex_keys"], report=report)
+        proj = shapely.linestrings(xy, indices=np.repeat(np.arange(len(sizes)), sizes))
+        report: dict[str, Any] = {"n_input_lines": len(sizes), "source": os.fspath(path)}
+        if roads.get("skipped"):
+            report["n_osm_ways_skipped"] = dict(roads["skipped"])
+        if not use_maxspeed:
+            report["car_edges_speed_from_maxspeed"] = 0
+            _log.info(
+                "maxspeed tags are not used (use_maxspeed=False): car speeds are class speeds"
+            )
+        options = BuildOptions(
+            profile, speeds, modes, oneway, maxspeed_column="maxspeed_kmh" if use_maxspeed else None
+        )
+        return assemble(
+            proj, attrs, work_crs, options, vertex_keys=roads["vertex_keys"], report=report
+        )
 
 
 def network_from_osmnx(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._arrays import short_lived_arrays
 from .._crs import CRSLike, metric_crs
 from ..errors import CRSError, EmptyLayerError, GeometryError, MissingColumnError, suggest
 from ..speeds import MODES
@@ -112,56 +113,59 @@ def network_from_roads(
     >>> net.report["n_components"]
     1
     """
-    if isinstance(roads, gpd.GeoDataFrame):
-        gdf = roads
-    else:
-        from ..io import read_layer
+    with short_lived_arrays():  # the builder's arrays live for a step or two
+        if isinstance(roads, gpd.GeoDataFrame):
+            gdf = roads
+        else:
+            from ..io import read_layer
 
-        gdf = read_layer(roads, layer=layer)
-    speed_columns = _check_columns(gdf, class_column, oneway_column, name_column, speed_column)
-    work_crs = metric_crs(gdf, crs)
-    report: dict[str, Any] = {"n_input_lines": len(gdf)}
-    src, xy, row = _road_lines(gdf, report)
-    attrs, rev = _road_attrs(src, class_column, oneway_column, name_column, speed_columns)
-    g = src.geometry
-    if src.crs != work_crs:
-        g = g.to_crs(work_crs)
-        xy, row = shapely.get_coordinates(g.to_numpy(), return_index=True)
-    g = g.force_2d() if g.has_z.any() else g  # the x and y of the vertices are the same
-    arr = g.to_numpy()
-    span = np.abs(xy).max()
-    if not span < 1e9:  # no projected coordinate on Earth is a million kilometres from the origin
-        raise CRSError(
-            f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
-            "layer's CRS is probably wrong; set the CRS its coordinates are in"
+            gdf = read_layer(roads, layer=layer)
+        speed_columns = _check_columns(gdf, class_column, oneway_column, name_column, speed_column)
+        work_crs = metric_crs(gdf, crs)
+        report: dict[str, Any] = {"n_input_lines": len(gdf)}
+        src, xy, row = _road_lines(gdf, report)
+        attrs, rev = _road_attrs(src, class_column, oneway_column, name_column, speed_columns)
+        g = src.geometry
+        if src.crs != work_crs:
+            g = g.to_crs(work_crs)
+            xy, row = shapely.get_coordinates(g.to_numpy(), return_index=True)
+        g = g.force_2d() if g.has_z.any() else g  # the x and y of the vertices are the same
+        arr = g.to_numpy()
+        span = np.abs(xy).max()
+        if (
+            not span < 1e9
+        ):  # no projected coordinate on Earth is a million kilometres from the origin
+            raise CRSError(
+                f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
+                "layer's CRS is probably wrong; set the CRS its coordinates are in"
+            )
+        # the vertices read above serve the builder while the lines are these
+        held = [xy, row]
+        del xy, row
+        if rev.any():
+            held.clear()
+            arr = arr.copy()
+            arr[rev] = shapely.reverse(arr[rev])
+        # explode multi-lines, keeping each part's attributes
+        if (shapely.get_type_id(arr) == shapely.GeometryType.LINESTRING).all():
+            parts, part_idx = arr, np.arange(len(arr))
+        else:
+            held.clear()
+            parts, part_idx = shapely.get_parts(arr, return_index=True)
+        report["n_multipart_exploded"] = int(len(parts) - len(arr))
+        attrs = attrs.iloc[part_idx] if len(parts) != len(arr) else attrs
+        attrs = attrs.reset_index(drop=True)
+        options = BuildOptions(
+            profile,
+            speeds,
+            modes,
+            oneway,
+            speed_columns,
+            tol=float(tolerance_m),
+            join_t_junctions=join_t_junctions,
+            split_crossings=split_crossings,
         )
-    # the vertices read above serve the builder while the lines are these
-    held = [xy, row]
-    del xy, row
-    if rev.any():
-        held.clear()
-        arr = arr.copy()
-        arr[rev] = shapely.reverse(arr[rev])
-    # explode multi-lines, keeping each part's attributes
-    if (shapely.get_type_id(arr) == shapely.GeometryType.LINESTRING).all():
-        parts, part_idx = arr, np.arange(len(arr))
-    else:
-        held.clear()
-        parts, part_idx = shapely.get_parts(arr, return_index=True)
-    report["n_multipart_exploded"] = int(len(parts) - len(arr))
-    attrs = attrs.iloc[part_idx] if len(parts) != len(arr) else attrs
-    attrs = attrs.reset_index(drop=True)
-    options = BuildOptions(
-        profile,
-        speeds,
-        modes,
-        oneway,
-        speed_columns,
-        tol=float(tolerance_m),
-        join_t_junctions=join_t_junctions,
-        split_crossings=split_crossings,
-    )
-    return assemble(parts, attrs, work_crs, options, vertex_keys=None, report=report, held=held)
+        return assemble(parts, attrs, work_crs, options, vertex_keys=None, report=report, held=held)
 
 
 def _check_columns(

@@ -6,7 +6,7 @@ import accessibility
 
 project = "accessibility"
 author = "the accessibility developers"
-copyright = "the accessibility developers"  # noqa: A001  (Sphinx's name)
+copyright = "the accessibility developers"  # (Sphinx's name)
 release = accessibility.__version__
 version = release
 
