@@ -132,9 +132,8 @@ def network_from_roads(
         g = g.force_2d() if g.has_z.any() else g  # the x and y of the vertices are the same
         arr = g.to_numpy()
         span = np.abs(xy).max()
-        if (
-            not span < 1e9
-        ):  # no projected coordinate on Earth is a million kilometres from the origin
+        # no projected coordinate on Earth is a million kilometres from the origin
+        if not span < 1e9:
             raise CRSError(
                 f"road coordinates reach {span:.3g} m in {work_crs.name}: not a place on Earth. The "
                 "layer's CRS is probably wrong; set the CRS its coordinates are in"
@@ -215,13 +214,14 @@ def _road_lines(
     is_line = (type_id == shapely.GeometryType.LINESTRING) | (
         type_id == shapely.GeometryType.MULTILINESTRING
     )
-    bad_type = ~is_line & (type_id >= 0) & ~shapely.is_empty(arr)
+    empty = shapely.is_empty(arr)
+    bad_type = ~is_line & (type_id >= 0) & ~empty
     if bad_type.any():
         raise GeometryError(
             f"the road layer must hold lines; found {geom[bad_type].geom_type.value_counts().to_dict()}"
             " — convert polygons to their boundaries or drop them"
         )
-    keep = (type_id >= 0) & ~shapely.is_empty(arr)
+    keep = (type_id >= 0) & ~empty
     report["n_empty_dropped"] = int((~keep).sum())
     if not keep.any():
         raise EmptyLayerError(
