@@ -336,9 +336,13 @@ def huge_pages_ab(a: argparse.Namespace, n_runs: int) -> str:
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
             out[label].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     lines = [
-        f"network_from_roads, {n:,} nodes, {n_runs} fresh processes each, interleaved "
+        "# Huge pages in the network builder",
+        "",
+        f"`network_from_roads`, {n:,} nodes, {n_runs} fresh processes each, interleaved "
         f"({time.strftime('%Y-%m-%d %H:%M')}, `python bench/bench_user_path.py --huge-pages-ab "
-        f"{n_runs}`): median seconds",
+        f"{n_runs}`): median seconds. The builder asks NumPy for ordinary pages while it runs "
+        "(`accessibility._arrays.short_lived_arrays`); the second row keeps NumPy's default, "
+        "2 MB huge pages for every array of 4 MB or more.",
         "",
         "| builder's arrays | wall | user CPU | system CPU | page faults |",
         "|---|---|---|---|---|",
@@ -449,11 +453,14 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="time network_from_roads (1M) N times with ordinary and with huge pages",
+        help="time network_from_roads (1M) N times with ordinary and with huge pages; writes "
+        "bench/results/huge_pages.md",
     )
     a = p.parse_args()
     if a.huge_pages_ab:
-        print(huge_pages_ab(a, a.huge_pages_ab))
+        text = huge_pages_ab(a, a.huge_pages_ab)
+        (HERE / "results" / "huge_pages.md").write_text(text, encoding="utf-8")
+        print(text)
         return
     if a.child:
         print(json.dumps(CHILDREN[a.child](a)))

@@ -12,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "user_path",
     "user_path_3m",
+    "huge_pages",
     "cold_start",
     "routing",
     "county",
