@@ -70,13 +70,13 @@ def short_lived_arrays() -> Iterator[None]:
     """NumPy's transparent-huge-page hint off while a step makes many large, short-lived arrays.
 
     On Linux NumPy asks the kernel for 2 MB pages (``madvise(MADV_HUGEPAGE)``) for every array
-    of 4 MB or more. For an array made, read once and freed that buys nothing and costs a
-    fresh huge page each time; on virtual machines that hand free memory back to their host
-    (free page reporting, as on this project's benchmark machines) a fresh huge page costs
-    milliseconds, and the network builders, which make hundreds of such arrays, ran 20-30 %
-    slower in a new process (``docs/routing.md``, "Huge pages"). The hint is restored when the
-    last step using this leaves it (it is one setting per process; threads share it). Does
-    nothing where NumPy has no such setting.
+    of 4 MB or more. For an array made, read once and freed that buys little and costs a fresh
+    huge page each time, which is expensive on virtual machines that hand free memory back to
+    their host (free page reporting, as on this project's benchmark machines); the network
+    builders make hundreds of such arrays (``docs/routing.md``, "Huge pages"; ``python
+    bench/bench_user_path.py --huge-pages-ab 5`` times the build both ways). The hint is
+    restored when the last step using this leaves it (it is one setting per process; threads
+    share it). Does nothing where NumPy has no such setting.
 
     Examples
     --------

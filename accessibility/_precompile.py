@@ -65,12 +65,10 @@ def _arg_types() -> dict[str, Any]:
             (f2, f2, i64, i64, f2, f2, a_i64, a_i64, f64, f64, f64, i64, a_i64, a_i64, b)
         ),
         "accessibility.network.boxes:_keep_crossing": (f2, f2, a_i64, a_i64),
-        "accessibility.network.boxes:_off_ends": (f2, a_i64, f2, f2, a_i64, a_i64, a_i64, f64),
         "accessibility.network.boxes:_vertex_within": (f2, f64, a_i64, a_i64, f2, a_i64),
         "accessibility.network.topology:_first_codes": (arr(i64, 2),),
         "accessibility.network.topology:_smallest_vertex": (a_i64, f2, i64),
         "accessibility.routing.graph:_hilbert_index": (a_i64, a_i64, i64),
-        "accessibility.network.types:_hash_words": (arr(types.uint64, readonly=True),),
         "accessibility.network.topology:_union_find": (i64, r_i64, r_i64),
         "accessibility.network.topology:_directed_csr": (i64, r_i64, r_i64, r_f64, r_f64),
         "accessibility.routing.labels:queue_plan": (a_f64, f64),

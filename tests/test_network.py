@@ -470,10 +470,12 @@ def _same_network(a, b) -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_crossings_counted_on_a_second_thread_give_the_same_network_and_warning(seed, monkeypatch):
     """Crossings that are only counted are counted on a second thread while the lines are split
-    (layers of 20,000 lines or more): the same network, report and warning, the warning pointing
-    at the caller's line, as when counted first on this thread."""
+    (layers of 20,000 lines or more), and T-junction candidates at shared junctions are dropped
+    in the grid's kernel (100,000 line ends or more): the same network, report and warning, the
+    warning pointing at the caller's line, as when counted first on this thread and filtered
+    afterwards only."""
     from accessibility import set_options
-    from accessibility.network import assemble
+    from accessibility.network import assemble, repair
 
     geoms = _random_layer(seed)
     roads = gpd.GeoDataFrame({"road_class": ["county"] * len(geoms)}, geometry=geoms, crs=CRS)
@@ -485,6 +487,7 @@ def test_crossings_counted_on_a_second_thread_give_the_same_network_and_warning(
     )
     for threaded in (False, True):
         monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0 if threaded else 10**9)
+        monkeypatch.setattr(repair, "_OFF_VERTICES_MIN_ENDS", 0 if threaded else 10**9)
         started.clear()
         with set_options(n_jobs=2), pytest.warns(NetworkWarning, match="NOT joined") as rec:
             built[threaded] = network_from_roads(roads, modes=("car",), tolerance_m=0.5)
@@ -522,7 +525,8 @@ def test_an_error_counting_crossings_on_the_second_thread_reaches_the_caller(mon
         network_from_roads(roads)
 
 
-def test_the_network_keeps_fingerprints_not_copies_of_its_fixed_columns():
+@pytest.mark.parametrize("n", [7, 150_000])  # hashlib, and the kernel for long columns
+def test_the_network_keeps_fingerprints_not_copies_of_its_fixed_columns(n):
     """A built network used to hold a copy of u, v, length and every mode's times (as much
     memory as those columns) to detect changes in place; a fingerprint per column does."""
     from accessibility.network.types import _fingerprint
@@ -532,7 +536,7 @@ def test_the_network_keeps_fingerprints_not_copies_of_its_fixed_columns():
         isinstance(v, tuple) and not any(isinstance(x, np.ndarray) for x in v)
         for v in net._fixed.values()
     )
-    col = net.edges["car_fwd_min"].to_numpy()
+    col = np.random.default_rng(n).uniform(0, 60, n)
     assert _fingerprint(col.copy()) == _fingerprint(col)
     assert _fingerprint(col[::-1].copy()) != _fingerprint(col)  # order counts
     assert _fingerprint(col.astype(np.float32)) != _fingerprint(col)  # dtype counts
@@ -543,5 +547,8 @@ def test_the_network_keeps_fingerprints_not_copies_of_its_fixed_columns():
     assert _fingerprint(np.array(["a", "b"], dtype=object)) == _fingerprint(
         np.array(["a", "b"], dtype=object)
     )
+    ro = col.copy()
+    ro.flags.writeable = False  # a read-only column (pandas' copy-on-write) hashes the same
+    assert _fingerprint(ro) == _fingerprint(col)
     net.edges.loc[0, "car_fwd_min"] = net.edges.loc[0, "car_fwd_min"]  # the same value: no change
     net.graph("car")

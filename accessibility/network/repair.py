@@ -13,6 +13,10 @@ from .topology import HeldVertices, line_ends, pair_keys, vertices
 
 __all__ = ["crossing_candidates", "crossings", "join_t_junctions", "segments"]
 
+#: Line ends from which the T-junction candidates at shared junctions are dropped in the grid's
+#: kernel (``lines_near_points(off_vertices=True)``; the same pairs remain either way).
+_OFF_VERTICES_MIN_ENDS = 100_000
+
 
 def join_t_junctions(
     geoms: np.ndarray,
@@ -42,7 +46,9 @@ def join_t_junctions(
         tol,
         owner,
         *(segments(coords, cidx) if segs is None else segs),
-        off_vertices=True,  # the pairs at shared junctions: dropped below in any case
+        # the pairs at shared junctions are dropped below in any case: on large layers, in the
+        # grid's kernel (on small ones the test below is quick and no kernel need compile)
+        off_vertices=len(ends_xy) >= _OFF_VERTICES_MIN_ENDS,
     )
     # an end within tol of a vertex of a line is already joined to THAT line (decided per
     # (end, line): two side roads meeting on a through road's interior join each other AND it);
