@@ -42,7 +42,8 @@ class set_options:
     Parameters
     ----------
     progress : bool
-        Show progress bars on long steps (default True).
+        Show progress bars on long steps (default True) where someone watches them: in a
+        terminal or a notebook, not when the error stream goes to a file or a pipe.
     n_jobs : int or None
         Threads for routing; ``None`` uses every core, negative counts back from that.
     max_memory_bytes : int
@@ -88,13 +89,23 @@ T = TypeVar("T")
 
 
 def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> Iterator[T]:
-    """Wrap ``iterable`` in a tqdm bar when the ``progress`` option is on."""
-    if not OPTIONS["progress"]:
+    """Wrap ``iterable`` in a tqdm bar when the ``progress`` option is on and someone can watch
+    it (a notebook, or the error stream is a terminal: a log file or a pipe gets no bar)."""
+    notebook = "IPython" in sys.modules
+    if not OPTIONS["progress"] or not (notebook or _stderr_is_terminal()):
         yield from iterable
         return
-    if "IPython" in sys.modules:  # maybe a notebook: tqdm.auto picks the widget bar
+    if notebook:  # maybe a notebook: tqdm.auto picks the widget bar
         from tqdm.auto import tqdm
     else:  # a terminal: the plain bar, without tqdm.auto's asyncio import
         from tqdm.std import tqdm
 
     yield from tqdm(iterable, desc=desc, total=total, leave=False)
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether ``sys.stderr`` (where tqdm draws) is a terminal."""
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import accessibility
 
 
@@ -121,3 +123,38 @@ def test_lazy_names_are_imported_for_type_checkers():
             for alias in imp.names
         }
         assert typed == lazy, module.__name__
+
+
+class _Stream:
+    """A stand-in for ``sys.stderr``: a terminal or not."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal, self.text = terminal, []
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+    def write(self, s: str) -> int:
+        self.text.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_bars_are_drawn_in_a_terminal_not_into_a_log_or_pipe(terminal, monkeypatch):
+    """A bar in a log file or a pipe is noise (and a county job run as a script paid for
+    importing and drawing it): bars are drawn where someone watches them."""
+    from accessibility import set_options
+    from accessibility.options import progress
+
+    stream = _Stream(terminal)
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    with set_options(progress=True):
+        assert list(progress(range(3), desc="routing")) == [0, 1, 2]
+    assert ("routing" in "".join(stream.text)) is terminal
+    with set_options(progress=False):
+        assert list(progress(range(3), desc="quiet")) == [0, 1, 2]
+    assert "quiet" not in "".join(stream.text)
