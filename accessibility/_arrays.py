@@ -61,8 +61,12 @@ _hint_users = [0, True]  # steps inside short_lived_arrays, and NumPy's hint bef
 
 def _hugepage_setter() -> object:
     """NumPy's ``_set_madvise_hugepage`` (returns the previous setting), or None."""
-    core = getattr(np, "_core", None) or getattr(np, "core", None)
-    return getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    for core in ("_core", "core"):  # NumPy 2, then 1.x (which may also have a ``_core`` stub)
+        multiarray = getattr(getattr(np, core, None), "multiarray", None)
+        setter = getattr(multiarray, "_set_madvise_hugepage", None)
+        if setter is not None:
+            return setter
+    return None
 
 
 @contextlib.contextmanager

@@ -333,14 +333,19 @@ def huge_pages_ab(a: argparse.Namespace, n_runs: int) -> str:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--n", str(n)]
             cmd += ["--facilities", str(n_fac), "--villages", str(n_vil), *flag]
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
             out[label].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     lines = [
         "# Huge pages in the network builder",
         "",
         f"`network_from_roads`, {n:,} nodes, {n_runs} fresh processes each, interleaved "
         f"({time.strftime('%Y-%m-%d %H:%M')}, `python bench/bench_user_path.py --huge-pages-ab "
-        f"{n_runs}`): median seconds. The builder asks NumPy for ordinary pages while it runs "
+        f"{n_runs}"
+        + (f" --n {a.n}" if a.n else "")
+        + (f" --facilities {a.facilities} --villages {a.villages}" if a.facilities else "")
+        + "`): median seconds. The builder asks NumPy for ordinary pages while it runs "
         "(`accessibility._arrays.short_lived_arrays`); the second row keeps NumPy's default, "
         "2 MB huge pages for every array of 4 MB or more.",
         "",
@@ -412,6 +417,12 @@ def _run(step: str, a: argparse.Namespace, n: int, env: dict | None = None) -> d
 def _chain_s(r: dict) -> float:
     """The whole chain's wall seconds (reading the layer excluded, as in the targets)."""
     return sum(v for k, v in r["times"].items() if k != "read")
+
+
+def _runs_of(results: dict, a: argparse.Namespace) -> int:
+    """Chain processes per size: as the run printed them (``--from-log``), else as asked."""
+    counts = [len(r["runs_chain_s"]) for r in results.values() if "runs_chain_s" in r]
+    return max(counts) if counts else getattr(a, "runs", 1)
 
 
 def _median_chain(runs: list[dict]) -> dict:
@@ -546,7 +557,7 @@ def report(results: dict, a: argparse.Namespace, sizes: list[int], steps: list[s
         f"Written by `bench/bench_user_path.py`; command `python bench/bench_user_path.py "
         f"--sizes {','.join(map(str, sizes))} --steps {','.join(steps)}"
         + (f" --facilities {a.facilities} --villages {a.villages}" if a.facilities else "")
-        + (f" --runs {a.runs}" if getattr(a, "runs", 1) > 1 else "")
+        + (f" --runs {_runs_of(results, a)}" if _runs_of(results, a) > 1 else "")
         + (f" --out {_shown(a.out)}`" if Path(a.out).name != "user_path.md" else "`"),
         f"({time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, {os.cpu_count()} cores shared with other work).",
@@ -695,14 +706,14 @@ def _targets(results: dict) -> list[str]:
         t, u, r = c["times"], c.get("cpu", c["times"]), c["rss"]
         runs = len(c.get("runs_build_s", [])) or 1
         # with several runs, each step's target is judged on its median over the runs
-        build = statistics.median(c["runs_build_s"]) if runs > 1 else t["network_from_roads"]
+        build = statistics.median_high(c["runs_build_s"]) if runs > 1 else t["network_from_roads"]
         of = f"median of {runs} fresh processes, " if runs > 1 else ""
         out.append(
             f"- `network_from_roads` ≤ 5 s and ≤ 1.5 GB: {verdict(build <= 5 and r['network_from_roads'] <= 1536)} "
             f"({of}{build:.1f} s wall; the row's run {u['network_from_roads']:.1f} s CPU; peak "
             f"{r['network_from_roads']:,.0f} MB after it)"
         )
-        tc = statistics.median(c["runs_table_s"]) if runs > 1 else t["travel_costs"]
+        tc = statistics.median_high(c["runs_table_s"]) if runs > 1 else t["travel_costs"]
         out.append(
             f"- `travel_costs` {c['facilities']:,} × {c['villages']:,}, 60 min, edge-snapped ≤ 8 s: "
             f"{verdict(tc <= 8)} ({of}{tc:.1f} s wall; the row's run {u['travel_costs']:.1f} s "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 
 import geopandas as gpd
 import numpy as np
@@ -464,7 +466,7 @@ def _same_network(a, b) -> None:
 
     pd.testing.assert_frame_equal(a.nodes, b.nodes)
     pd.testing.assert_frame_equal(a.edges, b.edges)
-    assert a.report == b.report
+    assert list(a.report.items()) == list(b.report.items())  # in the same order too
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -480,11 +482,7 @@ def test_crossings_counted_on_a_second_thread_give_the_same_network_and_warning(
     geoms = _random_layer(seed)
     roads = gpd.GeoDataFrame({"road_class": ["county"] * len(geoms)}, geometry=geoms, crs=CRS)
     built = {}
-    real = assemble.ThreadPoolExecutor
-    started: list[int] = []
-    monkeypatch.setattr(
-        assemble, "ThreadPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k)
-    )
+    started = _threaded(monkeypatch)
     for threaded in (False, True):
         monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0 if threaded else 10**9)
         monkeypatch.setattr(repair, "_OFF_VERTICES_MIN_ENDS", 0 if threaded else 10**9)
@@ -511,6 +509,25 @@ def test_crossings_on_one_core_or_split_are_counted_on_this_thread(monkeypatch):
     assert net.report["n_crossings_split"] == 1
 
 
+def _crossings_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("accessibility-crossings")]
+
+
+def _threaded(monkeypatch) -> list[int]:
+    """Crossings counted on the second thread whatever the layer; the pools started."""
+    from accessibility.network import assemble
+
+    started: list[int] = []
+    real = assemble.ThreadPoolExecutor
+    monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0)
+    monkeypatch.setattr(
+        assemble, "ThreadPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k)
+    )
+    return started
+
+
 def test_an_error_counting_crossings_on_the_second_thread_reaches_the_caller(monkeypatch):
     from accessibility import set_options
     from accessibility.network import assemble
@@ -518,11 +535,43 @@ def test_an_error_counting_crossings_on_the_second_thread_reaches_the_caller(mon
     def fails(*args, **kwargs):
         raise MemoryError("no room for the grid")
 
-    monkeypatch.setattr(assemble, "_THREADED_CROSSINGS_MIN_LINES", 0)
+    started = _threaded(monkeypatch)
     monkeypatch.setattr(assemble, "crossings", fails)
     roads = layer([[(0, 0), (1000, 0)], [(500, -500), (500, 500)]])
     with set_options(n_jobs=2), pytest.raises(MemoryError, match="no room"):
         network_from_roads(roads)
+    assert started == [1] and not _crossings_threads()
+
+
+@pytest.mark.parametrize("failing", ["split_lines", "join_t_junctions"])
+def test_a_build_that_fails_while_crossings_are_counted_raises_its_own_error(failing, monkeypatch):
+    """The build's own error reaches the caller, not the count's (which is dropped with its
+    warning), and no counting thread is left behind."""
+    import warnings
+
+    from accessibility import set_options
+    from accessibility.network import assemble
+
+    def count_fails(*args, **kwargs):
+        raise MemoryError("the count failed too")
+
+    def build_fails(*args, **kwargs):
+        raise ValueError(f"{failing} failed")
+
+    started = _threaded(monkeypatch)
+    monkeypatch.setattr(assemble, failing, build_fails)
+    roads = layer([[(0, 0), (1000, 0)], [(500, -500), (500, 500)]])
+    for count in (assemble.crossings, count_fails):
+        monkeypatch.setattr(assemble, "crossings", count)
+        with (
+            set_options(n_jobs=2),
+            warnings.catch_warnings(),
+            pytest.raises(ValueError, match=f"{failing} failed"),
+        ):
+            warnings.simplefilter("error", NetworkWarning)  # no crossings warning either
+            network_from_roads(roads)
+        assert not _crossings_threads()
+    assert started == [1, 1]
 
 
 @pytest.mark.parametrize("n", [7, 150_000])  # hashlib, and the kernel for long columns
@@ -552,3 +601,15 @@ def test_the_network_keeps_fingerprints_not_copies_of_its_fixed_columns(n):
     assert _fingerprint(ro) == _fingerprint(col)
     net.edges.loc[0, "car_fwd_min"] = net.edges.loc[0, "car_fwd_min"]  # the same value: no change
     net.graph("car")
+    # a text column (a user's replacement) hashes the same in every process
+    code = (
+        "import numpy as np; from accessibility.network.types import _fingerprint; "
+        "print(_fingerprint(np.array(['村道', 'b', None], dtype=object)))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(runs) == 1

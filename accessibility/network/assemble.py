@@ -94,14 +94,16 @@ def assemble(
         report["n_oneway_ignored"] = int(attrs["oneway"].astype(bool).sum())
         attrs = attrs.assign(oneway=False)
     line_length = shapely.length(geoms)
-    crossings_reported: Callable[[], None] = lambda: None  # noqa: E731
+    crossings_done: Callable[[bool], None] = _nothing_pending
     if vertex_keys is None:
-        geoms, crossings_reported = _repair(geoms, options, report, held)
+        geoms, crossings_done = _repair(geoms, options, report, held)
     tol = options.tol
     try:
         parts = split_lines(geoms, tol=tol, vertex_keys=vertex_keys, held=held)
-    finally:
-        crossings_reported()  # its warning first, as before; and its error, if it failed
+    except BaseException:
+        crossings_done(False)  # the count is dropped: this error is the one to see
+        raise
+    crossings_done(True)  # its warning first, as before; and its error, if it failed
     report["n_endpoints_snapped"] = parts["n_endpoints_snapped"]
     line = parts["line"]
     egeoms = parts["geometry"]
@@ -171,15 +173,17 @@ def _repair(
     options: BuildOptions,
     report: dict[str, Any],
     held: HeldVertices | None,
-) -> tuple[np.ndarray, Callable[[], None]]:
+) -> tuple[np.ndarray, Callable[[bool], None]]:
     """Crossings found (and split when asked), then T-junctions joined, on a road layer (the
     steps take the vertices out of ``held``; unchanged lines get them back).
 
-    Returns the lines and a function that reports the crossings (call it once, from the
-    builder's own frame, before the next warning): crossings that are only counted (not
+    Returns the lines and a function to call once, from :func:`assemble`, when the lines are
+    split: ``done(True)`` reports the crossings (before any later warning), ``done(False)``
+    (the build failed) waits for the count and drops it. Crossings that are only counted (not
     ``split_crossings``) are counted on a second thread while the lines are split into edges,
-    when there are two cores and enough lines to gain from it. Nothing the count reads is
-    changed meanwhile (the lines are immutable, the segments its own).
+    when there are two cores and enough lines to gain from it; the report holds their key in
+    the place it has when they are counted first. Nothing the count reads is changed meanwhile
+    (the lines are immutable, the segments its own).
     """
     split = options.split_crossings
 
@@ -201,7 +205,7 @@ def _repair(
         reported(n_cross)
         if options.join_t_junctions:
             geoms, report["n_t_junctions_joined"] = join_t_junctions(geoms, options.tol, held)
-        return geoms, lambda: None
+        return geoms, _nothing_pending
     # the segments once, for both steps; the vertices go back for the T-junctions
     coords, line_of = vertices(geoms, held)
     segs = segments(coords, line_of)
@@ -210,20 +214,35 @@ def _repair(
     del coords, line_of
     if len(geoms) < _THREADED_CROSSINGS_MIN_LINES or resolve_n_jobs() < 2:
         reported(crossings(geoms, split=False, segs=segs)[1])
-        done: Callable[[], None] = lambda: None  # noqa: E731
+        done: Callable[[bool], None] = _nothing_pending
     else:
+        report["n_crossings_not_joined"] = 0  # its place in the report; the count comes later
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessibility-crossings")
         counting = pool.submit(crossings, geoms, split=False, segs=segs)
-        pool.shutdown(wait=False)
 
-        def done() -> None:
-            reported(counting.result()[1])
+        def done(ok: bool) -> None:
+            if not ok:  # the build failed: no count, no warning, no thread left behind
+                pool.shutdown(wait=True, cancel_futures=True)
+                return
+            try:
+                n_cross = counting.result()[1]
+            finally:
+                pool.shutdown(wait=True)
+            reported(n_cross)
 
     if options.join_t_junctions:
-        geoms, report["n_t_junctions_joined"] = join_t_junctions(
-            geoms, options.tol, held, segs=segs
-        )
+        try:
+            geoms, report["n_t_junctions_joined"] = join_t_junctions(
+                geoms, options.tol, held, segs=segs
+            )
+        except BaseException:
+            done(False)
+            raise
     return geoms, done
+
+
+def _nothing_pending(ok: bool) -> None:
+    """:func:`_repair`'s ``done`` when the crossings were counted on this thread."""
 
 
 def _check_collapsed(

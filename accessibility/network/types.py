@@ -331,9 +331,9 @@ def _fingerprint(values: np.ndarray) -> tuple[str, int, int]:
     order or any value's bits differ (``-0.0`` and ``0.0`` too, and NaNs of other payloads)."""
     a = np.ascontiguousarray(values)
     if a.dtype.kind not in "iufb" or a.dtype.itemsize not in (1, 2, 4, 8):
-        # not a numeric column (a user's replacement): by its values, as text
-        text = np.asarray(a, dtype=object).astype(str)
-        return a.dtype.str, len(a), hash(tuple(text.tolist()))
+        # not a numeric column (a user's replacement): pandas' hash of each value (the same in
+        # every process, unlike Python's salted hash of text)
+        a = pd.util.hash_array(np.asarray(a, dtype=object))
     if len(a) < _KERNEL_HASH_MIN:
         # small columns (a county's network): hashlib, no kernel to compile on a fresh install
         digest = hashlib.blake2b(a.tobytes(), digest_size=8).digest()  # under 800 kB
