@@ -24,6 +24,8 @@ Steps (``--steps``, default all):
 Usage::
 
     python bench/bench_user_path.py --sizes 100000,1000000
+    python bench/bench_user_path.py --sizes 100000,300000,1000000 --runs 3   # chain: median of 3
+    python bench/bench_user_path.py --huge-pages-ab 5   # network_from_roads with/without huge pages
     python bench/bench_user_path.py --sizes 3000000 --steps chain --facilities 5000 --villages 150000
 
 Writes ``bench/results/user_path.md`` (``python bench/collect.py`` puts it in BENCHMARKS.md).
