@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["release_free_memory", "short_lived_arrays", "unique_sorted"]
+__all__ = ["pair_keys", "release_free_memory", "short_lived_arrays", "unique_sorted"]
 
 
 @functools.cache
@@ -44,6 +44,19 @@ def release_free_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)  # type: ignore[operator]
+
+
+def pair_keys(a: np.ndarray, b: np.ndarray, n_b: int) -> np.ndarray:
+    """One int64 key per pair ``(a, b)``, ``0 <= b < n_b``, for fast membership tests and
+    duplicate checks (made in int64 before the product: ``a`` may be int8 to int32 codes, and
+    NumPy 1.x keeps a narrow array's type for a product with a scalar that fits it).
+
+    >>> pair_keys(np.array([0, 2], np.int8), np.array([1, 0]), 1000).tolist()
+    [1, 2000]
+    """
+    key = a.astype(np.int64) * max(n_b, 1)
+    key += b
+    return key
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

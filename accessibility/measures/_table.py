@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 
+from .._arrays import pair_keys
 from ..errors import (
     CostUnitError,
     DuplicateIdError,
@@ -299,7 +300,7 @@ def prepare(
         o, d, c = o[keep], d[keep], c[keep]
     by_origin = bool(o.size) and _sorted_distinct(o, d)  # a table from travel_costs
     if o.size and not by_origin and _has_duplicate_pairs(o, d, len(origins), len(destinations)):
-        dup = pd.Index(_pair_keys(o, d, len(destinations))).duplicated()
+        dup = pd.Index(pair_keys(o, d, len(destinations))).duplicated()
         if dup.any():
             first = int(np.flatnonzero(dup)[0])
             raise DuplicateIdError(
@@ -391,19 +392,10 @@ def _sorted_distinct(o: np.ndarray, d: np.ndarray) -> bool:
     return True
 
 
-def _pair_keys(o: np.ndarray, d: np.ndarray, n_d: int) -> np.ndarray:
-    """One int64 key per (origin, destination) pair (made in int64 before the product: the codes
-    may be int8 to int32, and NumPy 1.x keeps a narrow array's type for a product with a scalar
-    that fits it)."""
-    key = o.astype(np.int64) * max(n_d, 1)
-    key += d
-    return key
-
-
 def _has_duplicate_pairs(o: np.ndarray, d: np.ndarray, n_o: int, n_d: int) -> bool:
     """True when an (origin, destination) pair occurs twice; O(n), no hashing. (:func:`prepare`
     asks only for tables that :func:`_sorted_distinct` has not already cleared.)"""
-    key = _pair_keys(o, d, n_d)
+    key = pair_keys(o, d, n_d)
     space = n_o * max(n_d, 1)
     if space <= 4 * key.size + 1_000_000:  # dense enough: mark in a table of flags
         # (one byte per possible pair: several times faster than counting with bincount)

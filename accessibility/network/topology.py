@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 from numba import njit
 
+from .._arrays import pair_keys
 from .boxes import point_pairs_within
 
 __all__ = [
@@ -121,11 +122,6 @@ def cluster_points(
     rep = np.full(comp.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(rep, comp, first)
     return rep[comp][inverse]
-
-
-def pair_keys(a: np.ndarray, b: np.ndarray, n_b: int) -> np.ndarray:
-    """One int64 key per pair ``(a, b)``, ``b < n_b``, for fast membership tests."""
-    return a.astype(np.int64) * np.int64(max(n_b, 1)) + b.astype(np.int64)
 
 
 def line_ends(

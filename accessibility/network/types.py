@@ -343,8 +343,8 @@ def _fingerprint(values: np.ndarray) -> tuple[str, int, int]:
     return a.dtype.str, len(a), int(_hash_words(words))
 
 
-#: Columns of this many values or more are hashed by a kernel (about 8x faster than hashlib's
-#: BLAKE2 on one core); shorter ones by hashlib, which needs no compiling.
+#: Columns of this many values or more are hashed by a kernel (several times faster than
+#: hashlib's BLAKE2); shorter ones by hashlib, which needs no compiling.
 _KERNEL_HASH_MIN = 100_000
 
 

@@ -92,8 +92,10 @@ class Core:
     def sweep(self) -> Sweep:
         """The down arcs by tail and the levels (made on the first call: cost tables never need
         them)."""
-        down = self._down  # shared by threads (the core is cached with the graph): no lock is
-        built = down.get("sweep")  # needed as long as the arcs go only after the sweep is set
+        # shared by threads (the core is cached with the graph): no lock is needed as long as
+        # the arcs go only after the sweep is set
+        down = self._down
+        built = down.get("sweep")
         if built is None:
             arcs = down.get("arcs")
             if arcs is None:  # another thread has just made it
