@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._arrays import short_lived_arrays
 from ._crs import CRSLike, metric_crs
 from .errors import ConfigError, InputFileError, InvalidValueError, MissingColumnError, suggest
 from .network import Network
@@ -364,29 +365,45 @@ def travel_costs(
 
     if not (max_time_min > 0):
         raise InvalidValueError(f"max_time_min must be > 0 minutes, got {max_time_min}")
-    lo, ld = _locate_both(network, origins, destinations, mode, max_snap_m, connector_speed_kmh)
-    graph = network.graph(mode)
-    leave = attachments(lo, network, mode, side="leave")
-    arrive = attachments(ld, network, mode, side="arrive")
-    if len(ld) < len(lo):
-        # search backwards from the (fewer) destinations, recording origins; the pieces come
-        # sorted by destination, then origin: a stable counting sort on the origin, straight
-        # from the pieces, gives origin, then destination
-        parts = many_to_many_parts(
-            graph.reversed(), **_endpoints(arrive, leave), max_cost=max_time_min, n_jobs=n_jobs
-        )
-        # same-edge pairs: the better one where the pieces have the pair, the rest placed by
-        # the regrouping (no second copy of the table)
-        direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
-        extra = _direct_into_parts(parts, direct) if len(direct) else None
-        res = regroup_pairs(parts, "target", len(lo), n_jobs=resolve_n_jobs(n_jobs), extra=extra)
-        cols = {"o": res["target"], "d": res["source"], "cost": res["cost"], "cost2": res["cost2"]}
-    else:
-        res = many_to_many(graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs)
-        cols = {"o": res["source"], "d": res["target"], "cost": res["cost"], "cost2": res["cost2"]}
-        direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
-        if len(direct):
-            cols = _merge_direct(cols, direct, len(ld))
+    # the locating, contraction and searches make large arrays read once or twice and freed
+    with short_lived_arrays():
+        lo, ld = _locate_both(network, origins, destinations, mode, max_snap_m, connector_speed_kmh)
+        graph = network.graph(mode)
+        leave = attachments(lo, network, mode, side="leave")
+        arrive = attachments(ld, network, mode, side="arrive")
+        if len(ld) < len(lo):
+            # search backwards from the (fewer) destinations, recording origins; the pieces come
+            # sorted by destination, then origin: a stable counting sort on the origin, straight
+            # from the pieces, gives origin, then destination
+            parts = many_to_many_parts(
+                graph.reversed(), **_endpoints(arrive, leave), max_cost=max_time_min, n_jobs=n_jobs
+            )
+            # same-edge pairs: the better one where the pieces have the pair, the rest placed by
+            # the regrouping (no second copy of the table)
+            direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+            extra = _direct_into_parts(parts, direct) if len(direct) else None
+            res = regroup_pairs(
+                parts, "target", len(lo), n_jobs=resolve_n_jobs(n_jobs), extra=extra
+            )
+            cols = {
+                "o": res["target"],
+                "d": res["source"],
+                "cost": res["cost"],
+                "cost2": res["cost2"],
+            }
+        else:
+            res = many_to_many(
+                graph, **_endpoints(leave, arrive), max_cost=max_time_min, n_jobs=n_jobs
+            )
+            cols = {
+                "o": res["source"],
+                "d": res["target"],
+                "cost": res["cost"],
+                "cost2": res["cost2"],
+            }
+            direct = _same_edge_pairs(lo, ld, network, mode, max_time_min)
+            if len(direct):
+                cols = _merge_direct(cols, direct, len(ld))
     del res
     out = _labelled_arrays(cols, lo, ld)
     # the cut-off travels with the table: measures refuse limits beyond it (a pair slower than

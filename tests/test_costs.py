@@ -59,6 +59,47 @@ def test_connector_speed_is_configurable():
     assert costs["travel_time_min"].iloc[0] == pytest.approx(100 / 1000 / 3 * 60 + 4.5)
 
 
+@pytest.mark.parametrize("more", ["origins", "destinations"])
+def test_travel_costs_routes_with_ordinary_pages_and_restores_the_hint(more, monkeypatch):
+    """Locating, contraction and searches make large arrays read once or twice: NumPy's
+    huge-page hint is off while they run (both directions of search) and the caller's
+    setting is back before the table is labelled and returned."""
+    import accessibility.costs as costs_module
+    from accessibility._arrays import _hugepage_setter
+
+    setter = _hugepage_setter()
+    if setter is None:
+        pytest.skip("this NumPy has no huge-page setting")
+
+    def hint() -> bool:
+        now = bool(setter(True))
+        setter(now)
+        return now
+
+    seen: dict[str, list[bool]] = {"routing": [], "labelling": []}
+    for name, key in (("_same_edge_pairs", "routing"), ("_labelled_arrays", "labelling")):
+        real = getattr(costs_module, name)
+
+        def spy(*args, _real=real, _key=key, **kwargs):
+            seen[_key].append(hint())
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(costs_module, name, spy)
+    roads = line_layer([[(0, 0), (4000, 0)], [(2000, 0), (2000, 3000)]], ["county", "county"])
+    net = network_from_roads(roads, modes=("car",))
+    many = pts([(500, 100), (1500, -80), (2100, 2500)], ["a", "b", "c"])
+    one = pts([(3500, -50)], ["f"])
+    origins, destinations = (many, one) if more == "origins" else (one, many)
+    old = setter(True)
+    try:
+        costs = travel_costs(net, origins, destinations, mode="car")
+        assert hint() is True
+    finally:
+        setter(old)
+    assert len(costs) == 3
+    assert seen == {"routing": [False], "labelling": [True]}
+
+
 def test_one_way_street_forces_detour():
     # a square: bottom edge one-way eastwards (village road 20 km/h); the rest two-way
     lines = [
