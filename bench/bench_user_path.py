@@ -25,7 +25,7 @@ Usage::
 
     python bench/bench_user_path.py --sizes 100000,1000000
     python bench/bench_user_path.py --sizes 100000,300000,1000000 --runs 3   # chain: median of 3
-    python bench/bench_user_path.py --huge-pages-ab 5   # network_from_roads with/without huge pages
+    python bench/bench_user_path.py --huge-pages-ab 5   # network_from_roads, travel_costs with/without huge pages
     python bench/bench_user_path.py --sizes 3000000 --steps chain --facilities 5000 --villages 150000
 
 Writes ``bench/results/user_path.md`` (``python bench/collect.py`` puts it in BENCHMARKS.md).
@@ -74,6 +74,8 @@ def child_chain(a: argparse.Namespace) -> dict:
 
     acc.set_options(progress=False)
     out: dict = {"import_s": time.perf_counter() - t_start}
+    if a.huge_pages:  # the builder and travel_costs keep NumPy's huge-page hint (--huge-pages-ab)
+        _keep_huge_pages()
     paths = rg.cached(a.n)
     g = rg.generate(a.n)
     villages = rg.points(g, a.villages, 1, "villages")
@@ -82,13 +84,16 @@ def child_chain(a: argparse.Namespace) -> dict:
     base = _peak_mb()
     times: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    sys_cpu: dict[str, float] = {}
     rss: dict[str, float] = {}
 
     def step(name, fn):
         t, c = time.perf_counter(), time.process_time()
+        s0 = resource.getrusage(resource.RUSAGE_SELF).ru_stime
         res = fn()
         times[name] = time.perf_counter() - t
         cpu[name] = time.process_time() - c
+        sys_cpu[name] = resource.getrusage(resource.RUSAGE_SELF).ru_stime - s0
         rss[name] = _peak_mb()
         return res
 
@@ -116,6 +121,7 @@ def child_chain(a: argparse.Namespace) -> dict:
     out.update(
         times=times,
         cpu=cpu,
+        sys_cpu=sys_cpu,
         rss=rss,
         base_mb=base,
         peak_mb=_peak_mb(),
@@ -285,11 +291,21 @@ def child_fca(a: argparse.Namespace) -> dict:
     return rows
 
 
+def _keep_huge_pages() -> None:
+    """The steps that ask NumPy for ordinary pages (the network builder, ``travel_costs``) keep
+    its huge-page hint instead: what they did before (``--huge-pages-ab``)."""
+    import contextlib
+
+    from accessibility import costs as costs_module
+    from accessibility.network import roads as roads_module
+
+    roads_module.short_lived_arrays = contextlib.nullcontext  # type: ignore[assignment]
+    costs_module.short_lived_arrays = contextlib.nullcontext  # type: ignore[assignment]
+
+
 def child_build(a: argparse.Namespace) -> dict:
     """``network_from_roads`` alone, after what the chain does before it; with ``--huge-pages``
     the builder keeps NumPy's huge-page hint (what it did before it asked for ordinary pages)."""
-    import contextlib
-
     import geopandas as gpd
 
     sys.path.insert(0, str(HERE))
@@ -303,10 +319,8 @@ def child_build(a: argparse.Namespace) -> dict:
     rg.points(g, a.villages, 1, "villages"), rg.points(g, a.facilities, 2, "facilities")
     del g
     roads = gpd.read_parquet(rg.cached(a.n)["parquet"])
-    from accessibility.network import roads as roads_module
-
     if a.huge_pages:
-        roads_module.short_lived_arrays = contextlib.nullcontext  # type: ignore[assignment]
+        _keep_huge_pages()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     acc.network_from_roads(roads, speeds=rg.CAR_SPEEDS, modes=("car",))
@@ -321,44 +335,72 @@ def child_build(a: argparse.Namespace) -> dict:
 
 
 def huge_pages_ab(a: argparse.Namespace, n_runs: int) -> str:
-    """``network_from_roads`` at 1M nodes in fresh processes, the builder asking for ordinary
-    pages (as shipped) and keeping NumPy's huge-page hint, interleaved: medians."""
+    """``network_from_roads`` and the chain (for ``travel_costs``) at 1M nodes in fresh
+    processes, the builder and ``travel_costs`` asking for ordinary pages (as shipped) and
+    keeping NumPy's huge-page hint, interleaved: medians."""
     sys.path.insert(0, str(HERE))
     import road_graphs as rg
 
     n = a.n or 1_000_000
     rg.cached(n)
-    out: dict[str, list[dict]] = {"ordinary pages (as shipped)": [], "huge pages": []}
+    labels = ("ordinary pages (as shipped)", "huge pages")
+    out: dict[tuple[str, str], list[dict]] = {
+        (c, x): [] for c in ("build", "chain") for x in labels
+    }
     for _ in range(n_runs):
-        for label, flag in (("ordinary pages (as shipped)", []), ("huge pages", ["--huge-pages"])):
-            n_fac, n_vil = _points(n, a)
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--n", str(n)]
-            cmd += ["--facilities", str(n_fac), "--villages", str(n_vil), *flag]
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-            if proc.returncode != 0:
-                raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-            out[label].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        for child in ("build", "chain"):
+            for label, flag in zip(labels, ([], ["--huge-pages"]), strict=True):
+                n_fac, n_vil = _points(n, a)
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--child", child]
+                cmd += ["--n", str(n), "--facilities", str(n_fac), "--villages", str(n_vil), *flag]
+                env = {**os.environ, "PYTHONPATH": str(ROOT)}
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+                out[child, label].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    n_fac, n_vil = _points(n, a)
     lines = [
-        "# Huge pages in the network builder",
+        "# Huge pages in the network builder and `travel_costs`",
         "",
-        f"`network_from_roads`, {n:,} nodes, {n_runs} fresh processes each, interleaved "
+        f"{n:,} nodes, {n_runs} fresh processes each way, interleaved "
         f"({time.strftime('%Y-%m-%d %H:%M')}, `python bench/bench_user_path.py --huge-pages-ab "
         f"{n_runs}"
         + (f" --n {a.n}" if a.n else "")
         + (f" --facilities {a.facilities} --villages {a.villages}" if a.facilities else "")
-        + "`): median seconds. The builder asks NumPy for ordinary pages while it runs "
-        "(`accessibility._arrays.short_lived_arrays`); the second row keeps NumPy's default, "
-        "2 MB huge pages for every array of 4 MB or more.",
+        + "`): median seconds. `network_from_roads` and `travel_costs` ask NumPy for ordinary "
+        "pages while they run (`accessibility._arrays.short_lived_arrays`); the second row of "
+        "each table keeps NumPy's default, 2 MB huge pages for every array of 4 MB or more.",
         "",
-        "| builder's arrays | wall | user CPU | system CPU | page faults |",
+        "`network_from_roads` alone (`--child build`):",
+        "",
+        "| arrays | wall | user CPU | system CPU | page faults |",
         "|---|---|---|---|---|",
     ]
-    for label, rs in out.items():
+    for label in labels:
+        rs = out["build", label]
         med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
         lines.append(
             f"| {label} | {med['wall_s']:.2f} s | {med['user_s']:.2f} s | {med['sys_s']:.2f} s "
             f"| {med['page_faults']:,.0f} |"
+        )
+    lines += [
+        "",
+        f"`travel_costs` in the chain ({n_fac:,} facilities × {n_vil:,} villages, 60 min, "
+        "edge-snapped; `--child chain`; both the builder and `travel_costs` as the row says):",
+        "",
+        "| arrays | travel_costs wall | CPU (2 threads) | system CPU | chain peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    for label in labels:
+        rs = out["chain", label]
+
+        def med(key: str, rs: list[dict] = rs) -> float:
+            return statistics.median(r[key]["travel_costs"] for r in rs)
+
+        peak = statistics.median(r["peak_mb"] for r in rs)
+        lines.append(
+            f"| {label} | {med('times'):.2f} s | {med('cpu'):.2f} s | {med('sys_cpu'):.2f} s "
+            f"| {peak:,.0f} MB |"
         )
     return "\n".join(lines) + "\n"
 
@@ -466,7 +508,8 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="time network_from_roads (1M) N times with ordinary and with huge pages; writes "
+        help="time network_from_roads and travel_costs (1M) N times with ordinary and with huge "
+        "pages; writes "
         "bench/results/huge_pages.md",
     )
     a = p.parse_args()
