@@ -6,7 +6,8 @@ row. Ids are short (``v123``, 12-digit village codes, names of a few Chinese cha
 each id is read as at most three 8-byte words straight from the Arrow buffers, hashed, and found
 in an open-addressing table whose slots hold the index labels' first three words and length: an id
 of up to 24 bytes is matched without touching the labels' text (one cache line per lookup, no
-byte loops), two to three times faster than ``index_in``. Longer ids make :func:`text_positions`
+byte loops), faster than ``index_in`` (``python bench/bench_user_path.py --steps fca`` compares
+them). Longer ids make :func:`text_positions`
 give up (returning None) and the caller use ``index_in``.
 
 The table is a quarter full at most, so almost every id is found at its first slot.
@@ -49,22 +50,43 @@ def _word(buf, a, e):
 
 
 @njit(inline="always")
-def _key(buf, a, e):
-    """The first three words of the text ``a .. e`` (0 past its end) and a hash of it and its
-    length (the words past 8 and 16 bytes are read only for texts that long)."""
-    n = e - a
-    w0 = _word(buf, a, e)
+def _hash(w0, w1, w2, n):
+    """A hash of a text's first three words (see :func:`_word`; 0 past its end) and its length
+    ``n`` (the words past 8 and 16 bytes count only for texts that long).
+
+    The callers read the words themselves (:func:`_word`, the second and third only for texts
+    that long): a helper returning the words and the hash as a tuple compiled to much slower
+    code."""
     h = (w0 ^ (np.uint64(n) * _M1)) * _M2
-    w1 = _U0
-    w2 = _U0
     if n > 8:
-        w1 = _word(buf, a + 8, e)
         h = (h ^ w1 ^ (h >> _U29)) * _M1
         if n > 16:
-            w2 = _word(buf, a + 16, e)
             h = (h ^ w2 ^ (h >> _U29)) * _M2
-    h ^= h >> _U32
-    return w0, w1, w2, h
+    return h ^ (h >> _U32)
+
+
+@njit(inline="always")
+def _find(words, a, e, table, mask):
+    """The position stored in ``table`` (see :func:`_positions`) for the text ``a .. e`` of
+    ``words``, -1 when it is not there."""
+    n = e - a
+    w0 = _word(words, a, e)
+    w1 = _word(words, a + 8, e) if n > 8 else _U0
+    w2 = _word(words, a + 16, e) if n > 16 else _U0
+    length = np.uint64(n) << _U32
+    s = _hash(w0, w1, w2, n) & mask
+    while True:
+        last = table[s, 3]
+        if last == _FREE:
+            return -1
+        if (
+            table[s, 0] == w0
+            and table[s, 1] == w1
+            and table[s, 2] == w2
+            and (last & ~_FREE) == length
+        ):
+            return np.int64(last & _FREE)
+        s = (s + _U1) & mask
 
 
 _IN_INT = types.Array(types.int64, 1, "C", readonly=True)  # (writable arrays are taken too)
@@ -100,9 +122,13 @@ def _positions(off, buf, split, tail, tail_start, label_off, label_buf, table, o
     table[:, 3] = _FREE  # three words, then length << 32 | position
     for j in range(n_labels):
         a, e = label_off[j], label_off[j + 1]
-        w0, w1, w2, h = _key(label_buf, a, e)
-        if e - a > MAX_BYTES:
+        n = e - a
+        if n > MAX_BYTES:
             continue  # no text of at most MAX_BYTES equals it
+        w0 = _word(label_buf, a, e)
+        w1 = _word(label_buf, a + 8, e) if n > 8 else _U0
+        w2 = _word(label_buf, a + 16, e) if n > 16 else _U0
+        h = _hash(w0, w1, w2, n)
         s = h & mask
         while table[s, 3] != _FREE:
             s = (s + _U1) & mask
@@ -110,31 +136,23 @@ def _positions(off, buf, split, tail, tail_start, label_off, label_buf, table, o
         table[s, 1] = w1
         table[s, 2] = w2
         table[s, 3] = (np.uint64(e - a) << _U32) | np.uint64(j)
-    for i in range(off.size - 1):
+    # the texts that end after ``split`` are the last ones (the offsets grow): they are read
+    # from the tail, the others from the buffer, in two loops (one loop choosing the array text
+    # by text compiled to much slower code)
+    n_texts = off.size - 1
+    k = n_texts
+    while k > 0 and off[k] > split:
+        k -= 1
+    for i in range(k):
         a, e = off[i], off[i + 1]
         if e - a > MAX_BYTES:
             return False
-        if e <= split:
-            w0, w1, w2, h = _key(buf, a, e)
-        else:
-            w0, w1, w2, h = _key(tail, a - tail_start, e - tail_start)
-        length = np.uint64(e - a) << _U32
-        s = h & mask
-        code = -1
-        while True:
-            last = table[s, 3]
-            if last == _FREE:
-                break
-            if (
-                table[s, 0] == w0
-                and table[s, 1] == w1
-                and table[s, 2] == w2
-                and (last & ~_FREE) == length
-            ):
-                code = np.int64(last & _FREE)
-                break
-            s = (s + _U1) & mask
-        out[i] = code
+        out[i] = _find(buf, a, e, table, mask)
+    for i in range(k, n_texts):
+        a, e = off[i], off[i + 1]
+        if e - a > MAX_BYTES:
+            return False
+        out[i] = _find(tail, a - tail_start, e - tail_start, table, mask)
     return True
 
 
