@@ -217,3 +217,35 @@ def test_a_subset_of_targets_with_zero_cost_arcs_equals_scipy(seed):
     ref[ref < 1e-200] = 0.0  # nodes reached from a facility through zero-cost arcs only
     got = dict(zip(r["target"].tolist(), r["cost"].tolist(), strict=True))
     assert got == {int(t): float(ref[t]) for t in targets if np.isfinite(ref[t])}
+
+
+@pytest.mark.slow
+def test_nearest_k1_pool_growth_stays_within_bounds(tmp_path):
+    """A correction (a settled label improved by a tie or a zero-cost arc) relaxes a node's arcs
+    again, so the pool of queue entries grows; the search leaves its loop for a larger pool
+    before a node whose correction might not fit. With numba's bounds checks (a fresh cache, so
+    the kernel compiles with them) the costs and sources still equal SciPy's, in both queue
+    modes (integer costs: the cases above, where corrections grow the pool)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import numpy as np
+from test_nearest_scipy import check, ours_and_scipy, random_arcs
+for low in (0, 1):
+    for seed in (4, 5, 6):
+        tail, head, cost = random_arcs(400, 0.006, seed, low)
+        fac = np.random.default_rng(seed).choice(400, 25, replace=False)
+        check(*ours_and_scipy(400, tail, head, cost, fac, np.inf), exact=True)
+print("ok")
+"""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"

@@ -11,6 +11,7 @@ import heapq
 import itertools
 import math
 import os
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -886,3 +887,51 @@ def test_bucket_queue_corrects_a_settled_tie_through_a_zero_cost_arc():
     assert heap[3].tolist() == [5.0, 0.0]
     for a, b in zip(heap, lifo, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_bucket_queue_correction_of_a_hub_outgrows_the_pool():
+    """As above, with node 2 a hub of 20 out-arcs: its correction relaxes them again while the
+    first 20 entries still wait in their bucket, more entries than the pool was made for (one
+    per arc and seed), so the pool grows during the search; the same pairs as the heap's."""
+    leaves = list(range(3, 23))
+    g = csr_from_arcs(
+        23,
+        [0, 0, 1] + [2] * len(leaves),
+        [1, 2, 2, *leaves],
+        [1.0, 1.0, 0.0] + [1.0] * len(leaves),
+        cost2=[0.0, 100.0, 0.0] + [5.0] * len(leaves),
+    )
+    src = (np.array([0]), np.array([0]), np.zeros(1), np.zeros(1))
+    tgt = (np.arange(len(leaves)), np.array(leaves), np.zeros(len(leaves)), np.zeros(len(leaves)))
+    (heap, lifo), used = _chunk_both_queues(g, src, tgt, 10.0, True)
+    assert used
+    assert heap[3].tolist() == [5.0] * len(leaves)
+    for a, b in zip(heap, lifo, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_bucket_queue_pool_growth_stays_within_bounds(tmp_path):
+    """A correction in the LIFO search needs room for the arcs it relaxes again: when the pool
+    lacks it the entry goes back to its bucket, the pool grows outside the search loop and the
+    entry is taken again. With numba's bounds checks (a fresh cache, so the kernels compile with
+    them) the corrected searches above (the hub's outgrows the pool) and the perturbed grid still
+    equal the heap's."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import test_routing as t
+t.test_bucket_queue_corrects_a_settled_tie_through_a_zero_cost_arc()
+t.test_bucket_queue_correction_of_a_hub_outgrows_the_pool()
+t.test_bucket_queue_search_equals_heap_on_a_perturbed_grid()
+print("ok")
+"""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "ok"

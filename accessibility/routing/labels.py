@@ -259,14 +259,17 @@ def nearest_one(
     # costs no array of its own, nor a second random access per settled node)
     lab_s = np.full(n, -1, np.int32)  # (the caller checks the source indices fit)
     inv, n_buckets, lifo = queue_plan(cost, bound)
-    mask = n_buckets - 1
     pushes_cap = head.shape[0] + seed_node.shape[0] + 1  # one push per seed and relaxed arc
-    pk = np.empty(pushes_cap, np.float64)  # the pool: cost, node, next entry of the list
-    pv = np.empty(pushes_cap, np.int64)  # (int64 as pn: one compiled resized() less)
-    pn = np.empty(pushes_cap, np.int64)
+    # and room for one correction (see the search loop below)
+    max_deg = 0
+    for u in range(n):
+        max_deg = max(max_deg, indptr[u + 1] - indptr[u])
+    pk = np.empty(pushes_cap + max_deg, np.float64)  # the pool: cost, node, next entry of the list
+    pv = np.empty(pk.shape[0], np.int64)  # (int64 as pn: one compiled resized() less)
+    pn = np.empty(pk.shape[0], np.int64)
     bh = np.full(n_buckets, -1, np.int64)  # first entry of every bucket of the window
     # the current bucket's heap (not lifo): at most every push, as the pool
-    hk = np.empty(1 if lifo else pushes_cap, np.float64)
+    hk = np.empty(1 if lifo else pk.shape[0], np.float64)
     hv = np.empty(hk.shape[0], np.int64)
     # current bucket, entries in the window, overflow head, entries, smallest bucket
     q = np.array([-1, 0, -1, 0, 0], np.int64)
@@ -284,6 +287,7 @@ def nearest_one(
             lab_d2[u] = c2
         lab_s[u] = s
         top = pool_push(pk, pv, pn, bh, q, top, c, u, bucket_of(c, inv))
+    mask = n_buckets - 1
     cb = q[0]
     wcount = q[1]  # (the hot counters in locals; q is written back around advance_queue)
     lim = cb + mask  # the last bucket of the window
@@ -292,110 +296,120 @@ def nearest_one(
     extra = 0  # arcs relaxed again by corrections
     found = 0
     stop = np.inf  # after the early stop: drain the current bucket
-    while True:
-        if not lifo and bh[cb & mask] >= 0:  # entries of the current bucket into its heap
-            before = size
-            size = _list_to_heap(hk, hv, size, pk, pv, pn, bh, cb & mask)
-            wcount -= size - before
-        if (bh[cb & mask] < 0) if lifo else (size == 0):
-            if stop < np.inf or (wcount == 0 and q[3] == 0):
+    # The pool grows outside the search loop: an array replaced inside that loop made numba
+    # compile the whole loop to slower code. Every push follows a seed or a relaxed arc, so the
+    # pool needs pushes_cap + extra entries, and a correction adds at most max_deg to extra: the
+    # loop leaves for a larger pool before a node is taken whose correction might not fit.
+    done = False
+    while not done:
+        if pushes_cap + extra + max_deg > pk.shape[0]:
+            cap = 2 * (pushes_cap + extra + max_deg)
+            pk = resized(pk, top, cap)
+            pv = resized(pv, top, cap)
+            pn = resized(pn, top, cap)
+            if not lifo:
+                hk = resized(hk, size, cap)
+                hv = resized(hv, size, cap)
+        while True:
+            if pushes_cap + extra + max_deg > pk.shape[0]:
                 break
-            q[1] = wcount
-            advance_queue(q, pk, pn, bh, inv)
-            cb = q[0]
-            wcount = q[1]
-            lim = cb + mask
-            continue
-        if lifo:
-            i = bh[cb & mask]
-            bh[cb & mask] = pn[i]
-            wcount -= 1
-            d = pk[i]
-            u = pv[i]
-            pn[i] = free
-            free = i
-            # prefetch along the bucket's list: the arcs of the next node, the labels of the one
-            # after, the pool entry after that (the list is scattered over the reused pool:
-            # 1.8x faster at 1M nodes; written out: an inlined function measured slower)
-            i = bh[cb & mask]
-            if i >= 0:
-                prefetch(head, indptr[pv[i]])
-                prefetch(cost, indptr[pv[i]])
-                i = pn[i]
+            if not lifo and bh[cb & mask] >= 0:  # entries of the current bucket into its heap
+                before = size
+                size = _list_to_heap(hk, hv, size, pk, pv, pn, bh, cb & mask)
+                wcount -= size - before
+            if (bh[cb & mask] < 0) if lifo else (size == 0):
+                if stop < np.inf or (wcount == 0 and q[3] == 0):
+                    done = True
+                    break
+                q[1] = wcount
+                advance_queue(q, pk, pn, bh, inv)
+                cb = q[0]
+                wcount = q[1]
+                lim = cb + mask
+                continue
+            if lifo:
+                i = bh[cb & mask]
+                bh[cb & mask] = pn[i]
+                wcount -= 1
+                d = pk[i]
+                u = pv[i]
+                pn[i] = free
+                free = i
+                # prefetch along the bucket's list: the arcs of the next node, the labels of the one
+                # after, the pool entry after that (the list is scattered over the reused pool:
+                # 1.8x faster at 1M nodes; written out: an inlined function measured slower)
+                i = bh[cb & mask]
                 if i >= 0:
-                    prefetch(lab_d, pv[i])
-                    prefetch(lab_s, pv[i])
-                    prefetch(indptr, pv[i])
+                    prefetch(head, indptr[pv[i]])
+                    prefetch(cost, indptr[pv[i]])
                     i = pn[i]
                     if i >= 0:
-                        prefetch(pv, i)
-                        prefetch(pn, i)
-                        prefetch(pk, i)
-        else:
-            d = hk[0]
-            u = hv[0]
-            size = pop(hk, hv, size)
-        if d != lab_d[u] or (d > stop and not lifo):
-            # stale: u has a smaller cost. After the last target is settled a heap stops at the
-            # first larger cost; a LIFO bucket is not in cost order, so it is drained whole
-            # (an entry above that cost may still lower a target through a zero-cost arc)
-            continue
-        s = lab_s[u]
-        if s < -1:
-            s = -2 - s  # settled before: a label corrected, relax again
-            # every push follows a relaxed arc: room for the arcs relaxed once more (the check
-            # lives here, on the rare path, not on every push)
-            extra += indptr[u + 1] - indptr[u]
-            if pushes_cap + extra > pk.shape[0]:
-                pk = resized(pk, top, 2 * (pushes_cap + extra))
-                pv = resized(pv, top, pk.shape[0])
-                pn = resized(pn, top, pk.shape[0])
-                if not lifo:
-                    hk = resized(hk, size, pk.shape[0])
-                    hv = resized(hv, size, pk.shape[0])
-        else:
-            lab_s[u] = -2 - s
-            if n_target_nodes > 0 and is_target[u]:
-                found += 1
-                if found == n_target_nodes:
-                    stop = d
-        d2 = lab_d2[u] if with2 else 0.0
-        for a in range(indptr[u], indptr[u + 1]):
-            nd = d + cost[a]
-            if nd > bound:
-                continue
-            v = head[a]
-            dv = lab_d[v]
-            if nd > dv:
-                continue
-            nd2 = d2 + cost2[a] if with2 else 0.0
-            sv = lab_s[v]
-            settled = sv < -1
-            if nd == dv:  # a tie on cost: the smaller (cost2, source) wins
-                if settled:
-                    sv = -2 - sv
-                w2 = lab_d2[v] if with2 else 0.0
-                if not (nd2 < w2 or (nd2 == w2 and s < sv)):
-                    continue
-            lab_d[v] = nd
-            if with2:
-                lab_d2[v] = nd2
-            lab_s[v] = -2 - s if settled else s
-            bi = bucket_of(nd, inv)
-            if bi <= lim:  # (written out: pool_push keeps its counters in q)
-                j = free
-                if j >= 0:
-                    free = pn[j]
-                else:
-                    j = top
-                    top += 1
-                pk[j] = nd
-                pv[j] = v
-                pn[j] = bh[bi & mask]
-                bh[bi & mask] = j
-                wcount += 1
+                        prefetch(lab_d, pv[i])
+                        prefetch(lab_s, pv[i])
+                        prefetch(indptr, pv[i])
+                        i = pn[i]
+                        if i >= 0:
+                            prefetch(pv, i)
+                            prefetch(pn, i)
+                            prefetch(pk, i)
             else:
-                top = pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
+                d = hk[0]
+                u = hv[0]
+                size = pop(hk, hv, size)
+            if d != lab_d[u] or (d > stop and not lifo):
+                # stale: u has a smaller cost. After the last target is settled a heap stops at the
+                # first larger cost; a LIFO bucket is not in cost order, so it is drained whole
+                # (an entry above that cost may still lower a target through a zero-cost arc)
+                continue
+            s = lab_s[u]
+            if s < -1:
+                s = -2 - s  # settled before: a label corrected, relax again
+                # every push follows a relaxed arc: room for the arcs relaxed once more (the check
+                # lives here, on the rare path, not on every push)
+                extra += indptr[u + 1] - indptr[u]
+            else:
+                lab_s[u] = -2 - s
+                if n_target_nodes > 0 and is_target[u]:
+                    found += 1
+                    if found == n_target_nodes:
+                        stop = d
+            d2 = lab_d2[u] if with2 else 0.0
+            for a in range(indptr[u], indptr[u + 1]):
+                nd = d + cost[a]
+                if nd > bound:
+                    continue
+                v = head[a]
+                dv = lab_d[v]
+                if nd > dv:
+                    continue
+                nd2 = d2 + cost2[a] if with2 else 0.0
+                sv = lab_s[v]
+                settled = sv < -1
+                if nd == dv:  # a tie on cost: the smaller (cost2, source) wins
+                    if settled:
+                        sv = -2 - sv
+                    w2 = lab_d2[v] if with2 else 0.0
+                    if not (nd2 < w2 or (nd2 == w2 and s < sv)):
+                        continue
+                lab_d[v] = nd
+                if with2:
+                    lab_d2[v] = nd2
+                lab_s[v] = -2 - s if settled else s
+                bi = bucket_of(nd, inv)
+                if bi <= lim:  # (written out: pool_push keeps its counters in q)
+                    j = free
+                    if j >= 0:
+                        free = pn[j]
+                    else:
+                        j = top
+                        top += 1
+                    pk[j] = nd
+                    pv[j] = v
+                    pn[j] = bh[bi & mask]
+                    bh[bi & mask] = j
+                    wcount += 1
+                else:
+                    top = pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
     return _best_per_target(
         lab_d, lab_d2, lab_s, att_ptr, att_tid, att_cost, att_cost2, n_tid, max_cost, with2
     )

@@ -377,110 +377,127 @@ def _search_lifo(
     q[0], q[1], q[2], q[3], q[4] = -1, 0, -1, 0, 0
     top = np.int64(0)  # (not a literal 0: one compiled resized() per dtype)
     base_cap = head.shape[0] + (s1 - s0) + 1  # one push per seed and relaxed arc
-    if base_cap > pk.shape[0]:
-        pk = resized(pk, top, base_cap)
-        pv = resized(pv, top, base_cap)
-        pn = resized(pn, top, base_cap)
-    for s in range(s0, s1):
-        u = seed_node[s]
-        c = seed_cost[s]
-        c2 = seed_cost2[s] if with2 else 0.0
-        if c > bound:
-            continue
-        if stamp[u] == reached and not (
-            c < dist[u, 0] or (with2 and c == dist[u, 0] and c2 < dist[u, 1])
-        ):
-            continue
-        dist[u, 0] = c
-        if with2:
-            dist[u, 1] = c2
-        stamp[u] = reached
-        top = pool_push(pk, pv, pn, bh, q, top, c, u, bucket_of(c, inv))
-    cb = q[0]
-    wcount = q[1]
-    lim = cb + mask
+    cb = wcount = lim = 0
     free = -1
     extra = 0  # arcs relaxed again by corrections
     nset = 0
     found = 0
     stop = np.inf  # after the early stop: drain the current bucket
-    while True:
-        if bh[cb & mask] < 0:
-            if stop < np.inf or (wcount == 0 and q[3] == 0):
-                break
-            q[1] = wcount
-            advance_queue(q, pk, pn, bh, inv)
+    # The pool grows outside the search loop (before the seeds, and when a correction needs
+    # room): an array replaced inside that loop made numba compile the whole loop to slower
+    # code (see nearest_one).
+    room = base_cap
+    seeded = False
+    finished = False
+    while not finished:
+        if room > pk.shape[0]:
+            pk = resized(pk, top, room)
+            pv = resized(pv, top, room)
+            pn = resized(pn, top, room)
+        if not seeded:
+            seeded = True
+            for s in range(s0, s1):
+                u = seed_node[s]
+                c = seed_cost[s]
+                c2 = seed_cost2[s] if with2 else 0.0
+                if c > bound:
+                    continue
+                if stamp[u] == reached and not (
+                    c < dist[u, 0] or (with2 and c == dist[u, 0] and c2 < dist[u, 1])
+                ):
+                    continue
+                dist[u, 0] = c
+                if with2:
+                    dist[u, 1] = c2
+                stamp[u] = reached
+                top = pool_push(pk, pv, pn, bh, q, top, c, u, bucket_of(c, inv))
             cb = q[0]
             wcount = q[1]
             lim = cb + mask
-            continue
-        i = bh[cb & mask]
-        bh[cb & mask] = pn[i]
-        wcount -= 1
-        d = pk[i]
-        u = pv[i]
-        pn[i] = free
-        free = i
-        i = bh[cb & mask]
-        if i >= 0:
-            prefetch(head, indptr[pv[i]])
-            prefetch(cost, indptr[pv[i]])
-            i = pn[i]
-            if i >= 0:
-                prefetch(stamp, pv[i])
-                prefetch(indptr, pv[i])
-        if d != dist[u, 0]:
-            continue  # stale: u has a smaller cost
-        if stamp[u] == done:
-            # settled before: a label corrected, relax again (room for the arcs relaxed once
-            # more: every push follows a relaxed arc)
-            extra += indptr[u + 1] - indptr[u]
-            if base_cap + extra > pk.shape[0]:
-                pk = resized(pk, top, 2 * (base_cap + extra))
-                pv = resized(pv, top, pk.shape[0])
-                pn = resized(pn, top, pk.shape[0])
-        else:
-            stamp[u] = done
-            settled[nset] = u
-            nset += 1
-            if n_target_nodes > 0 and is_target[u]:
-                found += 1
-                if found == n_target_nodes:
-                    stop = d
-        d2 = dist[u, 1] if with2 else 0.0
-        for a in range(indptr[u], indptr[u + 1]):
-            nd = d + cost[a]
-            if nd > bound:
+        while True:
+            if bh[cb & mask] < 0:
+                if stop < np.inf or (wcount == 0 and q[3] == 0):
+                    finished = True
+                    break
+                q[1] = wcount
+                advance_queue(q, pk, pn, bh, inv)
+                cb = q[0]
+                wcount = q[1]
+                lim = cb + mask
                 continue
-            v = head[a]
-            sv = stamp[v]
-            nd2 = d2 + cost2[a] if with2 else 0.0
-            if sv >= reached:
-                dv = dist[v, 0]
-                if nd > dv:
-                    continue
-                if nd == dv and not (with2 and nd2 < dist[v, 1]):
-                    continue
+            e = bh[cb & mask]
+            bh[cb & mask] = pn[e]
+            wcount -= 1
+            d = pk[e]
+            u = pv[e]
+            pn[e] = free
+            free = e
+            i = bh[cb & mask]
+            if i >= 0:
+                prefetch(head, indptr[pv[i]])
+                prefetch(cost, indptr[pv[i]])
+                i = pn[i]
+                if i >= 0:
+                    prefetch(stamp, pv[i])
+                    prefetch(indptr, pv[i])
+            if d != dist[u, 0]:
+                continue  # stale: u has a smaller cost
+            if stamp[u] == done:
+                # settled before: a label corrected, relax again (room for the arcs relaxed once
+                # more: every push follows a relaxed arc)
+                deg = indptr[u + 1] - indptr[u]
+                if base_cap + extra + deg > pk.shape[0]:
+                    # no room: the entry back at the head of its bucket, the pool grown outside
+                    # this loop, and the entry taken again
+                    free = pn[e]
+                    pn[e] = bh[cb & mask]
+                    bh[cb & mask] = e
+                    wcount += 1
+                    room = 2 * (base_cap + extra + deg)
+                    break
+                extra += deg
             else:
-                stamp[v] = reached
-            dist[v, 0] = nd
-            if with2:
-                dist[v, 1] = nd2
-            bi = bucket_of(nd, inv)
-            if bi <= lim:
-                j = free
-                if j >= 0:
-                    free = pn[j]
+                stamp[u] = done
+                settled[nset] = u
+                nset += 1
+                if n_target_nodes > 0 and is_target[u]:
+                    found += 1
+                    if found == n_target_nodes:
+                        stop = d
+            d2 = dist[u, 1] if with2 else 0.0
+            for a in range(indptr[u], indptr[u + 1]):
+                nd = d + cost[a]
+                if nd > bound:
+                    continue
+                v = head[a]
+                sv = stamp[v]
+                nd2 = d2 + cost2[a] if with2 else 0.0
+                if sv >= reached:
+                    dv = dist[v, 0]
+                    if nd > dv:
+                        continue
+                    if nd == dv and not (with2 and nd2 < dist[v, 1]):
+                        continue
                 else:
-                    j = top
-                    top += 1
-                pk[j] = nd
-                pv[j] = v
-                pn[j] = bh[bi & mask]
-                bh[bi & mask] = j
-                wcount += 1
-            else:
-                top = pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
+                    stamp[v] = reached
+                dist[v, 0] = nd
+                if with2:
+                    dist[v, 1] = nd2
+                bi = bucket_of(nd, inv)
+                if bi <= lim:
+                    j = free
+                    if j >= 0:
+                        free = pn[j]
+                    else:
+                        j = top
+                        top += 1
+                    pk[j] = nd
+                    pv[j] = v
+                    pn[j] = bh[bi & mask]
+                    bh[bi & mask] = j
+                    wcount += 1
+                else:
+                    top = pool_push(pk, pv, pn, bh, q, top, nd, v, bi)
     return nset, pk, pv, pn
 
 
