@@ -47,6 +47,13 @@ from .grow import grow, resized
 _MAX_SCAN = 256
 #: ``diff`` of a node whose neighbours changed since it was last looked at (below any threshold)
 _STALE = -(2**30)
+#: the most in- or out-neighbours of a node that is contracted (the scratch lists hold 64)
+_MAX_LIST = 64
+#: pool entries one neighbour's list may take while a node is contracted: a list of at most
+#: ``_MAX_SCAN`` entries (no hub) gains at most ``_MAX_LIST`` (one per shortcut through the node),
+#: moving to the pool's end each time it is full with twice the room (``2 * cap + 2``): the caps
+#: it takes sum to at most twice the last, which is below ``2 * (its length) + 2``
+_ROOM_PER_NEIGHBOUR = 4 * (_MAX_SCAN + _MAX_LIST) + 4
 
 
 @njit(cache=True, nogil=True)
@@ -90,13 +97,11 @@ def _set_cost(nb, pc, pc2, start, length, x, y, c, c2):
 @njit(inline="always", cache=True, nogil=True)
 def _append(nb, pc, pc2, start, length, cap, top, x, y, c, c2):
     """Append neighbour ``y`` with costs ``(c, c2)`` to node ``x``'s list; a full list first moves
-    to the end of the pool with twice the room. Returns the pool arrays and the pool's new top.
-
-    Inlined: as a called function, returning the pool arrays made the whole contraction markedly
-    slower (reference counting)."""
+    to the end of the pool with twice the room. Returns the pool's new top. The pool must have
+    room (:data:`_ROOM_PER_NEIGHBOUR`): it grows outside the contraction loop, as an array
+    replaced inside that loop makes numba compile the whole loop to slower code."""
     if length[x] == cap[x]:
         newcap = 2 * cap[x] + 2
-        nb, pc, pc2 = _ensure(nb, pc, pc2, top + newcap)
         s = start[x]
         for k in range(length[x]):
             nb[top + k] = nb[s + k]
@@ -110,7 +115,7 @@ def _append(nb, pc, pc2, start, length, cap, top, x, y, c, c2):
     pc[k] = c
     pc2[k] = c2
     length[x] += 1
-    return nb, pc, pc2, top
+    return top
 
 
 @njit(cache=True, nogil=True)
@@ -350,98 +355,113 @@ def contract(
             hops = 0
     for p in range(thresholds.shape[0]):
         thr = thresholds[p]
-        for x in range(n):
-            if removed[x] or keep[x] or diff[x] > thr:
-                continue
-            ni = ilen[x]
-            no = olen[x]
-            if ni * no > max_product or ni > 64 or no > 64:
-                continue
-            hub = False
-            for i in range(istart[x], istart[x] + ni):
-                a = nb[i]
-                hub = hub or olen[a] > _MAX_SCAN or ilen[a] > _MAX_SCAN
-            for j in range(ostart[x], ostart[x] + no):
-                b = nb[j]
-                hub = hub or olen[b] > _MAX_SCAN or ilen[b] > _MAX_SCAN
-            if hub:
-                continue
-            common = 0
-            si = istart[x]
-            so = ostart[x]
-            for i in range(si, si + ni):
-                a = nb[i]
-                for j in range(so, so + no):
-                    if nb[j] == a:
-                        common += 1
-                        break
-            n_short = ni * no - common
-            if hops > 0:
-                n_short, wrun = _needed(nb, pc, pc2, istart, ilen, ostart, olen, x, bound,
-                                        hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
-            if n_short - ni - no > thr:
-                diff[x] = n_short - ni - no
-                continue
-            # copy x's lists, then detach x from its neighbours
-            for i in range(ni):
-                tmp_in[i] = nb[si + i]
-                in_c[i] = pc[si + i]
-                in_c2[i] = pc2[si + i]
-            for j in range(no):
-                tmp_out[j] = nb[so + j]
-                out_c[j] = pc[so + j]
-                out_c2[j] = pc2[so + j]
-            for i in range(ni):
-                _remove(nb, pc, pc2, ostart, olen, tmp_in[i], x)
-                diff[tmp_in[i]] = _STALE
-            for j in range(no):
-                _remove(nb, pc, pc2, istart, ilen, tmp_out[j], x)
-                diff[tmp_out[j]] = _STALE
-            ilen[x] = 0
-            olen[x] = 0
-            removed[x] = True
-            order[nrank] = x
-            nrank += 1
-            # down arcs a -> x
-            for i in range(ni):
-                if in_c[i] > bound:
+        # the pool and the down arcs grow here, outside the loop over the nodes (see _append):
+        # that loop stops before a node whose contraction might not fit, and goes on from it
+        x0 = 0
+        grow_to = 0
+        while x0 < n:
+            if grow_to > nb.shape[0]:
+                nb, pc, pc2 = _ensure(nb, pc, pc2, grow_to)
+            while nd + _MAX_LIST > d_tail.shape[0]:
+                d_tail = grow(d_tail)
+                d_head = grow(d_head)
+                d_cost = grow(d_cost)
+                d_cost2 = grow(d_cost2)
+            x_next = n
+            for x in range(x0, n):
+                if removed[x] or keep[x] or diff[x] > thr:
                     continue
-                if nd == d_tail.shape[0]:
-                    d_tail = grow(d_tail)
-                    d_head = grow(d_head)
-                    d_cost = grow(d_cost)
-                    d_cost2 = grow(d_cost2)
-                d_tail[nd] = tmp_in[i]
-                d_head[nd] = x
-                d_cost[nd] = in_c[i]
-                d_cost2[nd] = in_c2[i]
-                nd += 1
-            # shortcuts a -> b
-            for i in range(ni):
-                a = tmp_in[i]
-                for j in range(no):
-                    b = tmp_out[j]
-                    if a == b or (hops > 0 and not need[i, j]):
-                        continue
-                    c = in_c[i] + out_c[j]
-                    if c > bound:
-                        continue
-                    c2 = in_c2[i] + out_c2[j]
-                    s = ostart[a]
-                    hit = -1
-                    for k in range(s, s + olen[a]):
-                        if nb[k] == b:
-                            hit = k
+                ni = ilen[x]
+                no = olen[x]
+                if ni * no > max_product or ni > _MAX_LIST or no > _MAX_LIST:
+                    continue
+                hub = False
+                for i in range(istart[x], istart[x] + ni):
+                    a = nb[i]
+                    hub = hub or olen[a] > _MAX_SCAN or ilen[a] > _MAX_SCAN
+                for j in range(ostart[x], ostart[x] + no):
+                    b = nb[j]
+                    hub = hub or olen[b] > _MAX_SCAN or ilen[b] > _MAX_SCAN
+                if hub:
+                    continue
+                common = 0
+                si = istart[x]
+                so = ostart[x]
+                for i in range(si, si + ni):
+                    a = nb[i]
+                    for j in range(so, so + no):
+                        if nb[j] == a:
+                            common += 1
                             break
-                    if hit >= 0:
-                        if c < pc[hit] or (c == pc[hit] and c2 < pc2[hit]):
-                            pc[hit] = c
-                            pc2[hit] = c2
-                            _set_cost(nb, pc, pc2, istart, ilen, b, a, c, c2)
+                n_short = ni * no - common
+                if hops > 0:
+                    n_short, wrun = _needed(nb, pc, pc2, istart, ilen, ostart, olen, x, bound,
+                                                hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
+                if n_short - ni - no > thr:
+                    diff[x] = n_short - ni - no
+                    continue
+                room = top + (ni + no) * _ROOM_PER_NEIGHBOUR
+                if room > nb.shape[0] or nd + ni > d_tail.shape[0]:
+                    grow_to = room
+                    x_next = x  # grow the arrays, then contract x
+                    break
+                # copy x's lists, then detach x from its neighbours
+                for i in range(ni):
+                    tmp_in[i] = nb[si + i]
+                    in_c[i] = pc[si + i]
+                    in_c2[i] = pc2[si + i]
+                for j in range(no):
+                    tmp_out[j] = nb[so + j]
+                    out_c[j] = pc[so + j]
+                    out_c2[j] = pc2[so + j]
+                for i in range(ni):
+                    _remove(nb, pc, pc2, ostart, olen, tmp_in[i], x)
+                    diff[tmp_in[i]] = _STALE
+                for j in range(no):
+                    _remove(nb, pc, pc2, istart, ilen, tmp_out[j], x)
+                    diff[tmp_out[j]] = _STALE
+                ilen[x] = 0
+                olen[x] = 0
+                removed[x] = True
+                order[nrank] = x
+                nrank += 1
+                # down arcs a -> x
+                for i in range(ni):
+                    if in_c[i] > bound:
                         continue
-                    # append to a's out-list and b's in-list (a full block moves to the pool's end)
-                    nb, pc, pc2, top = _append(nb, pc, pc2, ostart, olen, ocap, top, a, b, c, c2)
-                    nb, pc, pc2, top = _append(nb, pc, pc2, istart, ilen, icap, top, b, a, c, c2)
+                    d_tail[nd] = tmp_in[i]
+                    d_head[nd] = x
+                    d_cost[nd] = in_c[i]
+                    d_cost2[nd] = in_c2[i]
+                    nd += 1
+                # shortcuts a -> b
+                for i in range(ni):
+                    a = tmp_in[i]
+                    for j in range(no):
+                        b = tmp_out[j]
+                        if a == b or (hops > 0 and not need[i, j]):
+                            continue
+                        c = in_c[i] + out_c[j]
+                        if c > bound:
+                            continue
+                        c2 = in_c2[i] + out_c2[j]
+                        s = ostart[a]
+                        hit = -1
+                        for k in range(s, s + olen[a]):
+                            if nb[k] == b:
+                                hit = k
+                                break
+                        if hit >= 0:
+                            if c < pc[hit] or (c == pc[hit] and c2 < pc2[hit]):
+                                pc[hit] = c
+                                pc2[hit] = c2
+                                _set_cost(nb, pc, pc2, istart, ilen, b, a, c, c2)
+                            continue
+                        # append to a's out-list and b's in-list (a full block moves to the pool's end)
+                        top = _append(nb, pc, pc2, ostart, olen, ocap, top, a, b, c, c2)
+                        top = _append(nb, pc, pc2, istart, ilen, icap, top, b, a, c, c2)
+
+            x0 = x_next
 
     # core graph over core ids (original order kept, so locality is kept)
     core_of = np.full(n, -1, np.int64)
