@@ -227,3 +227,29 @@ def test_tables_grow_past_a_first_source_that_reaches_nothing():
     assert s.shape[0] > 4 * 1024 and s.min() == 1
     assert np.array_equal(got["source"], s) and np.array_equal(got["target"], t)
     np.testing.assert_allclose(got["cost"], ref[s, t], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_contraction_growth_stays_within_bounds(tmp_path):
+    """The contraction grows its pool of adjacency lists and its down arcs outside its loop
+    over the nodes, stopping before a node whose contraction might not fit: with numba's bounds
+    checks (a fresh cache, so the kernels compile with them) the contracted tables still equal
+    SciPy's (both arrays grow in these cases: the pool from its first contraction on, as it
+    starts with little room on small graphs)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import pytest
+sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", {str(Path(__file__))!r},
+                      "-k", "contracted_table_equals_scipy_rows or witnesses_make"]))
+"""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
