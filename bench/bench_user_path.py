@@ -118,6 +118,13 @@ def child_chain(a: argparse.Namespace) -> dict:
             costs, villages["population"], facilities["capacity"], catchment_min=60.0
         ),
     )
+    if a.again:  # a second table on the same network (its routing graph and core kept)
+        chain_peak = _peak_mb()
+        step(
+            "travel_costs_again",
+            lambda: acc.travel_costs(net, lv, lf, mode="car", max_time_min=60.0),
+        )
+        out["chain_peak_mb"] = chain_peak
     out.update(
         times=times,
         cpu=cpu,
@@ -297,6 +304,10 @@ def child_fca(a: argparse.Namespace) -> dict:
     lookup = {}
     for col, index in (("origin", pop.index), ("destination", sup.index)):
         values, labels = pa.array(costs[col].array), pa.array(index.array)
+        if isinstance(values, pa.ChunkedArray):  # (as the measures do)
+            values = values.combine_chunks()
+        if isinstance(labels, pa.ChunkedArray):
+            labels = labels.combine_chunks()
         t_ours, _, mine = _best_wall_cpu(lambda v=values, x=labels: text_positions(v, x), 5)
         t_arrow, _, ref = _best_wall_cpu(lambda v=values, x=labels: pc.index_in(v, value_set=x), 5)
         lookup[col] = {
@@ -371,6 +382,7 @@ def huge_pages_ab(a: argparse.Namespace, n_runs: int) -> str:
             for label, flag in zip(labels, ([], ["--huge-pages"]), strict=True):
                 n_fac, n_vil = _points(n, a)
                 cmd = [sys.executable, str(Path(__file__).resolve()), "--child", child]
+                cmd += ["--again"] if child == "chain" else []
                 cmd += ["--n", str(n), "--facilities", str(n_fac), "--villages", str(n_vil), *flag]
                 env = {**os.environ, "PYTHONPATH": str(ROOT)}
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -405,21 +417,25 @@ def huge_pages_ab(a: argparse.Namespace, n_runs: int) -> str:
     lines += [
         "",
         f"`travel_costs` in the chain ({n_fac:,} facilities × {n_vil:,} villages, 60 min, "
-        "edge-snapped; `--child chain`; both the builder and `travel_costs` as the row says):",
+        "edge-snapped; `--child chain`; both the builder and `travel_costs` as the row says), "
+        "then a second table on the same network (its routing graph and contracted core, made "
+        "by the first, kept):",
         "",
-        "| arrays | travel_costs wall | CPU (2 threads) | system CPU | chain peak RSS |",
-        "|---|---|---|---|---|",
+        "| arrays | travel_costs wall | CPU (2 threads) | system CPU | chain peak RSS "
+        "| second table wall | its CPU |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label in labels:
         rs = out["chain", label]
 
-        def med(key: str, rs: list[dict] = rs) -> float:
-            return statistics.median(r[key]["travel_costs"] for r in rs)
+        def med(key: str, step: str = "travel_costs", rs: list[dict] = rs) -> float:
+            return statistics.median(r[key][step] for r in rs)
 
-        peak = statistics.median(r["peak_mb"] for r in rs)
+        peak = statistics.median(r["chain_peak_mb"] for r in rs)
         lines.append(
             f"| {label} | {med('times'):.2f} s | {med('cpu'):.2f} s | {med('sys_cpu'):.2f} s "
-            f"| {peak:,.0f} MB |"
+            f"| {peak:,.0f} MB | {med('times', 'travel_costs_again'):.2f} s "
+            f"| {med('cpu', 'travel_costs_again'):.2f} s |"
         )
     return "\n".join(lines) + "\n"
 
@@ -522,6 +538,7 @@ def main() -> None:
         help="fresh chain processes per size; the one with the median chain time is shown",
     )
     p.add_argument("--huge-pages", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
     p.add_argument(
         "--huge-pages-ab",
         type=int,
@@ -863,7 +880,7 @@ def _targets(results: dict) -> list[str]:
             "arrays are made, read and freed within a step or two, so it asks NumPy for ordinary "
             "pages instead of 2 MB huge pages while it runs (fresh huge pages are expensive on "
             "this virtual machine: `python bench/bench_user_path.py --huge-pages-ab 5` times "
-            "the build both ways). What is left is GEOS making 1.5M edge lines and 0.9M node "
+            "the build and the tables both ways). What is left is GEOS making 1.5M edge lines and 0.9M node "
             "points (holding the GIL), reading the coordinates, the box kernels and, in a fresh "
             "process, importing the network package and numba's first load (its registries and "
             "SciPy's `scipy.linalg`, imported by numba itself).",
@@ -873,7 +890,9 @@ def _targets(results: dict) -> list[str]:
             "shortcuts with a witness path of up to four arcs (two forwards, two backwards) are "
             "left out and the core is much smaller; the routing benchmark's graph (60 % junctions) "
             "stays on the plain path. The searches use the nearest search's bucket queue (below) "
-            "and the routed pieces are regrouped by origin into the table column by column. "
+            "and the routed pieces are regrouped by origin into the table column by column; the "
+            "searches and the contraction grow their arrays outside their loops (docs/routing.md) "
+            "and ask NumPy for ordinary pages, as the builder does. "
             "Graphs of 200,000 nodes or more are contracted in two parts on two threads (node "
             "ranges contracted on their own, keeping their border, then together). What remains: "
             "the contraction (its witness searches most of it), the 2,000 searches on two "

@@ -215,8 +215,8 @@ def _arrow_codes(column: pd.Series, index: pd.Index) -> np.ndarray | None:
         if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
             return None
         # short ids (the usual case) of a large table: a compiled lookup over the Arrow buffers,
-        # 2-3x faster (below COMPILED_LOOKUP_MIN_ROWS rows index_in takes a few ms, less than
-        # loading the compiled code in a process that has not used numba yet, ~0.4 s)
+        # faster than index_in (below COMPILED_LOOKUP_MIN_ROWS rows index_in takes a few ms, less
+        # than loading the compiled code in a process that has not used numba yet)
         whole = values
         if isinstance(values, pa.ChunkedArray):
             whole = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()

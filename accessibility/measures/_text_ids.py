@@ -1,14 +1,14 @@
 """Arrow text ids looked up in a layer's index in one compiled pass (internal).
 
 A cost table read from a file or built by hand carries its ids as Arrow text (pandas' ``str``
-columns): 1M rows mean 1M string lookups, which Arrow's generic ``index_in`` does at about 25 ns a
-row. Ids are short (``v123``, 12-digit village codes, names of a few Chinese characters), so here
-each id is read as at most three 8-byte words straight from the Arrow buffers, hashed, and found
-in an open-addressing table whose slots hold the index labels' first three words and length: an id
+columns): 1M rows mean 1M string lookups through Arrow's generic ``index_in``. Ids are short
+(``v123``, 12-digit village codes, names of a few Chinese characters), so here each id is read as
+at most three 8-byte words straight from the Arrow buffers, hashed, and found in an
+open-addressing table whose slots hold the index labels' first three words and length: an id
 of up to 24 bytes is matched without touching the labels' text (one cache line per lookup, no
 byte loops), faster than ``index_in`` (``python bench/bench_user_path.py --steps fca`` compares
-them). Longer ids make :func:`text_positions`
-give up (returning None) and the caller use ``index_in``.
+them). Longer ids make :func:`text_positions` give up (returning None) and the caller use
+``index_in``.
 
 The table is a quarter full at most, so almost every id is found at its first slot.
 """

@@ -47,7 +47,7 @@ from .grow import grow, resized
 _MAX_SCAN = 256
 #: ``diff`` of a node whose neighbours changed since it was last looked at (below any threshold)
 _STALE = -(2**30)
-#: the most in- or out-neighbours of a node that is contracted (the scratch lists hold 64)
+#: the most in- or out-neighbours of a node that is contracted (the size of the scratch lists)
 _MAX_LIST = 64
 #: pool entries one neighbour's list may take while a node is contracted: a list of at most
 #: ``_MAX_SCAN`` entries (no hub) gains at most ``_MAX_LIST`` (one per shortcut through the node),
@@ -326,13 +326,13 @@ def contract(
     d_cost = np.empty(max(1024, n), np.float64)
     d_cost2 = np.empty(max(1024, n), np.float64)
     nd = 0
-    tmp_in = np.empty(64, head.dtype)
-    tmp_out = np.empty(64, head.dtype)
+    tmp_in = np.empty(_MAX_LIST, head.dtype)
+    tmp_out = np.empty(_MAX_LIST, head.dtype)
     in_c = np.empty(64, np.float64)
     in_c2 = np.empty(64, np.float64)
     out_c = np.empty(64, np.float64)
     out_c2 = np.empty(64, np.float64)
-    need = np.zeros((64, 64), np.bool_)
+    need = np.zeros((_MAX_LIST, _MAX_LIST), np.bool_)
     wst = np.zeros(n, np.int64)
     wd = np.empty(n, np.float64)
     wd2 = np.empty(n, np.float64)
