@@ -358,7 +358,7 @@ def contract(
         # the pool and the down arcs grow here, outside the loop over the nodes (see _append):
         # that loop stops before a node whose contraction might not fit, and goes on from it
         x0 = 0
-        grow_to = 0
+        grow_to = np.int64(0)  # (not a literal 0: one compiled _ensure)
         while x0 < n:
             if grow_to > nb.shape[0]:
                 nb, pc, pc2 = _ensure(nb, pc, pc2, grow_to)
