@@ -90,8 +90,8 @@ def short_lived_arrays() -> Iterator[None]:
     of 4 MB or more. For an array made, read once and freed that buys little and costs a fresh
     huge page each time, which is expensive on virtual machines that hand free memory back to
     their host (free page reporting, as on this project's benchmark machines); the network
-    builders make hundreds of such arrays (``docs/routing.md``, "Huge pages"; ``python
-    bench/bench_user_path.py --huge-pages-ab 5`` times the build both ways). The hint is
+    builders and ``travel_costs`` make hundreds of such arrays (``docs/routing.md``, "Huge
+    pages"; ``python bench/bench_user_path.py --huge-pages-ab 5`` times both ways). The hint is
     restored when the last step using this leaves it (it is one setting per process; threads
     share it). Does nothing where NumPy has no such setting.
 

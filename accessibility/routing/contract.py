@@ -396,7 +396,7 @@ def contract(
                 n_short = ni * no - common
                 if hops > 0:
                     n_short, wrun = _needed(nb, pc, pc2, istart, ilen, ostart, olen, x, bound,
-                                                hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
+                                            hops, need, wst, wd, wd2, wrun, fa, fb)  # fmt: skip
                 if n_short - ni - no > thr:
                     diff[x] = n_short - ni - no
                     continue
